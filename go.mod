@@ -1,0 +1,3 @@
+module github.com/attriqs/calltrack
+
+go 1.26
