@@ -1,0 +1,232 @@
+package fake
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/attriqs/calltrack/provider"
+)
+
+// Name is the provider name in CallEvents.
+const Name = "fake"
+
+// SignatureHeader carries the signature.
+const SignatureHeader = "X-Fake-Signature"
+
+// DefaultTolerance is the accepted clock skew for signed timestamps.
+const DefaultTolerance = 5 * time.Minute
+
+// Event types.
+const (
+	EventInbound = "call.inbound"
+	EventStatus  = "call.status"
+)
+
+// Event is the webhook body.
+type Event struct {
+	Type       string    `json:"type"`
+	CallID     string    `json:"call_id"`
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	Status     string    `json:"status,omitempty"`
+	DurationS  int       `json:"duration_s,omitempty"`
+	OccurredAt time.Time `json:"occurred_at,omitzero"`
+}
+
+// Answer is the routing answer body.
+type Answer struct {
+	Action          string `json:"action"`
+	To              string `json:"to"`
+	CallerID        string `json:"caller_id"`
+	TimeoutS        int    `json:"timeout_s"`
+	WhisperURL      string `json:"whisper_url,omitempty"`
+	Say             string `json:"say,omitempty"`
+	Record          bool   `json:"record"`
+	RecordingNotice string `json:"recording_notice,omitempty"`
+}
+
+// Sign returns the X-Fake-Signature value for body at time t.
+func Sign(secret []byte, body []byte, t time.Time) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
+}
+
+func mac(secret []byte, ts string, body []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(ts))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// VerifySignature checks header against body. It is pure: the caller
+// supplies the time.
+func VerifySignature(secret []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
+	if len(secret) == 0 {
+		return provider.ErrNoSecret
+	}
+	if header == "" {
+		return provider.ErrMissingSignature
+	}
+	var ts, sig string
+	for part := range strings.SplitSeq(header, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return provider.ErrMalformedSignature
+		}
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			sig = v
+		}
+	}
+	if ts == "" {
+		return provider.ErrMissingTimestamp
+	}
+	if sig == "" {
+		return provider.ErrMissingSignature
+	}
+	unix, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return provider.ErrMalformedSignature
+	}
+	got, err := hex.DecodeString(sig)
+	if err != nil || len(got) != sha256.Size {
+		return provider.ErrMalformedSignature
+	}
+	if !hmac.Equal(got, mac(secret, ts, body)) {
+		return provider.ErrBadSignature
+	}
+	if d := now.Sub(time.Unix(unix, 0)); d > tolerance || d < -tolerance {
+		return provider.ErrStaleTimestamp
+	}
+	return nil
+}
+
+// Config configures a Provider.
+type Config struct {
+	// Secret is the shared signing secret. Required.
+	Secret []byte
+	// Tolerance bounds signed timestamps; default DefaultTolerance.
+	Tolerance time.Duration
+	// Clock defaults to time.Now.
+	Clock func() time.Time
+}
+
+// Provider implements provider.Provider for the fake dialect.
+type Provider struct {
+	cfg Config
+}
+
+// New returns a Provider.
+func New(cfg Config) (*Provider, error) {
+	if len(cfg.Secret) == 0 {
+		return nil, fmt.Errorf("%w: Secret: required", provider.ErrInvalidConfig)
+	}
+	if cfg.Tolerance == 0 {
+		cfg.Tolerance = DefaultTolerance
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	return &Provider{cfg: cfg}, nil
+}
+
+// Name returns "fake".
+func (p *Provider) Name() string { return Name }
+
+// Verify checks X-Fake-Signature.
+func (p *Provider) Verify(r *provider.Request) error {
+	return VerifySignature(p.cfg.Secret, r.Header.Get(SignatureHeader), r.Body, p.cfg.Clock(), p.cfg.Tolerance)
+}
+
+// Parse reads an Event body.
+func (p *Provider) Parse(r *provider.Request) (provider.CallEvent, error) {
+	return ParseEvent(r.Body)
+}
+
+// ParseEvent turns a webhook body into a CallEvent.
+func ParseEvent(body []byte) (provider.CallEvent, error) {
+	var e Event
+	if err := json.Unmarshal(body, &e); err != nil {
+		return provider.CallEvent{}, fmt.Errorf("%w: %v", provider.ErrMalformedPayload, err)
+	}
+	if e.CallID == "" {
+		return provider.CallEvent{}, fmt.Errorf("%w: call_id is required", provider.ErrMalformedPayload)
+	}
+	ev := provider.CallEvent{
+		Provider:   Name,
+		CallID:     e.CallID,
+		From:       provider.NormalizeNumber(e.From, ""),
+		To:         provider.NormalizeNumber(e.To, ""),
+		Direction:  provider.DirectionInbound,
+		OccurredAt: e.OccurredAt,
+		Raw:        body,
+	}
+	switch e.Type {
+	case EventInbound:
+		ev.Kind = provider.KindInbound
+		ev.Status = provider.StatusRinging
+		ev.StartedAt = e.OccurredAt
+	case EventStatus:
+		ev.Kind = provider.KindStatus
+		ev.Status = provider.Status(e.Status)
+		if ev.Status.Rank() == 0 {
+			return provider.CallEvent{}, fmt.Errorf("%w: unknown status %q", provider.ErrMalformedPayload, e.Status)
+		}
+		if ev.Status == provider.StatusInProgress {
+			ev.AnsweredAt = e.OccurredAt
+		}
+		if ev.Status.Terminal() {
+			ev.EndedAt = e.OccurredAt
+			ev.Duration = time.Duration(e.DurationS) * time.Second
+		}
+	default:
+		return provider.CallEvent{}, fmt.Errorf("%w: unknown type %q", provider.ErrMalformedPayload, e.Type)
+	}
+	return ev, nil
+}
+
+// RenderForward answers with a JSON Answer.
+func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (provider.Answer, error) {
+	if err := f.Validate(); err != nil {
+		return provider.Answer{}, err
+	}
+	a := Answer{
+		Action:     "forward",
+		To:         f.To,
+		CallerID:   f.CallerID(ev),
+		TimeoutS:   f.RingSeconds(),
+		WhisperURL: f.WhisperURL,
+		Record:     f.Record,
+	}
+	if f.Record {
+		a.RecordingNotice = f.RecordingNotice
+	}
+	body, err := json.Marshal(a)
+	if err != nil {
+		return provider.Answer{}, err
+	}
+	return provider.Answer{ContentType: "application/json", Body: body}, nil
+}
+
+// RenderWhisper answers a whisper fetch.
+func (p *Provider) RenderWhisper(text string) (provider.Answer, error) {
+	body, err := json.Marshal(Answer{Action: "say", Say: text})
+	if err != nil {
+		return provider.Answer{}, err
+	}
+	return provider.Answer{ContentType: "application/json", Body: body}, nil
+}
+
+// Ack answers a status callback.
+func (p *Provider) Ack() provider.Answer {
+	return provider.Answer{ContentType: "application/json", Body: []byte(`{"ok":true}`)}
+}

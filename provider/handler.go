@@ -1,0 +1,244 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// DefaultMaxBodyBytes caps webhook bodies; real call webhooks are a few KB.
+const DefaultMaxBodyBytes = 64 << 10
+
+// WhisperParam is the query parameter a Handler adds to its own URL to
+// serve a whisper document (see Forward.WhisperURL).
+const WhisperParam = "calltrack_whisper"
+
+// RouteFunc chooses where an inbound call goes. It runs on the answer path
+// while the caller waits, so it must not wait on storage (look up the
+// tracking number in memory). An error falls back to HandlerConfig.Fallback.
+type RouteFunc func(ctx context.Context, ev CallEvent) (Forward, error)
+
+// HandlerConfig configures a Handler. Zero values mean the documented
+// defaults.
+type HandlerConfig struct {
+	// Provider verifies, parses and renders. Required.
+	Provider Provider
+	// Ingest records events after the answer is written. Required.
+	Ingest *Ingest
+	// Route picks the Forward for inbound calls. Required.
+	Route RouteFunc
+	// Fallback is used when Route fails; if it is zero as well the
+	// handler answers 500, which vendors turn into their failover URL.
+	Fallback Forward
+	// PublicURL is the base URL (scheme and host, optionally a path
+	// prefix) the vendor is configured to call, e.g.
+	// "https://example.com". URL-signing schemes (Twilio, SignalWire,
+	// Plivo) sign the exact URL, which a reverse proxy hides from us.
+	// Empty derives it from the request (TLS and Host).
+	PublicURL string
+	// MaxBodyBytes rejects larger bodies with 413; default
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// InsecureSkipVerify DISABLES SIGNATURE VERIFICATION: anyone who can
+	// reach the URL can then forge calls. For local development only.
+	InsecureSkipVerify bool
+	// Logger receives rejected requests; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Handler serves one provider's inbound-call and status webhooks (mount it
+// at both URLs, or one). For each POST it: verifies the signature (403),
+// parses the event (400), writes the answer — the Forward for an inbound
+// call, an acknowledgement for a status callback — and only then hands the
+// event to the Ingest, so the routing answer never waits on storage. It
+// rejects other methods with 405 and bodies over MaxBodyBytes with 413.
+// Vendors must be configured to POST their webhooks.
+type Handler struct {
+	cfg HandlerConfig
+	pub *url.URL
+}
+
+// NewHandler validates cfg; it starts no goroutines.
+func NewHandler(cfg HandlerConfig) (*Handler, error) {
+	var errs []error
+	if cfg.Provider == nil {
+		errs = append(errs, errors.New("Provider: required"))
+	}
+	if cfg.Ingest == nil {
+		errs = append(errs, errors.New("Ingest: required"))
+	}
+	if cfg.Route == nil {
+		errs = append(errs, errors.New("Route: required"))
+	}
+	if cfg.MaxBodyBytes < 0 {
+		errs = append(errs, errors.New("MaxBodyBytes: must not be negative"))
+	}
+	if cfg.Fallback != (Forward{}) {
+		fb := cfg.Fallback
+		if fb.Whisper != "" && fb.WhisperURL == "" {
+			fb.WhisperURL = "https://placeholder.invalid/"
+		}
+		if err := fb.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("Fallback: %w", err))
+		}
+	}
+	var pub *url.URL
+	if cfg.PublicURL != "" {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("PublicURL: %q is not an absolute URL", cfg.PublicURL))
+		} else {
+			pub = u
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.InsecureSkipVerify {
+		cfg.Logger.Warn("calltrack: webhook signature verification is DISABLED (InsecureSkipVerify); never use this in production", "provider", cfg.Provider.Name())
+	}
+	return &Handler{cfg: cfg, pub: pub}, nil
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.reject(w, r, http.StatusMethodNotAllowed, "calltrack: webhooks must be POSTed", nil)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.reject(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("calltrack: webhook body exceeds %d bytes", h.cfg.MaxBodyBytes), err)
+			return
+		}
+		h.reject(w, r, http.StatusBadRequest, "calltrack: could not read webhook body", err)
+		return
+	}
+	req := &Request{Method: r.Method, URL: h.requestURL(r), Header: r.Header, Body: body}
+	p := h.cfg.Provider
+	if !h.cfg.InsecureSkipVerify {
+		if err := p.Verify(req); err != nil {
+			h.reject(w, r, http.StatusForbidden, "calltrack: webhook signature rejected: "+err.Error(), err)
+			return
+		}
+	}
+	if text, ok := whisperText(r); ok {
+		ans, err := p.RenderWhisper(text)
+		h.write(w, ans, err)
+		return
+	}
+	ev, err := p.Parse(req)
+	if errors.Is(err, ErrIgnoredEvent) {
+		h.write(w, p.Ack(), nil)
+		return
+	}
+	if err != nil {
+		h.reject(w, r, http.StatusBadRequest, "calltrack: "+err.Error(), err)
+		return
+	}
+	if ev.Kind == KindInbound {
+		h.answerInbound(w, r, req, ev)
+	} else {
+		h.write(w, p.Ack(), nil)
+	}
+	// The caller already has the answer; recording happens behind it.
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	h.cfg.Ingest.Submit(ev)
+}
+
+// answerInbound writes the routing answer. Even when it must answer 500 the
+// call attempt is still recorded by the caller.
+func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Request, ev CallEvent) {
+	fwd, err := h.cfg.Route(r.Context(), ev)
+	if err == nil {
+		h.fillWhisperURL(&fwd, req.URL)
+		err = fwd.Validate()
+	}
+	if err != nil {
+		if h.cfg.Fallback == (Forward{}) {
+			h.reject(w, r, http.StatusInternalServerError, "calltrack: no route for this call and no fallback configured", err)
+			return
+		}
+		h.cfg.Logger.Warn("calltrack: route failed; using fallback", "provider", ev.Provider, "call_id", ev.CallID, "err", err)
+		fwd = h.cfg.Fallback
+		h.fillWhisperURL(&fwd, req.URL)
+	}
+	ans, err := h.cfg.Provider.RenderForward(fwd, ev)
+	if err != nil {
+		h.reject(w, r, http.StatusInternalServerError, "calltrack: could not render routing answer", err)
+		return
+	}
+	h.write(w, ans, nil)
+}
+
+func (h *Handler) fillWhisperURL(f *Forward, requestURL string) {
+	if f.Whisper == "" || f.WhisperURL != "" {
+		return
+	}
+	u, err := url.Parse(requestURL)
+	if err != nil {
+		return
+	}
+	q := url.Values{WhisperParam: {f.Whisper}}
+	u.RawQuery = q.Encode()
+	f.WhisperURL = u.String()
+}
+
+func whisperText(r *http.Request) (string, bool) {
+	if !strings.Contains(r.URL.RawQuery, WhisperParam) {
+		return "", false
+	}
+	v, ok := r.URL.Query()[WhisperParam]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
+}
+
+// requestURL rebuilds the URL the vendor called.
+func (h *Handler) requestURL(r *http.Request) string {
+	if h.pub != nil {
+		u := *h.pub
+		u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
+		u.RawPath = ""
+		u.RawQuery = r.URL.RawQuery
+		return u.String()
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
+}
+
+func (h *Handler) write(w http.ResponseWriter, ans Answer, err error) {
+	if err != nil {
+		http.Error(w, "calltrack: could not render answer", http.StatusInternalServerError)
+		return
+	}
+	if ans.ContentType != "" {
+		w.Header().Set("Content-Type", ans.ContentType)
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(ans.Body)
+}
+
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, code int, msg string, err error) {
+	h.cfg.Logger.Warn("calltrack: webhook rejected", "provider", h.cfg.Provider.Name(), "status", code, "path", r.URL.Path, "err", err)
+	http.Error(w, msg, code)
+}

@@ -1,0 +1,229 @@
+package provider_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/provider/fake"
+	"github.com/attriqs/calltrack/provider/providertest"
+)
+
+var secret = []byte("s3cret")
+
+type rig struct {
+	srv    *httptest.Server
+	rec    *providertest.MemoryRecorder
+	ingest *provider.Ingest
+	caller *fake.Caller
+}
+
+func newRig(t *testing.T, mutate func(*provider.HandlerConfig)) *rig {
+	t.Helper()
+	p, err := fake.New(fake.Config{Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := providertest.NewMemoryRecorder()
+	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: t.TempDir(), RetryInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := provider.HandlerConfig{
+		Provider: p,
+		Ingest:   in,
+		Route: func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
+			return provider.Forward{To: "+12125550123", Whisper: "Call from Google Ads"}, nil
+		},
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	h, err := provider.NewHandler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); in.Close() })
+	return &rig{srv: srv, rec: rec, ingest: in, caller: &fake.Caller{Secret: secret, HTTPClient: srv.Client()}}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestHandlerServesWhisperAtItsOwnURL(t *testing.T) {
+	r := newRig(t, nil)
+	ans, err := r.caller.PlaceCall(context.Background(), r.srv.URL+"/voice", fake.Call{ID: "c1", From: "+14158675309", To: "+18005551212", Answered: true, Duration: 75 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(ans.WhisperURL)
+	if err != nil || u.Query().Get(provider.WhisperParam) != "Call from Google Ads" || !strings.HasSuffix(u.Path, "/voice") {
+		t.Fatalf("WhisperURL = %q", ans.WhisperURL)
+	}
+	// The vendor fetches the whisper with a signed POST to that URL.
+	body, err := r.caller.Post(context.Background(), ans.WhisperURL, fake.Event{Type: fake.EventStatus, CallID: "c1", Status: "in-progress"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w fake.Answer
+	if err := json.Unmarshal(body, &w); err != nil || w.Say != "Call from Google Ads" {
+		t.Fatalf("whisper answer = %s (%v)", body, err)
+	}
+	waitFor(t, func() bool {
+		c, ok := r.rec.Call(fake.Name, "c1")
+		return ok && c.Status == provider.StatusCompleted
+	})
+	if c, _ := r.rec.Call(fake.Name, "c1"); c.Duration != 75*time.Second {
+		t.Fatalf("duration = %s", c.Duration)
+	}
+}
+
+func TestHandlerFallsBackWhenRouteFails(t *testing.T) {
+	failing := func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
+		return provider.Forward{}, errors.New("number not in any pool")
+	}
+	t.Run("fallback used", func(t *testing.T) {
+		r := newRig(t, func(c *provider.HandlerConfig) {
+			c.Route = failing
+			c.Fallback = provider.Forward{To: "+12125550199"}
+		})
+		ans, err := r.caller.PlaceCall(context.Background(), r.srv.URL, fake.Call{ID: "c2", From: "+14158675309", To: "+18005551212"})
+		if err != nil || ans.To != "+12125550199" {
+			t.Fatalf("answer %+v (%v), want the fallback number", ans, err)
+		}
+	})
+	t.Run("no fallback answers 500 and still records", func(t *testing.T) {
+		r := newRig(t, func(c *provider.HandlerConfig) { c.Route = failing })
+		_, err := r.caller.Post(context.Background(), r.srv.URL, fake.Event{Type: fake.EventInbound, CallID: "c3", From: "+14158675309", To: "+18005551212"})
+		if err == nil || !strings.Contains(err.Error(), "500") {
+			t.Fatalf("err = %v, want a 500", err)
+		}
+		waitFor(t, func() bool { _, ok := r.rec.Call(fake.Name, "c3"); return ok })
+	})
+}
+
+func TestHandlerInsecureSkipVerify(t *testing.T) {
+	r := newRig(t, func(c *provider.HandlerConfig) { c.InsecureSkipVerify = true })
+	resp, err := http.Post(r.srv.URL, "application/json", strings.NewReader(`{"type":"call.inbound","call_id":"c4","from":"+14158675309","to":"+18005551212"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("unsigned request with InsecureSkipVerify: %d", resp.StatusCode)
+	}
+}
+
+func TestHandlerMalformedIs400WithMessage(t *testing.T) {
+	r := newRig(t, nil)
+	body, err := r.caller.Post(context.Background(), r.srv.URL, fake.Event{Type: "call.unknown", CallID: "x"})
+	if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(string(body), "malformed") {
+		t.Fatalf("err = %v body %q, want a 400 naming the problem", err, body)
+	}
+}
+
+func TestHandlerUsesPublicURLBehindAProxy(t *testing.T) {
+	var seen string
+	p, _ := fake.New(fake.Config{Secret: secret})
+	spy := &urlSpy{Provider: p, seen: &seen}
+	r := newRig(t, func(c *provider.HandlerConfig) {
+		c.Provider = spy
+		c.PublicURL = "https://calls.example.com/hooks"
+	})
+	if _, err := r.caller.PlaceCall(context.Background(), r.srv.URL+"/voice?x=1", fake.Call{ID: "c5", From: "+14158675309", To: "+18005551212"}); err != nil {
+		t.Fatal(err)
+	}
+	if seen != "https://calls.example.com/hooks/voice?x=1" {
+		t.Fatalf("verifier saw URL %q", seen)
+	}
+}
+
+type urlSpy struct {
+	provider.Provider
+	seen *string
+}
+
+func (s *urlSpy) Verify(r *provider.Request) error { *s.seen = r.URL; return s.Provider.Verify(r) }
+
+func TestNewHandlerNamesEveryProblem(t *testing.T) {
+	_, err := provider.NewHandler(provider.HandlerConfig{PublicURL: "not a url", Fallback: provider.Forward{To: "bad"}})
+	if !errors.Is(err, provider.ErrInvalidConfig) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, field := range []string{"Provider", "Ingest", "Route", "PublicURL", "Fallback"} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("error does not name %s: %v", field, err)
+		}
+	}
+}
+
+func TestIngestCloseIsIdempotentAndSpoolsLateEvents(t *testing.T) {
+	dir := t.TempDir()
+	rec := providertest.NewMemoryRecorder()
+	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Close(); err != nil { // never started
+		t.Fatal(err)
+	}
+	if err := in.Close(); err != nil {
+		t.Fatal(err)
+	}
+	in.Submit(provider.CallEvent{Provider: "p", CallID: "late"})
+	if st := in.Stats(); st.Spooled != 1 || st.Pending != 1 || rec.Writes() != 0 {
+		t.Fatalf("late event: %+v, writes %d", st, rec.Writes())
+	}
+	in2, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in2.Close()
+	if err := in2.Replay(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := rec.Call("p", "late"); !ok {
+		t.Fatal("late event lost across restart")
+	}
+}
+
+func TestIngestCloseDeliversQueuedEvents(t *testing.T) {
+	rec := providertest.NewMemoryRecorder()
+	in, _ := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: t.TempDir()})
+	for i := range 50 {
+		in.Submit(provider.CallEvent{Provider: "p", CallID: string(rune('A' + i))})
+	}
+	in.Close()
+	if got := len(rec.Calls()) + in.Stats().Pending; got != 50 {
+		t.Fatalf("recorded+spooled = %d, want 50", got)
+	}
+}
+
+func TestWhisperQueryWithoutValueIsNotAWhisper(t *testing.T) {
+	r := newRig(t, nil)
+	body, err := r.caller.Post(context.Background(), r.srv.URL+"/?calltrack_whisperx=1", fake.Event{Type: fake.EventInbound, CallID: "c6", From: "+14158675309", To: "+18005551212"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(strings.NewReader(string(body)))
+	if !strings.Contains(string(b), `"action":"forward"`) {
+		t.Fatalf("answer = %s", b)
+	}
+}

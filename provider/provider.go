@@ -1,0 +1,110 @@
+package provider
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Request is an inbound webhook as the verifier and parser see it: the URL
+// the vendor called (scheme, host and query as configured at the vendor,
+// which matters for URL-signing schemes), the headers and the raw body.
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+}
+
+// Answer is what a handler writes back to the vendor.
+type Answer struct {
+	ContentType string
+	Body        []byte
+}
+
+// Provider is one telephony vendor's webhook dialect. Implementations are
+// safe for concurrent use and do no I/O.
+//
+// Verify checks the request's signature and returns nil or one of the
+// signature sentinels (ErrMissingSignature, ErrBadSignature, ...). Parse
+// turns a verified request into a CallEvent (Kind tells an inbound call
+// from a status callback); it returns ErrMalformedPayload for bodies it
+// cannot read and ErrIgnoredEvent for genuine events calltrack does not
+// record. Parse never panics, whatever the input. RenderForward answers an
+// inbound call with the vendor's instruction to connect to f.To;
+// RenderWhisper answers the vendor's fetch of a whisper document; Ack
+// answers a status callback.
+type Provider interface {
+	Name() string
+	Verify(r *Request) error
+	Parse(r *Request) (CallEvent, error)
+	RenderForward(f Forward, ev CallEvent) (Answer, error)
+	RenderWhisper(text string) (Answer, error)
+	Ack() Answer
+}
+
+// CallRecorder persists call events. It is declared here, by its consumer,
+// so provider stays a leaf package; a store adapter implements it.
+//
+// Contract: RecordCall is an idempotent upsert keyed by (ev.Provider,
+// ev.CallID). Recording the same event twice, or a call's events in any
+// order, must leave one call whose state is the Merge of all events
+// received (use Merge). An error means nothing durable happened and the
+// caller may retry the same event later. Methods may be called
+// concurrently.
+type CallRecorder interface {
+	RecordCall(ctx context.Context, ev CallEvent) error
+}
+
+// CallRecorderFunc adapts a function to CallRecorder.
+type CallRecorderFunc func(ctx context.Context, ev CallEvent) error
+
+// RecordCall calls f.
+func (f CallRecorderFunc) RecordCall(ctx context.Context, ev CallEvent) error { return f(ctx, ev) }
+
+// NumberQuery narrows a search for numbers to buy.
+type NumberQuery struct {
+	// Country is the ISO 3166 alpha-2 code; empty means "US".
+	Country string
+	// AreaCode restricts to one area code (North America).
+	AreaCode string
+	// Contains is a digit pattern the number must contain.
+	Contains string
+	// Limit caps the results; zero means the vendor's default.
+	Limit int
+}
+
+// AvailableNumber is a number the vendor offers for purchase.
+type AvailableNumber struct {
+	Number   string // E.164
+	Locality string
+	Region   string
+	Country  string
+}
+
+// OwnedNumber is a number bought on the account.
+type OwnedNumber struct {
+	// ID is the vendor's handle used to release it (Twilio's PN... sid).
+	ID        string
+	Number    string // E.164
+	CreatedAt time.Time
+}
+
+// BuyOptions configures a newly bought number's webhooks.
+type BuyOptions struct {
+	// VoiceURL receives the inbound-call webhook (POST).
+	VoiceURL string
+	// StatusCallbackURL receives status callbacks (POST).
+	StatusCallbackURL string
+	// FriendlyName labels the number in the vendor console.
+	FriendlyName string
+}
+
+// NumberProvisioner searches, buys and releases tracking numbers at a
+// vendor. Release of a number that is already gone returns nil, so pool
+// clean-up can be retried safely.
+type NumberProvisioner interface {
+	SearchNumbers(ctx context.Context, q NumberQuery) ([]AvailableNumber, error)
+	BuyNumber(ctx context.Context, number string, opts BuyOptions) (OwnedNumber, error)
+	ReleaseNumber(ctx context.Context, id string) error
+}
