@@ -27,7 +27,9 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	sign := func(key []byte) func(*provider.Request, time.Time) {
-		return func(r *provider.Request, at time.Time) { r.Header.Set(fake.SignatureHeader, fake.Sign(key, r.Body, at)) }
+		return func(r *provider.Request, at time.Time) {
+			r.Header.Set(fake.SignatureHeader, fake.Sign(key, r.Body, at))
+		}
 	}
 	providertest.Run(t, providertest.Suite{
 		Provider: p,
