@@ -144,16 +144,22 @@ func metaSource(param string) string {
 	return "facebook"
 }
 
+// isOwn reports whether a referrer host is the site itself: the landing
+// host or a subdomain of it ("www." aside), or one of the own domains.
 func (c *Classifier) isOwn(host, landingHost string) bool {
-	if host == landingHost || strings.TrimPrefix(host, "www.") == strings.TrimPrefix(landingHost, "www.") {
+	if landingHost != "" && isSameOrSubdomain(strings.TrimPrefix(host, "www."), strings.TrimPrefix(landingHost, "www.")) {
 		return true
 	}
 	for _, d := range c.ownDomains {
-		if host == d || strings.HasSuffix(host, d) && host[len(host)-len(d)-1] == '.' {
+		if isSameOrSubdomain(host, d) {
 			return true
 		}
 	}
 	return false
+}
+
+func isSameOrSubdomain(host, domain string) bool {
+	return host == domain || strings.HasSuffix(host, domain) && host[len(host)-len(domain)-1] == '.'
 }
 
 func orNotSet(s string) string {

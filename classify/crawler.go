@@ -10,20 +10,27 @@ var crawlerMarks = []string{
 	"curl/", "wget/", "python-requests", "go-http-client", "okhttp",
 }
 
-// marksByFirstByte files crawlerMarks under their first byte, so IsCrawler
-// reads the user agent once and compares only where a mark could start.
-var marksByFirstByte = func() (t [256][]string) {
+// marksByFirstByte files crawlerMarks under their first byte, and
+// secondBytes holds, per first byte, the set of bytes that may follow it, so
+// IsCrawler reads the user agent once and compares a whole mark only where
+// its first two bytes already match.
+var marksByFirstByte, secondBytes = func() (marks [256][]string, second [256][4]uint64) {
 	for _, m := range crawlerMarks {
-		t[m[0]] = append(t[m[0]], m)
+		marks[m[0]] = append(marks[m[0]], m)
+		second[m[0]][m[1]/64] |= 1 << (m[1] % 64)
 	}
-	return t
+	return marks, second
 }()
 
 // IsCrawler reports whether userAgent belongs to a crawler or a script
 // rather than a person's browser.
 func IsCrawler(userAgent string) bool {
-	for i := 0; i < len(userAgent); i++ {
-		for _, m := range marksByFirstByte[lower(userAgent[i])] {
+	for i := 0; i+1 < len(userAgent); i++ {
+		c0, c1 := lower(userAgent[i]), lower(userAgent[i+1])
+		if secondBytes[c0][c1/64]&(1<<(c1%64)) == 0 {
+			continue
+		}
+		for _, m := range marksByFirstByte[c0] {
 			if hasPrefixFold(userAgent[i:], m) {
 				return true
 			}

@@ -44,7 +44,7 @@
 //	webmail referrer (mail.google.com,      HOST / referral, Referral  HOST / email, Email
 //	android-app://com.google.android.gm…)
 //	social host missing from GA4's list     HOST / referral, Referral  Organic Social (Matomo's social list,
-//	(x.com, bsky.app, business.facebook.com)                           social app packages, parent domains)
+//	(x.com, bsky.app, de.linkedin.com)                           social app packages, parent domains)
 //
 // UTM parameters always win over click ids other than Google's
 // auto-tagging, in both modes.

@@ -236,15 +236,17 @@ var secondLevel = map[string]bool{
 }
 
 // category returns the GA4 category of a source. In the default mode a
-// source not on GA4's list is also looked up on the extra social list, and a
-// host's parent domains are tried (business.facebook.com → facebook.com).
+// source not on GA4's list is also looked up on the extra social list, and
+// its parent domains are tried for social networks only
+// (business.facebook.com → facebook.com): a parent on another list says
+// nothing about its subdomains (mail.yahoo.com is not Yahoo search).
 func (l *sourceLists) category(source string, extended bool) category {
 	if c, ok := l.ga4[source]; ok || !extended {
 		return c
 	}
 	for s := source; ; {
-		if c, ok := l.ga4[s]; ok {
-			return c
+		if l.ga4[s] == categorySocial {
+			return categorySocial
 		}
 		if _, ok := l.extraSocial[s]; ok {
 			return categorySocial

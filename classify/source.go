@@ -71,36 +71,36 @@ const (
 
 // ClickID is an ad platform's click identifier found on the landing URL.
 type ClickID struct {
-	Param    string // the query parameter, e.g. "gclid"
-	Value    string
-	Platform string // e.g. "Google Ads", "Microsoft Ads"
+	Param    string `json:"param"` // the query parameter, e.g. "gclid"
+	Value    string `json:"value"`
+	Platform string `json:"platform"` // e.g. "Google Ads", "Microsoft Ads"
 }
 
 // Problem is something wrong with a visit's input that classification worked
 // around. Problems never fail a classification; they explain it.
 type Problem struct {
-	Field  string // "url", "referrer", or "url: utm_source" for one parameter
-	Reason string
+	Field  string `json:"field"` // "url", "referrer", or "url: utm_source" for one parameter
+	Reason string `json:"reason"`
 }
 
 func (p Problem) String() string { return p.Field + ": " + p.Reason }
 
 // Source is the traffic source of a visit.
 type Source struct {
-	Channel  Channel
-	Source   string // lower case: "google", "facebook.com", "(direct)"
-	Medium   string // lower case: "cpc", "organic", "referral", "(none)"
-	Campaign string // as tagged, trimmed
-	Term     string
-	Content  string
-	ClickID  ClickID // the most specific click id found; zero if none
-	Paid     bool
+	Channel  Channel `json:"channel"`
+	Source   string  `json:"source"`             // lower case: "google", "facebook.com", "(direct)"
+	Medium   string  `json:"medium"`             // lower case: "cpc", "organic", "referral", "(none)"
+	Campaign string  `json:"campaign,omitempty"` // as tagged, trimmed
+	Term     string  `json:"term,omitempty"`
+	Content  string  `json:"content,omitempty"`
+	ClickID  ClickID `json:"click_id,omitzero"` // the most specific click id found; zero if none
+	Paid     bool    `json:"paid"`
 
-	ReferrerHost string // lower case, without port; empty when none
-	Basis        Basis  // where Source and Medium came from
-	Rule         string // the rule that chose Channel: "ga4:paid-search", "user:2:gbp", …
-	Pool         string // the number pool a user rule asked for; empty for the default
-	Crawler      bool   // the user agent is a known crawler: show it the real numbers
+	ReferrerHost string `json:"referrer_host,omitempty"` // lower case, without port; empty when none
+	Basis        Basis  `json:"basis"`                   // where Source and Medium came from
+	Rule         string `json:"rule"`                    // the user rule that matched ("user:2:gbp"), else GA4's channel rule ("ga4:paid-search")
+	Pool         string `json:"pool,omitempty"`          // the number pool a user rule asked for; empty for the default
+	Crawler      bool   `json:"crawler,omitempty"`       // the user agent is a known crawler: show it the real numbers
 
-	Problems []Problem // what was wrong with the input, if anything
+	Problems []Problem `json:"problems,omitempty"` // what was wrong with the input, if anything
 }

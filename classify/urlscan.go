@@ -64,7 +64,7 @@ func scanLanding(u string, wanted map[string]bool, problems *[]Problem) landing 
 			*problems = append(*problems, Problem{"url", "unreadable host"})
 		}
 		l.host, rest = host, rest[slash:]
-	} else if u != "" && !strings.HasPrefix(rest, "/") {
+	} else if rest != "" && !strings.HasPrefix(rest, "/") {
 		*problems = append(*problems, Problem{"url", "not an absolute URL or path"})
 	}
 	l.path = rest
@@ -130,7 +130,7 @@ func hasParam(ps []param, name string) bool {
 }
 
 func decodeName(name string) string {
-	if strings.ContainsAny(name, "%+") {
+	if isEncoded(name) {
 		if d, err := url.QueryUnescape(name); err == nil {
 			return d
 		}
@@ -144,7 +144,7 @@ func decodeName(name string) string {
 // reported as a problem naming the parameter.
 func cleanValue(name, raw string, problems *[]Problem) string {
 	v := raw
-	if strings.ContainsAny(v, "%+") {
+	if isEncoded(v) {
 		d, err := url.QueryUnescape(v)
 		if err != nil {
 			*problems = append(*problems, Problem{"url: " + name, "invalid percent-encoding; kept as sent"})
@@ -161,7 +161,7 @@ func cleanValue(name, raw string, problems *[]Problem) string {
 		*problems = append(*problems, Problem{"url: " + name, "invalid UTF-8 replaced"})
 		v = strings.ToValidUTF8(v, "\uFFFD")
 	}
-	if strings.IndexFunc(v, isControl) >= 0 {
+	if hasControl(v) {
 		*problems = append(*problems, Problem{"url: " + name, "control characters removed"})
 		v = strings.Map(func(r rune) rune {
 			if isControl(r) {
@@ -180,6 +180,27 @@ func cleanValue(name, raw string, problems *[]Problem) string {
 		v = v[:cut]
 	}
 	return v
+}
+
+// isEncoded reports whether a query component holds '%' or '+'.
+func isEncoded(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' || s[i] == '+' {
+			return true
+		}
+	}
+	return false
+}
+
+// hasControl reports whether valid UTF-8 s holds a C0 or C1 control
+// character or DEL, reading bytes: C1 controls are encoded as 0xC2 0x80–0x9F.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c == 0xc2 && i+1 < len(s) && s[i+1] < 0xa0 {
+			return true
+		}
+	}
+	return false
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
