@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,7 +18,10 @@ import (
 	"github.com/attriqs/calltrack/provider/providertest"
 )
 
-var secret = []byte("s3cret")
+var (
+	secret = []byte("s3cret")
+	quiet  = slog.New(slog.DiscardHandler)
+)
 
 type rig struct {
 	srv    *httptest.Server
@@ -33,13 +37,14 @@ func newRig(t *testing.T, mutate func(*provider.HandlerConfig)) *rig {
 		t.Fatal(err)
 	}
 	rec := providertest.NewMemoryRecorder()
-	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: t.TempDir(), RetryInterval: 5 * time.Millisecond})
+	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: t.TempDir(), RetryInterval: 5 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := provider.HandlerConfig{
 		Provider: p,
 		Ingest:   in,
+		Logger:   quiet,
 		Route: func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
 			return provider.Forward{To: "+12125550123", Whisper: "Call from Google Ads"}, nil
 		},

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -278,7 +279,8 @@ type harness struct {
 func newHarness(t *testing.T, s Suite, base *url.URL) *harness {
 	t.Helper()
 	rec := NewMemoryRecorder()
-	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: t.TempDir(), RetryInterval: 10 * time.Millisecond})
+	quiet := slog.New(slog.DiscardHandler)
+	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: t.TempDir(), RetryInterval: 10 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,6 +289,7 @@ func newHarness(t *testing.T, s Suite, base *url.URL) *harness {
 		Ingest:       in,
 		PublicURL:    base.Scheme + "://" + base.Host,
 		MaxBodyBytes: 16 << 10,
+		Logger:       quiet,
 		Route: func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
 			return provider.Forward{To: "+12125550123"}, nil
 		},

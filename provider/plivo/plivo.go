@@ -1,0 +1,223 @@
+package plivo
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/attriqs/calltrack/provider"
+)
+
+// Name is the provider name in CallEvents.
+const Name = "plivo"
+
+// ContentType of Plivo XML answers.
+const ContentType = "application/xml; charset=utf-8"
+
+// Config configures a Provider.
+type Config struct {
+	// AuthToken is the (sub)account auth token, the signing key. Required.
+	AuthToken string
+	// DefaultRegion reads numbers that are neither E.164 nor international
+	// digits; Plivo normally sends international digits ("14155550100").
+	DefaultRegion string
+}
+
+// Provider implements provider.Provider for Plivo Voice.
+type Provider struct{ cfg Config }
+
+// New returns a Plivo provider.
+func New(cfg Config) (*Provider, error) {
+	if cfg.AuthToken == "" {
+		return nil, fmt.Errorf("%w: AuthToken: required (it is the signing key)", provider.ErrInvalidConfig)
+	}
+	return &Provider{cfg: cfg}, nil
+}
+
+// Name returns "plivo".
+func (p *Provider) Name() string { return Name }
+
+// Verify checks X-Plivo-Signature-V3.
+func (p *Provider) Verify(r *provider.Request) error { return ValidateRequest(p.cfg.AuthToken, r) }
+
+// Parse reads the answer_url request or the hangup_url callback.
+func (p *Provider) Parse(r *provider.Request) (provider.CallEvent, error) {
+	return ParseForm(r.Body, p.cfg.DefaultRegion)
+}
+
+// plivoTime is the layout of StartTime, AnswerTime and EndTime (UTC).
+const plivoTime = "2006-01-02 15:04:05"
+
+var statuses = map[string]provider.Status{
+	"ringing":     provider.StatusRinging,
+	"in-progress": provider.StatusInProgress,
+	"completed":   provider.StatusCompleted,
+	"busy":        provider.StatusBusy,
+	"failed":      provider.StatusFailed,
+	"timeout":     provider.StatusNoAnswer,
+	"no-answer":   provider.StatusNoAnswer,
+	"cancel":      provider.StatusCanceled,
+}
+
+// ParseForm turns Plivo's form parameters into a CallEvent. The answer_url
+// request (Event=StartApp, or a ringing call without Event) is the inbound
+// call; the hangup_url request (Event=Hangup) and other callbacks are
+// status.
+func ParseForm(body []byte, defaultRegion string) (provider.CallEvent, error) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return provider.CallEvent{}, fmt.Errorf("%w: %v", provider.ErrMalformedPayload, err)
+	}
+	id := form.Get("CallUUID")
+	if id == "" {
+		return provider.CallEvent{}, fmt.Errorf("%w: CallUUID is missing", provider.ErrMalformedPayload)
+	}
+	status, ok := statuses[form.Get("CallStatus")]
+	if !ok {
+		return provider.CallEvent{}, fmt.Errorf("%w: unknown CallStatus %q", provider.ErrMalformedPayload, form.Get("CallStatus"))
+	}
+	ev := provider.CallEvent{
+		Provider:   Name,
+		CallID:     id,
+		From:       provider.NormalizeNumber(form.Get("From"), defaultRegion),
+		To:         provider.NormalizeNumber(form.Get("To"), defaultRegion),
+		Status:     status,
+		CallerName: form.Get("CallerName"),
+		Raw:        body,
+	}
+	switch form.Get("Direction") {
+	case "inbound":
+		ev.Direction = provider.DirectionInbound
+	case "outbound":
+		ev.Direction = provider.DirectionOutbound
+	}
+	ev.StartedAt = parseTime(form.Get("StartTime"))
+	ev.AnsweredAt = parseTime(form.Get("AnswerTime"))
+	ev.EndedAt = parseTime(form.Get("EndTime"))
+	ev.OccurredAt = latestOf(ev.StartedAt, ev.AnsweredAt, ev.EndedAt)
+	if d := form.Get("Duration"); d != "" && status.Terminal() {
+		secs, err := strconv.Atoi(d)
+		if err != nil || secs < 0 {
+			return provider.CallEvent{}, fmt.Errorf("%w: bad Duration %q", provider.ErrMalformedPayload, d)
+		}
+		ev.Duration = time.Duration(secs) * time.Second
+	}
+	event := form.Get("Event")
+	if event == "StartApp" || (event == "" && status == provider.StatusRinging && form.Get("Duration") == "") {
+		ev.Kind = provider.KindInbound
+	}
+	return ev, nil
+}
+
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(plivoTime, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func latestOf(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out
+}
+
+type response struct {
+	XMLName xml.Name `xml:"Response"`
+	Speak   *speak   `xml:"Speak,omitempty"`
+	Record  *record  `xml:"Record,omitempty"`
+	Dial    *dial    `xml:"Dial,omitempty"`
+}
+
+type speak struct {
+	Text string `xml:",chardata"`
+}
+
+type record struct {
+	StartOnDialAnswer bool `xml:"startOnDialAnswer,attr"`
+	Redirect          bool `xml:"redirect,attr"`
+}
+
+type dial struct {
+	CallerID     string `xml:"callerId,attr,omitempty"`
+	Timeout      int    `xml:"timeout,attr"`
+	ConfirmSound string `xml:"confirmSound,attr,omitempty"`
+	Number       string `xml:"Number"`
+}
+
+// digits drops the '+': Plivo XML takes international digits.
+func digits(e164 string) string { return strings.TrimPrefix(e164, "+") }
+
+// RenderDial renders f as Plivo XML: an optional <Speak> caller notice and
+// <Record startOnDialAnswer>, then <Dial> whose confirmSound URL plays the
+// whisper to the business side.
+func RenderDial(f provider.Forward, ev provider.CallEvent) ([]byte, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	r := response{Dial: &dial{
+		CallerID:     digits(f.CallerID(ev)),
+		Timeout:      f.RingSeconds(),
+		ConfirmSound: f.WhisperURL,
+		Number:       digits(f.To),
+	}}
+	if f.Record {
+		r.Speak = &speak{Text: f.RecordingNotice}
+		r.Record = &record{StartOnDialAnswer: true, Redirect: false}
+	}
+	return marshal(r)
+}
+
+// ParseDial reads a rendered <Dial> back as E.164 numbers.
+func ParseDial(doc []byte) (to, callerID string, err error) {
+	var r response
+	if err := xml.Unmarshal(doc, &r); err != nil {
+		return "", "", err
+	}
+	if r.Dial == nil {
+		return "", "", provider.ErrMalformedPayload
+	}
+	return provider.NormalizeNumber(r.Dial.Number, ""), provider.NormalizeNumber(r.Dial.CallerID, ""), nil
+}
+
+func marshal(r response) ([]byte, error) {
+	out, err := xml.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), out...), nil
+}
+
+// RenderForward answers with Plivo XML <Dial>.
+func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (provider.Answer, error) {
+	body, err := RenderDial(f, ev)
+	if err != nil {
+		return provider.Answer{}, err
+	}
+	return provider.Answer{ContentType: ContentType, Body: body}, nil
+}
+
+// RenderWhisper answers the confirmSound fetch with <Speak>.
+func (p *Provider) RenderWhisper(text string) (provider.Answer, error) {
+	body, err := marshal(response{Speak: &speak{Text: text}})
+	if err != nil {
+		return provider.Answer{}, err
+	}
+	return provider.Answer{ContentType: ContentType, Body: body}, nil
+}
+
+// Ack answers a callback with an empty response.
+func (p *Provider) Ack() provider.Answer {
+	return provider.Answer{ContentType: ContentType, Body: []byte(xml.Header + "<Response></Response>")}
+}
