@@ -1,0 +1,197 @@
+package telnyx_test
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/provider/providertest"
+	"github.com/attriqs/calltrack/provider/telnyx"
+	"github.com/attriqs/calltrack/provider/twilio"
+)
+
+// The fixture key is RFC 8032 section 7.1 TEST 1; checking its published
+// signature of the empty message pins the key material the tests use.
+var (
+	rfcSeed, _ = hex.DecodeString("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+	privateKey = ed25519.NewKeyFromSeed(rfcSeed)
+	publicKey  = privateKey.Public().(ed25519.PublicKey)
+	otherKey   = ed25519.NewKeyFromSeed(make([]byte, 32))
+	now        = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+)
+
+func TestRFC8032Key(t *testing.T) {
+	const wantPub = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+	const wantSig = "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+	if hex.EncodeToString(publicKey) != wantPub || hex.EncodeToString(ed25519.Sign(privateKey, nil)) != wantSig {
+		t.Fatal("fixture key does not match RFC 8032 TEST 1")
+	}
+}
+
+// The payload of Telnyx's own SDK webhook test (telnyx-python
+// tests/test_webhook.py DUMMY_WEBHOOK_PAYLOAD), a v1 call_initiated event:
+// the v2 parser must reject it cleanly rather than misread it.
+const sdkSamplePayload = `{
+    "record_type": "event",
+    "id": "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0",
+    "event_type": "call_initiated",
+    "created_at": "2018-02-02T22:25:27.521992Z",
+    "payload": {
+        "to": "+13129457420",
+        "from": "+35319605860",
+        "call_control_id": "AgDIxmoRX6QMuaIj_uXRXnPAXP0QlNfXczRrZvZakpWxBlpw48KyZQ==",
+        "call_leg_id": "428c31b6-7af4-4bcb-b7f5-5013ef9657c1",
+        "direction": "incoming",
+        "state": "parked"
+    }
+}`
+
+func TestSDKSamplePayloadSignsAndIsNotV2(t *testing.T) {
+	sig, ts := telnyx.Sign(privateKey, []byte(sdkSamplePayload), now)
+	if err := telnyx.VerifySignature(publicKey, sig, ts, []byte(sdkSamplePayload), now, telnyx.DefaultTolerance); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := telnyx.ParseEvent([]byte(sdkSamplePayload)); !errors.Is(err, provider.ErrMalformedPayload) {
+		t.Fatalf("ParseEvent(v1 payload) = %v, want ErrMalformedPayload", err)
+	}
+}
+
+func TestVerifySignatureErrors(t *testing.T) {
+	body := []byte(`{"data":{}}`)
+	sig, ts := telnyx.Sign(privateKey, body, now)
+	cases := []struct {
+		name    string
+		key     ed25519.PublicKey
+		sig, ts string
+		body    []byte
+		at      time.Time
+		want    error
+	}{
+		{"valid", publicKey, sig, ts, body, now, nil},
+		{"no key", nil, sig, ts, body, now, provider.ErrNoSecret},
+		{"no signature", publicKey, "", ts, body, now, provider.ErrMissingSignature},
+		{"no timestamp", publicKey, sig, "", body, now, provider.ErrMissingTimestamp},
+		{"signature not base64", publicKey, "@@", ts, body, now, provider.ErrMalformedSignature},
+		{"signature wrong length", publicKey, base64.StdEncoding.EncodeToString([]byte("short")), ts, body, now, provider.ErrMalformedSignature},
+		{"timestamp not a number", publicKey, sig, "noon", body, now, provider.ErrMalformedSignature},
+		{"timestamp swapped", publicKey, sig, fmt.Sprint(now.Unix() + 1), body, now, provider.ErrBadSignature},
+		{"body tampered", publicKey, sig, ts, []byte(`{"data":{"x":1}}`), now, provider.ErrBadSignature},
+		{"replayed after tolerance", publicKey, sig, ts, body, now.Add(6 * time.Minute), provider.ErrStaleTimestamp},
+		{"from the future", publicKey, sig, ts, body, now.Add(-6 * time.Minute), provider.ErrStaleTimestamp},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := telnyx.VerifySignature(c.key, c.sig, c.ts, c.body, c.at, telnyx.DefaultTolerance)
+			if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+		})
+	}
+}
+
+func TestParsePublicKey(t *testing.T) {
+	if k, err := telnyx.ParsePublicKey(base64.StdEncoding.EncodeToString(publicKey)); err != nil || !k.Equal(publicKey) {
+		t.Fatalf("raw key: %v", err)
+	}
+	// SubjectPublicKeyInfo prefix for Ed25519 followed by the raw key.
+	spki := append([]byte{0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00}, publicKey...)
+	if k, err := telnyx.ParsePublicKey(base64.StdEncoding.EncodeToString(spki)); err != nil || !k.Equal(publicKey) {
+		t.Fatalf("SPKI key: %v", err)
+	}
+	if _, err := telnyx.ParsePublicKey("not-base64!"); !errors.Is(err, provider.ErrInvalidConfig) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// event renders a Call Control v2 webhook in the documented envelope.
+func event(c providertest.Call, eventType, extra string) *provider.Request {
+	body := fmt.Sprintf(`{"data":{"event_type":%q,"id":"0ccc7b54-4df3-4bca-a65a-3da1ecc777f0","occurred_at":"2026-03-01T12:00:00.000000Z",`+
+		`"payload":{"call_control_id":"v3:AgDIxmoRX6QMuaIj","call_leg_id":%q,"call_session_id":"428c31b6-abf3-3bc1-b7f4-5013ef9657c1",`+
+		`"client_state":null,"connection_id":"7267xxxxxxxxxxxxxx","direction":"incoming","from":%q,"to":%q,"state":"parked",`+
+		`"start_time":"2026-03-01T12:00:00.000000Z"%s},"record_type":"event"},"meta":{"attempt":1,"delivered_to":"https://calls.example.com/calltrack/telnyx"}}`,
+		eventType, c.ID, c.From, c.To, extra)
+	return &provider.Request{Method: http.MethodPost, URL: "https://calls.example.com/calltrack/telnyx", Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}
+}
+
+func signer(key ed25519.PrivateKey) func(*provider.Request, time.Time) {
+	return func(r *provider.Request, at time.Time) {
+		sig, ts := telnyx.Sign(key, r.Body, at)
+		r.Header.Set(telnyx.SignatureHeader, sig)
+		r.Header.Set(telnyx.TimestampHeader, ts)
+	}
+}
+
+func TestConformance(t *testing.T) {
+	p, err := telnyx.New(telnyx.Config{PublicKey: publicKey, Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	providertest.Run(t, providertest.Suite{
+		Provider: p,
+		Now:      now,
+		Inbound:  func(c providertest.Call) *provider.Request { return event(c, "call.initiated", "") },
+		Status: func(c providertest.Call, st provider.Status, talk time.Duration) *provider.Request {
+			hangup := func(cause string) *provider.Request {
+				end := now.Add(talk).Format(time.RFC3339Nano)
+				return event(c, "call.hangup", fmt.Sprintf(`,"end_time":%q,"hangup_cause":%q,"hangup_source":"caller","sip_hangup_cause":"200"`, end, cause))
+			}
+			switch st {
+			case provider.StatusInProgress:
+				return event(c, "call.answered", "")
+			case provider.StatusCompleted:
+				return hangup("normal_clearing")
+			case provider.StatusBusy:
+				return hangup("user_busy")
+			case provider.StatusNoAnswer:
+				return hangup("timeout")
+			}
+			return nil // Call Control has no ringing callback for inbound legs
+		},
+		Sign:             signer(privateKey),
+		SignWrongSecret:  signer(otherKey),
+		SignatureHeaders: []string{telnyx.SignatureHeader, telnyx.TimestampHeader},
+		ParseForward:     func(a provider.Answer) (string, string, error) { return twilio.ParseDial(a.Body) },
+		Features:         providertest.Features{Timestamped: true, Tolerance: telnyx.DefaultTolerance},
+	})
+}
+
+func TestParseIgnoresOtherEventsAndReadsTeXML(t *testing.T) {
+	p, _ := telnyx.New(telnyx.Config{PublicKey: publicKey})
+	c := providertest.Call{ID: "leg-1", From: "+14158675309", To: "+18005551212"}
+	if _, err := p.Parse(event(c, "call.dtmf.received", "")); !errors.Is(err, provider.ErrIgnoredEvent) {
+		t.Fatalf("dtmf event: %v, want ErrIgnoredEvent", err)
+	}
+	texml := &provider.Request{Body: []byte("CallSid=v3:abc&CallStatus=ringing&From=%2B14158675309&To=%2B18005551212&Direction=inbound&AccountSid=acc")}
+	ev, err := p.Parse(texml)
+	if err != nil || ev.Provider != telnyx.Name || ev.Kind != provider.KindInbound || ev.CallID != "v3:abc" || ev.From != c.From {
+		t.Fatalf("TeXML parse = %+v, %v", ev, err)
+	}
+}
+
+func FuzzVerifySignature(f *testing.F) {
+	body := event(providertest.Call{ID: "a", From: "+14158675309", To: "+18005551212"}, "call.initiated", "").Body
+	sig, ts := telnyx.Sign(privateKey, body, now)
+	f.Add(sig, ts, body)
+	f.Fuzz(func(t *testing.T, sig, ts string, body []byte) {
+		_ = telnyx.VerifySignature(publicKey, sig, ts, body, now, telnyx.DefaultTolerance)
+	})
+}
+
+func FuzzParseEvent(f *testing.F) {
+	c := providertest.Call{ID: "a", From: "+14158675309", To: "+18005551212"}
+	f.Add(event(c, "call.initiated", "").Body)
+	f.Add(event(c, "call.hangup", `,"end_time":"2026-03-01T12:01:00Z","hangup_cause":"normal_clearing"`).Body)
+	f.Add([]byte(sdkSamplePayload))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ev, err := telnyx.ParseEvent(body)
+		if err == nil && (ev.CallID == "" || ev.Duration < 0) {
+			t.Fatalf("accepted %q as %+v", body, ev)
+		}
+	})
+}
