@@ -1,0 +1,212 @@
+package journey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/attriqs/calltrack/provider"
+)
+
+// DefaultMinTalk is the talk time a call needs to qualify when a rule
+// leaves MinTalk zero.
+const DefaultMinTalk = 60 * time.Second
+
+// QualifyRule decides whether calls become call_conversion transactions.
+// Scope fields left empty match every call; the zero value of the rest is
+// the default rule: answered and at least DefaultMinTalk of talk.
+type QualifyRule struct {
+	Name string `json:"name"`
+
+	// Scope: which calls the rule is for.
+	Pool     string `json:"pool,omitempty"`     // the pool of the dialled number
+	Number   string `json:"number,omitempty"`   // the dialled tracking number, E.164
+	Campaign string `json:"campaign,omitempty"` // the attributed campaign, compared without regard to case
+
+	// Conditions.
+	MinTalk         time.Duration `json:"min_talk,omitempty"`         // zero: DefaultMinTalk
+	AllowUnanswered bool          `json:"allow_unanswered,omitempty"` // count calls that were never answered
+	FirstTimeOnly   bool          `json:"first_time_only,omitempty"`  // only a caller's first call ever
+	// ExcludeRepeatWithin skips callers who called within this long
+	// before; zero keeps repeat callers.
+	ExcludeRepeatWithin time.Duration `json:"exclude_repeat_within,omitempty"`
+
+	// What a qualified call is worth.
+	Value    int64  `json:"value"`    // minor units
+	Currency string `json:"currency"` // ISO 4217
+}
+
+// CallerHistory tells how a caller called before: the number of calls from
+// the number before the given time and when the latest of them was.
+type CallerHistory interface {
+	CallsBefore(ctx context.Context, from string, before time.Time) (count int, latest time.Time, err error)
+}
+
+// Qualifier applies qualification rules, most specific first: a rule for
+// the dialled number, then for the campaign, then for the pool, then the
+// general rules, each group in the order given.
+type Qualifier struct {
+	rules   []QualifyRule
+	history CallerHistory
+}
+
+// DefaultQualifyRule is used when no rules are given: answered calls of at
+// least DefaultMinTalk qualify, with no value.
+var DefaultQualifyRule = QualifyRule{Name: "default", Currency: "USD"}
+
+// NewQualifier validates rules, naming every problem by index and field;
+// no rules means [DefaultQualifyRule]. history may be nil when no rule
+// looks at earlier calls.
+func NewQualifier(rules []QualifyRule, history CallerHistory) (*Qualifier, error) {
+	if len(rules) == 0 {
+		rules = []QualifyRule{DefaultQualifyRule}
+	}
+	var errs []error
+	needsHistory := false
+	for i, r := range rules {
+		at := fmt.Sprintf("journey: qualify rules[%d]", i)
+		if r.Name != "" {
+			at = fmt.Sprintf("journey: qualify rules[%d] %q", i, r.Name)
+		}
+		if r.MinTalk < 0 {
+			errs = append(errs, fmt.Errorf("%s.min_talk: %v is negative", at, r.MinTalk))
+		}
+		if r.ExcludeRepeatWithin < 0 {
+			errs = append(errs, fmt.Errorf("%s.exclude_repeat_within: %v is negative", at, r.ExcludeRepeatWithin))
+		}
+		if r.Value < 0 {
+			errs = append(errs, fmt.Errorf("%s.value: %d is negative", at, r.Value))
+		}
+		if !validCurrency(r.Currency) {
+			errs = append(errs, fmt.Errorf("%s.currency: %q is not a three-letter ISO 4217 code", at, r.Currency))
+		}
+		needsHistory = needsHistory || r.FirstTimeOnly || r.ExcludeRepeatWithin > 0
+	}
+	if needsHistory && history == nil {
+		errs = append(errs, errors.New("journey: a qualify rule looks at earlier calls but no CallerHistory was given"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	ordered := make([]QualifyRule, 0, len(rules))
+	for _, specificity := range []func(QualifyRule) bool{
+		func(r QualifyRule) bool { return r.Number != "" },
+		func(r QualifyRule) bool { return r.Number == "" && r.Campaign != "" },
+		func(r QualifyRule) bool { return r.Number == "" && r.Campaign == "" && r.Pool != "" },
+		func(r QualifyRule) bool { return r.Number == "" && r.Campaign == "" && r.Pool == "" },
+	} {
+		for _, r := range rules {
+			if specificity(r) {
+				ordered = append(ordered, r)
+			}
+		}
+	}
+	return &Qualifier{rules: ordered, history: history}, nil
+}
+
+// Decision is the outcome of qualifying one call.
+type Decision struct {
+	Qualified bool
+	Rule      string // the rule that decided; empty when no rule applies to the call
+	Reason    string
+	// Conversion is the call_conversion to record when Qualified. Its ID is
+	// derived from the call, so recording it again after a rule change
+	// replaces it instead of adding a second one.
+	Conversion Conversion
+}
+
+// CallConversionID is the natural id of the call_conversion of a call.
+func CallConversionID(providerName, callID string) string {
+	return "call:" + providerName + "/" + callID
+}
+
+// TalkTime is how long the caller and the business talked: from answer to
+// end when both are known, otherwise the provider's reported duration.
+func TalkTime(call provider.CallEvent) time.Duration {
+	if !call.AnsweredAt.IsZero() && !call.EndedAt.IsZero() && call.EndedAt.After(call.AnsweredAt) {
+		return call.EndedAt.Sub(call.AnsweredAt)
+	}
+	return call.Duration
+}
+
+// Answered reports whether the call was picked up.
+func Answered(call provider.CallEvent) bool {
+	return !call.AnsweredAt.IsZero() || call.Status == provider.StatusInProgress ||
+		(call.Status == provider.StatusCompleted && call.Duration > 0)
+}
+
+// Qualify decides whether a finished call, attributed by a, is a
+// conversion. Calls still in progress are not qualified yet.
+func (q *Qualifier) Qualify(ctx context.Context, call provider.CallEvent, a Attribution, poolName string) (Decision, error) {
+	if !call.Status.Terminal() {
+		return Decision{Reason: fmt.Sprintf("call is %s, not over yet", orUnknown(string(call.Status)))}, nil
+	}
+	rule, ok := q.ruleFor(call, a, poolName)
+	if !ok {
+		return Decision{Reason: "no qualification rule applies to this call"}, nil
+	}
+	d := Decision{Rule: rule.Name}
+	minTalk := rule.MinTalk
+	if minTalk == 0 {
+		minTalk = DefaultMinTalk
+	}
+	talk := TalkTime(call)
+	switch {
+	case !rule.AllowUnanswered && !Answered(call):
+		d.Reason = "call was not answered"
+		return d, nil
+	case talk < minTalk:
+		d.Reason = fmt.Sprintf("talk time %v is under the %v minimum", talk, minTalk)
+		return d, nil
+	}
+	if rule.FirstTimeOnly || rule.ExcludeRepeatWithin > 0 {
+		at, err := CallTime(call)
+		if err != nil {
+			return Decision{}, err
+		}
+		count, latest, err := q.history.CallsBefore(ctx, call.From, at)
+		if err != nil {
+			return Decision{}, fmt.Errorf("journey: earlier calls of the caller: %w", err)
+		}
+		switch {
+		case rule.FirstTimeOnly && count > 0:
+			d.Reason = fmt.Sprintf("caller has called %d times before; the rule counts first-time callers only", count)
+			return d, nil
+		case rule.ExcludeRepeatWithin > 0 && count > 0 && at.Sub(latest) < rule.ExcludeRepeatWithin:
+			d.Reason = fmt.Sprintf("caller called %v earlier, within the %v repeat window", at.Sub(latest).Round(time.Second), rule.ExcludeRepeatWithin)
+			return d, nil
+		}
+	}
+	at, err := CallTime(call)
+	if err != nil {
+		return Decision{}, err
+	}
+	d.Qualified = true
+	d.Reason = fmt.Sprintf("answered, talk time %v ≥ %v", talk, minTalk)
+	d.Conversion = Conversion{
+		ID: CallConversionID(call.Provider, call.CallID), Type: ConversionCall, At: at.UTC(),
+		VisitorID: a.VisitorID, SessionID: a.SessionID, Value: rule.Value, Currency: rule.Currency,
+		CallProvider: call.Provider, CallID: call.CallID,
+	}
+	return d, nil
+}
+
+func (q *Qualifier) ruleFor(call provider.CallEvent, a Attribution, poolName string) (QualifyRule, bool) {
+	for _, r := range q.rules {
+		if (r.Number == "" || r.Number == call.To) &&
+			(r.Campaign == "" || strings.EqualFold(r.Campaign, a.Source.Campaign)) &&
+			(r.Pool == "" || r.Pool == poolName) {
+			return r, true
+		}
+	}
+	return QualifyRule{}, false
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "in an unknown state"
+	}
+	return s
+}
