@@ -121,13 +121,13 @@ func (c *Classifier) fromReferrer(s *Source, ref referrer, land landing) {
 	case c.isOwn(host, land.host):
 		s.Source, s.Medium, s.Basis = "(direct)", "(none)", BasisSelfReferral
 	case !c.strict && c.lists.isWebmail(host):
-		s.Source, s.Medium, s.Basis = strings.TrimPrefix(host, "www."), "email", BasisWebmail
+		s.Source, s.Medium, s.Basis = sourceHost(host), "email", BasisWebmail
 	default:
 		if engine, ok := c.lists.searchEngine(host); ok {
 			s.Source, s.Medium, s.Basis = engine, "organic", BasisSearchEngine
 			return
 		}
-		s.Source, s.Medium, s.Basis = strings.TrimPrefix(host, "www."), "referral", BasisReferrer
+		s.Source, s.Medium, s.Basis = sourceHost(host), "referral", BasisReferrer
 		switch {
 		case c.lists.category(s.Source, !c.strict) == categorySocial:
 			s.Basis = BasisSocial
@@ -135,6 +135,14 @@ func (c *Classifier) fromReferrer(s *Source, ref referrer, land landing) {
 			s.Basis = BasisAIAssistant
 		}
 	}
+}
+
+// sourceHost names a referring host as a source, without "www.".
+func sourceHost(host string) string {
+	if s := strings.TrimPrefix(host, "www."); s != "" {
+		return s
+	}
+	return host
 }
 
 func metaSource(param string) string {

@@ -294,8 +294,8 @@ func hostOf(authority string) (string, bool) {
 	if colon := strings.LastIndexByte(host, ':'); colon >= 0 {
 		host = host[:colon]
 	}
-	host = strings.TrimSuffix(host, ".")
-	if host == "" {
+	host = strings.TrimRight(host, ".")
+	if host == "" || host[0] == '.' || strings.Contains(host, "..") {
 		return "", false
 	}
 	for i := 0; i < len(host); i++ {
