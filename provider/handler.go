@@ -56,8 +56,9 @@ type HandlerConfig struct {
 // parses the event (400), writes the answer — the Forward for an inbound
 // call, an acknowledgement for a status callback — and only then hands the
 // event to the Ingest, so the routing answer never waits on storage. It
-// rejects other methods with 405 and bodies over MaxBodyBytes with 413.
-// Vendors must be configured to POST their webhooks.
+// rejects other methods with 405 (GET is accepted only for whisper
+// fetches) and bodies over MaxBodyBytes with 413. Vendors must be
+// configured to POST their webhooks.
 type Handler struct {
 	cfg HandlerConfig
 	pub *url.URL
@@ -112,7 +113,10 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
+	whisper, isWhisper := whisperText(r)
+	// Vendors fetch whisper documents with GET (Vonage onAnswer) or POST;
+	// everything else must be POSTed.
+	if r.Method != http.MethodPost && !(isWhisper && r.Method == http.MethodGet) {
 		w.Header().Set("Allow", http.MethodPost)
 		h.reject(w, r, http.StatusMethodNotAllowed, "calltrack: webhooks must be POSTed", nil)
 		return
@@ -135,8 +139,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if text, ok := whisperText(r); ok {
-		ans, err := p.RenderWhisper(text)
+	if isWhisper {
+		ans, err := p.RenderWhisper(whisper)
 		h.write(w, ans, err)
 		return
 	}
