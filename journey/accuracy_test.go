@@ -95,7 +95,7 @@ func simulate(t testing.TB, tr traffic, size int, seed uint64) accuracy {
 
 	ctx := context.Background()
 	res := accuracy{poolSize: size, byConfidence: map[Confidence][2]int{}, visitor: n}
-	shown := map[string]string{}     // session → the number it was last shown
+	shown := map[string]string{}       // session → the number it was last shown
 	lastSeen := map[string]time.Time{} // session → its last activity
 	window, grace := pool.DefaultSessionWindow, DefaultCallGrace
 	for i, ev := range events {
