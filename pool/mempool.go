@@ -1,0 +1,310 @@
+package pool
+
+import (
+	"math"
+	"sync/atomic"
+	"time"
+)
+
+// memPool is one pool of the in-process allocator.
+//
+// Per number it keeps one state word and a ring of hold slots (see holdSlot).
+// Free numbers wait in per-processor FIFO rings (released numbers) and one
+// ring of numbers freed by expiry; live sessions are found through a
+// lock-free sessionTable. Every step is a load or a compare-and-swap on one
+// word, so no goroutine ever waits for another.
+type memPool struct {
+	info      *PoolInfo
+	window    uint64 // session window, ms
+	cooldown  uint64 // ms
+	perNumber uint32 // hold slots per number, a power of two
+	numbers   []numberSlot
+	holds     []holdSlot
+	shards    []*freeRing
+	expired   *freeRing
+	table     *sessionTable
+	onRecord  func(HoldRecord)
+
+	_ cacheLinePad
+	// nextExpiry is at most the earliest expiry of any live hold, so Lease
+	// knows when a sweep may free a number; it is a hint, never too late.
+	nextExpiry atomic.Uint64
+	// Counters of the rare paths only: the common path shares no word.
+	reuses, fallbacks, originals, coolingHandouts atomic.Uint64
+	peak                                          atomic.Int64
+	_                                             cacheLinePad
+}
+
+// numberSlot packs a number's state in one word: when its last hold ended
+// (42 bits), how many live holds it has (8 bits) and the generation of its
+// latest hold (14 bits). Padded so two numbers never share a cache line.
+type numberSlot struct {
+	state atomic.Uint64
+	_     [56]byte
+}
+
+const (
+	holdersShift = genBits
+	holdersMask  = 0xff
+)
+
+func packNumber(freedAt uint64, holders, gen uint32) uint64 {
+	return freedAt<<timeShift | uint64(holders&holdersMask)<<holdersShift | uint64(gen&genMask)
+}
+func numberFreedAt(st uint64) uint64 { return st >> timeShift }
+func numberHolders(st uint64) uint32 { return uint32(st>>holdersShift) & holdersMask }
+func numberGen(st uint64) uint32     { return uint32(st & genMask) }
+
+func newMemPool(info *PoolInfo, perNumber, shards int, onRecord func(HoldRecord)) *memPool {
+	n := len(info.Numbers)
+	p := &memPool{
+		info:      info,
+		window:    durationCode(info.SessionWindow),
+		cooldown:  durationCode(info.Cooldown),
+		perNumber: uint32(perNumber),
+		numbers:   make([]numberSlot, n),
+		holds:     make([]holdSlot, n*perNumber),
+		expired:   newFreeRing(n),
+		table:     newSessionTable(n),
+		onRecord:  onRecord,
+	}
+	for range shards {
+		p.shards = append(p.shards, newFreeRing(n))
+	}
+	for i := range n {
+		p.shards[i%shards].push(uint32(i))
+	}
+	p.nextExpiry.Store(math.MaxUint64)
+	return p
+}
+
+// makeToken packs a number index and a hold generation; never zero.
+func makeToken(idx, gen uint32) Token { return Token(uint64(idx+1)<<genBits | uint64(gen&genMask)) }
+
+func (p *memPool) splitToken(t Token) (idx, gen uint32, ok bool) {
+	n := uint64(t) >> genBits
+	if n == 0 || n > uint64(len(p.numbers)) || uint64(t)>>tagShift != 0 {
+		return 0, 0, false
+	}
+	return uint32(n - 1), uint32(t) & genMask, true
+}
+
+func (p *memPool) hold(idx, gen uint32) *holdSlot {
+	return &p.holds[idx*p.perNumber+gen&(p.perNumber-1)]
+}
+
+func (p *memPool) homeShard() int {
+	id := currentP()
+	if id >= len(p.shards) {
+		id %= len(p.shards)
+	}
+	return id
+}
+
+func (p *memPool) leaseOf(idx uint32, tok Token, until uint64, o Outcome) Lease {
+	return Lease{Pool: p.info.Name, Number: p.info.Numbers[idx], Token: tok, ExpiresAt: decodeTime(until), Outcome: o}
+}
+
+func (p *memPool) original() Lease {
+	return Lease{Pool: p.info.Name, Number: p.info.BusinessNumber, Outcome: Original}
+}
+
+func (p *memPool) noteExpiry(until uint64) {
+	for {
+		cur := p.nextExpiry.Load()
+		if until >= cur || p.nextExpiry.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}
+
+// lease implements Allocator.Lease for a valid session id.
+func (p *memPool) lease(session string, now time.Time) Lease {
+	nowc := encodeTime(now)
+	h := p.table.hash(session)
+	for {
+		if tok, s, ok := p.findLive(h, session, nil); ok {
+			idx, gen, _ := p.splitToken(tok)
+			if holdUntil(s) < nowc { // expired: end it where it lapsed and start afresh
+				p.endHold(idx, gen, s, holdUntil(s), nowc)
+				continue
+			}
+			until := max(nowc+p.window, holdUntil(s))
+			if until == holdUntil(s) || p.hold(idx, gen).state.CompareAndSwap(s, withUntil(s, until)) {
+				return p.leaseOf(idx, tok, until, Continued)
+			}
+			continue
+		}
+		idx, ok := p.take(nowc)
+		if !ok {
+			if l, done := p.exhausted(h, session, nowc); done {
+				return l
+			}
+			continue
+		}
+		tok, until := p.startHold(idx, session, nowc)
+		if l, done := p.publish(h, session, tok, until, Assigned, nowc); done {
+			return l
+		}
+	}
+}
+
+// startHold gives a number taken from a free list to session.
+func (p *memPool) startHold(idx uint32, session string, now uint64) (Token, uint64) {
+	slot := &p.numbers[idx]
+	st := slot.state.Load() // free, so no one else writes it until we publish
+	gen := (numberGen(st) + 1) & genMask
+	until := now + p.window
+	p.hold(idx, gen).write(session, gen, now, until, false)
+	slot.state.Store(packNumber(numberFreedAt(st), 1, gen))
+	p.noteExpiry(until)
+	return makeToken(idx, gen), until
+}
+
+// publish makes a started hold findable by its session. If another Lease of
+// the same session published concurrently, one of them (at least) sees the
+// other, undoes its own hold and reports done=false so the caller retries
+// and finds the survivor.
+func (p *memPool) publish(h uint64, session string, tok Token, until uint64, o Outcome, now uint64) (Lease, bool) {
+	idx, gen, _ := p.splitToken(tok)
+	word, ok := p.insert(h, tok)
+	if !ok { // table full: only possible with extreme sharing
+		p.endHold(idx, gen, p.hold(idx, gen).state.Load(), now, now)
+		return p.unserved(), true
+	}
+	if _, _, dup := p.findLive(h, session, word); dup {
+		p.endHold(idx, gen, p.hold(idx, gen).state.Load(), now, now)
+		return Lease{}, false
+	}
+	if p.onRecord != nil {
+		p.emit(idx, gen, 0)
+	}
+	return p.leaseOf(idx, tok, until, o), true
+}
+
+// findLive finds the live hold of session, skipping the entry word skip.
+func (p *memPool) findLive(h uint64, session string, skip *atomic.Uint64) (Token, uint64, bool) {
+	t := p.table
+	tag := entryTag(h)
+	b := h & t.bucketMask
+	for range t.bucketMask + 1 {
+		for j := range uint64(entriesPerBucket) {
+			w := t.entryWord(b, j)
+			e := w.Load()
+			if e>>tagShift != tag || w == skip {
+				continue
+			}
+			tok := Token(e & tokenMask)
+			idx, gen, ok := p.splitToken(tok)
+			if !ok {
+				continue
+			}
+			hs := p.hold(idx, gen)
+			s := hs.state.Load()
+			if holdLive(s) && holdGen(s) == gen && hs.heldBy(gen, session) {
+				return tok, s, true
+			}
+		}
+		if !t.overflowed(b) {
+			break
+		}
+		b = (b + 1) & t.bucketMask
+	}
+	return 0, 0, false
+}
+
+// insert stores tok in the first entry of the session's probe sequence that
+// is empty or points at an ended hold.
+func (p *memPool) insert(h uint64, tok Token) (*atomic.Uint64, bool) {
+	t := p.table
+	entry := makeEntry(h, tok)
+	b := h & t.bucketMask
+	for range t.bucketMask + 1 {
+		for j := range uint64(entriesPerBucket) {
+			w := t.entryWord(b, j)
+			e := w.Load()
+			if (e == 0 || !p.entryLive(e)) && w.CompareAndSwap(e, entry) {
+				return w, true
+			}
+		}
+		t.markOverflow(b)
+		b = (b + 1) & t.bucketMask
+	}
+	return nil, false
+}
+
+func (p *memPool) entryLive(e uint64) bool {
+	idx, gen, ok := p.splitToken(Token(e & tokenMask))
+	if !ok {
+		return false
+	}
+	s := p.hold(idx, gen).state.Load()
+	return holdLive(s) && holdGen(s) == gen
+}
+
+// endHold ends the hold (idx, gen), observed in state s, at endAt, and frees
+// its number when it was the last holder. It reports false when the hold had
+// already ended (someone else won).
+func (p *memPool) endHold(idx, gen uint32, s, endAt, now uint64) bool {
+	hs := p.hold(idx, gen)
+	for {
+		if !holdLive(s) || holdGen(s) != gen {
+			return false
+		}
+		if hs.state.CompareAndSwap(s, withUntil(s, endAt)&^liveBit) {
+			break
+		}
+		s = hs.state.Load()
+	}
+	slot := &p.numbers[idx]
+	var left uint32
+	for {
+		st := slot.state.Load()
+		left = numberHolders(st) - 1
+		if slot.state.CompareAndSwap(st, packNumber(max(numberFreedAt(st), endAt), left, numberGen(st))) {
+			break
+		}
+	}
+	if left == 0 {
+		p.free(idx, endAt < now)
+	}
+	if p.onRecord != nil {
+		p.emit(idx, gen, endAt)
+	}
+	return true
+}
+
+// free returns a number to a free list: the caller's processor ring for a
+// release, the expiry ring for a hold that lapsed earlier, so that each ring
+// stays ordered by when its numbers' holds ended.
+func (p *memPool) free(idx uint32, byExpiry bool) {
+	if byExpiry && p.expired.push(idx) {
+		return
+	}
+	home := p.homeShard()
+	for i := range p.shards {
+		if p.shards[(home+i)%len(p.shards)].push(idx) {
+			return
+		}
+	}
+	// Unreachable: every ring can hold every number of the pool.
+	panic("pool: free list overflow")
+}
+
+// emit reports a hold to Config.OnRecord; until zero means it just started.
+func (p *memPool) emit(idx, gen uint32, until uint64) {
+	hs := p.hold(idx, gen)
+	s := hs.state.Load()
+	session, from, ok := hs.sessionOf(gen)
+	if !ok {
+		return
+	}
+	r := HoldRecord{
+		Token: makeToken(idx, gen), Pool: p.info.Name, Number: p.info.Numbers[idx],
+		SessionID: session, From: decodeTime(from), Reused: holdReused(s),
+	}
+	if until != 0 {
+		r.Until = decodeTime(until)
+	}
+	p.onRecord(r)
+}
