@@ -1,0 +1,47 @@
+// Package store defines how calltrack persists sessions, number holds,
+// calls, attributions, identities, touchpoints and conversions: small role
+// interfaces composed into [Store], for people writing or choosing an
+// adapter.
+//
+// # Roles
+//
+// [Store] embeds [Sessions], [Leases], [Calls], [Attributions],
+// [Identities], [Touchpoints], [Conversions] and [Retention]. Consumers
+// depend on the role they need (call stitching needs [Leases.HoldersAt];
+// the provider webhook handler needs only provider.CallRecorder, which
+// [Calls] implements). Each interface's doc comment is its contract, and the
+// storetest package checks every sentence of it.
+//
+// # Contract shared by all roles
+//
+//   - Methods are safe for concurrent use and take ctx first.
+//   - Times are stored and returned in UTC truncated to the microsecond
+//     ([Micro]); a zero time stays zero.
+//   - Writes keyed by natural ids are idempotent, so every write may be
+//     retried after an error or a lost connection without duplicates.
+//   - Invalid records are refused with an error wrapping [ErrInvalid] that
+//     names every bad field, and nothing of the write is stored.
+//   - Missing records are [ErrNotFound]; a write that contradicts what
+//     identifies an existing record is [ErrConflict].
+//   - Periods are half-open, from <= t < to.
+//
+// # Adapters
+//
+//   - store/memstore: in memory, standard library only; tests and demos.
+//   - store/sqlite: the embedded default on modernc.org/sqlite (no cgo).
+//   - store/postgres: production and several app instances, on pgx/v5.
+//
+// The two SQL adapters share one engine (store/internal/sqlstore): the
+// logic is written once over database/sql, and a dialect value supplies
+// what differs between SQLite and PostgreSQL (placeholders, migrations,
+// row locking, how writers are serialised, which errors are transient).
+// PostgreSQL reaches the engine through pgx's database/sql adapter over the
+// caller's *pgxpool.Pool, so both adapters run the same code paths and the
+// same conformance suite.
+//
+// # Batches
+//
+// [Sessions.PutSessions] writes many sessions in one transaction; use it
+// for imports and high-rate ingestion. The other roles write one record per
+// call: their writes are small and each must be individually idempotent.
+package store

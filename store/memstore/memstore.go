@@ -1,0 +1,747 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/store"
+)
+
+// Store keeps everything in maps behind one RWMutex. The zero value is not
+// ready; use [New].
+type Store struct {
+	now func() time.Time
+
+	mu          sync.RWMutex
+	sessions    map[string]journey.Session
+	holds       map[holdKey]*pool.HoldRecord
+	holdsByNum  map[string][]*pool.HoldRecord // sorted by From, then SessionID
+	maxSpan     map[string]time.Duration      // longest closed hold per number
+	calls       map[callKey]*callRow
+	attrs       map[callKey]journey.Attribution
+	identities  map[journey.Identifier]string // identifier -> person id
+	persons     map[string]*person
+	personSeq   uint64
+	touchpoints map[string]journey.Touchpoint
+	conversions map[string]journey.Conversion
+}
+
+type holdKey struct {
+	number, session string
+	from            time.Time
+}
+
+type callKey struct{ provider, id string }
+
+type callRow struct {
+	ev provider.CallEvent
+	at time.Time // the earliest store.CallTime of its events
+}
+
+type person struct {
+	seq uint64
+	ids map[journey.Identifier]struct{}
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{
+		now:         time.Now,
+		sessions:    map[string]journey.Session{},
+		holds:       map[holdKey]*pool.HoldRecord{},
+		holdsByNum:  map[string][]*pool.HoldRecord{},
+		maxSpan:     map[string]time.Duration{},
+		calls:       map[callKey]*callRow{},
+		attrs:       map[callKey]journey.Attribution{},
+		identities:  map[journey.Identifier]string{},
+		persons:     map[string]*person{},
+		touchpoints: map[string]journey.Touchpoint{},
+		conversions: map[string]journey.Conversion{},
+	}
+}
+
+func ctxErr(ctx context.Context) error { return ctx.Err() }
+
+// ---- sessions
+
+func normSession(s journey.Session) journey.Session {
+	s.StartedAt = store.Micro(s.StartedAt)
+	s.LastSeenAt = store.Micro(s.LastSeenAt)
+	s.Source = cloneSource(s.Source)
+	return s
+}
+
+func cloneSource(src classify.Source) classify.Source {
+	src.Problems = slices.Clone(src.Problems)
+	if len(src.Problems) == 0 {
+		src.Problems = nil
+	}
+	return src
+}
+
+// PutSession implements [store.Sessions].
+func (m *Store) PutSession(ctx context.Context, s journey.Session) error {
+	return m.PutSessions(ctx, []journey.Session{s})
+}
+
+// PutSessions implements [store.Sessions].
+func (m *Store) PutSessions(ctx context.Context, ss []journey.Session) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	for i, s := range ss {
+		if err := store.ValidateRecord(s); err != nil {
+			if len(ss) > 1 {
+				return fmt.Errorf("session %d: %w", i, err)
+			}
+			return err
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range ss {
+		m.sessions[s.ID] = normSession(s)
+	}
+	return nil
+}
+
+// Session implements [store.Sessions].
+func (m *Store) Session(ctx context.Context, id string) (journey.Session, error) {
+	if err := ctxErr(ctx); err != nil {
+		return journey.Session{}, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s, ok := m.sessions[id]
+	if !ok {
+		return journey.Session{}, fmt.Errorf("session %q: %w", id, store.ErrNotFound)
+	}
+	return normSession(s), nil
+}
+
+// SessionsOfVisitor implements [store.Sessions].
+func (m *Store) SessionsOfVisitor(ctx context.Context, visitorID string) ([]journey.Session, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []journey.Session
+	for _, s := range m.sessions {
+		if s.VisitorID == visitorID {
+			out = append(out, normSession(s))
+		}
+	}
+	slices.SortFunc(out, func(a, b journey.Session) int {
+		return cmp.Or(a.StartedAt.Compare(b.StartedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// ---- leases
+
+// RecordHold implements [store.Leases].
+func (m *Store) RecordHold(ctx context.Context, h pool.HoldRecord) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if err := store.ValidateHold(h); err != nil {
+		return err
+	}
+	h.From, h.Until = store.Micro(h.From), store.Micro(h.Until)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := holdKey{h.Number, h.SessionID, h.From}
+	cur, ok := m.holds[k]
+	if !ok {
+		r := h
+		m.holds[k] = &r
+		list := m.holdsByNum[h.Number]
+		i, _ := slices.BinarySearchFunc(list, &r, compareHold)
+		m.holdsByNum[h.Number] = slices.Insert(list, i, &r)
+		cur = &r
+	} else {
+		if cur.Pool != h.Pool {
+			return fmt.Errorf("hold of %s by %q from %s is in pool %q, not %q: %w",
+				h.Number, h.SessionID, h.From.Format(time.RFC3339Nano), cur.Pool, h.Pool, store.ErrConflict)
+		}
+		if h.Until.After(cur.Until) {
+			cur.Until = h.Until
+		}
+		cur.Reused = cur.Reused || h.Reused
+		if cur.Token == 0 {
+			cur.Token = h.Token
+		}
+	}
+	if !cur.Until.IsZero() {
+		if span := cur.Until.Sub(cur.From); span > m.maxSpan[h.Number] {
+			m.maxSpan[h.Number] = span
+		}
+	}
+	return nil
+}
+
+func compareHold(a, b *pool.HoldRecord) int {
+	return cmp.Or(a.From.Compare(b.From), cmp.Compare(a.SessionID, b.SessionID))
+}
+
+func holder(h pool.HoldRecord) pool.Holder {
+	return pool.Holder{Pool: h.Pool, Number: h.Number, SessionID: h.SessionID,
+		From: h.From, Until: h.Until, Live: h.Until.IsZero(), Reused: h.Reused}
+}
+
+// HoldersAt implements [store.Leases].
+func (m *Store) HoldersAt(ctx context.Context, number string, at time.Time, grace time.Duration) ([]pool.Holder, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	grace = max(grace, 0)
+	at = store.Micro(at)
+	lo := at.Add(-grace)
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []pool.Holder
+	for _, h := range m.holdsByNum[number] {
+		if h.From.After(at) {
+			break
+		}
+		if h.Until.IsZero() || !h.Until.Before(lo) {
+			out = append(out, holder(*h))
+		}
+	}
+	return out, nil
+}
+
+// HoldsBetween implements [store.Leases].
+func (m *Store) HoldsBetween(ctx context.Context, from, to time.Time) ([]pool.HoldRecord, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	from, to = store.Micro(from), store.Micro(to)
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []pool.HoldRecord
+	for _, h := range m.holds {
+		if h.From.Before(to) && (h.Until.IsZero() || !h.Until.Before(from)) {
+			out = append(out, *h)
+		}
+	}
+	slices.SortFunc(out, func(a, b pool.HoldRecord) int {
+		return cmp.Or(a.From.Compare(b.From), cmp.Compare(a.Number, b.Number), cmp.Compare(a.SessionID, b.SessionID))
+	})
+	return out, nil
+}
+
+// ---- calls
+
+func normCall(ev provider.CallEvent) provider.CallEvent {
+	ev.OccurredAt = store.Micro(ev.OccurredAt)
+	ev.StartedAt = store.Micro(ev.StartedAt)
+	ev.AnsweredAt = store.Micro(ev.AnsweredAt)
+	ev.EndedAt = store.Micro(ev.EndedAt)
+	ev.Raw = slices.Clone(ev.Raw)
+	return ev
+}
+
+// RecordCall implements [store.Calls] and provider.CallRecorder.
+func (m *Store) RecordCall(ctx context.Context, ev provider.CallEvent) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if err := store.ValidateCall(ev); err != nil {
+		return err
+	}
+	ev = normCall(ev)
+	at := store.CallTime(ev)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if at.IsZero() {
+		at = store.Micro(m.now())
+	}
+	k := callKey{ev.Provider, ev.CallID}
+	cur, ok := m.calls[k]
+	if !ok {
+		m.calls[k] = &callRow{ev: provider.Merge(provider.CallEvent{}, ev), at: at}
+		return nil
+	}
+	cur.ev = provider.Merge(cur.ev, ev)
+	if at.Before(cur.at) {
+		cur.at = at
+	}
+	return nil
+}
+
+// Call implements [store.Calls].
+func (m *Store) Call(ctx context.Context, providerName, callID string) (provider.CallEvent, error) {
+	if err := ctxErr(ctx); err != nil {
+		return provider.CallEvent{}, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.calls[callKey{providerName, callID}]
+	if !ok {
+		return provider.CallEvent{}, fmt.Errorf("call %s/%s: %w", providerName, callID, store.ErrNotFound)
+	}
+	return normCall(c.ev), nil
+}
+
+// CallsBetween implements [store.Calls].
+func (m *Store) CallsBetween(ctx context.Context, from, to time.Time) ([]provider.CallEvent, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	from, to = store.Micro(from), store.Micro(to)
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var rows []*callRow
+	for _, c := range m.calls {
+		if !c.at.Before(from) && c.at.Before(to) {
+			rows = append(rows, c)
+		}
+	}
+	slices.SortFunc(rows, func(a, b *callRow) int {
+		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.ev.Provider, b.ev.Provider), cmp.Compare(a.ev.CallID, b.ev.CallID))
+	})
+	out := make([]provider.CallEvent, len(rows))
+	for i, r := range rows {
+		out[i] = normCall(r.ev)
+	}
+	return out, nil
+}
+
+// ---- attributions
+
+func normAttribution(a journey.Attribution) journey.Attribution {
+	a.Source = cloneSource(a.Source)
+	a.StitchedAt = store.Micro(a.StitchedAt)
+	cs := make([]journey.Candidate, len(a.Candidates))
+	for i, c := range a.Candidates {
+		c.HeldFrom, c.HeldUntil = store.Micro(c.HeldFrom), store.Micro(c.HeldUntil)
+		cs[i] = c
+	}
+	if len(cs) == 0 {
+		cs = nil
+	}
+	a.Candidates = cs
+	return a
+}
+
+// PutAttribution implements [store.Attributions].
+func (m *Store) PutAttribution(ctx context.Context, a journey.Attribution) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if err := store.ValidateRecord(a); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.attrs[callKey{a.Provider, a.CallID}] = normAttribution(a)
+	return nil
+}
+
+// Attribution implements [store.Attributions].
+func (m *Store) Attribution(ctx context.Context, providerName, callID string) (journey.Attribution, error) {
+	if err := ctxErr(ctx); err != nil {
+		return journey.Attribution{}, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	a, ok := m.attrs[callKey{providerName, callID}]
+	if !ok {
+		return journey.Attribution{}, fmt.Errorf("attribution of call %s/%s: %w", providerName, callID, store.ErrNotFound)
+	}
+	return normAttribution(a), nil
+}
+
+// ---- identities
+
+func newPersonID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "p_" + hex.EncodeToString(b[:])
+}
+
+// ensure returns id's person, creating one; m.mu must be held.
+func (m *Store) ensure(id journey.Identifier) string {
+	if p, ok := m.identities[id]; ok {
+		return p
+	}
+	m.personSeq++
+	p := newPersonID()
+	m.persons[p] = &person{seq: m.personSeq, ids: map[journey.Identifier]struct{}{id: {}}}
+	m.identities[id] = p
+	return p
+}
+
+// Link implements [store.Identities].
+func (m *Store) Link(ctx context.Context, a, b journey.Identifier) (string, error) {
+	if err := ctxErr(ctx); err != nil {
+		return "", err
+	}
+	if err := validateIDs(a, b); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	pa, aok := m.identities[a]
+	pb, bok := m.identities[b]
+	switch {
+	case !aok && !bok:
+		p := m.ensure(a)
+		m.identities[b] = p
+		m.persons[p].ids[b] = struct{}{}
+		return p, nil
+	case aok && !bok:
+		m.identities[b] = pa
+		m.persons[pa].ids[b] = struct{}{}
+		return pa, nil
+	case !aok && bok:
+		m.identities[a] = pb
+		m.persons[pb].ids[a] = struct{}{}
+		return pb, nil
+	case pa == pb:
+		return pa, nil
+	}
+	win, lose := pa, pb
+	if m.persons[pb].seq < m.persons[pa].seq {
+		win, lose = pb, pa
+	}
+	for id := range m.persons[lose].ids {
+		m.identities[id] = win
+		m.persons[win].ids[id] = struct{}{}
+	}
+	delete(m.persons, lose)
+	return win, nil
+}
+
+func validateIDs(ids ...journey.Identifier) error {
+	for _, id := range ids {
+		if err := store.ValidateRecord(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Resolve implements [store.Identities].
+func (m *Store) Resolve(ctx context.Context, id journey.Identifier) (string, error) {
+	if err := ctxErr(ctx); err != nil {
+		return "", err
+	}
+	if err := validateIDs(id); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ensure(id), nil
+}
+
+// PersonOf implements [store.Identities].
+func (m *Store) PersonOf(ctx context.Context, id journey.Identifier) (string, error) {
+	if err := ctxErr(ctx); err != nil {
+		return "", err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	p, ok := m.identities[id]
+	if !ok {
+		return "", fmt.Errorf("person of %s: %w", id, store.ErrNotFound)
+	}
+	return p, nil
+}
+
+// Identifiers implements [store.Identities].
+func (m *Store) Identifiers(ctx context.Context, personID string) ([]journey.Identifier, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	p, ok := m.persons[personID]
+	if !ok {
+		return nil, fmt.Errorf("person %q: %w", personID, store.ErrNotFound)
+	}
+	out := slices.Collect(maps.Keys(p.ids))
+	slices.SortFunc(out, compareID)
+	return out, nil
+}
+
+func compareID(a, b journey.Identifier) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Value, b.Value))
+}
+
+// visitorsAndSessions returns the person's visitor ids and the ids of their
+// sessions; m.mu must be held.
+func (m *Store) visitorsAndSessions(personID string) (visitors, sessions map[string]bool) {
+	visitors, sessions = map[string]bool{}, map[string]bool{}
+	p, ok := m.persons[personID]
+	if !ok {
+		return visitors, sessions
+	}
+	for id := range p.ids {
+		if id.Kind == journey.IDVisitor {
+			visitors[id.Value] = true
+		}
+	}
+	for _, s := range m.sessions {
+		if visitors[s.VisitorID] {
+			sessions[s.ID] = true
+		}
+	}
+	return visitors, sessions
+}
+
+// ---- touchpoints
+
+func normTouchpoint(tp journey.Touchpoint) journey.Touchpoint {
+	tp.At = store.Micro(tp.At)
+	tp.Source = cloneSource(tp.Source)
+	if len(tp.Attrs) == 0 {
+		tp.Attrs = nil
+	} else {
+		tp.Attrs = maps.Clone(tp.Attrs)
+	}
+	return tp
+}
+
+// AddTouchpoint implements [store.Touchpoints].
+func (m *Store) AddTouchpoint(ctx context.Context, tp journey.Touchpoint) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if err := store.ValidateRecord(tp); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.touchpoints[tp.ID]; ok && cur.Kind != tp.Kind {
+		return fmt.Errorf("touchpoint %q is a %s, not a %s: %w", tp.ID, cur.Kind, tp.Kind, store.ErrConflict)
+	}
+	m.touchpoints[tp.ID] = normTouchpoint(tp)
+	return nil
+}
+
+// TouchpointsOf implements [store.Touchpoints].
+func (m *Store) TouchpointsOf(ctx context.Context, personID string, from, to time.Time) ([]journey.Touchpoint, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	from, to = store.Micro(from), store.Micro(to)
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	visitors, sessions := m.visitorsAndSessions(personID)
+	var out []journey.Touchpoint
+	for _, tp := range m.touchpoints {
+		if tp.At.Before(from) || !tp.At.Before(to) {
+			continue
+		}
+		if visitors[tp.VisitorID] || sessions[tp.SessionID] {
+			out = append(out, normTouchpoint(tp))
+		}
+	}
+	slices.SortFunc(out, func(a, b journey.Touchpoint) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// ---- conversions
+
+func normConversion(c journey.Conversion) journey.Conversion {
+	c.At = store.Micro(c.At)
+	return c
+}
+
+// PutConversion implements [store.Conversions].
+func (m *Store) PutConversion(ctx context.Context, c journey.Conversion) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if err := store.ValidateRecord(c); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.conversions[c.ID]; ok && cur.Type != c.Type {
+		return fmt.Errorf("conversion %q is a %s, not a %s: %w", c.ID, cur.Type, c.Type, store.ErrConflict)
+	}
+	m.conversions[c.ID] = normConversion(c)
+	return nil
+}
+
+func sortConversions(out []journey.Conversion) {
+	slices.SortFunc(out, func(a, b journey.Conversion) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// ConversionsBetween implements [store.Conversions].
+func (m *Store) ConversionsBetween(ctx context.Context, from, to time.Time) ([]journey.Conversion, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	from, to = store.Micro(from), store.Micro(to)
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []journey.Conversion
+	for _, c := range m.conversions {
+		if !c.At.Before(from) && c.At.Before(to) {
+			out = append(out, c)
+		}
+	}
+	sortConversions(out)
+	return out, nil
+}
+
+// ConversionsOf implements [store.Conversions].
+func (m *Store) ConversionsOf(ctx context.Context, personID string) ([]journey.Conversion, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	visitors, sessions := m.visitorsAndSessions(personID)
+	var out []journey.Conversion
+	for _, c := range m.conversions {
+		if visitors[c.VisitorID] || sessions[c.SessionID] {
+			out = append(out, c)
+		}
+	}
+	sortConversions(out)
+	return out, nil
+}
+
+// ---- retention
+
+// DeleteBefore implements [store.Retention].
+func (m *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+	if err := ctxErr(ctx); err != nil {
+		return 0, err
+	}
+	cutoff = store.Micro(cutoff)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	for id, s := range m.sessions {
+		last := s.LastSeenAt
+		if last.IsZero() {
+			last = s.StartedAt
+		}
+		if last.Before(cutoff) {
+			delete(m.sessions, id)
+			n++
+		}
+	}
+	for k, h := range m.holds {
+		if !h.Until.IsZero() && h.Until.Before(cutoff) {
+			m.deleteHold(k)
+			n++
+		}
+	}
+	for k, c := range m.calls {
+		if c.at.Before(cutoff) {
+			delete(m.calls, k)
+			n++
+			if _, ok := m.attrs[k]; ok {
+				delete(m.attrs, k)
+				n++
+			}
+		}
+	}
+	for id, tp := range m.touchpoints {
+		if tp.At.Before(cutoff) {
+			delete(m.touchpoints, id)
+			n++
+		}
+	}
+	for id, c := range m.conversions {
+		if c.At.Before(cutoff) {
+			delete(m.conversions, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// deleteHold removes one hold; m.mu must be held. The number's longest span
+// is kept: it is an upper bound, still true after a deletion.
+func (m *Store) deleteHold(k holdKey) {
+	h := m.holds[k]
+	delete(m.holds, k)
+	m.holdsByNum[k.number] = slices.DeleteFunc(m.holdsByNum[k.number], func(x *pool.HoldRecord) bool { return x == h })
+	if len(m.holdsByNum[k.number]) == 0 {
+		delete(m.holdsByNum, k.number)
+	}
+}
+
+// ErasePerson implements [store.Retention].
+func (m *Store) ErasePerson(ctx context.Context, personID string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.persons[personID]
+	if !ok {
+		return nil
+	}
+	visitors, sessions := m.visitorsAndSessions(personID)
+	phones := map[string]bool{}
+	for id := range p.ids {
+		if id.Kind == journey.IDPhone {
+			phones[id.Value] = true
+		}
+	}
+	calls := map[callKey]bool{}
+	for k, c := range m.calls {
+		if phones[c.ev.From] {
+			calls[k] = true
+		}
+	}
+	for k, a := range m.attrs {
+		if visitors[a.VisitorID] || sessions[a.SessionID] {
+			calls[k] = true
+		}
+	}
+	for k := range calls {
+		delete(m.calls, k)
+		delete(m.attrs, k)
+	}
+	for id, tp := range m.touchpoints {
+		if visitors[tp.VisitorID] || sessions[tp.SessionID] {
+			delete(m.touchpoints, id)
+		}
+	}
+	for id, c := range m.conversions {
+		if visitors[c.VisitorID] || sessions[c.SessionID] || calls[callKey{c.CallProvider, c.CallID}] {
+			delete(m.conversions, id)
+		}
+	}
+	for k := range m.holds {
+		if sessions[k.session] {
+			m.deleteHold(k)
+		}
+	}
+	for id := range sessions {
+		delete(m.sessions, id)
+	}
+	for id := range p.ids {
+		delete(m.identities, id)
+	}
+	delete(m.persons, personID)
+	return nil
+}

@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/provider"
+)
+
+// Sentinels returned by every adapter; check them with errors.Is.
+var (
+	// ErrNotFound: the record asked for does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a write names an existing record but disagrees with what
+	// identifies it (a conversion id reused with another type, a touchpoint id
+	// with another kind, a hold with another pool).
+	ErrConflict = errors.New("store: conflict")
+	// ErrInvalid: the record failed validation; the error names every bad
+	// field and nothing was written.
+	ErrInvalid = errors.New("store: invalid record")
+)
+
+// Store is everything calltrack persists. Adapters implement all of it and
+// pass the storetest conformance suite. Consumers should depend on the
+// small role interfaces they need, not on Store.
+//
+// For every method of every role:
+//   - Methods are safe for concurrent use.
+//   - Times are returned in UTC, truncated to the microsecond; a zero time
+//     stays zero.
+//   - Writes keyed by a natural id are idempotent: repeating a write with
+//     the same data changes nothing, so any write may be retried after an
+//     error without creating duplicates.
+//   - Invalid records are refused with an error wrapping [ErrInvalid] that
+//     names each bad field; nothing of a refused write (or batch) is stored.
+//   - Periods are half-open: from <= t < to.
+//   - List methods return an empty (possibly nil) slice and no error when
+//     nothing matches.
+type Store interface {
+	Sessions
+	Leases
+	Calls
+	Attributions
+	Identities
+	Touchpoints
+	Conversions
+	Retention
+}
+
+// Sessions stores visitor sessions with their classified source.
+type Sessions interface {
+	// PutSession inserts or replaces the session with s.ID.
+	PutSession(ctx context.Context, s journey.Session) error
+	// PutSessions writes a batch as PutSession would, in one transaction:
+	// all are stored or, if any is invalid, none. When an id repeats, the
+	// last one wins.
+	PutSessions(ctx context.Context, ss []journey.Session) error
+	// Session returns the session with id, or [ErrNotFound].
+	Session(ctx context.Context, id string) (journey.Session, error)
+	// SessionsOfVisitor returns the visitor's sessions ordered by StartedAt,
+	// then ID.
+	SessionsOfVisitor(ctx context.Context, visitorID string) ([]journey.Session, error)
+}
+
+// Leases is the history of which session held which tracking number when:
+// what call stitching asks and what pool audits read. Allocators write it
+// through [pool.Config.OnRecord].
+type Leases interface {
+	// RecordHold upserts a hold keyed by (Number, SessionID, From). A record
+	// with Until zero starts (or repeats) a hold; one with Until set ends it.
+	// Until only moves later, Reused only turns on and a non-zero Token is
+	// kept, so start and end records may arrive in any order or twice.
+	// A record whose Pool differs from the stored hold's is [ErrConflict].
+	RecordHold(ctx context.Context, h pool.HoldRecord) error
+	// HoldersAt returns the holds of number that overlap [at-grace, at]:
+	// From <= at and (Until zero or Until >= at-grace), oldest From first,
+	// then by SessionID. A hold whose Until is zero is still held: it is
+	// returned with Live true and Until zero (the store does not know its
+	// expiry). A negative grace counts as zero.
+	HoldersAt(ctx context.Context, number string, at time.Time, grace time.Duration) ([]pool.Holder, error)
+	// HoldsBetween returns every hold overlapping [from, to) (From < to and
+	// (Until zero or Until >= from)), ordered by From, then Number, then
+	// SessionID: the pool history for audits.
+	HoldsBetween(ctx context.Context, from, to time.Time) ([]pool.HoldRecord, error)
+}
+
+// Calls stores calls as the provider reported them. It implements
+// provider.CallRecorder, so webhook handlers record straight into a store.
+type Calls interface {
+	// RecordCall upserts the call keyed by (ev.Provider, ev.CallID), folding
+	// ev into the stored state with [provider.Merge] inside one transaction:
+	// duplicate and out-of-order callbacks converge on the same call, and a
+	// late "ringing" never overwrites "completed".
+	RecordCall(ctx context.Context, ev provider.CallEvent) error
+	// Call returns the merged state of one call, or [ErrNotFound].
+	Call(ctx context.Context, providerName, callID string) (provider.CallEvent, error)
+	// CallsBetween returns the calls whose time ([CallTime]) falls in
+	// [from, to), ordered by that time, then provider, then call id.
+	CallsBetween(ctx context.Context, from, to time.Time) ([]provider.CallEvent, error)
+}
+
+// Attributions stores the result of stitching a call to a session.
+type Attributions interface {
+	// PutAttribution stores a's attribution of its call, replacing any
+	// previous one for the same (Provider, CallID): re-stitching is
+	// deterministic and the latest answer is the answer.
+	PutAttribution(ctx context.Context, a journey.Attribution) error
+	// Attribution returns the call's attribution, or [ErrNotFound].
+	Attribution(ctx context.Context, providerName, callID string) (journey.Attribution, error)
+}
+
+// Identities is the identity graph: which identifiers name the same person.
+// It behaves as a persisted union-find.
+type Identities interface {
+	// Link records that a and b name the same person and returns that
+	// person's id. Unknown identifiers join the other's person (or a new
+	// person when both are unknown). When a and b belong to two persons,
+	// they are merged: every identifier of both keeps its history and now
+	// answers to the person created first, whose id survives; the other id
+	// is [ErrNotFound] from then on. Linking twice is a no-op.
+	Link(ctx context.Context, a, b journey.Identifier) (personID string, err error)
+	// Resolve returns the person of id, creating a person for an identifier
+	// never seen before.
+	Resolve(ctx context.Context, id journey.Identifier) (personID string, err error)
+	// PersonOf returns the person of id, or [ErrNotFound] for an identifier
+	// never linked or resolved. The id is stable until a merge folds the
+	// person into an older one.
+	PersonOf(ctx context.Context, id journey.Identifier) (personID string, err error)
+	// Identifiers returns every identifier of the person ordered by kind,
+	// then value, or [ErrNotFound] for an unknown person.
+	Identifiers(ctx context.Context, personID string) ([]journey.Identifier, error)
+}
+
+// Touchpoints stores the interactions attribution models credit.
+type Touchpoints interface {
+	// AddTouchpoint inserts or replaces the touchpoint with tp.ID. An
+	// existing id with another Kind is [ErrConflict].
+	AddTouchpoint(ctx context.Context, tp journey.Touchpoint) error
+	// TouchpointsOf returns the person's touchpoints with At in [from, to),
+	// ordered by At, then ID. A touchpoint belongs to the person when its
+	// VisitorID, or the VisitorID of its session, is one of the person's
+	// visitor identifiers. An unknown person has no touchpoints.
+	TouchpointsOf(ctx context.Context, personID string, from, to time.Time) ([]journey.Touchpoint, error)
+}
+
+// Conversions is the transactions table.
+type Conversions interface {
+	// PutConversion inserts or replaces the conversion with c.ID, so a call
+	// qualified twice is still one transaction. An existing id with another
+	// Type is [ErrConflict].
+	PutConversion(ctx context.Context, c journey.Conversion) error
+	// ConversionsBetween returns the conversions with At in [from, to),
+	// ordered by At, then ID.
+	ConversionsBetween(ctx context.Context, from, to time.Time) ([]journey.Conversion, error)
+	// ConversionsOf returns the person's conversions (linked like
+	// touchpoints: by visitor id or by their session's visitor id), ordered
+	// by At, then ID.
+	ConversionsOf(ctx context.Context, personID string) ([]journey.Conversion, error)
+}
+
+// Retention deletes data for retention policies and erasure requests.
+type Retention interface {
+	// DeleteBefore deletes everything that ended before cutoff: sessions
+	// last seen (or, without LastSeenAt, started) before it, holds that
+	// ended before it (open holds stay), calls whose [CallTime] is before
+	// it with their attributions, touchpoints and conversions before it.
+	// Identity links are kept. It returns how many records it deleted.
+	DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error)
+	// ErasePerson deletes the person and everything keyed by their
+	// identifiers: every identifier, the sessions of their visitor ids and
+	// the holds, touchpoints and conversions of those sessions and visitors,
+	// the calls from their phone numbers or attributed to their sessions
+	// with those calls' attributions and conversions. Erasing an unknown
+	// person is a no-op that returns nil, so erasure may be retried.
+	ErasePerson(ctx context.Context, personID string) error
+}
+
+// Compile-time check that a Store records provider webhooks.
+var _ provider.CallRecorder = Store(nil)
+
+// CallTime is the time one event of a call is filed under: StartedAt when
+// set, else the first of OccurredAt, AnsweredAt and EndedAt that is set,
+// else zero. A stored call is filed, for [Calls.CallsBetween] and
+// [Retention.DeleteBefore], under the earliest non-zero CallTime of its
+// events, which does not depend on their order; a call whose events carry
+// no time at all is filed under the time it was first recorded.
+func CallTime(ev provider.CallEvent) time.Time {
+	for _, t := range []time.Time{ev.StartedAt, ev.OccurredAt, ev.AnsweredAt, ev.EndedAt} {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}

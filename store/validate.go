@@ -1,0 +1,108 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/provider"
+)
+
+// Validator is a record that checks itself, as the journey types do.
+type Validator interface{ Validate() error }
+
+// ValidateRecord runs r.Validate and wraps a failure with [ErrInvalid].
+func ValidateRecord(r Validator) error {
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
+// ValidateCall reports every invalid field of a call event, wrapped with
+// [ErrInvalid]: provider and call_id are required, from, to and
+// forwarded_from must be E.164 when set, the duration may not be negative,
+// and kind, direction and status must be known values (status may be
+// empty).
+func ValidateCall(ev provider.CallEvent) error {
+	var errs []error
+	if ev.Provider == "" {
+		errs = append(errs, errors.New("call: provider is empty"))
+	}
+	if ev.CallID == "" {
+		errs = append(errs, errors.New("call: call_id is empty"))
+	}
+	for _, f := range []struct{ name, v string }{{"from", ev.From}, {"to", ev.To}, {"forwarded_from", ev.ForwardedFrom}} {
+		if f.v != "" && !IsE164(f.v) {
+			errs = append(errs, fmt.Errorf("call: %s %q is not an E.164 number", f.name, f.v))
+		}
+	}
+	if ev.Duration < 0 {
+		errs = append(errs, fmt.Errorf("call: duration %s is negative", ev.Duration))
+	}
+	if ev.Kind != provider.KindStatus && ev.Kind != provider.KindInbound {
+		errs = append(errs, fmt.Errorf("call: kind %d is not a known kind", ev.Kind))
+	}
+	switch ev.Direction {
+	case "", provider.DirectionInbound, provider.DirectionOutbound:
+	default:
+		errs = append(errs, fmt.Errorf("call: direction %q is not a known direction", ev.Direction))
+	}
+	if ev.Status != provider.StatusUnknown && ev.Status.Rank() == 0 {
+		errs = append(errs, fmt.Errorf("call: status %q is not a known status", ev.Status))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
+	}
+	return nil
+}
+
+// ValidateHold reports every invalid field of a hold record, wrapped with
+// [ErrInvalid]: pool and session_id are required, number must be E.164,
+// from must be set and until, when set, may not be before from.
+func ValidateHold(h pool.HoldRecord) error {
+	var errs []error
+	if h.Pool == "" {
+		errs = append(errs, errors.New("hold: pool is empty"))
+	}
+	if h.SessionID == "" {
+		errs = append(errs, errors.New("hold: session_id is empty"))
+	}
+	if !IsE164(h.Number) {
+		errs = append(errs, fmt.Errorf("hold: number %q is not an E.164 number", h.Number))
+	}
+	if h.From.IsZero() {
+		errs = append(errs, errors.New("hold: from is zero"))
+	}
+	if !h.Until.IsZero() && h.Until.Before(h.From) {
+		errs = append(errs, errors.New("hold: until is before from"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
+	}
+	return nil
+}
+
+// IsE164 reports whether s has the E.164 shape: '+', a non-zero digit and
+// up to 14 more digits.
+func IsE164(s string) bool {
+	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9' {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Micro returns t in UTC truncated to the microsecond: the precision every
+// adapter stores and returns. The zero time stays zero.
+func Micro(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
