@@ -51,7 +51,7 @@ const (
 func newPost(u string, body []byte, header http.Header) *http.Request {
 	r, _ := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
 	for k, v := range header {
-		r.Header[k] = v
+		r.Header.Set(k, v[0]) // canonical keys, as on the wire
 	}
 	return r
 }
@@ -71,7 +71,7 @@ func twilioForm(call string, st provider.Status, talk time.Duration) url.Values 
 	return v
 }
 
-func vendors(t *testing.T) map[string]vendor {
+func vendors(t testing.TB) map[string]vendor {
 	t.Helper()
 	must := func(p provider.Provider, err error) provider.Provider {
 		t.Helper()

@@ -206,10 +206,13 @@ func NormalizeNumber(s, defaultRegion string) string {
 		return ""
 	}
 	if strings.HasPrefix(s, "+") {
+		if isDigits(s[1:]) {
+			return canonicalE164(s[1:])
+		}
 		return e164(s, "")
 	}
 	if isDigits(s) {
-		if n := e164("+"+s, ""); n != "" {
+		if n := canonicalE164(s); n != "" {
 			return n
 		}
 	}
@@ -218,6 +221,44 @@ func NormalizeNumber(s, defaultRegion string) string {
 	}
 	return ""
 }
+
+// canonicalE164 checks international digits (country code first, no
+// formatting) — what webhooks nearly always carry — against the numbering
+// plan's possible lengths without the full parser, whose regular
+// expressions cost tens of microseconds per number.
+func canonicalE164(digits string) string {
+	if len(digits) < 4 || len(digits) > 17 || digits[0] == '0' {
+		return ""
+	}
+	for ccLen := 1; ccLen <= 3; ccLen++ {
+		cc := 0
+		for _, d := range digits[:ccLen] {
+			cc = cc*10 + int(d-'0')
+		}
+		if len(phonenumbers.GetRegionCodesForCountryCode(cc)) == 0 {
+			continue
+		}
+		// Country calling codes are prefix-free: the first match is the one.
+		national := digits[ccLen:]
+		var nn uint64
+		for _, d := range national {
+			nn = nn*10 + uint64(d-'0')
+		}
+		num := &phonenumbers.PhoneNumber{CountryCode: proto32(int32(cc)), NationalNumber: &nn}
+		if zeros := len(national) - len(strings.TrimLeft(national, "0")); zeros > 0 && zeros < len(national) {
+			yes := true
+			num.ItalianLeadingZero = &yes
+			num.NumberOfLeadingZeros = proto32(int32(zeros))
+		}
+		if !phonenumbers.IsPossibleNumber(num) {
+			return ""
+		}
+		return "+" + digits
+	}
+	return ""
+}
+
+func proto32(v int32) *int32 { return &v }
 
 func e164(s, region string) string {
 	num, err := phonenumbers.Parse(s, region)

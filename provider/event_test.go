@@ -143,3 +143,18 @@ func TestForwardCallerID(t *testing.T) {
 		t.Fatalf("withheld caller with passthrough = %q, want the tracking number", got)
 	}
 }
+
+// The fast path for international digits must agree with the full parser.
+func TestNormalizeNumberFastPathAgreesWithParser(t *testing.T) {
+	for _, n := range []string{
+		"+14158675309", "+442079460958", "+390612345678", "+33123456789", "+8613812345678",
+		"+61412345678", "+5511912345678", "+27211234567", "+266696687", "+1415867530", "+999123456",
+		"+12", "+4420794609581234567",
+	} {
+		t.Run(n, func(t *testing.T) {
+			if got, want := provider.NormalizeNumber(n, ""), provider.NormalizeNumber(" "+n[:3]+" "+n[3:], ""); got != want {
+				t.Fatalf("fast path %q, full parser %q", got, want)
+			}
+		})
+	}
+}

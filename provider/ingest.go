@@ -18,8 +18,8 @@ type IngestConfig struct {
 	// SpoolDir holds the durable spool used while Recorder fails. Required.
 	SpoolDir string
 	// QueueSize bounds the in-memory hand-off between webhook handlers and
-	// the recording goroutine; default 1024. When it is full, events go
-	// straight to the spool.
+	// the recording goroutine; default 1024. When it is full, Submit waits
+	// for room.
 	QueueSize int
 	// RetryInterval is how often a non-empty spool is replayed; default 2s.
 	RetryInterval time.Duration
@@ -40,7 +40,8 @@ type IngestStats struct {
 // Ingest delivers call events to a CallRecorder without ever making a
 // webhook wait for it: Submit hands the event to one background goroutine
 // and returns. When the recorder fails, the event is appended to a durable
-// Spool (fsync) and replayed, in order, every RetryInterval until the
+// Spool (fsync; events that queued up meanwhile share one fsync) and
+// replayed, in order, every RetryInterval until the
 // recorder accepts it — also after a process restart, since a new Ingest
 // over the same SpoolDir finds the spooled events. While the spool is not
 // empty, new events are appended behind the spooled ones instead of calling
@@ -128,19 +129,18 @@ func (in *Ingest) Kick() {
 	}
 }
 
-// Submit queues ev for recording and returns at once. If the queue is full
-// or the Ingest is closed, ev is spooled synchronously (an fsync) — callers
-// on a latency-sensitive path submit after writing their response.
+// Submit queues ev for recording. It never waits on the recorder or the
+// disk while the queue has room; when the queue is full it waits for room
+// (the background goroutine drains it in batches), so callers on a
+// latency-sensitive path submit after writing their response, as Handler
+// does. After Close, ev is spooled synchronously.
 func (in *Ingest) Submit(ev CallEvent) {
 	in.Start()
 	in.mu.RLock()
 	if !in.closed {
-		select {
-		case in.queue <- ev:
-			in.mu.RUnlock()
-			return
-		default:
-		}
+		in.queue <- ev
+		in.mu.RUnlock()
+		return
 	}
 	in.mu.RUnlock()
 	in.spoolEvent(ev)
@@ -192,10 +192,12 @@ func (in *Ingest) run() {
 	defer close(in.done)
 	ticker := time.NewTicker(in.cfg.RetryInterval)
 	defer ticker.Stop()
+	var batch []CallEvent
 	for {
 		select {
 		case ev := <-in.queue:
-			in.deliver(ev)
+			batch = in.collect(append(batch[:0], ev))
+			in.deliver(batch)
 		case <-ticker.C:
 			in.retrySpool()
 		case <-in.kick:
@@ -204,7 +206,8 @@ func (in *Ingest) run() {
 			for {
 				select {
 				case ev := <-in.queue:
-					in.deliver(ev)
+					batch = in.collect(append(batch[:0], ev))
+					in.deliver(batch)
 				default:
 					return
 				}
@@ -213,21 +216,41 @@ func (in *Ingest) run() {
 	}
 }
 
-func (in *Ingest) deliver(ev CallEvent) {
-	if in.spool.Pending() > 0 {
-		// The recorder failed recently; keep order and do not wait on it.
-		in.spoolEvent(ev)
-		return
+// maxBatch bounds how many queued events one spool write carries.
+const maxBatch = 1024
+
+// collect adds whatever else is already queued to batch, without waiting.
+func (in *Ingest) collect(batch []CallEvent) []CallEvent {
+	for len(batch) < maxBatch {
+		select {
+		case ev := <-in.queue:
+			batch = append(batch, ev)
+		default:
+			return batch
+		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.RecordTimeout)
-	err := in.record(ctx, ev)
-	cancel()
-	if err != nil {
-		in.cfg.Logger.Warn("calltrack: recording call failed; spooling", "provider", ev.Provider, "call_id", ev.CallID, "err", err)
-		in.spoolEvent(ev)
-		return
+	return batch
+}
+
+// deliver records a batch in order. Once the recorder fails, or while the
+// spool already holds events (the recorder failed recently), the rest of
+// the batch is spooled with one fsync, behind what is already there.
+func (in *Ingest) deliver(batch []CallEvent) {
+	for i, ev := range batch {
+		if in.spool.Pending() > 0 {
+			in.spoolEvents(batch[i:])
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), in.cfg.RecordTimeout)
+		err := in.record(ctx, ev)
+		cancel()
+		if err != nil {
+			in.cfg.Logger.Warn("calltrack: recording call failed; spooling", "provider", ev.Provider, "call_id", ev.CallID, "err", err)
+			in.spoolEvents(batch[i:])
+			return
+		}
+		in.recorded.Add(1)
 	}
-	in.recorded.Add(1)
 }
 
 func (in *Ingest) record(ctx context.Context, ev CallEvent) error {
@@ -245,11 +268,15 @@ func (in *Ingest) retrySpool() {
 	}
 }
 
-func (in *Ingest) spoolEvent(ev CallEvent) {
-	if err := in.spool.Append(ev); err != nil {
+func (in *Ingest) spoolEvent(ev CallEvent) { in.spoolEvents([]CallEvent{ev}) }
+
+func (in *Ingest) spoolEvents(evs []CallEvent) {
+	if err := in.spool.AppendBatch(evs); err != nil {
 		// Disk full or gone: nothing else can be done; say so loudly.
-		in.cfg.Logger.Error("calltrack: call event lost: spool append failed", "provider", ev.Provider, "call_id", ev.CallID, "err", err)
+		for _, ev := range evs {
+			in.cfg.Logger.Error("calltrack: call event lost: spool append failed", "provider", ev.Provider, "call_id", ev.CallID, "err", err)
+		}
 		return
 	}
-	in.spooled.Add(1)
+	in.spooled.Add(int64(len(evs)))
 }

@@ -99,15 +99,26 @@ func (s *Spool) Pending() int {
 }
 
 // Append writes ev and fsyncs before returning.
-func (s *Spool) Append(ev CallEvent) error {
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		return fmt.Errorf("provider: spool: %w", err)
+func (s *Spool) Append(ev CallEvent) error { return s.AppendBatch([]CallEvent{ev}) }
+
+// AppendBatch writes evs with one write and one fsync (group commit), so
+// a burst of events costs one disk flush, and returns after the fsync.
+func (s *Spool) AppendBatch(evs []CallEvent) error {
+	if len(evs) == 0 {
+		return nil
 	}
-	frame := make([]byte, 8+len(payload))
-	binary.BigEndian.PutUint32(frame[0:4], uint32(len(payload)))
-	binary.BigEndian.PutUint32(frame[4:8], crc32.Checksum(payload, crcTable))
-	copy(frame[8:], payload)
+	var frames []byte
+	for _, ev := range evs {
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("provider: spool: %w", err)
+		}
+		var header [8]byte
+		binary.BigEndian.PutUint32(header[0:4], uint32(len(payload)))
+		binary.BigEndian.PutUint32(header[4:8], crc32.Checksum(payload, crcTable))
+		frames = append(frames, header[:]...)
+		frames = append(frames, payload...)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -116,13 +127,13 @@ func (s *Spool) Append(ev CallEvent) error {
 			return err
 		}
 	}
-	if _, err := s.f.Write(frame); err != nil {
+	if _, err := s.f.Write(frames); err != nil {
 		return fmt.Errorf("provider: spool: %w", err)
 	}
 	if err := s.f.Sync(); err != nil {
 		return fmt.Errorf("provider: spool: %w", err)
 	}
-	s.pending++
+	s.pending += len(evs)
 	return nil
 }
 
@@ -145,7 +156,7 @@ func (s *Spool) Drain(fn func(CallEvent) error) (accepted int, err error) {
 	}
 	var fnErr error
 	var restStart int64 = -1
-	_, end, scanErr := scanRecords(s.f, func(ev CallEvent, start int64) bool {
+	_, _, scanErr := scanRecords(s.f, func(ev CallEvent, start int64) bool {
 		if fnErr = fn(ev); fnErr != nil {
 			restStart = start
 			return false
@@ -171,20 +182,26 @@ func (s *Spool) Drain(fn func(CallEvent) error) (accepted int, err error) {
 		return accepted, nil
 	}
 	if accepted > 0 {
-		if err := s.rewriteFromLocked(restStart, end); err != nil {
+		if err := s.rewriteFromLocked(restStart); err != nil {
 			return accepted, err
 		}
-	} else if _, err := s.f.Seek(end, io.SeekStart); err != nil {
+	} else if _, err := s.f.Seek(0, io.SeekEnd); err != nil {
 		return accepted, fmt.Errorf("provider: spool: %w", err)
 	}
 	s.pending -= accepted
 	return accepted, fnErr
 }
 
-// rewriteFromLocked replaces the log with its bytes [from, end): written to
+// rewriteFromLocked replaces the log with its bytes from offset from to
+// the end (all valid: the tail was checked at open and appends are ours):
+// written to
 // a temporary file, fsynced, renamed over the log, directory fsynced, so a
 // crash leaves either the old or the new log, never a mix.
-func (s *Spool) rewriteFromLocked(from, end int64) error {
+func (s *Spool) rewriteFromLocked(from int64) error {
+	end, err := s.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("provider: spool: %w", err)
+	}
 	tmpPath := s.path + ".tmp"
 	tmp, err := os.OpenFile(tmpPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -227,10 +244,10 @@ func (s *Spool) Close() error {
 	return err
 }
 
-// scanRecords reads frames from the start of r, calling visit (if non-nil)
+// scanRecords reads frames from the start of f, calling visit (if non-nil)
 // for each decoded event with the frame's start offset; visit returning
-// false stops the scan. It returns the number of valid frames seen and the
-// offset just past the last valid frame; a short, oversized or
+// false stops the scan there. It returns the number of valid frames seen
+// and the offset just past the last one; a short, oversized or
 // checksum-failing frame ends the valid prefix.
 func scanRecords(f *os.File, visit func(CallEvent, int64) bool) (n int, validEnd int64, err error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -262,34 +279,8 @@ func scanRecords(f *os.File, visit func(CallEvent, int64) bool) (n int, validEnd
 		off += int64(8 + size)
 		n++
 		if visit != nil && !visit(ev, start) {
-			// Report the full valid extent so callers can copy the rest.
-			rest, end, err := scanRest(br, off)
-			return n + rest, end, err
-		}
-	}
-}
-
-// scanRest measures the valid frames after a stopped visit.
-func scanRest(br *bufio.Reader, off int64) (int, int64, error) {
-	var header [8]byte
-	n := 0
-	for {
-		if _, err := io.ReadFull(br, header[:]); err != nil {
 			return n, off, nil
 		}
-		size := binary.BigEndian.Uint32(header[0:4])
-		if size > maxSpoolRecord {
-			return n, off, nil
-		}
-		payload := make([]byte, size)
-		if _, err := io.ReadFull(br, payload); err != nil {
-			return n, off, nil
-		}
-		if crc32.Checksum(payload, crcTable) != binary.BigEndian.Uint32(header[4:8]) {
-			return n, off, nil
-		}
-		off += int64(8 + size)
-		n++
 	}
 }
 
