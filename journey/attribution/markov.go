@@ -234,13 +234,14 @@ func (m Markov) attributePaths(paths *PathSet) (*Result, []float64, error) {
 		}
 	}
 	res := &Result{Model: m.Name(), Conversions: conversions, Value: value}
-	res.Groups = shareGroups(paths.channels, effects, valueEffects, conversions, value)
+	res.Groups = shareGroups(paths.channels, effects, valueEffects, effects, conversions, value)
 	return res, effects, nil
 }
 
 // shareGroups credits channels total conversions and value in proportion
-// to their scores, the value split exactly.
-func shareGroups(names []string, scores, valueScores []float64, conversions, value int64) []GroupCredit {
+// to their scores (non-negative), the value split exactly; reported is
+// each channel's Score.
+func shareGroups(names []string, scores, valueScores, reported []float64, conversions, value int64) []GroupCredit {
 	sum := 0.0
 	for _, s := range scores {
 		sum += s
@@ -253,7 +254,7 @@ func shareGroups(names []string, scores, valueScores []float64, conversions, val
 	}
 	parts := make([]int64, len(names))
 	splitExact(value, valueScores, parts)
-	return channelGroups(names, conv, parts, scores)
+	return channelGroups(names, conv, parts, reported)
 }
 
 // Attribute credits channels (by Options.Key) with Markov's shares of all
