@@ -126,3 +126,14 @@ func oneOf(s string, options ...string) bool {
 	}
 	return false
 }
+
+// IsDefault reports whether c is one of GA4's default channel groups
+// rather than a channel named by a user rule.
+func (c Channel) IsDefault() bool {
+	for i := range ga4Channels {
+		if ga4Channels[i].channel == c {
+			return true
+		}
+	}
+	return false
+}

@@ -297,3 +297,10 @@ func TestCrawlers(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, c.Classify(Visit{URL: site, UserAgent: "Googlebot/2.1"}).Crawler)
 }
+
+func TestChannelIsDefault(t *testing.T) {
+	assert.True(t, ChannelPaidSearch.IsDefault())
+	assert.True(t, ChannelUnassigned.IsDefault())
+	assert.False(t, Channel("Google Business Profile").IsDefault())
+	assert.False(t, Channel("paid search").IsDefault(), "names are compared exactly")
+}

@@ -90,16 +90,23 @@ func NewStitcher(cfg StitcherConfig) (*Stitcher, error) {
 	return &Stitcher{cfg: cfg}, nil
 }
 
-// CallTime is the moment a call is stitched at: when it started, or when
-// its first known event happened.
+// CallTime is the moment a call is stitched at: when it started or, for a
+// call whose start event has not arrived, the earliest moment any of its
+// events names. It does not move as later status callbacks arrive.
 func CallTime(call provider.CallEvent) (time.Time, error) {
-	switch {
-	case !call.StartedAt.IsZero():
+	if !call.StartedAt.IsZero() {
 		return call.StartedAt, nil
-	case !call.OccurredAt.IsZero():
-		return call.OccurredAt, nil
 	}
-	return time.Time{}, ErrNoCallTime
+	var first time.Time
+	for _, t := range []time.Time{call.AnsweredAt, call.EndedAt, call.OccurredAt} {
+		if !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	if first.IsZero() {
+		return time.Time{}, ErrNoCallTime
+	}
+	return first, nil
 }
 
 // Stitch attributes one call: to the dedicated number's campaign, to the

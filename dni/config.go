@@ -1,0 +1,243 @@
+package dni
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultPrefix       = "/dni/"
+	DefaultHeartbeat    = 60 * time.Second
+	DefaultMaxBodyBytes = 16 << 10
+	DefaultVisitsPerIP  = 60 // per minute, burst as large
+	DefaultVisitsPerID  = 20 // per visitor per minute
+)
+
+// Config is the whole configuration of a Service. The zero value of every
+// field means its documented default; New validates everything at once and
+// names every problem.
+type Config struct {
+	// Prefix is where Handler is mounted; default DefaultPrefix.
+	Prefix string
+
+	// Pools are the tracking-number pools, one per traffic route and
+	// business line.
+	Pools []Pool
+	// Dedicated numbers are fixed to offline campaigns.
+	Dedicated []pool.DedicatedNumber
+
+	// Classification: see classify.Options. A rule's Pool outcome names a
+	// route that Pool.Serves can list.
+	StrictGA4  bool
+	OwnDomains []string
+	Routes     []classify.Rule
+
+	// CallGrace: how long after a session lost its number it still gets the
+	// number's calls; default journey.DefaultCallGrace.
+	CallGrace time.Duration
+	// Qualify decides which calls become conversions; empty means
+	// journey.DefaultQualifyRule.
+	Qualify []journey.QualifyRule
+
+	// AllowedOrigins may call the visitor API from a browser (CORS), e.g.
+	// "https://www.example.com". The site serving the tracker from the same
+	// origin needs no entry.
+	AllowedOrigins []string
+	// Heartbeat is the interval the tracker renews its lease at while the
+	// page is visible; default DefaultHeartbeat.
+	Heartbeat time.Duration
+	// MaxBodyBytes bounds visitor API request bodies; default DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// VisitsPerIPPerMinute and VisitsPerVisitorPerMinute rate-limit the
+	// visitor API so a bot flood cannot drain a pool; defaults
+	// DefaultVisitsPerIP and DefaultVisitsPerID. A negative value disables
+	// the limit.
+	VisitsPerIPPerMinute      int
+	VisitsPerVisitorPerMinute int
+	// TrustForwardedFor takes the client address from X-Forwarded-For (set
+	// it only behind a proxy that overwrites the header).
+	TrustForwardedFor bool
+
+	// IdentityKey, when set, stores caller numbers as keyed hashes instead
+	// of E.164; email identifiers always need it.
+	IdentityKey []byte
+
+	// Forward settings for every call: see provider.Forward.
+	CallerIDPassthrough bool
+	RingTimeout         time.Duration
+	Record              bool
+	RecordingNotice     string
+	// WhisperSource speaks the call's traffic source to the business
+	// before the calls are bridged ("Call from Paid Search").
+	WhisperSource bool
+}
+
+// Pool is a pool of interchangeable tracking numbers for one business line
+// and one kind of traffic.
+type Pool struct {
+	pool.PoolConfig
+	// Serves lists the routes (the Pool outcome of a Routes rule) and GA4
+	// channels ("Paid Search") this pool serves. A pool with an empty list
+	// is the default for its business line.
+	Serves []string
+	// Source is credited for a call to the pool that no session explains
+	// (confidence pool-only); default: the first channel in Serves.
+	Source classify.Source
+}
+
+func (c Config) withDefaults() Config {
+	if c.Prefix == "" {
+		c.Prefix = DefaultPrefix
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = DefaultHeartbeat
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.VisitsPerIPPerMinute == 0 {
+		c.VisitsPerIPPerMinute = DefaultVisitsPerIP
+	}
+	if c.VisitsPerVisitorPerMinute == 0 {
+		c.VisitsPerVisitorPerMinute = DefaultVisitsPerID
+	}
+	if c.CallGrace == 0 {
+		c.CallGrace = journey.DefaultCallGrace
+	}
+	return c
+}
+
+// validate reports what the packages it feeds do not check themselves.
+func (c Config) validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf("dni: "+format, args...)) }
+	if !strings.HasPrefix(c.Prefix, "/") || !strings.HasSuffix(c.Prefix, "/") {
+		add("Prefix %q must start and end with /", c.Prefix)
+	}
+	if len(c.Pools) == 0 && len(c.Dedicated) == 0 {
+		add("Pools: no pools and no dedicated numbers: nothing to track")
+	}
+	defaults := map[string]string{} // business line → its default pool
+	for i, p := range c.Pools {
+		if len(p.Serves) == 0 {
+			if other, ok := defaults[p.BusinessNumber]; ok {
+				add("Pools[%d] %q: a second default pool for business line %s (the first is %q); give one of them Serves", i, p.Name, p.BusinessNumber, other)
+			}
+			defaults[p.BusinessNumber] = p.Name
+		}
+		for j, s := range p.Serves {
+			if strings.TrimSpace(s) == "" {
+				add("Pools[%d] %q: Serves[%d] is empty", i, p.Name, j)
+			}
+		}
+	}
+	for i, o := range c.AllowedOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			add("AllowedOrigins[%d]: %q is not an origin like https://www.example.com", i, o)
+		}
+	}
+	if c.Heartbeat < 10*time.Second {
+		add("Heartbeat %v is under 10s", c.Heartbeat)
+	}
+	if c.MaxBodyBytes < 1024 {
+		add("MaxBodyBytes %d is under 1024", c.MaxBodyBytes)
+	}
+	if c.CallGrace < 0 {
+		add("CallGrace %v is negative", c.CallGrace)
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) poolConfig(onRecord func(pool.HoldRecord)) pool.Config {
+	pc := pool.Config{Dedicated: c.Dedicated, OnRecord: onRecord}
+	for _, p := range c.Pools {
+		pc.Pools = append(pc.Pools, p.PoolConfig)
+	}
+	return pc
+}
+
+// router picks, for each business line, the pool serving a classified visit.
+type router struct {
+	lines []line
+}
+
+type line struct {
+	business string
+	byServe  map[string]string // route or channel → pool
+	fallback string            // the line's default pool; may be empty
+}
+
+func newRouter(pools []Pool) router {
+	var r router
+	for _, p := range pools {
+		i := slices.IndexFunc(r.lines, func(l line) bool { return l.business == p.BusinessNumber })
+		if i < 0 {
+			r.lines = append(r.lines, line{business: p.BusinessNumber, byServe: map[string]string{}})
+			i = len(r.lines) - 1
+		}
+		l := &r.lines[i]
+		if len(p.Serves) == 0 {
+			l.fallback = p.Name
+		}
+		for _, s := range p.Serves {
+			if _, taken := l.byServe[s]; !taken {
+				l.byServe[s] = p.Name
+			}
+		}
+	}
+	return r
+}
+
+// pools returns the pool of each business line for src: the pool serving
+// its route, else its channel, else the line's default. Lines with none of
+// these show their own number.
+func (r router) pools(src classify.Source) []string {
+	out := make([]string, 0, len(r.lines))
+	for _, l := range r.lines {
+		name, ok := l.byServe[src.Pool]
+		if !ok || src.Pool == "" {
+			name, ok = l.byServe[string(src.Channel)]
+		}
+		if !ok {
+			name = l.fallback
+		}
+		if name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// poolSources is what stitching credits for calls no session explains.
+func poolSources(pools []Pool) map[string]classify.Source {
+	m := make(map[string]classify.Source, len(pools))
+	for _, p := range pools {
+		src := p.Source
+		if src.Channel == "" {
+			src.Channel = classify.ChannelUnassigned
+			for _, s := range p.Serves {
+				if ch := classify.Channel(s); ch.IsDefault() && ch != classify.ChannelUnassigned {
+					src.Channel = ch
+					break
+				}
+			}
+			if src.Source == "" {
+				src.Source, src.Medium = "(pool "+p.Name+")", "(not set)"
+			}
+			src.Paid = src.Channel.Paid()
+			src.Basis, src.Rule = "pool", "pool:"+p.Name
+		}
+		m[p.Name] = src
+	}
+	return m
+}

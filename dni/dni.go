@@ -1,0 +1,228 @@
+package dni
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/store"
+	"github.com/attriqs/calltrack/store/memstore"
+)
+
+// Service is call tracking for one site: it classifies visits, leases
+// tracking numbers, answers and records calls, stitches them to sessions
+// and qualifies them. Build it with New; serve Handler; call Close when done.
+// All methods are safe for concurrent use.
+type Service struct {
+	cfg        Config
+	log        *slog.Logger
+	now        func() time.Time
+	classifier *classify.Classifier
+	catalog    *pool.Catalog
+	alloc      pool.Allocator
+	store      store.Store
+	stitcher   *journey.Stitcher
+	qualifier  *journey.Qualifier
+	router     router
+	holds      *holdWriter
+	limits     *limiter
+	reportAuth func(http.Handler) http.Handler
+	providers  []provider.Provider
+	spoolDir   string
+	skipVerify bool
+
+	handlerOnce sync.Once
+	handler     http.Handler
+	ingest      *provider.Ingest
+	handlerErr  error
+	closeOnce   sync.Once
+}
+
+// Option changes what New wires in.
+type Option func(*options)
+
+type options struct {
+	store      store.Store
+	alloc      pool.Allocator
+	providers  []provider.Provider
+	spoolDir   string
+	clock      func() time.Time
+	logger     *slog.Logger
+	reportAuth func(http.Handler) http.Handler
+	skipVerify bool
+}
+
+// WithStore persists to s; the default is an in-memory store that loses
+// everything on exit.
+func WithStore(s store.Store) Option { return func(o *options) { o.store = s } }
+
+// WithAllocator leases numbers from a (for example a pool/redispool
+// allocator shared by several instances); it must be configured with the
+// same pools. The default is the in-process allocator.
+func WithAllocator(a pool.Allocator) Option { return func(o *options) { o.alloc = a } }
+
+// WithProvider answers and records the webhooks of a telephony provider at
+// {Prefix}webhooks/{name}. Webhooks need WithSpoolDir.
+func WithProvider(p provider.Provider) Option {
+	return func(o *options) { o.providers = append(o.providers, p) }
+}
+
+// WithSpoolDir keeps call events that could not be stored yet in dir, and
+// replays them when the store is back, also after a restart.
+func WithSpoolDir(dir string) Option { return func(o *options) { o.spoolDir = dir } }
+
+// WithClock replaces time.Now, for tests and simulations.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// WithLogger logs through l instead of slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithReportAuth guards the report endpoints: wrap is given the report
+// handler and returns it behind the host's authentication. Without it the
+// report endpoints answer 404: no report is public by default.
+func WithReportAuth(wrap func(http.Handler) http.Handler) Option {
+	return func(o *options) { o.reportAuth = wrap }
+}
+
+// WithInsecureSkipVerify DISABLES WEBHOOK SIGNATURE VERIFICATION, so anyone
+// who can reach the webhook URL can forge calls. Local development only.
+func WithInsecureSkipVerify() Option { return func(o *options) { o.skipVerify = true } }
+
+// New validates cfg and wires a Service, reporting every configuration
+// problem at once. It starts no goroutines.
+func New(cfg Config, opts ...Option) (*Service, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg = cfg.withDefaults()
+	errs := []error{cfg.validate()}
+	if o.clock == nil {
+		o.clock = time.Now
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	if o.store == nil {
+		o.store = memstore.New()
+	}
+	if len(o.providers) > 0 && o.spoolDir == "" {
+		errs = append(errs, errors.New("dni: WithProvider needs WithSpoolDir, so no call is lost while the store is down"))
+	}
+	seen := map[string]bool{}
+	for _, p := range o.providers {
+		if seen[p.Name()] {
+			errs = append(errs, fmt.Errorf("dni: provider %q given twice", p.Name()))
+		}
+		seen[p.Name()] = true
+	}
+
+	classifier, err := classify.New(classify.Options{StrictGA4: cfg.StrictGA4, OwnDomains: cfg.OwnDomains, Rules: cfg.Routes})
+	errs = append(errs, err)
+	s := &Service{cfg: cfg, log: o.logger, now: o.clock, classifier: classifier, store: o.store,
+		router: newRouter(cfg.Pools), reportAuth: o.reportAuth, providers: o.providers, spoolDir: o.spoolDir, skipVerify: o.skipVerify}
+	s.holds = newHoldWriter(o.store, o.logger)
+	poolCfg := cfg.poolConfig(s.holds.record)
+	s.catalog, err = pool.NewCatalog(poolCfg)
+	errs = append(errs, err)
+	if err == nil {
+		s.alloc = o.alloc
+		if s.alloc == nil {
+			if s.alloc, err = pool.New(poolCfg); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	s.qualifier, err = journey.NewQualifier(cfg.Qualify, nil)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	s.stitcher, err = journey.NewStitcher(journey.StitcherConfig{
+		Numbers: s.catalog, Holds: holdSources{s.alloc, o.store}, Sessions: o.store,
+		CallGrace: cfg.CallGrace, PoolSources: poolSources(cfg.Pools), Clock: s.now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.limits = newLimiter(cfg.VisitsPerIPPerMinute, cfg.VisitsPerVisitorPerMinute, s.now)
+	return s, nil
+}
+
+// Store is the store the service writes to.
+func (s *Service) Store() store.Store { return s.store }
+
+// Catalog is the validated pool configuration.
+func (s *Service) Catalog() *pool.Catalog { return s.catalog }
+
+// Run sweeps expired leases every minute until ctx ends. It is optional:
+// leases also expire lazily when their numbers are needed.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if _, err := s.alloc.Sweep(ctx, s.now()); err != nil {
+				s.log.Warn("dni: sweep", "err", err)
+			}
+		}
+	}
+}
+
+// Close stops background work, writes what is pending through to the
+// store and spools undelivered call events. It is safe to call twice.
+func (s *Service) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.ingest != nil {
+			err = s.ingest.Close()
+		}
+		s.holds.close()
+	})
+	return err
+}
+
+// holdSources answers "who held this number" from the allocator's recent
+// memory and the store's full history together: the allocator knows holds
+// not yet written through, the store knows holds older than the allocator
+// keeps.
+type holdSources struct {
+	alloc pool.Allocator
+	store store.Leases
+}
+
+func (h holdSources) HoldersAt(ctx context.Context, number string, at time.Time, grace time.Duration) ([]pool.Holder, error) {
+	recent, err := h.alloc.HoldersAt(ctx, number, at, grace)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := h.store.HoldersAt(ctx, number, at, grace)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		session string
+		from    time.Time
+	}
+	seen := make(map[key]bool, len(recent))
+	for _, r := range recent {
+		seen[key{r.SessionID, r.From.Truncate(time.Microsecond)}] = true
+	}
+	for _, st := range stored {
+		if !seen[key{st.SessionID, st.From.Truncate(time.Microsecond)}] {
+			recent = append(recent, st)
+		}
+	}
+	return recent, nil
+}

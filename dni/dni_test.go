@@ -1,0 +1,309 @@
+package dni
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/provider/fake"
+	"github.com/attriqs/calltrack/store/memstore"
+)
+
+const (
+	mainLine    = "+14155550000"
+	serviceLine = "+14155550001"
+	caller      = "+12125550123"
+	printNumber = "+14155550150"
+)
+
+var secret = []byte("fake-secret")
+
+const browserUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
+// testClock is a settable clock shared by the service and the fake caller.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func testConfig() Config {
+	return Config{
+		Pools: []Pool{
+			{PoolConfig: pool.PoolConfig{Name: "paid-search", Numbers: []string{"+14155550101", "+14155550102"}, BusinessNumber: mainLine},
+				Serves: []string{string(classify.ChannelPaidSearch)}},
+			{PoolConfig: pool.PoolConfig{Name: "main", Numbers: []string{"+14155550111", "+14155550112"}, BusinessNumber: mainLine}},
+			{PoolConfig: pool.PoolConfig{Name: "service", Numbers: []string{"+14155550121", "+14155550122"}, BusinessNumber: serviceLine}},
+		},
+		Dedicated: []pool.DedicatedNumber{{Number: printNumber, BusinessNumber: mainLine, Campaign: "Spring flyer", Source: "flyer", Medium: "print", Channel: "Offline"}},
+		Qualify:   []journey.QualifyRule{{Name: "booked job", Value: 25000, Currency: "USD"}},
+	}
+}
+
+type harness struct {
+	svc    *Service
+	srv    *httptest.Server
+	clock  *testClock
+	caller *fake.Caller
+}
+
+func newHarness(t *testing.T, cfg Config, opts ...Option) *harness {
+	t.Helper()
+	clock := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	prov, err := fake.New(fake.Config{Secret: secret, Clock: clock.now})
+	require.NoError(t, err)
+	opts = append([]Option{WithStore(memstore.New()), WithProvider(prov), WithSpoolDir(t.TempDir()), WithClock(clock.now)}, opts...)
+	svc, err := New(cfg, opts...)
+	require.NoError(t, err)
+	srv := httptest.NewServer(svc.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		_ = svc.Close()
+	})
+	return &harness{svc: svc, srv: srv, clock: clock, caller: &fake.Caller{Secret: secret, Clock: clock.now}}
+}
+
+func (h *harness) post(t *testing.T, path string, body any, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+path, bytes.NewReader(b))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	req.Header.Set("User-Agent", browserUA)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var out bytes.Buffer
+	_, _ = out.ReadFrom(res.Body)
+	return res, out.Bytes()
+}
+
+func (h *harness) visit(t *testing.T, req VisitRequest) Assignment {
+	t.Helper()
+	res, body := h.post(t, "v1/visit", req)
+	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+	var a Assignment
+	require.NoError(t, json.Unmarshal(body, &a))
+	return a
+}
+
+func TestVisitSwapsEveryLineAndKeepsTheSession(t *testing.T) {
+	h := newHarness(t, testConfig())
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=google&utm_medium=cpc&gclid=x", Referrer: "https://www.google.com/"})
+	assert.Equal(t, classify.ChannelPaidSearch, a.Source.Channel)
+	assert.NotEmpty(t, a.VisitorID)
+	assert.NotEmpty(t, a.SessionID)
+	require.Len(t, a.Swaps, 2, "one tracking number per business line")
+	assert.Equal(t, mainLine, a.Swaps[0].Target)
+	assert.Contains(t, []string{"+14155550101", "+14155550102"}, a.Swaps[0].Number, "paid search pool serves paid search")
+	assert.Equal(t, serviceLine, a.Swaps[1].Target)
+	assert.Equal(t, "(415) 555-01"+a.Swaps[0].Number[10:], a.Swaps[0].Display)
+	assert.Equal(t, 60, a.HeartbeatS)
+
+	h.clock.add(5 * time.Minute)
+	again := h.visit(t, VisitRequest{VisitorID: a.VisitorID, SessionID: a.SessionID, URL: "https://example-plumbing.com/contact"})
+	assert.Equal(t, a.SessionID, again.SessionID, "a live session continues")
+	assert.Equal(t, a.Swaps, again.Swaps, "and keeps its numbers")
+	assert.Equal(t, classify.ChannelPaidSearch, again.Source.Channel, "and the source of its landing")
+
+	h.clock.add(31 * time.Minute)
+	later := h.visit(t, VisitRequest{VisitorID: a.VisitorID, SessionID: a.SessionID, URL: "https://example-plumbing.com/"})
+	assert.NotEqual(t, a.SessionID, later.SessionID, "after 30 quiet minutes a new session starts")
+	assert.Equal(t, a.VisitorID, later.VisitorID)
+	assert.Equal(t, classify.ChannelDirect, later.Source.Channel)
+}
+
+func TestCrawlerSeesTheRealNumbers(t *testing.T) {
+	h := newHarness(t, testConfig())
+	res, body := h.post(t, "v1/visit", VisitRequest{URL: "https://example-plumbing.com/"}, "User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	var a Assignment
+	require.NoError(t, json.Unmarshal(body, &a))
+	assert.Empty(t, a.Swaps)
+	assert.Empty(t, a.SessionID)
+	st, err := h.svc.alloc.Stats(context.Background(), "main", h.clock.now())
+	require.NoError(t, err)
+	assert.Zero(t, st.Leased, "no number was leased")
+}
+
+func TestCallIsStitchedQualifiedAndJoinsTheJourney(t *testing.T) {
+	h := newHarness(t, testConfig())
+	ctx := context.Background()
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=x"})
+	tracking := a.Swaps[0].Number
+
+	h.clock.add(10 * time.Minute)
+	ans, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: tracking, Answered: true, Duration: 3 * time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, mainLine, ans.To, "the caller is forwarded to the real line")
+	require.NoError(t, h.svc.Close(), "drains the ingest")
+
+	attr, err := h.svc.store.Attribution(ctx, "fake", "CA1")
+	require.NoError(t, err)
+	assert.Equal(t, journey.ConfidenceExact, attr.Confidence)
+	assert.Equal(t, a.SessionID, attr.SessionID)
+	assert.Equal(t, classify.ChannelPaidSearch, attr.Source.Channel)
+
+	phone, err := journey.PhoneID(caller, nil)
+	require.NoError(t, err)
+	tps, convs, err := h.svc.Journey(ctx, phone, h.clock.now().Add(-time.Hour), h.clock.now().Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, tps, 2, "the session and the call, in one journey")
+	assert.Equal(t, journey.TouchSession, tps[0].Kind)
+	assert.Equal(t, journey.TouchCall, tps[1].Kind)
+	require.Len(t, convs, 1)
+	assert.Equal(t, int64(25000), convs[0].Value)
+	assert.Equal(t, journey.ConversionCall, convs[0].Type)
+}
+
+func TestDedicatedNumberCall(t *testing.T) {
+	h := newHarness(t, testConfig())
+	ctx := context.Background()
+	_, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA2", From: caller, To: printNumber, Answered: true, Duration: 30 * time.Second})
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Close())
+	attr, err := h.svc.store.Attribution(ctx, "fake", "CA2")
+	require.NoError(t, err)
+	assert.Equal(t, journey.ConfidenceDedicated, attr.Confidence)
+	assert.Equal(t, "Spring flyer", attr.Source.Campaign)
+	convs, err := h.svc.store.ConversionsBetween(ctx, h.clock.now().Add(-time.Hour), h.clock.now().Add(time.Hour))
+	require.NoError(t, err)
+	assert.Empty(t, convs, "30 s is under the minimum of the only rule: not a conversion")
+}
+
+func TestVisitorAPIRejectsBadInput(t *testing.T) {
+	h := newHarness(t, testConfig())
+	cases := []struct {
+		name string
+		body string
+		ct   string
+		code int
+		want string
+	}{
+		{"unknown field", `{"url":"https://x.example/","colour":"red"}`, "application/json", 400, `unknown field "colour"`},
+		{"not json", `url=x`, "text/plain", 400, "invalid JSON"},
+		{"two objects", `{"url":"a"}{"url":"b"}`, "application/json", 400, "data after the object"},
+		{"bad visitor id", `{"url":"https://x.example/","visitor_id":"<script>"}`, "application/json", 400, "visitor_id: dni: invalid id"},
+		{"form encoding", `{"url":"x"}`, "application/x-www-form-urlencoded", 415, "send JSON"},
+		{"too large", `{"url":"` + strings.Repeat("a", DefaultMaxBodyBytes) + `"}`, "application/json", 413, "body over"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+"v1/visit", strings.NewReader(tc.body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", tc.ct)
+			req.Header.Set("User-Agent", browserUA)
+			res, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer res.Body.Close()
+			var e apiError
+			require.NoError(t, json.NewDecoder(res.Body).Decode(&e))
+			assert.Equal(t, tc.code, res.StatusCode)
+			assert.Contains(t, e.Error, tc.want)
+		})
+	}
+	res, err := http.Get(h.srv.URL + DefaultPrefix + "v1/visit")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, res.StatusCode)
+}
+
+func TestRateLimitPerAddress(t *testing.T) {
+	cfg := testConfig()
+	cfg.VisitsPerIPPerMinute = 5
+	h := newHarness(t, cfg)
+	codes := map[int]int{}
+	for range 8 {
+		res, _ := h.post(t, "v1/visit", VisitRequest{URL: "https://example-plumbing.com/"})
+		codes[res.StatusCode]++
+	}
+	assert.Equal(t, map[int]int{200: 5, 429: 3}, codes)
+	h.clock.add(time.Minute)
+	res, _ := h.post(t, "v1/visit", VisitRequest{URL: "https://example-plumbing.com/"})
+	assert.Equal(t, http.StatusOK, res.StatusCode, "the bucket refills")
+}
+
+func TestCORSOnlyForAllowedOrigins(t *testing.T) {
+	cfg := testConfig()
+	cfg.AllowedOrigins = []string{"https://www.example-plumbing.com"}
+	h := newHarness(t, cfg)
+	res, _ := h.post(t, "v1/visit", VisitRequest{URL: "https://www.example-plumbing.com/"}, "Origin", "https://www.example-plumbing.com")
+	assert.Equal(t, "https://www.example-plumbing.com", res.Header.Get("Access-Control-Allow-Origin"))
+	res, _ = h.post(t, "v1/visit", VisitRequest{URL: "https://www.example-plumbing.com/"}, "Origin", "https://evil.example")
+	assert.Empty(t, res.Header.Get("Access-Control-Allow-Origin"))
+}
+
+func TestEventsJoinTheSession(t *testing.T) {
+	h := newHarness(t, testConfig())
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=newsletter&utm_medium=email"})
+	events := EventsRequest{VisitorID: a.VisitorID, SessionID: a.SessionID, Events: []Event{
+		{Type: EventChatStarted, Platform: "intercom", ConversationID: "c1", ContactID: "u9", At: h.clock.now()},
+		{Type: EventForm, Name: "quote", At: h.clock.now()},
+	}}
+	for range 2 { // resending a batch changes nothing
+		res, body := h.post(t, "v1/events", events)
+		require.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
+	}
+	contact, err := journey.ChatContactID("intercom", "u9")
+	require.NoError(t, err)
+	tps, _, err := h.svc.Journey(context.Background(), contact, h.clock.now().Add(-time.Hour), h.clock.now().Add(time.Hour))
+	require.NoError(t, err)
+	kinds := []journey.TouchKind{}
+	for _, tp := range tps {
+		kinds = append(kinds, tp.Kind)
+		assert.Equal(t, classify.ChannelEmail, tp.Source.Channel, "events carry their session's source")
+	}
+	assert.ElementsMatch(t, []journey.TouchKind{journey.TouchSession, journey.TouchChat, journey.TouchForm}, kinds)
+
+	res, body := h.post(t, "v1/events", EventsRequest{VisitorID: a.VisitorID, SessionID: a.SessionID, Events: []Event{{Type: "telepathy"}}})
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.Contains(t, string(body), `events[0]: dni: invalid event: type \"telepathy\"`)
+}
+
+func TestNewNamesEveryProblem(t *testing.T) {
+	cfg := Config{
+		Prefix: "dni",
+		Pools: []Pool{
+			{PoolConfig: pool.PoolConfig{Name: "a", Numbers: []string{"+14155550101"}, BusinessNumber: mainLine}},
+			{PoolConfig: pool.PoolConfig{Name: "b", Numbers: []string{"555-0102"}, BusinessNumber: mainLine}},
+		},
+		AllowedOrigins: []string{"example.com"},
+		Routes:         []classify.Rule{{Name: "no conditions", Pool: "a"}},
+	}
+	prov, err := fake.New(fake.Config{Secret: secret})
+	require.NoError(t, err)
+	_, err = New(cfg, WithProvider(prov))
+	require.Error(t, err)
+	for _, want := range []string{
+		`Prefix "dni" must start and end with /`,
+		`a second default pool for business line +14155550000`,
+		`AllowedOrigins[0]: "example.com"`,
+		`rules[0] "no conditions".when`,
+		`555-0102`,
+		`WithProvider needs WithSpoolDir`,
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+}

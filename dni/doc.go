@@ -1,0 +1,42 @@
+// Package dni is the facade of calltrack: one [Service] that a host
+// backend builds with [New] and mounts with [Service.Handler].
+//
+// # What it wires
+//
+// A Service classifies each visit (package classify), picks a pool per
+// business line and leases the session a tracking number (package pool),
+// answers telephony webhooks with the forward to the real line and records
+// the calls (package provider), stitches each call to the session that
+// held its number and qualifies it (package journey), and persists all of
+// it (package store). [New] validates the whole [Config] at once and names
+// every problem.
+//
+// # Routing visits to pools
+//
+// Each distinct business number among the pools is a business line; every
+// line gets its own tracking number. For each line the pool is the one
+// whose Serves lists the visit's route (the Pool outcome of a Config.Routes
+// rule), else its GA4 channel, else the line's default pool (empty
+// Serves).
+//
+// # The tracker API
+//
+// POST {prefix}v1/visit takes {visitor_id, session_id, url, referrer} and
+// answers {visitor_id, session_id, source, swaps: [{target, number,
+// display}], expires_at, heartbeat_s}. Bodies are JSON (sent as
+// application/json or text/plain, which needs no CORS preflight), decoded
+// strictly and limited in size; requests are rate-limited per address and
+// per visitor. Crawlers get no session and no swaps.
+//
+// # Calls
+//
+// The routing answer comes from memory only, so callers reach the business
+// even when the store is down; events are recorded afterwards through a
+// durable spool ([WithSpoolDir]). [Service.RecordCall] does the rest.
+//
+// # Background work
+//
+// New starts no goroutine. The webhook ingest and the hold-history writer
+// start on first use; [Service.Run] sweeps expired leases; [Service.Close]
+// drains and stops everything.
+package dni

@@ -1,0 +1,132 @@
+package dni
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/store"
+)
+
+// Event types the tracker reports.
+const (
+	EventChatOpened  = "chat_opened"  // the visitor opened a chat widget
+	EventChatStarted = "chat_started" // a conversation began
+	EventChatMessage = "chat_message" // the visitor sent a message (never its text)
+	EventChatLead    = "chat_lead"    // the widget captured a lead (email or phone)
+	EventForm        = "form"         // a form was submitted
+	EventCustom      = "custom"       // anything the site reports by name
+)
+
+// ErrInvalidEvent is returned for events the tracker could not have sent.
+var ErrInvalidEvent = errors.New("dni: invalid event")
+
+// Event is one interaction the tracker reports besides page views.
+type Event struct {
+	Type           string    `json:"type"`
+	At             time.Time `json:"at"`
+	Platform       string    `json:"platform,omitempty"`        // chat platform, e.g. "intercom"
+	ConversationID string    `json:"conversation_id,omitempty"` // the platform's conversation id
+	ContactID      string    `json:"contact_id,omitempty"`      // the platform's visitor or contact id
+	Name           string    `json:"name,omitempty"`            // form or custom event name
+	EmailHash      string    `json:"email_hash,omitempty"`      // keyed hash computed by the site, if it enables it
+}
+
+// EventsRequest is a batch of events of one session.
+type EventsRequest struct {
+	VisitorID string  `json:"visitor_id"`
+	SessionID string  `json:"session_id"`
+	Events    []Event `json:"events"`
+}
+
+const maxEventsPerRequest = 50
+
+// RecordEvents stores a batch of events as touchpoints of the session and
+// links chat contacts to the visitor. Each event has a natural id (the
+// platform's conversation and the event type, or the session, name and
+// time), so a resent batch changes nothing.
+func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
+	visitor, err := validID(req.VisitorID)
+	if err != nil || visitor == "" {
+		return fmt.Errorf("visitor_id: %w", orEmpty(err))
+	}
+	sessionID, err := validID(req.SessionID)
+	if err != nil || sessionID == "" {
+		return fmt.Errorf("session_id: %w", orEmpty(err))
+	}
+	if len(req.Events) == 0 || len(req.Events) > maxEventsPerRequest {
+		return fmt.Errorf("%w: events: send 1 to %d", ErrInvalidEvent, maxEventsPerRequest)
+	}
+	sess, err := s.store.Session(ctx, sessionID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("session_id: %w: no such session", ErrInvalidID)
+	case err != nil:
+		return err
+	case sess.VisitorID != visitor:
+		return fmt.Errorf("session_id: %w: belongs to another visitor", ErrInvalidID)
+	}
+	for i, ev := range req.Events {
+		tp, err := s.touchpointOf(sess, ev)
+		if err != nil {
+			return fmt.Errorf("events[%d]: %w", i, err)
+		}
+		if err := s.store.AddTouchpoint(ctx, tp); err != nil {
+			return err
+		}
+		if ev.ContactID != "" {
+			contact, err := journey.ChatContactID(ev.Platform, ev.ContactID)
+			if err != nil {
+				return fmt.Errorf("events[%d]: %w: %w", i, ErrInvalidEvent, err)
+			}
+			if _, err := s.store.Link(ctx, contact, journey.Identifier{Kind: journey.IDVisitor, Value: visitor}); err != nil {
+				return err
+			}
+		}
+		if ev.EmailHash != "" {
+			email := journey.Identifier{Kind: journey.IDEmailHash, Value: ev.EmailHash}
+			if _, err := s.store.Link(ctx, email, journey.Identifier{Kind: journey.IDVisitor, Value: visitor}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) touchpointOf(sess journey.Session, ev Event) (journey.Touchpoint, error) {
+	now := s.now().UTC()
+	at := ev.At.UTC()
+	if at.IsZero() || at.After(now.Add(5*time.Minute)) || at.Before(sess.StartedAt.Add(-5*time.Minute)) {
+		at = now // browser clocks drift; an implausible time is replaced by ours
+	}
+	tp := journey.Touchpoint{At: at, VisitorID: sess.VisitorID, SessionID: sess.ID, Source: sess.Source, Attrs: map[string]string{"event": ev.Type}}
+	switch ev.Type {
+	case EventChatOpened, EventChatStarted, EventChatMessage, EventChatLead:
+		if ev.Platform == "" {
+			return tp, fmt.Errorf("%w: platform: required for chat events", ErrInvalidEvent)
+		}
+		tp.Kind = journey.TouchChat
+		tp.Attrs["platform"] = ev.Platform
+		conv := ev.ConversationID
+		if conv == "" {
+			conv = "session-" + sess.ID // widget opened before any conversation exists
+		}
+		tp.Attrs["conversation_id"] = conv
+		tp.ID = "chat:" + ev.Platform + "/" + conv + "/" + ev.Type
+	case EventForm, EventCustom:
+		if ev.Name == "" {
+			return tp, fmt.Errorf("%w: name: required for %s events", ErrInvalidEvent, ev.Type)
+		}
+		tp.Kind = journey.TouchForm
+		if ev.Type == EventCustom {
+			tp.Kind = journey.TouchCustom
+		}
+		tp.Attrs["name"] = ev.Name
+		tp.ID = fmt.Sprintf("%s:%s/%s/%d", ev.Type, sess.ID, ev.Name, at.UnixMilli())
+	default:
+		return tp, fmt.Errorf("%w: type %q is not one of chat_opened, chat_started, chat_message, chat_lead, form, custom", ErrInvalidEvent, ev.Type)
+	}
+	return tp, nil
+}

@@ -1,0 +1,103 @@
+package dni
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/store"
+)
+
+// CallReport is one call with its attribution.
+type CallReport struct {
+	Call        provider.CallEvent   `json:"call"`
+	Attribution *journey.Attribution `json:"attribution,omitempty"` // nil until stitched
+	TalkSeconds int                  `json:"talk_seconds"`
+}
+
+// Calls lists the calls whose time falls in [from, to), each with its
+// attribution.
+func (s *Service) Calls(ctx context.Context, from, to time.Time) ([]CallReport, error) {
+	calls, err := s.store.CallsBetween(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CallReport, 0, len(calls))
+	for _, c := range calls {
+		c.Raw = nil // reports never echo provider payloads
+		r := CallReport{Call: c, TalkSeconds: int(journey.TalkTime(c).Seconds())}
+		a, err := s.store.Attribution(ctx, c.Provider, c.CallID)
+		switch {
+		case err == nil:
+			r.Attribution = &a
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Journey returns every touchpoint and conversion of the person an
+// identifier names, oldest first, within [from, to).
+func (s *Service) Journey(ctx context.Context, id journey.Identifier, from, to time.Time) ([]journey.Touchpoint, []journey.Conversion, error) {
+	person, err := s.store.PersonOf(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	tps, err := s.store.TouchpointsOf(ctx, person, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	convs, err := s.store.ConversionsOf(ctx, person)
+	if err != nil {
+		return nil, nil, err
+	}
+	kept := convs[:0]
+	for _, c := range convs {
+		if !c.At.Before(from) && c.At.Before(to) {
+			kept = append(kept, c)
+		}
+	}
+	return tps, kept, nil
+}
+
+// reportsHandler serves GET reports/calls?from=RFC3339&to=RFC3339 (default:
+// the last 7 days).
+func (s *Service) reportsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /reports/calls", func(w http.ResponseWriter, r *http.Request) {
+		from, to, err := period(r, s.now())
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, apiError{err.Error()})
+			return
+		}
+		calls, err := s.Calls(r.Context(), from, to)
+		if err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, apiError{err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, calls)
+	})
+	return mux
+}
+
+// period reads the from and to query parameters.
+func period(r *http.Request, now time.Time) (from, to time.Time, err error) {
+	to, from = now, now.Add(-7*24*time.Hour)
+	for name, t := range map[string]*time.Time{"from": &from, "to": &to} {
+		if v := r.URL.Query().Get(name); v != "" {
+			if *t, err = time.Parse(time.RFC3339, v); err != nil {
+				return from, to, fmt.Errorf("%s: not an RFC 3339 time: %q", name, v)
+			}
+		}
+	}
+	if !from.Before(to) {
+		return from, to, errors.New("from must be before to")
+	}
+	return from, to, nil
+}

@@ -1,0 +1,425 @@
+/* calltrack browser tracker: first-party ids, the visit request and phone
+   number swapping. Plain ES2017, no dependencies, one IIFE. The Go package
+   replaces __ATTRIQS_CONFIG__ with the site's configuration and inserts
+   optional modules (chat detection, ...) at the modules marker, so they share
+   this scope: they may call send(events), ids(), onStart(fn) and guard(fn).
+   Every entry point is guarded: a failure here must never break the page. */
+(function (w, d) {
+  "use strict";
+  var cfg = __ATTRIQS_CONFIG__;
+  var prev = w.attriqs;
+  if (prev && prev.v) return; // included twice: the first copy stays in charge
+
+  var KEY = "_attriqs", CKEY = "_attriqs_v", MIN = 6e4;
+  var E164 = /^\+[1-9]\d{6,14}$/, ID = /^[\w.:-]{1,128}$/;
+  // Country codes of two digits; 1 and 7 are the one-digit ones, all others have three.
+  var CC2 = "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98";
+  // Separators a page may put between the digits of a phone number.
+  var SEP = "[\\s().\\-/\\u00a0\\u2010-\\u2015]*";
+  var INLINE = /^(A|ABBR|B|BDI|BDO|BIG|CITE|CODE|DATA|DFN|EM|FONT|I|KBD|LABEL|MARK|NOBR|Q|S|SAMP|SMALL|SPAN|STRONG|SUB|SUP|TIME|TT|U|VAR)$/;
+  var SKIP = /^(SCRIPT|NOSCRIPT|STYLE|TEXTAREA|INPUT|SELECT|TEMPLATE)$/;
+
+  var consent = 1; // 0 pending, 1 granted, 2 denied
+  var started = 0, gen = 0, hooks = [], ran = 0;
+  var st = {}; // persisted: v visitor, vx its expiry, s session, sl last activity, sw swaps, sx lease expiry
+  var shown = {}; // target -> swap currently shown on the page
+  var hist = {}; // target -> {number: 1} shown earlier in this page view (re-swapped if met again)
+  var rules = [], re = null, mo = null;
+  var hbT, hbMs = cfg.hb * 1e3, lastBeat = 0, hideT, hidden = 0, oldOpacity = "", beaconed = 0;
+  var queue = [], qT;
+
+  var script = d.currentScript || d.querySelector('script[src*="tracker.js"]');
+  var src = ((script && script.src) || "").split(/[?#]/)[0];
+  var base = cfg.p || (src ? src.replace(/[^/]*$/, "") : "/dni/");
+  var sels = (cfg.sel || []).filter(function (s) {
+    try { d.querySelector(s); return 1; } catch (e) { return 0; }
+  });
+  var XSEL = ["[data-attriqs-phone]"].concat(sels).join(",");
+
+  function guard(f) {
+    return function () {
+      try { return f.apply(this, arguments); } catch (e) { /* never break the page */ }
+    };
+  }
+  function now() { return Date.now(); }
+
+  /* ---- storage: one localStorage entry plus the visitor cookie ---- */
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(KEY)) || {}; } catch (e) { return {}; }
+  }
+  function setCookie(v, age) {
+    try {
+      d.cookie = CKEY + "=" + v + ";path=/;max-age=" + age + ";samesite=lax" + (location.protocol == "https:" ? ";secure" : "");
+    } catch (e) {}
+  }
+  function persist() {
+    if (consent != 1) return;
+    st.vx = now() + cfg.vd * 864e5;
+    try { localStorage.setItem(KEY, JSON.stringify(st)); } catch (e) {}
+    if (st.v) setCookie(st.v, cfg.vd * 86400);
+  }
+  function forget() {
+    try { localStorage.removeItem(KEY); } catch (e) {}
+    setCookie("", 0);
+    st = {};
+  }
+  function ids() {
+    return consent == 1 && st.v ? { visitor_id: st.v, session_id: st.s || "" } : null;
+  }
+
+  /* ---- number matching ---- */
+
+  function split(e) {
+    var s = e.slice(1), a = s[0], c = a == "1" || a == "7" ? 1 : CC2.indexOf(s.slice(0, 2)) >= 0 ? 2 : 3;
+    return { c: s.slice(0, c), n: s.slice(c) };
+  }
+  function dig(s) { return s.split("").join(SEP); }
+  // One number in every common written form: bare national significant
+  // number, trunk prefix (0, or 1 in the NANP), country code with +, 00 or 011,
+  // and the "+44 (0)20" style.
+  function pattern(p) {
+    return "((?:(?:(?:\\+|00|011)" + SEP + ")?" + dig(p.c) + SEP + "(?:0" + SEP + ")?|" + (p.c == "1" ? "1" : "0") + SEP + ")?" + dig(p.n) + ")";
+  }
+  function isD(s, i) { var c = s.charCodeAt(i); return c > 47 && c < 58; }
+  // The digits to write over the matched ones, or undefined when the page's
+  // layout cannot hold the new number digit for digit.
+  function digits(D, r) {
+    var f = r.f, t = r.t, P = D.slice(0, D.length - f.n.length), i;
+    if (f.n.length != t.n.length) return;
+    if (f.c != t.c) {
+      i = P.lastIndexOf(f.c);
+      if (i < 0 || f.c.length != t.c.length) return;
+      P = P.slice(0, i) + t.c + P.slice(i + f.c.length);
+    }
+    return P + t.n;
+  }
+
+  function rebuild() {
+    var t, all = {};
+    rules = [];
+    for (t in shown) all[t] = 1;
+    for (t in hist) all[t] = 1;
+    for (t in all) {
+      var to = shown[t] ? shown[t].number : t, disp = (shown[t] && shown[t].display) || to;
+      [t].concat(Object.keys(hist[t] || {})).forEach(function (f) {
+        if (f != to) rules.push({ f: split(f), t: split(to), d: disp });
+      });
+    }
+    re = rules.length ? new RegExp(rules.map(function (r) { return pattern(r.f); }).join("|"), "g") : null;
+  }
+
+  // swapRun rewrites the numbers found in the concatenated text of nodes
+  // (adjacent text nodes of one block, or {data} holders for attributes),
+  // digit by digit, keeping every separator. It returns how many nodes changed.
+  function swapRun(nodes) {
+    var S = "", at = [], ed = [], i, j, k, m, n = 0;
+    for (i = 0; i < nodes.length; i++) { at.push(S.length); S += nodes[i].data; }
+    if (S.length < 7) return 0;
+    re.lastIndex = 0;
+    while ((m = re.exec(S))) {
+      var a = m.index, b = a + m[0].length, pos = [], D = "", r, nd;
+      if (isD(S, a - 1) || isD(S, b)) { re.lastIndex = a + 1; continue; }
+      for (k = 1; m[k] == null; k++);
+      r = rules[k - 1];
+      for (i = a; i < b; i++) if (isD(S, i)) { pos.push(i); D += S[i]; }
+      nd = digits(D, r);
+      if (nd) pos.forEach(function (p, x) { ed.push([p, nd[x]]); });
+      else for (i = pos[0]; i <= pos[pos.length - 1]; i++) ed.push([i, i == pos[0] ? r.d : ""]);
+    }
+    var chars, cur = -1;
+    function flush() {
+      if (!chars) return;
+      var s = chars.join("");
+      if (s != nodes[cur].data) { nodes[cur].data = s; n++; }
+    }
+    j = 0;
+    ed.forEach(function (e) {
+      while (j + 1 < nodes.length && at[j + 1] <= e[0]) j++;
+      if (j != cur) { flush(); cur = j; chars = nodes[j].data.split(""); }
+      chars[e[0] - at[j]] = e[1];
+    });
+    flush();
+    return n;
+  }
+
+  function skipEl(e) {
+    return SKIP.test(e.tagName) || e.hasAttribute("data-attriqs-noswap") || e.hasAttribute("contenteditable");
+  }
+  function tel(e) {
+    var h = e.getAttribute("href");
+    if (h && /^tel:/i.test(h)) {
+      var o = { data: h };
+      if (swapRun([o])) { e.setAttribute("href", o.data); return 1; }
+    }
+    return 0;
+  }
+
+  // scan swaps every number under root (an element): text split into runs of
+  // adjacent text nodes per block (so <span>800</span>-<span>555</span>...
+  // is one number), tel: links, and explicit phone elements as one run each.
+  function scan(root) {
+    if (!re || !root || root.nodeType != 1) return 0;
+    for (var e = root; e && e.nodeType == 1; e = e.parentNode) if (skipEl(e)) return 0;
+    var run = [], n = 0, glue = 0, ex = new Set(root.querySelectorAll(XSEL));
+    if (root.matches(XSEL)) ex.add(root);
+    function end() {
+      if (!glue && run.length) { n += swapRun(run); run = []; }
+    }
+    function walk(e) {
+      n += tel(e);
+      var g = ex.has(e), blk = g || !INLINE.test(e.tagName);
+      if (blk) end();
+      glue += g;
+      for (var c = e.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType == 3) run.push(c);
+        else if (c.nodeType == 1) {
+          if (skipEl(c)) end();
+          else walk(c);
+        }
+      }
+      glue -= g;
+      if (blk) end();
+    }
+    walk(root);
+    end();
+    return n;
+  }
+
+  var OPTS = { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["href"] };
+  function blockOf(e) {
+    while (e && e.nodeType == 1 && INLINE.test(e.tagName)) e = e.parentNode;
+    return e && e.nodeType == 1 ? e : d.documentElement;
+  }
+  // write runs fn (which changes the DOM) and drops the mutation records our
+  // own writes caused, so the observer never reacts to itself. Records the
+  // page queued before are handled afterwards.
+  function write(fn) {
+    var pend = mo ? mo.takeRecords() : [];
+    fn();
+    if (mo) mo.takeRecords();
+    if (pend.length) onMut(pend);
+  }
+  function onMut(recs) {
+    if (!re) return;
+    var set = new Set();
+    recs.forEach(function (r) {
+      var t = r.target;
+      if (r.type == "attributes") set.add(t);
+      else if (r.type == "characterData") set.add(blockOf(t.parentNode));
+      else r.addedNodes.forEach(function (a) {
+        set.add(a.nodeType == 1 && !INLINE.test(a.tagName) ? a : blockOf(t));
+      });
+    });
+    write(function () {
+      set.forEach(function (e) {
+        for (var p = e.parentNode; p; p = p.parentNode) if (set.has(p)) return;
+        if (e.isConnected) scan(e);
+      });
+    });
+  }
+
+  // apply shows list (the server's swaps) on the page: new numbers are
+  // swapped in, numbers no longer leased go back to the original.
+  function apply(list) {
+    var next = {}, changed = 0, t;
+    (list || []).forEach(function (s) {
+      if (s && E164.test(s.target) && E164.test(s.number) && s.target != s.number) next[s.target] = s;
+    });
+    for (t in shown) {
+      (hist[t] = hist[t] || {})[shown[t].number] = 1;
+      if (!next[t] || next[t].number != shown[t].number) changed = 1;
+    }
+    for (t in next) if (!shown[t]) changed = 1;
+    shown = next;
+    rebuild();
+    if (re && !mo && w.MutationObserver) {
+      mo = new MutationObserver(guard(onMut));
+      mo.observe(d.documentElement, OPTS);
+    }
+    if (changed) write(function () { scan(d.documentElement); });
+  }
+
+  /* ---- hide until swapped ---- */
+
+  function hide() {
+    var s = d.documentElement.style;
+    oldOpacity = s.opacity;
+    s.opacity = "0";
+    hidden = 1;
+    hideT = setTimeout(guard(unhide), cfg.hide);
+  }
+  function unhide() {
+    clearTimeout(hideT);
+    if (hidden) { hidden = 0; d.documentElement.style.opacity = oldOpacity; }
+  }
+
+  /* ---- requests ---- */
+
+  // post sends body as JSON in a text/plain request (a CORS "simple" request:
+  // no preflight) and calls cb with the parsed answer, {} for an empty 2xx
+  // answer, or null on any failure or timeout.
+  function post(path, body, cb) {
+    var g = gen, ctl = w.AbortController && new AbortController();
+    var tm = setTimeout(function () { if (ctl) ctl.abort(); }, cfg.rt);
+    function done(j) {
+      clearTimeout(tm);
+      if (cb && g == gen && consent == 1) cb(j);
+    }
+    fetch(base + path, { method: "POST", body: JSON.stringify(body), credentials: "omit", signal: ctl && ctl.signal })
+      .then(function (r) { return r.status == 200 ? r.json() : r.ok ? {} : null; })
+      .then(guard(function (j) { done(j && typeof j == "object" ? j : null); }), guard(function () { done(null); }));
+  }
+  function beacon(path, body) {
+    try { navigator.sendBeacon(base + path, JSON.stringify(body)); } catch (e) {}
+  }
+
+  // got takes the answer of visit or heartbeat.
+  function got(j) {
+    unhide();
+    if (!j) return;
+    if (ID.test(j.visitor_id)) st.v = j.visitor_id;
+    if (ID.test(j.session_id)) st.s = j.session_id;
+    // An empty answer (204) renewed the lease by the time since the last answer.
+    if (!Array.isArray(j.swaps) && st.sx && st.sl) st.sx += now() - st.sl;
+    st.sl = lastBeat = now();
+    if (j.heartbeat_s > 0) hbMs = Math.max(5, j.heartbeat_s) * 1e3;
+    if (Array.isArray(j.swaps)) {
+      st.sw = j.swaps;
+      st.sx = Date.parse(j.expires_at) || 0;
+      apply(j.swaps);
+    }
+    persist();
+    flush();
+    schedule();
+  }
+  function visit() {
+    post("v1/visit", { visitor_id: st.v || "", session_id: st.s || "", url: location.href, referrer: d.referrer }, got);
+  }
+  function schedule() {
+    clearTimeout(hbT);
+    if (consent == 1 && st.s && d.visibilityState != "hidden")
+      hbT = setTimeout(guard(beat), Math.max(0, lastBeat + hbMs - now()));
+  }
+  function beat() {
+    lastBeat = now();
+    post("v1/heartbeat", { visitor_id: st.v, session_id: st.s }, function (j) {
+      if (j) got(j);
+      else schedule();
+    });
+  }
+  // bye runs when the page is hidden or left: it stops the heartbeat and
+  // sends one last heartbeat and any queued events as beacons.
+  function bye() {
+    clearTimeout(hbT);
+    if (consent != 1 || !st.s || beaconed) return;
+    beaconed = 1;
+    flush(1);
+    beacon("v1/heartbeat", { visitor_id: st.v, session_id: st.s });
+    st.sl = now();
+    persist();
+  }
+
+  /* ---- events, for modules ---- */
+
+  // send queues events ({type, at?, ...}) for v1/events; they leave within
+  // a second, or as a beacon when the page is hidden.
+  function send(evs) {
+    if (consent != 1) return;
+    [].concat(evs).forEach(function (e) {
+      if (e && e.type) {
+        if (!e.at) e.at = new Date().toISOString();
+        if (queue.length < 100) queue.push(e);
+      }
+    });
+    clearTimeout(qT);
+    qT = setTimeout(guard(flush), 500);
+  }
+  function flush(useBeacon) {
+    if (!queue.length || !st.s || consent != 1) return;
+    var b = { visitor_id: st.v, session_id: st.s, events: queue.splice(0, 50) };
+    if (useBeacon) beacon("v1/events", b);
+    else post("v1/events", b, function (j) { if (!j) queue = b.events.concat(queue).slice(0, 100); });
+  }
+  // onStart registers fn to run once tracking is allowed (now, if it is).
+  function onStart(fn) {
+    hooks.push(fn);
+    if (ran) guard(fn)();
+  }
+
+  /* ---- life cycle and consent ---- */
+
+  function start() {
+    if (started || consent != 1 || !w.fetch) return;
+    started = 1;
+    var t = now(), c = /(?:^|;\s*)_attriqs_v=([^;]+)/.exec(d.cookie || "");
+    st = load();
+    if (!(st.vx > t && ID.test(st.v))) st.v = c && ID.test(c[1]) ? c[1] : "";
+    if (!(st.sl + cfg.sm * MIN > t && ID.test(st.s))) st = { v: st.v };
+    // The session's cached lease swaps synchronously, as the page is parsed.
+    if (st.sx > t && Array.isArray(st.sw) && st.sw.length) apply(st.sw);
+    else if (cfg.hide) hide();
+    visit();
+    if (!ran) {
+      ran = 1;
+      hooks.forEach(function (f) { guard(f)(); });
+    }
+  }
+  function stop() {
+    gen++;
+    started = 0;
+    clearTimeout(hbT);
+    clearTimeout(qT);
+    queue = [];
+    forget();
+    unhide();
+    apply([]);
+    if (mo) mo.disconnect();
+    mo = null;
+  }
+  function setConsent(v) {
+    if (v) {
+      if (consent != 1) { consent = 1; start(); }
+    } else if (consent != 2) {
+      consent = 2;
+      stop();
+    }
+  }
+
+  var api = {
+    v: 1,
+    // swap re-scans root (default: the whole document) and returns how many
+    // text nodes and links it changed.
+    swap: guard(function (root) {
+      var n = 0;
+      if (consent == 1) write(function () { n = scan(root || d.documentElement); });
+      return n;
+    }),
+    // consent(true) starts (or resumes) tracking, consent(false) stops it,
+    // deletes the ids and puts the original numbers back.
+    consent: guard(setConsent),
+    // ids returns {visitor_id, session_id}, or null when there is none (yet)
+    // or tracking is denied: for forms that pass them to the backend.
+    ids: guard(ids),
+    // push runs a queued command: ["consent", false], ["swap", el] or fn(attriqs).
+    push: guard(function (c) {
+      if (typeof c == "function") c(api);
+      else if (c && c[0] != "push" && typeof api[c[0]] == "function") api[c[0]].apply(api, c.slice(1));
+    })
+  };
+
+  try {
+    w.attriqs = api;
+    if (script && script.getAttribute("data-consent") == "pending") consent = 0;
+    if (Array.isArray(prev)) prev.forEach(api.push);
+    d.addEventListener("visibilitychange", guard(function () {
+      if (d.visibilityState == "hidden") bye();
+      else { beaconed = 0; schedule(); }
+    }));
+    w.addEventListener("pagehide", guard(bye));
+    if (d.readyState == "loading")
+      d.addEventListener("DOMContentLoaded", guard(function () { api.swap(); }));
+    /*@modules@*/
+    start();
+  } catch (e) { /* never break the page */ }
+})(window, document);

@@ -1,0 +1,198 @@
+package dni
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/store"
+)
+
+// VisitRequest is what the tracker sends when a page loads.
+type VisitRequest struct {
+	VisitorID string `json:"visitor_id,omitempty"` // empty on a first visit
+	SessionID string `json:"session_id,omitempty"` // empty when no session is live
+	URL       string `json:"url"`
+	Referrer  string `json:"referrer,omitempty"`
+	UserAgent string `json:"-"` // from the request header
+}
+
+// Swap tells the tracker to show Number wherever the page shows Target.
+type Swap struct {
+	Target  string `json:"target"`  // the business line, E.164
+	Number  string `json:"number"`  // the tracking number, E.164
+	Display string `json:"display"` // Number in the national format, for elements that show no number yet
+}
+
+// Assignment is the answer to a visit or a heartbeat.
+type Assignment struct {
+	VisitorID  string          `json:"visitor_id"`
+	SessionID  string          `json:"session_id"`
+	Source     classify.Source `json:"source"`
+	Swaps      []Swap          `json:"swaps"`
+	ExpiresAt  time.Time       `json:"expires_at"`
+	HeartbeatS int             `json:"heartbeat_s"`
+}
+
+// ErrInvalidID is returned for visitor or session ids the tracker could
+// not have made.
+var ErrInvalidID = errors.New("dni: invalid id")
+
+// Visit starts or continues a session and leases its tracking numbers. A
+// live session keeps its source (the landing that started it) and its
+// numbers; a visit without one starts a new session. Crawlers get no
+// session and no swaps: they see, and index, the real numbers. Exhausted
+// pools never fail a visit; the visitor then sees what the pool's policy
+// says, possibly the real number.
+func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, error) {
+	now := s.now().UTC()
+	src := s.classifier.Classify(classify.Visit{URL: req.URL, Referrer: req.Referrer, UserAgent: req.UserAgent, Time: now})
+	if src.Crawler {
+		return Assignment{Source: src, Swaps: []Swap{}, HeartbeatS: 0}, nil
+	}
+	visitor, err := validID(req.VisitorID)
+	if err != nil {
+		return Assignment{}, fmt.Errorf("visitor_id: %w", err)
+	}
+	sessionID, err := validID(req.SessionID)
+	if err != nil {
+		return Assignment{}, fmt.Errorf("session_id: %w", err)
+	}
+	if visitor == "" {
+		visitor = uuid.NewString()
+	}
+
+	sess, live := s.liveSession(ctx, sessionID, visitor, now)
+	if !live {
+		sess = journey.Session{ID: uuid.NewString(), VisitorID: visitor, StartedAt: now, LandingURL: req.URL, Referrer: req.Referrer, Source: src}
+	}
+	sess.LastSeenAt = now
+	a, err := s.lease(ctx, &sess, now)
+	if err != nil {
+		return Assignment{}, err
+	}
+	if err := s.store.PutSession(ctx, sess); err != nil {
+		// The lease stands and the numbers show; a call can still be
+		// stitched through the allocator's memory. Report, don't fail.
+		s.log.Error("dni: saving session", "session", sess.ID, "err", err)
+	}
+	if !live {
+		if _, err := s.store.Resolve(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: visitor}); err != nil {
+			s.log.Error("dni: resolving visitor", "visitor", visitor, "err", err)
+		}
+		s.addTouchpoint(ctx, journey.Touchpoint{ID: "session:" + sess.ID, Kind: journey.TouchSession, At: now,
+			VisitorID: visitor, SessionID: sess.ID, Source: sess.Source})
+	}
+	return a, nil
+}
+
+// Heartbeat keeps a session's numbers while its page is open. A session
+// that expired meanwhile is leased again under the same id.
+func (s *Service) Heartbeat(ctx context.Context, visitorID, sessionID string) (Assignment, error) {
+	now := s.now().UTC()
+	visitor, err := validID(visitorID)
+	if err != nil || visitor == "" {
+		return Assignment{}, fmt.Errorf("visitor_id: %w", orEmpty(err))
+	}
+	id, err := validID(sessionID)
+	if err != nil || id == "" {
+		return Assignment{}, fmt.Errorf("session_id: %w", orEmpty(err))
+	}
+	sess, err := s.store.Session(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Assignment{}, fmt.Errorf("session_id: %w: no such session", ErrInvalidID)
+	case err != nil:
+		return Assignment{}, err
+	case sess.VisitorID != visitor:
+		return Assignment{}, fmt.Errorf("session_id: %w: belongs to another visitor", ErrInvalidID)
+	}
+	sess.LastSeenAt = now
+	a, err := s.lease(ctx, &sess, now)
+	if err != nil {
+		return Assignment{}, err
+	}
+	if err := s.store.PutSession(ctx, sess); err != nil {
+		s.log.Error("dni: saving session", "session", sess.ID, "err", err)
+	}
+	return a, nil
+}
+
+// liveSession returns the visitor's session when it is still live.
+func (s *Service) liveSession(ctx context.Context, id, visitor string, now time.Time) (journey.Session, bool) {
+	if id == "" {
+		return journey.Session{}, false
+	}
+	sess, err := s.store.Session(ctx, id)
+	if err != nil || sess.VisitorID != visitor {
+		return journey.Session{}, false
+	}
+	window := pool.DefaultSessionWindow
+	if p, ok := s.catalog.Pool(sess.Pool); ok {
+		window = p.SessionWindow
+	}
+	return sess, now.Sub(sess.LastSeenAt) <= window
+}
+
+// lease takes a number for the session on every business line.
+func (s *Service) lease(ctx context.Context, sess *journey.Session, now time.Time) (Assignment, error) {
+	a := Assignment{VisitorID: sess.VisitorID, SessionID: sess.ID, Source: sess.Source, Swaps: []Swap{},
+		HeartbeatS: int(s.cfg.Heartbeat / time.Second)}
+	for i, name := range s.router.pools(sess.Source) {
+		l, err := s.alloc.Lease(ctx, name, sess.ID, now)
+		if err != nil {
+			// The allocator is down or the session id is unusable: the
+			// visitor sees the real number on this line.
+			s.log.Warn("dni: lease", "pool", name, "session", sess.ID, "err", err)
+			continue
+		}
+		if i == 0 {
+			sess.Pool = name
+			if l.Outcome.Tracked() {
+				sess.Number = l.Number
+			}
+		}
+		if a.ExpiresAt.IsZero() || l.ExpiresAt.Before(a.ExpiresAt) {
+			a.ExpiresAt = l.ExpiresAt
+		}
+		info, _ := s.catalog.Pool(name)
+		if l.Number != info.BusinessNumber {
+			a.Swaps = append(a.Swaps, Swap{Target: info.BusinessNumber, Number: l.Number, Display: nationalFormat(l.Number)})
+		}
+	}
+	return a, nil
+}
+
+// validID accepts the ids the tracker makes (UUIDs; up to 64 characters of
+// letters, digits, '-' and '_') and "" for none.
+func validID(id string) (string, error) {
+	if len(id) > 64 {
+		return "", fmt.Errorf("%w: longer than 64 characters", ErrInvalidID)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return "", fmt.Errorf("%w: character %q at %d", ErrInvalidID, c, i)
+		}
+	}
+	return id, nil
+}
+
+func orEmpty(err error) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: empty", ErrInvalidID)
+}
+
+func (s *Service) addTouchpoint(ctx context.Context, tp journey.Touchpoint) {
+	if err := s.store.AddTouchpoint(ctx, tp); err != nil {
+		s.log.Error("dni: saving touchpoint", "id", tp.ID, "err", err)
+	}
+}
