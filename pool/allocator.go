@@ -132,10 +132,9 @@ type Stats struct {
 	Cooling int // not held, inside cooldown
 	// Holds counts live leases; above Leased when numbers are shared.
 	Holds int
-	// Assigned, Reuses, Fallbacks, Originals count Lease outcomes since start;
-	// CoolingHandouts counts numbers handed out inside their cooldown because
-	// nothing colder was free.
-	Assigned        uint64
+	// Reuses, Fallbacks and Originals count exhausted Lease outcomes since
+	// start; CoolingHandouts counts numbers handed out inside their cooldown
+	// because nothing colder was free.
 	Reuses          uint64
 	Fallbacks       uint64
 	Originals       uint64

@@ -126,7 +126,7 @@ func (p *memPool) lease(session string, now time.Time) Lease {
 		if tok, s, ok := p.findLive(h, session, nil); ok {
 			idx, gen, _ := p.splitToken(tok)
 			if holdUntil(s) < nowc { // expired: end it where it lapsed and start afresh
-				p.endHold(idx, gen, s, holdUntil(s), nowc)
+				p.endHold(idx, gen, s, nowc, byExpiry)
 				continue
 			}
 			until := max(nowc+p.window, holdUntil(s))
@@ -155,8 +155,10 @@ func (p *memPool) startHold(idx uint32, session string, now uint64) (Token, uint
 	st := slot.state.Load() // free, so no one else writes it until we publish
 	gen := (numberGen(st) + 1) & genMask
 	until := now + p.window
-	p.hold(idx, gen).write(session, gen, now, until, false)
+	// Count the holder before the hold is visible, so that whoever ends the
+	// hold (a sweep by a caller whose clock runs ahead) finds it counted.
 	slot.state.Store(packNumber(numberFreedAt(st), 1, gen))
+	p.hold(idx, gen).write(session, gen, now, until, false)
 	p.noteExpiry(until)
 	return makeToken(idx, gen), until
 }
@@ -169,11 +171,11 @@ func (p *memPool) publish(h uint64, session string, tok Token, until uint64, o O
 	idx, gen, _ := p.splitToken(tok)
 	word, ok := p.insert(h, tok)
 	if !ok { // table full: only possible with extreme sharing
-		p.endHold(idx, gen, p.hold(idx, gen).state.Load(), now, now)
+		p.endHold(idx, gen, p.hold(idx, gen).state.Load(), now, byRelease)
 		return p.unserved(), true
 	}
 	if _, _, dup := p.findLive(h, session, word); dup {
-		p.endHold(idx, gen, p.hold(idx, gen).state.Load(), now, now)
+		p.endHold(idx, gen, p.hold(idx, gen).state.Load(), now, byRelease)
 		return Lease{}, false
 	}
 	if p.onRecord != nil {
@@ -242,14 +244,30 @@ func (p *memPool) entryLive(e uint64) bool {
 	return holdLive(s) && holdGen(s) == gen
 }
 
-// endHold ends the hold (idx, gen), observed in state s, at endAt, and frees
-// its number when it was the last holder. It reports false when the hold had
-// already ended (someone else won).
-func (p *memPool) endHold(idx, gen uint32, s, endAt, now uint64) bool {
+// How a hold ends: released by its session (at now), or expired (at its
+// expiry, and only if it is still expired when the change lands: a renewal
+// that slips in first wins).
+const (
+	byRelease = false
+	byExpiry  = true
+)
+
+// endHold ends the hold (idx, gen), observed in state s, and frees its
+// number when it was the last holder. It reports false when the hold had
+// already ended or, for expiry, was renewed meanwhile.
+func (p *memPool) endHold(idx, gen uint32, s, now uint64, expiry bool) bool {
 	hs := p.hold(idx, gen)
+	var endAt uint64
 	for {
 		if !holdLive(s) || holdGen(s) != gen {
 			return false
+		}
+		endAt = now
+		if expiry {
+			if holdUntil(s) >= now {
+				return false
+			}
+			endAt = holdUntil(s)
 		}
 		if hs.state.CompareAndSwap(s, withUntil(s, endAt)&^liveBit) {
 			break

@@ -28,7 +28,7 @@ func (p *memPool) renew(session string, tok Token, now time.Time) (Lease, error)
 	hs := p.hold(idx, gen)
 	for {
 		if holdUntil(s) < nowc {
-			p.endHold(idx, gen, s, holdUntil(s), nowc)
+			p.endHold(idx, gen, s, nowc, byExpiry)
 			return Lease{}, fmt.Errorf("%w: pool %q: session %q: expired", ErrStaleLease, p.info.Name, session)
 		}
 		until := max(nowc+p.window, holdUntil(s))
@@ -50,10 +50,10 @@ func (p *memPool) release(session string, tok Token, now time.Time) error {
 		return err
 	}
 	if holdUntil(s) < nowc {
-		p.endHold(idx, gen, s, holdUntil(s), nowc)
+		p.endHold(idx, gen, s, nowc, byExpiry)
 		return fmt.Errorf("%w: pool %q: session %q: expired", ErrStaleLease, p.info.Name, session)
 	}
-	if !p.endHold(idx, gen, s, nowc, nowc) {
+	if !p.endHold(idx, gen, s, nowc, byRelease) {
 		return fmt.Errorf("%w: pool %q: session %q", ErrStaleLease, p.info.Name, session)
 	}
 	return nil

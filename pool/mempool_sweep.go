@@ -19,7 +19,7 @@ func (p *memPool) sweep(now uint64) int {
 				continue
 			}
 			if until := holdUntil(s); until < now {
-				if p.endHold(uint32(i), holdGen(s), s, until, now) {
+				if p.endHold(uint32(i), holdGen(s), s, now, byExpiry) {
 					ended++
 				}
 			} else {
