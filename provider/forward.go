@@ -47,18 +47,18 @@ type Forward struct {
 func (f Forward) Validate() error {
 	var errs []error
 	if f.To == "" {
-		errs = append(errs, errors.New("To: business number is required"))
+		errs = append(errs, errors.New("field To: business number is required"))
 	} else if n := NormalizeNumber(f.To, ""); n != f.To {
-		errs = append(errs, fmt.Errorf("To: %q is not an E.164 number", f.To))
+		errs = append(errs, fmt.Errorf("field To: %q is not an E.164 number", f.To))
 	}
 	if f.RingTimeout != 0 && (f.RingTimeout < MinRingTimeout || f.RingTimeout > MaxRingTimeout) {
-		errs = append(errs, fmt.Errorf("RingTimeout: %s is outside %s..%s", f.RingTimeout, MinRingTimeout, MaxRingTimeout))
+		errs = append(errs, fmt.Errorf("field RingTimeout: %s is outside %s..%s", f.RingTimeout, MinRingTimeout, MaxRingTimeout))
 	}
 	if f.Record && f.RecordingNotice == "" {
-		errs = append(errs, errors.New("RecordingNotice: required when Record is true (callers must be told)"))
+		errs = append(errs, errors.New("field RecordingNotice: required when Record is true (callers must be told)"))
 	}
 	if f.Whisper != "" && f.WhisperURL == "" {
-		errs = append(errs, errors.New("WhisperURL: required when Whisper is set (vendors fetch the whisper from it)"))
+		errs = append(errs, errors.New("field WhisperURL: required when Whisper is set (vendors fetch the whisper from it)"))
 	}
 	if len(errs) == 0 {
 		return nil

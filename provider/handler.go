@@ -68,16 +68,16 @@ type Handler struct {
 func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	var errs []error
 	if cfg.Provider == nil {
-		errs = append(errs, errors.New("Provider: required"))
+		errs = append(errs, errors.New("field Provider: required"))
 	}
 	if cfg.Ingest == nil {
-		errs = append(errs, errors.New("Ingest: required"))
+		errs = append(errs, errors.New("field Ingest: required"))
 	}
 	if cfg.Route == nil {
-		errs = append(errs, errors.New("Route: required"))
+		errs = append(errs, errors.New("field Route: required"))
 	}
 	if cfg.MaxBodyBytes < 0 {
-		errs = append(errs, errors.New("MaxBodyBytes: must not be negative"))
+		errs = append(errs, errors.New("field MaxBodyBytes: must not be negative"))
 	}
 	if cfg.Fallback != (Forward{}) {
 		fb := cfg.Fallback
@@ -85,14 +85,14 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 			fb.WhisperURL = "https://placeholder.invalid/"
 		}
 		if err := fb.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("Fallback: %w", err))
+			errs = append(errs, fmt.Errorf("field Fallback: %w", err))
 		}
 	}
 	var pub *url.URL
 	if cfg.PublicURL != "" {
 		u, err := url.Parse(cfg.PublicURL)
 		if err != nil || u.Scheme == "" || u.Host == "" {
-			errs = append(errs, fmt.Errorf("PublicURL: %q is not an absolute URL", cfg.PublicURL))
+			errs = append(errs, fmt.Errorf("field PublicURL: %q is not an absolute URL", cfg.PublicURL))
 		} else {
 			pub = u
 		}

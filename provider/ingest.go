@@ -72,13 +72,13 @@ type Ingest struct {
 func NewIngest(cfg IngestConfig) (*Ingest, error) {
 	var errs []error
 	if cfg.Recorder == nil {
-		errs = append(errs, errors.New("Recorder: required"))
+		errs = append(errs, errors.New("field Recorder: required"))
 	}
 	if cfg.SpoolDir == "" {
-		errs = append(errs, errors.New("SpoolDir: required (events must survive a store outage)"))
+		errs = append(errs, errors.New("field SpoolDir: required (events must survive a store outage)"))
 	}
 	if cfg.QueueSize < 0 || cfg.RetryInterval < 0 || cfg.RecordTimeout < 0 {
-		errs = append(errs, errors.New("QueueSize, RetryInterval, RecordTimeout: must not be negative"))
+		errs = append(errs, errors.New("fields QueueSize, RetryInterval, RecordTimeout: must not be negative"))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))

@@ -32,10 +32,10 @@ type Provider struct{ cfg Config }
 func New(cfg Config) (*Provider, error) {
 	var errs []error
 	if cfg.CallbackUsername == "" {
-		errs = append(errs, errors.New("CallbackUsername: required"))
+		errs = append(errs, errors.New("field CallbackUsername: required"))
 	}
 	if cfg.CallbackPassword == "" {
-		errs = append(errs, errors.New("CallbackPassword: required"))
+		errs = append(errs, errors.New("field CallbackPassword: required"))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", provider.ErrInvalidConfig, errors.Join(errs...))

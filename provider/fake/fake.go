@@ -128,7 +128,7 @@ type Provider struct {
 // New returns a Provider.
 func New(cfg Config) (*Provider, error) {
 	if len(cfg.Secret) == 0 {
-		return nil, fmt.Errorf("%w: Secret: required", provider.ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: field Secret: required", provider.ErrInvalidConfig)
 	}
 	if cfg.Tolerance == 0 {
 		cfg.Tolerance = DefaultTolerance

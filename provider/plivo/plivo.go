@@ -32,7 +32,7 @@ type Provider struct{ cfg Config }
 // New returns a Plivo provider.
 func New(cfg Config) (*Provider, error) {
 	if cfg.AuthToken == "" {
-		return nil, fmt.Errorf("%w: AuthToken: required (it is the signing key)", provider.ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: field AuthToken: required (it is the signing key)", provider.ErrInvalidConfig)
 	}
 	return &Provider{cfg: cfg}, nil
 }

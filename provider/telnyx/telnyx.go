@@ -33,7 +33,7 @@ type Provider struct{ cfg Config }
 // New returns a Telnyx provider.
 func New(cfg Config) (*Provider, error) {
 	if len(cfg.PublicKey) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("%w: PublicKey: a 32-byte Ed25519 key is required", provider.ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: field PublicKey: a 32-byte Ed25519 key is required", provider.ErrInvalidConfig)
 	}
 	if cfg.Tolerance == 0 {
 		cfg.Tolerance = DefaultTolerance

@@ -52,10 +52,10 @@ var _ provider.NumberProvisioner = (*NumberClient)(nil)
 func NewNumberClient(cfg NumbersConfig) (*NumberClient, error) {
 	var errs []error
 	if cfg.AccountSID == "" {
-		errs = append(errs, errors.New("AccountSID: required"))
+		errs = append(errs, errors.New("field AccountSID: required"))
 	}
 	if cfg.AuthToken == "" {
-		errs = append(errs, errors.New("AuthToken: required"))
+		errs = append(errs, errors.New("field AuthToken: required"))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", provider.ErrInvalidConfig, errors.Join(errs...))

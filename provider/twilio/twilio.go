@@ -40,7 +40,7 @@ func New(cfg Config) (*Provider, error) {
 // in order; the first present one is verified. SignalWire uses this.
 func NewCompatible(name string, headers []string, cfg Config) (*Provider, error) {
 	if cfg.AuthToken == "" {
-		return nil, fmt.Errorf("%w: AuthToken: required (it is the signing key)", provider.ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: field AuthToken: required (it is the signing key)", provider.ErrInvalidConfig)
 	}
 	if name == "" || len(headers) == 0 {
 		return nil, fmt.Errorf("%w: name and signature headers are required", provider.ErrInvalidConfig)

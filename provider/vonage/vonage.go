@@ -34,7 +34,7 @@ type Provider struct{ cfg Config }
 // New returns a Vonage provider.
 func New(cfg Config) (*Provider, error) {
 	if len(cfg.SignatureSecret) == 0 {
-		return nil, fmt.Errorf("%w: SignatureSecret: required (signed webhooks must be enabled)", provider.ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: field SignatureSecret: required (signed webhooks must be enabled)", provider.ErrInvalidConfig)
 	}
 	if cfg.Tolerance == 0 {
 		cfg.Tolerance = DefaultTolerance
