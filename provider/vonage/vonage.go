@@ -54,7 +54,9 @@ func (p *Provider) Verify(r *provider.Request) error {
 }
 
 // Parse reads the answer webhook or an event webhook.
-func (p *Provider) Parse(r *provider.Request) (provider.CallEvent, error) { return ParseWebhook(r.Body) }
+func (p *Provider) Parse(r *provider.Request) (provider.CallEvent, error) {
+	return ParseWebhook(r.Body)
+}
 
 type webhook struct {
 	UUID             string          `json:"uuid"`
