@@ -157,13 +157,13 @@ func (c Config) Validate() error {
 
 // inline is the configuration as the script reads it.
 type inline struct {
-	Selectors []string `json:"sel"`
-	VisitorDays float64 `json:"vd"`
-	SessionMin  float64 `json:"sm"`
-	HideMs      int64   `json:"hide"`
-	HeartbeatS  float64 `json:"hb"`
-	RequestMs   int64   `json:"rt"`
-	Prefix      string  `json:"p"`
+	Selectors   []string `json:"sel"`
+	VisitorDays float64  `json:"vd"`
+	SessionMin  float64  `json:"sm"`
+	HideMs      int64    `json:"hide"`
+	HeartbeatS  float64  `json:"hb"`
+	RequestMs   int64    `json:"rt"`
+	Prefix      string   `json:"p"`
 }
 
 func (c Config) inline() ([]byte, error) {

@@ -1,6 +1,6 @@
 /* calltrack browser tracker: first-party ids, the visit request and phone
    number swapping. Plain ES2017, no dependencies, one IIFE. The Go package
-   replaces __ATTRIQS_CONFIG__ with the site's configuration and inserts
+   replaces the config placeholder with the site's configuration and inserts
    optional modules (chat detection, ...) at the modules marker, so they share
    this scope: they may call send(events), ids(), onStart(fn) and guard(fn).
    Every entry point is guarded: a failure here must never break the page. */
