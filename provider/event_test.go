@@ -158,3 +158,18 @@ func TestNormalizeNumberFastPathAgreesWithParser(t *testing.T) {
 		})
 	}
 }
+
+func FuzzNormalizeNumber(f *testing.F) {
+	for _, s := range []string{"+14158675309", "14158675309", "(415) 867-5309", "anonymous", "+390612345678", "+266696687"} {
+		f.Add(s, "US")
+	}
+	f.Fuzz(func(t *testing.T, s, region string) {
+		out := provider.NormalizeNumber(s, region)
+		if out == "" {
+			return
+		}
+		if out[0] != '+' || provider.NormalizeNumber(out, "") != out {
+			t.Fatalf("NormalizeNumber(%q, %q) = %q, which is not a stable E.164 number", s, region, out)
+		}
+	})
+}

@@ -99,3 +99,19 @@ func TestNewNeedsSigningKey(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func FuzzVerify(f *testing.F) {
+	p, _ := signalwire.New(signalwire.Config{SigningKey: signingKey})
+	r := laml(providertest.Call{ID: "c1", From: "+14158675309", To: "+18005551212"}, "ringing", nil)
+	signer(signingKey, signalwire.SignatureHeader)(r, now)
+	f.Add(r.URL, string(r.Body), r.Header.Get(signalwire.SignatureHeader))
+	f.Fuzz(func(t *testing.T, u, body, sig string) {
+		req := &provider.Request{Method: http.MethodPost, URL: u, Header: http.Header{}, Body: []byte(body)}
+		req.Header.Set(signalwire.SignatureHeader, sig)
+		if p.Verify(req) == nil {
+			if _, err := p.Parse(req); err != nil && !errors.Is(err, provider.ErrMalformedPayload) {
+				t.Fatalf("verified request parsed with %v", err)
+			}
+		}
+	})
+}
