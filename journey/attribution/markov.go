@@ -3,7 +3,6 @@ package attribution
 import (
 	"fmt"
 	"math"
-	"slices"
 )
 
 // ValueMethod says how a data-driven model turns conversion credit into
@@ -73,10 +72,13 @@ func (m Markov) build(paths *PathSet) (*markovChain, error) {
 		}
 		span *= base
 	}
-	stateOf := map[uint64]int32{0: 0} // code 0 is the start
-	codes := []uint64{0}
-	type edge struct{ from, to int32 }
-	counts := map[edge]float64{}
+	states := newStateIndex(span)
+	codes := []uint64{0} // state 0, code 0, is the start
+	// A state's next state is fixed by the next channel, so transitions
+	// are counted in a table of states × channels rather than a map.
+	width := int(base)
+	counts := make([]float64, width)
+	next := make([]int32, width)
 	var conv, null, value []float64
 	grow := func() {
 		conv, null, value = append(conv, 0), append(null, 0), append(value, 0)
@@ -96,15 +98,21 @@ func (m Markov) build(paths *PathSet) (*markovChain, error) {
 			}
 			last = ch
 			code = (code*base + uint64(ch) + 1) % span
-			to, ok := stateOf[code]
-			if !ok {
-				to = int32(len(codes))
-				stateOf[code] = to
-				codes = append(codes, code)
-				grow()
+			cell := int(from)*width + int(ch) + 1
+			if counts[cell] == 0 {
+				to, ok := states.get(code)
+				if !ok {
+					to = int32(len(codes))
+					states.put(code, to)
+					codes = append(codes, code)
+					grow()
+					counts = append(counts, make([]float64, width)...)
+					next = append(next, make([]int32, width)...)
+				}
+				next[cell] = to
 			}
-			counts[edge{from, to}] += w
-			from = to
+			counts[cell] += w
+			from = next[cell]
 		}
 		conv[from] += float64(r.conversions)
 		null[from] += float64(r.nulls)
@@ -113,37 +121,30 @@ func (m Markov) build(paths *PathSet) (*markovChain, error) {
 	n := len(codes)
 	out := make([]float64, n)
 	perRow := make([]int32, n+1)
-	for e, c := range counts {
-		out[e.from] += c
-		perRow[e.from+1]++
-	}
+	edges := 0
 	for s := range n {
-		out[s] += conv[s] + null[s]
-		perRow[s+1] += perRow[s]
+		out[s] = conv[s] + null[s]
+		for _, c := range counts[s*width : (s+1)*width] {
+			if c > 0 {
+				out[s] += c
+				edges++
+			}
+		}
 	}
 	mc := &markovChain{}
-	mc.rowStart = perRow
-	mc.cols = make([]int32, len(counts))
-	mc.probs = make([]float64, len(counts))
-	fill := slices.Clone(perRow[:n])
-	// Sorted edges make the chain, and so every float sum, the same from
-	// run to run.
-	edges := make([]edge, 0, len(counts))
-	for e := range counts {
-		edges = append(edges, e)
-	}
-	slices.SortFunc(edges, func(a, b edge) int {
-		if a.from != b.from {
-			return int(a.from - b.from)
+	mc.cols = make([]int32, 0, edges)
+	mc.probs = make([]float64, 0, edges)
+	for s := range n {
+		perRow[s] = int32(len(mc.cols))
+		for cell := s * width; cell < (s+1)*width; cell++ {
+			if counts[cell] > 0 {
+				mc.cols = append(mc.cols, next[cell])
+				mc.probs = append(mc.probs, counts[cell]/out[s])
+			}
 		}
-		return int(a.to - b.to)
-	})
-	for _, e := range edges {
-		at := fill[e.from]
-		fill[e.from]++
-		mc.cols[at] = e.to
-		mc.probs[at] = counts[e] / out[e.from]
 	}
+	perRow[n] = int32(len(mc.cols))
+	mc.rowStart = perRow
 	mc.toConv = make([]float64, n)
 	mc.convValue = make([]float64, n)
 	for s := range n {
@@ -320,4 +321,39 @@ func allocateTouches(set *preparedSet, weight func(key string) float64) []TouchC
 		}
 	}
 	return credits
+}
+
+// stateIndex maps k-gram codes to state numbers: a table when the codes
+// are few enough, a map otherwise.
+type stateIndex struct {
+	table []int32 // state+1, 0 when absent
+	m     map[uint64]int32
+}
+
+const maxStateTable = 1 << 22
+
+func newStateIndex(span uint64) *stateIndex {
+	if span <= maxStateTable {
+		t := make([]int32, span)
+		t[0] = 1 // the start
+		return &stateIndex{table: t}
+	}
+	return &stateIndex{m: map[uint64]int32{0: 0}}
+}
+
+func (x *stateIndex) get(code uint64) (int32, bool) {
+	if x.table != nil {
+		s := x.table[code]
+		return s - 1, s > 0
+	}
+	s, ok := x.m[code]
+	return s, ok
+}
+
+func (x *stateIndex) put(code uint64, s int32) {
+	if x.table != nil {
+		x.table[code] = s + 1
+		return
+	}
+	x.m[code] = s
 }

@@ -2,10 +2,11 @@ package attribution
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/csv"
-	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"strconv"
 	"strings"
@@ -20,7 +21,11 @@ type PathSet struct {
 	channels []string         // channel id → name, in order of first sight
 	ids      map[string]int32 // name → channel id
 	rows     []pathRow
-	byPath   map[string]int // encoded steps → row
+	// Paths are found by a hash of their encoded steps; the rare path
+	// whose hash another path already holds goes to collided.
+	seed     maphash.Seed
+	byHash   map[uint64]int32
+	collided map[string]int32
 	buf      []byte
 }
 
@@ -33,7 +38,7 @@ type pathRow struct {
 
 // NewPathSet returns an empty set.
 func NewPathSet() *PathSet {
-	return &PathSet{ids: map[string]int32{}, byPath: map[string]int{}}
+	return &PathSet{ids: map[string]int32{}, seed: maphash.MakeSeed(), byHash: map[uint64]int32{}}
 }
 
 // Add records journeys along one path of channel names; a path already in
@@ -66,20 +71,46 @@ func (s *PathSet) Add(channels []string, conversions, value, nulls int64) error 
 
 // addEncoded adds counts to the path encoded in s.buf.
 func (s *PathSet) addEncoded(conversions, value, nulls int64) {
-	row, ok := s.byPath[string(s.buf)]
-	if !ok {
-		steps := make([]int32, len(s.buf)/4)
-		for i := range steps {
-			steps[i] = int32(binary.LittleEndian.Uint32(s.buf[4*i:]))
+	h := maphash.Bytes(s.seed, s.buf)
+	row, ok := s.byHash[h]
+	if ok && !s.rows[row].encodedEqual(s.buf) {
+		row, ok = s.collided[string(s.buf)]
+		if !ok {
+			if s.collided == nil {
+				s.collided = map[string]int32{}
+			}
+			row = s.newRow()
+			s.collided[string(s.buf)] = row
 		}
-		row = len(s.rows)
-		s.byPath[string(s.buf)] = row
-		s.rows = append(s.rows, pathRow{steps: steps})
+	} else if !ok {
+		row = s.newRow()
+		s.byHash[h] = row
 	}
 	r := &s.rows[row]
 	r.conversions += conversions
 	r.value += value
 	r.nulls += nulls
+}
+
+func (s *PathSet) newRow() int32 {
+	steps := make([]int32, len(s.buf)/4)
+	for i := range steps {
+		steps[i] = int32(binary.LittleEndian.Uint32(s.buf[4*i:]))
+	}
+	s.rows = append(s.rows, pathRow{steps: steps})
+	return int32(len(s.rows) - 1)
+}
+
+func (r *pathRow) encodedEqual(b []byte) bool {
+	if len(b) != 4*len(r.steps) {
+		return false
+	}
+	for i, c := range r.steps {
+		if int32(binary.LittleEndian.Uint32(b[4*i:])) != c {
+			return false
+		}
+	}
+	return true
 }
 
 // Len is the number of distinct paths.
@@ -166,11 +197,19 @@ func (s *PathSet) WriteCSV(w io.Writer) error {
 
 // ReadPathsCSV reads what WriteCSV writes: the header names the columns
 // (in any order), paths separate channels with '>', and values are whole
-// minor units.
+// minor units. Lines without quotes are split by hand, the common case
+// that makes reading the anchor file several times faster than
+// encoding/csv; quoted lines go through encoding/csv.
 func ReadPathsCSV(r io.Reader) (*PathSet, error) {
-	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<16))
-	cr.ReuseRecord = true
-	head, err := cr.Read()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<24)
+	if !sc.Scan() {
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("%w: header: %v", ErrInvalidPathInput, err)
+		}
+		return nil, fmt.Errorf("%w: no header", ErrInvalidPathInput)
+	}
+	head, err := csv.NewReader(strings.NewReader(sc.Text())).Read()
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrInvalidPathInput, err)
 	}
@@ -187,28 +226,86 @@ func ReadPathsCSV(r io.Reader) (*PathSet, error) {
 		idx[i] = c
 	}
 	s := NewPathSet()
-	var channels []string
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return s, nil
+	fields := make([][]byte, len(head))
+	for line := 2; sc.Scan(); line++ {
+		b := sc.Bytes()
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: line %d: %v", ErrInvalidPathInput, line, err)
-		}
-		var n [3]int64
-		for i := range n {
-			n[i], err = strconv.ParseInt(strings.TrimSpace(rec[idx[i+1]]), 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("%w: line %d: %s: %v", ErrInvalidPathInput, line, pathsHeader[i+1], err)
+		if bytes.IndexByte(b, '"') >= 0 {
+			rec, err := csv.NewReader(bytes.NewReader(b)).Read()
+			if err != nil || len(rec) != len(head) {
+				return nil, fmt.Errorf("%w: line %d: %d fields or %v", ErrInvalidPathInput, line, len(rec), err)
+			}
+			for i, f := range rec {
+				fields[i] = []byte(f)
+			}
+		} else {
+			n := 0
+			for f := range bytes.SplitSeq(b, []byte{','}) {
+				if n == len(fields) {
+					n++
+					break
+				}
+				fields[n] = f
+				n++
+			}
+			if n != len(fields) {
+				return nil, fmt.Errorf("%w: line %d: want %d fields", ErrInvalidPathInput, line, len(fields))
 			}
 		}
-		channels = channels[:0]
-		for c := range strings.SplitSeq(rec[idx[0]], ">") {
-			channels = append(channels, strings.TrimSpace(c))
+		var nums [3]int64
+		for i := range nums {
+			v, ok := parseCount(bytes.TrimSpace(fields[idx[i+1]]))
+			if !ok {
+				return nil, fmt.Errorf("%w: line %d: %s %q is not a whole non-negative number", ErrInvalidPathInput, line, pathsHeader[i+1], fields[idx[i+1]])
+			}
+			nums[i] = v
 		}
-		if err := s.Add(channels, n[0], n[1], n[2]); err != nil {
+		if err := s.addBytes(fields[idx[0]], nums[0], nums[1], nums[2]); err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPathInput, err)
+	}
+	return s, nil
+}
+
+// addBytes is Add for a path still in its file form, "A > B".
+func (s *PathSet) addBytes(path []byte, conversions, value, nulls int64) error {
+	if value > 0 && conversions == 0 {
+		return fmt.Errorf("%w: value without conversions on path %q", ErrInvalidPathInput, path)
+	}
+	s.buf = s.buf[:0]
+	for name := range bytes.SplitSeq(path, []byte{'>'}) {
+		name = bytes.TrimSpace(name)
+		if len(name) == 0 {
+			return fmt.Errorf("%w: empty channel in path %q", ErrInvalidPathInput, path)
+		}
+		id, ok := s.ids[string(name)]
+		if !ok {
+			id = int32(len(s.channels))
+			s.ids[string(name)] = id
+			s.channels = append(s.channels, string(name))
+		}
+		s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(id))
+	}
+	s.addEncoded(conversions, value, nulls)
+	return nil
+}
+
+// parseCount parses a non-negative decimal integer.
+func parseCount(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
 }
