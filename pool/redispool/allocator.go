@@ -1,0 +1,372 @@
+package redispool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attriqs/calltrack/pool"
+)
+
+// Allocator is the Redis [pool.Allocator]: any number of instances, in any
+// number of processes, sharing one Redis and one key prefix, behave as one
+// allocator. Every state change is one Lua script, so it is atomic: two
+// instances never hand one number to two live sessions.
+//
+// Free numbers are a sorted set scored by when their last hold ended, so the
+// order is exactly least recently used. Lease records carry the simulated
+// or real time the caller passes; Redis TTLs are not used for expiry, which
+// keeps expiry exact under any clock the caller injects.
+//
+// When Redis cannot be reached, methods return errors wrapping
+// [pool.ErrUnavailable] (and Lease still returns the business number with
+// Outcome Original); the go-redis client reconnects by itself, so service
+// resumes with no manual step once Redis is back.
+type Allocator struct {
+	rdb     redis.UniversalClient
+	catalog *pool.Catalog
+	prefix  string
+	scripts scripts
+	// onRecord mirrors pool.Config.OnRecord.
+	onRecord func(pool.HoldRecord)
+}
+
+var _ pool.Allocator = (*Allocator)(nil)
+
+// Options tunes an Allocator. The zero value is ready to use.
+type Options struct {
+	// Prefix starts every key; zero means "calltrack:pool". Instances that
+	// must share pools use the same prefix.
+	Prefix string
+}
+
+// New validates cfg and registers its numbers in Redis (idempotently: a
+// second instance, or a restart, leaves existing state alone and only adds
+// numbers new to the configuration). Numbers removed from the configuration
+// are not removed from Redis. New starts no goroutine.
+func New(ctx context.Context, rdb redis.UniversalClient, cfg pool.Config, opts Options) (*Allocator, error) {
+	cat, err := pool.NewCatalog(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "calltrack:pool"
+	}
+	a := &Allocator{rdb: rdb, catalog: cat, prefix: opts.Prefix, scripts: loadScripts(), onRecord: cfg.OnRecord}
+	for _, name := range cat.PoolNames() {
+		info, _ := cat.Pool(name)
+		args := make([]any, len(info.Numbers))
+		for i, n := range info.Numbers {
+			args[i] = n
+		}
+		if err := a.scripts.init.Run(ctx, rdb, []string{a.key(name)}, args...).Err(); err != nil {
+			return nil, unavailable("register pool "+strconv.Quote(name), err)
+		}
+	}
+	return a, nil
+}
+
+// Catalog returns the validated configuration.
+func (a *Allocator) Catalog() *pool.Catalog { return a.catalog }
+
+// key is the prefix of every key of one pool; the braces are a cluster hash
+// tag, keeping a pool's keys in one slot so its scripts may touch them all.
+func (a *Allocator) key(poolName string) string { return "{" + a.prefix + ":" + poolName + "}" }
+
+func (a *Allocator) pool(name string) (*pool.PoolInfo, error) {
+	if p, ok := a.catalog.Pool(name); ok {
+		return p, nil
+	}
+	return nil, fmt.Errorf("%w: %q", pool.ErrUnknownPool, name)
+}
+
+func unavailable(what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("redispool: %s: %w", what, err)
+	}
+	return fmt.Errorf("%w: redispool: %s: %w", pool.ErrUnavailable, what, err)
+}
+
+func millis(t time.Time) int64        { return t.UnixMilli() }
+func fromMillis(ms int64) time.Time   { return time.UnixMilli(ms).UTC() }
+func durMillis(d time.Duration) int64 { return int64(d / time.Millisecond) }
+
+func original(p *pool.PoolInfo) pool.Lease {
+	return pool.Lease{Pool: p.Name, Number: p.BusinessNumber, Outcome: pool.Original}
+}
+
+// Lease implements [pool.Allocator.Lease] with one script call.
+func (a *Allocator) Lease(ctx context.Context, poolName, sessionID string, now time.Time) (pool.Lease, error) {
+	p, err := a.pool(poolName)
+	if err != nil {
+		return pool.Lease{}, err
+	}
+	if err := checkSession(sessionID); err != nil {
+		return original(p), err
+	}
+	res, err := a.leaseCmd(ctx, a.rdb, p, sessionID, now).Slice()
+	if err != nil {
+		return original(p), unavailable("lease", err)
+	}
+	return a.leaseResult(p, sessionID, res)
+}
+
+func checkSession(id string) error {
+	if len(id) == 0 || len(id) > pool.MaxSessionIDLen {
+		return fmt.Errorf("%w: length %d", pool.ErrInvalidSession, len(id))
+	}
+	return nil
+}
+
+func (a *Allocator) leaseCmd(ctx context.Context, c redis.Scripter, p *pool.PoolInfo, sessionID string, now time.Time) *redis.Cmd {
+	hasFallback := "0"
+	if p.Fallback != "" {
+		hasFallback = "1"
+	}
+	return a.scripts.lease.Run(ctx, c, []string{a.key(p.Name)},
+		sessionID, millis(now), durMillis(p.SessionWindow), durMillis(p.Cooldown),
+		int(p.Exhaustion), a.catalog.HistoryPerNumber(), hasFallback)
+}
+
+func (a *Allocator) leaseResult(p *pool.PoolInfo, sessionID string, res []any) (pool.Lease, error) {
+	if len(res) != 5 {
+		return original(p), fmt.Errorf("%w: redispool: lease: malformed reply %v", pool.ErrUnavailable, res)
+	}
+	a.report(p.Name, res[4])
+	outcome, _ := res[0].(string)
+	number, _ := res[1].(string)
+	token, _ := strconv.ParseUint(fmt.Sprint(res[2]), 10, 64)
+	until, _ := res[3].(int64)
+	l := pool.Lease{Pool: p.Name, Number: number, Token: pool.Token(token), ExpiresAt: fromMillis(until)}
+	switch outcome {
+	case "continued":
+		l.Outcome = pool.Continued
+	case "assigned", "reused":
+		l.Outcome = pool.Assigned
+		if outcome == "reused" {
+			l.Outcome = pool.Reused
+		}
+		if a.onRecord != nil {
+			a.onRecord(pool.HoldRecord{Token: l.Token, Pool: p.Name, Number: number, SessionID: sessionID,
+				From: l.ExpiresAt.Add(-p.SessionWindow), Reused: l.Outcome == pool.Reused})
+		}
+	case "fallback":
+		return pool.Lease{Pool: p.Name, Number: p.Fallback, Outcome: pool.Fallback}, nil
+	default:
+		return original(p), nil
+	}
+	return l, nil
+}
+
+// report passes holds ended by a script to Config.OnRecord.
+func (a *Allocator) report(poolName string, ended any) {
+	if a.onRecord == nil {
+		return
+	}
+	list, _ := ended.([]any)
+	for _, e := range list {
+		s, _ := e.(string)
+		// number, token, from, until, reused, session
+		f := strings.SplitN(s, "\n", 6)
+		if len(f) != 6 {
+			continue
+		}
+		tok, _ := strconv.ParseUint(f[1], 10, 64)
+		from, _ := strconv.ParseInt(f[2], 10, 64)
+		until, _ := strconv.ParseInt(f[3], 10, 64)
+		a.onRecord(pool.HoldRecord{Token: pool.Token(tok), Pool: poolName, Number: f[0], SessionID: f[5],
+			From: fromMillis(from), Until: fromMillis(until), Reused: f[4] == "1"})
+	}
+}
+
+// LeaseMany leases numbers to many sessions of one pool in a single round
+// trip (one pipeline of script calls), for bursts such as a page of visits
+// arriving together. Results are in the order of sessionIDs; each carries
+// what Lease would have returned. The error is the first one met; a session
+// whose lease failed gets the business number with Outcome Original.
+func (a *Allocator) LeaseMany(ctx context.Context, poolName string, sessionIDs []string, now time.Time) ([]pool.Lease, error) {
+	p, err := a.pool(poolName)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pool.Lease, len(sessionIDs))
+	cmds := make([]*redis.Cmd, len(sessionIDs))
+	var firstErr error
+	_, pipeErr := a.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for i, id := range sessionIDs {
+			if err := checkSession(id); err != nil {
+				firstErr = cmp(firstErr, err)
+				continue
+			}
+			cmds[i] = a.leaseCmd(ctx, pipe, p, id, now)
+		}
+		return nil
+	})
+	if pipeErr != nil && isNoScript(pipeErr) {
+		// Redis restarted and lost its script cache: load and go again.
+		if err := a.scripts.lease.Load(ctx, a.rdb).Err(); err != nil {
+			return fill(out, p), unavailable("lease many", err)
+		}
+		return a.LeaseMany(ctx, poolName, sessionIDs, now)
+	}
+	for i, cmd := range cmds {
+		out[i] = original(p)
+		if cmd == nil {
+			continue
+		}
+		res, err := cmd.Slice()
+		if err != nil {
+			firstErr = cmp(firstErr, unavailable("lease many", err))
+			continue
+		}
+		l, err := a.leaseResult(p, sessionIDs[i], res)
+		firstErr = cmp(firstErr, err)
+		out[i] = l
+	}
+	return out, firstErr
+}
+
+func cmp(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+func fill(out []pool.Lease, p *pool.PoolInfo) []pool.Lease {
+	for i := range out {
+		out[i] = original(p)
+	}
+	return out
+}
+
+func isNoScript(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") }
+
+// Renew implements [pool.Allocator.Renew].
+func (a *Allocator) Renew(ctx context.Context, poolName, sessionID string, token pool.Token, now time.Time) (pool.Lease, error) {
+	p, err := a.pool(poolName)
+	if err != nil {
+		return pool.Lease{}, err
+	}
+	res, err := a.scripts.renew.Run(ctx, a.rdb, []string{a.key(p.Name)},
+		sessionID, uint64(token), millis(now), durMillis(p.SessionWindow)).Slice()
+	if err != nil {
+		return pool.Lease{}, unavailable("renew", err)
+	}
+	if len(res) != 4 {
+		return pool.Lease{}, fmt.Errorf("%w: redispool: renew: malformed reply %v", pool.ErrUnavailable, res)
+	}
+	a.report(p.Name, res[3])
+	switch res[0] {
+	case "ok":
+		number, _ := res[1].(string)
+		until, _ := res[2].(int64)
+		return pool.Lease{Pool: p.Name, Number: number, Token: token, ExpiresAt: fromMillis(until), Outcome: pool.Continued}, nil
+	case "expired":
+		return pool.Lease{}, fmt.Errorf("%w: pool %q: session %q: expired", pool.ErrStaleLease, p.Name, sessionID)
+	}
+	return pool.Lease{}, fmt.Errorf("%w: pool %q: session %q", pool.ErrStaleLease, p.Name, sessionID)
+}
+
+// Release implements [pool.Allocator.Release].
+func (a *Allocator) Release(ctx context.Context, poolName, sessionID string, token pool.Token, now time.Time) error {
+	p, err := a.pool(poolName)
+	if err != nil {
+		return err
+	}
+	res, err := a.scripts.release.Run(ctx, a.rdb, []string{a.key(p.Name)}, sessionID, uint64(token), millis(now)).Slice()
+	if err != nil {
+		return unavailable("release", err)
+	}
+	if len(res) != 2 {
+		return fmt.Errorf("%w: redispool: release: malformed reply %v", pool.ErrUnavailable, res)
+	}
+	a.report(p.Name, res[1])
+	switch res[0] {
+	case "ok":
+		return nil
+	case "expired":
+		return fmt.Errorf("%w: pool %q: session %q: expired", pool.ErrStaleLease, p.Name, sessionID)
+	}
+	return fmt.Errorf("%w: pool %q: session %q", pool.ErrStaleLease, p.Name, sessionID)
+}
+
+// HoldersAt implements [pool.Allocator.HoldersAt] from the per-number
+// history sorted set (the last HistoryPerNumber holds): O(log n + k).
+func (a *Allocator) HoldersAt(ctx context.Context, number string, at time.Time, grace time.Duration) ([]pool.Holder, error) {
+	info, ok := a.catalog.Number(number)
+	if !ok {
+		if _, dedicated := a.catalog.Dedicated(number); dedicated {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%w: %q", pool.ErrUnknownNumber, number)
+	}
+	if info.Fallback {
+		return nil, nil
+	}
+	res, err := a.scripts.holders.Run(ctx, a.rdb, []string{a.key(info.Pool)},
+		info.Number, millis(at), millis(at.Add(-grace))).Slice()
+	if err != nil {
+		return nil, unavailable("holders", err)
+	}
+	var out []pool.Holder
+	for i := 0; i+4 < len(res); i += 5 {
+		session, _ := res[i].(string)
+		from, _ := strconv.ParseInt(fmt.Sprint(res[i+1]), 10, 64)
+		until, _ := res[i+2].(int64)
+		reused, _ := res[i+3].(string)
+		live, _ := res[i+4].(int64)
+		out = append(out, pool.Holder{Pool: info.Pool, Number: info.Number, SessionID: session,
+			From: fromMillis(from), Until: fromMillis(until), Live: live == 1, Reused: reused == "1"})
+	}
+	return out, nil
+}
+
+// Sweep implements [pool.Allocator.Sweep].
+func (a *Allocator) Sweep(ctx context.Context, now time.Time) (int, error) {
+	const batch = 1000
+	total := 0
+	for _, name := range a.catalog.PoolNames() {
+		for {
+			res, err := a.scripts.sweep.Run(ctx, a.rdb, []string{a.key(name)}, millis(now), batch).Slice()
+			if err != nil {
+				return total, unavailable("sweep", err)
+			}
+			n, _ := res[0].(int64)
+			a.report(name, res[1])
+			total += int(n)
+			if n < batch {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// Stats implements [pool.Allocator.Stats]. It reads the whole pool: meant
+// for dashboards, not the hot path.
+func (a *Allocator) Stats(ctx context.Context, poolName string, now time.Time) (pool.Stats, error) {
+	p, err := a.pool(poolName)
+	if err != nil {
+		return pool.Stats{}, err
+	}
+	res, err := a.scripts.stats.Run(ctx, a.rdb, []string{a.key(p.Name)}, millis(now), durMillis(p.Cooldown)).Int64Slice()
+	if err != nil {
+		return pool.Stats{}, unavailable("stats", err)
+	}
+	if len(res) != 9 {
+		return pool.Stats{}, fmt.Errorf("%w: redispool: stats: malformed reply %v", pool.ErrUnavailable, res)
+	}
+	st := pool.Stats{
+		Size: len(p.Numbers), Leased: int(res[0]), Free: int(res[1]), Cooling: int(res[2]), Holds: int(res[3]),
+		Reuses: uint64(res[4]), Fallbacks: uint64(res[5]), Originals: uint64(res[6]), CoolingHandouts: uint64(res[7]),
+		PeakConcurrency: int(res[8]),
+	}
+	st.Utilisation = float64(st.Leased) / float64(st.Size)
+	return st, nil
+}

@@ -1,0 +1,58 @@
+-- ARGV: session, now, window, cooldown, policy (0 reuse, 1 fallback,
+-- 2 original), perNumber, hasFallback (1/0).
+-- Returns {outcome, number, token, until, ended}.
+local session, nowArg = ARGV[1], ARGV[2]
+local now, window, cooldown = tonumber(nowArg), tonumber(ARGV[3]), tonumber(ARGV[4])
+local policy, perNumber, hasFallback = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
+
+local tok = redis.call('HGET', kSessions, session)
+if tok then
+  local l = getLease(tok)
+  if l and l.u >= now then
+    local u = math.max(l.u, now + window)
+    if u ~= l.u then
+      l.u = u
+      putLease(tok, l)
+      redis.call('ZADD', kExpiry, u, tok)
+      redis.call('ZADD', kActivity, 'GT', u, l.n)
+    end
+    return {'continued', l.n, tok, l.u, ended}
+  elseif l then
+    endHold(tok, l, l.u)
+  else
+    redis.call('HDEL', kSessions, session)
+  end
+end
+
+-- The free number whose last hold ended longest ago; before settling for
+-- one still cooling, end expired holds, which may free a colder number.
+local head = redis.call('ZRANGE', kFree, 0, 0, 'WITHSCORES')
+if head[1] == nil or tonumber(head[2]) + cooldown > now then
+  if expireDue(nowArg, 1000) > 0 then
+    head = redis.call('ZRANGE', kFree, 0, 0, 'WITHSCORES')
+  end
+end
+if head[1] then
+  if tonumber(head[2]) + cooldown > now then
+    redis.call('HINCRBY', kStats, 'cooling', 1)
+  end
+  redis.call('ZREM', kFree, head[1])
+  local t, l = startHold(head[1], session, now, window, '0', perNumber)
+  return {'assigned', l.n, t, l.u, ended}
+end
+
+if policy == 0 then
+  for _, number in ipairs(redis.call('ZRANGE', kActivity, 0, 15)) do
+    if tonumber(redis.call('HGET', kHolds, number) or '0') < perNumber - 1 then
+      redis.call('HINCRBY', kStats, 'reuses', 1)
+      local t, l = startHold(number, session, now, window, '1', perNumber)
+      return {'reused', l.n, t, l.u, ended}
+    end
+  end
+end
+if hasFallback and policy ~= 2 then
+  redis.call('HINCRBY', kStats, 'fallbacks', 1)
+  return {'fallback', '', '0', 0, ended}
+end
+redis.call('HINCRBY', kStats, 'originals', 1)
+return {'original', '', '0', 0, ended}

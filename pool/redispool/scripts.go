@@ -1,0 +1,38 @@
+package redispool
+
+import (
+	"embed"
+
+	"github.com/redis/go-redis/v9"
+)
+
+//go:embed lua/*.lua
+var luaFiles embed.FS
+
+// scripts are the Lua scripts, each prefixed with the shared helpers. Every
+// state change of a pool is one script, so it is atomic on the server.
+type scripts struct {
+	lease, renew, release, sweep, holders, stats, init *redis.Script
+}
+
+func loadScripts() scripts {
+	common := mustRead("common.lua")
+	s := func(name string) *redis.Script { return redis.NewScript(common + "\n" + mustRead(name)) }
+	return scripts{
+		lease:   s("lease.lua"),
+		renew:   s("renew.lua"),
+		release: s("release.lua"),
+		sweep:   s("sweep.lua"),
+		holders: s("holders.lua"),
+		stats:   s("stats.lua"),
+		init:    s("init.lua"),
+	}
+}
+
+func mustRead(name string) string {
+	b, err := luaFiles.ReadFile("lua/" + name)
+	if err != nil {
+		panic("redispool: embedded script missing: " + name) // a build defect
+	}
+	return string(b)
+}
