@@ -115,9 +115,11 @@ func conversion(id, visitor string, d time.Duration, value int64) journey.Conver
 	return journey.Conversion{ID: id, Type: journey.ConversionPurchase, At: at(d), VisitorID: visitor, Value: value, Currency: "USD"}
 }
 
-func visitor(v string) journey.Identifier { return journey.Identifier{Kind: journey.IDVisitor, Value: v} }
-func phone(v string) journey.Identifier   { return journey.Identifier{Kind: journey.IDPhone, Value: v} }
-func user(v string) journey.Identifier    { return journey.Identifier{Kind: journey.IDUser, Value: v} }
+func visitor(v string) journey.Identifier {
+	return journey.Identifier{Kind: journey.IDVisitor, Value: v}
+}
+func phone(v string) journey.Identifier { return journey.Identifier{Kind: journey.IDPhone, Value: v} }
+func user(v string) journey.Identifier  { return journey.Identifier{Kind: journey.IDUser, Value: v} }
 
 // requireInvalid checks err wraps store.ErrInvalid and names every field.
 func requireInvalid(t *testing.T, err error, fields ...string) {

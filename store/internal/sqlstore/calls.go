@@ -1,0 +1,198 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/store"
+)
+
+const callCols = `provider, call_id, kind, from_number, to_number, direction, status,
+	occurred_at, started_at, answered_at, ended_at, duration_ns,
+	caller_name, caller_city, caller_region, caller_country, forwarded_from, raw`
+
+func callArgs(ev provider.CallEvent) []any {
+	var raw any
+	if len(ev.Raw) > 0 {
+		raw = ev.Raw
+	}
+	return []any{ev.Provider, ev.CallID, int64(ev.Kind), ev.From, ev.To, string(ev.Direction), string(ev.Status),
+		nullMicro(ev.OccurredAt), nullMicro(ev.StartedAt), nullMicro(ev.AnsweredAt), nullMicro(ev.EndedAt), int64(ev.Duration),
+		ev.CallerName, ev.CallerCity, ev.CallerRegion, ev.CallerCountry, ev.ForwardedFrom, raw}
+}
+
+func scanCall(r interface{ Scan(...any) error }, extra ...any) (provider.CallEvent, error) {
+	var ev provider.CallEvent
+	var kind, duration int64
+	var direction, status string
+	var occurred, started, answered, ended sql.NullInt64
+	var raw []byte
+	dest := []any{&ev.Provider, &ev.CallID, &kind, &ev.From, &ev.To, &direction, &status,
+		&occurred, &started, &answered, &ended, &duration,
+		&ev.CallerName, &ev.CallerCity, &ev.CallerRegion, &ev.CallerCountry, &ev.ForwardedFrom, &raw}
+	if err := r.Scan(append(dest, extra...)...); err != nil {
+		return ev, err
+	}
+	ev.Kind, ev.Direction, ev.Status = provider.Kind(kind), provider.Direction(direction), provider.Status(status)
+	ev.OccurredAt, ev.StartedAt = fromNullMicro(occurred), fromNullMicro(started)
+	ev.AnsweredAt, ev.EndedAt = fromNullMicro(answered), fromNullMicro(ended)
+	ev.Duration = time.Duration(duration)
+	if len(raw) > 0 {
+		ev.Raw = raw
+	}
+	return ev, nil
+}
+
+func normCall(ev provider.CallEvent) provider.CallEvent {
+	ev.OccurredAt, ev.StartedAt = store.Micro(ev.OccurredAt), store.Micro(ev.StartedAt)
+	ev.AnsweredAt, ev.EndedAt = store.Micro(ev.AnsweredAt), store.Micro(ev.EndedAt)
+	return ev
+}
+
+// RecordCall implements store.Calls and provider.CallRecorder: insert the
+// event if the call is new; otherwise lock the row, merge and rewrite it.
+func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) error {
+	if err := store.ValidateCall(ev); err != nil {
+		return err
+	}
+	ev = normCall(provider.Merge(provider.CallEvent{}, ev))
+	return e.tx(ctx, func(tx *sql.Tx) error {
+		at := store.CallTime(ev)
+		if at.IsZero() {
+			at = store.Micro(e.opt.Now())
+		}
+		res, err := tx.ExecContext(ctx, e.q(`INSERT INTO calls (call_at, `+callCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (provider, call_id) DO NOTHING`), append([]any{micro(at)}, callArgs(ev)...)...)
+		if err != nil {
+			return fmt.Errorf("store/%s: record call: %w", e.d.Name, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			return nil
+		}
+		var storedAt int64
+		cur, err := scanCall(tx.QueryRowContext(ctx, e.q(`SELECT `+callCols+`, call_at FROM calls
+			WHERE provider = ? AND call_id = ?`+e.d.ForUpdate), ev.Provider, ev.CallID), &storedAt)
+		if err != nil {
+			return fmt.Errorf("store/%s: record call: read: %w", e.d.Name, err)
+		}
+		merged := provider.Merge(cur, ev)
+		newAt := min(storedAt, micro(at))
+		args := append(callArgs(merged)[2:], newAt, ev.Provider, ev.CallID)
+		_, err = tx.ExecContext(ctx, e.q(`UPDATE calls SET kind = ?, from_number = ?, to_number = ?, direction = ?,
+			status = ?, occurred_at = ?, started_at = ?, answered_at = ?, ended_at = ?, duration_ns = ?,
+			caller_name = ?, caller_city = ?, caller_region = ?, caller_country = ?, forwarded_from = ?, raw = ?,
+			call_at = ? WHERE provider = ? AND call_id = ?`), args...)
+		if err != nil {
+			return fmt.Errorf("store/%s: record call: update: %w", e.d.Name, err)
+		}
+		return nil
+	})
+}
+
+// Call implements store.Calls.
+func (e *Engine) Call(ctx context.Context, providerName, callID string) (provider.CallEvent, error) {
+	var ev provider.CallEvent
+	err := e.retry(ctx, func() error {
+		var err error
+		ev, err = scanCall(e.db.QueryRowContext(ctx, e.q(`SELECT `+callCols+` FROM calls WHERE provider = ? AND call_id = ?`),
+			providerName, callID))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return ev, fmt.Errorf("call %s/%s: %w", providerName, callID, store.ErrNotFound)
+	}
+	return ev, err
+}
+
+// CallsBetween implements store.Calls.
+func (e *Engine) CallsBetween(ctx context.Context, from, to time.Time) ([]provider.CallEvent, error) {
+	var out []provider.CallEvent
+	err := e.query(ctx, func(r *sql.Rows) error {
+		ev, err := scanCall(r)
+		out = append(out, ev)
+		return err
+	}, `SELECT `+callCols+` FROM calls WHERE call_at >= ? AND call_at < ? ORDER BY call_at, provider, call_id`,
+		micro(store.Micro(from)), micro(store.Micro(to)))
+	if err != nil {
+		out = nil
+	}
+	return out, err
+}
+
+// ---- attributions
+
+// PutAttribution implements store.Attributions.
+func (e *Engine) PutAttribution(ctx context.Context, a journey.Attribution) error {
+	if err := store.ValidateRecord(a); err != nil {
+		return err
+	}
+	source, err := jsonText(a.Source)
+	if err != nil {
+		return fmt.Errorf("attribution %s/%s: source: %w", a.Provider, a.CallID, err)
+	}
+	cands := make([]journey.Candidate, len(a.Candidates))
+	for i, c := range a.Candidates {
+		c.HeldFrom, c.HeldUntil = store.Micro(c.HeldFrom), store.Micro(c.HeldUntil)
+		cands[i] = c
+	}
+	candText, err := jsonText(cands)
+	if err != nil {
+		return fmt.Errorf("attribution %s/%s: candidates: %w", a.Provider, a.CallID, err)
+	}
+	_, err = e.exec(ctx, `INSERT INTO attributions (provider, call_id, session_id, visitor_id, source, confidence,
+			reason, candidates, stitched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (provider, call_id) DO UPDATE SET session_id = excluded.session_id,
+			visitor_id = excluded.visitor_id, source = excluded.source, confidence = excluded.confidence,
+			reason = excluded.reason, candidates = excluded.candidates, stitched_at = excluded.stitched_at`,
+		a.Provider, a.CallID, a.SessionID, a.VisitorID, source, string(a.Confidence), a.Reason, candText,
+		nullMicro(store.Micro(a.StitchedAt)))
+	if err != nil {
+		return fmt.Errorf("store/%s: put attribution: %w", e.d.Name, err)
+	}
+	return nil
+}
+
+// Attribution implements store.Attributions.
+func (e *Engine) Attribution(ctx context.Context, providerName, callID string) (journey.Attribution, error) {
+	a := journey.Attribution{Provider: providerName, CallID: callID}
+	var source, cands, confidence string
+	var stitched sql.NullInt64
+	err := e.queryRow(ctx, fmt.Sprintf("attribution of call %s/%s", providerName, callID),
+		[]any{&a.SessionID, &a.VisitorID, &source, &confidence, &a.Reason, &cands, &stitched},
+		`SELECT session_id, visitor_id, source, confidence, reason, candidates, stitched_at
+		FROM attributions WHERE provider = ? AND call_id = ?`, providerName, callID)
+	if err != nil {
+		return journey.Attribution{}, err
+	}
+	a.Confidence, a.StitchedAt = journey.Confidence(confidence), fromNullMicro(stitched)
+	if err := fromJSON(source, &a.Source); err != nil {
+		return journey.Attribution{}, fmt.Errorf("attribution %s/%s: source: %w", providerName, callID, err)
+	}
+	if err := json.Unmarshal([]byte(cands), &a.Candidates); err != nil {
+		return journey.Attribution{}, fmt.Errorf("attribution %s/%s: candidates: %w", providerName, callID, err)
+	}
+	for i := range a.Candidates {
+		a.Candidates[i].HeldFrom = utcOrZero(a.Candidates[i].HeldFrom)
+		a.Candidates[i].HeldUntil = utcOrZero(a.Candidates[i].HeldUntil)
+	}
+	if len(a.Candidates) == 0 {
+		a.Candidates = nil
+	}
+	return a, nil
+}
+
+func utcOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}

@@ -1,0 +1,337 @@
+// Package sqlstore is the one SQL engine behind the sqlite and postgres
+// store adapters. The logic is written once over database/sql; a [Dialect]
+// value carries what differs between the two databases.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/attriqs/calltrack/store"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialect is what differs between two SQL databases, as data.
+type Dialect struct {
+	// Name names the dialect in errors ("sqlite", "postgres").
+	Name string
+	// Dollar selects $1-style placeholders; otherwise '?' is used. The
+	// engine writes every statement with '?' and rebinds it once.
+	Dollar bool
+	// Migrations holds the dialect's NNNN_name.sql files.
+	Migrations fs.FS
+	// ForUpdate is appended to a SELECT that reads a row the same
+	// transaction rewrites (" FOR UPDATE"); empty where writers are
+	// serialised anyway.
+	ForUpdate string
+	// LockIdentities, when set, runs first in every transaction that changes
+	// the identity graph, serialising merges across connections and
+	// processes.
+	LockIdentities string
+	// LockMigrations, when set, runs first in every migration transaction.
+	LockMigrations string
+	// SerializeWrites makes the engine run one write transaction at a time
+	// in this process: SQLite has a single writer, and waiting on a Go mutex
+	// is cheaper and fairer than busy retries.
+	SerializeWrites bool
+	// Transient reports errors worth retrying: a connection lost, the
+	// database busy, a serialisation failure. Nil means none are.
+	Transient func(error) bool
+}
+
+// SQLite returns the SQLite dialect; the adapter adds Transient.
+func SQLite() Dialect {
+	sub, _ := fs.Sub(migrations, "migrations/sqlite")
+	return Dialect{Name: "sqlite", Migrations: sub, SerializeWrites: true}
+}
+
+// Postgres returns the PostgreSQL dialect; the adapter adds Transient.
+func Postgres() Dialect {
+	sub, _ := fs.Sub(migrations, "migrations/postgres")
+	return Dialect{
+		Name: "postgres", Dollar: true, Migrations: sub, ForUpdate: " FOR UPDATE",
+		// Arbitrary fixed keys, one per purpose; transaction-scoped.
+		LockIdentities: "SELECT pg_advisory_xact_lock(4242001)",
+		LockMigrations: "SELECT pg_advisory_xact_lock(4242000)",
+	}
+}
+
+// Retry is how the engine retries operations that failed with a transient
+// error. Every store write is idempotent, so a retry after an ambiguous
+// failure (the connection dropped around COMMIT) cannot duplicate anything.
+type Retry struct {
+	// Attempts is the total number of tries; zero means 4.
+	Attempts int
+	// Backoff is the wait before the second try, doubled before each later
+	// one; zero means 50ms (so 50, 100, 200ms: about 350ms in all).
+	Backoff time.Duration
+}
+
+// Options configure an [Engine]. The zero value means the documented
+// defaults.
+type Options struct {
+	Retry Retry
+	// Now is the clock used for creation times and for calls whose events
+	// carry no time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Engine implements store.Store over a *sql.DB in one [Dialect].
+type Engine struct {
+	db    *sql.DB
+	d     Dialect
+	opt   Options
+	wmu   sync.Mutex
+	binds sync.Map // query with '?' -> rebound query
+}
+
+var _ store.Store = (*Engine)(nil)
+
+// New returns an engine over db. It does no I/O; call [Engine.Migrate]
+// before use.
+func New(db *sql.DB, d Dialect, opt Options) *Engine {
+	if opt.Retry.Attempts <= 0 {
+		opt.Retry.Attempts = 4
+	}
+	if opt.Retry.Backoff <= 0 {
+		opt.Retry.Backoff = 50 * time.Millisecond
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Engine{db: db, d: d, opt: opt}
+}
+
+// DB returns the handle the engine runs on.
+func (e *Engine) DB() *sql.DB { return e.db }
+
+// q rebinds a '?' query for the dialect.
+func (e *Engine) q(query string) string {
+	if !e.d.Dollar {
+		return query
+	}
+	if v, ok := e.binds.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	out := b.String()
+	e.binds.Store(query, out)
+	return out
+}
+
+// retry runs op until it succeeds, fails with a non-transient error, or
+// the attempts are spent.
+func (e *Engine) retry(ctx context.Context, op func() error) error {
+	wait := e.opt.Retry.Backoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = op()
+		if err == nil || attempt >= e.opt.Retry.Attempts || !e.transient(err) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+func (e *Engine) transient(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	return e.d.Transient != nil && e.d.Transient(err)
+}
+
+// tx runs fn in a write transaction, retried on transient errors.
+func (e *Engine) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return e.retry(ctx, func() error {
+		if e.d.SerializeWrites {
+			e.wmu.Lock()
+			defer e.wmu.Unlock()
+		}
+		tx, err := e.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store/%s: begin: %w", e.d.Name, err)
+		}
+		if err := fn(tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store/%s: commit: %w", e.d.Name, err)
+		}
+		return nil
+	})
+}
+
+// exec runs one write statement outside an explicit transaction.
+func (e *Engine) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := e.retry(ctx, func() error {
+		if e.d.SerializeWrites {
+			e.wmu.Lock()
+			defer e.wmu.Unlock()
+		}
+		var err error
+		res, err = e.db.ExecContext(ctx, e.q(query), args...)
+		return err
+	})
+	return res, err
+}
+
+// query runs a read and hands every row to scan, retried as a whole on
+// transient errors.
+func (e *Engine) query(ctx context.Context, scan func(*sql.Rows) error, query string, args ...any) error {
+	return e.retry(ctx, func() error {
+		rows, err := e.db.QueryContext(ctx, e.q(query), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// queryRow reads one row; sql.ErrNoRows becomes store.ErrNotFound wrapped
+// with what.
+func (e *Engine) queryRow(ctx context.Context, what string, dest []any, query string, args ...any) error {
+	err := e.retry(ctx, func() error {
+		return e.db.QueryRowContext(ctx, e.q(query), args...).Scan(dest...)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return err
+}
+
+// Migrate applies the dialect's migrations that are not yet recorded in
+// schema_migrations, in version order, each in its own transaction with
+// its record. Running it again is a no-op.
+func (e *Engine) Migrate(ctx context.Context) error {
+	files, err := fs.Glob(e.d.Migrations, "*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(files)
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".sql")
+		num, _, _ := strings.Cut(name, "_")
+		version, err := strconv.ParseInt(num, 10, 64)
+		if err != nil {
+			return fmt.Errorf("store/%s: migration %s: name must start with a version number", e.d.Name, f)
+		}
+		script, err := fs.ReadFile(e.d.Migrations, f)
+		if err != nil {
+			return err
+		}
+		err = e.tx(ctx, func(tx *sql.Tx) error {
+			if e.d.LockMigrations != "" {
+				if _, err := tx.ExecContext(ctx, e.d.LockMigrations); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+				version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+				return err
+			}
+			var one int
+			err := tx.QueryRowContext(ctx, e.q(`SELECT 1 FROM schema_migrations WHERE version = ?`), version).Scan(&one)
+			if err == nil {
+				return nil // already applied
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(script)); err != nil {
+				return fmt.Errorf("store/%s: migration %s: %w", e.d.Name, name, err)
+			}
+			_, err = tx.ExecContext(ctx, e.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+				version, name, e.opt.Now().UnixMicro())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Migration is one applied migration.
+type Migration struct {
+	Version   int64
+	Name      string
+	AppliedAt time.Time
+}
+
+// Migrations lists the applied migrations in version order.
+func (e *Engine) Migrations(ctx context.Context) ([]Migration, error) {
+	var out []Migration
+	err := e.query(ctx, func(r *sql.Rows) error {
+		var m Migration
+		var at int64
+		if err := r.Scan(&m.Version, &m.Name, &at); err != nil {
+			return err
+		}
+		m.AppliedAt = time.UnixMicro(at).UTC()
+		out = append(out, m)
+		return nil
+	}, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
+	return out, err
+}
+
+// ---- value conversions
+
+// micro is t as stored: microseconds since the epoch, UTC.
+func micro(t time.Time) int64 { return t.UnixMicro() }
+
+// nullMicro is micro, or NULL for the zero time.
+func nullMicro(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromMicro(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func fromNullMicro(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicro(v.Int64)
+}

@@ -1,0 +1,400 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/store"
+)
+
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+func fromJSON(s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
+}
+
+// ---- sessions
+
+const sessionCols = `id, visitor_id, started_at, last_seen_at, active_at, landing_url, referrer, source, pool, number`
+
+func sessionArgs(s journey.Session) ([]any, error) {
+	s.StartedAt, s.LastSeenAt = store.Micro(s.StartedAt), store.Micro(s.LastSeenAt)
+	source, err := jsonText(s.Source)
+	if err != nil {
+		return nil, fmt.Errorf("session %q: source: %w", s.ID, err)
+	}
+	active := s.LastSeenAt
+	if active.IsZero() {
+		active = s.StartedAt
+	}
+	return []any{s.ID, s.VisitorID, micro(s.StartedAt), nullMicro(s.LastSeenAt), micro(active),
+		s.LandingURL, s.Referrer, source, s.Pool, s.Number}, nil
+}
+
+func scanSession(r interface{ Scan(...any) error }) (journey.Session, error) {
+	var s journey.Session
+	var started, active int64
+	var lastSeen sql.NullInt64
+	var source string
+	if err := r.Scan(&s.ID, &s.VisitorID, &started, &lastSeen, &active, &s.LandingURL, &s.Referrer, &source, &s.Pool, &s.Number); err != nil {
+		return s, err
+	}
+	s.StartedAt, s.LastSeenAt = fromMicro(started), fromNullMicro(lastSeen)
+	if err := fromJSON(source, &s.Source); err != nil {
+		return s, fmt.Errorf("session %q: source: %w", s.ID, err)
+	}
+	return s, nil
+}
+
+// sessionChunk bounds the rows of one multi-row INSERT so that its
+// placeholders stay under every engine's limit.
+const sessionChunk = 200
+
+// PutSession implements store.Sessions.
+func (e *Engine) PutSession(ctx context.Context, s journey.Session) error {
+	return e.PutSessions(ctx, []journey.Session{s})
+}
+
+// PutSessions implements store.Sessions with multi-row upserts in one
+// transaction.
+func (e *Engine) PutSessions(ctx context.Context, ss []journey.Session) error {
+	if len(ss) == 0 {
+		return nil
+	}
+	// Validate everything first; keep the last of repeated ids (a single
+	// INSERT ... ON CONFLICT may not touch one row twice).
+	last := make(map[string]int, len(ss))
+	for i, s := range ss {
+		if err := store.ValidateRecord(s); err != nil {
+			if len(ss) > 1 {
+				return fmt.Errorf("session %d: %w", i, err)
+			}
+			return err
+		}
+		last[s.ID] = i
+	}
+	rows := make([][]any, 0, len(last))
+	for i, s := range ss {
+		if last[s.ID] != i {
+			continue
+		}
+		args, err := sessionArgs(s)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, args)
+	}
+	return e.tx(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(rows); start += sessionChunk {
+			chunk := rows[start:min(start+sessionChunk, len(rows))]
+			var b strings.Builder
+			b.WriteString(`INSERT INTO sessions (` + sessionCols + `) VALUES `)
+			args := make([]any, 0, len(chunk)*10)
+			for i, r := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				args = append(args, r...)
+			}
+			b.WriteString(` ON CONFLICT (id) DO UPDATE SET visitor_id = excluded.visitor_id,
+				started_at = excluded.started_at, last_seen_at = excluded.last_seen_at,
+				active_at = excluded.active_at, landing_url = excluded.landing_url,
+				referrer = excluded.referrer, source = excluded.source, pool = excluded.pool,
+				number = excluded.number`)
+			if _, err := tx.ExecContext(ctx, e.q(b.String()), args...); err != nil {
+				return fmt.Errorf("store/%s: put sessions: %w", e.d.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Session implements store.Sessions.
+func (e *Engine) Session(ctx context.Context, id string) (journey.Session, error) {
+	var s journey.Session
+	err := e.retry(ctx, func() error {
+		var err error
+		s, err = scanSession(e.db.QueryRowContext(ctx, e.q(`SELECT `+sessionCols+` FROM sessions WHERE id = ?`), id))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("session %q: %w", id, store.ErrNotFound)
+	}
+	return s, err
+}
+
+// SessionsOfVisitor implements store.Sessions.
+func (e *Engine) SessionsOfVisitor(ctx context.Context, visitorID string) ([]journey.Session, error) {
+	var out []journey.Session
+	err := e.query(ctx, func(r *sql.Rows) error {
+		s, err := scanSession(r)
+		out = append(out, s)
+		return err
+	}, `SELECT `+sessionCols+` FROM sessions WHERE visitor_id = ? ORDER BY started_at, id`, visitorID)
+	return out, err
+}
+
+// ---- leases
+
+// RecordHold implements store.Leases.
+func (e *Engine) RecordHold(ctx context.Context, h pool.HoldRecord) error {
+	if err := store.ValidateHold(h); err != nil {
+		return err
+	}
+	h.From, h.Until = store.Micro(h.From), store.Micro(h.Until)
+	return e.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, e.q(`INSERT INTO holds (number, held_from, session_id, held_until, pool, token, reused)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (number, held_from, session_id) DO UPDATE SET
+				held_until = CASE WHEN excluded.held_until IS NULL THEN holds.held_until
+					WHEN holds.held_until IS NULL OR excluded.held_until > holds.held_until THEN excluded.held_until
+					ELSE holds.held_until END,
+				token = CASE WHEN holds.token = 0 THEN excluded.token ELSE holds.token END,
+				reused = holds.reused OR excluded.reused
+			WHERE holds.pool = excluded.pool`),
+			h.Number, micro(h.From), h.SessionID, nullMicro(h.Until), h.Pool, int64(h.Token), h.Reused)
+		if err != nil {
+			return fmt.Errorf("store/%s: record hold: %w", e.d.Name, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("hold of %s by %q from %s is in another pool than %q: %w",
+				h.Number, h.SessionID, h.From.Format(time.RFC3339Nano), h.Pool, store.ErrConflict)
+		}
+		if h.Until.IsZero() {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, e.q(`INSERT INTO hold_spans (number, max_span) VALUES (?, ?)
+			ON CONFLICT (number) DO UPDATE SET max_span = excluded.max_span
+			WHERE excluded.max_span > hold_spans.max_span`),
+			h.Number, micro(h.Until)-micro(h.From))
+		return err
+	})
+}
+
+const holdCols = `pool, number, session_id, held_from, held_until, reused, token`
+
+func scanHold(r *sql.Rows) (pool.HoldRecord, error) {
+	var h pool.HoldRecord
+	var from int64
+	var until sql.NullInt64
+	var token int64
+	if err := r.Scan(&h.Pool, &h.Number, &h.SessionID, &from, &until, &h.Reused, &token); err != nil {
+		return h, err
+	}
+	h.From, h.Until, h.Token = fromMicro(from), fromNullMicro(until), pool.Token(token)
+	return h, nil
+}
+
+// holdersAtQuery finds closed holds by a range on the primary key bounded
+// below by the number's longest closed hold, and open holds through their
+// partial index.
+const holdersAtQuery = `SELECT ` + holdCols + ` FROM holds
+	WHERE number = ? AND held_until IS NOT NULL AND held_from <= ?
+		AND held_from >= ? - COALESCE((SELECT max_span FROM hold_spans WHERE number = ?), 0)
+		AND held_until >= ?
+	UNION ALL
+	SELECT ` + holdCols + ` FROM holds
+	WHERE number = ? AND held_until IS NULL AND held_from <= ?
+	ORDER BY held_from, session_id`
+
+// HoldersAtQuery is the statement behind HoldersAt with '?' placeholders
+// and its arguments, for showing the query plan.
+func HoldersAtQuery(number string, at time.Time, grace time.Duration) (string, []any) {
+	at = store.Micro(at)
+	lo := micro(at) - max(grace, 0).Microseconds()
+	return holdersAtQuery, []any{number, micro(at), lo, number, lo, number, micro(at)}
+}
+
+// HoldersAt implements store.Leases.
+func (e *Engine) HoldersAt(ctx context.Context, number string, at time.Time, grace time.Duration) ([]pool.Holder, error) {
+	query, args := HoldersAtQuery(number, at, grace)
+	var out []pool.Holder
+	err := e.query(ctx, func(r *sql.Rows) error {
+		h, err := scanHold(r)
+		out = append(out, pool.Holder{Pool: h.Pool, Number: h.Number, SessionID: h.SessionID,
+			From: h.From, Until: h.Until, Live: h.Until.IsZero(), Reused: h.Reused})
+		return err
+	}, query, args...)
+	if err != nil {
+		out = nil
+	}
+	return out, err
+}
+
+// HoldsBetween implements store.Leases.
+func (e *Engine) HoldsBetween(ctx context.Context, from, to time.Time) ([]pool.HoldRecord, error) {
+	f, t := micro(store.Micro(from)), micro(store.Micro(to))
+	var out []pool.HoldRecord
+	err := e.query(ctx, func(r *sql.Rows) error {
+		h, err := scanHold(r)
+		out = append(out, h)
+		return err
+	}, `SELECT `+holdCols+` FROM holds
+		WHERE held_until IS NOT NULL AND held_from < ? AND held_until >= ?
+			AND held_from >= ? - COALESCE((SELECT MAX(max_span) FROM hold_spans), 0)
+		UNION ALL
+		SELECT `+holdCols+` FROM holds WHERE held_until IS NULL AND held_from < ?
+		ORDER BY held_from, number, session_id`, t, f, f, t)
+	if err != nil {
+		out = nil
+	}
+	return out, err
+}
+
+// ---- touchpoints
+
+const touchCols = `id, kind, at, visitor_id, session_id, source, attrs`
+
+func scanTouch(r *sql.Rows) (journey.Touchpoint, error) {
+	var tp journey.Touchpoint
+	var at int64
+	var source, attrs string
+	if err := r.Scan(&tp.ID, &tp.Kind, &at, &tp.VisitorID, &tp.SessionID, &source, &attrs); err != nil {
+		return tp, err
+	}
+	tp.At = fromMicro(at)
+	if err := fromJSON(source, &tp.Source); err != nil {
+		return tp, fmt.Errorf("touchpoint %q: source: %w", tp.ID, err)
+	}
+	if err := fromJSON(attrs, &tp.Attrs); err != nil {
+		return tp, fmt.Errorf("touchpoint %q: attrs: %w", tp.ID, err)
+	}
+	if len(tp.Attrs) == 0 {
+		tp.Attrs = nil
+	}
+	return tp, nil
+}
+
+// AddTouchpoint implements store.Touchpoints.
+func (e *Engine) AddTouchpoint(ctx context.Context, tp journey.Touchpoint) error {
+	if err := store.ValidateRecord(tp); err != nil {
+		return err
+	}
+	source, err := jsonText(tp.Source)
+	if err != nil {
+		return fmt.Errorf("touchpoint %q: source: %w", tp.ID, err)
+	}
+	var attrs any = map[string]string{}
+	if len(tp.Attrs) > 0 {
+		attrs = tp.Attrs
+	}
+	attrsText, err := jsonText(attrs)
+	if err != nil {
+		return fmt.Errorf("touchpoint %q: attrs: %w", tp.ID, err)
+	}
+	res, err := e.exec(ctx, `INSERT INTO touchpoints (`+touchCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET at = excluded.at, visitor_id = excluded.visitor_id,
+			session_id = excluded.session_id, source = excluded.source, attrs = excluded.attrs
+		WHERE touchpoints.kind = excluded.kind`,
+		tp.ID, string(tp.Kind), micro(store.Micro(tp.At)), tp.VisitorID, tp.SessionID, source, attrsText)
+	if err != nil {
+		return fmt.Errorf("store/%s: add touchpoint: %w", e.d.Name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("touchpoint %q exists with another kind than %s: %w", tp.ID, tp.Kind, store.ErrConflict)
+	}
+	return nil
+}
+
+// personVisitors selects the visitor ids of the person bound to one '?'.
+const personVisitors = `SELECT value FROM identities WHERE person_id = ? AND kind = 'visitor'`
+
+// personSessions selects the session ids of the person bound to one '?'.
+const personSessions = `SELECT s.id FROM sessions s JOIN identities i ON i.kind = 'visitor' AND i.value = s.visitor_id WHERE i.person_id = ?`
+
+// TouchpointsOf implements store.Touchpoints.
+func (e *Engine) TouchpointsOf(ctx context.Context, personID string, from, to time.Time) ([]journey.Touchpoint, error) {
+	f, t := micro(store.Micro(from)), micro(store.Micro(to))
+	var out []journey.Touchpoint
+	err := e.query(ctx, func(r *sql.Rows) error {
+		tp, err := scanTouch(r)
+		out = append(out, tp)
+		return err
+	}, `SELECT `+touchCols+` FROM touchpoints WHERE visitor_id IN (`+personVisitors+`) AND at >= ? AND at < ?
+		UNION
+		SELECT `+touchCols+` FROM touchpoints WHERE session_id IN (`+personSessions+`) AND at >= ? AND at < ?
+		ORDER BY at, id`, personID, f, t, personID, f, t)
+	if err != nil {
+		out = nil
+	}
+	return out, err
+}
+
+// ---- conversions
+
+const convCols = `id, type, at, visitor_id, session_id, value, currency, call_provider, call_id`
+
+func scanConv(r *sql.Rows) (journey.Conversion, error) {
+	var c journey.Conversion
+	var at int64
+	err := r.Scan(&c.ID, &c.Type, &at, &c.VisitorID, &c.SessionID, &c.Value, &c.Currency, &c.CallProvider, &c.CallID)
+	c.At = fromMicro(at)
+	return c, err
+}
+
+// PutConversion implements store.Conversions.
+func (e *Engine) PutConversion(ctx context.Context, c journey.Conversion) error {
+	if err := store.ValidateRecord(c); err != nil {
+		return err
+	}
+	res, err := e.exec(ctx, `INSERT INTO conversions (`+convCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET at = excluded.at, visitor_id = excluded.visitor_id,
+			session_id = excluded.session_id, value = excluded.value, currency = excluded.currency,
+			call_provider = excluded.call_provider, call_id = excluded.call_id
+		WHERE conversions.type = excluded.type`,
+		c.ID, c.Type, micro(store.Micro(c.At)), c.VisitorID, c.SessionID, c.Value, c.Currency, c.CallProvider, c.CallID)
+	if err != nil {
+		return fmt.Errorf("store/%s: put conversion: %w", e.d.Name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("conversion %q exists with another type than %s: %w", c.ID, c.Type, store.ErrConflict)
+	}
+	return nil
+}
+
+func (e *Engine) conversions(ctx context.Context, query string, args ...any) ([]journey.Conversion, error) {
+	var out []journey.Conversion
+	err := e.query(ctx, func(r *sql.Rows) error {
+		c, err := scanConv(r)
+		out = append(out, c)
+		return err
+	}, query, args...)
+	if err != nil {
+		out = nil
+	}
+	return out, err
+}
+
+// ConversionsBetween implements store.Conversions.
+func (e *Engine) ConversionsBetween(ctx context.Context, from, to time.Time) ([]journey.Conversion, error) {
+	return e.conversions(ctx, `SELECT `+convCols+` FROM conversions WHERE at >= ? AND at < ? ORDER BY at, id`,
+		micro(store.Micro(from)), micro(store.Micro(to)))
+}
+
+// ConversionsOf implements store.Conversions.
+func (e *Engine) ConversionsOf(ctx context.Context, personID string) ([]journey.Conversion, error) {
+	return e.conversions(ctx, `SELECT `+convCols+` FROM conversions WHERE visitor_id IN (`+personVisitors+`)
+		UNION
+		SELECT `+convCols+` FROM conversions WHERE session_id IN (`+personSessions+`)
+		ORDER BY at, id`, personID, personID)
+}

@@ -1,0 +1,88 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/attriqs/calltrack/store"
+	"github.com/attriqs/calltrack/store/internal/sqlstore"
+)
+
+// Store is a [store.Store] on one SQLite database.
+type Store struct {
+	*sqlstore.Engine
+	owned bool // Close closes the handle: it came from Open
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Options configure [New] and [Open]. The zero value means the defaults.
+type Options = sqlstore.Options
+
+// New returns a store over db, a handle of the modernc.org/sqlite driver
+// (driver name "sqlite"), or any driver speaking SQLite 3.35 or later. It
+// does no I/O: call [Store.Migrate] before use. Write transactions are
+// serialised inside the process; configure the handle with busy_timeout so
+// other processes writing the same file wait rather than fail, and WAL so
+// readers never block the writer ([Open] does both).
+func New(db *sql.DB, opts ...Options) *Store {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	d := sqlstore.SQLite()
+	d.Transient = transient
+	return &Store{Engine: sqlstore.New(db, d, o)}
+}
+
+// Open opens (creating if needed) the SQLite file at path with the settings
+// the store wants: WAL journal, busy_timeout of 5s, foreign keys on,
+// synchronous=NORMAL (durable across process crashes; a power loss may
+// roll back the last transactions) and IMMEDIATE write transactions, so a
+// writer takes the write lock when it begins rather than failing to
+// upgrade later. The caller must import the driver
+// (import _ "modernc.org/sqlite"). Open applies the migrations; Close
+// closes the handle.
+func Open(ctx context.Context, path string, opts ...Options) (*Store, error) {
+	if path == "" || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") {
+		return nil, errors.New("store/sqlite: Open needs a plain file path; use New with your own *sql.DB for anything else")
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
+	}
+	s := New(db, opts...)
+	s.owned = true
+	if err := s.Migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database handle if [Open] opened it; a store made by
+// [New] leaves the caller's handle open. Close is idempotent.
+func (s *Store) Close() error {
+	if !s.owned {
+		return nil
+	}
+	return s.DB().Close()
+}
+
+// transient reports SQLite's "busy" and "locked" results, which a retry
+// after a short wait resolves. The driver is not imported here, so the
+// codes are recognised by their text.
+func transient(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked") ||
+		strings.Contains(msg, "SQLITE_LOCKED") || strings.Contains(msg, "database table is locked")
+}

@@ -1,0 +1,78 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/attriqs/calltrack/store"
+	"github.com/attriqs/calltrack/store/sqlite"
+	"github.com/attriqs/calltrack/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	// Migrate once, then give every subtest its own copy of the file:
+	// opening and migrating costs more than most subtests.
+	template := filepath.Join(t.TempDir(), "template.db")
+	st, err := sqlite.Open(t.Context(), template)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	schema, err := os.ReadFile(template)
+	require.NoError(t, err)
+
+	storetest.Run(t, func(t *testing.T) store.Store {
+		path := filepath.Join(t.TempDir(), "calltrack.db")
+		require.NoError(t, os.WriteFile(path, schema, 0o600))
+		st, err := sqlite.Open(t.Context(), path)
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, st.Close()) })
+		return st
+	})
+}
+
+func TestMigrateTwiceIsNoOp(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "calltrack.db")
+	st, err := sqlite.Open(ctx, path)
+	require.NoError(t, err)
+	defer st.Close()
+	before, err := st.Migrations(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, before)
+	require.NoError(t, st.Migrate(ctx))
+	after, err := st.Migrations(ctx)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+
+	// A second process opening the same file migrates nothing either.
+	st2, err := sqlite.Open(ctx, path)
+	require.NoError(t, err)
+	defer st2.Close()
+	again, err := st2.Migrations(ctx)
+	require.NoError(t, err)
+	require.Equal(t, before, again)
+}
+
+func TestNewLeavesCallerHandleOpen(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "x.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	st := sqlite.New(db)
+	require.NoError(t, st.Migrate(t.Context()))
+	require.NoError(t, st.Close())
+	require.NoError(t, db.PingContext(t.Context()))
+}
+
+func TestOpenRefusesNonFilePaths(t *testing.T) {
+	for _, p := range []string{"", ":memory:", "file:x.db?mode=memory"} {
+		t.Run(p, func(t *testing.T) {
+			_, err := sqlite.Open(t.Context(), p)
+			require.Error(t, err)
+		})
+	}
+}
