@@ -38,13 +38,11 @@ const UnknownKey = "(unknown)"
 // DefaultLookback is the window before a conversion whose touchpoints count.
 const DefaultLookback = 90 * 24 * time.Hour
 
-// DefaultKinds are the touchpoint kinds that earn credit unless
-// Options.Kinds says otherwise.
-var defaultKinds = []journey.TouchKind{journey.TouchSession, journey.TouchCall, journey.TouchChat, journey.TouchForm}
-
 // DefaultKinds returns the touchpoint kinds counted by default: session,
 // call, chat and form.
-func DefaultKinds() []journey.TouchKind { return slices.Clone(defaultKinds) }
+func DefaultKinds() []journey.TouchKind {
+	return []journey.TouchKind{journey.TouchSession, journey.TouchCall, journey.TouchChat, journey.TouchForm}
+}
 
 // Options are the report-wide settings every model shares. The zero value
 // means the documented defaults.
@@ -134,7 +132,7 @@ func prepare(journeys []Journey, opts Options) (*preparedSet, error) {
 	}
 	kinds := opts.Kinds
 	if kinds == nil {
-		kinds = defaultKinds
+		kinds = DefaultKinds()
 	}
 	key := opts.Key
 	if key == nil {

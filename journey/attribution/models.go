@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -59,24 +60,24 @@ func (c *Comparison) Value(key string, i int) int64 {
 // WriteTable writes one row per key and one column per model, values in
 // minor units of the report's currency.
 func (c *Comparison) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	currency := ""
 	for _, r := range c.Results {
 		if r.Currency != "" {
 			currency = r.Currency
 		}
 	}
-	fmt.Fprintf(tw, "%s\t", currency)
+	head := []string{"key (" + currency + ")"}
 	for _, r := range c.Results {
-		fmt.Fprintf(tw, "%s\t", r.Model)
+		head = append(head, r.Model)
 	}
-	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, k := range c.Keys {
-		fmt.Fprintf(tw, "%s\t", k)
+		row := []string{k}
 		for i := range c.Results {
-			fmt.Fprintf(tw, "%s\t", strconv.FormatInt(c.Value(k, i), 10))
+			row = append(row, strconv.FormatInt(c.Value(k, i), 10))
 		}
-		fmt.Fprintln(tw)
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()
 }

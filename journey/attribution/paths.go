@@ -162,8 +162,10 @@ func pathsOf(set *preparedSet) *PathSet {
 	return s
 }
 
-// CSV header of ChannelAttribution's grouped path data.
-var pathsHeader = []string{"path", "total_conversions", "total_conversion_value", "total_null"}
+// pathsHeader is the CSV header of ChannelAttribution's grouped path data.
+func pathsHeader() []string {
+	return []string{"path", "total_conversions", "total_conversion_value", "total_null"}
+}
 
 // WriteCSV writes the set as ChannelAttribution reads it: a header, then
 // one row per path with " > " between channels and the value in minor
@@ -171,7 +173,7 @@ var pathsHeader = []string{"path", "total_conversions", "total_conversion_value"
 func (s *PathSet) WriteCSV(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	cw := csv.NewWriter(bw)
-	if err := cw.Write(pathsHeader); err != nil {
+	if err := cw.Write(pathsHeader()); err != nil {
 		return err
 	}
 	var sb strings.Builder
@@ -218,7 +220,8 @@ func ReadPathsCSV(r io.Reader) (*PathSet, error) {
 		col[strings.TrimSpace(h)] = i
 	}
 	var idx [4]int
-	for i, name := range pathsHeader {
+	header := pathsHeader()
+	for i, name := range header {
 		c, ok := col[name]
 		if !ok {
 			return nil, fmt.Errorf("%w: header lacks %q", ErrInvalidPathInput, name)
@@ -258,7 +261,7 @@ func ReadPathsCSV(r io.Reader) (*PathSet, error) {
 		for i := range nums {
 			v, ok := parseCount(bytes.TrimSpace(fields[idx[i+1]]))
 			if !ok {
-				return nil, fmt.Errorf("%w: line %d: %s %q is not a whole non-negative number", ErrInvalidPathInput, line, pathsHeader[i+1], fields[idx[i+1]])
+				return nil, fmt.Errorf("%w: line %d: %s %q is not a whole non-negative number", ErrInvalidPathInput, line, header[i+1], fields[idx[i+1]])
 			}
 			nums[i] = v
 		}
