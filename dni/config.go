@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/dni/tracker"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
 )
@@ -55,6 +56,10 @@ type Config struct {
 	// Heartbeat is the interval the tracker renews its lease at while the
 	// page is visible; default DefaultHeartbeat.
 	Heartbeat time.Duration
+	// Tracker configures the browser script served at {Prefix}tracker.js.
+	// Its session timeout defaults to the first pool's session window and
+	// its heartbeat to Heartbeat.
+	Tracker tracker.Config
 	// MaxBodyBytes bounds visitor API request bodies; default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// VisitsPerIPPerMinute and VisitsPerVisitorPerMinute rate-limit the
@@ -112,6 +117,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CallGrace == 0 {
 		c.CallGrace = journey.DefaultCallGrace
+	}
+	if c.Tracker.Heartbeat == 0 {
+		c.Tracker.Heartbeat = c.Heartbeat
+	}
+	if c.Tracker.SessionTimeout == 0 {
+		c.Tracker.SessionTimeout = pool.DefaultSessionWindow
+		if len(c.Pools) > 0 && c.Pools[0].SessionWindow != 0 {
+			c.Tracker.SessionTimeout = c.Pools[0].SessionWindow
+		}
 	}
 	return c
 }

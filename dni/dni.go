@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/dni/tracker"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
@@ -32,6 +33,7 @@ type Service struct {
 	stitcher   *journey.Stitcher
 	qualifier  *journey.Qualifier
 	router     router
+	script     *tracker.Script
 	holds      *holdWriter
 	limits     *limiter
 	reportAuth func(http.Handler) http.Handler
@@ -143,6 +145,9 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	}
 	s.qualifier, err = journey.NewQualifier(cfg.Qualify, nil)
 	errs = append(errs, err)
+	if s.script, err = tracker.Build(cfg.Tracker); err != nil {
+		errs = append(errs, fmt.Errorf("dni: Tracker: %w", err))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -159,6 +164,11 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 
 // Store is the store the service writes to.
 func (s *Service) Store() store.Store { return s.store }
+
+// ScriptSrc is the path to put in the site's script tag:
+// <script src="{ScriptSrc}" async></script>. It carries the script's
+// content hash, so browsers may cache it for good.
+func (s *Service) ScriptSrc() string { return s.script.Src(s.cfg.Prefix) }
 
 // Catalog is the validated pool configuration.
 func (s *Service) Catalog() *pool.Catalog { return s.catalog }

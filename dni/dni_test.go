@@ -307,3 +307,15 @@ func TestNewNamesEveryProblem(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 }
+
+func TestTrackerScriptIsServed(t *testing.T) {
+	h := newHarness(t, testConfig())
+	src := h.svc.ScriptSrc()
+	assert.True(t, strings.HasPrefix(src, DefaultPrefix+"tracker.js?v="), src)
+	res, err := http.Get(h.srv.URL + src)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, res.Header.Get("Cache-Control"), "immutable")
+	assert.Contains(t, res.Header.Get("Content-Type"), "javascript")
+}

@@ -15,6 +15,7 @@ import (
 
 // Handler serves everything under Config.Prefix (mount it there):
 //
+//	GET  tracker.js                          the browser script (see ScriptSrc)
 //	POST v1/visit, v1/heartbeat, v1/events   the tracker's API (JSON; CORS for AllowedOrigins)
 //	POST webhooks/{provider}                 telephony webhooks, one path per WithProvider
 //	GET  reports/…                           reports, only behind WithReportAuth
@@ -42,6 +43,7 @@ func (s *Service) HandlerErr() error {
 func (s *Service) buildHandler() (http.Handler, error) {
 	mux := http.NewServeMux()
 	p := s.cfg.Prefix
+	mux.Handle(p+"tracker.js", s.script.Handler())
 	mux.Handle(p+"v1/visit", s.api(s.serveVisit))
 	mux.Handle(p+"v1/heartbeat", s.api(s.serveHeartbeat))
 	mux.Handle(p+"v1/events", s.api(s.serveEvents))
