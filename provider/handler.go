@@ -198,7 +198,9 @@ func (h *Handler) fillWhisperURL(f *Forward, requestURL string) {
 	if err != nil {
 		return
 	}
-	q := url.Values{WhisperParam: {f.Whisper}}
+	// Keep the vendor-configured query (it is part of what they sign).
+	q := u.Query()
+	q.Set(WhisperParam, f.Whisper)
 	u.RawQuery = q.Encode()
 	f.WhisperURL = u.String()
 }

@@ -232,3 +232,15 @@ func TestWhisperQueryWithoutValueIsNotAWhisper(t *testing.T) {
 		t.Fatalf("answer = %s", b)
 	}
 }
+
+func TestWhisperURLKeepsTheConfiguredQuery(t *testing.T) {
+	r := newRig(t, nil)
+	ans, err := r.caller.PlaceCall(context.Background(), r.srv.URL+"/voice?site=42", fake.Call{ID: "c7", From: "+14158675309", To: "+18005551212"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(ans.WhisperURL)
+	if u.Query().Get("site") != "42" || u.Query().Get(provider.WhisperParam) == "" {
+		t.Fatalf("WhisperURL = %q", ans.WhisperURL)
+	}
+}
