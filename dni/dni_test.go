@@ -16,6 +16,7 @@ import (
 
 	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/journey/attribution"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider/fake"
 	"github.com/attriqs/calltrack/store/memstore"
@@ -318,4 +319,27 @@ func TestTrackerScriptIsServed(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, res.Header.Get("Cache-Control"), "immutable")
 	assert.Contains(t, res.Header.Get("Content-Type"), "javascript")
+}
+
+func TestAttributeComparesModels(t *testing.T) {
+	h := newHarness(t, testConfig())
+	ctx := context.Background()
+	// Two visits of one visitor, from email then paid search, then a call.
+	first := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=newsletter&utm_medium=email"})
+	h.clock.add(2 * time.Hour)
+	second := h.visit(t, VisitRequest{VisitorID: first.VisitorID, URL: "https://example-plumbing.com/?gclid=x"})
+	h.clock.add(5 * time.Minute)
+	_, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA3", From: caller, To: second.Swaps[0].Number, Answered: true, Duration: 2 * time.Minute})
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Close())
+
+	cmp, err := h.svc.Attribute(ctx, h.clock.now().Add(-24*time.Hour), h.clock.now().Add(time.Hour), attribution.Options{})
+	require.NoError(t, err)
+	require.Len(t, cmp.Results, len(attribution.DefaultModels()))
+	assert.Equal(t, "first_touch", cmp.Results[0].Model)
+	assert.Equal(t, int64(25000), cmp.Value(string(classify.ChannelEmail), 0), "first touch: the email visit")
+	assert.Equal(t, int64(25000), cmp.Value(string(classify.ChannelPaidSearch), 1), "last touch: the call from paid search")
+	for _, r := range cmp.Results {
+		assert.Equal(t, int64(25000), r.Value, "%s credits the whole value", r.Model)
+	}
 }

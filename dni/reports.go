@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/journey/attribution"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/store"
 )
@@ -100,4 +101,56 @@ func period(r *http.Request, now time.Time) (from, to time.Time, err error) {
 		return from, to, errors.New("from must be before to")
 	}
 	return from, to, nil
+}
+
+// Journeys assembles, for every conversion in [from, to), the journey that
+// led to it: the touchpoints of the converting person within lookback
+// before the conversion (journey.Touchpoint times are inclusive of the
+// conversion moment). Conversions without value are left out: the models
+// split value and have nothing to split.
+func (s *Service) Journeys(ctx context.Context, from, to time.Time, lookback time.Duration) ([]attribution.Journey, error) {
+	if lookback <= 0 {
+		lookback = attribution.DefaultLookback
+	}
+	convs, err := s.store.ConversionsBetween(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]attribution.Journey, 0, len(convs))
+	for i := range convs {
+		c := convs[i]
+		if c.Value <= 0 || c.VisitorID == "" {
+			continue
+		}
+		person, err := s.store.PersonOf(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: c.VisitorID})
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		tps, err := s.store.TouchpointsOf(ctx, person, c.At.Add(-lookback), c.At.Add(time.Nanosecond))
+		if err != nil {
+			return nil, err
+		}
+		if len(tps) == 0 {
+			continue
+		}
+		out = append(out, attribution.Journey{ID: c.ID, Touchpoints: tps, Conversion: &c})
+	}
+	return out, nil
+}
+
+// Attribute credits the conversions of [from, to) to their touchpoints'
+// groups under each model (every default model when none are given), side
+// by side.
+func (s *Service) Attribute(ctx context.Context, from, to time.Time, opts attribution.Options, models ...attribution.Model) (*attribution.Comparison, error) {
+	journeys, err := s.Journeys(ctx, from, to, opts.Lookback)
+	if err != nil {
+		return nil, err
+	}
+	if len(journeys) == 0 {
+		return nil, attribution.ErrNoJourneys
+	}
+	return attribution.Compare(journeys, opts, models...)
 }
