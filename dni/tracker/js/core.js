@@ -16,8 +16,14 @@
   var CC2 = "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98";
   // Separators a page may put between the digits of a phone number.
   var SEP = "[\\s().\\-/\\u00a0\\u2010-\\u2015]*";
-  var INLINE = /^(A|ABBR|B|BDI|BDO|BIG|CITE|CODE|DATA|DFN|EM|FONT|I|KBD|LABEL|MARK|NOBR|Q|S|SAMP|SMALL|SPAN|STRONG|SUB|SUP|TIME|TT|U|VAR)$/;
-  var SKIP = /^(SCRIPT|NOSCRIPT|STYLE|TEXTAREA|INPUT|SELECT|TEMPLATE)$/;
+  // TAGS: 1 for inline elements (a number may run across them), 2 for
+  // elements whose text is never swapped; other elements end a run of text.
+  var TAGS = {}, SKIPTAGS = "SCRIPT NOSCRIPT STYLE TEXTAREA INPUT SELECT TEMPLATE";
+  "A ABBR B BDI BDO BIG CITE CODE DATA DFN EM FONT I KBD LABEL MARK NOBR Q S SAMP SMALL SPAN STRONG SUB SUP TIME TT U VAR".split(" ").forEach(function (t) { TAGS[t] = 1; });
+  SKIPTAGS.split(" ").forEach(function (t) { TAGS[t] = 2; });
+  var NOSEL = "[data-attriqs-noswap],[contenteditable]";
+  var SKIPSEL = SKIPTAGS.toLowerCase().split(" ").concat(NOSEL).join(",");
+  var TELSEL = 'a[href^="tel:" i],[data-attriqs-phone][href]';
 
   var consent = 1; // 0 pending, 1 granted, 2 denied
   var started = 0, gen = 0, hooks = [], ran = 0;
@@ -143,9 +149,6 @@
     return n;
   }
 
-  function skipEl(e) {
-    return SKIP.test(e.tagName) || e.hasAttribute("data-attriqs-noswap") || e.hasAttribute("contenteditable");
-  }
   function tel(e) {
     var h = e.getAttribute("href");
     if (h && /^tel:/i.test(h)) {
@@ -154,43 +157,58 @@
     }
     return 0;
   }
+  // all returns root (if it matches sel) and its descendants matching sel.
+  function all(root, sel) {
+    var a = [].slice.call(root.querySelectorAll(sel));
+    if (root.matches(sel)) a.unshift(root);
+    return a;
+  }
+  function blockOf(e) {
+    while (e && TAGS[e.tagName] == 1) e = e.parentNode;
+    return e;
+  }
 
-  // scan swaps every number under root (an element): text split into runs of
-  // adjacent text nodes per block (so <span>800</span>-<span>555</span>...
-  // is one number), tel: links, and explicit phone elements as one run each.
+  // scan swaps every number under root (an element): tel: links, explicit
+  // phone elements (their whole text as one piece), and the text of every
+  // block as runs of adjacent text nodes, so that
+  // <span>800</span>-<span>555</span>-<span>1212</span> is one number.
+  // It walks with a native TreeWalker and skips excluded subtrees whole.
   function scan(root) {
-    if (!re || !root || root.nodeType != 1) return 0;
-    for (var e = root; e && e.nodeType == 1; e = e.parentNode) if (skipEl(e)) return 0;
-    var run = [], n = 0, glue = 0, ex = new Set(root.querySelectorAll(XSEL));
-    if (root.matches(XSEL)) ex.add(root);
+    if (!re || !root || root.nodeType != 1 || root.closest(SKIPSEL)) return 0;
+    var n = 0, run = [], blk, lp, lb, t, node = root, no = new Set(root.querySelectorAll(NOSEL));
+    var tw = d.createTreeWalker(root, 5);
     function end() {
-      if (!glue && run.length) { n += swapRun(run); run = []; }
+      if (run.length) { n += swapRun(run); run = []; }
     }
-    function walk(e) {
-      n += tel(e);
-      var g = ex.has(e), blk = g || !INLINE.test(e.tagName);
-      if (blk) end();
-      glue += g;
-      for (var c = e.firstChild; c; c = c.nextSibling) {
-        if (c.nodeType == 3) run.push(c);
-        else if (c.nodeType == 1) {
-          if (skipEl(c)) end();
-          else walk(c);
+    all(root, TELSEL).forEach(function (e) { if (!e.closest(SKIPSEL)) n += tel(e); });
+    all(root, XSEL).forEach(function (e) {
+      if (e.closest(SKIPSEL)) return;
+      var w2 = d.createTreeWalker(e, 4), x;
+      while ((x = w2.nextNode())) if (!x.parentNode.closest(SKIPSEL)) run.push(x);
+      end();
+    });
+    node = tw.nextNode();
+    while (node) {
+      if (node.nodeType == 3) {
+        if (node.parentNode !== lp) { lp = node.parentNode; lb = blockOf(lp); }
+        if (lb !== blk) { end(); blk = lb; }
+        run.push(node);
+      } else {
+        t = TAGS[node.tagName];
+        if (t != 1) end();
+        if (t == 2 || no.has(node)) {
+          // Skip the subtree: on to the next sibling, or an ancestor's.
+          while (!(node = tw.nextSibling()) && tw.parentNode());
+          continue;
         }
       }
-      glue -= g;
-      if (blk) end();
+      node = tw.nextNode();
     }
-    walk(root);
     end();
     return n;
   }
 
   var OPTS = { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["href"] };
-  function blockOf(e) {
-    while (e && e.nodeType == 1 && INLINE.test(e.tagName)) e = e.parentNode;
-    return e && e.nodeType == 1 ? e : d.documentElement;
-  }
   // write runs fn (which changes the DOM) and drops the mutation records our
   // own writes caused, so the observer never reacts to itself. Records the
   // page queued before are handled afterwards.
@@ -206,9 +224,9 @@
     recs.forEach(function (r) {
       var t = r.target;
       if (r.type == "attributes") set.add(t);
-      else if (r.type == "characterData") set.add(blockOf(t.parentNode));
+      else if (r.type == "characterData") set.add(blockOf(t.parentNode) || d.documentElement);
       else r.addedNodes.forEach(function (a) {
-        set.add(a.nodeType == 1 && !INLINE.test(a.tagName) ? a : blockOf(t));
+        set.add(a.nodeType == 1 && TAGS[a.tagName] != 1 ? a : blockOf(t) || d.documentElement);
       });
     });
     write(function () {
@@ -283,7 +301,7 @@
     // An empty answer (204) renewed the lease by the time since the last answer.
     if (!Array.isArray(j.swaps) && st.sx && st.sl) st.sx += now() - st.sl;
     st.sl = lastBeat = now();
-    if (j.heartbeat_s > 0) hbMs = Math.max(5, j.heartbeat_s) * 1e3;
+    if (j.heartbeat_s > 0) hbMs = Math.max(1, j.heartbeat_s) * 1e3;
     if (Array.isArray(j.swaps)) {
       st.sw = j.swaps;
       st.sx = Date.parse(j.expires_at) || 0;
@@ -417,8 +435,10 @@
       else { beaconed = 0; schedule(); }
     }));
     w.addEventListener("pagehide", guard(bye));
-    if (d.readyState == "loading")
-      d.addEventListener("DOMContentLoaded", guard(function () { api.swap(); }));
+    // At DOMContentLoaded, before any listener of the page runs (capture on
+    // window), the observer's pending records are handled: page code that
+    // reads a number then already sees the tracking number.
+    w.addEventListener("DOMContentLoaded", guard(function () { if (mo) onMut(mo.takeRecords()); }), true);
     /*@modules@*/
     start();
   } catch (e) { /* never break the page */ }

@@ -1,0 +1,371 @@
+package tracker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/attriqs/calltrack/internal/testenv"
+)
+
+// The business lines of the test pages and the tracking numbers the stub
+// backend leases for them.
+const (
+	lineUS   = "+18005551212"
+	trackUS  = "+18005550199"
+	movedUS  = "+18005550777"
+	lineUK   = "+442079460000"
+	trackUK  = "+442079461234"
+	crawler  = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+	waitLong = 5 * time.Second
+)
+
+var (
+	swapUS = swap{Target: lineUS, Number: trackUS, Display: "(800) 555-0199"}
+	swapUK = swap{Target: lineUK, Number: trackUK, Display: "020 7946 1234"}
+)
+
+type swap struct {
+	Target  string `json:"target"`
+	Number  string `json:"number"`
+	Display string `json:"display"`
+}
+
+// request is one request the stub received, decoded strictly.
+type request struct {
+	Path        string
+	ContentType string
+	UserAgent   string
+	VisitorID   string
+	SessionID   string
+	URL         string
+	Referrer    string
+	Events      []map[string]any
+}
+
+// stub implements the backend contract of the package documentation.
+type stub struct {
+	t    *testing.T
+	done chan struct{}
+
+	mu        sync.Mutex
+	swaps     []swap        // answered to visits (and heartbeats without beatSwaps)
+	beatSwaps []swap        // answered to heartbeats when set (a moved lease)
+	heartbeat int           // heartbeat_s
+	status    int           // non-zero: answer every API call with this status
+	hang      bool          // never answer
+	delay     time.Duration // answer visits after this long
+	reqs      []request
+	nextID    int
+}
+
+func (s *stub) set(f func(s *stub)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
+}
+
+func (s *stub) requests(path string) []request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []request
+	for _, r := range s.reqs {
+		if path == "" || r.Path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		VisitorID string           `json:"visitor_id"`
+		SessionID string           `json:"session_id"`
+		URL       string           `json:"url"`
+		Referrer  string           `json:"referrer"`
+		Events    []map[string]any `json:"events"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if r.Method != http.MethodPost {
+		s.t.Errorf("stub: %s %s, want POST", r.Method, r.URL.Path)
+	}
+	if err := dec.Decode(&body); err != nil {
+		s.t.Errorf("stub: %s: body does not decode strictly: %v", r.URL.Path, err)
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return
+	}
+	path := strings.TrimPrefix(r.URL.Path, "/dni/")
+	if path == "v1/events" != (body.Events != nil) {
+		s.t.Errorf("stub: %s: events %v in the wrong endpoint", path, body.Events)
+	}
+	if path != "v1/visit" && (body.URL != "" || body.Referrer != "") {
+		s.t.Errorf("stub: %s carries visit fields", path)
+	}
+	s.mu.Lock()
+	s.reqs = append(s.reqs, request{Path: path, ContentType: r.Header.Get("Content-Type"), UserAgent: r.UserAgent(),
+		VisitorID: body.VisitorID, SessionID: body.SessionID, URL: body.URL, Referrer: body.Referrer, Events: body.Events})
+	status, hang, delay, hb := s.status, s.hang, s.delay, s.heartbeat
+	swaps := s.swaps
+	if path == "v1/heartbeat" && s.beatSwaps != nil {
+		swaps = s.beatSwaps
+	}
+	vid, sid := body.VisitorID, body.SessionID
+	if vid == "" {
+		s.nextID++
+		vid = fmt.Sprintf("v-%d", s.nextID)
+	}
+	if sid == "" {
+		s.nextID++
+		sid = fmt.Sprintf("s-%d", s.nextID)
+	}
+	s.mu.Unlock()
+
+	if hang {
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		}
+		return
+	}
+	if path == "v1/visit" && delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-s.done:
+			return
+		}
+	}
+	if status != 0 {
+		http.Error(w, "stub failure", status)
+		return
+	}
+	if path == "v1/events" {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	if strings.Contains(strings.ToLower(r.UserAgent()), "bot") {
+		swaps = nil // crawlers see the original numbers
+	}
+	if swaps == nil {
+		swaps = []swap{}
+	}
+	if hb == 0 {
+		hb = 60
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"visitor_id": vid, "session_id": sid,
+		"source": map[string]string{"channel": "Direct"},
+		"swaps":  swaps, "expires_at": time.Now().Add(30 * time.Minute).UTC().Format(time.RFC3339),
+		"heartbeat_s": hb,
+	})
+}
+
+// site is one test's origin: the built script, the stub backend and pages.
+type site struct {
+	t      *testing.T
+	srv    *httptest.Server
+	stub   *stub
+	script *Script
+	ctx    context.Context // the tab
+
+	mu      sync.Mutex
+	console []chromedp.ConsoleMessage
+}
+
+// newSite serves pages (path → HTML; "{{tracker}}" becomes the script tag)
+// from a fresh origin, so storage and cookies start empty, and opens a tab.
+func newSite(t *testing.T, browser context.Context, cfg Config, pages map[string]string, mods ...Module) *site {
+	t.Helper()
+	if mods == nil {
+		var err error
+		if mods, err = modules(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script, err := build(cfg, mods...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &stub{t: t, done: make(chan struct{}), swaps: []swap{swapUS, swapUK}}
+	mux := http.NewServeMux()
+	mux.Handle("/dni/tracker.js", script.Handler())
+	mux.Handle("/dni/v1/", st)
+	tag := `<script src="` + script.Src("/dni/") + `"></script>`
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		html, ok := pages[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		html = strings.ReplaceAll(html, "{{tracker}}", tag)
+		html = strings.ReplaceAll(html, "{{inline}}", "<script>"+string(script.Bytes())+"</script>")
+		fmt.Fprint(w, strings.ReplaceAll(html, "{{src}}", script.Src("/dni/")))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		close(st.done)
+		srv.Close()
+	})
+
+	tab, cancelTab := chromedp.NewContext(browser)
+	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
+	t.Cleanup(func() {
+		cancel()
+		cancelTab()
+	})
+	s := &site{t: t, srv: srv, stub: st, script: script, ctx: ctx}
+	// Cookies ignore the port, so the origins of earlier cases share them.
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.console = append(s.console, m)
+			s.mu.Unlock()
+		}
+	}()
+	return s
+}
+
+func (s *site) url(path string) string { return s.srv.URL + path }
+
+func (s *site) navigate(path string) {
+	s.t.Helper()
+	if err := chromedp.Do(s.ctx, chromedp.Navigate(s.url(path))); err != nil {
+		s.t.Fatalf("navigate %s: %v", path, err)
+	}
+}
+
+func (s *site) userAgent(ua string) {
+	s.t.Helper()
+	if _, err := chromedp.Call(s.ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// eval evaluates a JavaScript expression (awaiting a promise) into T.
+func eval[T any](s *site, expr string) T {
+	s.t.Helper()
+	v, err := chromedp.Run(s.ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		s.t.Fatalf("eval %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript predicate until it holds.
+func (s *site) waitFor(what, predicate string) {
+	s.t.Helper()
+	_, err := chromedp.Run(s.ctx, chromedp.Poll[chromedp.Void](predicate,
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(waitLong)))
+	if err != nil {
+		s.t.Fatalf("waiting for %s (%s): %v", what, predicate, err)
+	}
+}
+
+// waitRequests waits until the stub has n requests to path.
+func (s *site) waitRequests(path string, n int) []request {
+	s.t.Helper()
+	deadline := time.Now().Add(waitLong)
+	for {
+		r := s.stub.requests(path)
+		if len(r) >= n {
+			return r
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%d requests to %s, want %d", len(r), path, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// noConsoleErrors fails on any exception or console error the page wrote.
+// The browser's own network log lines ("Failed to load resource: 500") are
+// not the script's and are left out.
+func (s *site) noConsoleErrors() {
+	s.t.Helper()
+	// Let late messages arrive.
+	eval[chromedp.Void](s, `new Promise(r => setTimeout(r, 50))`)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.console {
+		if m.IsException() || m.Type == chromedp.ConsoleError && m.Source != "network" {
+			s.t.Errorf("console: %s", m)
+		}
+	}
+}
+
+// texts returns the text (or, for "id@attr", the attribute) of elements.
+func (s *site) texts(keys []string) map[string]string {
+	s.t.Helper()
+	b, _ := json.Marshal(keys)
+	return eval[map[string]string](s, `(() => { const o = {}; for (const k of `+string(b)+`) {
+		const [id, attr] = k.split("@"); const e = document.getElementById(id);
+		o[k] = e ? (attr ? e.getAttribute(attr) : (attr === undefined && (e.tagName == "TEXTAREA" || e.tagName == "INPUT") ? e.value : e.textContent)) : "<missing>";
+	} return o; })()`)
+}
+
+func (s *site) expect(want map[string]string) {
+	s.t.Helper()
+	var keys []string
+	for k := range want {
+		keys = append(keys, k)
+	}
+	got := s.texts(keys)
+	for _, k := range keys {
+		if got[k] != want[k] {
+			s.t.Errorf("%s = %q, want %q", k, got[k], want[k])
+		}
+	}
+}
+
+func page(head, body string) string {
+	return "<!doctype html><html><head><meta charset=utf-8><title>t</title>" + head + "</head><body>" + body + "</body></html>"
+}
+
+// startBrowser launches one headless Chromium for all browser tests.
+func startBrowser(t *testing.T) context.Context {
+	path := testenv.ChromiumPath(t)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		// Headless tabs opened side by side must not have their timers throttled.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+	})
+	// The first Run starts the browser; it lives as long as browser.
+	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return browser
+}
