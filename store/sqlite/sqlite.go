@@ -23,6 +23,9 @@ var _ store.Store = (*Store)(nil)
 // Options configure [New] and [Open]. The zero value means the defaults.
 type Options = sqlstore.Options
 
+// Retry is how transient failures are retried; see [Options].
+type Retry = sqlstore.Retry
+
 // New returns a store over db, a handle of the modernc.org/sqlite driver
 // (driver name "sqlite"), or any driver speaking SQLite 3.35 or later. It
 // does no I/O: call [Store.Migrate] before use. Write transactions are

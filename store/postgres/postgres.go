@@ -1,0 +1,83 @@
+package postgres
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/attriqs/calltrack/store"
+	"github.com/attriqs/calltrack/store/internal/sqlstore"
+)
+
+// Store is a [store.Store] on a PostgreSQL database.
+type Store struct {
+	*sqlstore.Engine
+	pool *pgxpool.Pool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Options configure [New]. The zero value means the defaults.
+type Options = sqlstore.Options
+
+// Retry is how transient failures are retried; see [Options].
+type Retry = sqlstore.Retry
+
+// New returns a store over pool. It does no I/O: call [Store.Migrate]
+// before use. The tables live in the first schema of the pool's
+// search_path. The pool stays the caller's: [Store.Close] does not close
+// it.
+func New(pool *pgxpool.Pool, opts ...Options) *Store {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	d := sqlstore.Postgres()
+	d.Transient = Transient
+	return &Store{Engine: sqlstore.New(stdlib.OpenDBFromPool(pool), d, o), pool: pool}
+}
+
+// Pool returns the pool the store runs on, for bulk work such as COPY.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close releases the database/sql wrapper around the pool; the pool itself
+// stays open. Close is idempotent.
+func (s *Store) Close() error { return s.DB().Close() }
+
+// Transient reports whether err is worth retrying: a connection lost or
+// refused (a server restart, pg_terminate_backend, a network blip), the
+// server shutting down or starting up, a serialisation failure or a
+// deadlock.
+func Transient(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
+			pgErr.Code == "57P01", // admin_shutdown (pg_terminate_backend)
+			pgErr.Code == "57P02", // crash_shutdown
+			pgErr.Code == "57P03", // cannot_connect_now (starting up)
+			pgErr.Code == "40001", // serialization_failure
+			pgErr.Code == "40P01": // deadlock_detected
+			return true
+		}
+		return false
+	}
+	var netErr net.Error
+	var connectErr *pgconn.ConnectError
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, sql.ErrConnDone), errors.As(err, &netErr), errors.As(err, &connectErr),
+		pgconn.SafeToRetry(err):
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "connection reset") ||
+		strings.Contains(msg, "broken pipe") || strings.Contains(msg, "unexpected EOF")
+}
