@@ -130,6 +130,10 @@
 //
 //	go test -run '^$' -bench Anchor -benchmem ./journey/attribution/
 //
-// and the internal/cmd/attribench command writes it as files and times
-// one model on them as a whole process.
+// and the internal/cmd/attribench command writes it as files (grouped
+// paths in ChannelAttribution's format, and one line per journey) and
+// times one model on the grouped file as a whole process:
+//
+//	go run ./journey/attribution/internal/cmd/attribench -gen DIR
+//	go run ./journey/attribution/internal/cmd/attribench -paths DIR/paths.csv -model markov3
 package attribution

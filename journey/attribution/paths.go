@@ -16,7 +16,8 @@ import (
 // ChannelAttribution reads: for each distinct path, how many journeys
 // along it converted, their total value, and how many did not convert.
 // Data-driven models learn from it; building one is how Markov and
-// Shapley start.
+// Shapley start. Add must not run concurrently with anything else; models
+// only read a set.
 type PathSet struct {
 	channels []string         // channel id → name, in order of first sight
 	ids      map[string]int32 // name → channel id
@@ -27,6 +28,7 @@ type PathSet struct {
 	byHash   map[uint64]int32
 	collided map[string]int32
 	buf      []byte
+	arena    []int32 // steps of new rows are carved from here
 }
 
 type pathRow struct {
@@ -93,7 +95,13 @@ func (s *PathSet) addEncoded(conversions, value, nulls int64) {
 }
 
 func (s *PathSet) newRow() int32 {
-	steps := make([]int32, len(s.buf)/4)
+	n := len(s.buf) / 4
+	// One allocation per few thousand paths rather than one per path.
+	if cap(s.arena)-len(s.arena) < n {
+		s.arena = make([]int32, 0, max(1<<14, n))
+	}
+	steps := s.arena[len(s.arena) : len(s.arena)+n : len(s.arena)+n]
+	s.arena = s.arena[:len(s.arena)+n]
 	for i := range steps {
 		steps[i] = int32(binary.LittleEndian.Uint32(s.buf[4*i:]))
 	}
