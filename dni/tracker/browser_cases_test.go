@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -248,23 +249,33 @@ func TestBrowser(t *testing.T) {
 	t.Run("1000 numbers", func(t *testing.T) {
 		s := newSite(t, browser, Config{}, map[string]string{
 			"/warm": page("{{tracker}}", simpleBody),
-			"/perf": page("", thousandNumbers()+`<script>window.t0 = performance.now()</script>{{inline}}<script>window.t1 = performance.now()</script>`),
+			"/perf": page("", thousandNumbers()+`{{timed}}`),
 		})
 		s.navigate("/warm")
 		s.waitFor("the swap", `document.getElementById("n").textContent == "Call (800) 555-0199"`)
-		s.navigate("/perf")
-		res := eval[map[string]float64](s, `(() => {
-			const text = document.body.textContent;
-			const links = [...document.querySelectorAll("a[href^='tel:']")].filter(a => a.getAttribute("href") == "tel:+18005550199").length;
-			const e = document.createElement("div"); e.innerHTML = document.getElementById("numbers").innerHTML.replaceAll("0199", "1212");
-			const t = performance.now(); const n = attriqs.swap(e); const rescan = performance.now() - t;
-			return {ms: window.t1 - window.t0, swapped: (text.match(/555.0199/g) || []).length,
-				original: (text.match(/555.1212/g) || []).length, links, rescan, rescanned: n};
-		})()`)
-		if res["swapped"] != 1000 || res["original"] != 0 || res["links"] != 200 || res["rescanned"] < 1000 {
-			t.Errorf("after the script ran: %v, want 1000 swapped, 0 originals, 200 links", res)
+		// Five page views: the figure is noisy on a busy machine, so report the
+		// fastest and the median.
+		var total, rescan []float64
+		for range 5 {
+			s.navigate("/perf")
+			res := eval[map[string]float64](s, `(() => {
+				const text = document.body.textContent;
+				const links = [...document.querySelectorAll("a[href^='tel:']")].filter(a => a.getAttribute("href") == "tel:+18005550199").length;
+				const e = document.createElement("div"); e.innerHTML = document.getElementById("numbers").innerHTML.replaceAll("0199", "1212");
+				const t = performance.now(); const n = attriqs.swap(e); const rescan = performance.now() - t;
+				return {ms: window.t1 - window.t0, swapped: (text.match(/555.0199/g) || []).length,
+					original: (text.match(/555.1212/g) || []).length, links, rescan, rescanned: n};
+			})()`)
+			if res["swapped"] != 1000 || res["original"] != 0 || res["links"] != 200 || res["rescanned"] < 1000 {
+				t.Fatalf("after the script ran: %v, want 1000 swapped, 0 originals, 200 links", res)
+			}
+			total = append(total, res["ms"])
+			rescan = append(rescan, res["rescan"])
 		}
-		t.Logf("1000 numbers: %.1f ms from script start to all swapped (inline script, cached assignment, cold code); %.1f ms for attriqs.swap of a copy", res["ms"], res["rescan"])
+		slices.Sort(total)
+		slices.Sort(rescan)
+		t.Logf("1000 numbers, script start to all swapped (cached assignment): fastest %.1f ms, median %.1f ms; attriqs.swap of a fresh copy: fastest %.1f ms, median %.1f ms",
+			total[0], total[2], rescan[0], rescan[2])
 		s.noConsoleErrors()
 	})
 }

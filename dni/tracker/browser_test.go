@@ -212,7 +212,9 @@ func newSite(t *testing.T, browser context.Context, cfg Config, pages map[string
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		html = strings.ReplaceAll(html, "{{tracker}}", tag)
-		html = strings.ReplaceAll(html, "{{inline}}", "<script>"+string(script.Bytes())+"</script>")
+		// The script inline between two time stamps in the same task: from its
+		// first statement to its return (by which all numbers are swapped).
+		html = strings.ReplaceAll(html, "{{timed}}", "<script>window.t0 = performance.now();\n"+string(script.Bytes())+";\nwindow.t1 = performance.now();</script>")
 		fmt.Fprint(w, strings.ReplaceAll(html, "{{src}}", script.Src("/dni/")))
 	})
 	srv := httptest.NewServer(mux)

@@ -181,6 +181,9 @@
       if (run.length) { n += swapRun(run); run = []; }
     }
     all(root, TELSEL).forEach(function (e) { if (!e.closest(SKIPSEL)) n += tel(e); });
+    // Cheap pre-check: every number of a run is also in root's whole text.
+    re.lastIndex = 0;
+    if (!re.test(root.textContent)) return n;
     all(root, XSEL).forEach(function (e) {
       if (e.closest(SKIPSEL)) return;
       var w2 = d.createTreeWalker(e, 4), x;
@@ -251,11 +254,12 @@
     for (t in next) if (!shown[t]) changed = 1;
     shown = next;
     rebuild();
+    if (changed) write(function () { scan(d.documentElement); });
+    // Observe after the first scan, so that its writes queue no records.
     if (re && !mo && w.MutationObserver) {
       mo = new MutationObserver(guard(onMut));
       mo.observe(d.documentElement, OPTS);
     }
-    if (changed) write(function () { scan(d.documentElement); });
   }
 
   /* ---- hide until swapped ---- */
