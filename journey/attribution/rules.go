@@ -35,6 +35,12 @@ func attributeRule(name string, journeys []Journey, opts Options, weigh weigher)
 		for _, x := range w {
 			sum += x
 		}
+		if sum == 0 { // no model here leaves every weight zero; never divide by it
+			for k := range w {
+				w[k] = 1
+			}
+			sum = float64(n)
+		}
 		splitExact(p.j.Conversion.Value, w, parts)
 		for k, t := range p.touches {
 			if w[k] == 0 && parts[k] == 0 {
@@ -145,12 +151,20 @@ func (m TimeDecay) Attribute(journeys []Journey, opts Options) (*Result, error) 
 		h = DefaultHalfLife
 	}
 	return attributeRule(m.Name(), journeys, opts, func(ts []touch, conv *journey.Conversion, w []float64) {
+		youngest := math.Inf(1)
 		for i, t := range ts {
 			age := float64(conv.At.Sub(t.tp.At)) / float64(h)
 			if m.Step {
 				age = math.Floor(age)
 			}
-			w[i] = math.Exp2(-age)
+			w[i] = age
+			youngest = math.Min(youngest, age)
+		}
+		// Ages are counted from the youngest touch: the ratios are the
+		// same, and old journeys with short half-lives cannot underflow
+		// every weight to zero.
+		for i, age := range w {
+			w[i] = math.Exp2(youngest - age)
 		}
 	})
 }

@@ -95,6 +95,14 @@ func TestTimeDecay(t *testing.T) {
 	// Half-life 3 days: 2^(-10/3) = 0.0992, 2^(-1) = 0.5; 300 × 0.0992/0.5992 = 49.7.
 	assert.Equal(t, []string{"a=50", "b=250"}, touchValues(r))
 
+	// A one-minute half-life over days: 2^(-4320) underflows, but only
+	// the ratios matter, so the youngest touch simply takes everything
+	// (a touch that earns nothing is not listed).
+	r, err = TimeDecay{HalfLife: time.Minute}.Attribute(js, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b=300"}, touchValues(r))
+	assert.InDelta(t, 1.0, r.Touchpoints[0].Conversions, 1e-12)
+
 	_, err = TimeDecay{HalfLife: -time.Hour}.Attribute(js, Options{})
 	assert.ErrorIs(t, err, ErrInvalidOptions)
 }
