@@ -9,6 +9,7 @@ import (
 
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/journey/attribution"
+	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/store"
 )
@@ -153,4 +154,18 @@ func (s *Service) Attribute(ctx context.Context, from, to time.Time, opts attrib
 		return nil, attribution.ErrNoJourneys
 	}
 	return attribution.Compare(journeys, opts, models...)
+}
+
+// PoolStats reports every pool's state now, by pool name.
+func (s *Service) PoolStats(ctx context.Context) (map[string]pool.Stats, error) {
+	now := s.now()
+	out := map[string]pool.Stats{}
+	for _, name := range s.catalog.PoolNames() {
+		st, err := s.alloc.Stats(ctx, name, now)
+		if err != nil {
+			return nil, fmt.Errorf("dni: stats of pool %q: %w", name, err)
+		}
+		out[name] = st
+	}
+	return out, nil
 }

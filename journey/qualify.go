@@ -122,13 +122,17 @@ func CallConversionID(providerName, callID string) string {
 	return "call:" + providerName + "/" + callID
 }
 
-// TalkTime is how long the caller and the business talked: from answer to
-// end when both are known, otherwise the provider's reported duration.
+// TalkTime is how long the caller and the business talked: the duration
+// the provider reports when the call ends (it measures the call itself),
+// otherwise the time from answer to end.
 func TalkTime(call provider.CallEvent) time.Duration {
-	if !call.AnsweredAt.IsZero() && !call.EndedAt.IsZero() && call.EndedAt.After(call.AnsweredAt) {
+	if call.Duration > 0 {
+		return call.Duration
+	}
+	if !call.AnsweredAt.IsZero() && call.EndedAt.After(call.AnsweredAt) {
 		return call.EndedAt.Sub(call.AnsweredAt)
 	}
-	return call.Duration
+	return 0
 }
 
 // Answered reports whether the call was picked up.

@@ -1,39 +1,119 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/dni"
+	"github.com/attriqs/calltrack/store/memstore"
 )
 
-func TestDemo(t *testing.T) {
-	c, err := classify.New(classify.Options{})
-	require.NoError(t, err)
-	srv := httptest.NewServer(newDemo(c))
-	defer srv.Close()
+const browserUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
-	res, err := http.Get(srv.URL + "/?url=" + url.QueryEscape("https://x.example/?utm_source=bing&utm_medium=cpc"))
+// startDemo serves the demo on a loopback test server.
+func startDemo(t *testing.T) (*demo, *httptest.Server) {
+	t.Helper()
+	var d *demo
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.ServeHTTP(w, r) }))
+	var err error
+	d, err = newDemo(srv.URL, memstore.New(), t.TempDir(), time.Now)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = d.Close()
+	})
+	return d, srv
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	res, err := http.Get(url)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+	return string(body)
+}
+
+func TestDemoPages(t *testing.T) {
+	d, srv := startDemo(t)
+	start := get(t, srv.URL+"/")
+	for _, a := range arrivals {
+		assert.Contains(t, start, a.Label)
+	}
+	for page := range pages {
+		body := get(t, srv.URL+"/site/"+page)
+		assert.Contains(t, body, d.svc.ScriptSrc(), "every page loads the tracker")
+		assert.Contains(t, body, "data-attriqs-phone")
+	}
+	assert.Contains(t, get(t, srv.URL+"/flyer"), "(415) 555-0150")
+	res, err := http.Get(srv.URL + "/site/nope")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+}
+
+// TestDemoCallShowsOnDashboard drives the demo as the tracker and a visitor
+// would: a visit from Google Ads, a call to the number it was given, and the
+// call credited to Paid Search on the dashboard.
+func TestDemoCallShowsOnDashboard(t *testing.T) {
+	d, srv := startDemo(t)
+	visit, err := json.Marshal(dni.VisitRequest{URL: srv.URL + "/site/home?" + arrivals[0].Query})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/dni/v1/visit", bytes.NewReader(visit))
+	require.NoError(t, err)
+	req.Header.Set("User-Agent", browserUA)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var a dni.Assignment
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&a))
+	res.Body.Close()
+	require.NotEmpty(t, a.Swaps)
+	assert.Equal(t, mainLine, a.Swaps[0].Target)
+
+	call, err := json.Marshal(callRequest{Number: a.Swaps[0].Display, From: "(212) 555-0123", TalkS: 90})
+	require.NoError(t, err)
+	res, err = http.Post(srv.URL+"/demo/call", "application/json", bytes.NewReader(call))
 	require.NoError(t, err)
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	assert.Equal(t, http.StatusOK, res.StatusCode)
-	assert.Contains(t, string(body), "Your visit")
-	assert.Equal(t, len(samples)+2, strings.Count(string(body), "<tr>"), "header, your visit, and every sample")
+	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+	assert.Contains(t, string(body), "(415) 555-0100", "forwarded to the real line")
+	require.NoError(t, d.Close(), "drain the call ingest")
 
-	res, err = http.Get(srv.URL + "/api/classify?referrer=" + url.QueryEscape("https://www.google.de/") + "&url=" + url.QueryEscape("https://x.example/"))
-	require.NoError(t, err)
-	defer res.Body.Close()
-	var s classify.Source
-	require.NoError(t, json.NewDecoder(res.Body).Decode(&s))
-	assert.Equal(t, classify.ChannelOrganicSearch, s.Channel)
-	assert.Equal(t, "google", s.Source)
+	dash := get(t, srv.URL+"/dashboard")
+	assert.Contains(t, dash, `<b id="kpi-calls">1</b>`)
+	assert.Contains(t, dash, `<b id="kpi-revenue">$250.00</b>`)
+	assert.Contains(t, dash, "Paid Search")
+	assert.Contains(t, dash, "emergency-plumber")
+	assert.Contains(t, dash, "exact")
+	assert.Contains(t, dash, "first touch", "models side by side")
+	assert.Contains(t, dash, "<svg", "charts are inline SVG")
+	assert.NotContains(t, strings.ToLower(dash), "<script", "the dashboard needs no script")
+}
+
+func TestDemoCallRejectsBadInput(t *testing.T) {
+	_, srv := startDemo(t)
+	for body, want := range map[string]string{
+		`{"number":"nope","from":"+12125550123","talk_s":10}`:        "number:",
+		`{"number":"+14155550111","from":"x","talk_s":10}`:           "from:",
+		`{"number":"+14155550111","from":"+12125550123","talk_s":-1}`: "talk_s",
+		`not json`: "bad request",
+	} {
+		res, err := http.Post(srv.URL+"/demo/call", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+		assert.Contains(t, string(b), want)
+	}
 }

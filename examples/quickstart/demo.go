@@ -1,0 +1,212 @@
+package main
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/dni"
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/provider/fake"
+	"github.com/attriqs/calltrack/store"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"money": money,
+	"pct":   func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"clock": func(t time.Time) string { return t.Local().Format("Jan 2 15:04") },
+}).ParseFS(templateFiles, "templates/*.html"))
+
+// The demo business: a plumber with a main line and a service line, all
+// numbers in the 555-01xx range that is reserved for fiction.
+const (
+	mainLine    = "+14155550100"
+	serviceLine = "+14155550200"
+	flyerNumber = "+14155550150"
+)
+
+// demoSecret signs the fake provider's webhooks; a real provider has its own.
+var demoSecret = []byte("quickstart-demo-secret")
+
+func demoConfig() dni.Config {
+	nums := func(first, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("+1415555%04d", first+i)
+		}
+		return out
+	}
+	return dni.Config{
+		OwnDomains: []string{"example-plumbing.com"},
+		Pools: []dni.Pool{
+			{PoolConfig: pool.PoolConfig{Name: "paid-search", Numbers: nums(111, 4), BusinessNumber: mainLine},
+				Serves: []string{string(classify.ChannelPaidSearch)}},
+			{PoolConfig: pool.PoolConfig{Name: "social", Numbers: nums(121, 3), BusinessNumber: mainLine},
+				Serves: []string{string(classify.ChannelOrganicSocial), string(classify.ChannelPaidSocial)}},
+			{PoolConfig: pool.PoolConfig{Name: "email", Numbers: nums(131, 2), BusinessNumber: mainLine},
+				Serves: []string{string(classify.ChannelEmail)}},
+			{PoolConfig: pool.PoolConfig{Name: "website", Numbers: nums(141, 4), BusinessNumber: mainLine}},
+			{PoolConfig: pool.PoolConfig{Name: "service-desk", Numbers: nums(201, 3), BusinessNumber: serviceLine}},
+		},
+		Dedicated: []pool.DedicatedNumber{{Number: flyerNumber, BusinessNumber: mainLine,
+			Campaign: "Spring flyer", Source: "flyer", Medium: "print", Channel: "Offline"}},
+		Qualify:       []journey.QualifyRule{{Name: "booked job", Value: 25000, Currency: "USD"}},
+		WhisperSource: true,
+	}
+}
+
+// demo serves the demo site, the simulated phone, the dashboard and the
+// calltrack handler.
+type demo struct {
+	svc    *dni.Service
+	caller *fake.Caller
+	base   string
+	now    func() time.Time
+	mux    *http.ServeMux
+}
+
+func newDemo(base string, st store.Store, spoolDir string, now func() time.Time) (*demo, error) {
+	prov, err := fake.New(fake.Config{Secret: demoSecret, Clock: now})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := dni.New(demoConfig(), dni.WithStore(st), dni.WithProvider(prov), dni.WithSpoolDir(spoolDir), dni.WithClock(now),
+		dni.WithReportAuth(localOnly))
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.HandlerErr(); err != nil {
+		return nil, err
+	}
+	d := &demo{svc: svc, caller: &fake.Caller{Secret: demoSecret, Clock: now}, base: base, now: now, mux: http.NewServeMux()}
+	d.mux.Handle(dni.DefaultPrefix, svc.Handler())
+	d.mux.HandleFunc("GET /{$}", d.start)
+	d.mux.HandleFunc("GET /site/{page}", d.site)
+	d.mux.HandleFunc("GET /flyer", d.flyer)
+	d.mux.HandleFunc("POST /demo/call", d.placeCall)
+	d.mux.HandleFunc("GET /dashboard", d.dashboard)
+	return d, nil
+}
+
+func (d *demo) ServeHTTP(w http.ResponseWriter, r *http.Request) { d.mux.ServeHTTP(w, r) }
+
+func (d *demo) Close() error { return d.svc.Close() }
+
+// localOnly lets the dashboard's own report endpoints answer only to this
+// machine: reports are never public by default.
+func localOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.RemoteAddr, "127.") && !strings.HasPrefix(r.RemoteAddr, "[::1]") {
+			http.NotFound(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// arrivals are the ways a visitor can reach the demo site.
+var arrivals = []struct{ Label, Query, Note string }{
+	{"Google Ads", "utm_source=google&utm_medium=cpc&utm_campaign=emergency-plumber&gclid=demo-gclid", "paid search: the paid-search pool"},
+	{"Organic search", "utm_source=google&utm_medium=organic", "tagged for the demo, since a link cannot fake its referrer"},
+	{"Facebook post", "utm_source=facebook&utm_medium=social&utm_campaign=spring-tips", "organic social: the social pool"},
+	{"Email newsletter", "utm_source=newsletter&utm_medium=email&utm_campaign=march-newsletter", "email: the email pool"},
+	{"Typed in", "", "direct: the website pool"},
+}
+
+func (d *demo) start(w http.ResponseWriter, r *http.Request) {
+	render(w, "start.html", map[string]any{"Arrivals": arrivals, "Flyer": nationalFormat(flyerNumber)})
+}
+
+var pages = map[string]string{"home": "Home", "services": "Services", "contact": "Contact"}
+
+func (d *demo) site(w http.ResponseWriter, r *http.Request) {
+	page := r.PathValue("page")
+	title, ok := pages[page]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	render(w, "site.html", map[string]any{"Page": page, "Title": title, "Script": d.svc.ScriptSrc()})
+}
+
+func (d *demo) flyer(w http.ResponseWriter, r *http.Request) {
+	render(w, "flyer.html", map[string]any{"Number": nationalFormat(flyerNumber), "E164": flyerNumber})
+}
+
+// callRequest is what the demo page's phone sends.
+type callRequest struct {
+	Number string `json:"number"` // as shown on the page, any format
+	From   string `json:"from"`   // the caller's own number
+	TalkS  int    `json:"talk_s"` // 0: nobody answers
+}
+
+// placeCall dials a number through the fake provider's signed webhooks,
+// exactly as a telephony provider would call calltrack.
+func (d *demo) placeCall(w http.ResponseWriter, r *http.Request) {
+	var req callRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
+		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	to, err := e164(req.Number)
+	if err != nil {
+		http.Error(w, "number: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	from, err := e164(req.From)
+	if err != nil {
+		http.Error(w, "from: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if req.TalkS < 0 || req.TalkS > 3600 {
+		http.Error(w, "talk_s: between 0 and 3600", http.StatusBadRequest)
+		return
+	}
+	call := fake.Call{ID: "demo-" + uuid.NewString()[:8], From: from, To: to, Answered: req.TalkS > 0, Duration: time.Duration(req.TalkS) * time.Second}
+	ans, err := d.caller.PlaceCall(r.Context(), d.base+dni.DefaultPrefix+"webhooks/fake", call)
+	if err != nil {
+		http.Error(w, "placing the call: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"call_id": call.ID, "forwarded_to": nationalFormat(ans.To), "whisper": ans.Say})
+}
+
+func e164(s string) (string, error) {
+	n, err := phonenumbers.Parse(s, "US")
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return "", fmt.Errorf("%q is not a phone number", s)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+func nationalFormat(e164 string) string {
+	n, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return e164
+	}
+	return phonenumbers.Format(n, phonenumbers.NATIONAL)
+}
+
+func money(minor int64) string {
+	return fmt.Sprintf("$%d.%02d", minor/100, minor%100)
+}
+
+func render(w http.ResponseWriter, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := templates.ExecuteTemplate(w, name, data); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}
