@@ -104,8 +104,8 @@ func TestDemoCallShowsOnDashboard(t *testing.T) {
 func TestDemoCallRejectsBadInput(t *testing.T) {
 	_, srv := startDemo(t)
 	for body, want := range map[string]string{
-		`{"number":"nope","from":"+12125550123","talk_s":10}`:        "number:",
-		`{"number":"+14155550111","from":"x","talk_s":10}`:           "from:",
+		`{"number":"nope","from":"+12125550123","talk_s":10}`:         "number:",
+		`{"number":"+14155550111","from":"x","talk_s":10}`:            "from:",
 		`{"number":"+14155550111","from":"+12125550123","talk_s":-1}`: "talk_s",
 		`not json`: "bad request",
 	} {
