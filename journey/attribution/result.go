@@ -34,7 +34,8 @@ type Result struct {
 	Groups []GroupCredit
 	// Touchpoints are the credits per touchpoint, in input journey order
 	// then time order; for each conversion they sum to its value exactly.
-	// Nil from AttributePaths.
+	// Touchpoints that earn nothing (all but one in first touch) are left
+	// out. Nil from AttributePaths.
 	Touchpoints []TouchCredit
 	// Positions is the ordered Shapley breakdown by key and position;
 	// nil for every other model.
