@@ -219,16 +219,20 @@ func TestBrowser(t *testing.T) {
 		s.noConsoleErrors()
 	})
 
-	t.Run("module send reaches v1/events, also as a beacon", func(t *testing.T) {
+	t.Run("module hooks; send reaches v1/events, also as a beacon", func(t *testing.T) {
 		mods, err := modules()
 		if err != nil {
 			t.Fatal(err)
 		}
-		mods = append(mods, Module{Name: "probe.js", Source: `onStart(function () { window.__send = send; });`})
+		mods = append(mods, Module{Name: "probe.js", Source: `onStart(function () { window.__send = send; });
+			onSession(function (ids) { (window.__sessions = window.__sessions || []).push(ids.session_id); });`})
 		s := newSite(t, browser, Config{}, map[string]string{"/": page("{{tracker}}", simpleBody)}, mods...)
 		s.navigate("/")
 		s.waitRequests("v1/visit", 1)
 		s.waitFor("the session", `attriqs.ids() && attriqs.ids().session_id == "s-2"`)
+		if got := eval[[]string](s, `window.__sessions`); len(got) != 1 || got[0] != "s-2" {
+			t.Errorf("onSession calls %v, want [s-2]", got)
+		}
 		eval[any](s, `__send([{type: "chat_opened", platform: "probe"}])`)
 		ev := s.waitRequests("v1/events", 1)
 		e := ev[0]

@@ -239,10 +239,26 @@ func build(cfg Config, extra ...Module) (*Script, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	// Each module alone first, so that a syntax error names its file.
+	for _, m := range extra {
+		if _, err := minify(m.Source, m.Name); err != nil {
+			return nil, err
+		}
+	}
 	src, err := source(cfg, extra...)
 	if err != nil {
 		return nil, err
 	}
+	min, err := minify(src, "tracker.js")
+	if err != nil {
+		return nil, err
+	}
+	return newScript(min)
+}
+
+// minify runs esbuild's transform: whitespace, identifiers and syntax
+// minified, ASCII output, lowered to ES2017.
+func minify(src, name string) ([]byte, error) {
 	res := api.Transform(src, api.TransformOptions{
 		Loader:            api.LoaderJS,
 		Target:            api.ES2017,
@@ -251,13 +267,13 @@ func build(cfg Config, extra ...Module) (*Script, error) {
 		MinifySyntax:      true,
 		LegalComments:     api.LegalCommentsNone,
 		Charset:           api.CharsetASCII,
-		Sourcefile:        "tracker.js",
+		Sourcefile:        name,
 	})
 	if len(res.Errors) > 0 {
 		msgs := api.FormatMessages(res.Errors, api.FormatMessagesOptions{Kind: api.ErrorMessage})
-		return nil, fmt.Errorf("tracker: minify: %s", strings.Join(msgs, "\n"))
+		return nil, fmt.Errorf("tracker: minify %s: %s", name, strings.Join(msgs, "\n"))
 	}
-	return newScript(bytes.TrimSpace(res.Code))
+	return bytes.TrimSpace(res.Code), nil
 }
 
 // source assembles the unminified script.

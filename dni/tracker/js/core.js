@@ -26,7 +26,7 @@
   var TELSEL = 'a[href^="tel:" i],[data-attriqs-phone][href]';
 
   var consent = 1; // 0 pending, 1 granted, 2 denied
-  var started = 0, gen = 0, hooks = [], ran = 0;
+  var started = 0, gen = 0, hooks = [], ran = 0, sessionHooks = [], told = "";
   var st = {}; // persisted: v visitor, vx its expiry, s session, sl last activity, sw swaps, sx lease expiry
   var shown = {}; // target -> swap currently shown on the page
   var hist = {}; // target -> {number: 1} shown earlier in this page view (re-swapped if met again)
@@ -36,7 +36,10 @@
 
   var script = d.currentScript || d.querySelector('script[src*="tracker.js"]');
   var src = ((script && script.src) || "").split(/[?#]/)[0];
+  // Endpoints: the configured prefix, else the script's own directory; a
+  // path is resolved against the script's origin.
   var base = cfg.p || (src ? src.replace(/[^/]*$/, "") : "/dni/");
+  try { base = new URL(base, src || location.href).href; } catch (e) {}
   var sels = (cfg.sel || []).filter(function (s) {
     try { d.querySelector(s); return 1; } catch (e) { return 0; }
   });
@@ -312,6 +315,10 @@
       apply(j.swaps);
     }
     persist();
+    if (st.s && st.s != told) {
+      told = st.s;
+      sessionHooks.forEach(function (f) { guard(f)(ids()); });
+    }
     flush();
     schedule();
   }
@@ -363,10 +370,17 @@
     if (useBeacon) beacon("v1/events", b);
     else post("v1/events", b, function (j) { if (!j) queue = b.events.concat(queue).slice(0, 100); });
   }
-  // onStart registers fn to run once tracking is allowed (now, if it is).
+  // onStart registers fn to run once, when tracking starts (consent given;
+  // now, if it has started). The ids may still be empty then.
   function onStart(fn) {
     hooks.push(fn);
     if (ran) guard(fn)();
+  }
+  // onSession registers fn(ids()) to run whenever the backend gives a new
+  // session id (the first answer of a page view included); now, if known.
+  function onSession(fn) {
+    sessionHooks.push(fn);
+    if (consent == 1 && told) guard(fn)(ids());
   }
 
   /* ---- life cycle and consent ---- */
@@ -390,6 +404,7 @@
   function stop() {
     gen++;
     started = 0;
+    told = "";
     clearTimeout(hbT);
     clearTimeout(qT);
     queue = [];
