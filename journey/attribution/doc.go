@@ -110,8 +110,9 @@
 // all 2^n coalitions, at most 20 channels by default (MaxChannels, never
 // above 26), beyond which [ErrTooManyChannels] asks for coarser keys.
 // [OrderedShapley] is Zhao et al.'s ordered variant: the same credit
-// broken down by the position at which each channel first appears in
-// the journey's sequence of distinct channels ([PositionCredit]).
+// broken down by touchpoint position, each occurrence of a channel in a
+// journey taking an equal part of the channel's share at its own
+// position ([PositionCredit]).
 //
 // # Grouped paths
 //

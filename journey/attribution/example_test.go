@@ -123,11 +123,12 @@ func ExampleOrderedShapley() {
 		return
 	}
 	for _, p := range r.Positions {
-		fmt.Printf("%s at %d: %.1f conversions, %d\n", p.Key, p.Position, p.Conversions, p.Value)
+		fmt.Printf("%s at %d: %.2f conversions, %d\n", p.Key, p.Position, p.Conversions, p.Value)
 	}
 	// Output:
-	// Direct at 2: 0.5 conversions, 5000
-	// Email at 1: 0.5 conversions, 5000
-	// Organic Search at 2: 0.5 conversions, 12500
-	// Paid Search at 1: 0.5 conversions, 12500
+	// Direct at 2: 0.50 conversions, 5000
+	// Email at 1: 0.50 conversions, 5000
+	// Organic Search at 2: 0.25 conversions, 6250
+	// Organic Search at 3: 0.25 conversions, 6250
+	// Paid Search at 1: 0.50 conversions, 12500
 }

@@ -5,11 +5,13 @@ import (
 )
 
 // OrderedShapley is the ordered Shapley value of Zhao et al. (2018): the
-// Shapley value of WorthConversions broken down by the position at which
-// each channel first appeared in the journey's sequence of distinct
-// channels. Groups equal Shapley's; Positions add, for every key and
-// position, the conversions and value credited there, so a report can
-// show which channels open journeys and which close them.
+// Shapley value of WorthConversions broken down by touchpoint position.
+// A journey whose distinct channels are S gives each channel 1/|S| of
+// the conversion, shared equally by the channel's occurrences, and each
+// occurrence's part is recorded at its position in the journey (1 =
+// first counted touchpoint). Groups equal Shapley's; Positions hold, for
+// every key and position, the conversions and value credited there, so a
+// report can show which channels open journeys and which close them.
 type OrderedShapley struct{}
 
 func (OrderedShapley) Name() string { return "ordered_shapley" }
@@ -34,25 +36,18 @@ func (m OrderedShapley) Attribute(journeys []Journey, opts Options) (*Result, er
 	}
 	res.Model = m.Name()
 	// Every counted touch of a converting journey has a credit, in order,
-	// so the credits can be walked journey by journey: rank each
-	// journey's keys by first appearance and add its credits at that rank.
+	// so the credits can be walked journey by journey, position by
+	// position.
 	byKey := map[string]map[int]*PositionCredit{}
-	rank := map[string]int{}
 	next := 0
 	for i := range set.journeys {
 		p := &set.journeys[i]
 		if !p.converted() {
 			continue
 		}
-		clear(rank)
-		for range p.touches {
+		for pos := 1; pos <= len(p.touches); pos++ {
 			c := res.Touchpoints[next]
 			next++
-			pos, ok := rank[c.Key]
-			if !ok {
-				pos = len(rank) + 1
-				rank[c.Key] = pos
-			}
 			if byKey[c.Key] == nil {
 				byKey[c.Key] = map[int]*PositionCredit{}
 			}

@@ -66,8 +66,8 @@ type TouchCredit struct {
 	Value        int64
 }
 
-// PositionCredit is ordered Shapley's credit of a key at one position of
-// the journeys' distinct-channel sequences (1 = the first channel seen).
+// PositionCredit is ordered Shapley's credit of a key at one touchpoint
+// position of the journeys (1 = the first counted touchpoint).
 type PositionCredit struct {
 	Key         string
 	Position    int

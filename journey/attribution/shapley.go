@@ -93,15 +93,19 @@ func (m Shapley) attributePaths(paths *PathSet) (*Result, []float64, error) {
 
 // shapleyWithin is the closed form of WorthConversions: each converting
 // path gives its conversions and value equally to its distinct channels.
-// positions[c][i] is what channel c earned as the (i+1)-th distinct
-// channel of a path, for ordered Shapley.
+// positions[c][t] is what channel c earned at touch t (1-based) of the
+// paths, each occurrence of a channel taking an equal part of its share,
+// for ordered Shapley.
 func shapleyWithin(paths *PathSet) (conv []float64, value []int64, positions []map[int]*PositionCredit) {
 	n := len(paths.channels)
 	conv, value = make([]float64, n), make([]int64, n)
 	positions = make([]map[int]*PositionCredit, n)
-	seen := make([]int, n) // row+1 that last saw the channel
+	seen := make([]int, n)   // row+1 that last saw the channel
+	slot := make([]int, n)   // the channel's index among the row's distinct channels
+	occurs := make([]int, n) // the channel's occurrences in the row
 	var distinct []int32
-	var parts []int64
+	var parts, occParts []int64
+	var taken []int // occurrences of each distinct channel credited so far
 	for i := range paths.rows {
 		r := &paths.rows[i]
 		if r.conversions == 0 {
@@ -111,25 +115,38 @@ func shapleyWithin(paths *PathSet) (conv []float64, value []int64, positions []m
 		for _, c := range r.steps {
 			if seen[c] != i+1 {
 				seen[c] = i + 1
+				slot[c] = len(distinct)
+				occurs[c] = 0
 				distinct = append(distinct, c)
 			}
+			occurs[c]++
 		}
 		parts = resetInts(parts, len(distinct))
 		splitEqual(r.value, parts)
 		share := float64(r.conversions) / float64(len(distinct))
-		for pos, c := range distinct {
+		for d, c := range distinct {
 			conv[c] += share
-			value[c] += parts[pos]
+			value[c] += parts[d]
+		}
+		taken = taken[:0]
+		for range distinct {
+			taken = append(taken, 0)
+		}
+		for t, c := range r.steps {
+			d := slot[c]
+			occParts = resetInts(occParts, occurs[c])
+			splitEqual(parts[d], occParts)
 			if positions[c] == nil {
 				positions[c] = map[int]*PositionCredit{}
 			}
-			pc := positions[c][pos+1]
+			pc := positions[c][t+1]
 			if pc == nil {
-				pc = &PositionCredit{Key: paths.channels[c], Position: pos + 1}
-				positions[c][pos+1] = pc
+				pc = &PositionCredit{Key: paths.channels[c], Position: t + 1}
+				positions[c][t+1] = pc
 			}
-			pc.Conversions += share
-			pc.Value += parts[pos]
+			pc.Conversions += share / float64(occurs[c])
+			pc.Value += occParts[taken[d]]
+			taken[d]++
 		}
 	}
 	return conv, value, positions

@@ -117,9 +117,13 @@ func TestShapleyChannelLimits(t *testing.T) {
 	assert.InDelta(t, 29.5, hub.Conversions, 1e-9) // half of each of 59 conversions
 }
 
+// Ordered Shapley as Zhao et al. (2018) define it and the public
+// implementation github.com/ianchute/shapley-attribution-model-zhao-naive
+// computes it: channel c at touchpoint t of a journey with distinct
+// channels S earns 1/(occurrences of c × |S|). By hand: A > B > A for
+// 100 has S = {A, B}: A at 1 earns 1/4 (25), B at 2 1/2 (50), A at 3 1/4
+// (25). B > C for 100: B at 1 and C at 2 earn 1/2 (50) each.
 func TestOrderedShapley(t *testing.T) {
-	// A > B > A for 100: distinct sequence A, B: 50 each, A at 1, B at 2.
-	// B > C for 100: B at 1, C at 2, 50 each.
 	js := []Journey{
 		converted("j1", 100, tp("a1", journey.TouchSession, paid, 3*day), tp("b1", journey.TouchCall, email, 2*day), tp("a2", journey.TouchSession, paid, day)),
 		converted("j2", 100, tp("b2", journey.TouchSession, email, 2*day), tp("c1", journey.TouchChat, organic, day)),
@@ -129,12 +133,12 @@ func TestOrderedShapley(t *testing.T) {
 		{Key: "Email", Position: 1, Conversions: 0.5, Value: 50},
 		{Key: "Email", Position: 2, Conversions: 0.5, Value: 50},
 		{Key: "Organic Search", Position: 2, Conversions: 0.5, Value: 50},
-		{Key: "Paid Search", Position: 1, Conversions: 0.5, Value: 50},
+		{Key: "Paid Search", Position: 1, Conversions: 0.25, Value: 25},
+		{Key: "Paid Search", Position: 3, Conversions: 0.25, Value: 25},
 	}
 	r, err := OrderedShapley{}.Attribute(js, Options{})
 	require.NoError(t, err)
 	assert.Equal(t, want, r.Positions)
-	// A's 50 is shared by its two touchpoints.
 	assert.Equal(t, []string{"a1=25", "b1=50", "a2=25", "b2=50", "c1=50"}, touchValues(r))
 	assert.Equal(t, map[string]int64{"Paid Search": 50, "Email": 100, "Organic Search": 50}, values(r))
 
@@ -143,4 +147,13 @@ func TestOrderedShapley(t *testing.T) {
 	r, err = OrderedShapley{}.AttributePaths(paths)
 	require.NoError(t, err)
 	assert.Equal(t, want, r.Positions)
+
+	// Odd units: A > A > B for 101 gives A 51 (26 + 25) and B 50.
+	r, err = OrderedShapley{}.AttributePaths(pathSet(t, row{"A > A > B", 1, 101, 0}))
+	require.NoError(t, err)
+	assert.Equal(t, []PositionCredit{
+		{Key: "A", Position: 1, Conversions: 0.25, Value: 26},
+		{Key: "A", Position: 2, Conversions: 0.25, Value: 25},
+		{Key: "B", Position: 3, Conversions: 0.5, Value: 50},
+	}, r.Positions)
 }
