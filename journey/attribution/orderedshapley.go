@@ -23,7 +23,7 @@ func (m OrderedShapley) AttributePaths(paths *PathSet) (*Result, error) {
 		return nil, err
 	}
 	res.Model = m.Name()
-	_, _, positions := shapleyWithin(paths)
+	_, _, positions := shapleyWithin(paths, true)
 	res.Positions = flattenPositions(positions)
 	return res, nil
 }

@@ -70,7 +70,7 @@ func (m Shapley) attributePaths(paths *PathSet) (*Result, []float64, error) {
 	res := &Result{Model: m.Name(), Conversions: conversions, Value: value}
 	switch m.Worth {
 	case WorthConversions:
-		conv, val, _ := shapleyWithin(paths)
+		conv, val, _ := shapleyWithin(paths, false)
 		res.Groups = channelGroups(paths.channels, conv, val, conv)
 		return res, conv, nil
 	case WorthConversionRate:
@@ -96,7 +96,7 @@ func (m Shapley) attributePaths(paths *PathSet) (*Result, []float64, error) {
 // positions[c][t] is what channel c earned at touch t (1-based) of the
 // paths, each occurrence of a channel taking an equal part of its share,
 // for ordered Shapley.
-func shapleyWithin(paths *PathSet) (conv []float64, value []int64, positions []map[int]*PositionCredit) {
+func shapleyWithin(paths *PathSet, withPositions bool) (conv []float64, value []int64, positions []map[int]*PositionCredit) {
 	n := len(paths.channels)
 	conv, value = make([]float64, n), make([]int64, n)
 	positions = make([]map[int]*PositionCredit, n)
@@ -127,6 +127,9 @@ func shapleyWithin(paths *PathSet) (conv []float64, value []int64, positions []m
 		for d, c := range distinct {
 			conv[c] += share
 			value[c] += parts[d]
+		}
+		if !withPositions {
+			continue
 		}
 		taken = taken[:0]
 		for range distinct {

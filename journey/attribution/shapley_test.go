@@ -48,7 +48,7 @@ func TestShapleyClosedFormMatchesEnumeration(t *testing.T) {
 		}
 	}
 	want := shapleyValues(n, v)
-	got, _, _ := shapleyWithin(paths)
+	got, _, _ := shapleyWithin(paths, false)
 	assert.InDeltaSlice(t, want, got, 1e-9)
 }
 
