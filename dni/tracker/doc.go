@@ -1,0 +1,176 @@
+// Package tracker builds and serves the browser tracker: the one script a
+// site includes so that its phone numbers show the visitor's tracking
+// numbers, digit for digit in the page's own format.
+//
+// The script is plain JavaScript (ES2017, no dependencies, one IIFE),
+// embedded with go:embed, minified once by [Build] and served by
+// [Script.Handler]. Package dni mounts the handler at {prefix}tracker.js
+// (prefix default /dni/) next to the endpoints the script calls.
+//
+//	s, err := tracker.Build(tracker.Config{})
+//	mux.Handle("/dni/tracker.js", s.Handler())
+//	// in the page's <head>, before the phone numbers:
+//	// <script src="/dni/tracker.js?v=HASH"></script>   (s.Src("/dni/"))
+//
+// A synchronous tag in the head lets the second and later page views swap
+// numbers as the page is parsed, before the first paint. async and defer
+// work too, at the price of a possible flash of the original number.
+//
+// # Backend contract
+//
+// The script sends three requests, to the configured [Config.Prefix] or
+// else to the directory it was loaded from. Each is a fetch POST with
+// credentials "omit", a JSON body and, because the body is a string, the
+// browser's default Content-Type "text/plain;charset=UTF-8": a CORS
+// "simple" request that needs no preflight. The backend must accept that
+// content type (as well as application/json) and decode the body as JSON;
+// the script sends exactly the fields below and nothing else, so a strict
+// decoder (DisallowUnknownFields) accepts it.
+//
+//	POST {prefix}v1/visit     {"visitor_id","session_id","url","referrer"}
+//	POST {prefix}v1/heartbeat {"visitor_id","session_id"}
+//	POST {prefix}v1/events    {"visitor_id","session_id","events":[{"type","at",...}]}
+//
+// The ids are empty strings on a first visit. url is location.href (UTM
+// parameters and click ids included), referrer is document.referrer.
+// visit and heartbeat answer 200 with
+//
+//	{"visitor_id","session_id","source":{...},
+//	 "swaps":[{"target":"+18005551212","number":"+18005550199","display":"(800) 555-0199"}],
+//	 "expires_at":"RFC3339","heartbeat_s":60}
+//
+// (a heartbeat may answer 204 instead); events answer 202. The script keeps
+// whatever ids the answer carries (ids match [A-Za-z0-9_.:-]{1,128}), swaps
+// each target (E.164) for its number (E.164), and puts the original back for
+// a target that an answer no longer lists. An empty swaps list (crawlers, or
+// the pool gave the original number) swaps nothing. A heartbeat answer with
+// other swaps (the lease moved) re-swaps the page. Every request is aborted
+// after [Config.RequestTimeout]; any failure, timeout or non-2xx answer leaves
+// the numbers as they are and writes nothing to the console.
+//
+// When the page is hidden or left (visibilitychange to hidden, pagehide) the
+// script sends a last heartbeat, and any queued events, with
+// navigator.sendBeacon: also a text/plain JSON body, to the same endpoints.
+//
+// # Ids, sessions and the cached number
+//
+// The visitor id lives in the first-party cookie _attriqs_v (path /,
+// SameSite=Lax, Secure on https, Max-Age [Config.VisitorLifetime]) and in
+// localStorage; both are renewed on each answer. The session id, its last
+// activity, and the session's swaps with their expires_at live in the one
+// localStorage entry _attriqs. A page view within [Config.SessionTimeout]
+// of the last activity, whose lease has not expired, swaps from that cache
+// synchronously while the page is parsed (a MutationObserver started in the
+// head) and still sends its visit. With [Config.HideUntilSwapped], a page
+// view without a cached number hides the page (opacity 0 on the root
+// element, set through the CSSOM so a strict style-src CSP does not block
+// it) until the answer or [Config.HideTimeout], whichever comes first.
+//
+// Heartbeats run every heartbeat_s (or [Config.Heartbeat] until the first
+// answer) while document.visibilityState is visible, stop while hidden, and
+// resume when the page shows again.
+//
+// # What is swapped
+//
+//   - text: every text node, in runs of adjacent text nodes of one block
+//     (inline elements such as span, b, a do not break a run), so
+//     <span>800</span>-<span>555</span>-<span>1212</span> is one number. The
+//     digits are rewritten in place, one by one; separators, spacing and
+//     markup stay as written.
+//   - formats: the national significant number of a target with any of the
+//     separators space, no-break space, . - / ( ) and the dashes U+2010 to
+//     U+2015, optionally after its country code (with +, 00 or 011), after
+//     the country code and a "(0)", or after the trunk prefix (0, or 1 in
+//     the NANP): "(800) 555-1212", "800.555.1212", "1-800-555-1212",
+//     "+1 800 555 1212", "+44 20 7946 0000", "+44 (0)20 7946 0000",
+//     "020 7946 0000". A match touching another digit is not a match. When
+//     the tracking number cannot be written digit for digit (another length,
+//     or another country in a national format) its display text replaces
+//     the match.
+//   - href="tel:..." of links (and of [data-attriqs-phone] elements), in
+//     whatever format the href uses.
+//   - [data-attriqs-phone] elements and the elements of [Config.Selectors]:
+//     their whole text is matched as one piece, across block children.
+//   - never: data-attriqs-noswap elements and their children, SCRIPT
+//     (JSON-LD included), NOSCRIPT, STYLE, TEXTAREA, INPUT, SELECT, TEMPLATE,
+//     [contenteditable].
+//
+// Later insertions and changes (SPA routes, pop-ups, widgets, text and href
+// changes) are swapped by a MutationObserver, with the lease already held:
+// no further request. The observer drops the records of the script's own
+// writes, so it never reacts to itself.
+//
+// # JavaScript API
+//
+// window.attriqs is an array until the script loads (a queue the site may
+// fill first) and then an object:
+//
+//	window.attriqs = window.attriqs || [];
+//	attriqs.push(["consent", false]);    // queued: deny before the script runs
+//	attriqs.consent(true);               // start or resume tracking
+//	attriqs.consent(false);              // stop: ids deleted, originals back, no requests
+//	attriqs.swap(element);               // re-scan a subtree (default: the document); returns the count changed
+//	attriqs.ids();                       // {visitor_id, session_id} or null
+//	attriqs.push(function (a) { ... });  // run once the script is loaded
+//
+// Consent is granted by default. A script tag with data-consent="pending"
+// waits for attriqs.consent(true): until then, and whenever consent is
+// denied, the script stores nothing (and deletes what it stored), sends
+// nothing and swaps nothing. The site's consent tool calls it on every page
+// view; the script does not remember the choice itself.
+//
+// # Configuration
+//
+// [Config] is inlined into the script as a small JSON object, so the script
+// needs no second request; its zero value means the defaults (365-day
+// visitor id, 30-minute session, no hiding, 60 s heartbeat, 5 s request
+// timeout, endpoints next to the script). [Config.Validate] names every bad
+// field at once. Different configs give different content hashes.
+//
+// # Adding a module
+//
+// Further features, such as chat detection (chat.js), are separate source
+// files: put the file in this package's js directory and [Build] compiles
+// every js/*.js file other than core.js into the script, in name order,
+// inside the core's function scope, before tracking starts. A module is a
+// list of statements; wrap it in a block or a function to keep its names
+// its own. It may use:
+//
+//	send(events)      queue events ({type, at?, ...}) for v1/events: posted within 0.5 s,
+//	                  beaconed on page hide, dropped without consent
+//	ids()             {visitor_id, session_id} or null
+//	onStart(fn)       fn() once, when tracking starts (consent given)
+//	onSession(fn)     fn(ids()) whenever the backend confirms a new session id
+//	guard(fn)         fn wrapped so that it can never throw into the page
+//	cfg, w, d         the inlined config, window, document
+//
+// A module must catch its own errors (use guard for every callback it hands
+// to a widget) and must keep the whole script within the size budget below;
+// TestSizeBudget fails beyond it. A syntax error in a module fails Build
+// with the module's file name.
+//
+// # Minifier
+//
+// esbuild's Go API (github.com/evanw/esbuild/pkg/api) minifies the script,
+// rather than tdewolff/minify: it renames the locals of the IIFE and folds
+// syntax, which gives a smaller output, it parses with a full JavaScript
+// parser that rejects a broken module at build time, and its ES2017 target
+// lowers newer syntax a module might use instead of shipping it. It runs
+// once per Build (milliseconds); serving costs nothing.
+//
+// # Size
+//
+// The whole script must stay at most 6 KB minified and gzipped (issue 8;
+// chat detection included once it lands). With the core alone: 8,156 bytes
+// minified, 3,906 gzip, 3,469 brotli (TestSizeBudget logs the current
+// figures). CallRail's swap.js is about 36 KB minified, 11 KB gzipped.
+//
+// # Tests
+//
+// The browser tests (TestBrowser) run the script in headless Chromium via
+// chromedp against an httptest stub of the backend contract; they skip
+// without Chromium unless CALLTRACK_REQUIRE_SERVICES=1. The 1,000-number
+// swap time is logged by TestBrowser/1000_numbers:
+//
+//	go test -run 'TestBrowser/1000' -v ./dni/tracker/
+package tracker
