@@ -59,6 +59,7 @@ func (s *Service) RecordCall(ctx context.Context, ev provider.CallEvent) error {
 		return err
 	}
 	if d.Qualified {
+		d.Conversion.VisitorID = visitor // a caller with no session is filed under the caller
 		return s.store.PutConversion(ctx, d.Conversion)
 	}
 	return nil

@@ -24,9 +24,10 @@ import (
 var templateFiles embed.FS
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"money": money,
-	"pct":   func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-	"clock": func(t time.Time) string { return t.Local().Format("Jan 2 15:04") },
+	"money":    money,
+	"national": nationalFormat,
+	"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"clock":    func(t time.Time) string { return t.Local().Format("Jan 2 15:04") },
 }).ParseFS(templateFiles, "templates/*.html"))
 
 // The demo business: a plumber with a main line and a service line, all
@@ -117,12 +118,22 @@ func localOnly(next http.Handler) http.Handler {
 }
 
 // arrivals are the ways a visitor can reach the demo site.
-var arrivals = []struct{ Label, Query, Note string }{
+var arrivals = []arrival{
 	{"Google Ads", "utm_source=google&utm_medium=cpc&utm_campaign=emergency-plumber&gclid=demo-gclid", "paid search: the paid-search pool"},
 	{"Organic search", "utm_source=google&utm_medium=organic", "tagged for the demo, since a link cannot fake its referrer"},
 	{"Facebook post", "utm_source=facebook&utm_medium=social&utm_campaign=spring-tips", "organic social: the social pool"},
 	{"Email newsletter", "utm_source=newsletter&utm_medium=email&utm_campaign=march-newsletter", "email: the email pool"},
 	{"Typed in", "", "direct: the website pool"},
+}
+
+type arrival struct{ Label, Query, Note string }
+
+// Href is the link to the demo site's home page with the arrival's tags.
+func (a arrival) Href() string {
+	if a.Query == "" {
+		return "/site/home"
+	}
+	return "/site/home?" + a.Query
 }
 
 func (d *demo) start(w http.ResponseWriter, r *http.Request) {

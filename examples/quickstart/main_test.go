@@ -49,6 +49,7 @@ func TestDemoPages(t *testing.T) {
 	start := get(t, srv.URL+"/")
 	for _, a := range arrivals {
 		assert.Contains(t, start, a.Label)
+		assert.Contains(t, start, `href="`+strings.ReplaceAll(a.Href(), "&", "&amp;")+`"`, "links keep their tags unescaped")
 	}
 	for page := range pages {
 		body := get(t, srv.URL+"/site/"+page)
@@ -67,27 +68,7 @@ func TestDemoPages(t *testing.T) {
 // call credited to Paid Search on the dashboard.
 func TestDemoCallShowsOnDashboard(t *testing.T) {
 	d, srv := startDemo(t)
-	visit, err := json.Marshal(dni.VisitRequest{URL: srv.URL + "/site/home?" + arrivals[0].Query})
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/dni/v1/visit", bytes.NewReader(visit))
-	require.NoError(t, err)
-	req.Header.Set("User-Agent", browserUA)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	var a dni.Assignment
-	require.NoError(t, json.NewDecoder(res.Body).Decode(&a))
-	res.Body.Close()
-	require.NotEmpty(t, a.Swaps)
-	assert.Equal(t, mainLine, a.Swaps[0].Target)
-
-	call, err := json.Marshal(callRequest{Number: a.Swaps[0].Display, From: "(212) 555-0123", TalkS: 90})
-	require.NoError(t, err)
-	res, err = http.Post(srv.URL+"/demo/call", "application/json", bytes.NewReader(call))
-	require.NoError(t, err)
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
-	assert.Contains(t, string(body), "(415) 555-0100", "forwarded to the real line")
+	visitAndCall(t, srv.URL, arrivals[0].Query, "(212) 555-0123", 90)
 	require.NoError(t, d.Close(), "drain the call ingest")
 
 	dash := get(t, srv.URL+"/dashboard")
@@ -99,6 +80,38 @@ func TestDemoCallShowsOnDashboard(t *testing.T) {
 	assert.Contains(t, dash, "first touch", "models side by side")
 	assert.Contains(t, dash, "<svg", "charts are inline SVG")
 	assert.NotContains(t, strings.ToLower(dash), "<script", "the dashboard needs no script")
+}
+
+// visitAndCall visits the demo site as the tracker would, with the given
+// arrival tags, and calls the main-line number the visit was given.
+func visitAndCall(t *testing.T, base, query, from string, talkS int) {
+	t.Helper()
+	visit, err := json.Marshal(dni.VisitRequest{URL: base + "/site/home?" + query})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, base+"/dni/v1/visit", bytes.NewReader(visit))
+	require.NoError(t, err)
+	req.Header.Set("User-Agent", browserUA)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var a dni.Assignment
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&a))
+	res.Body.Close()
+	require.NotEmpty(t, a.Swaps)
+	require.Equal(t, mainLine, a.Swaps[0].Target)
+	body := placeCall(t, base, callRequest{Number: a.Swaps[0].Display, From: from, TalkS: talkS})
+	assert.Contains(t, body, "(415) 555-0100", "forwarded to the real line")
+}
+
+func placeCall(t *testing.T, base string, req callRequest) string {
+	t.Helper()
+	call, err := json.Marshal(req)
+	require.NoError(t, err)
+	res, err := http.Post(base+"/demo/call", "application/json", bytes.NewReader(call))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+	return string(body)
 }
 
 func TestDemoCallRejectsBadInput(t *testing.T) {
