@@ -2,7 +2,8 @@
    number swapping. Plain ES2017, no dependencies, one IIFE. The Go package
    replaces the config placeholder with the site's configuration and inserts
    optional modules (chat detection, ...) at the modules marker, so they share
-   this scope: they may call send(events), ids(), onStart(fn) and guard(fn).
+   this scope: they may call send(events), ids(), onStart(fn), onSession(fn)
+   and guard(fn) (see the package documentation, "Adding a module").
    Every entry point is guarded: a failure here must never break the page. */
 (function (w, d) {
   "use strict";
@@ -32,7 +33,7 @@
   var hist = {}; // target -> {number: 1} shown earlier in this page view (re-swapped if met again)
   var rules = [], re = null, mo = null;
   var hbT, hbMs = cfg.hb * 1e3, lastBeat = 0, hideT, hidden = 0, oldOpacity = "", beaconed = 0;
-  var queue = [], qT;
+  var queue = [], qT, booting = 1;
 
   var script = d.currentScript || d.querySelector('script[src*="tracker.js"]');
   var src = ((script && script.src) || "").split(/[?#]/)[0];
@@ -88,7 +89,7 @@
   // number, trunk prefix (0, or 1 in the NANP), country code with +, 00 or 011,
   // and the "+44 (0)20" style.
   function pattern(p) {
-    return "((?:(?:(?:\\+|00|011)" + SEP + ")?" + dig(p.c) + SEP + "(?:0" + SEP + ")?|" + (p.c == "1" ? "1" : "0") + SEP + ")?" + dig(p.n) + ")";
+    return "((?:(?:(?:\\+|00|011)" + SEP + ")?" + dig(p.c) + SEP + "(?:0" + SEP + ")?|" + (p.c == "1" ? "1" : p.c == "7" ? "8" : "0") + SEP + ")?" + dig(p.n) + ")";
   }
   function isD(s, i) { var c = s.charCodeAt(i); return c > 47 && c < 58; }
   // The digits to write over the matched ones, or undefined when the page's
@@ -388,13 +389,16 @@
   function start() {
     if (started || consent != 1 || !w.fetch) return;
     started = 1;
-    var t = now(), c = /(?:^|;\s*)_attriqs_v=([^;]+)/.exec(d.cookie || "");
+    var t = now(), c;
     st = load();
-    if (!(st.vx > t && ID.test(st.v))) st.v = c && ID.test(c[1]) ? c[1] : "";
+    if (!(st.vx > t && ID.test(st.v))) {
+      c = /(?:^|;\s*)_attriqs_v=([^;]+)/.exec(d.cookie || ""); // localStorage cleared: the cookie may remain
+      st.v = c && ID.test(c[1]) ? c[1] : "";
+    }
     if (!(st.sl + cfg.sm * MIN > t && ID.test(st.s))) st = { v: st.v };
     // The session's cached lease swaps synchronously, as the page is parsed.
     if (st.sx > t && Array.isArray(st.sw) && st.sw.length) apply(st.sw);
-    else if (cfg.hide) hide();
+    else if (cfg.hide && booting) hide(); // never hide a page already shown (late consent)
     visit();
     if (!ran) {
       ran = 1;
@@ -461,4 +465,5 @@
     /*@modules@*/
     start();
   } catch (e) { /* never break the page */ }
+  booting = 0;
 })(window, document);
