@@ -14,6 +14,11 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("formats, links, elements and two business lines", func(t *testing.T) {
 		s := newSite(t, browser, Config{Selectors: []string{".phone-box"}}, map[string]string{"/": page("{{tracker}}", formatsBody)})
+		// A third line whose tracking number is longer than the original:
+		// its display text replaces the number.
+		s.stub.set(func(s *stub) {
+			s.swaps = append(s.swaps, swap{Target: "+61291234567", Number: "+611300123456", Display: "1300 123 456"})
+		})
 		s.navigate("/")
 		s.waitFor("the swap", `document.getElementById("f1").textContent == "(800) 555-0199"`)
 		s.expect(formatsWant)
@@ -320,6 +325,8 @@ const formatsBody = `
 <style id="css">/* 800-555-1212 */</style>
 <script id="ld" type="application/ld+json">{"@type":"Organization","telephone":"+1-800-555-1212"}</script>
 <noscript id="nos">800-555-1212</noscript>
+<p id="au">Sydney: (02) 9123 4567.</p>
+<p id="au2">Intl: +61 2 9123 4567</p>
 `
 
 var formatsWant = map[string]string{
@@ -337,6 +344,7 @@ var formatsWant = map[string]string{
 	"ta":    "800-555-1212", "in": "800-555-1212", "ce": "800-555-1212",
 	"css": "/* 800-555-1212 */", "nos": "800-555-1212",
 	"ld": `{"@type":"Organization","telephone":"+1-800-555-1212"}`,
+	"au": "Sydney: 1300 123 456.", "au2": "Intl: 1300 123 456",
 }
 
 const spaBody = `<p id="a">Call 800-555-1212</p><p id="chg">none</p><a id="ln" href="#">link</a>

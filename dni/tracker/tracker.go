@@ -127,7 +127,8 @@ func (c Config) Validate() error {
 	if d.VisitorLifetime < 24*time.Hour || d.VisitorLifetime > maxVisitorLifetime {
 		bad("VisitorLifetime", "%v is outside 24h..%v", c.VisitorLifetime, maxVisitorLifetime)
 	}
-	if d.SessionTimeout < time.Minute || d.SessionTimeout > 24*time.Hour {
+	sessionOK := d.SessionTimeout >= time.Minute && d.SessionTimeout <= 24*time.Hour
+	if !sessionOK {
 		bad("SessionTimeout", "%v is outside 1m..24h", c.SessionTimeout)
 	}
 	if !c.HideUntilSwapped && c.HideTimeout != 0 {
@@ -135,8 +136,8 @@ func (c Config) Validate() error {
 	} else if c.HideUntilSwapped && (d.HideTimeout < 10*time.Millisecond || d.HideTimeout > 3*time.Second) {
 		bad("HideTimeout", "%v is outside 10ms..3s", c.HideTimeout)
 	}
-	if d.Heartbeat < 5*time.Second || d.Heartbeat > d.SessionTimeout {
-		bad("Heartbeat", "%v is outside 5s..SessionTimeout (%v)", c.Heartbeat, d.SessionTimeout)
+	if d.Heartbeat < 5*time.Second || sessionOK && d.Heartbeat > d.SessionTimeout {
+		bad("Heartbeat", "%v is outside 5s..SessionTimeout (%v)", d.Heartbeat, d.SessionTimeout)
 	}
 	if d.RequestTimeout < 100*time.Millisecond || d.RequestTimeout > 30*time.Second {
 		bad("RequestTimeout", "%v is outside 100ms..30s", c.RequestTimeout)

@@ -135,7 +135,12 @@
       for (i = a; i < b; i++) if (isD(S, i)) { pos.push(i); D += S[i]; }
       nd = digits(D, r);
       if (nd) pos.forEach(function (p, x) { ed.push([p, nd[x]]); });
-      else for (i = pos[0]; i <= pos[pos.length - 1]; i++) ed.push([i, i == pos[0] ? r.d : ""]);
+      else {
+        // Not writable digit for digit: the display text replaces the whole
+        // number, with an opening parenthesis just before it.
+        if (S[a - 1] == "(" && m[0].indexOf(")") > 0) a--;
+        for (i = a; i < b; i++) ed.push([i, i == a ? r.d : ""]);
+      }
     }
     var chars, cur = -1;
     function flush() {
