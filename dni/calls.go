@@ -124,6 +124,18 @@ func (s *Service) fallbackForward() provider.Forward {
 	return provider.Forward{}
 }
 
+// display writes a tracking number the way its country writes it.
+// Formatting runs libphonenumber's patterns, too slow to repeat on every
+// visit, so each number is formatted once, when first shown.
+func (s *Service) display(number string) string {
+	if d, ok := s.displays.Load(number); ok {
+		return d.(string)
+	}
+	d := nationalFormat(number)
+	s.displays.Store(number, d)
+	return d
+}
+
 // nationalFormat writes an E.164 number the way its country writes it.
 func nationalFormat(e164 string) string {
 	n, err := phonenumbers.Parse(e164, "")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/attriqs/calltrack/classify"
@@ -33,6 +34,7 @@ type Service struct {
 	stitcher   *journey.Stitcher
 	qualifier  *journey.Qualifier
 	router     router
+	displays   sync.Map // tracking number → its national format
 	script     *tracker.Script
 	holds      *holdWriter
 	limits     *limiter
@@ -83,6 +85,13 @@ func WithSpoolDir(dir string) Option { return func(o *options) { o.spoolDir = di
 
 // WithClock replaces time.Now, for tests and simulations.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// SteppingClock is a clock for load tests and simulations that starts at
+// start and moves step forward on every reading.
+func SteppingClock(start time.Time, step time.Duration) func() time.Time {
+	var n atomic.Int64
+	return func() time.Time { return start.Add(time.Duration(n.Add(1)) * step) }
+}
 
 // WithLogger logs through l instead of slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }

@@ -163,7 +163,7 @@ func (s *Service) lease(ctx context.Context, sess *journey.Session, now time.Tim
 		}
 		info, _ := s.catalog.Pool(name)
 		if l.Number != info.BusinessNumber {
-			a.Swaps = append(a.Swaps, Swap{Target: info.BusinessNumber, Number: l.Number, Display: nationalFormat(l.Number)})
+			a.Swaps = append(a.Swaps, Swap{Target: info.BusinessNumber, Number: l.Number, Display: s.display(l.Number)})
 		}
 	}
 	return a, nil
