@@ -365,7 +365,10 @@ func startBrowser(t *testing.T) context.Context {
 		cancelBrowser()
 		cancelAlloc()
 	})
-	// The first Run starts the browser; it lives as long as browser.
+	// The first Run starts the browser, which lives as long as browser; so
+	// that context takes no timeout, and a timer bounds the start instead.
+	stop := time.AfterFunc(30*time.Second, cancelBrowser)
+	defer stop.Stop()
 	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}

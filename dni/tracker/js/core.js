@@ -123,38 +123,35 @@
   // (adjacent text nodes of one block, or {data} holders for attributes),
   // digit by digit, keeping every separator. It returns how many nodes changed.
   function swapRun(nodes) {
-    var S = "", at = [], ed = [], i, j, k, m, n = 0;
+    var S = "", at = [], ep = [], ec = [], i, j, k, m, x, n = 0;
     for (i = 0; i < nodes.length; i++) { at.push(S.length); S += nodes[i].data; }
     if (S.length < 7) return 0;
     re.lastIndex = 0;
+    // Collect the edits (position in S, new text) in ascending order.
     while ((m = re.exec(S))) {
-      var a = m.index, b = a + m[0].length, pos = [], D = "", r, nd;
+      var a = m.index, b = a + m[0].length, D = "", r, nd;
       if (isD(S, a - 1) || isD(S, b)) { re.lastIndex = a + 1; continue; }
       for (k = 1; m[k] == null; k++);
       r = rules[k - 1];
-      for (i = a; i < b; i++) if (isD(S, i)) { pos.push(i); D += S[i]; }
+      for (i = a; i < b; i++) if (isD(S, i)) D += S[i];
       nd = digits(D, r);
-      if (nd) pos.forEach(function (p, x) { ed.push([p, nd[x]]); });
-      else {
+      if (nd) {
+        for (i = a, x = 0; i < b; i++) if (isD(S, i)) { if (S[i] != nd[x]) { ep.push(i); ec.push(nd[x]); } x++; }
+      } else {
         // Not writable digit for digit: the display text replaces the whole
         // number, with an opening parenthesis just before it.
         if (S[a - 1] == "(" && m[0].indexOf(")") > 0) a--;
-        for (i = a; i < b; i++) ed.push([i, i == a ? r.d : ""]);
+        for (i = a; i < b; i++) { ep.push(i); ec.push(i == a ? r.d : ""); }
       }
     }
-    var chars, cur = -1;
-    function flush() {
-      if (!chars) return;
-      var s = chars.join("");
-      if (s != nodes[cur].data) { nodes[cur].data = s; n++; }
+    // Rebuild only the nodes that hold an edit.
+    for (j = 0, k = 0; j < nodes.length && k < ep.length; j++) {
+      var end = j + 1 < nodes.length ? at[j + 1] : S.length, pos = at[j], out = "";
+      if (ep[k] >= end) continue;
+      for (; k < ep.length && ep[k] < end; k++) { out += S.slice(pos, ep[k]) + ec[k]; pos = ep[k] + 1; }
+      nodes[j].data = out + S.slice(pos, end);
+      n++;
     }
-    j = 0;
-    ed.forEach(function (e) {
-      while (j + 1 < nodes.length && at[j + 1] <= e[0]) j++;
-      if (j != cur) { flush(); cur = j; chars = nodes[j].data.split(""); }
-      chars[e[0] - at[j]] = e[1];
-    });
-    flush();
     return n;
   }
 
