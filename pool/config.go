@@ -19,7 +19,7 @@ type Config struct {
 	// HistoryPerNumber is how many holds per number are kept in memory for
 	// [Allocator.HoldersAt]; older holds are only available through OnRecord.
 	// Zero means [DefaultHistoryPerNumber]; it is rounded up to a power of two
-	// between 4 and 256. It also caps how many sessions may share one number
+	// between 4 and 128. It also caps how many sessions may share one number
 	// under the [ReuseLeastRecent] policy.
 	HistoryPerNumber int
 	// OnRecord, when set, receives every hold when it starts (Until zero) and
@@ -113,7 +113,7 @@ func (c Config) historyPerNumber() int {
 	if k == 0 {
 		k = DefaultHistoryPerNumber
 	}
-	k = min(max(k, 4), 256)
+	k = min(max(k, 4), 128)
 	p := 4
 	for p < k {
 		p <<= 1
