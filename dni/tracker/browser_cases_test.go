@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -191,9 +192,11 @@ func TestBrowser(t *testing.T) {
 		}
 		eval[any](s, `attriqs.consent(true)`)
 		s.waitFor("the swap", `document.getElementById("n").textContent == "Call (800) 555-0199"`)
-		s.expect(map[string]string{"t@href": "tel:+18005550199", "uk": "+44 20 7946 1234"})
+		s.expect(map[string]string{"t@href": "tel:+18005550199", "uk": "+44 20 7946 1234", "ph": "(800) 555-0199", "ph2": ""})
 		eval[any](s, `attriqs.consent(false)`)
-		s.expect(simpleOriginal)
+		withdrawn := maps.Clone(simpleOriginal)
+		withdrawn["ph"] = "(800) 555-1212" // the placeholder keeps showing a number: the business line's
+		s.expect(withdrawn)
 		if got := eval[string](s, `document.cookie + "|" + localStorage.length + "|" + JSON.stringify(attriqs.ids())`); got != "|0|null" {
 			t.Errorf("after withdrawal cookie|localStorage|ids = %q, want empty", got)
 		}
@@ -212,7 +215,7 @@ func TestBrowser(t *testing.T) {
 			s.beatSwaps = []swap{{Target: lineUS, Number: movedUS, Display: "(800) 555-0777"}, swapUK}
 		})
 		s.waitFor("the moved lease", `document.getElementById("n").textContent == "Call (800) 555-0777"`)
-		s.expect(map[string]string{"t@href": "tel:+18005550777", "uk": "+44 20 7946 1234"})
+		s.expect(map[string]string{"t@href": "tel:+18005550777", "uk": "+44 20 7946 1234", "ph": "(800) 555-0777"})
 
 		n0 := len(s.stub.requests("v1/heartbeat"))
 		eval[any](s, `Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "hidden"});
@@ -357,9 +360,10 @@ setTimeout(() => {
 }, 500);
 </script>`
 
-const simpleBody = `<p id="n">Call (800) 555-1212</p><a id="t" href="tel:+18005551212">call</a><p id="uk">+44 20 7946 0000</p>`
+const simpleBody = `<p id="n">Call (800) 555-1212</p><a id="t" href="tel:+18005551212">call</a><p id="uk">+44 20 7946 0000</p>
+<p>Or call <span id="ph" data-attriqs-phone="+18005551212"></span><span id="ph2" data-attriqs-phone="+18005551212"><i></i></span></p>`
 
-var simpleOriginal = map[string]string{"n": "Call (800) 555-1212", "t@href": "tel:+18005551212", "uk": "+44 20 7946 0000"}
+var simpleOriginal = map[string]string{"n": "Call (800) 555-1212", "t@href": "tel:+18005551212", "uk": "+44 20 7946 0000", "ph": "", "ph2": ""}
 
 // frameRecorder runs before the tracker: it records the body text at every
 // animation frame and the numbers at DOMContentLoaded.

@@ -40,7 +40,7 @@
 //	 "expires_at":"RFC3339","heartbeat_s":60}
 //
 // (a heartbeat may answer 204 instead); events answer 202. The script keeps
-// whatever ids the answer carries (ids match [A-Za-z0-9_.:-]{1,128}), swaps
+// whatever ids the answer carries (ids match [A-Za-z0-9_-]{1,64}), swaps
 // each target (E.164) for its number (E.164), and puts the original back for
 // a target that an answer no longer lists. An empty swaps list (crawlers, or
 // the pool gave the original number) swaps nothing. A heartbeat answer with
@@ -90,7 +90,11 @@
 //   - href="tel:..." of links (and of [data-attriqs-phone] elements), in
 //     whatever format the href uses.
 //   - [data-attriqs-phone] elements and the elements of [Config.Selectors]:
-//     their whole text is matched as one piece, across block children.
+//     their whole text is matched as one piece, across block children. A
+//     placeholder that names its line and shows no digits and no child
+//     element, <span data-attriqs-phone="+18005551212"></span>, gets the
+//     display text of that line's tracking number (and, if tracking stops
+//     later, the business number in the same format).
 //   - never: data-attriqs-noswap elements and their children, SCRIPT
 //     (JSON-LD included), NOSCRIPT, STYLE, TEXTAREA, INPUT, SELECT, TEMPLATE,
 //     [contenteditable].

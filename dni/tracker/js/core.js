@@ -12,7 +12,7 @@
   if (prev && prev.v) return; // included twice: the first copy stays in charge
 
   var KEY = "_attriqs", CKEY = "_attriqs_v", MIN = 6e4;
-  var E164 = /^\+[1-9]\d{6,14}$/, ID = /^[\w.:-]{1,128}$/;
+  var E164 = /^\+[1-9]\d{6,14}$/, ID = /^[\w-]{1,64}$/;
   // Country codes of two digits; 1 and 7 are the one-digit ones, all others have three.
   var CC2 = "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98";
   // Separators a page may put between the digits of a phone number.
@@ -195,6 +195,10 @@
       var w2 = d.createTreeWalker(e, 4), x;
       while ((x = w2.nextNode())) if (!x.parentNode.closest(SKIPSEL)) run.push(x);
       end();
+      // An empty placeholder naming its line, <span data-attriqs-phone="+1...">
+      // </span>, shows the tracking number's display text.
+      x = shown[e.getAttribute("data-attriqs-phone")];
+      if (x && !e.firstElementChild && !/\d/.test(e.textContent)) { e.textContent = x.display || x.number; n++; }
     });
     node = tw.nextNode();
     while (node) {
@@ -368,7 +372,7 @@
     qT = setTimeout(guard(flush), 500);
   }
   function flush(useBeacon) {
-    if (!queue.length || !st.s || consent != 1) return;
+    if (!queue.length || !st.s || !st.v || consent != 1) return;
     var b = { visitor_id: st.v, session_id: st.s, events: queue.splice(0, 50) };
     if (useBeacon) beacon("v1/events", b);
     else post("v1/events", b, function (j) { if (!j) queue = b.events.concat(queue).slice(0, 100); });
