@@ -234,12 +234,15 @@
   function onMut(recs) {
     if (!re) return;
     var set = new Set();
+    function add(e) { if (e && e.nodeType == 1) set.add(e); }
+    // What to re-scan: an added block element itself, else the block
+    // around the change (a number may have been completed across nodes).
     recs.forEach(function (r) {
       var t = r.target;
-      if (r.type == "attributes") set.add(t);
-      else if (r.type == "characterData") set.add(blockOf(t.parentNode) || d.documentElement);
+      if (r.type == "attributes") add(t);
+      else if (r.type == "characterData") add(blockOf(t.parentNode));
       else r.addedNodes.forEach(function (a) {
-        set.add(a.nodeType == 1 && TAGS[a.tagName] != 1 ? a : blockOf(t) || d.documentElement);
+        add(a.nodeType == 1 && TAGS[a.tagName] != 1 ? a : blockOf(t));
       });
     });
     write(function () {
