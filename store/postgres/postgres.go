@@ -49,7 +49,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Close releases the database/sql wrapper around the pool; the pool itself
 // stays open. Close is idempotent.
-func (s *Store) Close() error { return s.DB().Close() }
+func (s *Store) Close() error { return errors.Join(s.Engine.Close(), s.DB().Close()) }
 
 // Transient reports whether err is worth retrying: a connection lost or
 // refused (a server restart, pg_terminate_backend, a network blip), the

@@ -75,10 +75,11 @@ func Open(ctx context.Context, path string, opts ...Options) (*Store, error) {
 // Close closes the database handle if [Open] opened it; a store made by
 // [New] leaves the caller's handle open. Close is idempotent.
 func (s *Store) Close() error {
+	err := s.Engine.Close()
 	if !s.owned {
-		return nil
+		return err
 	}
-	return s.DB().Close()
+	return errors.Join(err, s.DB().Close())
 }
 
 // transient reports SQLite's "busy" and "locked" results, which a retry

@@ -103,7 +103,7 @@ func (e *Engine) Call(ctx context.Context, providerName, callID string) (provide
 	var ev provider.CallEvent
 	err := e.retry(ctx, func() error {
 		var err error
-		ev, err = scanCall(e.db.QueryRowContext(ctx, e.q(`SELECT `+callCols+` FROM calls WHERE provider = ? AND call_id = ?`),
+		ev, err = scanCall(e.dbQueryRow(ctx, e.q(`SELECT `+callCols+` FROM calls WHERE provider = ? AND call_id = ?`),
 			providerName, callID))
 		return err
 	})

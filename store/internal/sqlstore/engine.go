@@ -46,6 +46,12 @@ type Dialect struct {
 	// in this process: SQLite has a single writer, and waiting on a Go mutex
 	// is cheaper and fairer than busy retries.
 	SerializeWrites bool
+	// CacheStatements keeps reads prepared on the handle. SQLite parses and
+	// plans every unprepared statement again; pgx caches prepared
+	// statements per connection by itself, so PostgreSQL needs no help.
+	CacheStatements bool
+	// Explain prefixes a query to show its plan.
+	Explain string
 	// Transient reports errors worth retrying: a connection lost, the
 	// database busy, a serialisation failure. Nil means none are.
 	Transient func(error) bool
@@ -54,7 +60,8 @@ type Dialect struct {
 // SQLite returns the SQLite dialect; the adapter adds Transient.
 func SQLite() Dialect {
 	sub, _ := fs.Sub(migrations, "migrations/sqlite")
-	return Dialect{Name: "sqlite", Migrations: sub, SerializeWrites: true}
+	return Dialect{Name: "sqlite", Migrations: sub, SerializeWrites: true, CacheStatements: true,
+		Explain: "EXPLAIN QUERY PLAN "}
 }
 
 // Postgres returns the PostgreSQL dialect; the adapter adds Transient.
@@ -62,6 +69,7 @@ func Postgres() Dialect {
 	sub, _ := fs.Sub(migrations, "migrations/postgres")
 	return Dialect{
 		Name: "postgres", Dollar: true, Migrations: sub, ForUpdate: " FOR UPDATE",
+		Explain: "EXPLAIN (ANALYZE, BUFFERS) ",
 		// Arbitrary fixed keys, one per purpose; transaction-scoped.
 		LockIdentities: "SELECT pg_advisory_xact_lock(4242001)",
 		LockMigrations: "SELECT pg_advisory_xact_lock(4242000)",
@@ -95,6 +103,7 @@ type Engine struct {
 	opt   Options
 	wmu   sync.Mutex
 	binds sync.Map // query with '?' -> rebound query
+	stmts sync.Map // rebound query -> *sql.Stmt, with CacheStatements
 }
 
 var _ store.Store = (*Engine)(nil)
@@ -209,11 +218,59 @@ func (e *Engine) exec(ctx context.Context, query string, args ...any) (sql.Resul
 	return res, err
 }
 
+// prepared returns the cached prepared statement for a rebound query.
+func (e *Engine) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if v, ok := e.stmts.Load(query); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := e.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := e.stmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+func (e *Engine) dbQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if !e.d.CacheStatements {
+		return e.db.QueryContext(ctx, query, args...)
+	}
+	st, err := e.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (e *Engine) dbQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if e.d.CacheStatements {
+		if st, err := e.prepared(ctx, query); err == nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return e.db.QueryRowContext(ctx, query, args...)
+}
+
+// Close releases the cached prepared statements; the handle stays open.
+// The engine remains usable and prepares again on demand.
+func (e *Engine) Close() error {
+	var errs []error
+	e.stmts.Range(func(k, v any) bool {
+		e.stmts.Delete(k)
+		errs = append(errs, v.(*sql.Stmt).Close())
+		return true
+	})
+	return errors.Join(errs...)
+}
+
 // query runs a read and hands every row to scan, retried as a whole on
 // transient errors.
 func (e *Engine) query(ctx context.Context, scan func(*sql.Rows) error, query string, args ...any) error {
 	return e.retry(ctx, func() error {
-		rows, err := e.db.QueryContext(ctx, e.q(query), args...)
+		rows, err := e.dbQuery(ctx, e.q(query), args...)
 		if err != nil {
 			return err
 		}
@@ -231,7 +288,7 @@ func (e *Engine) query(ctx context.Context, scan func(*sql.Rows) error, query st
 // with what.
 func (e *Engine) queryRow(ctx context.Context, what string, dest []any, query string, args ...any) error {
 	err := e.retry(ctx, func() error {
-		return e.db.QueryRowContext(ctx, e.q(query), args...).Scan(dest...)
+		return e.dbQueryRow(ctx, e.q(query), args...).Scan(dest...)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s: %w", what, store.ErrNotFound)

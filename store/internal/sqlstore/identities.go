@@ -123,7 +123,7 @@ func (e *Engine) Link(ctx context.Context, a, b journey.Identifier) (string, err
 func (e *Engine) Resolve(ctx context.Context, id journey.Identifier) (string, error) {
 	var p string
 	err := e.retry(ctx, func() error {
-		return e.db.QueryRowContext(ctx, e.q(`SELECT person_id FROM identities WHERE kind = ? AND value = ?`),
+		return e.dbQueryRow(ctx, e.q(`SELECT person_id FROM identities WHERE kind = ? AND value = ?`),
 			string(id.Kind), id.Value).Scan(&p)
 	})
 	if err == nil {

@@ -128,7 +128,7 @@ func (e *Engine) Session(ctx context.Context, id string) (journey.Session, error
 	var s journey.Session
 	err := e.retry(ctx, func() error {
 		var err error
-		s, err = scanSession(e.db.QueryRowContext(ctx, e.q(`SELECT `+sessionCols+` FROM sessions WHERE id = ?`), id))
+		s, err = scanSession(e.dbQueryRow(ctx, e.q(`SELECT `+sessionCols+` FROM sessions WHERE id = ?`), id))
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -203,11 +203,13 @@ func scanHold(r *sql.Rows) (pool.HoldRecord, error) {
 
 // holdersAtQuery finds closed holds by a range on the primary key bounded
 // below by the number's longest closed hold, and open holds through their
-// partial index.
+// partial index. The unary + keeps planners off the held_until index, which
+// sampled statistics can make look attractive for some times but which
+// spans every number.
 const holdersAtQuery = `SELECT ` + holdCols + ` FROM holds
 	WHERE number = ? AND held_until IS NOT NULL AND held_from <= ?
 		AND held_from >= ? - COALESCE((SELECT max_span FROM hold_spans WHERE number = ?), 0)
-		AND held_until >= ?
+		AND +held_until >= ?
 	UNION ALL
 	SELECT ` + holdCols + ` FROM holds
 	WHERE number = ? AND held_until IS NULL AND held_from <= ?
@@ -219,6 +221,34 @@ func HoldersAtQuery(number string, at time.Time, grace time.Duration) (string, [
 	at = store.Micro(at)
 	lo := micro(at) - max(grace, 0).Microseconds()
 	return holdersAtQuery, []any{number, micro(at), lo, number, lo, number, micro(at)}
+}
+
+// ExplainHoldersAt returns the query plan of HoldersAt for these
+// arguments, one line per row of the database's EXPLAIN output.
+func (e *Engine) ExplainHoldersAt(ctx context.Context, number string, at time.Time, grace time.Duration) ([]string, error) {
+	query, args := HoldersAtQuery(number, at, grace)
+	rows, err := e.db.QueryContext(ctx, e.d.Explain+e.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprint(vals[len(vals)-1])) // the detail / plan text column
+	}
+	return out, rows.Err()
 }
 
 // HoldersAt implements store.Leases.

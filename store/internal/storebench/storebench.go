@@ -1,0 +1,152 @@
+// Package storebench holds what the adapters' benchmarks share: a
+// deterministic history of number holds, the HoldersAt latency benchmark
+// and the session insert benchmarks.
+package storebench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/store"
+)
+
+// BigEnv is the environment variable that enables the 1,000,000-hold
+// benchmarks: loading that much takes tens of seconds.
+const BigEnv = "CALLTRACK_BIG"
+
+// RequireBig skips b unless CALLTRACK_BIG=1.
+func RequireBig(b *testing.B) {
+	b.Helper()
+	if os.Getenv(BigEnv) != "1" {
+		b.Skipf("set %s=1 to load 1,000,000 holds", BigEnv)
+	}
+}
+
+// History describes a synthetic pool history: Numbers numbers, each held
+// PerNumber times in a row by one session after another, every hold 1 to
+// 30 minutes long, separated by gaps of 0 to 10 minutes. The last hold of
+// each number is still open.
+type History struct {
+	Numbers   int
+	PerNumber int
+	Start     time.Time
+}
+
+// Million is the benchmark history: 1,000 numbers x 1,000 holds.
+func Million() History {
+	return History{Numbers: 1000, PerNumber: 1000, Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+// Number returns the i-th number in E.164.
+func (h History) Number(i int) string { return fmt.Sprintf("+1415%07d", i) }
+
+// Each calls fn with every hold, number by number, in From order. The
+// history is the same on every call.
+func (h History) Each(fn func(pool.HoldRecord) error) error {
+	for n := range h.Numbers {
+		r := rand.New(rand.NewPCG(uint64(n), 42))
+		t := h.Start
+		for k := range h.PerNumber {
+			from := t.Add(time.Duration(r.IntN(10*60)) * time.Second)
+			until := from.Add(time.Minute + time.Duration(r.IntN(29*60))*time.Second)
+			rec := pool.HoldRecord{Token: pool.Token(n*h.PerNumber + k + 1), Pool: "bench", Number: h.Number(n),
+				SessionID: "s" + strconv.Itoa(n) + "-" + strconv.Itoa(k), From: from, Until: until}
+			if k == h.PerNumber-1 {
+				rec.Until = time.Time{}
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+			t = until
+		}
+	}
+	return nil
+}
+
+// End is a time after the last closed hold of every number (roughly).
+func (h History) End() time.Time {
+	return h.Start.Add(time.Duration(h.PerNumber) * 20 * time.Minute)
+}
+
+// HoldersAt measures st.HoldersAt at random numbers and times inside the
+// history with the default 60-minute call grace, and reports the p50 and
+// p99 latency in microseconds.
+func HoldersAt(b *testing.B, st store.Leases, h History) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(1, 2))
+	span := h.End().Sub(h.Start)
+	lat := make([]time.Duration, 0, b.N)
+	found := 0
+	b.ResetTimer()
+	for range b.N {
+		number := h.Number(r.IntN(h.Numbers))
+		at := h.Start.Add(time.Duration(r.Int64N(int64(span))))
+		t0 := time.Now()
+		hs, err := st.HoldersAt(ctx, number, at, time.Hour)
+		lat = append(lat, time.Since(t0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		found += len(hs)
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	q := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Nanoseconds()) / 1e3
+	}
+	b.ReportMetric(q(0.50), "p50-µs")
+	b.ReportMetric(q(0.99), "p99-µs")
+	b.ReportMetric(float64(found)/float64(b.N), "holders/op")
+}
+
+// Sessions returns n distinct sessions, prefixed so that benchmark runs do
+// not overwrite each other.
+func Sessions(prefix string, n int) []journey.Session {
+	out := make([]journey.Session, n)
+	start := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	for i := range out {
+		out[i] = journey.Session{
+			ID: fmt.Sprintf("%s-%d", prefix, i), VisitorID: fmt.Sprintf("v%d", i%5000),
+			StartedAt: start.Add(time.Duration(i) * time.Second), LastSeenAt: start.Add(time.Duration(i)*time.Second + time.Minute),
+			LandingURL: "https://example.com/landing?utm_source=google&utm_medium=cpc", Referrer: "https://www.google.com/",
+			Pool: "paid", Number: "+14155550100",
+		}
+		out[i].Source.Source, out[i].Source.Medium, out[i].Source.Paid = "google", "cpc", true
+	}
+	return out
+}
+
+// PutSession measures single-session upserts and reports sessions/s.
+func PutSession(b *testing.B, st store.Sessions) {
+	ctx := context.Background()
+	ss := Sessions(fmt.Sprintf("single%d", time.Now().UnixNano()), b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		if err := st.PutSession(ctx, ss[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sessions/s")
+}
+
+// PutSessions measures batched upserts of batch sessions at a time and
+// reports sessions/s; b.N counts sessions.
+func PutSessions(b *testing.B, st store.Sessions, batch int) {
+	ctx := context.Background()
+	ss := Sessions(fmt.Sprintf("batch%d", time.Now().UnixNano()), b.N)
+	b.ResetTimer()
+	for i := 0; i < len(ss); i += batch {
+		if err := st.PutSessions(ctx, ss[i:min(i+batch, len(ss))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sessions/s")
+}
