@@ -124,6 +124,18 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("backend down on a later page view: the session's number stays", func(t *testing.T) {
+		s := newSite(t, browser, Config{RequestTimeout: 300 * time.Millisecond}, map[string]string{"/": page("{{tracker}}", simpleBody)})
+		s.navigate("/")
+		s.waitFor("the swap", `document.getElementById("n").textContent == "Call (800) 555-0199"`)
+		s.stub.set(func(s *stub) { s.status = 500 })
+		s.navigate("/")
+		s.waitRequests("v1/visit", 2)
+		eval[any](s, `new Promise(r => setTimeout(r, 400))`)
+		s.expect(map[string]string{"n": "Call (800) 555-0199", "t@href": "tel:+18005550199", "uk": "+44 20 7946 1234"})
+		s.noConsoleErrors()
+	})
+
 	t.Run("hide until swapped, bounded by its timeout", func(t *testing.T) {
 		cfg := Config{HideUntilSwapped: true, HideTimeout: 400 * time.Millisecond, RequestTimeout: 2 * time.Second}
 		s := newSite(t, browser, cfg, map[string]string{"/": page("{{tracker}}"+opacityRecorder, simpleBody)})

@@ -312,7 +312,11 @@
   // got takes the answer of visit or heartbeat.
   function got(j) {
     unhide();
-    if (!j) return;
+    if (!j) {
+      // Failed: a known session still beats (and so retries) every interval.
+      lastBeat = now();
+      return schedule();
+    }
     if (ID.test(j.visitor_id)) st.v = j.visitor_id;
     if (ID.test(j.session_id)) st.s = j.session_id;
     // An empty answer (204) renewed the lease by the time since the last answer.
@@ -342,10 +346,7 @@
   }
   function beat() {
     lastBeat = now();
-    post("v1/heartbeat", { visitor_id: st.v, session_id: st.s }, function (j) {
-      if (j) got(j);
-      else schedule();
-    });
+    post("v1/heartbeat", { visitor_id: st.v, session_id: st.s }, got);
   }
   // bye runs when the page is hidden or left: it stops the heartbeat and
   // sends one last heartbeat and any queued events as beacons.
