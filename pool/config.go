@@ -6,7 +6,7 @@ import "time"
 const (
 	DefaultSessionWindow    = 30 * time.Minute
 	DefaultCooldown         = 60 * time.Minute
-	DefaultHistoryPerNumber = 16
+	DefaultHistoryPerNumber = 8
 	// MaxSessionIDLen bounds session ids so a lease record stays compact.
 	MaxSessionIDLen = 1024
 )

@@ -87,7 +87,7 @@ func TestValidConfigNormalisesAndAppliesDefaults(t *testing.T) {
 }
 
 func TestHistoryPerNumberIsRoundedToAPowerOfTwo(t *testing.T) {
-	for in, want := range map[int]int{0: 16, 1: 4, 5: 8, 16: 16, 100: 128, 1000: 128} {
+	for in, want := range map[int]int{0: 8, 1: 4, 5: 8, 16: 16, 100: 128, 1000: 128} {
 		cfg := onePool(1, nil)
 		cfg.HistoryPerNumber = in
 		cat, err := pool.NewCatalog(cfg)

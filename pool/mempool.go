@@ -21,6 +21,7 @@ type memPool struct {
 	numbers   []numberSlot
 	holds     []holdSlot
 	shards    []*freeRing
+	home      []uint8 // ring each number returns to when released
 	expired   *freeRing
 	table     *sessionTable
 	onRecord  func(HoldRecord)
@@ -37,11 +38,15 @@ type memPool struct {
 
 // numberSlot packs a number's state in one word: when its last hold ended
 // (42 bits), how many live holds it has (8 bits) and the generation of its
-// latest hold (14 bits). Padded so two numbers never share a cache line.
+// latest hold (14 bits). Slots are not padded: the eight numbers sharing a
+// cache line share a home ring (see homeBlock), so they stay on one core.
 type numberSlot struct {
 	state atomic.Uint64
-	_     [56]byte
 }
+
+// homeBlock is how many consecutive numbers share a home ring: one cache
+// line of number slots.
+const homeBlock = 8
 
 const (
 	holdersShift = genBits
@@ -68,11 +73,17 @@ func newMemPool(info *PoolInfo, perNumber, shards int, onRecord func(HoldRecord)
 		table:     newSessionTable(n),
 		onRecord:  onRecord,
 	}
-	for range shards {
-		p.shards = append(p.shards, newFreeRing(n))
+	p.home = make([]uint8, n)
+	perRing := make([]int, shards)
+	for i := range n {
+		p.home[i] = uint8(i / homeBlock % shards)
+		perRing[p.home[i]]++
+	}
+	for s := range shards {
+		p.shards = append(p.shards, newFreeRing(perRing[s]))
 	}
 	for i := range n {
-		p.shards[i%shards].push(uint32(i))
+		p.shards[p.home[i]].push(uint32(i))
 	}
 	p.nextExpiry.Store(math.MaxUint64)
 	return p
@@ -292,21 +303,18 @@ func (p *memPool) endHold(idx, gen uint32, s, now uint64, expiry bool) bool {
 	return true
 }
 
-// free returns a number to a free list: the caller's processor ring for a
-// release, the expiry ring for a hold that lapsed earlier, so that each ring
-// stays ordered by when its numbers' holds ended.
+// free returns a number to a free list: its home ring when released (a
+// processor mostly leases from, and so releases to, its own ring, which
+// keeps each ring's cache lines on one core), the expiry ring when its hold
+// lapsed earlier, so that each ring stays ordered by when its numbers' holds
+// ended. Every ring has room for all the numbers that can be pushed to it.
 func (p *memPool) free(idx uint32, byExpiry bool) {
 	if byExpiry && p.expired.push(idx) {
 		return
 	}
-	home := p.homeShard()
-	for i := range p.shards {
-		if p.shards[(home+i)%len(p.shards)].push(idx) {
-			return
-		}
+	if !p.shards[p.home[idx]].push(idx) {
+		panic("pool: free list overflow") // unreachable: a number is in at most one ring
 	}
-	// Unreachable: every ring can hold every number of the pool.
-	panic("pool: free list overflow")
 }
 
 // emit reports a hold to Config.OnRecord; until zero means it just started.
