@@ -192,6 +192,20 @@ func TestBrowser(t *testing.T) {
 		s.noConsoleErrors()
 	})
 
+	t.Run("consent withdrawn while the visit is in flight", func(t *testing.T) {
+		s := newSite(t, browser, Config{}, map[string]string{"/": page("{{tracker}}", simpleBody)})
+		s.stub.set(func(s *stub) { s.delay = 400 * time.Millisecond })
+		s.navigate("/")
+		eval[any](s, `attriqs.consent(false)`)
+		s.waitRequests("v1/visit", 1)
+		eval[any](s, `new Promise(r => setTimeout(r, 800))`) // the answer has arrived by now
+		s.expect(simpleOriginal)
+		if got := eval[string](s, `document.cookie + "|" + localStorage.length + "|" + JSON.stringify(attriqs.ids())`); got != "|0|null" {
+			t.Errorf("cookie|localStorage|ids = %q after the late answer, want nothing stored", got)
+		}
+		s.noConsoleErrors()
+	})
+
 	t.Run("consent pending until granted, then withdrawn", func(t *testing.T) {
 		s := newSite(t, browser, Config{}, map[string]string{
 			"/": page(`<script src="{{src}}" data-consent="pending"></script>`, simpleBody),
