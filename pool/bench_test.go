@@ -4,7 +4,6 @@ import (
 	"container/list"
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -168,5 +167,3 @@ func BenchmarkMutexBaselineParallel(b *testing.B) {
 		})
 	}
 }
-
-var _ = runtime.GOMAXPROCS

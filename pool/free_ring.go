@@ -87,16 +87,3 @@ func (r *freeRing) popHead(pos uint64) bool {
 	r.cells[pos&r.mask].Store((pos + r.mask + 1) & cellSeqMask << cellValueBits)
 	return true
 }
-
-// pop removes and returns the oldest free number.
-func (r *freeRing) pop() (uint32, bool) {
-	for {
-		idx, pos, ok := r.head()
-		if !ok {
-			return 0, false
-		}
-		if r.popHead(pos) {
-			return idx, true
-		}
-	}
-}

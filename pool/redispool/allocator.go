@@ -18,11 +18,6 @@ import (
 // allocator. Every state change is one Lua script, so it is atomic: two
 // instances never hand one number to two live sessions.
 //
-// Free numbers are a sorted set scored by when their last hold ended, so the
-// order is exactly least recently used. Lease records carry the simulated
-// or real time the caller passes; Redis TTLs are not used for expiry, which
-// keeps expiry exact under any clock the caller injects.
-//
 // When Redis cannot be reached, methods return errors wrapping
 // [pool.ErrUnavailable] (and Lease still returns the business number with
 // Outcome Original); the go-redis client reconnects by itself, so service
