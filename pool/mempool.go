@@ -2,6 +2,7 @@ package pool
 
 import (
 	"math"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -69,7 +70,7 @@ func newMemPool(info *PoolInfo, perNumber, shards int, onRecord func(HoldRecord)
 		perNumber: uint32(perNumber),
 		numbers:   make([]numberSlot, n),
 		holds:     make([]holdSlot, n*perNumber),
-		expired:   newFreeRing(n),
+		expired:   newFreeRing(2*n + 16),
 		table:     newSessionTable(n),
 		onRecord:  onRecord,
 	}
@@ -80,7 +81,7 @@ func newMemPool(info *PoolInfo, perNumber, shards int, onRecord func(HoldRecord)
 		perRing[p.home[i]]++
 	}
 	for s := range shards {
-		p.shards = append(p.shards, newFreeRing(perRing[s]))
+		p.shards = append(p.shards, newFreeRing(2*perRing[s]+16))
 	}
 	for i := range n {
 		p.shards[p.home[i]].push(uint32(i))
@@ -307,13 +308,27 @@ func (p *memPool) endHold(idx, gen uint32, s, now uint64, expiry bool) bool {
 // processor mostly leases from, and so releases to, its own ring, which
 // keeps each ring's cache lines on one core), the expiry ring when its hold
 // lapsed earlier, so that each ring stays ordered by when its numbers' holds
-// ended. Every ring has room for all the numbers that can be pushed to it.
+// ended.
+//
+// A ring can refuse a push while a consumer that claimed the cell a lap
+// earlier has not yet marked it empty (it may have been preempted between
+// its two steps). Rings have twice the room they need, so this is rare;
+// the number then goes to another ring, which Lease scans as well.
 func (p *memPool) free(idx uint32, byExpiry bool) {
 	if byExpiry && p.expired.push(idx) {
 		return
 	}
-	if !p.shards[p.home[idx]].push(idx) {
-		panic("pool: free list overflow") // unreachable: a number is in at most one ring
+	home := int(p.home[idx])
+	for {
+		for i := range len(p.shards) {
+			if p.shards[(home+i)%len(p.shards)].push(idx) {
+				return
+			}
+		}
+		if p.expired.push(idx) {
+			return
+		}
+		runtime.Gosched() // every ring is mid-pop: let the consumers finish
 	}
 }
 
