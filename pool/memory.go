@@ -12,6 +12,11 @@ import (
 // the ordering it guarantees. It starts no goroutine; expired leases are
 // collected lazily or by [Memory.Sweep]. All methods are safe for concurrent
 // use.
+//
+// Memory keeps a reference to each leased session id's bytes instead of a
+// copy (copying would allocate on every lease), so a session id must be an
+// ordinary immutable Go string, not one aliased by unsafe code to a buffer
+// that is later reused.
 type Memory struct {
 	catalog *Catalog
 	pools   []*memPool // few pools: a scan beats hashing the name

@@ -321,7 +321,11 @@ func (p *memPool) free(idx uint32, byExpiry bool) {
 	home := int(p.home[idx])
 	for {
 		for i := range len(p.shards) {
-			if p.shards[(home+i)%len(p.shards)].push(idx) {
+			r := home + i
+			if r >= len(p.shards) {
+				r -= len(p.shards)
+			}
+			if p.shards[r].push(idx) {
 				return
 			}
 		}
