@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/journey"
+)
+
+// smallTraffic is the default traffic, shorter, swept every 10 minutes
+// instead of every minute: sweeps scan every number and dominate the run
+// under the race detector, and expiry is lazy anyway.
+func smallTraffic() Traffic {
+	tr := DefaultTraffic()
+	tr.Visits = 20_000
+	tr.SweepEvery = 10 * time.Minute
+	return tr
+}
+
+func defaultSizes(t testing.TB, tr Traffic) []int {
+	t.Helper()
+	s, err := SizeFor(tr)
+	require.NoError(t, err)
+	return DefaultSizes(s)
+}
+
+// TestTableInvariants runs a small simulation and checks what the table
+// claims: the recommended size keeps accuracy at 99 % or more, accuracy
+// degrades (and reuse grows) as the pool shrinks, the rules of thumb are
+// marked, and the confidence labels account for every call.
+func TestTableInvariants(t *testing.T) {
+	tr := smallTraffic()
+	res, err := Run(t.Context(), tr, defaultSizes(t, tr), nil)
+	require.NoError(t, err)
+	var report bytes.Buffer
+	require.NoError(t, WriteReport(&report, res))
+	t.Log("\n" + report.String())
+
+	assert.Equal(t, Sizing{Recommended: 222, CTM: 87, Nimbata: 8}, res.Sizing,
+		"CTM: 72/h × 24 h ÷ 20 = 86.4 → 87; Nimbata: 120 ÷ (60 ÷ 4) = 8")
+	rec, ok := res.Row(res.Sizing.Recommended)
+	require.True(t, ok, "the recommended size is simulated")
+	require.Greater(t, rec.InGrace, 500, "enough calls to measure")
+	assert.GreaterOrEqual(t, rec.Accuracy(), 0.99, "accuracy at the recommended size")
+	assert.Zero(t, rec.Reused, "the recommended size never has to share a number here")
+	for _, size := range []int{res.Sizing.CTM, res.Sizing.Nimbata} {
+		_, ok := res.Row(size)
+		assert.True(t, ok, "rule-of-thumb size %d is simulated", size)
+	}
+
+	for i := 1; i < len(res.Rows); i++ {
+		small, big := res.Rows[i-1], res.Rows[i]
+		require.Less(t, small.Size, big.Size)
+		assert.LessOrEqual(t, small.Accuracy(), big.Accuracy()+0.003, "accuracy %d → %d numbers", big.Size, small.Size)
+		assert.GreaterOrEqual(t, small.ReuseRate()+small.UntrackedRate(), big.ReuseRate()+big.UntrackedRate()-0.003,
+			"sessions without a number of their own, %d → %d numbers", big.Size, small.Size)
+	}
+	smallest := res.Rows[0]
+	assert.Less(t, smallest.Accuracy(), 0.5, "a pool of %d numbers cannot attribute this traffic", smallest.Size)
+	assert.Greater(t, smallest.ReuseRate()+smallest.UntrackedRate(), 0.9)
+
+	for _, row := range res.Rows {
+		total := 0
+		for c, n := range row.ByConfidence {
+			assert.Contains(t, []journey.Confidence{journey.ConfidenceExact, journey.ConfidenceReused, journey.ConfidencePoolOnly}, c)
+			total += n
+			assert.LessOrEqual(t, row.RightBy[c], n)
+		}
+		assert.Equal(t, row.Calls, total, "size %d: every call has one label", row.Size)
+		assert.LessOrEqual(t, row.Right, row.InGrace)
+		assert.LessOrEqual(t, row.InGrace, row.Calls)
+		assert.Equal(t, res.Rows[0].PoolSessions, row.PoolSessions, "every size sees the same visitors")
+		if exact := row.ByConfidence[journey.ConfidenceExact]; exact > 50 {
+			assert.GreaterOrEqual(t, float64(row.RightBy[journey.ConfidenceExact])/float64(exact), 0.99,
+				"size %d: an exact label is an honest label", row.Size)
+		}
+	}
+
+	out := report.String()
+	assert.Contains(t, out, "← pool.Recommend (99%)")
+	assert.Contains(t, out, "← CallTrackingMetrics rule")
+	assert.Contains(t, out, "← Nimbata rule")
+}
+
+// TestClassifierSplitsTraffic checks that visits go through the real
+// classifier: the landing shapes meant as paid are Paid Search, the others
+// are not, in the proportions asked for.
+func TestClassifierSplitsTraffic(t *testing.T) {
+	tr := smallTraffic()
+	tr.Visits = 5000
+	res, err := Run(t.Context(), tr, []int{50}, nil)
+	require.NoError(t, err)
+	total := 0
+	for _, n := range res.Channels {
+		total += n
+	}
+	assert.Equal(t, tr.Visits, total)
+	paid := float64(res.Channels[classify.ChannelPaidSearch]) / float64(total)
+	assert.InDelta(t, 1-tr.OtherShare, paid, 0.03)
+	assert.Equal(t, res.Channels[classify.ChannelPaidSearch], res.Rows[0].PoolSessions)
+	for _, ch := range []classify.Channel{classify.ChannelOrganicSearch, classify.ChannelDirect, classify.ChannelEmail, classify.ChannelOrganicSocial} {
+		assert.Positive(t, res.Channels[ch], ch)
+	}
+}
+
+// TestSVGIsWellFormed parses the chart as XML and checks it draws both
+// series and the three rule markers.
+func TestSVGIsWellFormed(t *testing.T) {
+	tr := smallTraffic()
+	tr.Visits = 3000
+	res, err := Run(t.Context(), tr, defaultSizes(t, tr), nil)
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, WriteSVG(&buf, res))
+
+	dec := xml.NewDecoder(bytes.NewReader(buf.Bytes()))
+	counts := map[string]int{}
+	root := ""
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err, "the SVG is well-formed XML")
+		if se, ok := tok.(xml.StartElement); ok {
+			if root == "" {
+				root = se.Name.Local
+				assert.Equal(t, "http://www.w3.org/2000/svg", se.Name.Space)
+			}
+			counts[se.Name.Local]++
+		}
+	}
+	assert.Equal(t, "svg", root)
+	assert.Equal(t, 2, counts["polyline"], "accuracy and reuse rate")
+	assert.Equal(t, 2*len(res.Rows), counts["circle"], "a point per size and series")
+	for _, label := range []string{"pool.Recommend", "CallTrackingMetrics", "Nimbata"} {
+		assert.Contains(t, buf.String(), label)
+	}
+}
+
+// TestRunWritesTableAndChart runs the command's code path with a progress
+// bar and a chart file.
+func TestRunWritesTableAndChart(t *testing.T) {
+	tr := smallTraffic()
+	tr.Visits = 3000
+	svg := filepath.Join(t.TempDir(), "chart.svg")
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(t.Context(), &stdout, &stderr, tr, "5,40,200", svg, false))
+	assert.Contains(t, stdout.String(), "size")
+	assert.Contains(t, stdout.String(), "Chart written to")
+	assert.Contains(t, stderr.String(), "\r[")
+	assert.Contains(t, stderr.String(), "100%  3,000/3,000 visits")
+	data, err := os.ReadFile(svg)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(data), "<?xml"))
+
+	assert.ErrorContains(t, run(t.Context(), io.Discard, io.Discard, tr, "5,x", "", true), "-sizes")
+	bad := tr
+	bad.CallerShare = 0
+	assert.ErrorContains(t, run(t.Context(), io.Discard, io.Discard, bad, "", "", true), "caller share")
+}
+
+func TestRunStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := Run(ctx, DefaultTraffic(), []int{10}, nil)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// TestSizingUsesThePoolModel checks the sizes against pool.Recommend's
+// model worked by hand: 120 sessions/h, each holding its number 4 + 30
+// minutes and leaving it cooling 60 more, keep 188 numbers busy on
+// average; P(Poisson(188) ≥ 222) ≤ 1 %, so 222.
+func TestSizingUsesThePoolModel(t *testing.T) {
+	s, err := SizeFor(DefaultTraffic())
+	require.NoError(t, err)
+	assert.Equal(t, Sizing{Recommended: 222, CTM: 87, Nimbata: 8}, s)
+	bad := DefaultTraffic()
+	bad.PeakPerHour = math.Inf(1)
+	_, err = SizeFor(bad)
+	assert.Error(t, err)
+}
+
+func TestDefaultSizesIncludeEveryRule(t *testing.T) {
+	s := Sizing{Recommended: 222, CTM: 87, Nimbata: 8}
+	sizes := DefaultSizes(s)
+	for _, n := range []int{222, 87, 8} {
+		assert.Contains(t, sizes, n)
+	}
+	assert.IsIncreasing(t, sizes)
+	assert.Greater(t, sizes[len(sizes)-1], 222, "one size above the recommendation")
+}
+
+// BenchmarkMillionVisits is the performance goal: 1,000,000 visits through
+// the default range of pool sizes in under a minute on two cores.
+//
+//	go test -run '^$' -bench MillionVisits -benchtime 1x ./examples/simulate
+func BenchmarkMillionVisits(b *testing.B) {
+	tr := DefaultTraffic()
+	for b.Loop() {
+		if _, err := Run(context.Background(), tr, defaultSizes(b, tr), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(tr.Visits*b.N)/b.Elapsed().Seconds(), "visits/s")
+}
