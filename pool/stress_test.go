@@ -25,6 +25,8 @@ import (
 //   - a number handed out as Assigned has no other holder still live;
 //   - a live session that leases again gets its own number back;
 //   - a token that was released never renews or releases again;
+//   - a live session is among the holders of its number (history is read
+//     while it is written);
 //   - at the end, Stats agree with the test's record and with each other.
 //
 // Run it without the race detector too, where scheduling is tighter:
@@ -138,10 +140,36 @@ func (h *stressHarness) worker(g, sessions, ops int) {
 				h.t.Errorf("renew with released token of %s: got %v", old.session, err)
 				return
 			}
+		case roll < 97 && s.held:
+			if !h.holdersInclude(ctx, s, now) {
+				return
+			}
 		default: // go idle: stop renewing and let the lease lapse
 			s.held = false
 		}
 	}
+}
+
+// holdersInclude checks that a surely live session is among the holders of
+// its number, reading history while other goroutines write it.
+func (h *stressHarness) holdersInclude(ctx context.Context, s *stressSession, now time.Time) bool {
+	hs, err := h.m.HoldersAt(ctx, s.lease.Number, now, 0)
+	if err != nil {
+		h.t.Errorf("holders of %s: %v", s.lease.Number, err)
+		return false
+	}
+	latest := time.UnixMilli(h.clock.Load()).UTC() // after the call: no earlier clock expired it
+
+	if !s.lease.ExpiresAt.After(latest) {
+		return true // others may have expired it by their clocks
+	}
+	for _, x := range hs {
+		if x.SessionID == s.id && x.Live {
+			return true
+		}
+	}
+	h.t.Errorf("%s holds %s until %s but HoldersAt at %s gives %+v", s.id, s.lease.Number, s.lease.ExpiresAt, now, hs)
+	return false
 }
 
 type staleToken struct {
