@@ -179,10 +179,12 @@
   // block as runs of adjacent text nodes, so that
   // <span>800</span>-<span>555</span>-<span>1212</span> is one number.
   // It walks with a native TreeWalker and skips excluded subtrees whole.
-  function scan(root) {
+  // With from and to (children of root, in order), only that range of
+  // children is walked; the tel: and explicit passes still cover root.
+  function scan(root, from, to) {
     if (!re || !root || root.nodeType != 1 || root.closest(SKIPSEL)) return 0;
-    var n = 0, run = [], blk, lp, lb, t, node = root, no = new Set(root.querySelectorAll(NOSEL));
-    var tw = d.createTreeWalker(root, 5);
+    var n = 0, run = [], blk, lp, lb, t, node, no = new Set(root.querySelectorAll(NOSEL));
+    var tw = d.createTreeWalker(root, 5), stop = to ? to.nextSibling : null;
     function end() {
       if (run.length) { n += swapRun(run); run = []; }
     }
@@ -200,8 +202,8 @@
       x = shown[e.getAttribute("data-attriqs-phone")];
       if (x && !e.firstElementChild && !/\d/.test(e.textContent)) { e.textContent = x.display || x.number; n++; }
     });
-    node = tw.nextNode();
-    while (node) {
+    node = from ? (tw.currentNode = from) : tw.nextNode();
+    while (node && node != stop) {
       if (node.nodeType == 3) {
         if (node.parentNode !== lp) { lp = node.parentNode; lb = blockOf(lp); }
         if (lb !== blk) { end(); blk = lb; }
@@ -233,23 +235,45 @@
   }
   function onMut(recs) {
     if (!re) return;
-    var set = new Set();
+    var set = new Set(), groups = new Map(), added = new Set();
     function add(e) { if (e && e.nodeType == 1) set.add(e); }
-    // What to re-scan: an added block element itself, else the block
-    // around the change (a number may have been completed across nodes).
+    // covered: e is gone, or inside another root or an added block.
+    function covered(e) {
+      for (var p = e; p; p = p.parentNode) if (set.has(p) && p != e || groupedIn(p)) return 1;
+      return !e.isConnected;
+    }
+    function groupedIn(p) { return added.has(p) && p.nodeType == 1 && TAGS[p.tagName] != 1 && groups.has(p.parentNode); }
+    // What to re-scan: the block around a change (a number may have been
+    // completed across nodes); added block elements, which no number runs
+    // across, as one range of children per parent (the parser adds many).
+    // A change inside a node added in this batch is covered by that node's
+    // own scan.
     recs.forEach(function (r) {
-      var t = r.target;
+      var t = r.target, g;
+      if (added.has(t)) return;
       if (r.type == "attributes") add(t);
       else if (r.type == "characterData") add(blockOf(t.parentNode));
       else r.addedNodes.forEach(function (a) {
-        add(a.nodeType == 1 && TAGS[a.tagName] != 1 ? a : blockOf(t));
+        added.add(a);
+        if (a.nodeType == 1 && TAGS[a.tagName] != 1) {
+          if (!(g = groups.get(t))) groups.set(t, g = []);
+          g.push(a);
+        } else if (a.nodeType == 1 || /\d/.test(a.data)) add(blockOf(t)); // added text without digits completes no number
       });
     });
     write(function () {
-      set.forEach(function (e) {
-        for (var p = e.parentNode; p; p = p.parentNode) if (set.has(p)) return;
-        if (e.isConnected) scan(e);
+      groups.forEach(function (g, p) {
+        if (p.nodeType != 1 || covered(p)) return;
+        // The range from the first to the last of them, found by walking
+        // siblings (compareDocumentPosition is linear in the siblings too).
+        var want = new Set(g.filter(function (a) { return a.parentNode == p; })), first, last, c;
+        if (!want.size) return;
+        first = last = want.values().next().value;
+        for (c = first; c && want.size; c = c.nextSibling) if (want.delete(c)) last = c;
+        for (c = first.previousSibling; c && want.size; c = c.previousSibling) if (want.delete(c)) first = c;
+        scan(p, first, last);
       });
+      set.forEach(function (e) { if (!covered(e)) scan(e); });
     });
   }
 
