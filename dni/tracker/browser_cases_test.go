@@ -50,6 +50,7 @@ func TestBrowser(t *testing.T) {
 			"late":         "Call 800-555-0199",
 			"latetel@href": "tel:+18005550199",
 			"chg":          "+44 20 7946 1234",
+			"lateph":       "(800) 555-0199",
 			"ln@href":      "tel:+18005550199",
 		})
 		if n := eval[int](s, `new Promise(done => {
@@ -393,13 +394,18 @@ var formatsWant = map[string]string{
 	"au": "Sydney: 1300 123 456.", "au2": "Intl: 1300 123 456",
 }
 
-const spaBody = `<p id="a">Call 800-555-1212</p><p id="chg">none</p><a id="ln" href="#">link</a>
+const spaBody = `<p id="a">Call 800-555-1212</p><p id="chg">none</p><a id="ln" href="#">link</a><div id="box"></div>
 <script>
 setTimeout(() => {
 	document.body.insertAdjacentHTML("beforeend", '<div id="late">Call <b>800</b>-555-1212</div><a id="latetel" href="tel:+18005551212">Call now</a>');
+	setTimeout(() => { // a placeholder alone in a new block without digits
+		const p = document.createElement("p");
+		p.innerHTML = 'Call <span id="lateph" data-attriqs-phone="+18005551212"></span>';
+		document.getElementById("box").appendChild(p);
+		window.inserted = true;
+	}, 100);
 	document.getElementById("chg").firstChild.data = "+44 20 7946 0000";
 	document.getElementById("ln").setAttribute("href", "tel:+18005551212");
-	window.inserted = true;
 }, 500);
 </script>`
 

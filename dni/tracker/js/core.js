@@ -189,9 +189,6 @@
       if (run.length) { n += swapRun(run); run = []; }
     }
     all(root, TELSEL).forEach(function (e) { if (!e.closest(SKIPSEL)) n += tel(e); });
-    // Cheap pre-check: every number of a run is also in root's whole text.
-    re.lastIndex = 0;
-    if (!re.test(root.textContent)) return n;
     all(root, XSEL).forEach(function (e) {
       if (e.closest(SKIPSEL)) return;
       var w2 = d.createTreeWalker(e, 4), x;
@@ -202,6 +199,9 @@
       x = shown[e.getAttribute("data-attriqs-phone")];
       if (x && !e.firstElementChild && !/\d/.test(e.textContent)) { e.textContent = x.display || x.number; n++; }
     });
+    // Cheap pre-check: every number of a run is also in root's whole text.
+    re.lastIndex = 0;
+    if (!re.test(root.textContent)) return n;
     node = from ? (tw.currentNode = from) : tw.nextNode();
     while (node && node != stop) {
       if (node.nodeType == 3) {
