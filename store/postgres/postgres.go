@@ -41,6 +41,8 @@ func New(pool *pgxpool.Pool, opts ...Options) *Store {
 	}
 	d := sqlstore.Postgres()
 	d.Transient = Transient
+	// OpenDBFromPool keeps no idle connections of its own, so the pool
+	// stays the one place connections live and Close order does not matter.
 	return &Store{Engine: sqlstore.New(stdlib.OpenDBFromPool(pool), d, o), pool: pool}
 }
 

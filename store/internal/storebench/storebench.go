@@ -98,13 +98,18 @@ func HoldersAt(b *testing.B, st store.Leases, h History) {
 		found += len(hs)
 	}
 	b.StopTimer()
+	ReportLatency(b, lat)
+	b.ReportMetric(float64(found)/float64(b.N), "holders/op")
+}
+
+// ReportLatency reports the p50 and p99 of lat in microseconds.
+func ReportLatency(b *testing.B, lat []time.Duration) {
 	slices.Sort(lat)
 	q := func(p float64) float64 {
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Nanoseconds()) / 1e3
 	}
 	b.ReportMetric(q(0.50), "p50-µs")
 	b.ReportMetric(q(0.99), "p99-µs")
-	b.ReportMetric(float64(found)/float64(b.N), "holders/op")
 }
 
 // Sessions returns n distinct sessions, prefixed so that benchmark runs do
