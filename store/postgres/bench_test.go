@@ -27,8 +27,8 @@ import (
 // benchSchemas are dropped by TestMain: benchmark stores outlive a single
 // benchmark run, so they cannot use b.Cleanup.
 var benchSchemas struct {
-	mu    sync.Mutex
-	dsn   string
+	mu     sync.Mutex
+	dsn    string
 	names  []string
 	pools  []*pgxpool.Pool
 	stores []*postgres.Store

@@ -105,5 +105,3 @@ var concurrencyCases = []testCase{
 		require.Len(t, got, writers*10)
 	}},
 }
-
-var _ = store.ErrNotFound

@@ -2,9 +2,7 @@ package storetest
 
 import (
 	"errors"
-	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -182,12 +180,4 @@ func parallel(n int, f func(i int) error) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-func name(parts ...any) string {
-	s := make([]string, len(parts))
-	for i, p := range parts {
-		s[i] = fmt.Sprint(p)
-	}
-	return strings.Join(s, "-")
 }
