@@ -253,6 +253,9 @@ func normCall(ev provider.CallEvent) provider.CallEvent {
 	ev.AnsweredAt = store.Micro(ev.AnsweredAt)
 	ev.EndedAt = store.Micro(ev.EndedAt)
 	ev.Raw = slices.Clone(ev.Raw)
+	if len(ev.Raw) == 0 {
+		ev.Raw = nil // as the SQL adapters return it
+	}
 	return ev
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,6 +101,63 @@ func TestSurvivesTerminatedConnections(t *testing.T) {
 	require.NoError(t, st.PutSession(ctx, s))
 	_, err = st.Session(ctx, "s2")
 	require.NoError(t, err)
+}
+
+func TestAcknowledgedWritesSurviveConnectionsDroppedMidWrite(t *testing.T) {
+	st, appName := newStore(t)
+	ctx := t.Context()
+	admin, err := pgxpool.New(ctx, testenv.PostgresDSN(t))
+	require.NoError(t, err)
+	defer admin.Close()
+
+	// Writers run while their connections are terminated again and again.
+	// A write may fail, but one that returned nil must be stored.
+	const writers, perWriter = 4, 40
+	var acked [writers][]string
+	var wg sync.WaitGroup
+	stop, killerDone := make(chan struct{}), make(chan struct{})
+	killed := 0
+	go func() {
+		defer close(killerDone)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(15 * time.Millisecond):
+				var n int
+				_ = admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+					WHERE application_name = $1`, appName).Scan(&n)
+				killed += n
+			}
+		}
+	}()
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				s := journey.Session{ID: id, VisitorID: "v1", StartedAt: time.Now()}
+				if st.PutSession(ctx, s) == nil {
+					acked[w] = append(acked[w], id)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-killerDone
+	require.Positive(t, killed, "connections should have been terminated during the writes")
+	total := 0
+	for w := range writers {
+		for _, id := range acked[w] {
+			_, err := st.Session(ctx, id)
+			require.NoError(t, err, "acknowledged session %s was lost", id)
+			total++
+		}
+	}
+	t.Logf("%d of %d writes acknowledged while %d connections were terminated", total, writers*perWriter, killed)
+	require.Positive(t, total)
 }
 
 func TestTransient(t *testing.T) {
