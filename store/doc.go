@@ -39,6 +39,16 @@
 // caller's *pgxpool.Pool, so both adapters run the same code paths and the
 // same conformance suite.
 //
+// # Benchmarks
+//
+// With 1,000,000 holds loaded (1,000 numbers, 1,000 holds each; COPY for
+// PostgreSQL, multi-row INSERTs in one transaction for SQLite), the
+// benchmarks time HoldersAt at random numbers and times with a 60-minute
+// grace, report p50 and p99, and log the query plan:
+//
+//	CALLTRACK_BIG=1 go test -run '^$' -bench HoldersAt1M -benchtime 20000x ./store/sqlite/ ./store/postgres/
+//	go test -run '^$' -bench 'PutSession|Select1' -benchtime 3s ./store/sqlite/ ./store/postgres/
+//
 // # Batches
 //
 // [Sessions.PutSessions] writes many sessions in one transaction; use it

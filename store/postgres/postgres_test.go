@@ -112,7 +112,7 @@ func TestAcknowledgedWritesSurviveConnectionsDroppedMidWrite(t *testing.T) {
 
 	// Writers run while their connections are terminated again and again.
 	// A write may fail, but one that returned nil must be stored.
-	const writers, perWriter = 4, 40
+	const writers, perWriter = 4, 25
 	var acked [writers][]string
 	var wg sync.WaitGroup
 	stop, killerDone := make(chan struct{}), make(chan struct{})
@@ -123,7 +123,7 @@ func TestAcknowledgedWritesSurviveConnectionsDroppedMidWrite(t *testing.T) {
 			select {
 			case <-stop:
 				return
-			case <-time.After(15 * time.Millisecond):
+			case <-time.After(25 * time.Millisecond):
 				var n int
 				_ = admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 					WHERE application_name = $1`, appName).Scan(&n)

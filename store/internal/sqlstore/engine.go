@@ -1,6 +1,3 @@
-// Package sqlstore is the one SQL engine behind the sqlite and postgres
-// store adapters. The logic is written once over database/sql; a [Dialect]
-// value carries what differs between the two databases.
 package sqlstore
 
 import (

@@ -1,6 +1,3 @@
-// Package storebench holds what the adapters' benchmarks share: a
-// deterministic history of number holds, the HoldersAt latency benchmark
-// and the session insert benchmarks.
 package storebench
 
 import (
