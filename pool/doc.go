@@ -62,6 +62,10 @@
 //     is simply free to overwrite and Release never touches the table. Two
 //     concurrent first Leases of one session both publish, then look again;
 //     at least one sees the other and withdraws, so they agree.
+//   - A [Token] packs the number and a 14-bit hold generation, and Renew
+//     and Release also check the session id, so a stale token could only
+//     ever match the same session's own lease on the same number 16,384
+//     holds later.
 //   - Expiry is lazy: an expired hold stops counting at once and its number
 //     is freed by the next [Memory.Sweep], or by a Lease that finds no
 //     number out of cooldown. No goroutine is started.

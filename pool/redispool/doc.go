@@ -19,6 +19,8 @@
 //   - hist:<number>: the last HistoryPerNumber holds of each number, scored
 //     by start, which answers HoldersAt in O(log n).
 //
+// The scripts use ZADD GT, so Redis 6.2 or later is required.
+//
 // Expiry uses the instants callers pass, not Redis TTLs, so it is exact under
 // the clock the caller injects (simulated time in tests and simulations).
 //
