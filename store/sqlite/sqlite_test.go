@@ -76,3 +76,21 @@ func TestOpenRefusesNonFilePaths(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenConfiguresTheConnection(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	for _, c := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"},
+		{"busy_timeout", "5000"},
+		{"foreign_keys", "1"},
+		{"synchronous", "1"}, // NORMAL
+	} {
+		t.Run(c.pragma, func(t *testing.T) {
+			var got string
+			require.NoError(t, st.DB().QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got))
+			require.Equal(t, c.want, got)
+		})
+	}
+}
