@@ -142,16 +142,16 @@ func TestBrowser(t *testing.T) {
 		s := newSite(t, browser, cfg, map[string]string{"/": page("{{tracker}}"+opacityRecorder, simpleBody)})
 		s.stub.set(func(s *stub) { s.hang = true })
 		s.navigate("/")
-		if got := eval[string](s, `window.opacityAtDCL`); got != "0" {
-			t.Errorf("opacity at DOMContentLoaded = %q, want 0 while the backend is asked", got)
+		if got := eval[string](s, `window.opacityAfter`); got != "0" {
+			t.Errorf("opacity after the script = %q, want 0 while the backend is asked", got)
 		}
 		s.waitFor("the timeout to show the page", `getComputedStyle(document.documentElement).opacity == "1"`)
 		s.expect(simpleOriginal)
 
 		s.stub.set(func(s *stub) { s.hang = false; s.delay = 250 * time.Millisecond })
 		s.navigate("/")
-		if got := eval[string](s, `window.opacityAtDCL`); got != "0" {
-			t.Errorf("opacity at DOMContentLoaded = %q, want 0", got)
+		if got := eval[string](s, `window.opacityAfter`); got != "0" {
+			t.Errorf("opacity after the script = %q, want 0", got)
 		}
 		s.waitFor("the swap", `document.getElementById("n").textContent == "Call (800) 555-0199"`)
 		if got := eval[string](s, `getComputedStyle(document.documentElement).opacity`); got != "1" {
@@ -433,9 +433,9 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 </script>`
 
-const opacityRecorder = `<script>
-document.addEventListener("DOMContentLoaded", () => { window.opacityAtDCL = getComputedStyle(document.documentElement).opacity; });
-</script>`
+// opacityRecorder runs right after the tracker, before any answer can have
+// been handled.
+const opacityRecorder = `<script>window.opacityAfter = getComputedStyle(document.documentElement).opacity;</script>`
 
 // filler makes the second page long enough to be parsed in several chunks.
 var filler = strings.Repeat("<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n", 400)
