@@ -64,11 +64,15 @@
 // head) and still sends its visit. With [Config.HideUntilSwapped], a page
 // view without a cached number hides the page (opacity 0 on the root
 // element, set through the CSSOM so a strict style-src CSP does not block
-// it) until the answer or [Config.HideTimeout], whichever comes first.
+// it) until the answer or [Config.HideTimeout], whichever comes first; a
+// page already shown (consent given later) is never hidden.
 //
-// Heartbeats run every heartbeat_s (or [Config.Heartbeat] until the first
-// answer) while document.visibilityState is visible, stop while hidden, and
-// resume when the page shows again.
+// Heartbeats start after the first answer and run every heartbeat_s of the
+// last answer ([Config.Heartbeat] when it carries none) while
+// document.visibilityState is visible; they stop while hidden and resume
+// (at once, if one is overdue) when the page shows again. A 204 heartbeat
+// moves the cached lease expiry on by the time since the last answer. When
+// a request of a known session fails, the next heartbeat is the retry.
 //
 // # What is swapped
 //
@@ -80,8 +84,8 @@
 //   - formats: the national significant number of a target with any of the
 //     separators space, no-break space, . - / ( ) and the dashes U+2010 to
 //     U+2015, optionally after its country code (with +, 00 or 011), after
-//     the country code and a "(0)", or after the trunk prefix (0, or 1 in
-//     the NANP): "(800) 555-1212", "800.555.1212", "1-800-555-1212",
+//     the country code and a "(0)", or after the trunk prefix (0; 1 in the
+//     NANP, 8 for +7): "(800) 555-1212", "800.555.1212", "1-800-555-1212",
 //     "+1 800 555 1212", "+44 20 7946 0000", "+44 (0)20 7946 0000",
 //     "020 7946 0000". A match touching another digit is not a match. When
 //     the tracking number cannot be written digit for digit (another length,
