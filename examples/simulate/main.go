@@ -78,7 +78,7 @@ func main() {
 	flag.DurationVar(&tr.MeanCallDelay, "call-delay", tr.MeanCallDelay, "mean delay from leaving the site to calling (exponential)")
 	flag.IntVar(&tr.Visits, "visits", tr.Visits, "visits to simulate, all channels")
 	flag.DurationVar(&tr.SweepEvery, "sweep", tr.SweepEvery, "how often expired leases are swept (dni.Service.Run: every minute)")
-	flag.Uint64Var(&tr.Seed, "seed", tr.Seed, "random seed; the same seed gives the same table")
+	flag.Uint64Var(&tr.Seed, "seed", tr.Seed, "random seed; the same seed gives the same visitors")
 	sizesFlag := flag.String("sizes", "", "comma-separated pool sizes (default: a range around the recommendation, plus the rules of thumb)")
 	svgPath := flag.String("svg", "pool-sizes.svg", "where to write the chart; empty for none")
 	quiet := flag.Bool("q", false, "no progress bar")

@@ -144,7 +144,7 @@ func TestSVGIsWellFormed(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "svg", root)
-	assert.Equal(t, 2, counts["polyline"], "accuracy and reuse rate")
+	assert.Equal(t, 2, counts["polyline"], "accuracy and sessions without a number of their own")
 	assert.Equal(t, 2*len(res.Rows), counts["circle"], "a point per size and series")
 	for _, label := range []string{"pool.Recommend", "CallTrackingMetrics", "Nimbata"} {
 		assert.Contains(t, buf.String(), label)

@@ -8,13 +8,14 @@ import (
 	"strings"
 )
 
-// WriteSVG draws accuracy and reuse rate against pool size, with a dashed
+// WriteSVG draws accuracy, and the share of sessions that had to share a
+// number or got none, against pool size, with a dashed
 // line at each size a rule chooses. Plain SVG 1.1, no scripts, no fonts to
 // fetch: it opens in any browser offline.
 func WriteSVG(w io.Writer, r Result) error {
 	const (
-		width, height            = 760, 420
-		left, right, top, bottom = 64, 24, 48, 56
+		width, height            = 760, 430
+		left, right, top, bottom = 64, 24, 58, 56
 		plotW, plotH             = width - left - right, height - top - bottom
 	)
 	maxSize := 1
@@ -32,7 +33,7 @@ func WriteSVG(w io.Writer, r Result) error {
 <title>Attribution accuracy against pool size</title>
 <rect width="100%%" height="100%%" fill="#fff"/>
 <text x="%d" y="24" font-size="15" font-weight="bold">Attribution accuracy against pool size</text>
-<text x="%d" y="40" fill="#555">%s visits, %.0f Paid Search sessions/h at peak, %.0f-minute sessions</text>
+<text x="%d" y="40" fill="#555">%s visits, peak %.0f sessions/h, %.0f min each</text>
 `, width, height, width, height, left, left, thousands(r.Traffic.Visits), r.Traffic.PeakPerHour, r.Traffic.MeanSession.Minutes())
 
 	// Grid and axes.
@@ -71,8 +72,8 @@ func WriteSVG(w io.Writer, r Result) error {
 		color string
 		value func(Row) float64
 	}{
-		{"accuracy (calls in grace stitched to their session)", "#0969da", Row.Accuracy},
-		{"reuse rate (sessions sharing a number)", "#8250df", Row.ReuseRate},
+		{"accuracy: calls in grace stitched to their session", "#0969da", Row.Accuracy},
+		{"sessions without a number of their own", "#8250df", func(r Row) float64 { return r.ReuseRate() + r.UntrackedRate() }},
 	}
 	for i, s := range series {
 		var pts []string
@@ -88,9 +89,9 @@ func WriteSVG(w io.Writer, r Result) error {
 					x(row.Size), y(v), s.color, row.Size, pct(v, 2))
 			}
 		}
-		ly := top + plotH/2 + 20*i
-		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"/>`+"\n", left+plotW-300, ly, left+plotW-280, ly, s.color)
-		fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", left+plotW-274, ly+4, html.EscapeString(s.name))
+		ly := 16 + 16*i // legend top right, above the plot
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"/>`+"\n", width-right-300, ly, width-right-280, ly, s.color)
+		fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", width-right-274, ly+4, html.EscapeString(s.name))
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
