@@ -267,7 +267,7 @@ func TestBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mods = append(mods, Module{Name: "probe.js", Source: `onStart(function () { window.__send = send; });
+		mods = append(mods, module{Name: "probe.js", Source: `onStart(function () { window.__send = send; });
 			onSession(function (ids) { (window.__sessions = window.__sessions || []).push(ids.session_id); });`})
 		s := newSite(t, browser, Config{}, map[string]string{"/": page("{{tracker}}", simpleBody)}, mods...)
 		s.navigate("/")

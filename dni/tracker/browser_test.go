@@ -186,7 +186,7 @@ type site struct {
 
 // newSite serves pages (path → HTML; "{{tracker}}" becomes the script tag)
 // from a fresh origin, so storage and cookies start empty, and opens a tab.
-func newSite(t *testing.T, browser context.Context, cfg Config, pages map[string]string, mods ...Module) *site {
+func newSite(t *testing.T, browser context.Context, cfg Config, pages map[string]string, mods ...module) *site {
 	t.Helper()
 	if mods == nil {
 		var err error

@@ -184,22 +184,22 @@ func (c Config) inline() ([]byte, error) {
 	})
 }
 
-// Module is a further source file compiled into the script, inside the
+// module is a further source file compiled into the script, inside the
 // core's scope (see "Adding a module" in the package documentation).
-type Module struct {
+type module struct {
 	Name   string
 	Source string
 }
 
 // modules returns the embedded modules: every js/*.js file but the core, in
 // name order.
-func modules() ([]Module, error) {
+func modules() ([]module, error) {
 	names, err := fs.Glob(sources, "js/*.js")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
-	var ms []Module
+	var ms []module
 	for _, n := range names {
 		if path.Base(n) == coreFile {
 			continue
@@ -208,7 +208,7 @@ func modules() ([]Module, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, Module{Name: path.Base(n), Source: string(b)})
+		ms = append(ms, module{Name: path.Base(n), Source: string(b)})
 	}
 	return ms, nil
 }
@@ -236,7 +236,7 @@ func Build(cfg Config) (*Script, error) {
 	return build(cfg, ms...)
 }
 
-func build(cfg Config, extra ...Module) (*Script, error) {
+func build(cfg Config, extra ...module) (*Script, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -278,7 +278,7 @@ func minify(src, name string) ([]byte, error) {
 }
 
 // source assembles the unminified script.
-func source(cfg Config, extra ...Module) (string, error) {
+func source(cfg Config, extra ...module) (string, error) {
 	core, err := sources.ReadFile("js/" + coreFile)
 	if err != nil {
 		return "", err

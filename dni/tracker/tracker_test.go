@@ -97,7 +97,7 @@ func TestBuildInlinesConfig(t *testing.T) {
 }
 
 func TestBuildModules(t *testing.T) {
-	s, err := build(Config{}, Module{Name: "probe.js", Source: `onStart(function () { window.probeSend = send; });`})
+	s, err := build(Config{}, module{Name: "probe.js", Source: `onStart(function () { window.probeSend = send; });`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestBuildModules(t *testing.T) {
 		t.Error("the module is not in the script")
 	}
 	// A module is compiled in the core's scope: a syntax error fails the build.
-	if _, err := build(Config{}, Module{Name: "broken.js", Source: `function (`}); err == nil || !strings.Contains(err.Error(), "broken.js") {
+	if _, err := build(Config{}, module{Name: "broken.js", Source: `function (`}); err == nil || !strings.Contains(err.Error(), "broken.js") {
 		t.Errorf("build of a broken module = %v, want a minify error naming the file", err)
 	}
 	ms, err := modules()
