@@ -501,7 +501,13 @@ func runGroup(ctx context.Context, classifier *classify.Classifier, tr Traffic, 
 		if ev.at >= nextTrim { // forget holds that ended before the audit window
 			cut := now.Add(-AuditWindow)
 			for _, p := range pools {
-				p.ended = slices.DeleteFunc(p.ended, func(h pool.HoldRecord) bool { return h.Until.Before(cut) })
+				// Holds arrive about in the order they end: drop the old
+				// head; the few stragglers go in the final cut.
+				i := 0
+				for i < len(p.ended) && p.ended[i].Until.Before(cut) {
+					i++
+				}
+				p.ended = append(p.ended[:0], p.ended[i:]...)
 			}
 			nextTrim = ev.at + int64(24*time.Hour)
 		}
