@@ -9,6 +9,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -143,6 +144,16 @@ func BenchmarkHoldersAt1M(b *testing.B) {
 	}
 	b.Logf("EXPLAIN QUERY PLAN HoldersAt:\n  %s", strings.Join(plan, "\n  "))
 	storebench.HoldersAt(b, st, h)
+}
+
+// BenchmarkStitch1M stitches calls against the 1,000,000-hold history:
+// HoldersAt plus the session lookup.
+func BenchmarkStitch1M(b *testing.B) { storebench.Stitch(b, bigStore(b), storebench.Million()) }
+
+// BenchmarkJourneyOf1000 merges ten visitors into one person and assembles
+// their 1,000-touchpoint journey.
+func BenchmarkJourneyOf1000(b *testing.B) {
+	storebench.JourneyOf1000(b, benchStore(b), fmt.Sprintf("j%d", time.Now().UnixNano()))
 }
 
 func benchStore(b *testing.B) *sqlite.Store {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/store"
 )
 
@@ -151,4 +152,96 @@ func PutSessions(b *testing.B, st store.Sessions, batch int) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sessions/s")
+}
+
+// Stitch measures journey.Stitcher.Stitch of a call to a random number of
+// the history at a random time, with st as both the hold history and the
+// session finder (the path a call takes once the allocator's memory no
+// longer covers it), and reports p50 and p99 in microseconds.
+func Stitch(b *testing.B, st store.Store, h History) {
+	numbers := make([]string, h.Numbers)
+	for i := range numbers {
+		numbers[i] = h.Number(i)
+	}
+	catalog, err := pool.NewCatalog(pool.Config{Pools: []pool.PoolConfig{{Name: "bench", Numbers: numbers, BusinessNumber: "+14155550100"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := journey.NewStitcher(journey.StitcherConfig{Numbers: catalog, Holds: st, Sessions: st})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	span := h.End().Sub(h.Start)
+	lat := make([]time.Duration, 0, b.N)
+	exact := 0
+	b.ResetTimer()
+	for i := range b.N {
+		call := provider.CallEvent{Provider: "bench", CallID: strconv.Itoa(i), To: h.Number(r.IntN(h.Numbers)),
+			StartedAt: h.Start.Add(time.Duration(r.Int64N(int64(span))))}
+		t0 := time.Now()
+		a, err := s.Stitch(ctx, call)
+		lat = append(lat, time.Since(t0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if a.Confidence == journey.ConfidenceExact {
+			exact++
+		}
+	}
+	b.StopTimer()
+	ReportLatency(b, lat)
+	b.ReportMetric(float64(exact)/float64(b.N), "exact/op")
+}
+
+// JourneyOf1000 builds a person of 10 visitor ids with 100 session
+// touchpoints each, linked pairwise (so every Link merges two people), then
+// measures assembling the person's journey: TouchpointsOf over all 1,000.
+// It reports the merges' mean cost and the assembly's p50 and p99.
+func JourneyOf1000(b *testing.B, st store.Store, prefix string) {
+	ctx := context.Background()
+	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	visitors := make([]journey.Identifier, 10)
+	for v := range visitors {
+		visitors[v] = journey.Identifier{Kind: journey.IDVisitor, Value: fmt.Sprintf("%s-v%d", prefix, v)}
+		for k := range 100 {
+			tp := journey.Touchpoint{ID: fmt.Sprintf("%s-tp-%d-%d", prefix, v, k), Kind: journey.TouchSession,
+				At: start.Add(time.Duration(k*10+v) * time.Minute), VisitorID: visitors[v].Value}
+			tp.Source.Channel, tp.Source.Source, tp.Source.Medium = "Paid Search", "google", "cpc"
+			if err := st.AddTouchpoint(ctx, tp); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := st.Resolve(ctx, visitors[v]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var person string
+	var merge time.Duration
+	for v := 1; v < len(visitors); v++ {
+		t0 := time.Now()
+		p, err := st.Link(ctx, visitors[0], visitors[v])
+		merge += time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		person = p
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		tps, err := st.TouchpointsOf(ctx, person, start, start.Add(365*24*time.Hour))
+		lat = append(lat, time.Since(t0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(tps) != 1000 {
+			b.Fatalf("journey has %d touchpoints, want 1000", len(tps))
+		}
+	}
+	b.StopTimer()
+	ReportLatency(b, lat)
+	b.ReportMetric(float64(merge.Microseconds())/float64(len(visitors)-1), "merge-µs")
 }
