@@ -343,3 +343,23 @@ func TestAttributeComparesModels(t *testing.T) {
 		assert.Equal(t, int64(25000), r.Value, "%s credits the whole value", r.Model)
 	}
 }
+
+func TestAuditReadsTheStoredHistory(t *testing.T) {
+	h := newHarness(t, testConfig())
+	ctx := context.Background()
+	for range 3 {
+		h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=x"})
+		h.clock.add(10 * time.Minute)
+	}
+	h.clock.add(2 * time.Hour)
+	_, err := h.svc.alloc.Sweep(ctx, h.clock.now()) // the leases end and are written through
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Close())
+	rep, err := h.svc.Audit(ctx, "paid-search", h.clock.now().Add(-24*time.Hour), h.clock.now())
+	require.NoError(t, err)
+	assert.Equal(t, 3, rep.Holds)
+	assert.Equal(t, 3, rep.PeakConcurrency, "visits 10 minutes apart, each holding its number 30 minutes")
+	assert.Positive(t, rep.Recommended.Numbers)
+	_, err = h.svc.Audit(ctx, "nope", h.clock.now().Add(-time.Hour), h.clock.now())
+	assert.ErrorIs(t, err, pool.ErrUnknownPool)
+}

@@ -169,3 +169,24 @@ func (s *Service) PoolStats(ctx context.Context) (map[string]pool.Stats, error) 
 	}
 	return out, nil
 }
+
+// Audit reads a pool's hold history of [from, to) from the store and
+// reports its utilisation, reuse, peak concurrency, the share of calls at
+// risk of misattribution and the size it should have (pool.Audit).
+func (s *Service) Audit(ctx context.Context, poolName string, from, to time.Time) (pool.AuditReport, error) {
+	info, ok := s.catalog.Pool(poolName)
+	if !ok {
+		return pool.AuditReport{}, fmt.Errorf("dni: %w: %q", pool.ErrUnknownPool, poolName)
+	}
+	holds, err := s.store.HoldsBetween(ctx, from, to)
+	if err != nil {
+		return pool.AuditReport{}, err
+	}
+	mine := holds[:0]
+	for _, h := range holds {
+		if h.Pool == poolName {
+			mine = append(mine, h)
+		}
+	}
+	return pool.Audit(mine, pool.AuditOptions{Size: len(info.Numbers), Cooldown: info.Cooldown})
+}

@@ -146,21 +146,8 @@ func simulate(t testing.TB, tr traffic, size int, seed uint64) accuracy {
 	return res
 }
 
-// poissonQuantile is the smallest k with P(X ≤ k) ≥ p for X ~ Poisson(mean).
-func poissonQuantile(mean, p float64) int {
-	term := math.Exp(-mean)
-	cum := term
-	k := 0
-	for cum < p {
-		k++
-		term *= mean / float64(k)
-		cum += term
-	}
-	return k
-}
-
-// TestStitchingAccuracy is the simulation of issue 5: with a pool sized by
-// the M/G/∞ rule, calls within the grace window are stitched to their true
+// TestStitchingAccuracy is the accuracy simulation: with a pool sized by
+// pool.Recommend (the M/G/∞ rule), calls within the grace window are stitched to their true
 // session at least 99.5 % of the time; smaller pools degrade gracefully and
 // their confidence labels stay honest.
 func TestStitchingAccuracy(t *testing.T) {
@@ -168,10 +155,9 @@ func TestStitchingAccuracy(t *testing.T) {
 	if testing.Short() {
 		tr.hours = 12
 	}
-	// Concurrent holders of an M/G/∞ system are Poisson with mean
-	// λ × (hold + cooldown); a hold lasts the session plus the window.
-	hold := tr.meanSession + pool.DefaultSessionWindow + pool.DefaultCooldown
-	recommended := poissonQuantile(tr.perHour*hold.Hours(), 0.99)
+	rec, err := pool.Recommend(pool.Traffic{PeakHourlyVisitors: tr.perHour, AverageSession: tr.meanSession})
+	require.NoError(t, err)
+	recommended := rec.Numbers
 
 	var rows []accuracy
 	for _, size := range []int{recommended, recommended / 2, recommended / 4} {
