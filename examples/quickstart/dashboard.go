@@ -150,8 +150,12 @@ func (d *demo) dashboardData(ctx context.Context) (*dashboardData, error) {
 	}
 	for _, name := range d.svc.Catalog().PoolNames() {
 		st := stats[name]
-		data.Pools = append(data.Pools, poolRow{Name: name, Size: st.Size, Leased: st.Leased, Cooling: st.Cooling, Free: st.Free,
-			Reuses: st.Reuses, Utilisation: st.Utilisation, Peak: st.PeakConcurrency})
+		row := poolRow{Name: name, Size: st.Size, Leased: st.Leased, Cooling: st.Cooling, Free: st.Free,
+			Reuses: st.Reuses, Utilisation: st.Utilisation, Peak: st.PeakConcurrency, Recommended: "—"}
+		if audit, err := d.svc.Audit(ctx, name, from, to); err == nil && audit.Holds > 0 {
+			row.Recommended = fmt.Sprint(audit.Recommended.Numbers)
+		}
+		data.Pools = append(data.Pools, row)
 	}
 	data.PoolChart = barChart("Numbers in use (of each pool)", poolLabels(data.Pools), func(i int) float64 { return data.Pools[i].Utilisation * 100 }, func(v float64) string { return fmt.Sprintf("%.0f%%", v) })
 	return data, nil
