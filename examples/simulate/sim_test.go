@@ -20,13 +20,13 @@ import (
 	"github.com/attriqs/calltrack/journey"
 )
 
-// smallTraffic is the default traffic, shorter, swept every 30 minutes
+// smallTraffic is the default traffic, shorter, swept every 10 minutes
 // instead of every minute: sweeps scan every number and dominate the run
 // under the race detector, and expiry is lazy anyway.
 func smallTraffic() Traffic {
 	tr := DefaultTraffic()
 	tr.Visits = 20_000
-	tr.SweepEvery = 30 * time.Minute
+	tr.SweepEvery = 10 * time.Minute
 	return tr
 }
 
