@@ -43,6 +43,7 @@ type poolRow struct {
 	Reuses                      uint64
 	Utilisation                 float64
 	Peak                        int
+	Recommended                 string // from the audit of the period's history
 }
 
 type dashboardData struct {
