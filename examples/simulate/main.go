@@ -49,8 +49,9 @@
 //
 // # Performance
 //
-// A million visits take about 20 s on two cores (9 pool sizes in lockstep,
-// two workers); see BenchmarkMillionVisits.
+// A million visits take about 20 s on two otherwise idle cores (9 pool
+// sizes in lockstep, two workers, about 21 s of CPU); see
+// BenchmarkMillionVisits.
 package main
 
 import (
