@@ -68,6 +68,11 @@ type Config struct {
 	// the limit.
 	VisitsPerIPPerMinute      int
 	VisitsPerVisitorPerMinute int
+	// PublicURL is the scheme and host (and any path before Prefix) the
+	// telephony providers are configured to call, e.g. "https://example.com".
+	// URL-signing providers (Twilio, SignalWire, Plivo) sign that exact URL,
+	// which a TLS-terminating proxy hides; empty derives it from each request.
+	PublicURL string
 	// TrustForwardedFor takes the client address from X-Forwarded-For (set
 	// it only behind a proxy that overwrites the header).
 	TrustForwardedFor bool

@@ -70,7 +70,9 @@ func WithStore(s store.Store) Option { return func(o *options) { o.store = s } }
 
 // WithAllocator leases numbers from a (for example a pool/redispool
 // allocator shared by several instances); it must be configured with the
-// same pools. The default is the in-process allocator.
+// same pools, and its history hook (pool.Config.OnRecord) should call
+// [Service.RecordHold] so the store keeps the hold history that audits and
+// late calls read. The default is the in-process allocator, wired so.
 func WithAllocator(a pool.Allocator) Option { return func(o *options) { o.alloc = a } }
 
 // WithProvider answers and records the webhooks of a telephony provider at
@@ -170,6 +172,11 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	s.limits = newLimiter(cfg.VisitsPerIPPerMinute, cfg.VisitsPerVisitorPerMinute, s.now)
 	return s, nil
 }
+
+// RecordHold writes an allocator's hold record through to the store, on a
+// background writer (see WithAllocator). It never blocks on the store for
+// long and never drops a record.
+func (s *Service) RecordHold(h pool.HoldRecord) { s.holds.record(h) }
 
 // Store is the store the service writes to.
 func (s *Service) Store() store.Store { return s.store }

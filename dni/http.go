@@ -57,7 +57,8 @@ func (s *Service) buildHandler() (http.Handler, error) {
 		ingest.Start()
 		for _, prov := range s.providers {
 			h, err := provider.NewHandler(provider.HandlerConfig{Provider: prov, Ingest: ingest, Route: s.route,
-				Fallback: s.fallbackForward(), InsecureSkipVerify: s.skipVerify, Logger: s.log})
+				Fallback: s.fallbackForward(), PublicURL: s.cfg.PublicURL, InsecureSkipVerify: s.skipVerify,
+				Logger: s.log, Clock: s.now})
 			if err != nil {
 				return nil, fmt.Errorf("dni: provider %q: %w", prov.Name(), err)
 			}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // DefaultMaxBodyBytes caps webhook bodies; real call webhooks are a few KB.
@@ -49,6 +50,10 @@ type HandlerConfig struct {
 	InsecureSkipVerify bool
 	// Logger receives rejected requests; default slog.Default().
 	Logger *slog.Logger
+	// Clock stamps events whose payload carries no time (Twilio's voice
+	// webhook has none): OccurredAt becomes the moment the webhook arrived,
+	// and for an inbound call StartedAt too. Default time.Now.
+	Clock func() time.Time
 }
 
 // Handler serves one provider's inbound-call and status webhooks (mount it
@@ -106,6 +111,9 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
 	if cfg.InsecureSkipVerify {
 		cfg.Logger.Warn("calltrack: webhook signature verification is DISABLED (InsecureSkipVerify); never use this in production", "provider", cfg.Provider.Name())
 	}
@@ -153,6 +161,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, http.StatusBadRequest, "calltrack: "+err.Error(), err)
 		return
 	}
+	stampArrival(&ev, h.cfg.Clock)
 	if ev.Kind == KindInbound {
 		h.answerInbound(w, r, req, ev)
 	} else {
@@ -163,6 +172,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.Flush()
 	}
 	h.cfg.Ingest.Submit(ev)
+}
+
+// stampArrival gives an event without a time the moment it arrived, so a
+// call is filed under when it rang rather than when its last callback came.
+func stampArrival(ev *CallEvent, now func() time.Time) {
+	if !ev.OccurredAt.IsZero() {
+		return
+	}
+	ev.OccurredAt = now().UTC()
+	if ev.Kind == KindInbound && ev.StartedAt.IsZero() {
+		ev.StartedAt = ev.OccurredAt
+	}
 }
 
 // answerInbound writes the routing answer. Even when it must answer 500 the
