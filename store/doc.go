@@ -12,6 +12,16 @@
 // [Calls] implements). Each interface's doc comment is its contract, and the
 // storetest package checks every sentence of it.
 //
+// # Outbox
+//
+// [Outbox] is an optional role, found by type assertion: a persistent
+// queue of deliveries to export sinks (CRMs, ad platforms, webhooks).
+// [Outbox.PutConversionWithOutbox] writes a conversion and the messages
+// reporting it in one transaction, so a crash never keeps one without the
+// other; claims lease due messages with a visibility timeout, so a crashed
+// worker's messages come back. The export package delivers them. All three
+// adapters implement it.
+//
 // # Contract shared by all roles
 //
 //   - Methods are safe for concurrent use and take ctx first.

@@ -35,6 +35,7 @@ type Store struct {
 	personSeq   uint64
 	touchpoints map[string]journey.Touchpoint
 	conversions map[string]journey.Conversion
+	outbox      map[string]*store.OutboxMessage
 }
 
 type holdKey struct {
@@ -70,6 +71,7 @@ func New() *Store {
 		persons:     map[string]*person{},
 		touchpoints: map[string]journey.Touchpoint{},
 		conversions: map[string]journey.Conversion{},
+		outbox:      map[string]*store.OutboxMessage{},
 	}
 }
 
@@ -677,6 +679,12 @@ func (m *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 			n++
 		}
 	}
+	for id, msg := range m.outbox {
+		if msg.State != store.OutboxPending && msg.UpdatedAt.Before(cutoff) {
+			delete(m.outbox, id)
+			n++
+		}
+	}
 	return n, nil
 }
 
@@ -732,6 +740,7 @@ func (m *Store) ErasePerson(ctx context.Context, personID string) error {
 	for id, c := range m.conversions {
 		if visitors[c.VisitorID] || sessions[c.SessionID] || calls[callKey{c.CallProvider, c.CallID}] {
 			delete(m.conversions, id)
+			m.deleteOutboxOf(id)
 		}
 	}
 	for k := range m.holds {

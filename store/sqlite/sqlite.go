@@ -18,7 +18,10 @@ type Store struct {
 	owned bool // Close closes the handle: it came from Open
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Outbox = (*Store)(nil)
+)
 
 // Options configure [New] and [Open]. The zero value means the defaults.
 type Options = sqlstore.Options

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Conversions", conversionCases},
 		{"Retention", retentionCases},
 		{"Concurrency", concurrencyCases},
+		{"Outbox", outboxCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

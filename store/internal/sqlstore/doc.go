@@ -31,6 +31,15 @@
 // schema_migrations, each in its own transaction together with its record;
 // a second run finds every version recorded and does nothing.
 //
+// # Outbox claims
+//
+// [Engine.ClaimOutbox] selects the due pending messages in due order and
+// moves them to the end of their lease in one write transaction. On
+// PostgreSQL the selection is FOR UPDATE SKIP LOCKED ([Dialect.SkipLocked]),
+// so claimers in several processes take disjoint rows without waiting;
+// on SQLite writes are serialised (in process by a mutex, across processes
+// by the database's write lock), so the selection cannot race.
+//
 // # Retries
 //
 // Operations failing with a transient error are retried with exponential

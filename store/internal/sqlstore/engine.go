@@ -33,6 +33,10 @@ type Dialect struct {
 	// transaction rewrites (" FOR UPDATE"); empty where writers are
 	// serialised anyway.
 	ForUpdate string
+	// SkipLocked is appended to the SELECT that picks outbox messages to
+	// claim (" FOR UPDATE SKIP LOCKED"), so concurrent claimers take
+	// different rows without waiting; empty where writers are serialised.
+	SkipLocked string
 	// LockIdentities, when set, runs first in every transaction that changes
 	// the identity graph, serialising merges across connections and
 	// processes.
@@ -66,7 +70,8 @@ func Postgres() Dialect {
 	sub, _ := fs.Sub(migrations, "migrations/postgres")
 	return Dialect{
 		Name: "postgres", Dollar: true, Migrations: sub, ForUpdate: " FOR UPDATE",
-		Explain: "EXPLAIN (ANALYZE, BUFFERS) ",
+		SkipLocked: " FOR UPDATE SKIP LOCKED",
+		Explain:    "EXPLAIN (ANALYZE, BUFFERS) ",
 		// Arbitrary fixed keys, one per purpose; transaction-scoped.
 		LockIdentities: "SELECT pg_advisory_xact_lock(4242001)",
 		LockMigrations: "SELECT pg_advisory_xact_lock(4242000)",

@@ -178,6 +178,7 @@ func (e *Engine) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, err
 			`DELETE FROM calls WHERE call_at < ?`,
 			`DELETE FROM touchpoints WHERE at < ?`,
 			`DELETE FROM conversions WHERE at < ?`,
+			`DELETE FROM outbox WHERE state <> 'pending' AND updated_at < ?`,
 		} {
 			res, err := tx.ExecContext(ctx, e.q(stmt), c)
 			if err != nil {
@@ -204,6 +205,7 @@ func (e *Engine) ErasePerson(ctx context.Context, personID string) error {
 		UNION SELECT provider, call_id FROM attributions
 		WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`
 	stmts := []string{
+		`DELETE FROM outbox WHERE conversion_id IN (SELECT id FROM conversions WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `))`,
 		`DELETE FROM conversions WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
 		`DELETE FROM touchpoints WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
 		`DELETE FROM holds WHERE session_id IN (` + personSessions + `)`,
@@ -244,6 +246,7 @@ func (e *Engine) ErasePerson(ctx context.Context, personID string) error {
 		}
 		for _, k := range keys {
 			for _, stmt := range []string{
+				`DELETE FROM outbox WHERE conversion_id IN (SELECT id FROM conversions WHERE call_provider = ? AND call_id = ?)`,
 				`DELETE FROM conversions WHERE call_provider = ? AND call_id = ?`,
 				`DELETE FROM attributions WHERE provider = ? AND call_id = ?`,
 				`DELETE FROM calls WHERE provider = ? AND call_id = ?`,

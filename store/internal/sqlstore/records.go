@@ -385,12 +385,23 @@ func (e *Engine) PutConversion(ctx context.Context, c journey.Conversion) error 
 	if err := store.ValidateRecord(c); err != nil {
 		return err
 	}
-	res, err := e.exec(ctx, `INSERT INTO conversions (`+convCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	res, err := e.exec(ctx, putConversion, conversionArgs(c)...)
+	return e.putConversionResult(c, res, err)
+}
+
+// putConversion upserts a conversion; no row is affected when the id
+// exists with another type.
+const putConversion = `INSERT INTO conversions (` + convCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET at = excluded.at, visitor_id = excluded.visitor_id,
 			session_id = excluded.session_id, value = excluded.value, currency = excluded.currency,
 			call_provider = excluded.call_provider, call_id = excluded.call_id
-		WHERE conversions.type = excluded.type`,
-		c.ID, c.Type, micro(store.Micro(c.At)), c.VisitorID, c.SessionID, c.Value, c.Currency, c.CallProvider, c.CallID)
+		WHERE conversions.type = excluded.type`
+
+func conversionArgs(c journey.Conversion) []any {
+	return []any{c.ID, c.Type, micro(store.Micro(c.At)), c.VisitorID, c.SessionID, c.Value, c.Currency, c.CallProvider, c.CallID}
+}
+
+func (e *Engine) putConversionResult(c journey.Conversion, res sql.Result, err error) error {
 	if err != nil {
 		return fmt.Errorf("store/%s: put conversion: %w", e.d.Name, err)
 	}
