@@ -64,6 +64,9 @@ func (c *Catalog) Dedicated(number string) (DedicatedNumber, bool) {
 	if d, ok := c.dedicated[number]; ok {
 		return d, true
 	}
+	if _, ok := c.numbers[number]; ok {
+		return DedicatedNumber{}, false // a pool's number, already canonical: skip the parse
+	}
 	canonical, reason := checkNumber(number)
 	if reason != "" {
 		return DedicatedNumber{}, false
