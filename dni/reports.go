@@ -47,7 +47,7 @@ func (s *Service) Calls(ctx context.Context, from, to time.Time) ([]CallReport, 
 // Journey returns every touchpoint and conversion of the person an
 // identifier names, oldest first, within [from, to).
 func (s *Service) Journey(ctx context.Context, id journey.Identifier, from, to time.Time) ([]journey.Touchpoint, []journey.Conversion, error) {
-	person, err := s.store.PersonOf(ctx, id)
+	person, err := s.personOf(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -66,6 +66,17 @@ func (s *Service) Journey(ctx context.Context, id journey.Identifier, from, to t
 		}
 	}
 	return tps, kept, nil
+}
+
+// personOf finds the person an identifier names. A visitor id that was
+// never linked to anything is a person of its own: visits do not write an
+// identity record (it would cost every first visit a commit), so one is
+// made here, when a report first needs it.
+func (s *Service) personOf(ctx context.Context, id journey.Identifier) (string, error) {
+	if id.Kind == journey.IDVisitor {
+		return s.store.Resolve(ctx, id)
+	}
+	return s.store.PersonOf(ctx, id)
 }
 
 // reportsHandler serves GET reports/calls?from=RFC3339&to=RFC3339 (default:
@@ -123,10 +134,7 @@ func (s *Service) Journeys(ctx context.Context, from, to time.Time, lookback tim
 		if c.Value <= 0 || c.VisitorID == "" {
 			continue
 		}
-		person, err := s.store.PersonOf(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: c.VisitorID})
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+		person, err := s.personOf(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: c.VisitorID})
 		if err != nil {
 			return nil, err
 		}

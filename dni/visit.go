@@ -83,9 +83,6 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 		s.log.Error("dni: saving session", "session", sess.ID, "err", err)
 	}
 	if !live {
-		if _, err := s.store.Resolve(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: visitor}); err != nil {
-			s.log.Error("dni: resolving visitor", "visitor", visitor, "err", err)
-		}
 		s.addTouchpoint(ctx, journey.Touchpoint{ID: "session:" + sess.ID, Kind: journey.TouchSession, At: now,
 			VisitorID: visitor, SessionID: sess.ID, Source: sess.Source})
 	}
