@@ -210,6 +210,9 @@ func newSite(t *testing.T, browser context.Context, cfg Config, pages map[string
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if strings.HasSuffix(r.URL.Path, ".js") {
+			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		}
 		w.Header().Set("Cache-Control", "no-store")
 		html = strings.ReplaceAll(html, "{{tracker}}", tag)
 		// The script inline between two time stamps in the same task: from its
