@@ -73,10 +73,7 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 		sess = journey.Session{ID: uuid.NewString(), VisitorID: visitor, StartedAt: now, LandingURL: req.URL, Referrer: req.Referrer, Source: src}
 	}
 	sess.LastSeenAt = now
-	a, err := s.lease(ctx, &sess, now)
-	if err != nil {
-		return Assignment{}, err
-	}
+	a := s.lease(ctx, &sess, now)
 	if err := s.store.PutSession(ctx, sess); err != nil {
 		// The lease stands and the numbers show; a call can still be
 		// stitched through the allocator's memory. Report, don't fail.
@@ -111,10 +108,7 @@ func (s *Service) Heartbeat(ctx context.Context, visitorID, sessionID string) (A
 		return Assignment{}, fmt.Errorf("session_id: %w: belongs to another visitor", ErrInvalidID)
 	}
 	sess.LastSeenAt = now
-	a, err := s.lease(ctx, &sess, now)
-	if err != nil {
-		return Assignment{}, err
-	}
+	a := s.lease(ctx, &sess, now)
 	if err := s.store.PutSession(ctx, sess); err != nil {
 		s.log.Error("dni: saving session", "session", sess.ID, "err", err)
 	}
@@ -137,8 +131,9 @@ func (s *Service) liveSession(ctx context.Context, id, visitor string, now time.
 	return sess, now.Sub(sess.LastSeenAt) <= window
 }
 
-// lease takes a number for the session on every business line.
-func (s *Service) lease(ctx context.Context, sess *journey.Session, now time.Time) (Assignment, error) {
+// lease takes a number for the session on every business line. It cannot
+// fail: a line whose allocator fails shows its real number.
+func (s *Service) lease(ctx context.Context, sess *journey.Session, now time.Time) Assignment {
 	a := Assignment{VisitorID: sess.VisitorID, SessionID: sess.ID, Source: sess.Source, Swaps: []Swap{},
 		HeartbeatS: int(s.cfg.Heartbeat / time.Second)}
 	for i, name := range s.router.pools(sess.Source) {
@@ -163,7 +158,7 @@ func (s *Service) lease(ctx context.Context, sess *journey.Session, now time.Tim
 			a.Swaps = append(a.Swaps, Swap{Target: info.BusinessNumber, Number: l.Number, Display: s.display(l.Number)})
 		}
 	}
-	return a, nil
+	return a
 }
 
 // validID accepts the ids the tracker makes (UUIDs; up to 64 characters of
