@@ -57,7 +57,7 @@ func TestExportHelperProcess(t *testing.T) {
 	}
 	// A short lease, so the messages the killed process held come back
 	// quickly; Batch 4 leaves messages it never claimed as well.
-	x, err := export.New(st, export.Config{Lease: 3 * time.Second, Timeout: 2 * time.Second, Batch: 4, Concurrency: 4,
+	x, err := export.New(st, export.Config{Lease: 6 * time.Second, Timeout: 5 * time.Second, Batch: 4, Concurrency: 4,
 		Poll: 50 * time.Millisecond, BaseDelay: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}, sink)
 	if err != nil {
 		t.Fatal(err)
