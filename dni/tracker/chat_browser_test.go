@@ -235,6 +235,7 @@ var chatCases = []chatCase{
 				window.tidioChatApi = {
 					on: function (e, f) { (h[e] = h[e] || []).push(f); },
 					setVisitorData: function (a) { window.__writes.push(a); },
+					setContactProperties: function (a) { window.__writes.push(a); },
 					open: function () {}
 				};
 				document.dispatchEvent(new Event("tidioChat-ready"));

@@ -123,7 +123,8 @@
       T.on("conversationStart", on(p, "started"));
       T.on("messageFromVisitor", on(p, "message"));
       T.on("preFormFilled", on(p, "lead"));
-    }, function (T, s) { T.setVisitorData(o(s)); }],
+    // A contact property where the site created one, else visitor data.
+    }, function (T, s) { (T.setContactProperties || T.setVisitorData).call(T, o(s)); }],
 
     livechat: ["LiveChatWidget", function (L, p) {
       L.on("visibility_changed", on(p, "opened", function (x) { return x.visibility == "maximized"; }));
