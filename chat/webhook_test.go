@@ -34,7 +34,7 @@ type payload struct {
 	want []Event // nil: ErrIgnoredEvent
 }
 
-func ms(t time.Time) string  { return strconv.FormatInt(t.UnixMilli(), 10) }
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 const hookURL = "https://example.com/dni/v1/chat/hubspot?portal=62515"
 
