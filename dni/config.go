@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/dni/tracker"
 	"github.com/attriqs/calltrack/journey"
@@ -76,6 +77,14 @@ type Config struct {
 	// TrustForwardedFor takes the client address from X-Forwarded-For (set
 	// it only behind a proxy that overwrites the header).
 	TrustForwardedFor bool
+
+	// ChatWebhooks are the chat platforms whose server-side webhooks are
+	// served at {Prefix}v1/chat/{platform}, verified with each platform's
+	// secret (see package chat).
+	ChatWebhooks []chat.Webhook
+	// ChatConversions make verified chat events conversions (for example
+	// a lead captured in a chat).
+	ChatConversions []chat.Rule
 
 	// IdentityKey, when set, stores caller numbers as keyed hashes instead
 	// of E.164; email identifiers always need it.
@@ -173,6 +182,25 @@ func (c Config) validate() error {
 	}
 	if c.CallGrace < 0 {
 		add("CallGrace %v is negative", c.CallGrace)
+	}
+	platforms := map[string]bool{}
+	for i, wh := range c.ChatWebhooks {
+		switch {
+		case wh == nil:
+			add("ChatWebhooks[%d] is nil", i)
+		case platforms[wh.Platform()]:
+			add("ChatWebhooks[%d]: a second webhook for %s", i, wh.Platform())
+		default:
+			platforms[wh.Platform()] = true
+		}
+	}
+	for i, r := range c.ChatConversions {
+		if r.Name == "" || len(r.Types) == 0 {
+			add("ChatConversions[%d]: a rule needs a Name and at least one of Types", i)
+		}
+		if r.Value < 0 || len(r.Currency) != 3 {
+			add("ChatConversions[%d] %q: Value must not be negative and Currency an ISO 4217 code", i, r.Name)
+		}
 	}
 	return errors.Join(errs...)
 }

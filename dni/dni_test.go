@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/journey/attribution"
@@ -362,4 +364,55 @@ func TestAuditReadsTheStoredHistory(t *testing.T) {
 	assert.Positive(t, rep.Recommended.Numbers)
 	_, err = h.svc.Audit(ctx, "nope", h.clock.now().Add(-time.Hour), h.clock.now())
 	assert.ErrorIs(t, err, pool.ErrUnknownPool)
+}
+
+// A chat the tracker saw in the browser, then reported by the platform's
+// signed webhook naming only its conversation: joined to the same session,
+// recorded once, and made a conversion by a rule.
+func TestChatWebhookJoinsTheTrackersConversation(t *testing.T) {
+	cfg := testConfig()
+	cfg.ChatWebhooks = []chat.Webhook{chat.TawkWebhook{Secret: "whsec"}}
+	cfg.ChatConversions = []chat.Rule{{Name: "chat_conversation", Types: []chat.Type{chat.Started}, Value: 5000, Currency: "USD"}}
+	h := newHarness(t, cfg)
+	ctx := context.Background()
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=facebook&utm_medium=social"})
+	res, body := h.post(t, "v1/events", EventsRequest{VisitorID: a.VisitorID, SessionID: a.SessionID,
+		Events: []Event{{Type: EventChatStarted, Platform: "tawk", ConversationID: "c-1", At: h.clock.now()}}})
+	require.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
+
+	hook := []byte(`{"event":"chat:start","chatId":"c-1","time":"` + h.clock.now().Format(time.RFC3339) + `",
+		"message":{"text":"Do you fix boilers?","type":"msg","sender":{"type":"visitor"}},"visitor":{"name":"V"},"property":{"id":"p","name":"Shop"}}`)
+	for _, secret := range []string{"wrong", "whsec"} {
+		req, err := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+"v1/chat/tawk", bytes.NewReader(hook))
+		require.NoError(t, err)
+		req.Header.Set("X-Tawk-Signature", chat.SignTawk(secret, hook))
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		if secret == "wrong" {
+			assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+			continue
+		}
+		assert.Equal(t, http.StatusOK, res.StatusCode)
+	}
+
+	tps, convs, err := h.svc.Journey(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: a.VisitorID}, h.clock.now().Add(-time.Hour), h.clock.now().Add(time.Hour))
+	require.NoError(t, err)
+	var chats []string
+	for _, tp := range tps {
+		if tp.Kind == journey.TouchChat {
+			chats = append(chats, tp.ID)
+			assert.Equal(t, classify.ChannelOrganicSocial, tp.Source.Channel)
+		}
+	}
+	assert.Equal(t, []string{"chat:tawk/c-1/chat_message", "chat:tawk/c-1/chat_started"}, sortedStrings(chats), "the browser's and the webhook's start are one touchpoint")
+	require.Len(t, convs, 1)
+	assert.Equal(t, "chat_conversation", convs[0].Type)
+	assert.Equal(t, a.SessionID, convs[0].SessionID)
+}
+
+func sortedStrings(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
 }

@@ -85,6 +85,17 @@ func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
 				return err
 			}
 		}
+		if ev.ConversationID != "" && ev.Platform != "" {
+			// Kept so a platform webhook naming only the conversation can
+			// find this visitor (see RecordChat).
+			conv, err := conversationID(ev.Platform, ev.ConversationID)
+			if err != nil {
+				return fmt.Errorf("events[%d]: %w: %w", i, ErrInvalidEvent, err)
+			}
+			if _, err := s.store.Link(ctx, conv, journey.Identifier{Kind: journey.IDVisitor, Value: visitor}); err != nil {
+				return err
+			}
+		}
 		if ev.EmailHash != "" {
 			email := journey.Identifier{Kind: journey.IDEmailHash, Value: ev.EmailHash}
 			if _, err := s.store.Link(ctx, email, journey.Identifier{Kind: journey.IDVisitor, Value: visitor}); err != nil {

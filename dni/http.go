@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/provider"
 )
 
@@ -18,6 +19,7 @@ import (
 //	GET  tracker.js                          the browser script (see ScriptSrc)
 //	POST v1/visit, v1/heartbeat, v1/events   the tracker's API (JSON; CORS for AllowedOrigins)
 //	POST webhooks/{provider}                 telephony webhooks, one path per WithProvider
+//	POST v1/chat/{platform}                  chat platforms' webhooks, one per Config.ChatWebhooks
 //	GET  reports/…                           reports, only behind WithReportAuth
 //
 // The handler is built on first use; building fails only when the webhook
@@ -64,6 +66,9 @@ func (s *Service) buildHandler() (http.Handler, error) {
 			}
 			mux.Handle(p+"webhooks/"+prov.Name(), h)
 		}
+	}
+	for _, wh := range s.cfg.ChatWebhooks {
+		mux.Handle(p+"v1/chat/"+wh.Platform(), chat.Handler(wh, s, chat.HandlerOptions{Now: s.now, Logger: s.log}))
 	}
 	reports := s.reportsHandler()
 	if s.reportAuth != nil {
