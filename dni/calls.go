@@ -7,6 +7,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/provider"
 )
@@ -60,6 +61,9 @@ func (s *Service) RecordCall(ctx context.Context, ev provider.CallEvent) error {
 	}
 	if d.Qualified {
 		d.Conversion.VisitorID = visitor // a caller with no session is filed under the caller
+		if s.exports != nil {
+			return s.exports.Record(ctx, export.Event{Conversion: &d.Conversion, Call: &call, Source: a.Source})
+		}
 		return s.store.PutConversion(ctx, d.Conversion)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/dni/tracker"
+	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
@@ -42,6 +43,7 @@ type Service struct {
 	providers  []provider.Provider
 	spoolDir   string
 	skipVerify bool
+	exports    *export.Exporter
 
 	handlerOnce sync.Once
 	handler     http.Handler
@@ -62,6 +64,7 @@ type options struct {
 	logger     *slog.Logger
 	reportAuth func(http.Handler) http.Handler
 	skipVerify bool
+	exports    *export.Exporter
 }
 
 // WithStore persists to s; the default is an in-memory store that loses
@@ -105,6 +108,12 @@ func WithReportAuth(wrap func(http.Handler) http.Handler) Option {
 	return func(o *options) { o.reportAuth = wrap }
 }
 
+// WithExports sends qualified calls to CRMs, ad platforms and webhooks: the
+// conversion and its deliveries are written in one store transaction and
+// delivered by x.Run with retries. x must be built on the store given to
+// WithStore; the host runs x.Run and closes x.
+func WithExports(x *export.Exporter) Option { return func(o *options) { o.exports = x } }
+
 // WithInsecureSkipVerify DISABLES WEBHOOK SIGNATURE VERIFICATION, so anyone
 // who can reach the webhook URL can forge calls. Local development only.
 func WithInsecureSkipVerify() Option { return func(o *options) { o.skipVerify = true } }
@@ -141,7 +150,8 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	classifier, err := classify.New(classify.Options{StrictGA4: cfg.StrictGA4, OwnDomains: cfg.OwnDomains, Rules: cfg.Routes})
 	errs = append(errs, err)
 	s := &Service{cfg: cfg, log: o.logger, now: o.clock, classifier: classifier, store: o.store,
-		router: newRouter(cfg.Pools), reportAuth: o.reportAuth, providers: o.providers, spoolDir: o.spoolDir, skipVerify: o.skipVerify}
+		router: newRouter(cfg.Pools), reportAuth: o.reportAuth, providers: o.providers, spoolDir: o.spoolDir, skipVerify: o.skipVerify,
+		exports: o.exports}
 	s.holds = newHoldWriter(o.store, o.logger)
 	poolCfg := cfg.poolConfig(s.holds.record)
 	s.catalog, err = pool.NewCatalog(poolCfg)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/export"
+	"github.com/attriqs/calltrack/export/webhook"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/journey/attribution"
 	"github.com/attriqs/calltrack/pool"
@@ -415,4 +418,42 @@ func sortedStrings(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
+}
+
+// A qualified call reaches a CRM webhook through the export outbox, signed
+// and with an idempotency key, without the call path waiting on it.
+func TestQualifiedCallIsExported(t *testing.T) {
+	secret := []byte("crm-secret")
+	var mu sync.Mutex
+	var received []string
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.VerifySignature(secret, r.Header.Get(webhook.SignatureHeader), body, time.Now(), 0); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		received = append(received, r.Header.Get(webhook.IdempotencyHeader))
+		mu.Unlock()
+	}))
+	defer receiver.Close()
+	st := memstore.New()
+	hook, err := webhook.New(webhook.Config{URL: receiver.URL, Secret: secret})
+	require.NoError(t, err)
+	x, err := export.New(st, export.Config{}, hook)
+	require.NoError(t, err)
+	defer x.Close()
+
+	h := newHarness(t, testConfig(), WithStore(st), WithExports(x))
+	ctx := context.Background()
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=x"})
+	_, err = h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA9", From: caller, To: a.Swaps[0].Number, Answered: true, Duration: 2 * time.Minute})
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Close())
+	delivered, err := x.DeliverDue(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, delivered)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"webhook/call:fake/CA9"}, received)
 }
