@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/mock/gomock"
 
 	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/classify"
@@ -23,6 +24,7 @@ import (
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/journey/attribution"
 	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/pool/poolmock"
 	"github.com/attriqs/calltrack/provider/fake"
 	"github.com/attriqs/calltrack/store/memstore"
 )
@@ -456,4 +458,25 @@ func TestQualifiedCallIsExported(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"webhook/call:fake/CA9"}, received)
+}
+
+// When the allocator fails (Redis down, say), each business line is asked
+// once, the visit still succeeds, and the visitor sees the real numbers.
+func TestVisitWhenTheAllocatorFails(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	alloc := poolmock.NewAllocator(ctrl)
+	var sessions []string
+	alloc.EXPECT().Lease(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Times(2).
+		DoAndReturn(func(_ context.Context, poolName, session string, _ time.Time) (pool.Lease, error) {
+			sessions = append(sessions, session)
+			line := map[string]string{"paid-search": mainLine, "service": serviceLine}[poolName]
+			return pool.Lease{Pool: poolName, Number: line, Outcome: pool.Original}, pool.ErrUnavailable
+		})
+	h := newHarness(t, testConfig(), WithAllocator(alloc))
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=x"})
+	assert.Empty(t, a.Swaps, "the real numbers stay")
+	assert.Equal(t, []string{a.SessionID, a.SessionID}, sessions, "one lease per business line, for the visit's session")
+	sess, err := h.svc.Store().Session(context.Background(), a.SessionID)
+	require.NoError(t, err, "the session is kept all the same")
+	assert.Empty(t, sess.Number)
 }
