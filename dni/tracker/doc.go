@@ -168,11 +168,11 @@
 //
 // # Size
 //
-// The whole script must stay at most 6 KB minified and gzipped (issue 8;
-// chat detection included once it lands). With the core alone: 8,992 bytes
-// minified, 4,263 gzip, 3,769 brotli, leaving about 1.9 KB gzipped for chat
-// detection (TestSizeBudget logs the current figures and fails above 6,144
-// bytes gzipped). CallRail's swap.js is about 36 KB minified, 11 KB gzipped.
+// The whole script, chat detection of eight platforms included, must stay at
+// most 6 KB minified and gzipped. It is 13,077 bytes minified, 5,766 gzip
+// and 5,133 brotli (the core alone: 8,992, 4,263 and 3,769); TestSizeBudget
+// logs the current figures and fails above 6,144 bytes gzipped. CallRail's
+// swap.js is about 36 KB minified, 11 KB gzipped.
 //
 // # Tests
 //
