@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"time"
@@ -82,4 +83,14 @@ func (f Forward) CallerID(ev CallEvent) string {
 		return ev.From
 	}
 	return ev.To
+}
+
+// MarshalXML encodes v as a whole XML document, declaration first: the
+// form of every XML answer (TwiML, Plivo XML, BXML).
+func MarshalXML(v any) ([]byte, error) {
+	out, err := xml.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), out...), nil
 }

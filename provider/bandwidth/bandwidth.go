@@ -183,7 +183,7 @@ func RenderTransfer(f provider.Forward, ev provider.CallEvent) ([]byte, error) {
 		r.SpeakSentence = &speakSentence{Text: f.RecordingNotice}
 		r.StartRecording = &startRecording{}
 	}
-	return marshal(r)
+	return provider.MarshalXML(r)
 }
 
 // ParseTransfer reads a rendered <Transfer> back.
@@ -198,14 +198,6 @@ func ParseTransfer(doc []byte) (to, callerID string, err error) {
 	return r.Transfer.PhoneNumber.Value, r.Transfer.TransferCallerID, nil
 }
 
-func marshal(r response) ([]byte, error) {
-	out, err := xml.Marshal(r)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte(xml.Header), out...), nil
-}
-
 // RenderForward answers with BXML <Transfer>.
 func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (provider.Answer, error) {
 	body, err := RenderTransfer(f, ev)
@@ -217,7 +209,7 @@ func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (pro
 
 // RenderWhisper answers the transferAnswer callback with <SpeakSentence>.
 func (p *Provider) RenderWhisper(text string) (provider.Answer, error) {
-	body, err := marshal(response{SpeakSentence: &speakSentence{Text: text}})
+	body, err := provider.MarshalXML(response{SpeakSentence: &speakSentence{Text: text}})
 	if err != nil {
 		return provider.Answer{}, err
 	}

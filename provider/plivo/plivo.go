@@ -176,7 +176,7 @@ func RenderDial(f provider.Forward, ev provider.CallEvent) ([]byte, error) {
 		r.Speak = &speak{Text: f.RecordingNotice}
 		r.Record = &record{StartOnDialAnswer: true, Redirect: false}
 	}
-	return marshal(r)
+	return provider.MarshalXML(r)
 }
 
 // ParseDial reads a rendered <Dial> back as E.164 numbers.
@@ -191,14 +191,6 @@ func ParseDial(doc []byte) (to, callerID string, err error) {
 	return provider.NormalizeNumber(r.Dial.Number, ""), provider.NormalizeNumber(r.Dial.CallerID, ""), nil
 }
 
-func marshal(r response) ([]byte, error) {
-	out, err := xml.Marshal(r)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte(xml.Header), out...), nil
-}
-
 // RenderForward answers with Plivo XML <Dial>.
 func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (provider.Answer, error) {
 	body, err := RenderDial(f, ev)
@@ -210,7 +202,7 @@ func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (pro
 
 // RenderWhisper answers the confirmSound fetch with <Speak>.
 func (p *Provider) RenderWhisper(text string) (provider.Answer, error) {
-	body, err := marshal(response{Speak: &speak{Text: text}})
+	body, err := provider.MarshalXML(response{Speak: &speak{Text: text}})
 	if err != nil {
 		return provider.Answer{}, err
 	}

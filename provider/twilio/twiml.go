@@ -54,13 +54,13 @@ func RenderDial(f provider.Forward, ev provider.CallEvent) ([]byte, error) {
 		resp.Dial.Number.URL = f.WhisperURL
 		resp.Dial.Number.Method = "POST"
 	}
-	return marshal(resp)
+	return provider.MarshalXML(resp)
 }
 
 // RenderSay renders <Response><Say>text</Say></Response>, the whisper
 // document.
 func RenderSay(text string) ([]byte, error) {
-	return marshal(twimlResponse{Say: &say{Text: text}})
+	return provider.MarshalXML(twimlResponse{Say: &say{Text: text}})
 }
 
 // EmptyResponse is the TwiML acknowledgement for status callbacks.
@@ -68,14 +68,6 @@ var emptyResponse = []byte(xml.Header + "<Response></Response>")
 
 // EmptyResponse returns an empty TwiML document.
 func EmptyResponse() []byte { return append([]byte(nil), emptyResponse...) }
-
-func marshal(v any) ([]byte, error) {
-	out, err := xml.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte(xml.Header), out...), nil
-}
 
 // ParseDial reads a rendered <Dial> back (for tests and tooling): the
 // number dialled and the caller id shown.
