@@ -480,3 +480,19 @@ func TestVisitWhenTheAllocatorFails(t *testing.T) {
 	require.NoError(t, err, "the session is kept all the same")
 	assert.Empty(t, sess.Number)
 }
+
+func TestNewCampaignStartsANewSession(t *testing.T) {
+	h := newHarness(t, testConfig())
+	first := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=newsletter&utm_medium=email"})
+	h.clock.add(time.Minute)
+	same := h.visit(t, VisitRequest{VisitorID: first.VisitorID, SessionID: first.SessionID, URL: "https://example-plumbing.com/services"})
+	assert.Equal(t, first.SessionID, same.SessionID, "an untagged page view continues the session")
+	h.clock.add(time.Minute)
+	again := h.visit(t, VisitRequest{VisitorID: first.VisitorID, SessionID: first.SessionID, URL: "https://example-plumbing.com/?utm_source=newsletter&utm_medium=email"})
+	assert.Equal(t, first.SessionID, again.SessionID, "the same tags continue it too")
+	h.clock.add(time.Minute)
+	ad := h.visit(t, VisitRequest{VisitorID: first.VisitorID, SessionID: first.SessionID, URL: "https://example-plumbing.com/?gclid=abc"})
+	assert.NotEqual(t, first.SessionID, ad.SessionID, "an ad click starts a new session")
+	assert.Equal(t, classify.ChannelPaidSearch, ad.Source.Channel)
+	assert.Contains(t, []string{"+14155550101", "+14155550102"}, ad.Swaps[0].Number, "with a number of the new channel's pool")
+}

@@ -46,7 +46,9 @@ var ErrInvalidID = errors.New("dni: invalid id")
 
 // Visit starts or continues a session and leases its tracking numbers. A
 // live session keeps its source (the landing that started it) and its
-// numbers; a visit without one starts a new session. Crawlers get no
+// numbers, unless the page view arrived through another campaign, which
+// starts a new session as in GA4; a visit without a live session starts
+// one. Crawlers get no
 // session and no swaps: they see, and index, the real numbers. Exhausted
 // pools never fail a visit; the visitor then sees what the pool's policy
 // says, possibly the real number.
@@ -69,6 +71,9 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 	}
 
 	sess, live := s.liveSession(ctx, sessionID, visitor, now)
+	if live && newCampaign(sess.Source, src) {
+		live = false // as in GA4: arriving through another campaign starts a new session
+	}
 	if !live {
 		sess = journey.Session{ID: uuid.NewString(), VisitorID: visitor, StartedAt: now, LandingURL: req.URL, Referrer: req.Referrer, Source: src}
 	}
@@ -113,6 +118,20 @@ func (s *Service) Heartbeat(ctx context.Context, visitorID, sessionID string) (A
 		s.log.Error("dni: saving session", "session", sess.ID, "err", err)
 	}
 	return a, nil
+}
+
+// newCampaign reports whether a page view of a live session arrived
+// through tagging (UTM parameters, auto-tagging or a click id) that names
+// another source, medium or campaign than the session's. Untagged page
+// views, including internal navigation, continue the session.
+func newCampaign(session, page classify.Source) bool {
+	switch page.Basis {
+	case classify.BasisUTM, classify.BasisGoogleAutoTag, classify.BasisClickID:
+	default:
+		return false
+	}
+	return page.Source != session.Source || page.Medium != session.Medium || page.Campaign != session.Campaign ||
+		(page.ClickID.Value != "" && page.ClickID != session.ClickID)
 }
 
 // liveSession returns the visitor's session when it is still live.
