@@ -242,7 +242,9 @@ func JourneyOf1000(b *testing.B, st store.Store, prefix string) {
 // numbers are synthetic, not ones a pool configuration would accept.
 type benchNumbers struct{}
 
-func (benchNumbers) Dedicated(string) (pool.DedicatedNumber, bool) { return pool.DedicatedNumber{}, false }
+func (benchNumbers) Dedicated(string) (pool.DedicatedNumber, bool) {
+	return pool.DedicatedNumber{}, false
+}
 
 func (benchNumbers) Number(n string) (pool.NumberInfo, bool) {
 	return pool.NumberInfo{Number: n, Pool: "bench"}, true
