@@ -97,7 +97,7 @@ func (c *Classifier) Classify(v Visit) Source {
 	s.Channel, s.Rule = def.channel, def.name
 
 	if r := c.rules.first(c.valueOf(&s, &land)); r != nil {
-		s.Rule = fmt.Sprintf("user:%d:%s", r.index, r.rule.Name)
+		s.Rule = r.label
 		if r.rule.Channel != "" {
 			s.Channel = r.rule.Channel
 		}

@@ -94,8 +94,8 @@ type compiledCondition struct {
 }
 
 type compiledRule struct {
-	index int
 	rule  Rule
+	label string // Source.Rule for a visit the rule matches: "user:INDEX:NAME"
 	conds []compiledCondition
 }
 
@@ -114,7 +114,7 @@ func compileRules(rules []Rule) ([]compiledRule, error) {
 		if r.Channel == "" && r.Pool == "" {
 			fail("%s: set channel, pool or both", at)
 		}
-		cr := compiledRule{index: i, rule: r}
+		cr := compiledRule{rule: r, label: fmt.Sprintf("user:%d:%s", i, r.Name)}
 		for j, c := range r.When {
 			cat := fmt.Sprintf("%s.when[%d]", at, j)
 			cc := compiledCondition{Condition: c, param: strings.ToLower(c.Param), value: c.Value}
