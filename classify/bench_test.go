@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"fmt"
 	"net/url"
 	"testing"
 )
@@ -53,7 +54,7 @@ func BenchmarkPaidSearch(b *testing.B) {
 // rule: 10 and 1,000 of them take the same time.
 func BenchmarkUserRules(b *testing.B) {
 	for _, n := range []int{10, 1000} {
-		b.Run(itoa(n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%d-rules", n), func(b *testing.B) {
 			c, err := New(Options{Rules: nonMatchingRules(n)})
 			if err != nil {
 				b.Fatal(err)
@@ -90,11 +91,4 @@ func BenchmarkReferrers(b *testing.B) {
 			}
 		})
 	}
-}
-
-func itoa(n int) string {
-	if n == 10 {
-		return "10-rules"
-	}
-	return "1000-rules"
 }
