@@ -31,7 +31,10 @@
 // new ones; the engine retries an operation that failed with a transient
 // error ([Transient]: lost connection, admin shutdown, server starting,
 // serialisation failure, deadlock) up to 4 times, waiting 50, 100 and
-// 200ms. Because every store write is idempotent, retrying one whose COMMIT
+// 200ms. When the failure shows a connection itself was lost, the store
+// first resets the pool (pgxpool's Reset, which is meant for this): a
+// restart cuts every idle connection at once, and without the reset each
+// retry would pick up the next dead one. Because every store write is idempotent, retrying one whose COMMIT
 // may have reached the server is safe. Tune it with [Options].Retry. No
 // process restart is needed.
 //

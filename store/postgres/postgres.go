@@ -44,6 +44,11 @@ func New(pool *pgxpool.Pool, opts ...Options) *Store {
 	}
 	d := sqlstore.Postgres()
 	d.Transient = Transient
+	d.BeforeRetry = func(err error) {
+		if connectionLost(err) {
+			pool.Reset()
+		}
+	}
 	// OpenDBFromPool keeps no idle connections of its own, so the pool
 	// stays the one place connections live and Close order does not matter.
 	return &Store{Engine: sqlstore.New(stdlib.OpenDBFromPool(pool), d, o), pool: pool}
@@ -55,6 +60,17 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Close releases the database/sql wrapper around the pool; the pool itself
 // stays open. Close is idempotent.
 func (s *Store) Close() error { return errors.Join(s.Engine.Close(), s.DB().Close()) }
+
+// connectionLost reports whether err means the connection itself is gone
+// (terminated, server shutting down, network), as opposed to a conflict
+// that a retry on the same connection would clear.
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	return Transient(err)
+}
 
 // Transient reports whether err is worth retrying: a connection lost or
 // refused (a server restart, pg_terminate_backend, a network blip), the

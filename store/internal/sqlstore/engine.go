@@ -56,6 +56,11 @@ type Dialect struct {
 	// Transient reports errors worth retrying: a connection lost, the
 	// database busy, a serialisation failure. Nil means none are.
 	Transient func(error) bool
+	// BeforeRetry, when set, runs after a transient failure and before the
+	// next try. PostgreSQL uses it to drop idle connections when one was
+	// found dead: they were likely cut by the same restart, and each retry
+	// would otherwise pick up the next dead one.
+	BeforeRetry func(error)
 }
 
 // SQLite returns the SQLite dialect; the adapter adds Transient.
@@ -161,6 +166,9 @@ func (e *Engine) retry(ctx context.Context, op func() error) error {
 		err = op()
 		if err == nil || attempt >= e.opt.Retry.Attempts || !e.transient(err) {
 			return err
+		}
+		if e.d.BeforeRetry != nil {
+			e.d.BeforeRetry(err)
 		}
 		t := time.NewTimer(wait)
 		select {
