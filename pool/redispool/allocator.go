@@ -27,6 +27,7 @@ type Allocator struct {
 	catalog *pool.Catalog
 	prefix  string
 	scripts scripts
+	calls   *combiner
 	// onRecord mirrors pool.Config.OnRecord.
 	onRecord func(pool.HoldRecord)
 }
@@ -38,6 +39,10 @@ type Options struct {
 	// Prefix starts every key; zero means "calltrack:pool". Instances that
 	// must share pools use the same prefix.
 	Prefix string
+	// MaxBatch bounds how many concurrent calls share one pipelined round
+	// trip (see the package documentation); zero means 64, one turns
+	// combining off.
+	MaxBatch int
 }
 
 // New validates cfg and registers its numbers in Redis (idempotently: a
@@ -52,7 +57,11 @@ func New(ctx context.Context, rdb redis.UniversalClient, cfg pool.Config, opts O
 	if opts.Prefix == "" {
 		opts.Prefix = "calltrack:pool"
 	}
-	a := &Allocator{rdb: rdb, catalog: cat, prefix: opts.Prefix, scripts: loadScripts(), onRecord: cfg.OnRecord}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 64
+	}
+	a := &Allocator{rdb: rdb, catalog: cat, prefix: opts.Prefix, scripts: loadScripts(),
+		calls: newCombiner(rdb, opts.MaxBatch), onRecord: cfg.OnRecord}
 	for _, name := range cat.PoolNames() {
 		info, _ := cat.Pool(name)
 		args := make([]any, len(info.Numbers))
@@ -104,7 +113,7 @@ func (a *Allocator) Lease(ctx context.Context, poolName, sessionID string, now t
 	if err := checkSession(sessionID); err != nil {
 		return original(p), err
 	}
-	res, err := a.leaseCmd(ctx, a.rdb, p, sessionID, now).Slice()
+	res, err := a.calls.run(ctx, a.scripts.lease, []string{a.key(p.Name)}, a.leaseArgs(p, sessionID, now)...).Slice()
 	if err != nil {
 		return original(p), unavailable("lease", err)
 	}
@@ -118,14 +127,13 @@ func checkSession(id string) error {
 	return nil
 }
 
-func (a *Allocator) leaseCmd(ctx context.Context, c redis.Scripter, p *pool.PoolInfo, sessionID string, now time.Time) *redis.Cmd {
+func (a *Allocator) leaseArgs(p *pool.PoolInfo, sessionID string, now time.Time) []any {
 	hasFallback := "0"
 	if p.Fallback != "" {
 		hasFallback = "1"
 	}
-	return a.scripts.lease.Run(ctx, c, []string{a.key(p.Name)},
-		sessionID, millis(now), durMillis(p.SessionWindow), durMillis(p.Cooldown),
-		int(p.Exhaustion), a.catalog.HistoryPerNumber(), hasFallback)
+	return []any{sessionID, millis(now), durMillis(p.SessionWindow), durMillis(p.Cooldown),
+		int(p.Exhaustion), a.catalog.HistoryPerNumber(), hasFallback}
 }
 
 func (a *Allocator) leaseResult(p *pool.PoolInfo, sessionID string, res []any) (pool.Lease, error) {
@@ -185,7 +193,7 @@ func (a *Allocator) Renew(ctx context.Context, poolName, sessionID string, token
 	if err != nil {
 		return pool.Lease{}, err
 	}
-	res, err := a.scripts.renew.Run(ctx, a.rdb, []string{a.key(p.Name)},
+	res, err := a.calls.run(ctx, a.scripts.renew, []string{a.key(p.Name)},
 		sessionID, uint64(token), millis(now), durMillis(p.SessionWindow)).Slice()
 	if err != nil {
 		return pool.Lease{}, unavailable("renew", err)
@@ -211,7 +219,7 @@ func (a *Allocator) Release(ctx context.Context, poolName, sessionID string, tok
 	if err != nil {
 		return err
 	}
-	res, err := a.scripts.release.Run(ctx, a.rdb, []string{a.key(p.Name)}, sessionID, uint64(token), millis(now)).Slice()
+	res, err := a.calls.run(ctx, a.scripts.release, []string{a.key(p.Name)}, sessionID, uint64(token), millis(now)).Slice()
 	if err != nil {
 		return unavailable("release", err)
 	}
@@ -241,7 +249,7 @@ func (a *Allocator) HoldersAt(ctx context.Context, number string, at time.Time, 
 	if info.Fallback {
 		return nil, nil
 	}
-	res, err := a.scripts.holders.Run(ctx, a.rdb, []string{a.key(info.Pool)},
+	res, err := a.calls.run(ctx, a.scripts.holders, []string{a.key(info.Pool)},
 		info.Number, millis(at), millis(at.Add(-grace))).Slice()
 	if err != nil {
 		return nil, unavailable("holders", err)

@@ -29,7 +29,7 @@ func (a *Allocator) LeaseMany(ctx context.Context, poolName string, sessionIDs [
 				firstErr = cmp(firstErr, err)
 				continue
 			}
-			cmds[i] = a.leaseCmd(ctx, pipe, p, id, now)
+			cmds[i] = a.scripts.lease.Run(ctx, pipe, []string{a.key(p.Name)}, a.leaseArgs(p, id, now)...)
 		}
 		return nil
 	})

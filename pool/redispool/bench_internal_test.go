@@ -41,13 +41,18 @@ const (
 // Metrics: leases/s and p99-ms for this client, rb-leases/s for
 // redis-benchmark and ratio = leases/s ÷ rb-leases/s.
 func BenchmarkLeaseSixteenCallers(b *testing.B) {
+	b.Run("combined", func(b *testing.B) { benchSixteen(b, Options{}) })
+	b.Run("direct", func(b *testing.B) { benchSixteen(b, Options{MaxBatch: 1}) })
+}
+
+func benchSixteen(b *testing.B, opts Options) {
 	ctx := context.Background()
 	addr := testenv.RedisAddr(b)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: benchCallers})
 	b.Cleanup(func() { _ = rdb.Close() })
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-	a := newBenchAllocator(b, rdb)
+	a := newBenchAllocator(b, rdb, opts)
 	ids := make([]string, benchSessions)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%012d", i)
@@ -99,14 +104,15 @@ func BenchmarkLeaseSixteenCallers(b *testing.B) {
 	b.ReportMetric(rate/rb, "ratio")
 }
 
-func newBenchAllocator(b *testing.B, rdb *redis.Client) *Allocator {
+func newBenchAllocator(b *testing.B, rdb *redis.Client, opts Options) *Allocator {
 	b.Helper()
 	prefix := fmt.Sprintf("calltrack-bench:%d", time.Now().UnixNano())
 	b.Cleanup(func() { deleteKeys(rdb, prefix) })
 	cfg := pool.Config{Pools: []pool.PoolConfig{{
 		Name: "bench", Numbers: pooltest.Numbers(benchNumbers), BusinessNumber: "+12125550100",
 	}}}
-	a, err := New(context.Background(), rdb, cfg, Options{Prefix: prefix})
+	opts.Prefix = prefix
+	a, err := New(context.Background(), rdb, cfg, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,7 +122,7 @@ func newBenchAllocator(b *testing.B, rdb *redis.Client) *Allocator {
 // redisBenchmarkRate runs redis-benchmark on a fresh pool with the lease
 // script, exactly as Lease calls it, and returns its scripts per second.
 func redisBenchmarkRate(ctx context.Context, b *testing.B, rdb *redis.Client, addr string, n int, now time.Time) (float64, error) {
-	a := newBenchAllocator(b, rdb)
+	a := newBenchAllocator(b, rdb, Options{})
 	p, _ := a.catalog.Pool("bench")
 	if err := a.scripts.lease.Load(ctx, rdb).Err(); err != nil {
 		return 0, err
@@ -144,7 +150,7 @@ func BenchmarkLeaseManyBurst(b *testing.B) {
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(b)})
 	b.Cleanup(func() { _ = rdb.Close() })
-	a := newBenchAllocator(b, rdb)
+	a := newBenchAllocator(b, rdb, Options{})
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	burst := make([]string, 100)
 	b.ResetTimer()

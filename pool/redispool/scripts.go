@@ -2,6 +2,7 @@ package redispool
 
 import (
 	"embed"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -9,15 +10,23 @@ import (
 //go:embed lua/*.lua
 var luaFiles embed.FS
 
-// scripts are the Lua scripts, each prefixed with the shared helpers. Every
-// state change of a pool is one script, so it is atomic on the server.
+// scripts are the Lua scripts, each with the shared helpers of common.lua
+// spliced in where it says "--#include common.lua", or prefixed when it does
+// not. Every state change of a pool is one script, so it is atomic on the
+// server.
 type scripts struct {
 	lease, renew, release, sweep, holders, stats, init *redis.Script
 }
 
 func loadScripts() scripts {
 	common := mustRead("common.lua")
-	s := func(name string) *redis.Script { return redis.NewScript(common + "\n" + mustRead(name)) }
+	s := func(name string) *redis.Script {
+		body := mustRead(name)
+		if strings.Contains(body, includeCommon) {
+			return redis.NewScript(strings.Replace(body, includeCommon, common, 1))
+		}
+		return redis.NewScript(common + "\n" + body)
+	}
 	return scripts{
 		lease:   s("lease.lua"),
 		renew:   s("renew.lua"),
@@ -28,6 +37,8 @@ func loadScripts() scripts {
 		init:    s("init.lua"),
 	}
 }
+
+const includeCommon = "--#include common.lua"
 
 func mustRead(name string) string {
 	b, err := luaFiles.ReadFile("lua/" + name)

@@ -1,6 +1,31 @@
 -- ARGV: session, now, window, cooldown, policy (0 reuse, 1 fallback,
 -- 2 original), perNumber, hasFallback (1/0).
 -- Returns {outcome, number, token, until, ended}.
+-- The common case comes first, before the shared helpers are defined (each
+-- definition is work on every call): a live session asking again gets its
+-- number back, renewed when its window has moved.
+do
+  local base, now = KEYS[1], tonumber(ARGV[2])
+  local tok = redis.call('HGET', base .. ':sessions', ARGV[1])
+  if tok then
+    local raw = redis.call('HGET', base .. ':leases', tok)
+    local n, f, u, rest = string.match(raw or '', '^([^\n]*)\n([^\n]*)\n([^\n]*)\n(.*)$')
+    u = tonumber(u)
+    if u and u >= now then
+      local want = now + tonumber(ARGV[3])
+      if want > u then
+        u = want
+        redis.call('HSET', base .. ':leases', tok, n .. '\n' .. f .. '\n' .. u .. '\n' .. rest)
+        redis.call('ZADD', base .. ':expiry', u, tok)
+        redis.call('ZADD', base .. ':activity', 'GT', u, n)
+      end
+      return {'continued', n, tok, u, {}}
+    end
+  end
+end
+
+--#include common.lua
+
 local session, nowArg = ARGV[1], ARGV[2]
 local now, window, cooldown = tonumber(nowArg), tonumber(ARGV[3]), tonumber(ARGV[4])
 local policy, perNumber, hasFallback = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
