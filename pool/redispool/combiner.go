@@ -80,7 +80,10 @@ func (c *combiner) run(ctx context.Context, script *redis.Script, keys []string,
 		<-call.done // chosen to send a batch: others wait on it
 	}
 	if batch := call.lead; batch != nil {
-		c.lead(ctx, batch)
+		// The batch carries other callers' calls: this caller's deadline or
+		// cancellation must not fail them (the client's own read and write
+		// timeouts still bound the round trip).
+		c.lead(context.WithoutCancel(ctx), batch)
 	}
 	return call.cmd
 }

@@ -55,9 +55,9 @@ func TestConcurrentCallsShareRoundTripsAndKeepTheirOwnReplies(t *testing.T) {
 	require.Len(t, owner, callers*perCaller)
 }
 
-// TestCallerGivingUpDoesNotStallOthers cancels callers while their calls
-// queue behind others: they get their context's error, and everyone else
-// still gets an answer.
+// TestCallerGivingUpDoesNotStallOthers cancels callers before and while
+// their calls queue behind others: everyone else still gets an answer, even
+// when a caller that gave up was the one chosen to send their batch.
 func TestCallerGivingUpDoesNotStallOthers(t *testing.T) {
 	rdb := newClient(t)
 	cfg := pool.Config{Pools: []pool.PoolConfig{{Name: "p", Numbers: pooltest.Numbers(2000),
@@ -70,10 +70,15 @@ func TestCallerGivingUpDoesNotStallOthers(t *testing.T) {
 		wg.Go(func() {
 			for i := range 30 {
 				ctx := t.Context()
-				if (c+i)%3 == 0 {
+				switch (c + i) % 3 {
+				case 0: // gone before it starts
 					var cancel context.CancelFunc
 					ctx, cancel = context.WithCancel(ctx)
 					cancel()
+				case 1: // gone while queued, in flight, or chosen to send a batch
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, time.Duration(50+i*10)*time.Microsecond)
+					defer cancel()
 				}
 				_, err := a.Lease(ctx, "p", fmt.Sprintf("s-%d-%d", c, i), now)
 				if ctx.Err() != nil {
