@@ -332,19 +332,33 @@ func TestRunDeliversUntilCloseAndCloseIsIdempotent(t *testing.T) {
 }
 
 func TestRunEndsWithItsContextAndRefusesASecondRun(t *testing.T) {
-	x, err := export.New(memstore.New(), export.Config{Poll: time.Millisecond})
+	st := &claimSignal{Store: memstore.New(), claimed: make(chan struct{}, 1)}
+	x, err := export.New(st, export.Config{Poll: time.Millisecond})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
 	go func() { runErr <- x.Run(ctx) }()
-	done, stop := context.WithCancel(context.Background())
-	stop() // a second Run that won the race returns at once instead of blocking
-	require.Eventually(t, func() bool {
-		err := x.Run(done)
-		return err != nil && !errors.Is(err, context.Canceled)
-	}, 5*time.Second, time.Millisecond, "a second Run is refused while the first runs")
+	<-st.claimed // the first Run is polling
+	err = x.Run(t.Context())
+	require.Error(t, err, "a second Run is refused while the first runs")
+	require.NotErrorIs(t, err, context.Canceled)
 	cancel()
 	require.ErrorIs(t, <-runErr, context.Canceled)
+}
+
+// claimSignal reports each claim of the outbox on claimed, when there is
+// room, so a test knows Run has started polling.
+type claimSignal struct {
+	*memstore.Store
+	claimed chan struct{}
+}
+
+func (s *claimSignal) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.OutboxMessage, error) {
+	select {
+	case s.claimed <- struct{}{}:
+	default:
+	}
+	return s.Store.ClaimOutbox(ctx, now, limit, lease)
 }
 
 func TestCloseInterruptsADeliveryAndMakesItDueAgainAtOnce(t *testing.T) {
