@@ -9,13 +9,13 @@ import (
 )
 
 // combiner sends the script calls that goroutines make at the same time in
-// one pipeline. A call that finds nothing in flight goes out at once, on its
-// caller's goroutine; calls made while a round trip is on the wire queue up,
-// and when it returns, the caller that sent it hands the whole queue to the
-// first caller in it, who sends it as one pipeline, and so on. Under load
-// this turns many round trips into one: fewer system calls and wake-ups on
-// both sides, which on a small machine shared with Redis is what bounds the
-// tail latency. No goroutine of its own ever runs.
+// one pipeline. A call that finds fewer than maxInFlight round trips on the
+// wire goes out at once, on its caller's goroutine; later calls queue up,
+// and when a round trip returns, the caller that sent it hands the queue to
+// the first caller in it, who sends it as one pipeline, and so on. Under
+// load this turns many round trips into a few: fewer system calls and
+// wake-ups on both sides, which on a small machine shared with Redis is what
+// the tail latency follows. No goroutine of its own ever runs.
 type combiner struct {
 	rdb      redis.UniversalClient
 	maxBatch int

@@ -34,9 +34,9 @@
 // 200ms. When the failure shows a connection itself was lost, the store
 // first resets the pool (pgxpool's Reset, which is meant for this): a
 // restart cuts every idle connection at once, and without the reset each
-// retry would pick up the next dead one. Because every store write is idempotent, retrying one whose COMMIT
-// may have reached the server is safe. Tune it with [Options].Retry. No
-// process restart is needed.
+// retry would pick up the next dead one. Because every store write is
+// idempotent, retrying one whose COMMIT may have reached the server is
+// safe. Tune it with [Options].Retry. No process restart is needed.
 //
 // # Migrations
 //
