@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/idna"
 )
 
 func TestBadInputNeverFails(t *testing.T) {
@@ -30,6 +31,7 @@ func TestBadInputNeverFails(t *testing.T) {
 		{"bad percent escape", Visit{URL: site + "?utm_source=%zz&utm_medium=cpc"}, ChannelPaidOther, "utm_source: invalid percent-encoding"},
 		{"unreadable landing host", Visit{URL: "https://exa mple.com/?utm_source=bing&utm_medium=cpc"}, ChannelPaidSearch, "url: unreadable host"},
 		{"referrer with bad host", Visit{URL: site, Referrer: "https://<script>/"}, ChannelUnassigned, "referrer: unreadable host"},
+		{"referrer with a code point no domain may hold", Visit{URL: site, Referrer: "https://a\ufffdb.com/"}, ChannelUnassigned, "referrer: unreadable host"},
 		{"referrer with unclosed IPv6", Visit{URL: site, Referrer: "https://[::1/"}, ChannelUnassigned, "referrer: unreadable host"},
 		{"referrer IPv6 literal", Visit{URL: site, Referrer: "https://[2001:db8::1]:8080/"}, ChannelReferral, ""},
 		{"data referrer", Visit{URL: site, Referrer: "data:text/html,hi"}, ChannelUnassigned, "referrer: not a URL"},
@@ -121,6 +123,9 @@ func FuzzClassify(f *testing.F) {
 		r, ok := scanReferrer(ref, &problems)
 		if ok && r.host != "" && !strings.Contains(u.Host, "%") {
 			want := strings.TrimRight(strings.ToLower(u.Hostname()), ".")
+			if ascii, err := idna.Lookup.ToASCII(want); err == nil {
+				want = ascii // a Unicode host is read in its ASCII form
+			}
 			if r.host != want {
 				t.Fatalf("referrer %q: host %q, net/url says %q", ref, r.host, want)
 			}

@@ -63,5 +63,8 @@
 //
 // Classify never fails and never panics. Unreadable parts of a visit are
 // worked around and listed in [Source.Problems]; an unreadable referrer
-// gives (not set) / (not set), which GA4's rules leave Unassigned.
+// gives (not set) / (not set), which GA4's rules leave Unassigned. A host
+// written in Unicode ("bücher.de", as a person types it rather than as a
+// browser sends it) is read in its ASCII form ("xn--bcher-kva.de") with
+// golang.org/x/net/idna, so both spellings classify alike.
 package classify

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // The landing URL and referrer are read by a small lenient scanner rather
@@ -300,9 +302,27 @@ func hostOf(authority string) (string, bool) {
 	}
 	for i := 0; i < len(host); i++ {
 		c := host[i]
+		if c >= utf8.RuneSelf {
+			return unicodeHost(host)
+		}
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
 			return "", false
 		}
 	}
 	return strings.ToLower(host), true
+}
+
+// unicodeHost reads a host written in Unicode (an internationalised domain
+// name as a person types it, "bücher.de") as its ASCII form
+// ("xn--bcher-kva.de"), which is how browsers send it and how the lists
+// name it.
+func unicodeHost(host string) (string, bool) {
+	if !utf8.ValidString(host) {
+		return "", false
+	}
+	ascii, err := idna.Lookup.ToASCII(host)
+	if err != nil || ascii == "" {
+		return "", false
+	}
+	return ascii, true
 }
