@@ -203,12 +203,35 @@ func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Req
 		fwd = h.cfg.Fallback
 		h.fillWhisperURL(&fwd, req.URL)
 	}
+	if cr, ok := h.cfg.Provider.(CommandRouter); ok && cr.RoutesByCommand(ev) {
+		h.write(w, h.cfg.Provider.Ack(), nil)
+		go h.routeByCommand(context.WithoutCancel(r.Context()), cr, fwd, ev)
+		return
+	}
 	ans, err := h.cfg.Provider.RenderForward(fwd, ev)
 	if err != nil {
 		h.reject(w, r, http.StatusInternalServerError, "calltrack: could not render routing answer", err)
 		return
 	}
 	h.write(w, ans, nil)
+}
+
+// CommandTimeout bounds the background command that connects a call for a
+// CommandRouter, retries included.
+const CommandTimeout = 20 * time.Second
+
+// routeByCommand connects a call whose webhook was already acknowledged.
+// There is no one left to answer, so failures are logged.
+func (h *Handler) routeByCommand(ctx context.Context, cr CommandRouter, fwd Forward, ev CallEvent) {
+	ctx, cancel := context.WithTimeout(ctx, CommandTimeout)
+	defer cancel()
+	if fwd.Whisper != "" || fwd.Record {
+		h.cfg.Logger.Warn("calltrack: this provider connects calls by command, without whisper or recording; connecting without them",
+			"provider", ev.Provider, "call_id", ev.CallID)
+	}
+	if err := cr.RouteCall(ctx, fwd, ev); err != nil {
+		h.cfg.Logger.Error("calltrack: could not connect the call", "provider", ev.Provider, "call_id", ev.CallID, "to", fwd.To, "err", err)
+	}
 }
 
 func (h *Handler) fillWhisperURL(f *Forward, requestURL string) {

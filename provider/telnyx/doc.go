@@ -1,7 +1,7 @@
 // Package telnyx adapts Telnyx voice webhooks to calltrack: Ed25519
 // signature verification with a replay window, Call Control v2 events
-// (call.initiated, call.answered, call.hangup) and TeXML requests, and
-// TeXML <Dial> routing answers.
+// (call.initiated, call.answered, call.hangup) and TeXML requests, TeXML
+// <Dial> routing answers, and Call Control transfers.
 //
 // # Signature
 //
@@ -20,9 +20,16 @@
 // TeXML applications take the answer in the webhook response, so
 // RenderForward returns TeXML, built by provider/twilio's renderer because
 // TeXML copies TwiML's verbs. Call Control applications ignore response
-// bodies: the handler still records their events, but connecting the
-// caller takes a REST "transfer" command, which this package does not
-// issue. Use a TeXML application for call tracking numbers.
+// bodies: given Config.APIKey, the provider is a provider.CommandRouter,
+// and the handler acknowledges call.initiated and then sends Call
+// Control's transfer command (POST /calls/{call_control_id}/actions/transfer)
+// with the business line, the ring time (5 to 120 s, Telnyx's bounds) and a
+// command id derived from the call, so a webhook delivered twice transfers
+// once. Network errors, 429 and 5xx answers are retried; other refusals are
+// logged with Telnyx's reason. Events of the leg the transfer dials
+// (direction "outgoing") are ignored. A transfer cannot speak a whisper or
+// announce a recording to the caller first: for those, use a TeXML
+// application.
 //
 // # Why no SDK
 //

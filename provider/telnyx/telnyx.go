@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/attriqs/calltrack/provider"
@@ -24,6 +26,15 @@ type Config struct {
 	Clock func() time.Time
 	// DefaultRegion reads numbers that are not E.164 (TeXML only).
 	DefaultRegion string
+	// APIKey (a v2 API key from the portal) lets the provider connect Call
+	// Control calls: an inbound call.initiated is then acknowledged and the
+	// caller transferred to the business line by a transfer command (see
+	// RouteCall). Without it only TeXML calls are routed.
+	APIKey string
+	// APIBaseURL is where commands go; default DefaultAPIBaseURL.
+	APIBaseURL string
+	// HTTPClient sends commands; default a client with a 10 s timeout.
+	HTTPClient *http.Client
 }
 
 // Provider implements provider.Provider for Telnyx Call Control and TeXML
@@ -40,6 +51,14 @@ func New(cfg Config) (*Provider, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	if cfg.APIBaseURL == "" {
+		cfg.APIBaseURL = DefaultAPIBaseURL
+	} else if u, err := url.Parse(cfg.APIBaseURL); err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("%w: field APIBaseURL: %q is not an absolute URL", provider.ErrInvalidConfig, cfg.APIBaseURL)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	return &Provider{cfg: cfg}, nil
 }
@@ -92,7 +111,8 @@ var hangupCauses = map[string]provider.Status{
 }
 
 // ParseEvent reads a Call Control v2 webhook. call.initiated is the
-// inbound call, call.answered and call.hangup are status; other events are
+// inbound call, call.answered and call.hangup are status; other events, and
+// every event of an outgoing leg (the one a transfer dials), are
 // provider.ErrIgnoredEvent. The call id is the leg id, stable across a
 // leg's events. A hangup's Duration is end_time − start_time as Telnyx
 // reports them.
@@ -126,7 +146,9 @@ func ParseEvent(body []byte) (provider.CallEvent, error) {
 	case "incoming":
 		ev.Direction = provider.DirectionInbound
 	case "outgoing":
-		ev.Direction = provider.DirectionOutbound
+		// The leg a transfer dials to the business line: the caller's own
+		// leg carries the call, and routing this one would transfer again.
+		return provider.CallEvent{}, provider.ErrIgnoredEvent
 	}
 	switch d.EventType {
 	case "call.initiated":

@@ -1,0 +1,208 @@
+package telnyx_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/provider/providertest"
+	"github.com/attriqs/calltrack/provider/telnyx"
+)
+
+// callControlAPI stands in for api.telnyx.com: it records every command
+// and answers with the statuses queued in fail first, then success as
+// documented ({"data":{"result":"ok"}}).
+type callControlAPI struct {
+	mu       sync.Mutex
+	commands []recordedCommand
+	fail     []int
+}
+
+type recordedCommand struct {
+	Path, Auth string
+	Body       map[string]any
+}
+
+func (a *callControlAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var m map[string]any
+	_ = json.Unmarshal(body, &m)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.commands = append(a.commands, recordedCommand{Path: r.URL.EscapedPath(), Auth: r.Header.Get("Authorization"), Body: m})
+	if len(a.fail) > 0 {
+		code := a.fail[0]
+		a.fail = a.fail[1:]
+		w.WriteHeader(code)
+		_, _ = w.Write([]byte(`{"errors":[{"code":"90018","title":"Call has already ended","detail":"This call is no longer active."}]}`))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"data":{"result":"ok"}}`))
+}
+
+func (a *callControlAPI) waitFor(t *testing.T, n int) []recordedCommand {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		a.mu.Lock()
+		got := append([]recordedCommand(nil), a.commands...)
+		a.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+	}
+	t.Fatalf("Telnyx API did not receive %d commands in time", n)
+	return nil
+}
+
+// callControlRig serves the provider's webhooks through a provider.Handler
+// whose Route sends every call to business.
+func callControlRig(t *testing.T, api *callControlAPI, fwd provider.Forward) (*httptest.Server, *logBuffer) {
+	t.Helper()
+	apiSrv := httptest.NewServer(api)
+	t.Cleanup(apiSrv.Close)
+	p, err := telnyx.New(telnyx.Config{PublicKey: publicKey, APIKey: "KEY0123", APIBaseURL: apiSrv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	in, err := provider.NewIngest(provider.IngestConfig{
+		Recorder: provider.CallRecorderFunc(func(context.Context, provider.CallEvent) error { return nil }),
+		SpoolDir: t.TempDir(), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := provider.NewHandler(provider.HandlerConfig{Provider: p, Ingest: in, Logger: logger,
+		Route: func(context.Context, provider.CallEvent) (provider.Forward, error) { return fwd, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); in.Close() })
+	return srv, logs
+}
+
+// logBuffer collects log lines written from the handler's goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(b)
+}
+
+func (l *logBuffer) contains(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Contains(l.buf.Bytes(), []byte(s))
+}
+
+func postSigned(t *testing.T, url string, r *provider.Request) *http.Response {
+	t.Helper()
+	sig, ts := telnyx.Sign(privateKey, r.Body, time.Now())
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(r.Body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(telnyx.SignatureHeader, sig)
+	req.Header.Set(telnyx.TimestampHeader, ts)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	return resp
+}
+
+func TestCallControlCallIsTransferredToTheBusinessLine(t *testing.T) {
+	api := &callControlAPI{}
+	srv, _ := callControlRig(t, api, provider.Forward{To: "+12125550123", RingTimeout: 200 * time.Second})
+	call := providertest.Call{ID: "leg-1", From: "+14158675309", To: "+18005551212"}
+
+	resp := postSigned(t, srv.URL, event(call, "call.initiated", ""))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webhook answered %d", resp.StatusCode)
+	}
+	postSigned(t, srv.URL, event(call, "call.initiated", "")) // Telnyx delivers again
+
+	cmds := api.waitFor(t, 2)
+	for _, c := range cmds {
+		if c.Path != "/calls/v3:AgDIxmoRX6QMuaIj/actions/transfer" || c.Auth != "Bearer KEY0123" {
+			t.Fatalf("command sent to %s with %q", c.Path, c.Auth)
+		}
+		if c.Body["to"] != "+12125550123" || c.Body["timeout_secs"] != 120.0 {
+			t.Fatalf("transfer body %v: want to the business line, ring time clamped to Telnyx's 120 s", c.Body)
+		}
+		if _, ok := c.Body["from"]; ok {
+			t.Fatalf("transfer body %v: without passthrough the tracking number stays the caller id", c.Body)
+		}
+	}
+	if cmds[0].Body["command_id"] == "" || cmds[0].Body["command_id"] != cmds[1].Body["command_id"] {
+		t.Fatalf("command ids %v and %v: a repeated webhook must repeat the same command id, so Telnyx transfers once",
+			cmds[0].Body["command_id"], cmds[1].Body["command_id"])
+	}
+}
+
+func TestCallControlTransferRetriesTransientFailuresAndStopsOnPermanentOnes(t *testing.T) {
+	api := &callControlAPI{fail: []int{http.StatusServiceUnavailable, http.StatusTooManyRequests}}
+	srv, _ := callControlRig(t, api, provider.Forward{To: "+12125550123", CallerIDPassthrough: true})
+	call := providertest.Call{ID: "leg-2", From: "+14158675309", To: "+18005551212"}
+	postSigned(t, srv.URL, event(call, "call.initiated", ""))
+	cmds := api.waitFor(t, 3)
+	if cmds[2].Body["from"] != call.From {
+		t.Fatalf("transfer body %v: passthrough shows the caller's number", cmds[2].Body)
+	}
+
+	api2 := &callControlAPI{fail: []int{http.StatusUnprocessableEntity}}
+	srv2, logs := callControlRig(t, api2, provider.Forward{To: "+12125550123"})
+	postSigned(t, srv2.URL, event(call, "call.initiated", ""))
+	api2.waitFor(t, 1)
+	time.Sleep(600 * time.Millisecond) // longer than a retry would wait
+	if n := len(api2.waitFor(t, 1)); n != 1 {
+		t.Fatalf("a 422 was sent %d times; it cannot succeed on a retry", n)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !logs.contains("Call has already ended"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the failure was not logged with Telnyx's reason")
+		}
+	}
+}
+
+func TestCallControlOutgoingLegIsIgnoredNotRoutedAgain(t *testing.T) {
+	p, _ := telnyx.New(telnyx.Config{PublicKey: publicKey, APIKey: "KEY0123"})
+	leg := event(providertest.Call{ID: "leg-b", From: "+18005551212", To: "+12125550123"}, "call.initiated", "")
+	leg.Body = bytes.Replace(leg.Body, []byte(`"direction":"incoming"`), []byte(`"direction":"outgoing"`), 1)
+	if _, err := p.Parse(leg); !errors.Is(err, provider.ErrIgnoredEvent) {
+		t.Fatalf("outgoing leg: %v, want ErrIgnoredEvent", err)
+	}
+}
+
+func TestWithoutAPIKeyCallControlIsNotRoutedByCommand(t *testing.T) {
+	p, _ := telnyx.New(telnyx.Config{PublicKey: publicKey})
+	ev, err := p.Parse(event(providertest.Call{ID: "leg-3", From: "+14158675309", To: "+18005551212"}, "call.initiated", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.RoutesByCommand(ev) {
+		t.Fatal("without an API key there is no command to send")
+	}
+	withKey, _ := telnyx.New(telnyx.Config{PublicKey: publicKey, APIKey: "k"})
+	texml, _ := withKey.Parse(&provider.Request{Body: []byte("CallSid=v3:abc&CallStatus=ringing&From=%2B14158675309&To=%2B18005551212&Direction=inbound")})
+	if withKey.RoutesByCommand(texml) {
+		t.Fatal("a TeXML call is routed by the webhook answer")
+	}
+	if _, err := telnyx.New(telnyx.Config{PublicKey: publicKey, APIBaseURL: "api.telnyx.com"}); !errors.Is(err, provider.ErrInvalidConfig) {
+		t.Fatalf("relative APIBaseURL: %v", err)
+	}
+}
