@@ -18,8 +18,17 @@
 //	zendesk   window.zE (Messaging, Classic)    messenger:set conversationFields (data-zendesk-field); Classic chat:addTags
 //	crisp     window.$crisp                     $crisp.push(['set', 'session:data', ...])
 //	tawk      window.Tawk_API                   Tawk_API.setAttributes({'attriqs-session'})
-//	tidio     window.tidioChatApi               tidioChatApi.setVisitorData
-//	livechat  window.LiveChatWidget             LiveChatWidget.call('set_session_variables')
+//	tidio     window.tidioChatApi               tidioChatApi.setContactProperties
+//	livechat  window.LiveChatWidget             LiveChatWidget.call('update_session_variables')
+//
+// Some platforms keep the value only when the site prepared for it, as
+// their documentation says: Intercom, a custom attribute attriqs_session
+// created as writable from the Messenger; Tidio, a contact property of that
+// name created in its panel; Zendesk Messaging, a custom ticket field that
+// end users may set (its id in data-zendesk-field); HubSpot, a contact
+// property, sent with HubSpot's next tracked page view or event. Where the
+// value cannot be kept, the platform's own conversation and contact ids,
+// which the tracker reports with every event, still join the chat.
 //
 // No message text, name or email address leaves the page; a keyed email
 // hash is not computed in this version.

@@ -15,7 +15,7 @@ import (
 // Actions: incoming_chat (Started, and Message when the thread holds a
 // message of the customer), incoming_customer with an email (Lead). The
 // customer's session_fields carry [SessionAttribute], which the tracker set
-// with set_session_variables.
+// with update_session_variables.
 type LiveChatWebhook struct {
 	SecretKey string
 }

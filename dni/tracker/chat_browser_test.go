@@ -164,7 +164,7 @@ var chatCases = []chatCase{
 		name: "crisp", platform: "crisp",
 		// The documented snippet: $crisp is an array until the chatbox loads.
 		snippet: `window.$crisp = []; window.CRISP_WEBSITE_ID = "site-1";
-			(function () { var s = document.createElement("script"); s.src = "/w/crisp.js"; s.async = 1; document.head.appendChild(s); })();
+			` + crispLoader + `
 			$crisp.push(["on", "message:sent", function () { window.siteFired = 1; }]);`,
 		selfLoad: true,
 		// Crisp keeps one handler per event: "on" replaces the previous one.
@@ -234,7 +234,7 @@ var chatCases = []chatCase{
 			setTimeout(function () {
 				window.tidioChatApi = {
 					on: function (e, f) { (h[e] = h[e] || []).push(f); },
-					setVisitorData: function (a) { window.__writes.push(a); },
+					setVisitorData: function () { window.__writes.push("visitor data is for Tidio's fixed fields"); },
 					setContactProperties: function (a) { window.__writes.push(a); },
 					open: function () {}
 				};
@@ -264,7 +264,7 @@ var chatCases = []chatCase{
 			setTimeout(function () {
 				L._h = function (m, a) {
 					if (m == "on") (h[a[0]] = h[a[0]] || []).push(a[1]);
-					else if (m == "call" && a[0] == "set_session_variables") window.__writes.push(a[1]);
+					else if (m == "call" && a[0] == "update_session_variables") window.__writes.push(a[1]);
 					else if (m == "get" && a[0] == "chat_data") return {chatId: "LC-CHAT-1", threadId: "T1"};
 					else if (m == "get" && a[0] == "customer_data") return {id: "lc-customer-1", name: "", email: "", isReturning: false, status: "browsing", sessionVariables: {}};
 				};
@@ -410,6 +410,13 @@ func chatEvents(rs []request) []map[string]any {
 	return out
 }
 
+// crispLoader is Crisp's snippet loading the chatbox asynchronously. The
+// real chatbox arrives over the network well after a tracker in the head
+// has run; the stand-in is served locally, so it waits a moment to keep
+// that order on a loaded machine (which one runs first is the difference
+// between the "crisp" and "crisp-loaded-first" cases).
+const crispLoader = `setTimeout(function () { var s = document.createElement("script"); s.src = "/w/crisp.js"; s.async = 1; document.head.appendChild(s); }, 200);`
+
 func init() {
 	// A Crisp chatbox that loaded before the tracker may already hold the
 	// site's handlers, which Crisp keeps one per event and does not expose:
@@ -418,7 +425,7 @@ func init() {
 	for _, c := range chatCases {
 		if c.name == "crisp" {
 			c.name, c.selfLoad, c.want, c.conv = "crisp-loaded-first", false, nil, ""
-			c.snippet = strings.Replace(c.snippet, `(function () { var s = document.createElement("script"); s.src = "/w/crisp.js"; s.async = 1; document.head.appendChild(s); })();`, "", 1)
+			c.snippet = strings.Replace(c.snippet, crispLoader, "", 1)
 			c.after = ""
 			chatCases = append(chatCases, c)
 			break

@@ -60,6 +60,7 @@
 
     drift: ["drift", function (D, p) {
       D.on("chatOpen", on(p, "opened"));
+      D.on("sidebarOpen", on(p, "opened")); // the legacy widget's name for it
       D.on("startConversation", on(p, "started"));
       D.on("message:sent", on(p, "message"));
       D.on("emailCapture", on(p, "lead"));
@@ -123,8 +124,8 @@
       T.on("conversationStart", on(p, "started"));
       T.on("messageFromVisitor", on(p, "message"));
       T.on("preFormFilled", on(p, "lead"));
-    // A contact property where the site created one, else visitor data.
-    }, function (T, s) { (T.setContactProperties || T.setVisitorData).call(T, o(s)); }],
+    // Tidio keeps only contact properties created in its panel.
+    }, function (T, s) { T.setContactProperties(o(s)); }],
 
     livechat: ["LiveChatWidget", function (L, p) {
       L.on("visibility_changed", on(p, "opened", function (x) { return x.visibility == "maximized"; }));
@@ -132,7 +133,8 @@
         if (x && x.author && x.author.type == "customer") { report(p, "started"); report(p, "message"); }
       }));
       L.on("form_submitted", on(p, "lead", function (x) { return x.type != "postchat"; }));
-    }, function (L, s) { L.call("set_session_variables", o(s)); }, function (L) {
+    // update_, not set_session_variables, which would wipe the site's own.
+    }, function (L, s) { L.call("update_session_variables", o(s)); }, function (L) {
       return [L.get("chat_data").chatId, L.get("customer_data").id];
     }]
   };
