@@ -30,19 +30,12 @@ local session, nowArg = ARGV[1], ARGV[2]
 local now, window, cooldown = tonumber(nowArg), tonumber(ARGV[3]), tonumber(ARGV[4])
 local policy, perNumber, hasFallback = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
 
+-- A live session was answered above; a session still listed here has a
+-- lease that expired (end it where it lapsed) or a lost record.
 local tok = redis.call('HGET', kSessions, session)
 if tok then
   local l = getLease(tok)
-  if l and l.u >= now then
-    local u = math.max(l.u, now + window)
-    if u ~= l.u then
-      l.u = u
-      putLease(tok, l)
-      redis.call('ZADD', kExpiry, u, tok)
-      redis.call('ZADD', kActivity, 'GT', u, l.n)
-    end
-    return {'continued', l.n, tok, l.u, ended}
-  elseif l then
+  if l then
     endHold(tok, l, l.u)
   else
     redis.call('HDEL', kSessions, session)
