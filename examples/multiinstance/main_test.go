@@ -5,7 +5,6 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/attriqs/calltrack/internal/logbuf"
 	"github.com/attriqs/calltrack/internal/testenv"
 )
 
@@ -27,9 +27,9 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-func demo(t *testing.T, bin string, allocator string, visitors int) (Summary, *syncBuffer) {
+func demo(t *testing.T, bin string, allocator string, visitors int) (Summary, *logbuf.Buffer) {
 	t.Helper()
-	log := new(syncBuffer)
+	log := new(logbuf.Buffer)
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	sum, err := runDemo(ctx, demoOptions{Binary: bin, Postgres: testenv.PostgresDSN(t), Redis: testenv.RedisAddr(t),
@@ -105,22 +105,4 @@ func assertCleanedUp(t *testing.T, sum Summary) {
 	}
 	require.NoError(t, iter.Err())
 	assert.Empty(t, keys, "keys under %s deleted", sum.Prefix)
-}
-
-// syncBuffer collects the instances' logs; the test reads it afterwards.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

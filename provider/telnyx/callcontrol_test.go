@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attriqs/calltrack/internal/logbuf"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/providertest"
 	"github.com/attriqs/calltrack/provider/telnyx"
@@ -66,7 +67,7 @@ func (a *callControlAPI) waitFor(t *testing.T, n int) []recordedCommand {
 
 // callControlRig serves the provider's webhooks through a provider.Handler
 // whose Route sends every call to business.
-func callControlRig(t *testing.T, api *callControlAPI, fwd provider.Forward) (*httptest.Server, *logBuffer) {
+func callControlRig(t *testing.T, api *callControlAPI, fwd provider.Forward) (*httptest.Server, *logbuf.Buffer) {
 	t.Helper()
 	apiSrv := httptest.NewServer(api)
 	t.Cleanup(apiSrv.Close)
@@ -74,7 +75,7 @@ func callControlRig(t *testing.T, api *callControlAPI, fwd provider.Forward) (*h
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &logbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	in, err := provider.NewIngest(provider.IngestConfig{
 		Recorder: provider.CallRecorderFunc(func(context.Context, provider.CallEvent) error { return nil }),
@@ -90,24 +91,6 @@ func callControlRig(t *testing.T, api *callControlAPI, fwd provider.Forward) (*h
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { srv.Close(); in.Close() })
 	return srv, logs
-}
-
-// logBuffer collects log lines written from the handler's goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
-}
-
-func (l *logBuffer) contains(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Contains(l.buf.Bytes(), []byte(s))
 }
 
 func postSigned(t *testing.T, url string, r *provider.Request) *http.Response {
@@ -172,7 +155,7 @@ func TestCallControlTransferRetriesTransientFailuresAndStopsOnPermanentOnes(t *t
 	if n := len(api2.waitFor(t, 1)); n != 1 {
 		t.Fatalf("a 422 was sent %d times; it cannot succeed on a retry", n)
 	}
-	for deadline := time.Now().Add(5 * time.Second); !logs.contains("Call has already ended"); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); !logs.Contains("Call has already ended"); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the failure was not logged with Telnyx's reason")
 		}
