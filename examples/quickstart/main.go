@@ -25,7 +25,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
-	_ "modernc.org/sqlite" // the SQLite driver store/sqlite.Open uses
 
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/memstore"

@@ -28,7 +28,6 @@ import (
 	"syscall"
 	"time"
 
-	_ "modernc.org/sqlite" // the SQLite driver store/sqlite.Open uses
 
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/pool"

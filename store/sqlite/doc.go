@@ -4,9 +4,9 @@
 // # Opening
 //
 // [Open] opens a file with the settings the store relies on (WAL, a busy
-// timeout, foreign keys, IMMEDIATE write transactions) and migrates it:
-//
-//	import _ "modernc.org/sqlite"
+// timeout, foreign keys, IMMEDIATE write transactions) and migrates it.
+// The package registers the modernc.org/sqlite driver (name "sqlite")
+// itself, so this one import is all it takes:
 //
 //	st, err := sqlite.Open(ctx, "calltrack.db")
 //	if err != nil { ... }

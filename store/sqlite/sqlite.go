@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 
+	_ "modernc.org/sqlite" // registers driver "sqlite", so Open needs no other import
+
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/internal/sqlstore"
 )
@@ -50,8 +52,8 @@ func New(db *sql.DB, opts ...Options) *Store {
 // synchronous=NORMAL (durable across process crashes; a power loss may
 // roll back the last transactions) and IMMEDIATE write transactions, so a
 // writer takes the write lock when it begins rather than failing to
-// upgrade later. The caller must import the driver
-// (import _ "modernc.org/sqlite"). Open applies the migrations; Close
+// upgrade later. The package registers the modernc.org/sqlite driver
+// itself, so no other import is needed. Open applies the migrations; Close
 // closes the handle.
 func Open(ctx context.Context, path string, opts ...Options) (*Store, error) {
 	if path == "" || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") {
@@ -87,7 +89,8 @@ func (s *Store) Close() error {
 
 // transient reports SQLite's "busy" and "locked" results, which a retry
 // after a short wait resolves. The driver is not imported here, so the
-// codes are recognised by their text.
+// codes are recognised by their text (New accepts handles of other
+// SQLite drivers too).
 func transient(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked") ||

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	_ "modernc.org/sqlite"
 
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/sqlite"
