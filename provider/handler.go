@@ -143,7 +143,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := h.cfg.Provider
 	if !h.cfg.InsecureSkipVerify {
 		if err := p.Verify(req); err != nil {
-			h.reject(w, r, http.StatusForbidden, "calltrack: webhook signature rejected: "+err.Error(), err)
+			h.reject(w, r, http.StatusForbidden, "calltrack: webhook signature rejected: "+err.Error(), err, publicURLHint(r, h.pub)...)
 			return
 		}
 	}
@@ -288,7 +288,7 @@ func (h *Handler) write(w http.ResponseWriter, ans Answer, err error) {
 	_, _ = w.Write(ans.Body)
 }
 
-func (h *Handler) reject(w http.ResponseWriter, r *http.Request, code int, msg string, err error) {
-	h.cfg.Logger.Warn("calltrack: webhook rejected", "provider", h.cfg.Provider.Name(), "status", code, "path", r.URL.Path, "err", err)
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, code int, msg string, err error, attrs ...any) {
+	h.cfg.Logger.Warn("calltrack: webhook rejected", append([]any{"provider", h.cfg.Provider.Name(), "status", code, "path", r.URL.Path, "err", err}, attrs...)...)
 	http.Error(w, msg, code)
 }
