@@ -29,7 +29,7 @@ func TestPublicURLHint(t *testing.T) {
 			want:   "set PublicURL to https://calls.example.com"},
 		{name: "first entry of a chain of proxies", host: "10.0.0.5",
 			header: http.Header{"X-Forwarded-Proto": {"https, http"}, "X-Forwarded-Host": {"calls.example.com, lb.internal"}},
-			want:   "set PublicURL to https://calls.example.com "},
+			want:   "set PublicURL to https://calls.example.com: "},
 		{name: "Forwarded (RFC 7239)", host: "backend",
 			header: http.Header{"Forwarded": {`for=192.0.2.60;proto=https;host="calls.example.com", for=10.0.0.1`}},
 			want:   "set PublicURL to https://calls.example.com"},
