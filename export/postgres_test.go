@@ -40,24 +40,44 @@ func TestInstancesShareTheOutboxOnPostgres(t *testing.T) {
 	require.NoError(t, err)
 	defer pool.Close()
 
+	// Each instance has its own sink (one name, as two processes would).
+	// A sink's first delivery waits until the other instance's sink has a
+	// delivery too: the first claimer holds its batch meanwhile, so the
+	// other instance can only get work by claiming other rows. Both
+	// instances take work by construction, not by luck of scheduling, and a
+	// claim that did not skip held rows shows as a message delivered twice.
+	const n = 60
 	var mu sync.Mutex
 	got := map[string]int{}
-	sink := &fakeSink{name: "s", fail: func(m export.Message) error {
-		time.Sleep(time.Millisecond) // let the instances overlap
-		mu.Lock()
-		got[m.ID]++
-		mu.Unlock()
-		return nil
-	}}
+	allDelivered := make(chan struct{})
+	var arrived [2]chan struct{}
+	var arrive [2]sync.Once
+	for i := range arrived {
+		arrived[i] = make(chan struct{})
+	}
 	var instances []*export.Exporter
-	for range 2 {
+	for i := range 2 {
+		sink := sinkFunc(func(ctx context.Context, m export.Message) error {
+			arrive[i].Do(func() { close(arrived[i]) })
+			select {
+			case <-arrived[1-i]:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			got[m.ID]++
+			if len(got) == n && got[m.ID] == 1 {
+				close(allDelivered)
+			}
+			return nil
+		})
 		st := postgres.New(pool)
 		require.NoError(t, st.Migrate(ctx))
 		x, err := export.New(st, export.Config{Batch: 3, Poll: 5 * time.Millisecond, Logger: quiet}, sink)
 		require.NoError(t, err)
 		instances = append(instances, x)
 	}
-	const n = 60
 	for i := range n {
 		require.NoError(t, instances[i%2].Record(ctx, qualifiedCall(fmt.Sprintf("CA%03d", i))))
 	}
@@ -66,14 +86,19 @@ func TestInstancesShareTheOutboxOnPostgres(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = x.Run(context.Background()) }()
 	}
-	require.Eventually(t, func() bool {
-		pending, err := instances[0].ByState(ctx, store.OutboxPending, 0)
-		return err == nil && len(pending) == 0
-	}, 30*time.Second, 10*time.Millisecond)
+	select {
+	case <-allDelivered:
+	case <-ctx.Done():
+		t.Fatal("the test ended before every message was delivered")
+	}
+	// Close waits for the deliveries in flight to record their outcomes.
 	for _, x := range instances {
 		require.NoError(t, x.Close())
 	}
 	wg.Wait()
+	pending, err := instances[0].ByState(ctx, store.OutboxPending, 0)
+	require.NoError(t, err)
+	require.Empty(t, pending)
 	mu.Lock()
 	defer mu.Unlock()
 	require.Len(t, got, n)
@@ -85,3 +110,9 @@ func TestInstancesShareTheOutboxOnPostgres(t *testing.T) {
 	require.Positive(t, s0.Delivered, "both instances took work")
 	require.Positive(t, s1.Delivered, "both instances took work")
 }
+
+// sinkFunc is a sink named "s" that delivers with itself.
+type sinkFunc func(ctx context.Context, m export.Message) error
+
+func (sinkFunc) Name() string                                          { return "s" }
+func (f sinkFunc) Deliver(ctx context.Context, m export.Message) error { return f(ctx, m) }
