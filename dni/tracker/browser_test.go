@@ -22,13 +22,12 @@ import (
 // The business lines of the test pages and the tracking numbers the stub
 // backend leases for them.
 const (
-	lineUS   = "+18005551212"
-	trackUS  = "+18005550199"
-	movedUS  = "+18005550777"
-	lineUK   = "+442079460000"
-	trackUK  = "+442079461234"
-	crawler  = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-	waitLong = 5 * time.Second
+	lineUS  = "+18005551212"
+	trackUS = "+18005550199"
+	movedUS = "+18005550777"
+	lineUK  = "+442079460000"
+	trackUK = "+442079461234"
+	crawler = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 )
 
 var (
@@ -56,7 +55,7 @@ type request struct {
 
 // stub implements the backend contract of the package documentation.
 type stub struct {
-	t    *testing.T
+	t    testing.TB
 	done chan struct{}
 
 	mu        sync.Mutex
@@ -174,7 +173,7 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // site is one test's origin: the built script, the stub backend and pages.
 type site struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	stub   *stub
 	script *Script
@@ -186,7 +185,7 @@ type site struct {
 
 // newSite serves pages (path → HTML; "{{tracker}}" becomes the script tag)
 // from a fresh origin, so storage and cookies start empty, and opens a tab.
-func newSite(t *testing.T, browser context.Context, cfg Config, pages map[string]string, mods ...module) *site {
+func newSite(t testing.TB, browser context.Context, cfg Config, pages map[string]string, mods ...module) *site {
 	t.Helper()
 	if mods == nil {
 		var err error
@@ -227,7 +226,7 @@ func newSite(t *testing.T, browser context.Context, cfg Config, pages map[string
 	})
 
 	tab, cancelTab := chromedp.NewContext(browser)
-	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
+	ctx, cancel := context.WithDeadline(tab, tabDeadline(t))
 	t.Cleanup(func() {
 		cancel()
 		cancelTab()
@@ -277,29 +276,33 @@ func eval[T any](s *site, expr string) T {
 	return v
 }
 
-// waitFor polls a JavaScript predicate until it holds.
+// waitFor polls a JavaScript predicate until it holds or the tab's
+// deadline passes.
 func (s *site) waitFor(what, predicate string) {
 	s.t.Helper()
 	_, err := chromedp.Run(s.ctx, chromedp.Poll[chromedp.Void](predicate,
-		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(waitLong)))
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(time.Until(tabDeadline(s.t)))))
 	if err != nil {
 		s.t.Fatalf("waiting for %s (%s): %v", what, predicate, err)
 	}
 }
 
-// waitRequests waits until the stub has n requests to path.
+// waitRequests waits until the stub has n requests to path, or fails when
+// the tab's deadline passes first.
 func (s *site) waitRequests(path string, n int) []request {
 	s.t.Helper()
-	deadline := time.Now().Add(waitLong)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		r := s.stub.requests(path)
 		if len(r) >= n {
 			return r
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-s.ctx.Done():
 			s.t.Fatalf("%d requests to %s, want %d", len(r), path, n)
+		case <-tick.C:
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -347,8 +350,23 @@ func page(head, body string) string {
 	return "<!doctype html><html><head><meta charset=utf-8><title>t</title>" + head + "</head><body>" + body + "</body></html>"
 }
 
+// tabDeadline bounds a tab (and every wait in it) by the test's own
+// deadline, less a margin so the failure names what it waited for instead
+// of the test binary panicking on its timeout. Without a deadline (go test
+// -timeout 0, benchmarks) a tab gets 10 minutes. Nothing here is a
+// performance expectation: on a quiet machine every wait ends in
+// milliseconds, on a loaded one it may take seconds.
+func tabDeadline(t testing.TB) time.Time {
+	if dt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if d, ok := dt.Deadline(); ok {
+			return d.Add(-time.Until(d) / 10)
+		}
+	}
+	return time.Now().Add(10 * time.Minute)
+}
+
 // startBrowser launches one headless Chromium for all browser tests.
-func startBrowser(t *testing.T) context.Context {
+func startBrowser(t testing.TB) context.Context {
 	path := testenv.ChromiumPath(t)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
@@ -370,7 +388,7 @@ func startBrowser(t *testing.T) context.Context {
 	})
 	// The first Run starts the browser, which lives as long as browser; so
 	// that context takes no timeout, and a timer bounds the start instead.
-	stop := time.AfterFunc(30*time.Second, cancelBrowser)
+	stop := time.AfterFunc(time.Until(tabDeadline(t)), cancelBrowser)
 	defer stop.Stop()
 	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("starting Chromium: %v", err)

@@ -351,17 +351,19 @@ func testChatWidget(t *testing.T, browser context.Context, c chatCase, late bool
 	}
 
 	eval[any](s, `__chat.start(); __chat.visitor(); __chat.visitor(); __chat.lead(); __chat.agent(); 0`)
-	var evs []map[string]any
-	deadline := time.Now().Add(waitLong)
-	for {
-		evs = chatEvents(s.stub.requests("v1/events"))
-		if len(evs) >= len(c.want) || time.Now().After(deadline) {
-			break
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for len(chatEvents(s.stub.requests("v1/events"))) < len(c.want) {
+		select {
+		case <-s.ctx.Done():
+			t.Fatalf("reported %v by the tab's deadline, want %v", chatEvents(s.stub.requests("v1/events")), c.want)
+		case <-tick.C:
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(600 * time.Millisecond) // let any duplicate arrive
-	evs = chatEvents(s.stub.requests("v1/events"))
+	// Let any duplicate arrive. On a loaded machine one may come later and
+	// go unseen: this wait can miss a bug, never invent one.
+	time.Sleep(600 * time.Millisecond)
+	evs := chatEvents(s.stub.requests("v1/events"))
 	var types []string
 	for _, e := range evs {
 		types = append(types, e["type"].(string))
