@@ -1,0 +1,104 @@
+// Package cli is the examples' command-line plumbing: flags are parsed and
+// checked before any work starts, and a mistake is reported as one line on
+// standard error with exit status 2.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ExitUsage is the exit status for a bad command line, as flag uses.
+const ExitUsage = 2
+
+// Parse parses args into fs, refuses positional arguments, then runs the
+// checks in order and returns every problem they find. fs writes nothing
+// itself: [Exit] reports the error. -h and -help return [flag.ErrHelp].
+func Parse(fs *flag.FlagSet, args []string, checks ...func() error) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w (-h lists the flags)", err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: every setting is a flag (-h lists them)", fs.Arg(0))
+	}
+	var errs []error
+	for _, check := range checks {
+		if err := check(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Exit reports a [Parse] error and ends the program: the flags' usage and
+// status 0 for -h, otherwise one line "name: problem; problem" and status
+// [ExitUsage].
+func Exit(fs *flag.FlagSet, err error) {
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(os.Stderr)
+		fs.Usage()
+		os.Exit(0)
+	}
+	fmt.Fprintln(os.Stderr, Line(fs.Name(), err))
+	os.Exit(ExitUsage)
+}
+
+// Line is err as one line prefixed with the program's name: joined errors
+// are separated by "; ".
+func Line(name string, err error) string {
+	return name + ": " + strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+}
+
+// Positive checks that a numeric flag is at least 1. It takes the flag's
+// pointer, so the check reads the parsed value.
+func Positive[N int | int64 | uint64 | float64](flagName string, v *N) func() error {
+	return func() error {
+		if *v < 1 {
+			return fmt.Errorf("-%s %v: must be at least 1", flagName, *v)
+		}
+		return nil
+	}
+}
+
+// WritableFile checks that a file can be created at path (its directory
+// exists and is writable), without creating path itself, so a long run
+// does not fail only at the end. An empty path passes. It takes the
+// flag's pointer, so the check reads the parsed value.
+func WritableFile(flagName string, p *string) func() error {
+	return func() error {
+		path := *p
+		if path == "" {
+			return nil
+		}
+		dir := filepath.Dir(path)
+		f, err := os.CreateTemp(dir, ".write-check-*")
+		if err != nil {
+			return fmt.Errorf("-%s %s: cannot write in %s: %w", flagName, path, dir, unwrapPath(err))
+		}
+		name := f.Name()
+		_ = f.Close()
+		_ = os.Remove(name)
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			return fmt.Errorf("-%s %s: is a directory", flagName, path)
+		}
+		return nil
+	}
+}
+
+// unwrapPath drops the temporary file's name from a *PathError.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
