@@ -29,7 +29,8 @@ type RouteFunc func(ctx context.Context, ev CallEvent) (Forward, error)
 type HandlerConfig struct {
 	// Provider verifies, parses and renders. Required.
 	Provider Provider
-	// Ingest records events after the answer is written. Required.
+	// Ingest makes events durable before the answer is written and records
+	// them behind it. Required.
 	Ingest *Ingest
 	// Route picks the Forward for inbound calls. Required.
 	Route RouteFunc
@@ -58,12 +59,13 @@ type HandlerConfig struct {
 
 // Handler serves one provider's inbound-call and status webhooks (mount it
 // at both URLs, or one). For each POST it: verifies the signature (403),
-// parses the event (400), writes the answer — the Forward for an inbound
-// call, an acknowledgement for a status callback — and only then hands the
-// event to the Ingest, so the routing answer never waits on storage. It
-// rejects other methods with 405 (GET is accepted only for whisper
-// fetches) and bodies over MaxBodyBytes with 413. Vendors must be
-// configured to POST their webhooks.
+// parses the event (400), makes the event durable through the Ingest (an
+// fsync shared with concurrent webhooks; never a wait on the store), and
+// only then writes the answer: the Forward for an inbound call, an
+// acknowledgement for a status callback. It rejects other methods with
+// 405 (GET is accepted only for whisper fetches) and bodies over
+// MaxBodyBytes with 413. Vendors must be configured to POST their
+// webhooks.
 type Handler struct {
 	cfg HandlerConfig
 	pub *url.URL
@@ -164,14 +166,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	stampArrival(&ev, h.cfg.Clock)
 	if ev.Kind == KindInbound {
 		h.answerInbound(w, r, req, ev)
-	} else {
-		h.write(w, p.Ack(), nil)
-	}
-	// The caller already has the answer; recording happens behind it.
-	if f, ok := w.(http.Flusher); ok {
-		f.Flush()
+		return
 	}
 	h.cfg.Ingest.Submit(ev)
+	h.write(w, p.Ack(), nil)
 }
 
 // stampArrival gives an event without a time the moment it arrived, so a
@@ -186,8 +184,9 @@ func stampArrival(ev *CallEvent, now func() time.Time) {
 	}
 }
 
-// answerInbound writes the routing answer. Even when it must answer 500 the
-// call attempt is still recorded by the caller.
+// answerInbound writes the routing answer. The event is made durable
+// (Ingest.Submit) before any answer is written, so an answered call is
+// never lost, and it is recorded even when the answer is an error.
 func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Request, ev CallEvent) {
 	fwd, err := h.cfg.Route(r.Context(), ev)
 	if err == nil {
@@ -196,6 +195,7 @@ func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	if err != nil {
 		if h.cfg.Fallback == (Forward{}) {
+			h.cfg.Ingest.Submit(ev)
 			h.reject(w, r, http.StatusInternalServerError, "calltrack: no route for this call and no fallback configured", err)
 			return
 		}
@@ -204,11 +204,13 @@ func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Req
 		h.fillWhisperURL(&fwd, req.URL)
 	}
 	if cr, ok := h.cfg.Provider.(CommandRouter); ok && cr.RoutesByCommand(ev) {
+		h.cfg.Ingest.Submit(ev)
 		h.write(w, h.cfg.Provider.Ack(), nil)
 		go h.routeByCommand(context.WithoutCancel(r.Context()), cr, fwd, ev)
 		return
 	}
 	ans, err := h.cfg.Provider.RenderForward(fwd, ev)
+	h.cfg.Ingest.Submit(ev)
 	if err != nil {
 		h.reject(w, r, http.StatusInternalServerError, "calltrack: could not render routing answer", err)
 		return

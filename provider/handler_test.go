@@ -193,15 +193,15 @@ func TestIngestCloseIsIdempotentAndSpoolsLateEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.Submit(provider.CallEvent{Provider: "p", CallID: "late"})
-	if st := in.Stats(); st.Spooled != 1 || st.Pending != 1 || rec.Writes() != 0 {
+	if st := in.Stats(); st.Spooled != 1 || rec.Writes() != 0 {
 		t.Fatalf("late event: %+v, writes %d", st, rec.Writes())
 	}
 	in2, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in2.Close()
-	if err := in2.Replay(context.Background()); err != nil {
+	in2.Start()
+	if err := in2.Close(); err != nil { // Close delivers once more before it returns
 		t.Fatal(err)
 	}
 	if _, ok := rec.Call("p", "late"); !ok {

@@ -10,118 +10,182 @@ import (
 	"time"
 )
 
+// ErrRejected marks a recorder error as permanent: the event itself is
+// refused (it fails validation, breaks a constraint, makes the recorder
+// panic) and retrying it cannot succeed. Recorders wrap such errors with
+// it, or the host classifies them with IngestConfig.IsPermanent.
+var ErrRejected = errors.New("provider: event rejected by the recorder")
+
 // IngestConfig configures an Ingest. Zero values mean the documented
 // defaults.
 type IngestConfig struct {
 	// Recorder receives every event. Required.
 	Recorder CallRecorder
-	// SpoolDir holds the durable spool used while Recorder fails. Required.
+	// SpoolDir holds the write-ahead log of events, their dead letters and
+	// quarantined damage. Required; it must be on persistent storage.
 	SpoolDir string
-	// QueueSize bounds the in-memory hand-off between webhook handlers and
-	// the recording goroutine; default 1024. When it is full, Submit waits
-	// for room.
-	QueueSize int
-	// RetryInterval is how often a non-empty spool is replayed; default 2s.
-	RetryInterval time.Duration
+	// IsPermanent reports whether a recorder error is permanent (the event
+	// goes to the dead letters) rather than transient (it is retried with
+	// backoff). Errors wrapping ErrRejected are always permanent; default
+	// nothing else.
+	IsPermanent func(error) bool
+	// MemoryQueue bounds the events kept in memory while the spool
+	// directory is unusable; default 10,000. Beyond it events are lost,
+	// each logged at Error and counted.
+	MemoryQueue int
+	// RetryInterval is the first wait after the recorder fails; it doubles
+	// up to MaxRetryInterval while the failures last. Defaults 1s and 30s.
+	RetryInterval    time.Duration
+	MaxRetryInterval time.Duration
+	// MaxAttempts bounds the failures of one event while other events are
+	// recorded (failures of that event, not of the store) before it goes
+	// to the dead letters; default 10.
+	MaxAttempts int
 	// RecordTimeout bounds one RecordCall; default 5s.
 	RecordTimeout time.Duration
-	// Logger receives recorder failures; default slog.Default().
+	// Logger receives failures; default slog.Default().
 	Logger *slog.Logger
+	// Clock stamps dead letters and outages; default time.Now.
+	Clock func() time.Time
 }
 
-// IngestStats counts what an Ingest has done since it was created.
+// IngestStats counts what an Ingest has done since it was created, and
+// what waits now.
 type IngestStats struct {
-	Recorded int64 // delivered to the recorder directly
-	Spooled  int64 // written to the spool because the recorder failed or was known down
-	Replayed int64 // delivered to the recorder from the spool
-	Pending  int   // waiting in the spool now
+	Spooled        int64 // written to the spool and fsynced before their answer
+	Recorded       int64 // accepted by the recorder
+	Requeued       int64 // failed alone while others were recorded, so moved behind them
+	DeadLettered   int64 // refused for good, kept as dead letters
+	Lost           int64 // could be kept nowhere: spool unusable and memory queue full
+	RecorderErrors int64 // failed RecordCall calls of any class
+
+	Pending     int   // in the spool, not yet recorded
+	InMemory    int   // held only in memory because the spool is unusable
+	DeadLetters int   // dead letters waiting to be replayed
+	SpoolBytes  int64 // size of the spool's log
+	// OldestWaiting is when the oldest event still waiting for a failing
+	// recorder arrived; zero when nothing waits for one. Now minus it is
+	// the replay lag.
+	OldestWaiting time.Time
 }
 
-// Ingest delivers call events to a CallRecorder without ever making a
-// webhook wait for it: Submit hands the event to one background goroutine
-// and returns. When the recorder fails, the event is appended to a durable
-// Spool (fsync; events that queued up meanwhile share one fsync) and
-// replayed, in order, every RetryInterval until the
-// recorder accepts it — also after a process restart, since a new Ingest
-// over the same SpoolDir finds the spooled events. While the spool is not
-// empty, new events are appended behind the spooled ones instead of calling
-// a recorder that is known to be down.
+// Ingest makes call events durable and delivers them to a CallRecorder.
 //
-// The background goroutine starts on first use (Submit or Start), never in
-// NewIngest. Close stops it, waits for it, delivers or spools what is still
-// queued, and is idempotent. Submit after Close spools synchronously, so no
-// event is lost during shutdown.
+// Submit appends the event to the spool's write-ahead log and returns
+// once it is fsynced (concurrent submits share one fsync), so an answered
+// webhook survives kill -9. One background goroutine delivers the log in
+// order and classes every recorder error:
+//
+//   - transient (connection lost, timeout): the event waits in the log and
+//     is retried with backoff (RetryInterval doubling to MaxRetryInterval),
+//     logged at Warn when the outage begins and at Info when it ends;
+//   - permanent (IsPermanent, ErrRejected, a panic in the recorder): the
+//     event goes to the dead letters, logged at Error, counted, listed by
+//     DeadLetters and replayed by ReplayDeadLetters after a fix.
+//
+// A transient failure is the store's when the next event fails too;
+// otherwise it is the event's own, and the event is moved behind the
+// others (after MaxAttempts such failures, to the dead letters), so no
+// event can hold back another by more than its own retry.
+//
+// When the spool directory is unusable (missing, read-only, full, a
+// failed fsync), Submit keeps events in a bounded memory queue instead,
+// never failing the webhook; Health says so, and the spool is reopened
+// every RetryInterval, taking the queue back when it works.
+//
+// The goroutine starts on first use (Submit or Start), never in
+// NewIngest. Close stops it after one last delivery pass and is
+// idempotent; a Submit after Close still writes to the spool.
 type Ingest struct {
 	cfg   IngestConfig
 	spool *Spool
+	dead  *deadLetters
+
+	mu         sync.Mutex
+	closed     bool
+	spoolErr   error // why the spool is unusable; nil when it works
+	spoolSince time.Time
+	mem        []SpoolEntry // events the spool could not take
+	outageErr  error        // the recorder's last transient failure, while it lasts
+	outage     time.Time
+	oldest     time.Time
+	deadErr    error // the dead-letter file's last write failure
 
 	startOnce sync.Once
 	closeOnce sync.Once
-	mu        sync.RWMutex // guards closed against Submit's send
-	closed    bool
-	queue     chan CallEvent
 	stop      chan struct{}
 	done      chan struct{}
 	kick      chan struct{}
+	started   atomic.Bool
 
-	started                     atomic.Bool
-	recorded, spooled, replayed atomic.Int64
+	spooled, recorded, requeued, deadLettered, lost, recorderErrs atomic.Int64
 }
 
-// NewIngest validates cfg and opens the spool. It starts no goroutines.
+// NewIngest validates cfg and opens the spool. A spool directory that
+// cannot be used is not an error here, since calls must still be
+// answered: it is logged at Error, reported by Health and retried. It
+// starts no goroutines.
 func NewIngest(cfg IngestConfig) (*Ingest, error) {
 	var errs []error
 	if cfg.Recorder == nil {
 		errs = append(errs, errors.New("field Recorder: required"))
 	}
 	if cfg.SpoolDir == "" {
-		errs = append(errs, errors.New("field SpoolDir: required (events must survive a store outage)"))
+		errs = append(errs, errors.New("field SpoolDir: required (events must survive a crash and a store outage)"))
 	}
-	if cfg.QueueSize < 0 || cfg.RetryInterval < 0 || cfg.RecordTimeout < 0 {
-		errs = append(errs, errors.New("fields QueueSize, RetryInterval, RecordTimeout: must not be negative"))
+	if cfg.MemoryQueue < 0 || cfg.RetryInterval < 0 || cfg.MaxRetryInterval < 0 || cfg.MaxAttempts < 0 || cfg.RecordTimeout < 0 {
+		errs = append(errs, errors.New("fields MemoryQueue, RetryInterval, MaxRetryInterval, MaxAttempts, RecordTimeout: must not be negative"))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
 	}
-	if cfg.QueueSize == 0 {
-		cfg.QueueSize = 1024
-	}
-	if cfg.RetryInterval == 0 {
-		cfg.RetryInterval = 2 * time.Second
-	}
-	if cfg.RecordTimeout == 0 {
-		cfg.RecordTimeout = 5 * time.Second
-	}
+	cfg.MemoryQueue = cmpOr(cfg.MemoryQueue, 10_000)
+	cfg.RetryInterval = cmpOr(cfg.RetryInterval, time.Second)
+	cfg.MaxRetryInterval = max(cmpOr(cfg.MaxRetryInterval, 30*time.Second), cfg.RetryInterval)
+	cfg.MaxAttempts = cmpOr(cfg.MaxAttempts, 10)
+	cfg.RecordTimeout = cmpOr(cfg.RecordTimeout, 5*time.Second)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	sp, err := OpenSpool(cfg.SpoolDir)
-	if err != nil {
-		return nil, err
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
 	}
-	return &Ingest{
-		cfg:   cfg,
-		spool: sp,
-		queue: make(chan CallEvent, cfg.QueueSize),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
-		kick:  make(chan struct{}, 1),
-	}, nil
+	if cfg.IsPermanent == nil {
+		cfg.IsPermanent = func(error) bool { return false }
+	}
+	in := &Ingest{cfg: cfg, stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	in.spool = newSpool(cfg.SpoolDir, cfg.Logger)
+	if err := in.spool.Broken(); err != nil {
+		in.spoolUnusable(err)
+	}
+	var err error
+	if in.dead, err = openDeadLetters(cfg.SpoolDir, cfg.Logger); err != nil {
+		in.deadErr = err
+		cfg.Logger.Error("calltrack: dead letters cannot be read; new ones are kept in memory", "err", err)
+	}
+	return in, nil
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
 }
 
 // Start launches the background goroutine if it is not running yet, which
-// also begins replaying events spooled by an earlier process. Submit calls
-// it implicitly.
+// also begins delivering events spooled by an earlier process. Submit
+// calls it implicitly.
 func (in *Ingest) Start() {
 	in.startOnce.Do(func() {
 		in.started.Store(true)
 		go in.run()
-		in.Kick()
 	})
 }
 
-// Kick asks the background goroutine to retry the spool now rather than
-// at the next RetryInterval (e.g. when the host knows the store is back).
+// Kick asks the background goroutine to retry now rather than at the end
+// of its backoff (e.g. when the host knows the store is back).
 func (in *Ingest) Kick() {
 	select {
 	case in.kick <- struct{}{}:
@@ -129,49 +193,142 @@ func (in *Ingest) Kick() {
 	}
 }
 
-// Submit queues ev for recording. It never waits on the recorder or the
-// disk while the queue has room; when the queue is full it waits for room
-// (the background goroutine drains it in batches), so callers on a
-// latency-sensitive path submit after writing their response, as Handler
-// does. After Close, ev is spooled synchronously.
+// Submit makes ev durable: it returns once ev is fsynced in the spool, or
+// kept in memory when the spool is unusable. It never waits on the
+// recorder, so handlers call it before writing their answer.
 func (in *Ingest) Submit(ev CallEvent) {
 	in.Start()
-	in.mu.RLock()
-	if !in.closed {
-		in.queue <- ev
-		in.mu.RUnlock()
+	err := in.spool.Append(ev)
+	in.mu.Lock()
+	closed := in.closed
+	in.mu.Unlock()
+	if closed {
+		// After Close: write through a spool opened for this event.
+		if late, oerr := OpenSpool(in.cfg.SpoolDir, in.cfg.Logger); oerr == nil {
+			err = late.Append(ev)
+			late.Close()
+		}
+	}
+	if err == nil {
+		in.spooled.Add(1)
 		return
 	}
-	in.mu.RUnlock()
-	in.spoolEvent(ev)
+	in.spoolUnusable(err)
+	in.holdInMemory(SpoolEntry{Event: ev, SpooledAt: in.cfg.Clock().UTC()})
+}
+
+// spoolUnusable records why the spool cannot take events.
+func (in *Ingest) spoolUnusable(err error) {
+	in.mu.Lock()
+	first := in.spoolErr == nil
+	if first {
+		in.spoolSince = in.cfg.Clock()
+	}
+	in.spoolErr = err
+	in.mu.Unlock()
+	if first {
+		in.cfg.Logger.Error("calltrack: the spool is unusable: call events are kept in memory only, up to a limit, until it works again",
+			"dir", in.cfg.SpoolDir, "memory_queue", in.cfg.MemoryQueue, "err", err)
+	}
+}
+
+func (in *Ingest) holdInMemory(e SpoolEntry) {
+	in.mu.Lock()
+	full := len(in.mem) >= in.cfg.MemoryQueue
+	if !full {
+		in.mem = append(in.mem, e)
+	}
+	in.mu.Unlock()
+	if full {
+		in.lost.Add(1)
+		in.cfg.Logger.Error("calltrack: call event lost: the spool is unusable and the memory queue is full",
+			"provider", e.Event.Provider, "call_id", e.Event.CallID, "memory_queue", in.cfg.MemoryQueue)
+		return
+	}
+	in.Kick()
 }
 
 // Stats returns counters; safe to call at any time.
 func (in *Ingest) Stats() IngestStats {
+	in.mu.Lock()
+	inMem, oldest := len(in.mem), in.oldest
+	in.mu.Unlock()
 	return IngestStats{
-		Recorded: in.recorded.Load(),
-		Spooled:  in.spooled.Load(),
-		Replayed: in.replayed.Load(),
-		Pending:  in.spool.Pending(),
+		Spooled:        in.spooled.Load(),
+		Recorded:       in.recorded.Load(),
+		Requeued:       in.requeued.Load(),
+		DeadLettered:   in.deadLettered.Load(),
+		Lost:           in.lost.Load(),
+		RecorderErrors: in.recorderErrs.Load(),
+		Pending:        in.spool.Pending(),
+		InMemory:       inMem,
+		DeadLetters:    in.dead.count(),
+		SpoolBytes:     in.spool.Bytes(),
+		OldestWaiting:  oldest,
 	}
 }
 
-// Replay delivers spooled events now, synchronously, and returns the first
-// recorder error, if any. Useful at start-up and in tests; the background
-// goroutine does the same on its own.
-func (in *Ingest) Replay(ctx context.Context) error {
-	_, err := in.spool.Drain(func(ev CallEvent) error {
-		if err := in.record(ctx, ev); err != nil {
-			return err
-		}
-		in.replayed.Add(1)
-		return nil
-	})
-	return err
+// Health says why the ingest is degraded, one reason per problem; nil
+// means healthy.
+func (in *Ingest) Health() []string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var reasons []string
+	if in.spoolErr != nil {
+		reasons = append(reasons, fmt.Sprintf("spool unusable since %s: %v; %d call events held only in memory (limit %d)",
+			in.spoolSince.UTC().Format(time.RFC3339), in.spoolErr, len(in.mem), in.cfg.MemoryQueue))
+	}
+	if in.outageErr != nil {
+		reasons = append(reasons, fmt.Sprintf("recorder failing since %s: %v; %d call events wait in the spool",
+			in.outage.UTC().Format(time.RFC3339), in.outageErr, in.spool.Pending()+len(in.mem)))
+	}
+	if in.deadErr != nil {
+		reasons = append(reasons, fmt.Sprintf("dead-letter file unwritable: %v", in.deadErr))
+	}
+	return reasons
 }
 
-// Close stops the background goroutine and waits for it; events still
-// queued are delivered (or spooled if the recorder fails). Idempotent.
+// DeadLetters lists the events the recorder refused for good, oldest
+// first.
+func (in *Ingest) DeadLetters() []DeadLetter { return in.dead.list() }
+
+// ReplayDeadLetters records the dead letters with the given ids again (all
+// of them when none is given), typically after the cause was fixed.
+// Those recorded are removed; the rest stay, and their errors are
+// returned joined.
+func (in *Ingest) ReplayDeadLetters(ctx context.Context, ids ...string) (replayed int, err error) {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	done := map[string]bool{}
+	var errs []error
+	for _, l := range in.dead.list() {
+		if len(ids) > 0 && !want[l.ID] {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		if err := in.record(ctx, l.Event); err != nil {
+			errs = append(errs, fmt.Errorf("dead letter %s (%s): %w", l.ID, l.Event.Key(), err))
+			continue
+		}
+		in.recorded.Add(1)
+		done[l.ID] = true
+	}
+	if len(done) > 0 {
+		if err := in.dead.remove(done); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return len(done), errors.Join(errs...)
+}
+
+// Close stops the background goroutine after one last delivery pass and
+// waits for it. Events not delivered stay in the spool for the next
+// process. Idempotent.
 func (in *Ingest) Close() error {
 	var err error
 	in.closeOnce.Do(func() {
@@ -183,6 +340,13 @@ func (in *Ingest) Close() error {
 			close(in.stop)
 			<-in.done
 		}
+		in.mu.Lock()
+		left := len(in.mem)
+		in.mu.Unlock()
+		if left > 0 {
+			in.cfg.Logger.Error("calltrack: call events held in memory are lost at shutdown: the spool was unusable", "events", left)
+			in.lost.Add(int64(left))
+		}
 		err = in.spool.Close()
 	})
 	return err
@@ -190,93 +354,228 @@ func (in *Ingest) Close() error {
 
 func (in *Ingest) run() {
 	defer close(in.done)
-	ticker := time.NewTicker(in.cfg.RetryInterval)
-	defer ticker.Stop()
-	var batch []CallEvent
+	var backoff time.Duration
 	for {
+		if in.deliver() {
+			backoff = min(max(2*backoff, in.cfg.RetryInterval), in.cfg.MaxRetryInterval)
+		} else {
+			backoff = 0
+		}
+		var retry <-chan time.Time
+		wake := in.spool.Appended()
+		switch {
+		case backoff > 0:
+			wake = nil // the recorder is failing: new events wait for the retry
+			retry = time.After(backoff)
+		case in.spool.Broken() != nil:
+			retry = time.After(in.cfg.RetryInterval)
+		}
 		select {
-		case ev := <-in.queue:
-			batch = in.collect(append(batch[:0], ev))
-			in.deliver(batch)
-		case <-ticker.C:
-			in.retrySpool()
-		case <-in.kick:
-			in.retrySpool()
 		case <-in.stop:
-			for {
-				select {
-				case ev := <-in.queue:
-					batch = in.collect(append(batch[:0], ev))
-					in.deliver(batch)
-				default:
-					return
+			if backoff == 0 {
+				in.deliver()
+			}
+			return
+		case <-wake:
+		case <-in.kick:
+		case <-retry:
+		}
+	}
+}
+
+// deliver brings the spool back if it failed, then delivers what waits in
+// memory and in the spool. It reports whether the recorder is failing.
+func (in *Ingest) deliver() (stalled bool) {
+	if err := in.spool.Broken(); err != nil {
+		if in.spool.Reopen() == nil {
+			in.spoolWorks()
+		}
+	}
+	if in.deliverMemory() {
+		return true
+	}
+	return in.deliverSpool()
+}
+
+// spoolWorks moves the events held in memory into the reopened spool.
+func (in *Ingest) spoolWorks() {
+	in.mu.Lock()
+	held := in.mem
+	in.mu.Unlock()
+	if err := in.spool.append(held); err != nil {
+		in.spoolUnusable(err)
+		return
+	}
+	in.mu.Lock()
+	in.mem = in.mem[len(held):]
+	since := in.spoolSince
+	in.spoolErr, in.spoolSince = nil, time.Time{}
+	in.mu.Unlock()
+	in.spooled.Add(int64(len(held)))
+	in.cfg.Logger.Info("calltrack: the spool works again", "dir", in.cfg.SpoolDir,
+		"unusable_for", in.cfg.Clock().Sub(since).Round(time.Second), "events_moved_from_memory", len(held))
+}
+
+// deliverMemory records events held in memory while the spool is
+// unusable.
+func (in *Ingest) deliverMemory() (stalled bool) {
+	for {
+		in.mu.Lock()
+		if len(in.mem) == 0 {
+			in.mu.Unlock()
+			return false
+		}
+		e := in.mem[0]
+		in.mu.Unlock()
+		err := in.record(context.Background(), e.Event)
+		if err != nil && !in.permanent(err) {
+			in.outageBegins(err, e.SpooledAt)
+			return true
+		}
+		in.settle(e, err)
+		in.mu.Lock()
+		in.mem = in.mem[1:]
+		in.mu.Unlock()
+	}
+}
+
+// deliverBatch is how many spooled events one read hands over.
+const deliverBatch = 256
+
+func (in *Ingest) deliverSpool() (stalled bool) {
+	for {
+		entries, err := in.spool.Next(deliverBatch)
+		if err != nil && len(entries) == 0 {
+			if !errors.Is(err, ErrSpoolClosed) {
+				in.spoolUnusable(err)
+			}
+			return false
+		}
+		if len(entries) == 0 {
+			in.outageEnds()
+			return false
+		}
+		for i := 0; i < len(entries); i++ {
+			e := entries[i]
+			if e.damaged {
+				in.handled(e)
+				continue
+			}
+			err := in.record(context.Background(), e.Event)
+			if err == nil || in.permanent(err) {
+				in.settle(e, err)
+				in.handled(e)
+				continue
+			}
+			// Transient: the store's failure, or this event's own? The
+			// next event tells.
+			if i+1 < len(entries) && !entries[i+1].damaged {
+				next := entries[i+1]
+				nerr := in.record(context.Background(), next.Event)
+				if nerr == nil || in.permanent(nerr) {
+					in.retryAlone(e, err)
+					in.handled(e)
+					in.settle(next, nerr)
+					in.handled(next)
+					i++
+					continue
 				}
 			}
+			in.outageBegins(err, e.SpooledAt)
+			return true
 		}
 	}
 }
 
-// maxBatch bounds how many queued events one spool write carries.
-const maxBatch = 1024
-
-// collect adds whatever else is already queued to batch, without waiting.
-func (in *Ingest) collect(batch []CallEvent) []CallEvent {
-	for len(batch) < maxBatch {
-		select {
-		case ev := <-in.queue:
-			batch = append(batch, ev)
-		default:
-			return batch
-		}
+func (in *Ingest) handled(e SpoolEntry) {
+	if err := in.spool.Done(e); err != nil {
+		in.spoolUnusable(err)
 	}
-	return batch
 }
 
-// deliver records a batch in order. Once the recorder fails, or while the
-// spool already holds events (the recorder failed recently), the rest of
-// the batch is spooled with one fsync, behind what is already there.
-func (in *Ingest) deliver(batch []CallEvent) {
-	for i, ev := range batch {
-		if in.spool.Pending() > 0 {
-			in.spoolEvents(batch[i:])
-			return
+// record calls the recorder with a deadline; a panic is a permanent
+// failure of that event, not a crash of the process (which would replay
+// the same event into the same panic at every start).
+func (in *Ingest) record(ctx context.Context, ev CallEvent) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, in.cfg.RecordTimeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: the recorder panicked: %v", ErrRejected, r)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), in.cfg.RecordTimeout)
-		err := in.record(ctx, ev)
-		cancel()
 		if err != nil {
-			in.cfg.Logger.Warn("calltrack: recording call failed; spooling", "provider", ev.Provider, "call_id", ev.CallID, "err", err)
-			in.spoolEvents(batch[i:])
-			return
+			in.recorderErrs.Add(1)
 		}
-		in.recorded.Add(1)
-	}
-}
-
-func (in *Ingest) record(ctx context.Context, ev CallEvent) error {
+	}()
 	return in.cfg.Recorder.RecordCall(ctx, ev)
 }
 
-func (in *Ingest) retrySpool() {
-	if in.spool.Pending() == 0 {
+func (in *Ingest) permanent(err error) bool {
+	return errors.Is(err, ErrRejected) || in.cfg.IsPermanent(err)
+}
+
+// settle accounts for an event the recorder accepted (err nil) or
+// refused for good.
+func (in *Ingest) settle(e SpoolEntry, err error) {
+	if err == nil {
+		in.recorded.Add(1)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.RecordTimeout)
-	defer cancel()
-	if err := in.Replay(ctx); err != nil {
-		in.cfg.Logger.Debug("calltrack: recorder still unavailable", "pending", in.spool.Pending(), "err", err)
+	in.deadLetter(e, err)
+}
+
+// retryAlone puts an event that failed while the store worked behind the
+// others, or into the dead letters once it has failed MaxAttempts times.
+func (in *Ingest) retryAlone(e SpoolEntry, err error) {
+	e.Attempts++
+	if e.Attempts >= in.cfg.MaxAttempts {
+		in.deadLetter(e, fmt.Errorf("failed %d times while other events were recorded: %w", e.Attempts, err))
+		return
+	}
+	in.cfg.Logger.Warn("calltrack: recording a call event failed while others succeeded; retrying it after them",
+		"provider", e.Event.Provider, "call_id", e.Event.CallID, "attempts", e.Attempts, "err", err)
+	if rerr := in.spool.Requeue(e); rerr != nil {
+		in.spoolUnusable(rerr)
+		in.holdInMemory(e)
+		return
+	}
+	in.requeued.Add(1)
+}
+
+func (in *Ingest) deadLetter(e SpoolEntry, err error) {
+	l, werr := in.dead.add(DeadLetter{Event: e.Event, Error: err.Error(), At: in.cfg.Clock().UTC(), Attempts: e.Attempts})
+	in.deadLettered.Add(1)
+	in.cfg.Logger.Error("calltrack: call event refused by the recorder; kept as a dead letter to replay after a fix",
+		"provider", e.Event.Provider, "call_id", e.Event.CallID, "dead_letter", l.ID, "err", err)
+	in.mu.Lock()
+	in.deadErr = werr
+	in.mu.Unlock()
+	if werr != nil {
+		in.cfg.Logger.Error("calltrack: dead letter kept in memory only: its file cannot be written", "dead_letter", l.ID, "err", werr)
 	}
 }
 
-func (in *Ingest) spoolEvent(ev CallEvent) { in.spoolEvents([]CallEvent{ev}) }
-
-func (in *Ingest) spoolEvents(evs []CallEvent) {
-	if err := in.spool.AppendBatch(evs); err != nil {
-		// Disk full or gone: nothing else can be done; say so loudly.
-		for _, ev := range evs {
-			in.cfg.Logger.Error("calltrack: call event lost: spool append failed", "provider", ev.Provider, "call_id", ev.CallID, "err", err)
-		}
-		return
+func (in *Ingest) outageBegins(err error, oldest time.Time) {
+	in.mu.Lock()
+	first := in.outageErr == nil
+	if first {
+		in.outage = in.cfg.Clock()
 	}
-	in.spooled.Add(int64(len(evs)))
+	in.outageErr, in.oldest = err, oldest
+	in.mu.Unlock()
+	if first {
+		in.cfg.Logger.Warn("calltrack: recording calls failed; events wait in the spool and are retried with backoff",
+			"pending", in.spool.Pending(), "err", err)
+	}
+}
+
+func (in *Ingest) outageEnds() {
+	in.mu.Lock()
+	was, since := in.outageErr != nil, in.outage
+	in.outageErr, in.outage, in.oldest = nil, time.Time{}, time.Time{}
+	in.mu.Unlock()
+	if was {
+		in.cfg.Logger.Info("calltrack: recording calls works again; the backlog is delivered",
+			"outage", in.cfg.Clock().Sub(since).Round(time.Millisecond))
+	}
 }

@@ -1,9 +1,13 @@
 package provider_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/attriqs/calltrack/provider"
@@ -13,151 +17,299 @@ func ev(id string) provider.CallEvent {
 	return provider.CallEvent{Provider: "p", CallID: id, Status: provider.StatusRinging, Raw: []byte("raw " + id)}
 }
 
-func drainIDs(t *testing.T, s *provider.Spool, failAt string) ([]string, error) {
+func openSpool(t testing.TB, dir string) *provider.Spool {
+	t.Helper()
+	s, err := provider.OpenSpool(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func appendIDs(t testing.TB, s *provider.Spool, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if err := s.Append(ev(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// readAll returns the ids of every unhandled event, marking them handled
+// when handle is set.
+func readAll(t testing.TB, s *provider.Spool, handle bool) []string {
 	t.Helper()
 	var ids []string
-	_, err := s.Drain(func(e provider.CallEvent) error {
-		if e.CallID == failAt {
-			return errors.New("store down")
-		}
-		ids = append(ids, e.CallID)
-		return nil
-	})
-	return ids, err
-}
-
-func TestSpoolSurvivesReopenAndDrainsInOrder(t *testing.T) {
-	dir := t.TempDir()
-	s, err := provider.OpenSpool(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"a", "b", "c"} {
-		if err := s.Append(ev(id)); err != nil {
+	for {
+		entries, err := s.Next(3)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = provider.OpenSpool(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Pending() != 3 {
-		t.Fatalf("Pending after reopen = %d, want 3", s.Pending())
-	}
-	ids, err := drainIDs(t, s, "")
-	if err != nil || len(ids) != 3 || ids[0] != "a" || ids[2] != "c" {
-		t.Fatalf("drained %v (%v), want [a b c]", ids, err)
-	}
-	if s.Pending() != 0 {
-		t.Fatalf("Pending after drain = %d", s.Pending())
-	}
-	if ids, _ := drainIDs(t, s, ""); len(ids) != 0 {
-		t.Fatalf("second drain replayed %v", ids)
-	}
-}
-
-func TestSpoolPartialDrainKeepsTheRest(t *testing.T) {
-	dir := t.TempDir()
-	s, _ := provider.OpenSpool(dir)
-	for _, id := range []string{"a", "b", "c", "d"} {
-		if err := s.Append(ev(id)); err != nil {
-			t.Fatal(err)
+		if len(entries) == 0 {
+			return ids
+		}
+		for _, e := range entries {
+			if e.Event.CallID != "" {
+				ids = append(ids, e.Event.CallID)
+			}
+			if !handle {
+				continue
+			}
+			if err := s.Done(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !handle {
+			return ids
 		}
 	}
-	ids, err := drainIDs(t, s, "c")
-	if err == nil || len(ids) != 2 {
-		t.Fatalf("drained %v (%v), want [a b] and an error", ids, err)
-	}
-	if s.Pending() != 2 {
-		t.Fatalf("Pending = %d, want 2", s.Pending())
-	}
-	if err := s.Append(ev("e")); err != nil {
-		t.Fatal(err)
-	}
+}
+
+func TestSpoolSurvivesReopenAndDeliversInOrder(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	appendIDs(t, s, "a", "b", "c")
 	s.Close()
-	s, _ = provider.OpenSpool(dir)
-	ids, err = drainIDs(t, s, "")
-	if err != nil || len(ids) != 3 || ids[0] != "c" || ids[2] != "e" {
-		t.Fatalf("after restart drained %v (%v), want [c d e]", ids, err)
+	s = openSpool(t, dir)
+	if s.Pending() != 3 || s.Recovery().Records != 3 {
+		t.Fatalf("after reopen: pending %d, recovery %+v, want 3", s.Pending(), s.Recovery())
+	}
+	if ids := readAll(t, s, true); fmt.Sprint(ids) != "[a b c]" {
+		t.Fatalf("read %v, want [a b c]", ids)
+	}
+	if s.Pending() != 0 || s.Bytes() != 0 {
+		t.Fatalf("after handling everything: pending %d, %d bytes; want an empty log", s.Pending(), s.Bytes())
+	}
+	appendIDs(t, s, "d")
+	if ids := readAll(t, s, true); fmt.Sprint(ids) != "[d]" {
+		t.Fatalf("read %v after emptying, want [d]", ids)
 	}
 }
 
-func TestSpoolCutsTornTail(t *testing.T) {
+// Handled marks are not written to disk: after a crash the whole log is
+// delivered again and the recorder's merge absorbs the repeats.
+func TestSpoolRedeliversUnemptiedLogAfterReopen(t *testing.T) {
 	dir := t.TempDir()
-	s, _ := provider.OpenSpool(dir)
-	_ = s.Append(ev("a"))
-	_ = s.Append(ev("b"))
-	s.Close()
-	path := filepath.Join(dir, "calls.spool")
-	info, _ := os.Stat(path)
-	// A crash in the middle of writing "b".
-	if err := os.Truncate(path, info.Size()-5); err != nil {
+	s := openSpool(t, dir)
+	appendIDs(t, s, "a", "b", "c")
+	entries, _ := s.Next(1)
+	if err := s.Done(entries[0]); err != nil {
 		t.Fatal(err)
 	}
-	s, err := provider.OpenSpool(dir)
+	if ids := readAll(t, s, false); fmt.Sprint(ids) != "[b c]" {
+		t.Fatalf("read %v, want [b c]", ids)
+	}
+	s.Close()
+	s = openSpool(t, dir)
+	if ids := readAll(t, s, true); fmt.Sprint(ids) != "[a b c]" {
+		t.Fatalf("after reopen read %v, want [a b c]", ids)
+	}
+}
+
+func TestSpoolRequeueMovesAnEventBehindTheOthers(t *testing.T) {
+	s := openSpool(t, t.TempDir())
+	appendIDs(t, s, "a", "b")
+	entries, _ := s.Next(1)
+	a := entries[0]
+	a.Attempts++
+	if err := s.Requeue(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Done(a); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range func() []provider.SpoolEntry { e, _ := s.Next(10); return e }() {
+		got = append(got, fmt.Sprintf("%s/%d", e.Event.CallID, e.Attempts))
+	}
+	if fmt.Sprint(got) != "[b/0 a/1]" {
+		t.Fatalf("after requeue: %v, want [b/0 a/1]", got)
+	}
+}
+
+func TestSpoolGroupCommitKeepsEveryConcurrentAppend(t *testing.T) {
+	s := openSpool(t, t.TempDir())
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			if err := s.Append(ev(fmt.Sprint(i))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if s.Pending() != 64 {
+		t.Fatalf("pending %d, want 64", s.Pending())
+	}
+	seen := map[string]bool{}
+	for _, id := range readAll(t, s, true) {
+		seen[id] = true
+	}
+	if len(seen) != 64 {
+		t.Fatalf("read %d distinct events, want 64", len(seen))
+	}
+}
+
+// spoolOf writes the ids to a fresh spool in dir and returns the file's
+// bytes.
+func spoolOf(t *testing.T, dir string, ids ...string) []byte {
+	t.Helper()
+	s, err := provider.OpenSpool(dir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Pending() != 1 {
-		t.Fatalf("Pending = %d, want 1 (torn record dropped)", s.Pending())
+	appendIDs(t, s, ids...)
+	s.Close()
+	data, err := os.ReadFile(filepath.Join(dir, "calls.spool"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = s.Append(ev("c"))
-	ids, err := drainIDs(t, s, "")
-	if err != nil || len(ids) != 2 || ids[0] != "a" || ids[1] != "c" {
-		t.Fatalf("drained %v (%v), want [a c]", ids, err)
+	return data
+}
+
+func ids(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("e%03d", i)
+	}
+	return out
+}
+
+func TestSpoolRecoversFromDamage(t *testing.T) {
+	all := ids(104)
+	recordSize := len(spoolOf(t, t.TempDir(), all...)) / len(all)
+	cases := []struct {
+		name string
+		harm func(data []byte) []byte
+		// lost is how many records the harm may destroy.
+		lost        int
+		quarantined bool
+	}{
+		{"torn tail", func(d []byte) []byte { return d[:len(d)-5] }, 1, false},
+		{"one flipped bit in the middle", func(d []byte) []byte { d[len(d)/2] ^= 0x10; return d }, 1, true},
+		{"16 bytes of garbage at the start", func(d []byte) []byte {
+			return append(bytes.Repeat([]byte{0x5a}, 16), d...)
+		}, 0, true},
+		{"a zeroed 4 KB page", func(d []byte) []byte { clear(d[4096:8192]); return d }, 4096/recordSize + 2, true},
+		{"garbage at the end", func(d []byte) []byte { return append(d, []byte("not a record at all")...) }, 0, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			data := c.harm(spoolOf(t, dir, all...))
+			if err := os.WriteFile(filepath.Join(dir, "calls.spool"), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s := openSpool(t, dir)
+			rec := s.Recovery()
+			got := readAll(t, s, true)
+			if len(got) < len(all)-c.lost || rec.Records != len(got) {
+				t.Fatalf("kept %d of %d (recovery %+v), may lose %d", len(got), len(all), rec, c.lost)
+			}
+			// What is kept is intact and in order.
+			j := 0
+			for _, id := range got {
+				for j < len(all) && all[j] != id {
+					j++
+				}
+				if j == len(all) {
+					t.Fatalf("kept events out of order or altered: %v", got)
+				}
+			}
+			q, _ := os.ReadFile(filepath.Join(dir, "calls.quarantine"))
+			if c.quarantined != (rec.Damaged > 0) || int64(len(q)) != rec.DamagedBytes {
+				t.Fatalf("recovery %+v, quarantine holds %d bytes; want damage quarantined: %v", rec, len(q), c.quarantined)
+			}
+			if !c.quarantined && rec.TornBytes == 0 {
+				t.Fatalf("torn tail not reported: %+v", rec)
+			}
+		})
 	}
 }
 
-func TestSpoolCorruptChecksumEndsValidPrefix(t *testing.T) {
+// A record damaged on disk after it was written (and so after its
+// webhook was answered) is quarantined when read, and reading goes on.
+func TestSpoolQuarantinesDamageFoundWhileReading(t *testing.T) {
 	dir := t.TempDir()
-	s, _ := provider.OpenSpool(dir)
-	_ = s.Append(ev("a"))
-	_ = s.Append(ev("b"))
-	s.Close()
+	s := openSpool(t, dir)
+	appendIDs(t, s, "a", "b", "c")
 	path := filepath.Join(dir, "calls.spool")
 	data, _ := os.ReadFile(path)
-	data[len(data)-3] ^= 0xff
-	_ = os.WriteFile(path, data, 0o600)
-	s, _ = provider.OpenSpool(dir)
-	if s.Pending() != 1 {
-		t.Fatalf("Pending = %d, want 1", s.Pending())
+	i := bytes.Index(data, []byte(`"call_id":"b"`))
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("X"), int64(i)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if got := readAll(t, s, true); fmt.Sprint(got) != "[a c]" {
+		t.Fatalf("read %v, want [a c] with b quarantined", got)
+	}
+	if q, _ := os.ReadFile(filepath.Join(dir, "calls.quarantine")); !bytes.Contains(q, []byte(`call_id":"b"`)) {
+		t.Fatalf("quarantine does not hold the damaged record: %q", q)
 	}
 }
 
-func TestOpenSpoolNeedsDir(t *testing.T) {
-	if _, err := provider.OpenSpool(""); !errors.Is(err, provider.ErrInvalidConfig) {
+func TestSpoolOnAFullDiskRefusesAppendsUntilReopened(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs /dev/full")
+	}
+	dir := t.TempDir()
+	if err := os.Symlink("/dev/full", filepath.Join(dir, "calls.spool")); err != nil {
+		t.Fatal(err)
+	}
+	s := openSpool(t, dir)
+	err := s.Append(ev("a"))
+	if err == nil || s.Broken() == nil {
+		t.Fatalf("append on a full disk: %v, broken %v", err, s.Broken())
+	}
+	if err2 := s.Append(ev("b")); !errors.Is(err2, s.Broken()) && err2.Error() != s.Broken().Error() {
+		t.Fatalf("append after failure = %v, want the recorded failure", err2)
+	}
+}
+
+func TestOpenSpoolNeedsAUsableDir(t *testing.T) {
+	if _, err := provider.OpenSpool("", nil); !errors.Is(err, provider.ErrInvalidConfig) {
 		t.Fatalf("OpenSpool(\"\") = %v, want ErrInvalidConfig", err)
 	}
+	file := filepath.Join(t.TempDir(), "file")
+	_ = os.WriteFile(file, nil, 0o600)
+	if _, err := provider.OpenSpool(filepath.Join(file, "spool"), nil); err == nil {
+		t.Fatal("OpenSpool under a regular file succeeded")
+	}
 }
 
-// Whatever is on disk (torn writes, foreign bytes), opening and draining
+// Whatever is on disk (torn writes, foreign bytes), opening and reading
 // the spool must not panic and must only yield checksummed records.
 func FuzzSpoolRecovery(f *testing.F) {
 	dir := f.TempDir()
-	s, _ := provider.OpenSpool(dir)
+	s, _ := provider.OpenSpool(dir, quiet)
 	_ = s.Append(ev("a"))
+	_ = s.Append(ev("b"))
 	s.Close()
 	valid, _ := os.ReadFile(filepath.Join(dir, "calls.spool"))
 	f.Add(valid)
-	f.Add(append(valid, 0, 0, 0, 9, 1, 2))
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Add(append(valid, 0xff, 'C', 'T', 1, 0, 0))
+	f.Add(append([]byte{0xff, 0xff, 0xff, 0xff}, valid...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "calls.spool"), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, err := provider.OpenSpool(dir)
+		s, err := provider.OpenSpool(dir, quiet)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		pending := s.Pending()
-		n, err := s.Drain(func(provider.CallEvent) error { return nil })
-		if err != nil || n != pending || s.Pending() != 0 {
-			t.Fatalf("drained %d of %d (%v)", n, pending, err)
+		rec := s.Recovery()
+		if got := readAll(t, s, true); len(got) > rec.Records || s.Pending() != 0 {
+			t.Fatalf("read %d events, recovery %+v, pending %d", len(got), rec, s.Pending())
+		}
+		if rec.DamagedBytes+rec.TornBytes > int64(len(data)) {
+			t.Fatalf("recovery %+v counts more bytes than the file's %d", rec, len(data))
 		}
 	})
 }

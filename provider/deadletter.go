@@ -1,0 +1,149 @@
+package provider
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// DeadLetter is a call event the recorder refused for good (a permanent
+// error, or failures of its own that outlasted its retries), kept with the
+// reason so that it can be listed, and replayed once the cause is fixed.
+// The event keeps its raw webhook body.
+type DeadLetter struct {
+	ID       string    `json:"id"`
+	Event    CallEvent `json:"event"`
+	Error    string    `json:"error"`
+	At       time.Time `json:"at"`
+	Attempts int       `json:"attempts,omitempty"`
+}
+
+// deadLetters is the dead-letter file of a spool directory, with its
+// content in memory (dead letters are rare). When the file cannot be
+// written, letters are still kept in memory and the failure is returned.
+type deadLetters struct {
+	path string
+
+	mu      sync.Mutex
+	letters []DeadLetter
+}
+
+// openDeadLetters reads the dead-letter file in dir; unreadable records
+// are logged and skipped (the file is rewritten whole on every removal,
+// so damage there is rare and never blocks).
+func openDeadLetters(dir string, log *slog.Logger) (*deadLetters, error) {
+	d := &deadLetters{path: filepath.Join(dir, deadLetterFile)}
+	f, err := os.Open(d.path)
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return d, nil // none yet; an unusable directory is the spool's to report
+	}
+	if err != nil {
+		return d, fmt.Errorf("provider: dead letters: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return d, fmt.Errorf("provider: dead letters: %w", err)
+	}
+	err = frameReader{r: f, size: st.Size()}.scanFrames(func(payload []byte, _, _ int64) bool {
+		var l DeadLetter
+		if json.Unmarshal(payload, &l) == nil {
+			d.letters = append(d.letters, l)
+		}
+		return true
+	}, func(dm damage) {
+		log.Error("calltrack: dead-letter file: damaged bytes skipped", "offset", dm.off, "bytes", dm.len)
+	})
+	if err != nil {
+		return d, fmt.Errorf("provider: dead letters: %w", err)
+	}
+	return d, nil
+}
+
+// add keeps l, in memory at once and on disk with an fsync.
+func (d *deadLetters) add(l DeadLetter) (DeadLetter, error) {
+	if l.ID == "" {
+		l.ID = uuid.NewString()
+	}
+	payload, err := json.Marshal(l)
+	if err != nil {
+		return l, fmt.Errorf("provider: dead letters: %w", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.letters = append(d.letters, l)
+	f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return l, fmt.Errorf("provider: dead letters: %w", err)
+	}
+	_, err = f.Write(appendFrame(nil, payload))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return l, fmt.Errorf("provider: dead letters: %w", err)
+	}
+	return l, nil
+}
+
+func (d *deadLetters) list() []DeadLetter {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.letters)
+}
+
+func (d *deadLetters) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.letters)
+}
+
+// remove drops the letters with the given ids and rewrites the file
+// atomically.
+func (d *deadLetters) remove(ids map[string]bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.letters = slices.DeleteFunc(d.letters, func(l DeadLetter) bool { return ids[l.ID] })
+	var buf []byte
+	for _, l := range d.letters {
+		payload, err := json.Marshal(l)
+		if err != nil {
+			return fmt.Errorf("provider: dead letters: %w", err)
+		}
+		buf = appendFrame(buf, payload)
+	}
+	tmp := d.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("provider: dead letters: %w", err)
+	}
+	_, err = f.Write(buf)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, d.path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(d.path))
+	}
+	if err != nil {
+		return fmt.Errorf("provider: dead letters: %w", err)
+	}
+	return nil
+}
