@@ -28,57 +28,119 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/attriqs/calltrack/internal/cli"
 )
 
-func main() {
-	serve := flag.Bool("serve", false, "run as one app process (the demo starts these itself)")
-	dsn := flag.String("postgres", envOr("CALLTRACK_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL")
-	redisAddr := flag.String("redis", envOr("CALLTRACK_REDIS_ADDR", "127.0.0.1:6379"), "Redis host:port")
-	instances := flag.Int("instances", 2, "app processes")
-	visitors := flag.Int("visitors", 200, "simulated visitors; each calls")
-	poolSize := flag.Int("pool-size", 0, "numbers in the shared pool (default: one per visitor, so every number is used)")
-	workers := flag.Int("workers", 16, "visitors in flight at once")
-	allocator := flag.String("allocator", "redis", `"redis": one pool shared through Redis; "memory": a pool per process, to see it fail`)
+// options is the command line.
+type options struct {
+	serve      bool
+	dsn        string
+	redisAddr  string
+	instances  int
+	visitors   int
+	poolSize   int
+	workers    int
+	allocator  string
+	name       string
+	listen     string
+	schema     string
+	prefix     string
+	watchStdin bool
+}
+
+// parseFlags reads and checks the command line before anything starts.
+func parseFlags(args []string) (*flag.FlagSet, options, error) {
+	var o options
+	fs := flag.NewFlagSet("multiinstance", flag.ContinueOnError)
+	fs.BoolVar(&o.serve, "serve", false, "run as one app process (the demo starts these itself)")
+	fs.StringVar(&o.dsn, "postgres", envOr("CALLTRACK_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL")
+	fs.StringVar(&o.redisAddr, "redis", envOr("CALLTRACK_REDIS_ADDR", "127.0.0.1:6379"), "Redis host:port")
+	fs.IntVar(&o.instances, "instances", 2, "app processes")
+	fs.IntVar(&o.visitors, "visitors", 200, "simulated visitors; each calls")
+	fs.IntVar(&o.poolSize, "pool-size", 0, "numbers in the shared pool (default: one per visitor, so every number is used)")
+	fs.IntVar(&o.workers, "workers", 16, "visitors in flight at once")
+	fs.StringVar(&o.allocator, "allocator", "redis", `"redis": one pool shared through Redis; "memory": a pool per process, to see it fail`)
 	// Instance mode.
-	name := flag.String("name", "A", "instance name (with -serve)")
-	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (with -serve)")
-	schema := flag.String("schema", "", "PostgreSQL schema (with -serve)")
-	prefix := flag.String("prefix", "", "Redis key prefix (with -serve)")
-	watchStdin := flag.Bool("watch-stdin", false, "exit when standard input closes (with -serve; the demo uses it)")
-	flag.Parse()
-	if *allocator != "redis" && *allocator != "memory" {
-		fmt.Fprintf(os.Stderr, "multiinstance: -allocator %q: use redis or memory\n", *allocator)
-		os.Exit(2)
+	fs.StringVar(&o.name, "name", "A", "instance name (with -serve)")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "address to listen on (with -serve)")
+	fs.StringVar(&o.schema, "schema", "", "PostgreSQL schema (with -serve)")
+	fs.StringVar(&o.prefix, "prefix", "", "Redis key prefix (with -serve)")
+	fs.BoolVar(&o.watchStdin, "watch-stdin", false, "exit when standard input closes (with -serve; the demo uses it)")
+	err := cli.Parse(fs, args,
+		cli.Positive("instances", &o.instances),
+		cli.Positive("visitors", &o.visitors),
+		cli.Positive("workers", &o.workers),
+		func() error {
+			if o.poolSize < 0 {
+				return fmt.Errorf("-pool-size %d: must not be negative", o.poolSize)
+			}
+			return nil
+		},
+		func() error {
+			if o.allocator != "redis" && o.allocator != "memory" {
+				return fmt.Errorf("-allocator %q: use redis or memory", o.allocator)
+			}
+			return nil
+		},
+		func() error {
+			if _, err := pgxpool.ParseConfig(o.dsn); err != nil {
+				return fmt.Errorf("-postgres: %w", err)
+			}
+			return nil
+		},
+		func() error {
+			if _, _, err := net.SplitHostPort(o.redisAddr); err != nil {
+				return fmt.Errorf("-redis %q: want host:port", o.redisAddr)
+			}
+			return nil
+		},
+	)
+	if o.poolSize == 0 {
+		o.poolSize = o.visitors
 	}
+	return fs, o, err
+}
+
+func main() {
+	fs, o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		cli.Exit(fs, err)
+	}
+	// go-redis logs connection failures itself; the program says what
+	// failed in its own words, so its lines go to slog at Debug.
+	redis.SetLogger(redisLogger{slog.New(slog.NewTextHandler(os.Stderr, nil))})
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if *poolSize == 0 {
-		*poolSize = *visitors
-	}
 
-	if *serve {
+	if o.serve {
 		secret, err := hex.DecodeString(os.Getenv(SecretEnv))
-		if err != nil || len(secret) == 0 || *schema == "" || *prefix == "" {
+		if err != nil || len(secret) == 0 || o.schema == "" || o.prefix == "" {
 			fmt.Fprintln(os.Stderr, "multiinstance -serve needs -schema, -prefix and $"+SecretEnv+" (hex)")
 			os.Exit(2)
 		}
-		if *watchStdin {
+		if o.watchStdin {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithCancel(ctx)
 			go func() { _, _ = io.Copy(io.Discard, os.Stdin); cancel() }()
 		}
-		err = serveInstance(ctx, instanceConfig{Name: *name, Listen: *listen, Postgres: *dsn, Schema: *schema,
-			Redis: *redisAddr, Prefix: *prefix, PoolSize: *poolSize, Secret: secret, Allocator: *allocator}, os.Stdout, os.Stderr)
+		err = serveInstance(ctx, instanceConfig{Name: o.name, Listen: o.listen, Postgres: o.dsn, Schema: o.schema,
+			Redis: o.redisAddr, Prefix: o.prefix, PoolSize: o.poolSize, Secret: secret, Allocator: o.allocator}, os.Stdout, os.Stderr)
 		if err != nil && ctx.Err() == nil {
-			fmt.Fprintf(os.Stderr, "instance %s: %v\n", *name, err)
+			fmt.Fprintf(os.Stderr, "instance %s: %v\n", o.name, err)
 			os.Exit(1)
 		}
 		return
@@ -89,8 +151,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "multiinstance:", err)
 		os.Exit(1)
 	}
-	sum, err := runDemo(ctx, demoOptions{Binary: self, Postgres: *dsn, Redis: *redisAddr, Instances: *instances,
-		Visitors: *visitors, PoolSize: *poolSize, Workers: *workers, Allocator: *allocator, Log: os.Stderr})
+	sum, err := runDemo(ctx, demoOptions{Binary: self, Postgres: o.dsn, Redis: o.redisAddr, Instances: o.instances,
+		Visitors: o.visitors, PoolSize: o.poolSize, Workers: o.workers, Allocator: o.allocator, Log: os.Stderr})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "multiinstance:", err)
 		os.Exit(1)
@@ -99,6 +161,13 @@ func main() {
 	if !sum.OK() {
 		os.Exit(1)
 	}
+}
+
+// redisLogger routes go-redis's own log lines to slog at Debug.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 func envOr(key, def string) string {
