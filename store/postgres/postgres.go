@@ -44,6 +44,7 @@ func New(pool *pgxpool.Pool, opts ...Options) *Store {
 	}
 	d := sqlstore.Postgres()
 	d.Transient = Transient
+	d.Refused = Refused
 	d.BeforeRetry = func(err error) {
 		if connectionLost(err) {
 			pool.Reset()
@@ -70,6 +71,18 @@ func connectionLost(err error) bool {
 		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
 	}
 	return Transient(err)
+}
+
+// Refused reports whether err is PostgreSQL refusing the record itself:
+// a data exception (class 22: a value out of range, a NUL byte or invalid
+// UTF-8 in text), an integrity constraint (class 23) or a size limit
+// (class 54). Retrying such a write cannot succeed.
+func Refused(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	return strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23") || strings.HasPrefix(pgErr.Code, "54")
 }
 
 // Transient reports whether err is worth retrying: a connection lost or

@@ -8,7 +8,8 @@ import (
 	"net/url"
 	"strings"
 
-	_ "modernc.org/sqlite" // registers driver "sqlite", so Open needs no other import
+	sqlitedriver "modernc.org/sqlite" // also registers driver "sqlite", so Open needs no other import
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/internal/sqlstore"
@@ -44,6 +45,7 @@ func New(db *sql.DB, opts ...Options) *Store {
 	}
 	d := sqlstore.SQLite()
 	d.Transient = transient
+	d.Refused = refused
 	return &Store{Engine: sqlstore.New(db, d, o)}
 }
 
@@ -88,11 +90,27 @@ func (s *Store) Close() error {
 }
 
 // transient reports SQLite's "busy" and "locked" results, which a retry
-// after a short wait resolves. The driver is not imported here, so the
-// codes are recognised by their text (New accepts handles of other
-// SQLite drivers too).
+// after a short wait resolves. The codes are recognised by their text,
+// since New accepts handles of other SQLite drivers too.
 func transient(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked") ||
 		strings.Contains(msg, "SQLITE_LOCKED") || strings.Contains(msg, "database table is locked")
+}
+
+// refused reports SQLite refusing the record itself: a constraint, a
+// value too big, a type mismatch or a parameter out of range. Retrying
+// cannot help. Codes are read from this driver's errors, and from the
+// text of other drivers'.
+func refused(err error) bool {
+	var e *sqlitedriver.Error
+	if errors.As(err, &e) {
+		switch e.Code() & 0xff {
+		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_RANGE:
+			return true
+		}
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "constraint failed") || strings.Contains(msg, "too big") || strings.Contains(msg, "datatype mismatch")
 }

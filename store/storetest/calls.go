@@ -96,6 +96,17 @@ var callCases = []testCase{
 			require.Equal(t, w, got, "order %d", i)
 		}
 	}},
+	{"RecordCallTheDatabaseRefusesIsErrInvalidNeverTransient", func(t *testing.T, st store.Store) {
+		// PostgreSQL refuses NUL and invalid UTF-8 in text; a refusal must
+		// be ErrInvalid (dead-lettered), never an error that is retried
+		// forever in front of every later call.
+		ev := call("CA1")
+		ev.CallerName, ev.CallerCity = "bad\x00name", "\xff\xfe"
+		if err := st.RecordCall(t.Context(), ev); err != nil {
+			require.ErrorIs(t, err, store.ErrInvalid)
+		}
+		require.NoError(t, st.RecordCall(t.Context(), call("CA2")), "a refused call blocks nothing")
+	}},
 	{"CallMissingIsErrNotFound", func(t *testing.T, st store.Store) {
 		require.NoError(t, st.RecordCall(t.Context(), call("CA1")))
 		_, err := st.Call(t.Context(), "twilio", "CA2")

@@ -56,6 +56,11 @@ type Dialect struct {
 	// Transient reports errors worth retrying: a connection lost, the
 	// database busy, a serialisation failure. Nil means none are.
 	Transient func(error) bool
+	// Refused reports errors in which the database refuses the record
+	// itself (a value out of range, bytes a text column cannot hold, a
+	// constraint): retrying cannot help, so the engine wraps them with
+	// store.ErrInvalid for callers to dead-letter. Nil means none are.
+	Refused func(error) bool
 	// BeforeRetry, when set, runs after a transient failure and before the
 	// next try. PostgreSQL uses it to drop idle connections when one was
 	// found dead: they were likely cut by the same restart, and each retry
@@ -164,6 +169,9 @@ func (e *Engine) retry(ctx context.Context, op func() error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = op()
+		if err != nil && e.d.Refused != nil && !errors.Is(err, store.ErrInvalid) && e.d.Refused(err) {
+			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		}
 		if err == nil || attempt >= e.opt.Retry.Attempts || !e.transient(err) {
 			return err
 		}
