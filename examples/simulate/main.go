@@ -66,31 +66,71 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/attriqs/calltrack/internal/cli"
 )
 
-func main() {
-	tr := DefaultTraffic()
-	flag.Float64Var(&tr.PeakPerHour, "peak", tr.PeakPerHour, "Paid Search sessions per hour at the busiest hour")
-	flag.Float64Var(&tr.TroughShare, "trough", tr.TroughShare, "overnight arrival rate as a share of the peak")
-	flag.Float64Var(&tr.OtherShare, "other", tr.OtherShare, "share of visits from channels the pool does not serve")
-	flag.DurationVar(&tr.MeanSession, "session", tr.MeanSession, "mean time on the site (exponential)")
-	flag.DurationVar(&tr.Heartbeat, "heartbeat", tr.Heartbeat, "tracker heartbeat while the page is open")
-	flag.Float64Var(&tr.CallerShare, "callers", tr.CallerShare, "share of pool sessions that phone")
-	flag.DurationVar(&tr.MeanCallDelay, "call-delay", tr.MeanCallDelay, "mean delay from leaving the site to calling (exponential)")
-	flag.IntVar(&tr.Visits, "visits", tr.Visits, "visits to simulate, all channels")
-	flag.DurationVar(&tr.SweepEvery, "sweep", tr.SweepEvery, "how often expired leases are swept (dni.Service.Run: every minute)")
-	flag.Uint64Var(&tr.Seed, "seed", tr.Seed, "random seed; the same seed gives the same visitors")
-	sizesFlag := flag.String("sizes", "", "comma-separated pool sizes (default: a range around the recommendation, plus the rules of thumb)")
-	svgPath := flag.String("svg", "pool-sizes.svg", "where to write the chart; empty for none")
-	quiet := flag.Bool("q", false, "no progress bar")
-	flag.Parse()
+// settings is the command line, checked.
+type settings struct {
+	tr      Traffic
+	sizes   string
+	svgPath string
+	quiet   bool
+}
 
+// parseFlags reads and checks the command line, including that the chart
+// can be written, before the simulation starts.
+func parseFlags(args []string) (*flag.FlagSet, settings, error) {
+	s := settings{tr: DefaultTraffic()}
+	tr := &s.tr
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.Float64Var(&tr.PeakPerHour, "peak", tr.PeakPerHour, "Paid Search sessions per hour at the busiest hour")
+	fs.Float64Var(&tr.TroughShare, "trough", tr.TroughShare, "overnight arrival rate as a share of the peak")
+	fs.Float64Var(&tr.OtherShare, "other", tr.OtherShare, "share of visits from channels the pool does not serve")
+	fs.DurationVar(&tr.MeanSession, "session", tr.MeanSession, "mean time on the site (exponential)")
+	fs.DurationVar(&tr.Heartbeat, "heartbeat", tr.Heartbeat, "tracker heartbeat while the page is open")
+	fs.Float64Var(&tr.CallerShare, "callers", tr.CallerShare, "share of pool sessions that phone")
+	fs.DurationVar(&tr.MeanCallDelay, "call-delay", tr.MeanCallDelay, "mean delay from leaving the site to calling (exponential)")
+	fs.IntVar(&tr.Visits, "visits", tr.Visits, "visits to simulate, all channels")
+	fs.DurationVar(&tr.SweepEvery, "sweep", tr.SweepEvery, "how often expired leases are swept (dni.Service.Run: every minute)")
+	fs.Uint64Var(&tr.Seed, "seed", tr.Seed, "random seed; the same seed gives the same visitors")
+	fs.StringVar(&s.sizes, "sizes", "", "comma-separated pool sizes (default: a range around the recommendation, plus the rules of thumb)")
+	fs.StringVar(&s.svgPath, "svg", "pool-sizes.svg", "where to write the chart; empty for none")
+	fs.BoolVar(&s.quiet, "q", false, "no progress bar (there is none when standard error is not a terminal)")
+	err := cli.Parse(fs, args,
+		func() error { return s.tr.Validate() }, // after parsing, not a method value bound before it
+		func() error {
+			if s.sizes == "" {
+				return nil
+			}
+			_, err := parseSizes(s.sizes)
+			return err
+		},
+		cli.WritableFile("svg", &s.svgPath),
+	)
+	return fs, s, err
+}
+
+func main() {
+	fs, s, err := parseFlags(os.Args[1:])
+	if err != nil {
+		cli.Exit(fs, err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, os.Stderr, tr, *sizesFlag, *svgPath, *quiet); err != nil {
+	// The bar redraws one line with \r: only a terminal shows that well.
+	quiet := s.quiet || !isTerminal(os.Stderr)
+	if err := run(ctx, os.Stdout, os.Stderr, s.tr, s.sizes, s.svgPath, quiet); err != nil {
 		fmt.Fprintln(os.Stderr, "simulate:", err)
 		os.Exit(1)
 	}
+}
+
+// isTerminal reports whether f is a terminal (a character device), not a
+// file or a pipe.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func run(ctx context.Context, stdout, stderr io.Writer, tr Traffic, sizesFlag, svgPath string, quiet bool) error {
