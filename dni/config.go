@@ -22,6 +22,7 @@ const (
 	DefaultMaxBodyBytes = 16 << 10
 	DefaultVisitsPerIP  = 60 // per minute, burst as large
 	DefaultVisitsPerID  = 20 // per visitor per minute
+	DefaultStoreWait    = 750 * time.Millisecond
 )
 
 // Config is the whole configuration of a Service. The zero value of every
@@ -63,6 +64,17 @@ type Config struct {
 	Tracker tracker.Config
 	// MaxBodyBytes bounds visitor API request bodies; default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// APITimeout is the server-side deadline of every tracker API request
+	// (visit, heartbeat, events); it must be under the tracker's
+	// Tracker.RequestTimeout, so the server gives up before the browser
+	// does. Default: four fifths of Tracker.RequestTimeout (4s).
+	APITimeout time.Duration
+	// StoreWait is how long a visit or heartbeat waits on the store before
+	// answering from memory; the session and touchpoint writes not done by
+	// then finish in the background (see Service.WriteBehindStats). It
+	// must be under APITimeout. Default DefaultStoreWait, or half of
+	// APITimeout when that is shorter.
+	StoreWait time.Duration
 	// VisitsPerIPPerMinute and VisitsPerVisitorPerMinute rate-limit the
 	// visitor API so a bot flood cannot drain a pool; defaults
 	// DefaultVisitsPerIP and DefaultVisitsPerID. A negative value disables
@@ -135,6 +147,16 @@ func (c Config) withDefaults() Config {
 	if c.Tracker.Heartbeat == 0 {
 		c.Tracker.Heartbeat = c.Heartbeat
 	}
+	if c.APITimeout == 0 {
+		rt := c.Tracker.RequestTimeout
+		if rt == 0 {
+			rt = tracker.DefaultRequestTimeout
+		}
+		c.APITimeout = rt * 4 / 5
+	}
+	if c.StoreWait == 0 {
+		c.StoreWait = min(DefaultStoreWait, c.APITimeout/2)
+	}
 	if c.Tracker.SessionTimeout == 0 {
 		c.Tracker.SessionTimeout = pool.DefaultSessionWindow
 		if len(c.Pools) > 0 && c.Pools[0].SessionWindow != 0 {
@@ -179,6 +201,16 @@ func (c Config) validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		add("MaxBodyBytes %d is under 1024", c.MaxBodyBytes)
+	}
+	rt := c.Tracker.RequestTimeout
+	if rt == 0 {
+		rt = tracker.DefaultRequestTimeout
+	}
+	if c.APITimeout <= 0 || c.APITimeout >= rt {
+		add("APITimeout %v must be positive and under Tracker.RequestTimeout (%v)", c.APITimeout, rt)
+	}
+	if c.StoreWait <= 0 || c.StoreWait >= c.APITimeout {
+		add("StoreWait %v must be positive and under APITimeout (%v)", c.StoreWait, c.APITimeout)
 	}
 	if c.CallGrace < 0 {
 		add("CallGrace %v is negative", c.CallGrace)

@@ -38,6 +38,7 @@ type Service struct {
 	displays   sync.Map // tracking number → its national format
 	script     *tracker.Script
 	holds      *holdWriter
+	writes     *writeBehind
 	limits     *limiter
 	reportAuth func(http.Handler) http.Handler
 	providers  []provider.Provider
@@ -153,6 +154,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		router: newRouter(cfg.Pools), reportAuth: o.reportAuth, providers: o.providers, spoolDir: o.spoolDir, skipVerify: o.skipVerify,
 		exports: o.exports}
 	s.holds = newHoldWriter(o.store, o.logger)
+	s.writes = newWriteBehind(o.logger)
 	poolCfg := cfg.poolConfig(s.holds.record)
 	s.catalog, err = pool.NewCatalog(poolCfg)
 	errs = append(errs, err)
@@ -225,6 +227,7 @@ func (s *Service) Close() error {
 			err = s.ingest.Close()
 		}
 		s.holds.close()
+		s.writes.close()
 	})
 	return err
 }

@@ -2,6 +2,7 @@ package dni
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,7 +84,8 @@ type apiError struct {
 	Error string `json:"error"`
 }
 
-// api wraps one tracker endpoint: CORS, method, rate limit, size limit.
+// api wraps one tracker endpoint: CORS, method, rate limit, size limit,
+// and a deadline (Config.APITimeout) under the tracker's own.
 func (s *Service) api(serve func(w http.ResponseWriter, r *http.Request, body []byte) (any, int, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if origin := r.Header.Get("Origin"); origin != "" && slices.Contains(s.cfg.AllowedOrigins, origin) {
@@ -121,7 +123,9 @@ func (s *Service) api(serve func(w http.ResponseWriter, r *http.Request, body []
 			writeJSON(w, http.StatusBadRequest, apiError{"reading body: " + err.Error()})
 			return
 		}
-		out, code, err := serve(w, r, body)
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.APITimeout)
+		defer cancel()
+		out, code, err := serve(w, r.WithContext(ctx), body)
 		if err != nil {
 			writeJSON(w, code, apiError{err.Error()})
 			return

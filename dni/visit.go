@@ -52,6 +52,12 @@ var ErrInvalidID = errors.New("dni: invalid id")
 // session and no swaps: they see, and index, the real numbers. Exhausted
 // pools never fail a visit; the visitor then sees what the pool's policy
 // says, possibly the real number.
+//
+// Visit waits on the store for at most Config.StoreWait: classification
+// and leasing happen in memory (or in the allocator), and the session and
+// touchpoint writes that the store has not finished by then go on in the
+// background. A session whose read does not finish in time counts as not
+// live.
 func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, error) {
 	now := s.now().UTC()
 	src := s.classifier.Classify(classify.Visit{URL: req.URL, Referrer: req.Referrer, UserAgent: req.UserAgent, Time: now})
@@ -70,7 +76,9 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 		visitor = uuid.NewString()
 	}
 
-	sess, live := s.liveSession(ctx, sessionID, visitor, now)
+	storeCtx, cancel := context.WithTimeout(ctx, s.cfg.StoreWait)
+	defer cancel()
+	sess, live := s.liveSession(storeCtx, sessionID, visitor, now)
 	if live && newCampaign(sess.Source, src) {
 		live = false // as in GA4: arriving through another campaign starts a new session
 	}
@@ -79,20 +87,21 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 	}
 	sess.LastSeenAt = now
 	a := s.lease(ctx, &sess, now)
-	if err := s.store.PutSession(ctx, sess); err != nil {
-		// The lease stands and the numbers show; a call can still be
-		// stitched through the allocator's memory. Report, don't fail.
-		s.log.Error("dni: saving session", "session", sess.ID, "err", err)
-	}
+	// Failures are logged, not returned: the lease stands and the numbers
+	// show; a call can still be stitched through the allocator's memory.
+	s.writes.putSession(storeCtx, s.store, sess)
 	if !live {
-		s.addTouchpoint(ctx, journey.Touchpoint{ID: "session:" + sess.ID, Kind: journey.TouchSession, At: now,
+		s.writes.addTouchpoint(storeCtx, s.store, journey.Touchpoint{ID: "session:" + sess.ID, Kind: journey.TouchSession, At: now,
 			VisitorID: visitor, SessionID: sess.ID, Source: sess.Source})
 	}
 	return a, nil
 }
 
 // Heartbeat keeps a session's numbers while its page is open. A session
-// that expired meanwhile is leased again under the same id.
+// that expired meanwhile is leased again under the same id. Like Visit, it
+// waits on the store for at most Config.StoreWait and writes the session
+// behind; a session it cannot read by then fails the heartbeat, and the
+// tracker keeps the numbers it shows.
 func (s *Service) Heartbeat(ctx context.Context, visitorID, sessionID string) (Assignment, error) {
 	now := s.now().UTC()
 	visitor, err := validID(visitorID)
@@ -103,7 +112,9 @@ func (s *Service) Heartbeat(ctx context.Context, visitorID, sessionID string) (A
 	if err != nil || id == "" {
 		return Assignment{}, fmt.Errorf("session_id: %w", orEmpty(err))
 	}
-	sess, err := s.store.Session(ctx, id)
+	storeCtx, cancel := context.WithTimeout(ctx, s.cfg.StoreWait)
+	defer cancel()
+	sess, err := s.session(storeCtx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Assignment{}, fmt.Errorf("session_id: %w: no such session", ErrInvalidID)
@@ -114,9 +125,7 @@ func (s *Service) Heartbeat(ctx context.Context, visitorID, sessionID string) (A
 	}
 	sess.LastSeenAt = now
 	a := s.lease(ctx, &sess, now)
-	if err := s.store.PutSession(ctx, sess); err != nil {
-		s.log.Error("dni: saving session", "session", sess.ID, "err", err)
-	}
+	s.writes.putSession(storeCtx, s.store, sess)
 	return a, nil
 }
 
@@ -139,7 +148,7 @@ func (s *Service) liveSession(ctx context.Context, id, visitor string, now time.
 	if id == "" {
 		return journey.Session{}, false
 	}
-	sess, err := s.store.Session(ctx, id)
+	sess, err := s.session(ctx, id)
 	if err != nil || sess.VisitorID != visitor {
 		return journey.Session{}, false
 	}
@@ -202,8 +211,11 @@ func orEmpty(err error) error {
 	return fmt.Errorf("%w: empty", ErrInvalidID)
 }
 
-func (s *Service) addTouchpoint(ctx context.Context, tp journey.Touchpoint) {
-	if err := s.store.AddTouchpoint(ctx, tp); err != nil {
-		s.log.Error("dni: saving touchpoint", "id", tp.ID, "err", err)
+// session reads a session, from the write-behind queue while its write is
+// pending there, else from the store.
+func (s *Service) session(ctx context.Context, id string) (journey.Session, error) {
+	if sess, ok := s.writes.session(id); ok {
+		return sess, nil
 	}
+	return s.store.Session(ctx, id)
 }

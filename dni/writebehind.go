@@ -1,0 +1,228 @@
+package dni
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/attriqs/calltrack/journey"
+)
+
+// writeBehind lets the tracker API answer from memory when the store is
+// slow. A request writes on its own goroutine under its store deadline
+// (Config.StoreWait); a write that the deadline cut short is queued, and
+// one goroutine finishes it. The store's writes are idempotent by natural
+// id (store.Store), so repeating one that may have landed is harmless.
+//
+// Queued writes are keyed by the record they write: a newer write of a
+// record that is still queued replaces the queued one, and is queued
+// rather than written directly, so an older version never lands after a
+// newer one. Queued sessions are readable (session), so the heartbeats
+// and page views that follow find a session the store has not got yet.
+//
+// The queue is bounded; a write that finds it full is dropped, logged at
+// Error and counted. The goroutine starts with the first queued write;
+// close writes what is queued, gives up on the rest once the store stops
+// answering, and waits for the goroutine.
+type writeBehind struct {
+	log     *slog.Logger
+	limit   int           // most records queued at once
+	timeout time.Duration // bounds one write on the goroutine
+
+	mu      sync.Mutex
+	wake    *sync.Cond
+	pending map[string]*queuedWrite
+	order   []string // keys of pending, oldest first
+	running bool
+	closed  bool
+	done    chan struct{}
+
+	queued, written, failed, dropped atomic.Uint64
+}
+
+type queuedWrite struct {
+	write   func(ctx context.Context) error
+	session *journey.Session // for session writes, what the store will hold
+	gen     uint64           // bumped when a newer write replaces this one
+}
+
+const (
+	writeBehindLimit   = 10000
+	writeBehindTimeout = 10 * time.Second
+)
+
+func newWriteBehind(log *slog.Logger) *writeBehind {
+	w := &writeBehind{log: log, limit: writeBehindLimit, timeout: writeBehindTimeout,
+		pending: map[string]*queuedWrite{}, done: make(chan struct{})}
+	w.wake = sync.NewCond(&w.mu)
+	return w
+}
+
+// WriteBehindStats counts the tracker API's store writes that did not
+// finish within Config.StoreWait and went on in the background.
+type WriteBehindStats struct {
+	Queued  uint64 // writes queued after their request's store deadline
+	Written uint64 // queued writes the store took
+	Failed  uint64 // writes the store refused or did not take in time (logged at Error)
+	Dropped uint64 // writes not queued: the queue was full or closed (logged at Error)
+	Pending int    // records queued now
+}
+
+// WriteBehindStats reports the background writes of the tracker API.
+func (s *Service) WriteBehindStats() WriteBehindStats { return s.writes.stats() }
+
+func (w *writeBehind) stats() WriteBehindStats {
+	w.mu.Lock()
+	n := len(w.pending)
+	w.mu.Unlock()
+	return WriteBehindStats{Queued: w.queued.Load(), Written: w.written.Load(), Failed: w.failed.Load(),
+		Dropped: w.dropped.Load(), Pending: n}
+}
+
+// putSession writes a session, in the background if ctx ends first.
+func (w *writeBehind) putSession(ctx context.Context, st interface {
+	PutSession(context.Context, journey.Session) error
+}, sess journey.Session) {
+	w.do(ctx, "session:"+sess.ID, &sess, func(ctx context.Context) error { return st.PutSession(ctx, sess) })
+}
+
+// addTouchpoint writes a touchpoint, in the background if ctx ends first.
+func (w *writeBehind) addTouchpoint(ctx context.Context, st interface {
+	AddTouchpoint(context.Context, journey.Touchpoint) error
+}, tp journey.Touchpoint) {
+	w.do(ctx, "touchpoint:"+tp.ID, nil, func(ctx context.Context) error { return st.AddTouchpoint(ctx, tp) })
+}
+
+// session returns a session whose write is still queued.
+func (w *writeBehind) session(id string) (journey.Session, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if q, ok := w.pending["session:"+id]; ok && q.session != nil {
+		return *q.session, true
+	}
+	return journey.Session{}, false
+}
+
+// do writes now under ctx, or queues the write when ctx ends before the
+// store answers or an older write of the same record is still queued.
+func (w *writeBehind) do(ctx context.Context, key string, sess *journey.Session, write func(context.Context) error) {
+	if w.replace(key, sess, write) {
+		return
+	}
+	if ctx.Err() == nil {
+		err := write(ctx)
+		if err == nil {
+			return
+		}
+		if ctx.Err() == nil {
+			// The store answered with a failure: queuing would only repeat
+			// it. The lease stands and the numbers show; a call can still
+			// be stitched through the allocator's memory.
+			w.failed.Add(1)
+			w.log.Error("dni: saving", "record", key, "err", err)
+			return
+		}
+	}
+	w.enqueue(key, sess, write)
+}
+
+// replace swaps in a newer write of a record that is still queued.
+func (w *writeBehind) replace(key string, sess *journey.Session, write func(context.Context) error) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	q, ok := w.pending[key]
+	if ok {
+		q.write, q.session = write, sess
+		q.gen++
+	}
+	return ok
+}
+
+func (w *writeBehind) enqueue(key string, sess *journey.Session, write func(context.Context) error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if q, ok := w.pending[key]; ok {
+		q.write, q.session = write, sess
+		q.gen++
+		return
+	}
+	if w.closed || len(w.pending) >= w.limit {
+		w.dropped.Add(1)
+		w.log.Error("dni: store too slow and the write-behind queue full or closed; record not saved",
+			"record", key, "queued", len(w.pending), "closed", w.closed)
+		return
+	}
+	w.pending[key] = &queuedWrite{write: write, session: sess}
+	w.order = append(w.order, key)
+	w.queued.Add(1)
+	if !w.running {
+		w.running = true
+		go w.run()
+	}
+	w.wake.Signal()
+}
+
+func (w *writeBehind) run() {
+	defer close(w.done)
+	giveUp := false
+	w.mu.Lock()
+	for {
+		for len(w.order) == 0 && !w.closed {
+			w.wake.Wait()
+		}
+		if len(w.order) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		if giveUp {
+			// Closing on a store that stopped answering: the rest would
+			// each wait out the timeout too.
+			n := len(w.order)
+			w.failed.Add(uint64(n))
+			w.log.Error("dni: closing: store not answering; queued records not saved", "records", n)
+			w.order, w.pending = nil, map[string]*queuedWrite{}
+			w.mu.Unlock()
+			return
+		}
+		key := w.order[0]
+		w.order = w.order[1:]
+		q := w.pending[key]
+		gen, write := q.gen, q.write
+		w.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+		err := write(ctx)
+		timedOut := ctx.Err() != nil
+		cancel()
+		if err != nil {
+			w.failed.Add(1)
+			w.log.Error("dni: writing behind", "record", key, "err", err)
+		} else {
+			w.written.Add(1)
+		}
+
+		w.mu.Lock()
+		if q.gen != gen {
+			w.order = append(w.order, key) // a newer version arrived meanwhile
+		} else {
+			delete(w.pending, key)
+		}
+		giveUp = w.closed && err != nil && timedOut
+	}
+}
+
+// close writes what is queued (giving up once a write times out) and
+// waits for the goroutine. It is idempotent; writes queued after it are
+// dropped.
+func (w *writeBehind) close() {
+	w.mu.Lock()
+	w.closed = true
+	running := w.running
+	w.wake.Broadcast()
+	w.mu.Unlock()
+	if running {
+		<-w.done
+	}
+}
