@@ -4,7 +4,8 @@
 // interface each vendor adapter implements, and the webhook [Handler] that
 // ties them together without ever letting storage delay a caller.
 //
-// provider is a leaf package: it imports nothing else of calltrack. It
+// provider is a leaf package: of calltrack it imports only the leaf
+// package phone, whose rule every adapter applies to numbers. It
 // records calls through [CallRecorder], which it declares for its
 // consumers to implement.
 //

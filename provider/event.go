@@ -1,10 +1,7 @@
 package provider
 
 import (
-	"strings"
 	"time"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // Kind says which webhook a CallEvent came from.
@@ -70,9 +67,12 @@ func (s Status) Rank() int {
 // Terminal reports whether the call is over.
 func (s Status) Terminal() bool { return s.Rank() == 4 }
 
-// CallEvent is one webhook from a telephony provider, normalised. Numbers
-// are E.164 ("+14155550100") or empty when the caller withheld them. Times
-// are zero when the provider did not say.
+// CallEvent is one webhook from a telephony provider, normalised and
+// storable. Numbers are E.164 ("+14155550100", read with
+// phone.Normalize) or empty when the caller withheld them. Times are
+// zero when the provider did not say or said something impossible
+// ([SaneTime]). Text fields are valid UTF-8 without control characters
+// ([CleanText]); the call id is checked, never altered ([CheckCallID]).
 type CallEvent struct {
 	Provider   string    `json:"provider"`
 	CallID     string    `json:"call_id"`
@@ -86,7 +86,8 @@ type CallEvent struct {
 	AnsweredAt time.Time `json:"answered_at,omitzero"`
 	EndedAt    time.Time `json:"ended_at,omitzero"`
 	// Duration is the billable talk time the provider reports once the call
-	// ends.
+	// ends; 0 when unknown, including when the provider reported a value
+	// outside 0..MaxCallDuration (see [ParseSeconds]).
 	Duration time.Duration `json:"duration,omitempty"`
 	// Caller details, where the provider offers them (Twilio's CallerName,
 	// FromCity, ...).
@@ -193,86 +194,4 @@ func latest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// NormalizeNumber returns s in E.164, or "" when s is not a dialable number
-// (providers send "anonymous", "Restricted", "+266696687" and similar for
-// withheld caller ids). Numbers without a leading '+' are read as
-// international digits first (Vonage sends "14155550100") and then in
-// defaultRegion (an ISO 3166 code such as "US"; empty skips that attempt).
-func NormalizeNumber(s, defaultRegion string) string {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 32 {
-		return ""
-	}
-	if strings.HasPrefix(s, "+") {
-		if isDigits(s[1:]) {
-			return canonicalE164(s[1:])
-		}
-		return e164(s, "")
-	}
-	if isDigits(s) {
-		if n := canonicalE164(s); n != "" {
-			return n
-		}
-	}
-	if defaultRegion != "" {
-		return e164(s, defaultRegion)
-	}
-	return ""
-}
-
-// canonicalE164 checks international digits (country code first, no
-// formatting) — what webhooks nearly always carry — against the numbering
-// plan's possible lengths without the full parser, whose regular
-// expressions cost tens of microseconds per number.
-func canonicalE164(digits string) string {
-	if len(digits) < 4 || len(digits) > 17 || digits[0] == '0' {
-		return ""
-	}
-	for ccLen := 1; ccLen <= 3; ccLen++ {
-		cc := 0
-		for _, d := range digits[:ccLen] {
-			cc = cc*10 + int(d-'0')
-		}
-		if len(phonenumbers.GetRegionCodesForCountryCode(cc)) == 0 {
-			continue
-		}
-		// Country calling codes are prefix-free: the first match is the one.
-		national := digits[ccLen:]
-		var nn uint64
-		for _, d := range national {
-			nn = nn*10 + uint64(d-'0')
-		}
-		num := &phonenumbers.PhoneNumber{CountryCode: proto32(int32(cc)), NationalNumber: &nn}
-		if zeros := len(national) - len(strings.TrimLeft(national, "0")); zeros > 0 && zeros < len(national) {
-			yes := true
-			num.ItalianLeadingZero = &yes
-			num.NumberOfLeadingZeros = proto32(int32(zeros))
-		}
-		if !phonenumbers.IsPossibleNumber(num) {
-			return ""
-		}
-		return "+" + digits
-	}
-	return ""
-}
-
-func proto32(v int32) *int32 { return &v }
-
-func e164(s, region string) string {
-	num, err := phonenumbers.Parse(s, region)
-	if err != nil || !phonenumbers.IsPossibleNumber(num) {
-		return ""
-	}
-	return phonenumbers.Format(num, phonenumbers.E164)
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }

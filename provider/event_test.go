@@ -7,29 +7,6 @@ import (
 	"github.com/attriqs/calltrack/provider"
 )
 
-func TestNormalizeNumber(t *testing.T) {
-	cases := []struct {
-		in, region, want string
-	}{
-		{"+14158675309", "", "+14158675309"},
-		{"14158675309", "", "+14158675309"}, // Vonage style
-		{"+44 20 7946 0958", "", "+442079460958"},
-		{"(415) 867-5309", "US", "+14158675309"},
-		{"(415) 867-5309", "", ""},
-		{"anonymous", "US", ""},
-		{"+266696687", "", ""}, // Twilio marks withheld callers with this impossible number
-		{"", "US", ""},
-		{"+1", "", ""},
-	}
-	for _, c := range cases {
-		t.Run(c.in, func(t *testing.T) {
-			if got := provider.NormalizeNumber(c.in, c.region); got != c.want {
-				t.Fatalf("NormalizeNumber(%q, %q) = %q, want %q", c.in, c.region, got, c.want)
-			}
-		})
-	}
-}
-
 func TestStatusRankOrdersTheCallLife(t *testing.T) {
 	life := []provider.Status{provider.StatusUnknown, provider.StatusInitiated, provider.StatusRinging, provider.StatusInProgress, provider.StatusCompleted}
 	for i := 1; i < len(life); i++ {
@@ -142,34 +119,4 @@ func TestForwardCallerID(t *testing.T) {
 	if got := (provider.Forward{CallerIDPassthrough: true}).CallerID(provider.CallEvent{To: ev.To}); got != ev.To {
 		t.Fatalf("withheld caller with passthrough = %q, want the tracking number", got)
 	}
-}
-
-// The fast path for international digits must agree with the full parser.
-func TestNormalizeNumberFastPathAgreesWithParser(t *testing.T) {
-	for _, n := range []string{
-		"+14158675309", "+442079460958", "+390612345678", "+33123456789", "+8613812345678",
-		"+61412345678", "+5511912345678", "+27211234567", "+266696687", "+1415867530", "+999123456",
-		"+12", "+4420794609581234567",
-	} {
-		t.Run(n, func(t *testing.T) {
-			if got, want := provider.NormalizeNumber(n, ""), provider.NormalizeNumber(" "+n[:3]+" "+n[3:], ""); got != want {
-				t.Fatalf("fast path %q, full parser %q", got, want)
-			}
-		})
-	}
-}
-
-func FuzzNormalizeNumber(f *testing.F) {
-	for _, s := range []string{"+14158675309", "14158675309", "(415) 867-5309", "anonymous", "+390612345678", "+266696687"} {
-		f.Add(s, "US")
-	}
-	f.Fuzz(func(t *testing.T, s, region string) {
-		out := provider.NormalizeNumber(s, region)
-		if out == "" {
-			return
-		}
-		if out[0] != '+' || provider.NormalizeNumber(out, "") != out {
-			t.Fatalf("NormalizeNumber(%q, %q) = %q, which is not a stable E.164 number", s, region, out)
-		}
-	})
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/attriqs/calltrack/phone"
 )
 
 // Ring timeout bounds shared by the vendors (Twilio accepts 5–600 s,
@@ -49,7 +51,7 @@ func (f Forward) Validate() error {
 	var errs []error
 	if f.To == "" {
 		errs = append(errs, errors.New("field To: business number is required"))
-	} else if n := NormalizeNumber(f.To, ""); n != f.To {
+	} else if n := phone.Normalize(f.To, ""); n != f.To {
 		errs = append(errs, fmt.Errorf("field To: %q is not an E.164 number", f.To))
 	}
 	if f.RingTimeout != 0 && (f.RingTimeout < MinRingTimeout || f.RingTimeout > MaxRingTimeout) {

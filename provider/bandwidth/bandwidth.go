@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
 )
 
@@ -84,7 +85,9 @@ var disconnectCauses = map[string]provider.Status{
 // call; answer and disconnect are status; other events (transfer*,
 // gather, redirect, ...) are provider.ErrIgnoredEvent. A disconnect with
 // cause "hangup" is completed only if the call was answered (otherwise
-// the caller gave up: canceled); its Duration is endTime − answerTime.
+// the caller gave up: canceled); its Duration is endTime − answerTime
+// ([provider.Elapsed]: unknown, 0, when absurd). A callId that
+// [provider.CheckCallID] refuses makes the request malformed.
 func ParseCallback(body []byte) (provider.CallEvent, error) {
 	var cb callback
 	if err := json.Unmarshal(body, &cb); err != nil {
@@ -93,18 +96,22 @@ func ParseCallback(body []byte) (provider.CallEvent, error) {
 	if cb.CallID == "" || cb.EventType == "" {
 		return provider.CallEvent{}, fmt.Errorf("%w: callId and eventType are required", provider.ErrMalformedPayload)
 	}
+	if err := provider.CheckCallID("callId", cb.CallID); err != nil {
+		return provider.CallEvent{}, err
+	}
+	answered, end := provider.SaneTime(cb.AnswerTime), provider.SaneTime(cb.EndTime)
 	ev := provider.CallEvent{
 		Provider:   Name,
 		CallID:     cb.CallID,
-		From:       provider.NormalizeNumber(cb.From, ""),
-		To:         provider.NormalizeNumber(cb.To, ""),
-		OccurredAt: cb.EventTime,
-		StartedAt:  cb.StartTime,
-		AnsweredAt: cb.AnswerTime,
+		From:       phone.Normalize(cb.From, ""),
+		To:         phone.Normalize(cb.To, ""),
+		OccurredAt: provider.SaneTime(cb.EventTime),
+		StartedAt:  provider.SaneTime(cb.StartTime),
+		AnsweredAt: answered,
 		Raw:        body,
 	}
 	if cb.Diversion != nil {
-		ev.ForwardedFrom = provider.NormalizeNumber(cb.Diversion.OrigTo, "")
+		ev.ForwardedFrom = phone.Normalize(cb.Diversion.OrigTo, "")
 	}
 	switch cb.Direction {
 	case "inbound":
@@ -123,13 +130,13 @@ func ParseCallback(body []byte) (provider.CallEvent, error) {
 		if !ok {
 			st = provider.StatusFailed
 		}
-		if st == provider.StatusCompleted && cb.AnswerTime.IsZero() {
+		if st == provider.StatusCompleted && answered.IsZero() {
 			st = provider.StatusCanceled
 		}
 		ev.Status = st
-		ev.EndedAt = cb.EndTime
-		if st == provider.StatusCompleted && cb.EndTime.After(cb.AnswerTime) {
-			ev.Duration = cb.EndTime.Sub(cb.AnswerTime).Truncate(time.Second)
+		ev.EndedAt = end
+		if st == provider.StatusCompleted {
+			ev.Duration = provider.Elapsed(answered, end)
 		}
 	default:
 		return provider.CallEvent{}, provider.ErrIgnoredEvent

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
 )
 
@@ -152,29 +153,38 @@ func (p *Provider) Parse(r *provider.Request) (provider.CallEvent, error) {
 	return ParseEvent(r.Body)
 }
 
-// ParseEvent turns a webhook body into a CallEvent.
+// ParseEvent turns a webhook body into a CallEvent. A call_id that
+// [provider.CheckCallID] refuses makes the body malformed; a duration_s
+// that [provider.ParseSeconds] refuses (negative, too long, not a number)
+// is recorded as unknown (0) and the event kept, as the real adapters do.
 func ParseEvent(body []byte) (provider.CallEvent, error) {
-	var e Event
+	var e struct {
+		Event
+		// Read as text so that an absurd value cannot fail the body or
+		// overflow a time.Duration.
+		DurationS json.RawMessage `json:"duration_s,omitempty"`
+	}
 	if err := json.Unmarshal(body, &e); err != nil {
 		return provider.CallEvent{}, fmt.Errorf("%w: %v", provider.ErrMalformedPayload, err)
 	}
-	if e.CallID == "" {
-		return provider.CallEvent{}, fmt.Errorf("%w: call_id is required", provider.ErrMalformedPayload)
+	if err := provider.CheckCallID("call_id", e.CallID); err != nil {
+		return provider.CallEvent{}, err
 	}
+	occurred := provider.SaneTime(e.OccurredAt)
 	ev := provider.CallEvent{
 		Provider:   Name,
 		CallID:     e.CallID,
-		From:       provider.NormalizeNumber(e.From, ""),
-		To:         provider.NormalizeNumber(e.To, ""),
+		From:       phone.Normalize(e.From, ""),
+		To:         phone.Normalize(e.To, ""),
 		Direction:  provider.DirectionInbound,
-		OccurredAt: e.OccurredAt,
+		OccurredAt: occurred,
 		Raw:        body,
 	}
 	switch e.Type {
 	case EventInbound:
 		ev.Kind = provider.KindInbound
 		ev.Status = provider.StatusRinging
-		ev.StartedAt = e.OccurredAt
+		ev.StartedAt = occurred
 	case EventStatus:
 		ev.Kind = provider.KindStatus
 		ev.Status = provider.Status(e.Status)
@@ -182,11 +192,13 @@ func ParseEvent(body []byte) (provider.CallEvent, error) {
 			return provider.CallEvent{}, fmt.Errorf("%w: unknown status %q", provider.ErrMalformedPayload, e.Status)
 		}
 		if ev.Status == provider.StatusInProgress {
-			ev.AnsweredAt = e.OccurredAt
+			ev.AnsweredAt = occurred
 		}
 		if ev.Status.Terminal() {
-			ev.EndedAt = e.OccurredAt
-			ev.Duration = time.Duration(e.DurationS) * time.Second
+			ev.EndedAt = occurred
+			if d := string(e.DurationS); d != "" && d != "null" {
+				ev.Duration, _ = provider.ParseSeconds("duration_s", d) // unknown (0) when absurd; Raw keeps it
+			}
 		}
 	default:
 		return provider.CallEvent{}, fmt.Errorf("%w: unknown type %q", provider.ErrMalformedPayload, e.Type)

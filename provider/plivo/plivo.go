@@ -4,10 +4,10 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
 )
 
@@ -65,15 +65,17 @@ var statuses = map[string]provider.Status{
 // ParseForm turns Plivo's form parameters into a CallEvent. The answer_url
 // request (Event=StartApp, or a ringing call without Event) is the inbound
 // call; the hangup_url request (Event=Hangup) and other callbacks are
-// status.
+// status. A CallUUID that [provider.CheckCallID] refuses makes the request
+// malformed; a Duration that [provider.ParseSeconds] refuses is recorded as
+// unknown (0) and the event kept.
 func ParseForm(body []byte, defaultRegion string) (provider.CallEvent, error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return provider.CallEvent{}, fmt.Errorf("%w: %v", provider.ErrMalformedPayload, err)
 	}
 	id := form.Get("CallUUID")
-	if id == "" {
-		return provider.CallEvent{}, fmt.Errorf("%w: CallUUID is missing", provider.ErrMalformedPayload)
+	if err := provider.CheckCallID("CallUUID", id); err != nil {
+		return provider.CallEvent{}, err
 	}
 	status, ok := statuses[form.Get("CallStatus")]
 	if !ok {
@@ -82,10 +84,10 @@ func ParseForm(body []byte, defaultRegion string) (provider.CallEvent, error) {
 	ev := provider.CallEvent{
 		Provider:   Name,
 		CallID:     id,
-		From:       provider.NormalizeNumber(form.Get("From"), defaultRegion),
-		To:         provider.NormalizeNumber(form.Get("To"), defaultRegion),
+		From:       phone.Normalize(form.Get("From"), defaultRegion),
+		To:         phone.Normalize(form.Get("To"), defaultRegion),
 		Status:     status,
-		CallerName: form.Get("CallerName"),
+		CallerName: provider.CleanText(form.Get("CallerName"), provider.MaxTextLen),
 		Raw:        body,
 	}
 	switch form.Get("Direction") {
@@ -99,11 +101,7 @@ func ParseForm(body []byte, defaultRegion string) (provider.CallEvent, error) {
 	ev.EndedAt = parseTime(form.Get("EndTime"))
 	ev.OccurredAt = latestOf(ev.StartedAt, ev.AnsweredAt, ev.EndedAt)
 	if d := form.Get("Duration"); d != "" && status.Terminal() {
-		secs, err := strconv.Atoi(d)
-		if err != nil || secs < 0 {
-			return provider.CallEvent{}, fmt.Errorf("%w: bad Duration %q", provider.ErrMalformedPayload, d)
-		}
-		ev.Duration = time.Duration(secs) * time.Second
+		ev.Duration, _ = provider.ParseSeconds("Duration", d) // unknown (0) when absurd; Raw keeps it
 	}
 	event := form.Get("Event")
 	if event == "StartApp" || (event == "" && status == provider.StatusRinging && form.Get("Duration") == "") {
@@ -120,7 +118,7 @@ func parseTime(s string) time.Time {
 	if err != nil {
 		return time.Time{}
 	}
-	return t
+	return provider.SaneTime(t)
 }
 
 func latestOf(ts ...time.Time) time.Time {
@@ -188,7 +186,7 @@ func ParseDial(doc []byte) (to, callerID string, err error) {
 	if r.Dial == nil {
 		return "", "", provider.ErrMalformedPayload
 	}
-	return provider.NormalizeNumber(r.Dial.Number, ""), provider.NormalizeNumber(r.Dial.CallerID, ""), nil
+	return phone.Normalize(r.Dial.Number, ""), phone.Normalize(r.Dial.CallerID, ""), nil
 }
 
 // RenderForward answers with Plivo XML <Dial>.

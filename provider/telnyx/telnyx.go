@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/twilio"
 )
@@ -114,8 +115,9 @@ var hangupCauses = map[string]provider.Status{
 // inbound call, call.answered and call.hangup are status; other events, and
 // every event of an outgoing leg (the one a transfer dials), are
 // provider.ErrIgnoredEvent. The call id is the leg id, stable across a
-// leg's events. A hangup's Duration is end_time − start_time as Telnyx
-// reports them.
+// leg's events; one that [provider.CheckCallID] refuses makes the request
+// malformed. A hangup's Duration is end_time − start_time as Telnyx
+// reports them ([provider.Elapsed]: unknown, 0, when absurd).
 func ParseEvent(body []byte) (provider.CallEvent, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
@@ -129,17 +131,18 @@ func ParseEvent(body []byte) (provider.CallEvent, error) {
 	if id == "" {
 		id = pl.CallControlID
 	}
-	if id == "" {
-		return provider.CallEvent{}, fmt.Errorf("%w: call_leg_id is missing", provider.ErrMalformedPayload)
+	if err := provider.CheckCallID("call_leg_id", id); err != nil {
+		return provider.CallEvent{}, err
 	}
+	start, end, occurred := provider.SaneTime(pl.StartTime), provider.SaneTime(pl.EndTime), provider.SaneTime(d.OccurredAt)
 	ev := provider.CallEvent{
 		Provider:   Name,
 		CallID:     id,
-		From:       provider.NormalizeNumber(pl.From, ""),
-		To:         provider.NormalizeNumber(pl.To, ""),
-		CallerName: pl.CallerIDName,
-		OccurredAt: d.OccurredAt,
-		StartedAt:  pl.StartTime,
+		From:       phone.Normalize(pl.From, ""),
+		To:         phone.Normalize(pl.To, ""),
+		CallerName: provider.CleanText(pl.CallerIDName, provider.MaxTextLen),
+		OccurredAt: occurred,
+		StartedAt:  start,
 		Raw:        body,
 	}
 	switch pl.Direction {
@@ -155,23 +158,23 @@ func ParseEvent(body []byte) (provider.CallEvent, error) {
 		ev.Kind = provider.KindInbound
 		ev.Status = provider.StatusRinging
 		if ev.StartedAt.IsZero() {
-			ev.StartedAt = d.OccurredAt
+			ev.StartedAt = occurred
 		}
 	case "call.answered":
 		ev.Status = provider.StatusInProgress
-		ev.AnsweredAt = d.OccurredAt
+		ev.AnsweredAt = occurred
 	case "call.hangup":
 		st, ok := hangupCauses[pl.HangupCause]
 		if !ok {
 			st = provider.StatusFailed
 		}
 		ev.Status = st
-		ev.EndedAt = pl.EndTime
+		ev.EndedAt = end
 		if ev.EndedAt.IsZero() {
-			ev.EndedAt = d.OccurredAt
+			ev.EndedAt = occurred
 		}
-		if st == provider.StatusCompleted && !pl.StartTime.IsZero() && pl.EndTime.After(pl.StartTime) {
-			ev.Duration = pl.EndTime.Sub(pl.StartTime).Truncate(time.Second)
+		if st == provider.StatusCompleted {
+			ev.Duration = provider.Elapsed(start, end)
 		}
 	default:
 		return provider.CallEvent{}, provider.ErrIgnoredEvent

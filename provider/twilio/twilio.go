@@ -3,10 +3,10 @@ package twilio
 import (
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
 )
 
@@ -73,15 +73,19 @@ func (p *Provider) Parse(r *provider.Request) (provider.CallEvent, error) {
 // ParseForm turns Twilio's form parameters into a CallEvent. The voice
 // webhook and status callbacks share one parameter set; a request is a
 // status callback when it carries CallbackSource or CallDuration or a
-// status past ringing, and the inbound-call webhook otherwise.
+// status past ringing, and the inbound-call webhook otherwise. A CallSid
+// that [provider.CheckCallID] refuses makes the request malformed; a
+// CallDuration that [provider.ParseSeconds] refuses (negative, over
+// provider.MaxCallDuration, not a number) is recorded as unknown (0) and
+// the event kept, so the call's status is not lost to a vendor retry.
 func ParseForm(body []byte, defaultRegion string) (provider.CallEvent, error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return provider.CallEvent{}, fmt.Errorf("%w: %v", provider.ErrMalformedPayload, err)
 	}
 	callSid := form.Get("CallSid")
-	if callSid == "" {
-		return provider.CallEvent{}, fmt.Errorf("%w: CallSid is missing", provider.ErrMalformedPayload)
+	if err := provider.CheckCallID("CallSid", callSid); err != nil {
+		return provider.CallEvent{}, err
 	}
 	status, ok := statuses[form.Get("CallStatus")]
 	if !ok {
@@ -90,28 +94,24 @@ func ParseForm(body []byte, defaultRegion string) (provider.CallEvent, error) {
 	ev := provider.CallEvent{
 		Provider:      Name,
 		CallID:        callSid,
-		From:          provider.NormalizeNumber(form.Get("From"), defaultRegion),
-		To:            provider.NormalizeNumber(form.Get("To"), defaultRegion),
+		From:          phone.Normalize(form.Get("From"), defaultRegion),
+		To:            phone.Normalize(form.Get("To"), defaultRegion),
 		Status:        status,
 		Direction:     direction(form.Get("Direction")),
-		CallerName:    form.Get("CallerName"),
-		CallerCity:    form.Get("FromCity"),
-		CallerRegion:  form.Get("FromState"),
-		CallerCountry: form.Get("FromCountry"),
-		ForwardedFrom: provider.NormalizeNumber(form.Get("ForwardedFrom"), defaultRegion),
+		CallerName:    provider.CleanText(form.Get("CallerName"), provider.MaxTextLen),
+		CallerCity:    provider.CleanText(form.Get("FromCity"), provider.MaxTextLen),
+		CallerRegion:  provider.CleanText(form.Get("FromState"), provider.MaxTextLen),
+		CallerCountry: provider.CleanText(form.Get("FromCountry"), provider.MaxTextLen),
+		ForwardedFrom: phone.Normalize(form.Get("ForwardedFrom"), defaultRegion),
 		Raw:           body,
 	}
 	if ts := form.Get("Timestamp"); ts != "" {
 		if t, err := time.Parse(time.RFC1123Z, ts); err == nil {
-			ev.OccurredAt = t.UTC()
+			ev.OccurredAt = provider.SaneTime(t.UTC())
 		}
 	}
 	if d := form.Get("CallDuration"); d != "" {
-		secs, err := strconv.Atoi(d)
-		if err != nil || secs < 0 {
-			return provider.CallEvent{}, fmt.Errorf("%w: bad CallDuration %q", provider.ErrMalformedPayload, d)
-		}
-		ev.Duration = time.Duration(secs) * time.Second
+		ev.Duration, _ = provider.ParseSeconds("CallDuration", d) // unknown (0) when absurd; Raw keeps it
 	}
 	isStatus := form.Get("CallbackSource") != "" || form.Get("CallDuration") != "" || status.Rank() > provider.StatusRinging.Rank()
 	if isStatus {

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
 )
 
@@ -87,23 +87,26 @@ var statuses = map[string]provider.Status{
 // ParseWebhook reads Vonage's JSON. The answer webhook (no status field)
 // is the inbound call; event webhooks carry a status; events with other
 // statuses (machine detection, input, transfer) are ErrIgnoredEvent. The
-// call id is the leg's uuid. Vonage sends numbers as international digits.
+// call id is the leg's uuid; one that [provider.CheckCallID] refuses makes
+// the request malformed. Vonage sends numbers as international digits. A
+// duration that [provider.ParseSeconds] refuses is recorded as unknown (0)
+// and the event kept.
 func ParseWebhook(body []byte) (provider.CallEvent, error) {
 	var w webhook
 	if err := json.Unmarshal(body, &w); err != nil {
 		return provider.CallEvent{}, fmt.Errorf("%w: %v", provider.ErrMalformedPayload, err)
 	}
-	if w.UUID == "" {
-		return provider.CallEvent{}, fmt.Errorf("%w: uuid is missing", provider.ErrMalformedPayload)
+	if err := provider.CheckCallID("uuid", w.UUID); err != nil {
+		return provider.CallEvent{}, err
 	}
 	ev := provider.CallEvent{
 		Provider:   Name,
 		CallID:     w.UUID,
-		From:       provider.NormalizeNumber(w.From, ""),
-		To:         provider.NormalizeNumber(w.To, ""),
-		OccurredAt: w.Timestamp,
-		StartedAt:  w.StartTime,
-		EndedAt:    w.EndTime,
+		From:       phone.Normalize(w.From, ""),
+		To:         phone.Normalize(w.To, ""),
+		OccurredAt: provider.SaneTime(w.Timestamp),
+		StartedAt:  provider.SaneTime(w.StartTime),
+		EndedAt:    provider.SaneTime(w.EndTime),
 		Raw:        body,
 	}
 	switch w.Direction {
@@ -124,30 +127,13 @@ func ParseWebhook(body []byte) (provider.CallEvent, error) {
 	}
 	ev.Status = st
 	if st == provider.StatusInProgress {
-		ev.AnsweredAt = w.Timestamp
+		ev.AnsweredAt = ev.OccurredAt
 	}
-	if len(w.Duration) > 0 && st.Terminal() {
-		secs, err := duration(w.Duration)
-		if err != nil {
-			return provider.CallEvent{}, err
-		}
-		ev.Duration = secs
+	// Documented as a string of seconds, accepted as a number too.
+	if d := string(w.Duration); d != "" && d != "null" && d != `""` && st.Terminal() {
+		ev.Duration, _ = provider.ParseSeconds("duration", d) // unknown (0) when absurd; Raw keeps it
 	}
 	return ev, nil
-}
-
-// duration reads Vonage's duration, documented as a string of seconds but
-// accepted as a number too.
-func duration(raw json.RawMessage) (time.Duration, error) {
-	s := strings.Trim(string(raw), `"`)
-	if s == "" || s == "null" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%w: bad duration %s", provider.ErrMalformedPayload, raw)
-	}
-	return time.Duration(n) * time.Second, nil
 }
 
 // NCCO actions calltrack emits.
@@ -204,7 +190,7 @@ func ParseConnect(doc []byte) (to, callerID string, err error) {
 	}
 	for _, a := range ncco {
 		if a.Action == "connect" && len(a.Endpoint) == 1 {
-			return provider.NormalizeNumber(a.Endpoint[0].Number, ""), provider.NormalizeNumber(a.From, ""), nil
+			return phone.Normalize(a.Endpoint[0].Number, ""), phone.Normalize(a.From, ""), nil
 		}
 	}
 	return "", "", errors.New("vonage: no connect action")
