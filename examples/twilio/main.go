@@ -28,8 +28,8 @@ import (
 	"syscall"
 	"time"
 
-
 	"github.com/attriqs/calltrack/dni"
+	"github.com/attriqs/calltrack/internal/cli"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider/twilio"
 	"github.com/attriqs/calltrack/store/sqlite"
@@ -41,8 +41,8 @@ func main() {
 		return
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "twilio:", err)
-		os.Exit(2)
+		fmt.Fprintln(os.Stderr, cli.Line("twilio", err)) // every problem, on one line
+		os.Exit(cli.ExitUsage)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -96,10 +96,17 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.BoolVar(&c.Buy, "buy", false, "buy the numbers the pool lacks (Twilio charges for each number every month)")
 	fs.StringVar(&c.DBPath, "db", "calltrack-twilio.db", "SQLite file for sessions, calls and attributions")
 	fs.StringVar(&c.SpoolDir, "spool", "calltrack-spool", "directory keeping call events the store could not take yet")
-	if err := fs.Parse(args); err != nil {
-		return c, err
+	err := cli.Parse(fs, args, func() error { return c.check(getenv) }, cli.WritableFile("db", &c.DBPath))
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(os.Stderr)
+		fs.Usage()
 	}
+	return c, err
+}
 
+// check validates the flags and the environment and fills in the parsed
+// PublicURL and business number.
+func (c *config) check(getenv func(string) string) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if !strings.HasPrefix(c.AccountSID, "AC") {
@@ -130,7 +137,10 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	if c.Buy && c.AreaCode == "" {
 		bad("-buy needs -area-code")
 	}
-	return c, errors.Join(errs...)
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("-addr %q: want host:port, e.g. 127.0.0.1:8080", c.Addr)
+	}
+	return errors.Join(errs...)
 }
 
 // run provisions the pool, then serves on ln until ctx ends.
