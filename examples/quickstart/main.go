@@ -7,6 +7,10 @@
 //	go run ./examples/quickstart -store memory        # nothing kept
 //	go run ./examples/quickstart -postgres postgres://…/db
 //	go run ./examples/quickstart -addr 127.0.0.1:9090
+//	go run ./examples/quickstart -quiet                # no line per visit, call and conversion
+//
+// The first build compiles the pure-Go SQLite driver (about a minute and a
+// half on two cores) before anything is printed.
 package main
 
 import (
@@ -26,22 +30,68 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/attriqs/calltrack/internal/cli"
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/memstore"
 	"github.com/attriqs/calltrack/store/postgres"
 	"github.com/attriqs/calltrack/store/sqlite"
 )
 
+// options is the command line.
+type options struct {
+	addr, kind, dbPath, dsn string
+	quiet                   bool
+}
+
+// parseFlags reads and checks the command line before anything starts.
+func parseFlags(args []string) (*flag.FlagSet, options, error) {
+	var o options
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&o.kind, "store", "sqlite", "where to keep data: sqlite or memory")
+	fs.StringVar(&o.dbPath, "db", "calltrack-quickstart.db", "SQLite file, with -store sqlite")
+	fs.StringVar(&o.dsn, "postgres", "", "PostgreSQL URL; overrides -store")
+	fs.BoolVar(&o.quiet, "quiet", false, "no log line per visit, call and conversion")
+	err := cli.Parse(fs, args,
+		func() error {
+			if _, _, err := net.SplitHostPort(o.addr); err != nil {
+				return fmt.Errorf("-addr %q: want host:port, e.g. 127.0.0.1:8080", o.addr)
+			}
+			return nil
+		},
+		func() error {
+			if o.dsn != "" {
+				if _, err := pgxpool.ParseConfig(o.dsn); err != nil {
+					return fmt.Errorf("-postgres: %w", err)
+				}
+				return nil
+			}
+			switch o.kind {
+			case "memory":
+				return nil
+			case "sqlite":
+				return cli.WritableFile("db", &o.dbPath)()
+			}
+			return fmt.Errorf("-store %q: use sqlite or memory", o.kind)
+		},
+	)
+	return fs, o, err
+}
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
-	kind := flag.String("store", "sqlite", "where to keep data: sqlite or memory")
-	dbPath := flag.String("db", "calltrack-quickstart.db", "SQLite file, with -store sqlite")
-	dsn := flag.String("postgres", "", "PostgreSQL URL; overrides -store")
-	flag.Parse()
+	fs, o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		cli.Exit(fs, err)
+	}
+	level := slog.LevelInfo // a line per visit, call and conversion (see activity.go)
+	if o.quiet {
+		level = slog.LevelWarn
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *kind, *dbPath, *dsn); err != nil {
+	if err := run(ctx, o.addr, o.kind, o.dbPath, o.dsn); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
@@ -64,7 +114,7 @@ func run(ctx context.Context, addr, kind, dbPath, dsn string) error {
 		return err
 	}
 	defer os.RemoveAll(spool)
-	demo, err := newDemo(base, st, spool, time.Now)
+	demo, err := newDemo(base, newActivityLog(st, slog.Default()), spool, time.Now)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/store"
+)
+
+// activityLog is the quickstart's store wrapped so that the flow shows in
+// the log as it happens: one Info line when a visit starts a session, when
+// a call is first stitched, and when a conversion is first recorded. The
+// service writes the same records again as a session and a call go on
+// (heartbeats, status callbacks), so each is logged once, by its id.
+type activityLog struct {
+	store.Store
+	log *slog.Logger
+
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func newActivityLog(st store.Store, log *slog.Logger) *activityLog {
+	return &activityLog{Store: st, log: log, seen: map[string]bool{}}
+}
+
+// first reports whether key is seen for the first time.
+func (a *activityLog) first(key string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen[key] {
+		return false
+	}
+	a.seen[key] = true
+	return true
+}
+
+func (a *activityLog) PutSession(ctx context.Context, s journey.Session) error {
+	err := a.Store.PutSession(ctx, s)
+	if err == nil && a.log.Enabled(ctx, slog.LevelInfo) && a.first("session:"+s.ID) {
+		a.log.InfoContext(ctx, "visit", "session", s.ID, "channel", s.Source.Channel, "source", s.Source.Source,
+			"medium", s.Source.Medium, "campaign", s.Source.Campaign, "landing", s.LandingURL)
+	}
+	return err
+}
+
+func (a *activityLog) PutAttribution(ctx context.Context, at journey.Attribution) error {
+	err := a.Store.PutAttribution(ctx, at)
+	if err == nil && a.log.Enabled(ctx, slog.LevelInfo) && a.first("call:"+at.Provider+"/"+at.CallID) {
+		args := []any{"call_id", at.CallID}
+		if call, err := a.Store.Call(ctx, at.Provider, at.CallID); err == nil {
+			args = append(args, "from", call.From, "to", call.To)
+		}
+		args = append(args, "channel", at.Source.Channel, "campaign", at.Source.Campaign,
+			"confidence", at.Confidence, "session", at.SessionID)
+		a.log.InfoContext(ctx, "call", args...)
+	}
+	return err
+}
+
+func (a *activityLog) PutConversion(ctx context.Context, c journey.Conversion) error {
+	err := a.Store.PutConversion(ctx, c)
+	if err == nil && a.log.Enabled(ctx, slog.LevelInfo) && a.first("conversion:"+c.ID) {
+		a.log.InfoContext(ctx, "conversion", "id", c.ID, "type", c.Type, "value", money(c.Value), "currency", c.Currency,
+			"session", c.SessionID)
+	}
+	return err
+}
