@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/dni/tracker"
 	"github.com/attriqs/calltrack/export"
@@ -46,11 +48,11 @@ type Service struct {
 	skipVerify bool
 	exports    *export.Exporter
 
-	handlerOnce sync.Once
-	handler     http.Handler
-	ingest      *provider.Ingest
-	handlerErr  error
-	closeOnce   sync.Once
+	handler   http.Handler
+	ingest    *provider.Ingest // nil without providers
+	metrics   metric.Registration
+	closed    atomic.Bool
+	closeOnce sync.Once
 }
 
 // Option changes what New wires in.
@@ -66,6 +68,7 @@ type options struct {
 	reportAuth func(http.Handler) http.Handler
 	skipVerify bool
 	exports    *export.Exporter
+	meters     metric.MeterProvider
 }
 
 // WithStore persists to s; the default is an in-memory store that loses
@@ -85,8 +88,11 @@ func WithProvider(p provider.Provider) Option {
 	return func(o *options) { o.providers = append(o.providers, p) }
 }
 
-// WithSpoolDir keeps call events that could not be stored yet in dir, and
-// replays them when the store is back, also after a restart.
+// WithSpoolDir keeps the write-ahead log of call events in dir: each
+// webhook's event is fsynced there before the webhook is answered, and
+// delivered to the store from there, also after a crash or while the
+// store is down. dir must be on persistent storage. Events the store
+// refuses for good are kept there too (Service.DeadLetters).
 func WithSpoolDir(dir string) Option { return func(o *options) { o.spoolDir = dir } }
 
 // WithClock replaces time.Now, for tests and simulations.
@@ -182,6 +188,25 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	s.limits = newLimiter(cfg.VisitsPerIPPerMinute, cfg.VisitsPerVisitorPerMinute, s.now)
+	if len(o.providers) > 0 {
+		// A spool directory that cannot be used is no error here: callers
+		// must still be forwarded. The ingest keeps events in memory,
+		// logs it at Error and Health reports it.
+		s.ingest, err = provider.NewIngest(provider.IngestConfig{Recorder: s, SpoolDir: o.spoolDir, Logger: s.log,
+			IsPermanent: func(err error) bool { return errors.Is(err, store.ErrInvalid) }})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if s.handler, err = s.buildHandler(); err == nil {
+		s.metrics, err = s.registerMetrics(o.meters)
+	}
+	if err != nil {
+		if s.ingest != nil {
+			s.ingest.Close()
+		}
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -201,9 +226,14 @@ func (s *Service) ScriptSrc() string { return s.script.Src(s.cfg.Prefix) }
 // Catalog is the validated pool configuration.
 func (s *Service) Catalog() *pool.Catalog { return s.catalog }
 
-// Run sweeps expired leases every minute until ctx ends. It is optional:
-// leases also expire lazily when their numbers are needed.
+// Run sweeps expired leases every minute until ctx ends, and starts
+// delivering call events spooled by an earlier process. Leases also expire
+// lazily when their numbers are needed, and delivery also starts with the
+// first call to Handler.
 func (s *Service) Run(ctx context.Context) error {
+	if s.ingest != nil {
+		s.ingest.Start()
+	}
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -223,8 +253,12 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		if s.metrics != nil {
+			err = s.metrics.Unregister()
+		}
 		if s.ingest != nil {
-			err = s.ingest.Close()
+			err = errors.Join(err, s.ingest.Close())
 		}
 		s.holds.close()
 		s.writes.close()

@@ -24,24 +24,13 @@ import (
 //	POST v1/chat/{platform}                  chat platforms' webhooks, one per Config.ChatWebhooks
 //	GET  reports/…                           reports, only behind WithReportAuth
 //
-// The handler is built on first use; building fails only when the webhook
-// spool cannot be opened, which is reported as 500 on every request and
-// returned by Handler's first caller through HandlerErr.
+// The first call also starts delivering call events to the store (see
+// Run).
 func (s *Service) Handler() http.Handler {
-	s.handlerOnce.Do(func() { s.handler, s.handlerErr = s.buildHandler() })
-	if s.handlerErr != nil {
-		err := s.handlerErr
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, "call tracking is misconfigured: "+err.Error(), http.StatusInternalServerError)
-		})
+	if s.ingest != nil {
+		s.ingest.Start()
 	}
 	return s.handler
-}
-
-// HandlerErr reports why Handler could not be built, or nil.
-func (s *Service) HandlerErr() error {
-	s.Handler()
-	return s.handlerErr
 }
 
 func (s *Service) buildHandler() (http.Handler, error) {
@@ -52,15 +41,9 @@ func (s *Service) buildHandler() (http.Handler, error) {
 	mux.Handle(p+"v1/heartbeat", s.api(s.serveHeartbeat))
 	mux.Handle(p+"v1/events", s.api(s.serveEvents))
 
-	if len(s.providers) > 0 {
-		ingest, err := provider.NewIngest(provider.IngestConfig{Recorder: s, SpoolDir: s.spoolDir, Logger: s.log})
-		if err != nil {
-			return nil, err
-		}
-		s.ingest = ingest
-		ingest.Start()
+	if s.ingest != nil {
 		for _, prov := range s.providers {
-			h, err := provider.NewHandler(provider.HandlerConfig{Provider: prov, Ingest: ingest, Route: s.route,
+			h, err := provider.NewHandler(provider.HandlerConfig{Provider: prov, Ingest: s.ingest, Route: s.route,
 				Fallback: s.fallbackForward(), PublicURL: s.cfg.PublicURL, InsecureSkipVerify: s.skipVerify,
 				Logger: s.log, Clock: s.now})
 			if err != nil {

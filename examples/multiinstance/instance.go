@@ -114,9 +114,6 @@ func serveInstance(ctx context.Context, cfg instanceConfig, stdout io.Writer, lo
 		return err
 	}
 	defer svc.Close() // after the server stops: drains the call events still queued
-	if err := svc.HandlerErr(); err != nil {
-		return err
-	}
 	handler := svc.Handler()
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(InstanceHeader, cfg.Name)

@@ -88,9 +88,6 @@ func newDemo(base string, st store.Store, spoolDir string, now func() time.Time)
 	if err != nil {
 		return nil, err
 	}
-	if err := svc.HandlerErr(); err != nil {
-		return nil, err
-	}
 	d := &demo{svc: svc, caller: &fake.Caller{Secret: demoSecret, Clock: now}, base: base, now: now, mux: http.NewServeMux()}
 	d.mux.Handle(dni.DefaultPrefix, svc.Handler())
 	d.mux.HandleFunc("GET /{$}", d.start)

@@ -49,10 +49,6 @@ func newApp(cfg appConfig) (*dni.Service, http.Handler, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := svc.HandlerErr(); err != nil {
-		_ = svc.Close()
-		return nil, nil, err
-	}
 	mux := http.NewServeMux()
 	mux.Handle(dni.DefaultPrefix, svc.Handler())
 	mux.Handle(webhookPath, atPublicURL(cfg.PublicURL, svc.Handler()))
