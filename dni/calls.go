@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nyaruka/phonenumbers"
-
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
 )
 
@@ -135,16 +134,7 @@ func (s *Service) display(number string) string {
 	if d, ok := s.displays.Load(number); ok {
 		return d.(string)
 	}
-	d := nationalFormat(number)
+	d := phone.National(number)
 	s.displays.Store(number, d)
 	return d
-}
-
-// nationalFormat writes an E.164 number the way its country writes it.
-func nationalFormat(e164 string) string {
-	n, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return e164
-	}
-	return phonenumbers.Format(n, phonenumbers.NATIONAL)
 }

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nyaruka/phonenumbers"
+	"github.com/attriqs/calltrack/phone"
 )
 
 // Hashed identifiers are written "h:" followed by the hex HMAC-SHA256 of the
@@ -16,14 +16,15 @@ import (
 // people still join up, while the store never holds the raw number or
 // address. Without a key the raw normalised value is the id.
 
-// PhoneID makes the identifier of a caller number. The number must be in
-// E.164 form (as providers send it); key, when not empty, hashes it.
+// PhoneID makes the identifier of a caller number. The number must carry
+// its country code (E.164, as providers send it) and pass [phone.Parse];
+// key, when not empty, hashes its E.164 form.
 func PhoneID(number string, key []byte) (Identifier, error) {
-	n, err := phonenumbers.Parse(strings.TrimSpace(number), "")
-	if err != nil || !phonenumbers.IsPossibleNumber(n) {
-		return Identifier{}, fmt.Errorf("journey: caller number %q is not an E.164 number", number)
+	n, err := phone.Parse(number, "")
+	if err != nil {
+		return Identifier{}, fmt.Errorf("journey: caller number %q is not an E.164 number: %w", number, err)
 	}
-	return Identifier{Kind: IDPhone, Value: keyed(phonenumbers.Format(n, phonenumbers.E164), key)}, nil
+	return Identifier{Kind: IDPhone, Value: keyed(n, key)}, nil
 }
 
 // EmailHashID makes the identifier of an email address: trimmed and lower

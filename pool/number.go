@@ -1,18 +1,18 @@
 package pool
 
 import (
+	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
-	"github.com/nyaruka/phonenumbers"
+	"github.com/attriqs/calltrack/phone"
 )
 
 // ParseNumber validates a phone number written in E.164 form ("+14155550100")
-// and returns its canonical E.164 spelling. ASCII digits plus spaces, dashes,
-// dots and parentheses are accepted (the separators are removed); the leading "+" and country code are
-// required because tracking numbers are dialled from anywhere. The error wraps
-// [ErrInvalidNumber].
+// and returns its canonical E.164 spelling. It applies [phone.ParseValid]:
+// ASCII digits plus spaces, dashes, dots and parentheses are accepted (the
+// separators are removed); the leading "+" and country code are required
+// because tracking numbers are dialled from anywhere, and the number must be
+// one its country assigns. The error wraps [ErrInvalidNumber].
 func ParseNumber(s string) (string, error) {
 	canonical, reason := checkNumber(s)
 	if reason != "" {
@@ -23,21 +23,13 @@ func ParseNumber(s string) (string, error) {
 
 // checkNumber returns the canonical E.164 form, or why s is not one.
 func checkNumber(s string) (canonical, reason string) {
-	trimmed := strings.TrimSpace(s)
-	if !strings.HasPrefix(trimmed, "+") {
-		return "", "not a valid E.164 number: missing leading + and country code"
-	}
-	if len(trimmed) > 32 {
-		return "", "not a valid E.164 number: too long"
-	}
-	for _, r := range trimmed[1:] {
-		if (r < '0' || r > '9') && !strings.ContainsRune(" -.()", r) {
-			return "", "not a valid E.164 number: unexpected " + strconv.QuoteRune(r)
-		}
-	}
-	parsed, err := phonenumbers.Parse(trimmed, "")
-	if err != nil || !phonenumbers.IsValidNumber(parsed) {
+	n, err := phone.ParseValid(s, "")
+	var pe *phone.Error
+	switch {
+	case errors.As(err, &pe):
+		return "", "not a valid E.164 number: " + pe.Reason()
+	case err != nil:
 		return "", "not a valid E.164 number"
 	}
-	return phonenumbers.Format(parsed, phonenumbers.E164), ""
+	return n, ""
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
 )
@@ -85,18 +86,9 @@ func ValidateHold(h pool.HoldRecord) error {
 }
 
 // IsE164 reports whether s has the E.164 shape: '+', a non-zero digit and
-// up to 14 more digits.
-func IsE164(s string) bool {
-	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9' {
-		return false
-	}
-	for i := 2; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+// up to 14 more digits. It is [phone.IsE164], which accepts every number
+// provider adapters produce.
+func IsE164(s string) bool { return phone.IsE164(s) }
 
 // Micro returns t in UTC truncated to the microsecond: the precision every
 // adapter stores and returns. The zero time stays zero.

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nyaruka/phonenumbers"
 
 	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider/fake"
 	"github.com/attriqs/calltrack/store"
@@ -168,12 +168,13 @@ func (d *demo) placeCall(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	to, err := e164(req.Number)
+	// Typed by a person: ParseValid, read as US when written nationally.
+	to, err := phone.ParseValid(req.Number, "US")
 	if err != nil {
 		http.Error(w, "number: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	from, err := e164(req.From)
+	from, err := phone.ParseValid(req.From, "US")
 	if err != nil {
 		http.Error(w, "from: "+err.Error(), http.StatusBadRequest)
 		return
@@ -192,21 +193,8 @@ func (d *demo) placeCall(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"call_id": call.ID, "forwarded_to": nationalFormat(ans.To), "whisper": ans.Say})
 }
 
-func e164(s string) (string, error) {
-	n, err := phonenumbers.Parse(s, "US")
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", fmt.Errorf("%q is not a phone number", s)
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
-}
-
-func nationalFormat(e164 string) string {
-	n, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return e164
-	}
-	return phonenumbers.Format(n, phonenumbers.NATIONAL)
-}
+// nationalFormat writes an E.164 number the way its country writes it.
+func nationalFormat(e164 string) string { return phone.National(e164) }
 
 func money(minor int64) string {
 	return fmt.Sprintf("$%d.%02d", minor/100, minor%100)

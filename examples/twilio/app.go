@@ -7,9 +7,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/nyaruka/phonenumbers"
-
 	"github.com/attriqs/calltrack/dni"
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider/twilio"
 	"github.com/attriqs/calltrack/store"
@@ -52,7 +51,7 @@ func newApp(cfg appConfig) (*dni.Service, http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(dni.DefaultPrefix, svc.Handler())
 	mux.Handle(webhookPath, atPublicURL(cfg.PublicURL, svc.Handler()))
-	page := sitePage{ScriptSrc: svc.ScriptSrc(), Phone: national(cfg.Business), Tel: cfg.Business}
+	page := sitePage{ScriptSrc: svc.ScriptSrc(), Phone: phone.National(cfg.Business), Tel: cfg.Business}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = siteTemplate.Execute(w, page)
@@ -93,14 +92,6 @@ func bearer(token string) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
-}
-
-func national(e164 string) string {
-	n, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return e164
-	}
-	return phonenumbers.Format(n, phonenumbers.NATIONAL)
 }
 
 type sitePage struct {
