@@ -110,7 +110,7 @@ func TestOutageGivesClearErrorsAndRecoversByItself(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, err := a.Lease(ctx, "paid", "visitor-2", now.Add(time.Minute))
 		return err == nil
-	}, 5*time.Second, 50*time.Millisecond, "service resumes with no manual step")
+	}, time.Minute, 50*time.Millisecond, "service resumes with no manual step") // a wait, not a performance figure
 	after, err := a.Lease(ctx, "paid", "visitor-1", now.Add(time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, pool.Continued, after.Outcome, "state survived the outage")
