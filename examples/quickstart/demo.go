@@ -78,13 +78,14 @@ type demo struct {
 	mux    *http.ServeMux
 }
 
-func newDemo(base string, st store.Store, spoolDir string, now func() time.Time) (*demo, error) {
+func newDemo(base string, st store.Store, spoolDir string, now func() time.Time, opts ...dni.Option) (*demo, error) {
 	prov, err := fake.New(fake.Config{Secret: demoSecret, Clock: now})
 	if err != nil {
 		return nil, err
 	}
-	svc, err := dni.New(demoConfig(), dni.WithStore(st), dni.WithProvider(prov), dni.WithSpoolDir(spoolDir), dni.WithClock(now),
-		dni.WithReportAuth(localOnly))
+	opts = append([]dni.Option{dni.WithStore(st), dni.WithProvider(prov), dni.WithSpoolDir(spoolDir), dni.WithClock(now),
+		dni.WithReportAuth(localOnly)}, opts...)
+	svc, err := dni.New(demoConfig(), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +96,7 @@ func newDemo(base string, st store.Store, spoolDir string, now func() time.Time)
 	d.mux.HandleFunc("GET /flyer", d.flyer)
 	d.mux.HandleFunc("POST /demo/call", d.placeCall)
 	d.mux.HandleFunc("GET /dashboard", d.dashboard)
+	d.mux.Handle("GET /healthz/", localOnly(svc.HealthHandler()))
 	return d, nil
 }
 

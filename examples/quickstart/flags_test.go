@@ -27,6 +27,7 @@ func TestBadFlagsExitAtOnce(t *testing.T) {
 		"-addr 8080 -store disk": `-addr "8080": want host:port, e.g. 127.0.0.1:8080; -store "disk"`,
 		"-nosuchflag":            "flag provided but not defined: -nosuchflag",
 		"-quiet=maybe":           `invalid boolean value "maybe" for -quiet`,
+		"-spool /nonexistent/s":  "-spool /nonexistent/s: cannot write in /nonexistent",
 	})
 }
 

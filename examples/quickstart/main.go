@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/internal/cli"
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/memstore"
@@ -39,8 +40,8 @@ import (
 
 // options is the command line.
 type options struct {
-	addr, kind, dbPath, dsn string
-	quiet                   bool
+	addr, kind, dbPath, dsn, spool string
+	quiet                          bool
 }
 
 // parseFlags reads and checks the command line before anything starts.
@@ -51,6 +52,7 @@ func parseFlags(args []string) (*flag.FlagSet, options, error) {
 	fs.StringVar(&o.kind, "store", "sqlite", "where to keep data: sqlite or memory")
 	fs.StringVar(&o.dbPath, "db", "calltrack-quickstart.db", "SQLite file, with -store sqlite")
 	fs.StringVar(&o.dsn, "postgres", "", "PostgreSQL URL; overrides -store")
+	fs.StringVar(&o.spool, "spool", "calltrack-quickstart.spool", "directory of the call events' write-ahead log; keep it: events waiting there survive a restart")
 	fs.BoolVar(&o.quiet, "quiet", false, "no log line per visit, call and conversion")
 	err := cli.Parse(fs, args,
 		func() error {
@@ -74,6 +76,7 @@ func parseFlags(args []string) (*flag.FlagSet, options, error) {
 			}
 			return fmt.Errorf("-store %q: use sqlite or memory", o.kind)
 		},
+		cli.WritableDir("spool", &o.spool),
 	)
 	return fs, o, err
 }
@@ -91,39 +94,41 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, o.addr, o.kind, o.dbPath, o.dsn); err != nil {
+	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, addr, kind, dbPath, dsn string) error {
-	st, closeStore, err := openStore(ctx, kind, dbPath, dsn)
+func run(ctx context.Context, o options) error {
+	st, closeStore, err := openStore(ctx, o.kind, o.dbPath, o.dsn)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
 
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	spool, err := os.MkdirTemp("", "calltrack-spool-")
+	m, err := newMetrics()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(spool)
-	demo, err := newDemo(base, newActivityLog(st, slog.Default()), spool, time.Now)
+	defer m.provider.Shutdown(context.Background())
+	demo, err := newDemo(base, newActivityLog(st, slog.Default()), o.spool, time.Now, dni.WithMeterProvider(m.provider))
 	if err != nil {
 		return err
 	}
 	defer demo.Close()
+	demo.mux.Handle("GET /metrics", localOnly(m.handler))
 
 	srv := &http.Server{Handler: demo, ReadHeaderTimeout: 5 * time.Second}
-	fmt.Printf("calltrack quickstart (%s store)\n", kind)
+	fmt.Printf("calltrack quickstart (%s store)\n", o.kind)
 	fmt.Printf("  demo site:  %s/\n", base)
 	fmt.Printf("  dashboard:  %s/dashboard\n", base)
+	fmt.Printf("  health:     %s/healthz/ready  metrics: %s/metrics\n", base, base)
 	fmt.Println("Ctrl-C stops it.")
 
 	// The server, the lease sweeper and the shutdown on Ctrl-C run side by

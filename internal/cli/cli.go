@@ -94,6 +94,31 @@ func WritableFile(flagName string, p *string) func() error {
 	}
 }
 
+// WritableDir checks that path is a directory that can be written, or
+// that it can be created where it is named (its parent exists and is
+// writable), without creating it.
+func WritableDir(flagName string, p *string) func() error {
+	return func() error {
+		path, dir := *p, *p
+		fi, err := os.Stat(path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			dir = filepath.Dir(path)
+		case err != nil:
+			return fmt.Errorf("-%s %s: %w", flagName, path, unwrapPath(err))
+		case !fi.IsDir():
+			return fmt.Errorf("-%s %s: not a directory", flagName, path)
+		}
+		f, err := os.CreateTemp(dir, ".write-check-*")
+		if err != nil {
+			return fmt.Errorf("-%s %s: cannot write in %s: %w", flagName, path, dir, unwrapPath(err))
+		}
+		name := f.Name()
+		_ = f.Close()
+		return os.Remove(name)
+	}
+}
+
 // unwrapPath drops the temporary file's name from a *PathError.
 func unwrapPath(err error) error {
 	var pe *os.PathError

@@ -58,3 +58,26 @@ func TestParseHelp(t *testing.T) {
 		t.Fatalf("err = %v, want flag.ErrHelp", err)
 	}
 }
+
+func TestWritableDir(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		dir:                          "",
+		filepath.Join(dir, "new"):    "",
+		file:                         "not a directory",
+		"/nonexistent/spool":         "cannot write in /nonexistent",
+		filepath.Join(file, "under"): "not a directory",
+	} {
+		err := WritableDir("spool", &path)()
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("WritableDir(%s) = %v, want %q", path, err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the check created the directory")
+	}
+}
