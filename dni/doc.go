@@ -31,8 +31,12 @@
 // # Calls
 //
 // The routing answer comes from memory only, so callers reach the business
-// even when the store is down; events are recorded afterwards through a
-// durable spool ([WithSpoolDir]). [Service.RecordCall] does the rest.
+// even when the store is down. Each webhook's event is fsynced in the
+// spool ([WithSpoolDir]) before the answer is written, and recorded from
+// there by [Service.RecordCall]; events the store refuses for good are
+// kept as dead letters ([Service.DeadLetters]). [Service.Health] says when
+// the service is degraded and why, and its metrics go through the
+// OpenTelemetry API ([WithMeterProvider]).
 //
 // # Background work
 //

@@ -37,18 +37,32 @@
 // mandatory; [HandlerConfig.InsecureSkipVerify] turns it off for local
 // development and logs a warning when it does.
 //
-// # The answer never waits on storage
+// # Durable before the answer, never waiting on the store
 //
-// [Handler] verifies, parses, writes the routing answer, flushes it, and
-// only then gives the event to an [Ingest], which records it on a
-// background goroutine. If the recorder fails, the event goes to a
-// [Spool]: an append-only file in a local directory, each record
-// length-prefixed and CRC-32C checked, fsynced before Append returns. The
-// Ingest replays the spool in order until the recorder accepts it, and a
-// new Ingest over the same directory (after a restart) picks up where the
-// last one stopped. Replays may repeat an event after a crash; the
-// CallRecorder contract (an idempotent upsert through [Merge]) absorbs
-// that, so each call is stored once.
+// [Handler] verifies and parses a webhook, then hands the event to an
+// [Ingest], whose Submit appends it to a [Spool] and fsyncs before the
+// answer is written: an answered webhook survives kill -9. Concurrent
+// webhooks share one write and one fsync (group commit). The spool is a
+// write-ahead log of framed records (magic, length, CRC-32C): damage found
+// on open or on read is cut out and quarantined beside the log, resuming
+// at the next intact record, and only a torn last record is truncated.
+//
+// One background goroutine delivers the log to the [CallRecorder] in
+// order. Each recorder error is classed: transient errors (a connection
+// lost, a timeout) are retried with backoff while the events wait in the
+// log; permanent ones ([ErrRejected], [IngestConfig.IsPermanent], a panic
+// in the recorder) put the event in the dead letters
+// ([Ingest.DeadLetters], replayed by [Ingest.ReplayDeadLetters] after a
+// fix), logged at Error. An event that fails while the next one is
+// recorded is moved behind the others, so no event holds the rest back
+// by more than its own retry. Replays may repeat an event after a crash;
+// the CallRecorder contract (an idempotent upsert through [Merge])
+// absorbs that, so each call is stored once.
+//
+// When the spool directory cannot be used (missing, not a directory, a
+// full disk, a failed fsync), Submit keeps events in a bounded memory
+// queue instead and the webhook is answered as usual; [Ingest.Health]
+// says why, and the spool is reopened until it works.
 //
 // # Converging call state
 //
@@ -68,22 +82,8 @@
 //	go test -run '^$' -bench . -benchmem ./provider/
 //
 // BenchmarkInboundWebhook is verify + parse + render of one inbound call
-// per vendor; BenchmarkRoutingAnswer is the whole Handler with the store
-// up and with every event going to the fsynced spool. On the 2-vCPU
-// development machine, quiet run (shared and noisy: re-measure):
-//
-//	vendor       ns/op    allocs/op
-//	fake          8400       32
-//	bandwidth    16500       42
-//	vonage       23800       55
-//	plivo        25000       64
-//	twilio       33500       75
-//	signalwire   37900       77
-//	telnyx      140200       47   (Ed25519 verification dominates)
-//
-//	routing answer, store up     22000–28500 ns/op, 67 allocs/op
-//	routing answer, store down   32500–33900 ns/op, 64 allocs/op (1.2–1.5x)
-//
-// Spooling costs one fsync per batch of queued events (group commit), on
-// the background goroutine, so a failing store does not reach the answer.
+// per vendor; BenchmarkRoutingAnswer is the whole Handler. The answer's
+// latency with the spool's fsync, against the same with the spool on
+// tmpfs, is measured by BenchmarkWebhookAnswer; docs/benchmarks.md has
+// the figures and the commands.
 package provider
