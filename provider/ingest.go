@@ -114,6 +114,7 @@ type Ingest struct {
 	startOnce sync.Once
 	closeOnce sync.Once
 	stop      chan struct{}
+	finalBy   time.Time // when Close's last delivery pass ends; set before stop closes
 	done      chan struct{}
 	kick      chan struct{}
 	started   atomic.Bool
@@ -326,9 +327,9 @@ func (in *Ingest) ReplayDeadLetters(ctx context.Context, ids ...string) (replaye
 	return len(done), errors.Join(errs...)
 }
 
-// Close stops the background goroutine after one last delivery pass and
-// waits for it. Events not delivered stay in the spool for the next
-// process. Idempotent.
+// Close stops the background goroutine after one last delivery pass,
+// bounded by RecordTimeout, and waits for it. Events not delivered stay
+// in the spool for the next process. Idempotent.
 func (in *Ingest) Close() error {
 	var err error
 	in.closeOnce.Do(func() {
@@ -337,6 +338,7 @@ func (in *Ingest) Close() error {
 		in.mu.Unlock()
 		in.startOnce.Do(func() {}) // no goroutine may start after Close
 		if in.started.Load() {
+			in.finalBy = time.Now().Add(in.cfg.RecordTimeout)
 			close(in.stop)
 			<-in.done
 		}
@@ -427,6 +429,9 @@ func (in *Ingest) deliverMemory() (stalled bool) {
 		}
 		e := in.mem[0]
 		in.mu.Unlock()
+		if in.mustStop() {
+			return false
+		}
 		err := in.record(context.Background(), e.Event)
 		if err != nil && !in.permanent(err) {
 			in.outageBegins(err, e.SpooledAt)
@@ -447,6 +452,7 @@ func (in *Ingest) deliverSpool() (stalled bool) {
 		entries, err := in.spool.Next(deliverBatch)
 		if err != nil && len(entries) == 0 {
 			if !errors.Is(err, ErrSpoolClosed) {
+				in.spool.markBroken(err)
 				in.spoolUnusable(err)
 			}
 			return false
@@ -456,6 +462,9 @@ func (in *Ingest) deliverSpool() (stalled bool) {
 			return false
 		}
 		for i := 0; i < len(entries); i++ {
+			if in.mustStop() {
+				return false
+			}
 			e := entries[i]
 			if e.damaged {
 				in.handled(e)
@@ -484,6 +493,17 @@ func (in *Ingest) deliverSpool() (stalled bool) {
 			in.outageBegins(err, e.SpooledAt)
 			return true
 		}
+	}
+}
+
+// mustStop reports that Close was called and its last delivery pass has
+// run out of time: what is left stays in the spool.
+func (in *Ingest) mustStop() bool {
+	select {
+	case <-in.stop:
+		return time.Now().After(in.finalBy)
+	default:
+		return false
 	}
 }
 

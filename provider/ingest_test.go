@@ -269,3 +269,37 @@ func TestNewIngestNamesEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// Close delivers for at most RecordTimeout more, then leaves the rest of
+// a long backlog in the spool for the next process instead of holding
+// shutdown until the store has caught up.
+func TestIngestCloseDoesNotWaitForALongBacklog(t *testing.T) {
+	dir := t.TempDir()
+	rec := newScripted()
+	for i := range 2000 {
+		rec.failWith(fmt.Sprint(i), func() error { time.Sleep(2 * time.Millisecond); return nil })
+	}
+	rec.SetDown(true)
+	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: dir, Logger: quiet,
+		RetryInterval: time.Millisecond, MaxRetryInterval: time.Millisecond, RecordTimeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		in.Submit(ev(fmt.Sprint(i)))
+	}
+	rec.SetDown(false)
+	done := make(chan error, 1)
+	go func() { done <- in.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Close waited for the whole backlog")
+	}
+	in2 := newIngest(t, rec, dir)
+	in2.Start()
+	eventually(t, "the rest delivered by the next process", func() bool { return len(rec.Calls()) == 2000 })
+}

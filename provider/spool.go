@@ -493,6 +493,16 @@ func (s *Spool) compactLocked() error {
 	return nil
 }
 
+// markBroken stops appends after a failure found outside the spool's own
+// calls (a read error), so the consumer reopens and checks the log.
+func (s *Spool) markBroken(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken == nil {
+		s.broken = err
+	}
+}
+
 func (s *Spool) fail(err error) error {
 	s.broken = fmt.Errorf("provider: spool: %w", err)
 	return s.broken
