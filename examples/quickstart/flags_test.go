@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,15 +20,16 @@ import (
 func TestMain(m *testing.M) { clitest.Main(m, main) }
 
 func TestBadFlagsExitAtOnce(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing") // a directory that is not there
 	clitest.BadFlags(t, map[string]string{
-		"-store disk":            `quickstart: -store "disk": use sqlite or memory`,
-		"-db /nonexistent/q.db":  "-db /nonexistent/q.db: cannot write in /nonexistent",
-		"-addr 8080":             `-addr "8080": want host:port`,
-		"-postgres ://nohost":    "-postgres: ",
-		"-addr 8080 -store disk": `-addr "8080": want host:port, e.g. 127.0.0.1:8080; -store "disk"`,
-		"-nosuchflag":            "flag provided but not defined: -nosuchflag",
-		"-quiet=maybe":           `invalid boolean value "maybe" for -quiet`,
-		"-spool /nonexistent/s":  "-spool /nonexistent/s: cannot write in /nonexistent",
+		"-store disk":              `quickstart: -store "disk": use sqlite or memory`,
+		"-db " + missing + "/q.db": "-db " + missing + "/q.db: cannot write in " + missing,
+		"-addr 8080":               `-addr "8080": want host:port`,
+		"-postgres ://nohost":      "-postgres: ",
+		"-addr 8080 -store disk":   `-addr "8080": want host:port, e.g. 127.0.0.1:8080; -store "disk"`,
+		"-nosuchflag":              "flag provided but not defined: -nosuchflag",
+		"-quiet=maybe":             `invalid boolean value "maybe" for -quiet`,
+		"-spool " + missing + "/s": "-spool " + missing + "/s: cannot write in " + missing,
 	})
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/attriqs/calltrack/internal/cli/clitest"
@@ -10,15 +11,16 @@ import (
 func TestMain(m *testing.M) { clitest.Main(m, main) }
 
 func TestBadFlagsExitAtOnce(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing") // a directory that is not there
 	clitest.BadFlags(t, map[string]string{
-		"-svg /nonexistent/x.svg": "simulate: -svg /nonexistent/x.svg: cannot write in /nonexistent",
-		"-svg " + os.TempDir():    "is a directory",
-		"-visits 0":               "visits 0 must be positive",
-		"-callers 2":              "caller share 2 must be in (0, 1]",
-		"-sizes 5,x":              `-sizes: "x" is not a positive number`,
-		"-session 0s -trough 0":   "trough share 0 must be in (0, 1]; session length",
-		"-nosuchflag":             "flag provided but not defined: -nosuchflag",
-		"-peak many":              `invalid value "many" for flag -peak`,
+		"-svg " + missing + "/x.svg": "simulate: -svg " + missing + "/x.svg: cannot write in " + missing,
+		"-svg " + os.TempDir():       "is a directory",
+		"-visits 0":                  "visits 0 must be positive",
+		"-callers 2":                 "caller share 2 must be in (0, 1]",
+		"-sizes 5,x":                 `-sizes: "x" is not a positive number`,
+		"-session 0s -trough 0":      "trough share 0 must be in (0, 1]; session length",
+		"-nosuchflag":                "flag provided but not defined: -nosuchflag",
+		"-peak many":                 `invalid value "many" for flag -peak`,
 	})
 }
 

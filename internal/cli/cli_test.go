@@ -11,6 +11,7 @@ import (
 
 func TestParse(t *testing.T) {
 	dir := t.TempDir()
+	missing := filepath.Join(t.TempDir(), "missing")
 	cases := []struct {
 		name string
 		args []string
@@ -21,8 +22,8 @@ func TestParse(t *testing.T) {
 		{name: "bad value", args: []string{"-n", "x"}, want: `t: invalid value "x" for flag -n`},
 		{name: "positional argument", args: []string{"extra"}, want: `t: unexpected argument "extra"`},
 		{name: "zero", args: []string{"-n", "0"}, want: "t: -n 0: must be at least 1"},
-		{name: "missing directory", args: []string{"-out", "/nonexistent/x.svg"}, want: "t: -out /nonexistent/x.svg: cannot write in /nonexistent: no such file or directory"},
-		{name: "every problem on one line", args: []string{"-n", "0", "-out", "/nonexistent/x.svg"}, want: "must be at least 1; -out"},
+		{name: "missing directory", args: []string{"-out", missing + "/x.svg"}, want: "t: -out " + missing + "/x.svg: cannot write in " + missing + ": no such file or directory"},
+		{name: "every problem on one line", args: []string{"-n", "0", "-out", missing + "/x.svg"}, want: "must be at least 1; -out"},
 		{name: "a directory", args: []string{"-out", dir}, want: "is a directory"},
 	}
 	for _, c := range cases {
@@ -61,6 +62,7 @@ func TestParseHelp(t *testing.T) {
 
 func TestWritableDir(t *testing.T) {
 	dir := t.TempDir()
+	missing := filepath.Join(t.TempDir(), "missing")
 	file := filepath.Join(dir, "file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -69,7 +71,7 @@ func TestWritableDir(t *testing.T) {
 		dir:                          "",
 		filepath.Join(dir, "new"):    "",
 		file:                         "not a directory",
-		"/nonexistent/spool":         "cannot write in /nonexistent",
+		missing + "/spool":           "cannot write in " + missing,
 		filepath.Join(file, "under"): "not a directory",
 	} {
 		err := WritableDir("spool", &path)()
