@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"cmp"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,12 +19,25 @@ const (
 	spoolFile      = "calls.spool"      // the write-ahead log of call events
 	quarantineFile = "calls.quarantine" // damaged bytes cut out of the log, kept for inspection
 	deadLetterFile = "calls.dead"       // events the recorder refused for good
+	cursorFile     = "calls.cursor"     // where the handled records end, for the next open
 )
 
 // compactAt is how many handled bytes the log's head may hold before it
-// is rewritten without them while events still wait behind them. When
-// every event has been handled the log is simply emptied.
+// is rewritten without them while events still wait behind them.
 const compactAt = 16 << 20
+
+// recycleAt is how long the log may grow before it is emptied at a moment
+// when every event in it is handled. Below it the log is kept, with a
+// checkpoint of where the handled records end, so that appends land in
+// space already allocated (see preallocate).
+const recycleAt = 4 << 20
+
+// preallocate is how much zeroed space the log grows by at a time. Writes
+// into allocated space change no file metadata, so they are made durable
+// with fdatasync, which on common file systems costs a fraction of the
+// journal commit an fsync of a growing file needs. The zeros are free
+// space: valid records never end in a zero byte (JSON ends in '}').
+const preallocate = 1 << 20
 
 // ErrSpoolClosed is returned by a Spool used after Close.
 var ErrSpoolClosed = errors.New("provider: spool closed")
@@ -36,8 +51,9 @@ type SpoolEntry struct {
 	// recorded: failures of this event, not of the store.
 	Attempts int
 
-	end     int64 // offset just past the entry's frame
-	damaged bool  // bytes that held no readable record, already quarantined
+	end     int64  // offset just past the entry's frame
+	crc     uint32 // the frame's CRC, naming it in the checkpoint
+	damaged bool   // bytes that held no readable record, already quarantined
 }
 
 // spoolRecord is an entry's payload on disk.
@@ -85,16 +101,19 @@ type Spool struct {
 	recovery  SpoolRecovery
 	wake      chan struct{}
 
-	mu       sync.Mutex
-	flushed  *sync.Cond // signalled when a group commit ends
-	f        *os.File   // nil after Close
-	broken   error      // a failed write or fsync: appends refused until Reopen
-	end      int64      // bytes written and fsynced
-	cursor   int64      // bytes of handled records
-	records  int        // records in [0, end)
-	handled  int        // records in [0, cursor)
-	batch    *spoolBatch
-	flushing bool
+	mu         sync.Mutex
+	flushed    *sync.Cond // signalled when a group commit ends
+	f          *os.File   // nil after Close
+	checkpoint *os.File   // calls.cursor, opened on first use
+	broken     error      // a failed write or fsync: appends refused until Reopen
+	end        int64      // bytes of records written and made durable
+	alloc      int64      // bytes of the file: end plus zeroed space
+	cursor     int64      // bytes of handled records
+	records    int        // records in [0, end)
+	handled    int        // records in [0, cursor)
+	batch      *spoolBatch
+	flushing   bool
+	pausing    bool // Next is compacting: commits wait until it is done
 }
 
 // spoolBatch is one group commit: the frames of every append that arrived
@@ -102,8 +121,13 @@ type Spool struct {
 type spoolBatch struct {
 	buf  []byte
 	n    int
-	done bool
 	err  error
+	done chan struct{} // closed when the batch is durable or failed
+	lead chan struct{} // gives one waiter the commit of this batch
+}
+
+func newBatch() *spoolBatch {
+	return &spoolBatch{done: make(chan struct{}), lead: make(chan struct{}, 1)}
 }
 
 // OpenSpool opens (creating if needed) the spool in dir and recovers its
@@ -127,7 +151,7 @@ func newSpool(dir string, log *slog.Logger) *Spool {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Spool{dir: dir, path: filepath.Join(dir, spoolFile), log: log, wake: make(chan struct{}, 1), batch: &spoolBatch{}}
+	s := &Spool{dir: dir, path: filepath.Join(dir, spoolFile), log: log, wake: make(chan struct{}, 1), batch: newBatch()}
 	s.flushed = sync.NewCond(&s.mu)
 	if err := s.open(); err != nil {
 		s.broken = err
@@ -144,7 +168,7 @@ func (s *Spool) open() error {
 	if err != nil {
 		return fmt.Errorf("provider: spool: %w", err)
 	}
-	rec, size, err := s.recover(f)
+	rec, err := s.recover(f)
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("provider: spool: %w", err)
@@ -157,26 +181,35 @@ func (s *Spool) open() error {
 		f.Close()
 		return err
 	}
-	s.f, s.broken, s.end, s.cursor, s.records, s.handled = f, nil, size, 0, rec.Records, 0
+	s.f, s.broken, s.end, s.alloc = f, nil, rec.size, rec.alloc
+	s.cursor, s.records, s.handled = rec.cursor, rec.Records, rec.handled
 	s.recovery = rec.SpoolRecovery
 	return nil
 }
 
 type recovered struct {
 	SpoolRecovery
-	f *os.File // the rewritten log, when damage was cut out
+	f           *os.File // the rewritten log, when damage was cut out
+	size, alloc int64    // the records' end; the file's size
+	cursor      int64    // where the handled records end, from the checkpoint
+	handled     int      // how many records lie before cursor
 }
 
 // recover checks every record of f and returns the size of its intact
 // content. Damage is quarantined and the log rewritten without it; a torn
 // tail is truncated.
-func (s *Spool) recover(f *os.File) (recovered, int64, error) {
+func (s *Spool) recover(f *os.File) (recovered, error) {
 	var rec recovered
 	st, err := f.Stat()
 	if err != nil {
-		return rec, 0, err
+		return rec, err
 	}
-	fr := frameReader{r: f, size: st.Size()}
+	rec.alloc = st.Size()
+	logical, err := dataEnd(f, st.Size())
+	if err != nil {
+		return rec, err
+	}
+	fr := frameReader{r: f, size: logical}
 	type span struct{ off, end int64 }
 	var keep []span
 	var bad []damage
@@ -190,7 +223,7 @@ func (s *Spool) recover(f *os.File) (recovered, int64, error) {
 		return true
 	}, func(d damage) { bad = append(bad, d) })
 	if err != nil {
-		return rec, 0, err
+		return rec, err
 	}
 	rec.Records = len(keep)
 	var quarantine []damage
@@ -204,24 +237,34 @@ func (s *Spool) recover(f *os.File) (recovered, int64, error) {
 		rec.DamagedBytes += d.len
 	}
 	if len(quarantine) == 0 {
-		size := st.Size() - rec.TornBytes
+		rec.size = logical - rec.TornBytes
 		if rec.TornBytes > 0 {
 			s.log.Warn("calltrack: spool: cut off an incomplete last record (a crash during its write, never acknowledged)",
 				"bytes", rec.TornBytes, "kept", rec.Records)
-			if err := f.Truncate(size); err != nil {
-				return rec, 0, err
+			if err := f.Truncate(rec.size); err != nil {
+				return rec, err
 			}
 			if err := f.Sync(); err != nil {
-				return rec, 0, err
+				return rec, err
+			}
+			rec.alloc = rec.size
+		}
+		// Records before the checkpoint were handled before the restart.
+		if at, crc, ok := s.readCheckpoint(); ok {
+			for i, sp := range keep {
+				if sp.end == at && frameCRC(f, sp.off) == crc {
+					rec.cursor, rec.handled = at, i+1
+					break
+				}
 			}
 		}
-		return rec, size, nil
+		return rec, nil
 	}
 
 	// Damage: keep its bytes beside the log, then rewrite the log with the
-	// intact records only, atomically.
+	// intact records only, atomically. Every record is delivered again.
 	if err := s.quarantine(f, quarantine); err != nil {
-		return rec, 0, err
+		return rec, err
 	}
 	for _, d := range quarantine {
 		s.log.Error("calltrack: spool: damaged bytes skipped and quarantined; the records around them are kept",
@@ -230,27 +273,84 @@ func (s *Spool) recover(f *os.File) (recovered, int64, error) {
 	tmpPath := s.path + ".tmp"
 	tmp, err := os.OpenFile(tmpPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return rec, 0, err
+		return rec, err
 	}
 	var size int64
 	for _, sp := range keep {
 		n, err := io.Copy(tmp, io.NewSectionReader(f, sp.off, sp.end-sp.off))
 		if err != nil {
 			tmp.Close()
-			return rec, 0, err
+			return rec, err
 		}
 		size += n
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return rec, 0, err
+		return rec, err
 	}
 	if err := os.Rename(tmpPath, s.path); err != nil {
 		tmp.Close()
-		return rec, 0, err
+		return rec, err
 	}
-	rec.f = tmp
-	return rec, size, nil
+	rec.f, rec.size, rec.alloc = tmp, size, size
+	return rec, nil
+}
+
+// dataEnd returns the offset just past the last non-zero byte of the
+// file's first size bytes: where the records end and preallocated zeros
+// begin.
+func dataEnd(f *os.File, size int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	for end := size; end > 0; {
+		start := max(0, end-int64(len(buf)))
+		chunk := buf[:end-start]
+		if _, err := f.ReadAt(chunk, start); err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		for i := len(chunk) - 1; i >= 0; i-- {
+			if chunk[i] != 0 {
+				return start + int64(i) + 1, nil
+			}
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+// frameCRC returns the CRC field of the frame at off, identifying it.
+func frameCRC(f *os.File, off int64) uint32 {
+	var h [frameHeader]byte
+	if _, err := f.ReadAt(h[:], off); err != nil {
+		return 0
+	}
+	return binary.BigEndian.Uint32(h[8:12])
+}
+
+// The checkpoint says where the handled records end: the offset and the
+// CRC of the last handled frame, so that a checkpoint left over from
+// another generation of the log can never skip a record of this one. It
+// is written without fsync: a checkpoint lost in a crash only means
+// handled records are delivered again.
+func (s *Spool) writeCheckpoint(at int64, crc uint32) {
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(at))
+	binary.BigEndian.PutUint32(b[8:], crc)
+	if s.checkpoint == nil {
+		f, err := os.OpenFile(filepath.Join(s.dir, cursorFile), os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return // only costs redelivery after a crash
+		}
+		s.checkpoint = f
+	}
+	_, _ = s.checkpoint.WriteAt(b[:], 0)
+}
+
+func (s *Spool) readCheckpoint() (at int64, crc uint32, ok bool) {
+	b, err := os.ReadFile(filepath.Join(s.dir, cursorFile))
+	if err != nil || len(b) != 12 {
+		return 0, 0, false
+	}
+	return int64(binary.BigEndian.Uint64(b[:8])), binary.BigEndian.Uint32(b[8:]), true
 }
 
 // quarantine appends the damaged runs of f to the quarantine file.
@@ -342,35 +442,18 @@ func (s *Spool) append(entries []SpoolEntry) error {
 	b := s.batch
 	b.buf = append(b.buf, frames...)
 	b.n += len(entries)
-	for !b.done {
-		if s.flushing {
-			s.flushed.Wait()
-			continue
-		}
-		// Lead this batch's commit; appends arriving meanwhile gather in
-		// the next batch.
-		s.flushing = true
-		s.batch = &spoolBatch{}
-		f, off := s.f, s.end
+	if s.flushing || s.pausing {
+		// Wait for this batch to be committed, or to be handed its commit.
 		s.mu.Unlock()
-		_, err := f.WriteAt(b.buf, off)
-		if err == nil {
-			err = f.Sync()
+		select {
+		case <-b.done:
+			s.mu.Lock()
+			return b.err
+		case <-b.lead:
+			s.mu.Lock()
 		}
-		s.mu.Lock()
-		if err != nil {
-			// After a failed fsync the file's state is unknown: refuse
-			// appends until the log is reopened and checked.
-			err = fmt.Errorf("provider: spool: %w", err)
-			s.broken = err
-		} else {
-			s.end += int64(len(b.buf))
-			s.records += b.n
-		}
-		b.done, b.err = true, err
-		s.flushing = false
-		s.flushed.Broadcast()
 	}
+	s.commitLocked(b)
 	if b.err == nil {
 		select {
 		case s.wake <- struct{}{}:
@@ -380,11 +463,124 @@ func (s *Spool) append(entries []SpoolEntry) error {
 	return b.err
 }
 
+// commitLocked writes and syncs batch b, the current batch, as its leader:
+// appends arriving meanwhile gather in the next batch, whose commit is
+// handed to one of its waiters when this one ends. Called with mu held;
+// returns with it held.
+func (s *Spool) commitLocked(b *spoolBatch) {
+	s.flushing = true
+	s.batch = newBatch()
+	if s.broken != nil || s.f == nil {
+		s.finishLocked(b, cmp.Or(s.broken, ErrSpoolClosed))
+		return
+	}
+	if s.cursor == s.end && s.end >= recycleAt {
+		// Everything is handled: start the log again. Done does the same
+		// when the spool is idle; here it happens under steady traffic.
+		if s.recycleLocked(); s.broken != nil {
+			s.finishLocked(b, s.broken)
+			return
+		}
+	}
+	f, off, alloc := s.f, s.end, s.alloc
+	need := off + int64(len(b.buf))
+	grow := alloc
+	if need > alloc {
+		grow = need + preallocate - need%preallocate
+	}
+	s.mu.Unlock()
+	var err error
+	if grow > alloc {
+		// Zero the new space first, so the records land in allocated
+		// blocks; this one commit pays a full fsync for the size change.
+		err = zeroFill(f, alloc, grow)
+	}
+	if err == nil {
+		_, err = f.WriteAt(b.buf, off)
+	}
+	if err == nil && grow > alloc {
+		err = f.Sync()
+	} else if err == nil {
+		err = datasync(f)
+	}
+	s.mu.Lock()
+	if err != nil {
+		// After a failed sync the file's state is unknown: refuse appends
+		// until the log is reopened and checked.
+		err = fmt.Errorf("provider: spool: %w", err)
+		s.broken = err
+	} else {
+		s.end, s.alloc = need, grow
+		s.records += b.n
+	}
+	s.finishLocked(b, err)
+}
+
+// finishLocked ends batch b's commit and hands the next batch's commit on,
+// unless Next is waiting to compact.
+func (s *Spool) finishLocked(b *spoolBatch, err error) {
+	b.err = err
+	close(b.done)
+	s.flushing = false
+	if !s.pausing {
+		s.handOffLocked()
+	}
+	s.flushed.Broadcast()
+}
+
+// handOffLocked gives the commit of the current batch to one of its
+// waiters, if it has any.
+func (s *Spool) handOffLocked() {
+	if next := s.batch; next.n > 0 {
+		s.flushing = true // held for the waiter it is handed to
+		next.lead <- struct{}{}
+	}
+}
+
+// recycleLocked empties a log whose records are all handled. No fsync: if
+// the truncation is lost in a crash, the handled records are delivered
+// again and merged.
+func (s *Spool) recycleLocked() {
+	if err := s.f.Truncate(0); err != nil {
+		s.fail(err)
+		return
+	}
+	s.end, s.alloc, s.cursor, s.records, s.handled = 0, 0, 0, 0, 0
+	s.writeCheckpoint(0, 0)
+}
+
+// zeroFill writes zeros to f over [from, to).
+func zeroFill(f *os.File, from, to int64) error {
+	zeros := make([]byte, min(to-from, 256<<10))
+	for off := from; off < to; off += int64(len(zeros)) {
+		if _, err := f.WriteAt(zeros[:min(int64(len(zeros)), to-off)], off); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Next returns up to max unhandled events in log order, from the first
 // one not yet passed to Done. Damage found in records written since the
 // spool was opened is quarantined and skipped, as at open.
 func (s *Spool) Next(max int) ([]SpoolEntry, error) {
 	s.mu.Lock()
+	if s.cursor >= compactAt && s.cursor < s.end && s.broken == nil && s.f != nil {
+		// Cut the long handled head now, between two reads, when the
+		// consumer holds no entry whose offsets it would move; commits
+		// wait meanwhile.
+		s.pausing = true
+		for s.flushing {
+			s.flushed.Wait()
+		}
+		err := s.compactLocked()
+		s.pausing = false
+		s.handOffLocked()
+		if err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+	}
 	f, from, to, broken := s.f, s.cursor, s.end, s.broken
 	s.mu.Unlock()
 	if f == nil {
@@ -401,7 +597,7 @@ func (s *Spool) Next(max int) ([]SpoolEntry, error) {
 		payload, next, _, ferr := fr.frameAt(off)
 		var r spoolRecord
 		if ferr == nil && json.Unmarshal(payload, &r) == nil {
-			out = append(out, SpoolEntry{Event: r.Event, SpooledAt: r.SpooledAt, Attempts: r.Attempts, end: next})
+			out = append(out, SpoolEntry{Event: r.Event, SpooledAt: r.SpooledAt, Attempts: r.Attempts, end: next, crc: frameCRC(f, off)})
 			off = next
 			continue
 		}
@@ -434,8 +630,10 @@ func (s *Spool) Next(max int) ([]SpoolEntry, error) {
 	return out, nil
 }
 
-// Done marks e, and every entry before it, handled. Once every record in
-// the log is handled the log is emptied; a long handled head is cut off.
+// Done marks e, and every entry before it, handled, and records where the
+// handled records end for the next open. Once every record is handled and
+// the log has grown past recycleAt it is emptied. (A long handled head in
+// front of waiting records is cut off by Next.)
 func (s *Spool) Done(e SpoolEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -447,18 +645,15 @@ func (s *Spool) Done(e SpoolEntry) error {
 	}
 	s.cursor = e.end
 	s.handled = min(s.handled+1, s.records)
+	if !e.damaged {
+		s.writeCheckpoint(s.cursor, e.crc)
+	}
 	switch {
 	case s.flushing || s.broken != nil:
 		return nil
-	case s.cursor == s.end:
-		// No fsync: if the truncation is lost in a crash, the handled
-		// records are delivered again and merged.
-		if err := s.f.Truncate(0); err != nil {
-			return s.fail(err)
-		}
-		s.end, s.cursor, s.records, s.handled = 0, 0, 0, 0
-	case s.cursor >= compactAt:
-		return s.compactLocked()
+	case s.cursor == s.end && s.end >= recycleAt:
+		s.recycleLocked()
+		return s.broken
 	}
 	return nil
 }
@@ -487,9 +682,10 @@ func (s *Spool) compactLocked() error {
 	}
 	s.f.Close()
 	s.f = tmp
-	s.end, s.cursor = n, 0
+	s.end, s.alloc, s.cursor = n, n, 0
 	s.records -= s.handled
 	s.handled = 0
+	s.writeCheckpoint(0, 0)
 	return nil
 }
 
@@ -538,6 +734,10 @@ func (s *Spool) Close() error {
 	defer s.mu.Unlock()
 	for s.flushing {
 		s.flushed.Wait()
+	}
+	if s.checkpoint != nil {
+		s.checkpoint.Close()
+		s.checkpoint = nil
 	}
 	if s.f == nil {
 		return nil

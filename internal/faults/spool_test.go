@@ -1,6 +1,7 @@
 package faults_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -42,7 +43,8 @@ func spoolWithOffsets(t *testing.T, dir string, n int) ([]byte, [][2]int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return data, ranges
+	// Without the zeroed space the log grows into: records never end in 0.
+	return bytes.TrimRight(data, "\x00"), ranges
 }
 
 // TestSpoolDamageKeepsEveryUndamagedRecord damages the spool at random
