@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/subtle"
-	"crypto/tls"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -44,39 +43,21 @@ func newApp(cfg appConfig) (*dni.Service, http.Handler, error) {
 	}
 	svc, err := dni.New(dni.Config{
 		Pools: []dni.Pool{{PoolConfig: pool.PoolConfig{Name: poolName, Numbers: cfg.Numbers, BusinessNumber: cfg.Business}}},
+		// Twilio signs the full public URL; behind a tunnel or a
+		// TLS-terminating proxy we see plain HTTP and another host.
+		PublicURL: cfg.PublicURL.String(),
 	}, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle(dni.DefaultPrefix, svc.Handler())
-	mux.Handle(webhookPath, atPublicURL(cfg.PublicURL, svc.Handler()))
 	page := sitePage{ScriptSrc: svc.ScriptSrc(), Phone: phone.National(cfg.Business), Tel: cfg.Business}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = siteTemplate.Execute(w, page)
 	})
 	return svc, mux, nil
-}
-
-// atPublicURL makes a request that reached us through a tunnel or a
-// TLS-terminating proxy look like the request Twilio signed: Twilio signs
-// the full public URL (https://abc.ngrok.app/dni/webhooks/twilio), while we
-// see plain HTTP, and possibly another Host. provider.HandlerConfig has a
-// PublicURL field for this, but dni.Config does not pass one through yet,
-// so the example restores scheme and host itself.
-func atPublicURL(public *url.URL, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r2 := r.Clone(r.Context())
-		r2.Host = public.Host
-		if public.Scheme == "https" && r2.TLS == nil {
-			r2.TLS = &tls.ConnectionState{} // only read as "the scheme was https"
-		}
-		if public.Scheme == "http" {
-			r2.TLS = nil
-		}
-		next.ServeHTTP(w, r2)
-	})
 }
 
 // bearer guards the report endpoints with a shared token.
