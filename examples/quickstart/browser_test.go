@@ -46,11 +46,28 @@ func TestQuickstartInChromium(t *testing.T) {
 	poll := func(expr string) chromedp.Action[chromedp.Void] {
 		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(time.Until(deadline)))
 	}
+	// A script sent while the page swaps its JavaScript context (a load
+	// finishing as the tracker starts) can name the context just
+	// destroyed; the browser then refuses it, and the same script sent
+	// again runs in the new one.
+	retry := func(run func() error) error {
+		for {
+			err := run()
+			if err == nil || !strings.Contains(err.Error(), "Cannot find context with specified id") || time.Now().After(deadline) {
+				return err
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	// Page state is read with script rather than DOM queries: simpler,
 	// and it never waits on layout.
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(`+strconv.Quote(sel)+`).textContent`))
+		var s string
+		err := retry(func() (err error) {
+			s, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(`+strconv.Quote(sel)+`).textContent`))
+			return err
+		})
 		require.NoError(t, err, sel)
 		return s
 	}
@@ -60,11 +77,15 @@ func TestQuickstartInChromium(t *testing.T) {
 
 	step := func(name string, a chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		require.NoError(t, chromedp.Do(ctx, a), name)
+		require.NoError(t, retry(func() error { return chromedp.Do(ctx, a) }), name)
 	}
 	step("open the start page", chromedp.Navigate(srv.URL+"/"))
 	// Follow the first arrival link, Google Ads, as a click would.
-	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('a.arrive').href`))
+	var href string
+	err := retry(func() (err error) {
+		href, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('a.arrive').href`))
+		return err
+	})
 	require.NoError(t, err)
 	require.Contains(t, href, "gclid=")
 	step("arrive from Google Ads", chromedp.Navigate(href))
