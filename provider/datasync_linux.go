@@ -14,7 +14,15 @@ func datasync(f *os.File) error {
 		return err
 	}
 	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = syscall.Fdatasync(int(fd)) }); err != nil {
+	err = rc.Control(func(fd uintptr) {
+		for {
+			// Retried on EINTR, as os.File.Sync does.
+			if serr = syscall.Fdatasync(int(fd)); serr != syscall.EINTR {
+				return
+			}
+		}
+	})
+	if err != nil {
 		return err
 	}
 	return serr

@@ -28,10 +28,12 @@ type DeadLetter struct {
 }
 
 // deadLetters is the dead-letter file of a spool directory, with its
-// content in memory (dead letters are rare). When the file cannot be
-// written, letters are still kept in memory and the failure is returned.
+// content in memory (dead letters are rare). A letter is kept only once
+// its file write is durable. If the file could not be read whole at open,
+// it is never rewritten (a removal would drop the letters not read).
 type deadLetters struct {
-	path string
+	path     string
+	readOnly error // why the file must not be rewritten
 
 	mu      sync.Mutex
 	letters []DeadLetter
@@ -47,11 +49,13 @@ func openDeadLetters(dir string, log *slog.Logger) (*deadLetters, error) {
 		return d, nil // none yet; an unusable directory is the spool's to report
 	}
 	if err != nil {
+		d.readOnly = err
 		return d, fmt.Errorf("provider: dead letters: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
+		d.readOnly = err
 		return d, fmt.Errorf("provider: dead letters: %w", err)
 	}
 	err = frameReader{r: f, size: st.Size()}.scanFrames(func(payload []byte, _, _ int64) bool {
@@ -64,6 +68,7 @@ func openDeadLetters(dir string, log *slog.Logger) (*deadLetters, error) {
 		log.Error("calltrack: dead-letter file: damaged bytes skipped", "offset", dm.off, "bytes", dm.len)
 	})
 	if err != nil {
+		d.readOnly = err
 		return d, fmt.Errorf("provider: dead letters: %w", err)
 	}
 	return d, nil
@@ -80,7 +85,6 @@ func (d *deadLetters) add(l DeadLetter) (DeadLetter, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.letters = append(d.letters, l)
 	f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return l, fmt.Errorf("provider: dead letters: %w", err)
@@ -95,6 +99,7 @@ func (d *deadLetters) add(l DeadLetter) (DeadLetter, error) {
 	if err != nil {
 		return l, fmt.Errorf("provider: dead letters: %w", err)
 	}
+	d.letters = append(d.letters, l)
 	return l, nil
 }
 
@@ -115,6 +120,9 @@ func (d *deadLetters) count() int {
 func (d *deadLetters) remove(ids map[string]bool) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.readOnly != nil {
+		return fmt.Errorf("provider: dead letters: not rewritten, the file could not be read whole: %w", d.readOnly)
+	}
 	d.letters = slices.DeleteFunc(d.letters, func(l DeadLetter) bool { return ids[l.ID] })
 	var buf []byte
 	for _, l := range d.letters {

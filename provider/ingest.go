@@ -101,8 +101,8 @@ type Ingest struct {
 	spool *Spool
 	dead  *deadLetters
 
+	closing    sync.RWMutex // held by Submit's appends; Close takes it to close the spool
 	mu         sync.Mutex
-	closed     bool
 	spoolErr   error // why the spool is unusable; nil when it works
 	spoolSince time.Time
 	mem        []SpoolEntry // events the spool could not take
@@ -199,16 +199,12 @@ func (in *Ingest) Kick() {
 // recorder, so handlers call it before writing their answer.
 func (in *Ingest) Submit(ev CallEvent) {
 	in.Start()
+	in.closing.RLock()
 	err := in.spool.Append(ev)
-	in.mu.Lock()
-	closed := in.closed
-	in.mu.Unlock()
-	if closed {
-		// After Close: write through a spool opened for this event.
-		if late, oerr := OpenSpool(in.cfg.SpoolDir, in.cfg.Logger); oerr == nil {
-			err = late.Append(ev)
-			late.Close()
-		}
+	in.closing.RUnlock()
+	if errors.Is(err, ErrSpoolClosed) {
+		in.appendLate(ev)
+		return
 	}
 	if err == nil {
 		in.spooled.Add(1)
@@ -216,6 +212,29 @@ func (in *Ingest) Submit(ev CallEvent) {
 	}
 	in.spoolUnusable(err)
 	in.holdInMemory(SpoolEntry{Event: ev, SpooledAt: in.cfg.Clock().UTC()})
+}
+
+// appendLate writes an event that arrives after Close (a handler still
+// running during shutdown) through the same spool, reopened for it, one
+// at a time: nothing delivers from it any more, and the next process
+// finds the event there. If even that fails the event is lost, and said.
+func (in *Ingest) appendLate(ev CallEvent) {
+	in.closing.Lock()
+	defer in.closing.Unlock()
+	err := in.spool.Reopen()
+	if err == nil {
+		err = in.spool.Append(ev)
+	}
+	if cerr := in.spool.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		in.lost.Add(1)
+		in.cfg.Logger.Error("calltrack: call event lost: it arrived after Close and the spool could not take it",
+			"provider", ev.Provider, "call_id", ev.CallID, "err", err)
+		return
+	}
+	in.spooled.Add(1)
 }
 
 // spoolUnusable records why the spool cannot take events.
@@ -333,9 +352,6 @@ func (in *Ingest) ReplayDeadLetters(ctx context.Context, ids ...string) (replaye
 func (in *Ingest) Close() error {
 	var err error
 	in.closeOnce.Do(func() {
-		in.mu.Lock()
-		in.closed = true
-		in.mu.Unlock()
 		in.startOnce.Do(func() {}) // no goroutine may start after Close
 		if in.started.Load() {
 			in.finalBy = time.Now().Add(in.cfg.RecordTimeout)
@@ -349,7 +365,10 @@ func (in *Ingest) Close() error {
 			in.cfg.Logger.Error("calltrack: call events held in memory are lost at shutdown: the spool was unusable", "events", left)
 			in.lost.Add(int64(left))
 		}
+		// Appends in flight finish first; later ones take appendLate.
+		in.closing.Lock()
 		err = in.spool.Close()
+		in.closing.Unlock()
 	})
 	return err
 }
@@ -376,6 +395,8 @@ func (in *Ingest) run() {
 		case <-in.stop:
 			if backoff == 0 {
 				in.deliver()
+			} else {
+				in.rescueMemory() // the recorder is failing, but the disk may work
 			}
 			return
 		case <-wake:
@@ -388,15 +409,26 @@ func (in *Ingest) run() {
 // deliver brings the spool back if it failed, then delivers what waits in
 // memory and in the spool. It reports whether the recorder is failing.
 func (in *Ingest) deliver() (stalled bool) {
-	if err := in.spool.Broken(); err != nil {
-		if in.spool.Reopen() == nil {
-			in.spoolWorks()
-		}
-	}
+	in.rescueMemory()
 	if in.deliverMemory() {
 		return true
 	}
 	return in.deliverSpool()
+}
+
+// rescueMemory reopens a broken spool and moves the events held in memory
+// into it, whenever the spool works: also when it never broke but an
+// append failed for another reason, or raced with the last rescue.
+func (in *Ingest) rescueMemory() {
+	if in.spool.Broken() != nil && in.spool.Reopen() != nil {
+		return
+	}
+	in.mu.Lock()
+	needed := len(in.mem) > 0 || in.spoolErr != nil
+	in.mu.Unlock()
+	if needed {
+		in.spoolWorks()
+	}
 }
 
 // spoolWorks moves the events held in memory into the reopened spool.
@@ -437,7 +469,9 @@ func (in *Ingest) deliverMemory() (stalled bool) {
 			in.outageBegins(err, e.SpooledAt)
 			return true
 		}
-		in.settle(e, err)
+		if in.settle(e, err) != nil {
+			return true // its dead letter could not be written: it stays here
+		}
 		in.mu.Lock()
 		in.mem = in.mem[1:]
 		in.mu.Unlock()
@@ -472,7 +506,9 @@ func (in *Ingest) deliverSpool() (stalled bool) {
 			}
 			err := in.record(context.Background(), e.Event)
 			if err == nil || in.permanent(err) {
-				in.settle(e, err)
+				if in.settle(e, err) != nil {
+					return true // its dead letter could not be written: it stays in the spool
+				}
 				in.handled(e)
 				continue
 			}
@@ -482,9 +518,15 @@ func (in *Ingest) deliverSpool() (stalled bool) {
 				next := entries[i+1]
 				nerr := in.record(context.Background(), next.Event)
 				if nerr == nil || in.permanent(nerr) {
-					in.retryAlone(e, err)
+					// Until e is kept again elsewhere, neither passes the
+					// spool's handled mark: a crash then delivers both again.
+					if in.retryAlone(e, err) != nil {
+						return true
+					}
 					in.handled(e)
-					in.settle(next, nerr)
+					if in.settle(next, nerr) != nil {
+						return true
+					}
 					in.handled(next)
 					i++
 					continue
@@ -535,44 +577,51 @@ func (in *Ingest) permanent(err error) bool {
 }
 
 // settle accounts for an event the recorder accepted (err nil) or
-// refused for good.
-func (in *Ingest) settle(e SpoolEntry, err error) {
+// refused for good. It fails only when the dead letter cannot be written,
+// and then the event must stay where it is.
+func (in *Ingest) settle(e SpoolEntry, err error) error {
 	if err == nil {
 		in.recorded.Add(1)
-		return
+		return nil
 	}
-	in.deadLetter(e, err)
+	return in.deadLetter(e, err)
 }
 
 // retryAlone puts an event that failed while the store worked behind the
 // others, or into the dead letters once it has failed MaxAttempts times.
-func (in *Ingest) retryAlone(e SpoolEntry, err error) {
+// It fails when the event could be kept in neither place.
+func (in *Ingest) retryAlone(e SpoolEntry, err error) error {
 	e.Attempts++
 	if e.Attempts >= in.cfg.MaxAttempts {
-		in.deadLetter(e, fmt.Errorf("failed %d times while other events were recorded: %w", e.Attempts, err))
-		return
+		return in.deadLetter(e, fmt.Errorf("failed %d times while other events were recorded: %w", e.Attempts, err))
 	}
 	in.cfg.Logger.Warn("calltrack: recording a call event failed while others succeeded; retrying it after them",
 		"provider", e.Event.Provider, "call_id", e.Event.CallID, "attempts", e.Attempts, "err", err)
 	if rerr := in.spool.Requeue(e); rerr != nil {
 		in.spoolUnusable(rerr)
-		in.holdInMemory(e)
-		return
+		return rerr
 	}
 	in.requeued.Add(1)
+	return nil
 }
 
-func (in *Ingest) deadLetter(e SpoolEntry, err error) {
+// deadLetter keeps e, refused for good, in the dead-letter file. When the
+// file cannot be written it returns the error, the event stays where it
+// is, and Health says why.
+func (in *Ingest) deadLetter(e SpoolEntry, err error) error {
 	l, werr := in.dead.add(DeadLetter{Event: e.Event, Error: err.Error(), At: in.cfg.Clock().UTC(), Attempts: e.Attempts})
-	in.deadLettered.Add(1)
-	in.cfg.Logger.Error("calltrack: call event refused by the recorder; kept as a dead letter to replay after a fix",
-		"provider", e.Event.Provider, "call_id", e.Event.CallID, "dead_letter", l.ID, "err", err)
 	in.mu.Lock()
 	in.deadErr = werr
 	in.mu.Unlock()
 	if werr != nil {
-		in.cfg.Logger.Error("calltrack: dead letter kept in memory only: its file cannot be written", "dead_letter", l.ID, "err", werr)
+		in.cfg.Logger.Error("calltrack: a call event the recorder refused cannot be kept as a dead letter; it stays in the spool and is retried",
+			"provider", e.Event.Provider, "call_id", e.Event.CallID, "refused", err, "err", werr)
+		return werr
 	}
+	in.deadLettered.Add(1)
+	in.cfg.Logger.Error("calltrack: call event refused by the recorder; kept as a dead letter to replay after a fix",
+		"provider", e.Event.Provider, "call_id", e.Event.CallID, "dead_letter", l.ID, "err", err)
+	return nil
 }
 
 func (in *Ingest) outageBegins(err error, oldest time.Time) {

@@ -90,9 +90,11 @@ type SpoolRecovery struct {
 // resumes at the next intact record; an incomplete last record, which was
 // never acknowledged, is cut off. Every intact record is kept.
 //
-// Records are not marked handled on disk, so after a crash every record
-// still in the log is delivered again; the recorder's idempotent merge
-// absorbs the repeats. One process owns a spool directory at a time.
+// Where the handled records end is written to a checkpoint file beside
+// the log (without fsync), and an open resumes there; without it (lost in
+// a crash, or after damage was cut out) every record still in the log is
+// delivered again, and the recorder's idempotent merge absorbs the
+// repeats. One process owns a spool directory at a time.
 // Methods are safe for concurrent use; Next and Done belong to one
 // consumer.
 type Spool struct {
@@ -106,6 +108,7 @@ type Spool struct {
 	f          *os.File   // nil after Close
 	checkpoint *os.File   // calls.cursor, opened on first use
 	broken     error      // a failed write or fsync: appends refused until Reopen
+	closed     bool       // Close was called (and no Reopen since)
 	end        int64      // bytes of records written and made durable
 	alloc      int64      // bytes of the file: end plus zeroed space
 	cursor     int64      // bytes of handled records
@@ -181,7 +184,7 @@ func (s *Spool) open() error {
 		f.Close()
 		return err
 	}
-	s.f, s.broken, s.end, s.alloc = f, nil, rec.size, rec.alloc
+	s.f, s.broken, s.closed, s.end, s.alloc = f, nil, false, rec.size, rec.alloc
 	s.cursor, s.records, s.handled = rec.cursor, rec.Records, rec.handled
 	s.recovery = rec.SpoolRecovery
 	return nil
@@ -433,11 +436,11 @@ func (s *Spool) append(entries []SpoolEntry) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return ErrSpoolClosed
+	}
 	if s.broken != nil {
 		return s.broken
-	}
-	if s.f == nil {
-		return ErrSpoolClosed
 	}
 	b := s.batch
 	b.buf = append(b.buf, frames...)
@@ -704,8 +707,8 @@ func (s *Spool) fail(err error) error {
 	return s.broken
 }
 
-// Reopen closes and reopens the log after a failure, checking it again.
-// Every record in it becomes unhandled (they are delivered again).
+// Reopen closes and reopens the log after a failure, checking it again;
+// records after the checkpoint become unhandled and are delivered again.
 func (s *Spool) Reopen() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -735,6 +738,7 @@ func (s *Spool) Close() error {
 	for s.flushing {
 		s.flushed.Wait()
 	}
+	s.closed = true
 	if s.checkpoint != nil {
 		s.checkpoint.Close()
 		s.checkpoint = nil
