@@ -69,6 +69,7 @@ type SpoolRecovery struct {
 	Records int
 	// Damaged counts runs of bytes that held no valid record; their bytes,
 	// DamagedBytes in all, were appended to the quarantine file.
+	// (Torn bytes are copied there too before they are cut off.)
 	Damaged      int
 	DamagedBytes int64
 	// TornBytes is the size of an incomplete last record (a crash during
@@ -239,11 +240,19 @@ func (s *Spool) recover(f *os.File) (recovered, error) {
 		rec.Damaged++
 		rec.DamagedBytes += d.len
 	}
+	// Even a torn tail is copied aside before it is cut: the last record
+	// damaged after its answer looks the same, and no byte is dropped
+	// without a copy.
+	if len(bad) > 0 {
+		if err := s.quarantine(f, bad); err != nil {
+			return rec, err
+		}
+	}
 	if len(quarantine) == 0 {
 		rec.size = logical - rec.TornBytes
 		if rec.TornBytes > 0 {
-			s.log.Warn("calltrack: spool: cut off an incomplete last record (a crash during its write, never acknowledged)",
-				"bytes", rec.TornBytes, "kept", rec.Records)
+			s.log.Warn("calltrack: spool: cut off an incomplete last record (a crash during its write, never acknowledged); its bytes are in the quarantine file",
+				"bytes", rec.TornBytes, "kept", rec.Records, "quarantine", filepath.Join(s.dir, quarantineFile))
 			if err := f.Truncate(rec.size); err != nil {
 				return rec, err
 			}
@@ -264,11 +273,8 @@ func (s *Spool) recover(f *os.File) (recovered, error) {
 		return rec, nil
 	}
 
-	// Damage: keep its bytes beside the log, then rewrite the log with the
+	// Damage: its bytes are beside the log; rewrite the log with the
 	// intact records only, atomically. Every record is delivered again.
-	if err := s.quarantine(f, quarantine); err != nil {
-		return rec, err
-	}
 	for _, d := range quarantine {
 		s.log.Error("calltrack: spool: damaged bytes skipped and quarantined; the records around them are kept",
 			"offset", d.off, "bytes", d.len, "quarantine", filepath.Join(s.dir, quarantineFile))

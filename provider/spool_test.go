@@ -255,7 +255,7 @@ func TestSpoolRecoversFromDamage(t *testing.T) {
 				}
 			}
 			q, _ := os.ReadFile(filepath.Join(dir, "calls.quarantine"))
-			if c.quarantined != (rec.Damaged > 0) || int64(len(q)) != rec.DamagedBytes {
+			if c.quarantined != (rec.Damaged > 0) || int64(len(q)) != rec.DamagedBytes+rec.TornBytes {
 				t.Fatalf("recovery %+v, quarantine holds %d bytes; want damage quarantined: %v", rec, len(q), c.quarantined)
 			}
 			if !c.quarantined && rec.TornBytes == 0 {
