@@ -59,7 +59,8 @@ func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
 	if len(req.Events) == 0 || len(req.Events) > maxEventsPerRequest {
 		return fmt.Errorf("%w: events: send 1 to %d", ErrInvalidEvent, maxEventsPerRequest)
 	}
-	sess, err := s.store.Session(ctx, sessionID)
+	// A session whose write is still queued behind a slow store is known.
+	sess, err := s.session(ctx, sessionID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("session_id: %w: no such session", ErrInvalidID)

@@ -168,3 +168,39 @@ func TestConfigStoreWaitAndAPITimeout(t *testing.T) {
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// slowSessionWrites holds session writes until released; reads and other
+// writes go through, as when one table is locked.
+type slowSessionWrites struct {
+	*hungStore
+}
+
+func (s slowSessionWrites) Session(ctx context.Context, id string) (journey.Session, error) {
+	return s.hungStore.Store.Session(ctx, id)
+}
+
+func (s slowSessionWrites) AddTouchpoint(ctx context.Context, tp journey.Touchpoint) error {
+	return s.hungStore.Store.AddTouchpoint(ctx, tp)
+}
+
+func (s slowSessionWrites) Link(ctx context.Context, a, b journey.Identifier) (string, error) {
+	return s.hungStore.Store.Link(ctx, a, b)
+}
+
+// Events for a session whose write still waits behind a slow store are
+// taken: the session is known from the write-behind queue.
+func TestEventsJoinASessionStillWritingBehind(t *testing.T) {
+	slow := slowSessionWrites{newHungStore()}
+	cfg := testConfig()
+	cfg.StoreWait = 20 * time.Millisecond
+	cfg.APITimeout = time.Second
+	h := newHarness(t, cfg, WithStore(slow), WithLogger(quietLogger()))
+	t.Cleanup(slow.unhang)
+
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=x"})
+	_, err := slow.Store.Session(context.Background(), a.SessionID)
+	require.ErrorIs(t, err, store.ErrNotFound, "the session's write waits")
+	res, body := h.post(t, "v1/events", EventsRequest{VisitorID: a.VisitorID, SessionID: a.SessionID,
+		Events: []Event{{Type: EventForm, Name: "quote"}}})
+	assert.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
+}
