@@ -13,6 +13,7 @@ import (
 	"github.com/attriqs/calltrack/dni/tracker"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/provider"
 )
 
 // Defaults for the zero values of Config.
@@ -64,6 +65,10 @@ type Config struct {
 	Tracker tracker.Config
 	// MaxBodyBytes bounds visitor API request bodies; default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// WebhookMaxBodyBytes bounds telephony webhook bodies (larger ones get
+	// 413); default provider.DefaultMaxBodyBytes (64 KB), well above what
+	// vendors send.
+	WebhookMaxBodyBytes int64
 	// APITimeout is the server-side deadline of every tracker API request
 	// (visit, heartbeat, events); it must be under the tracker's
 	// Tracker.RequestTimeout, so the server gives up before the browser
@@ -132,6 +137,9 @@ func (c Config) withDefaults() Config {
 	if c.Heartbeat == 0 {
 		c.Heartbeat = DefaultHeartbeat
 	}
+	if c.WebhookMaxBodyBytes == 0 {
+		c.WebhookMaxBodyBytes = provider.DefaultMaxBodyBytes
+	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -198,6 +206,9 @@ func (c Config) validate() error {
 	}
 	if c.Heartbeat < 10*time.Second {
 		add("Heartbeat %v is under 10s", c.Heartbeat)
+	}
+	if c.WebhookMaxBodyBytes < 4096 {
+		add("WebhookMaxBodyBytes %d is under 4096", c.WebhookMaxBodyBytes)
 	}
 	if c.MaxBodyBytes < 1024 {
 		add("MaxBodyBytes %d is under 1024", c.MaxBodyBytes)

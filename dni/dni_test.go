@@ -297,8 +297,9 @@ func TestNewNamesEveryProblem(t *testing.T) {
 			{PoolConfig: pool.PoolConfig{Name: "a", Numbers: []string{"+14155550101"}, BusinessNumber: mainLine}},
 			{PoolConfig: pool.PoolConfig{Name: "b", Numbers: []string{"555-0102"}, BusinessNumber: mainLine}},
 		},
-		AllowedOrigins: []string{"example.com"},
-		Routes:         []classify.Rule{{Name: "no conditions", Pool: "a"}},
+		AllowedOrigins:      []string{"example.com"},
+		Routes:              []classify.Rule{{Name: "no conditions", Pool: "a"}},
+		WebhookMaxBodyBytes: 100,
 	}
 	prov, err := fake.New(fake.Config{Secret: secret})
 	require.NoError(t, err)
@@ -311,6 +312,7 @@ func TestNewNamesEveryProblem(t *testing.T) {
 		`rules[0] "no conditions".when`,
 		`555-0102`,
 		`WithProvider needs WithSpoolDir`,
+		`WebhookMaxBodyBytes 100 is under 4096`,
 	} {
 		assert.Contains(t, err.Error(), want)
 	}

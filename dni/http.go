@@ -45,7 +45,8 @@ func (s *Service) buildHandler() (http.Handler, error) {
 		for _, prov := range s.providers {
 			h, err := provider.NewHandler(provider.HandlerConfig{Provider: prov, Ingest: s.ingest, Route: s.route,
 				Fallback: s.fallbackForward(), PublicURL: s.cfg.PublicURL, InsecureSkipVerify: s.skipVerify,
-				Logger: s.log, Clock: s.now})
+				MaxBodyBytes: s.cfg.WebhookMaxBodyBytes,
+				Logger:       s.log, Clock: s.now})
 			if err != nil {
 				return nil, fmt.Errorf("dni: provider %q: %w", prov.Name(), err)
 			}

@@ -1,6 +1,7 @@
 package dni
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -185,4 +186,21 @@ func TestMetricsReportTheIngestAndThePools(t *testing.T) {
 	for name := range got {
 		assert.True(t, strings.HasPrefix(name, "calltrack."), name)
 	}
+}
+
+func TestWebhookBodyLimitIsConfigurable(t *testing.T) {
+	post := func(h *harness, size int) int {
+		body := []byte(`{"type":"call.inbound","call_id":"CA1","from":"` + strings.Repeat("9", size) + `"}`)
+		req, err := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+"webhooks/fake", bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set(fake.SignatureHeader, fake.Sign(secret, body, h.clock.now()))
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	cfg := testConfig()
+	cfg.WebhookMaxBodyBytes = 4096
+	assert.Equal(t, http.StatusRequestEntityTooLarge, post(newHarness(t, cfg), 5000))
+	assert.NotEqual(t, http.StatusRequestEntityTooLarge, post(newHarness(t, testConfig()), 5000), "the default is 64 KB")
 }
