@@ -18,7 +18,9 @@ import (
 //
 // Queued writes are keyed by the record they write: a newer write of a
 // record that is still queued replaces the queued one, and is queued
-// rather than written directly, so an older version never lands after a
+// rather than written directly; an older session version cut short is
+// not queued over a newer one that is queued or being written (versions
+// are ordered by LastSeenAt), so an older version never lands after a
 // newer one. Queued sessions are readable (session), so the heartbeats
 // and page views that follow find a session the store has not got yet.
 //
@@ -34,12 +36,21 @@ type writeBehind struct {
 	mu      sync.Mutex
 	wake    *sync.Cond
 	pending map[string]*queuedWrite
-	order   []string // keys of pending, oldest first
+	order   []string           // keys of pending, oldest first
+	flying  map[string]*flight // session writes under way directly, by key
 	running bool
 	closed  bool
 	done    chan struct{}
 
 	queued, written, failed, dropped atomic.Uint64
+}
+
+// flight is the direct writes of one session under way: the newest
+// version any of them writes outlives the ones that finished, so an older
+// write cut short afterwards is not queued over it.
+type flight struct {
+	writes int
+	newest time.Time
 }
 
 type queuedWrite struct {
@@ -55,7 +66,7 @@ const (
 
 func newWriteBehind(log *slog.Logger) *writeBehind {
 	w := &writeBehind{log: log, limit: writeBehindLimit, timeout: writeBehindTimeout,
-		pending: map[string]*queuedWrite{}, done: make(chan struct{})}
+		pending: map[string]*queuedWrite{}, flying: map[string]*flight{}, done: make(chan struct{})}
 	w.wake = sync.NewCond(&w.mu)
 	return w
 }
@@ -111,6 +122,10 @@ func (w *writeBehind) do(ctx context.Context, key string, sess *journey.Session,
 	if w.replace(key, sess, write) {
 		return
 	}
+	if sess != nil {
+		w.takeOff(key, sess.LastSeenAt)
+		defer w.land(key)
+	}
 	if ctx.Err() == nil {
 		err := write(ctx)
 		if err == nil {
@@ -128,25 +143,62 @@ func (w *writeBehind) do(ctx context.Context, key string, sess *journey.Session,
 	w.enqueue(key, sess, write)
 }
 
+// takeOff and land bracket a direct write of a session version.
+func (w *writeBehind) takeOff(key string, version time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f := w.flying[key]
+	if f == nil {
+		f = &flight{}
+		w.flying[key] = f
+	}
+	f.writes++
+	if version.After(f.newest) {
+		f.newest = version
+	}
+}
+
+func (w *writeBehind) land(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if f := w.flying[key]; f != nil {
+		if f.writes--; f.writes == 0 {
+			delete(w.flying, key)
+		}
+	}
+}
+
 // replace swaps in a newer write of a record that is still queued.
 func (w *writeBehind) replace(key string, sess *journey.Session, write func(context.Context) error) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	q, ok := w.pending[key]
 	if ok {
-		q.write, q.session = write, sess
-		q.gen++
+		q.swap(sess, write)
 	}
 	return ok
+}
+
+// swap makes q write sess instead, unless what q writes is a newer
+// version of the session: writes do not land in the order they were
+// cut short.
+func (q *queuedWrite) swap(sess *journey.Session, write func(context.Context) error) {
+	if sess != nil && q.session != nil && sess.LastSeenAt.Before(q.session.LastSeenAt) {
+		return
+	}
+	q.write, q.session = write, sess
+	q.gen++
 }
 
 func (w *writeBehind) enqueue(key string, sess *journey.Session, write func(context.Context) error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if q, ok := w.pending[key]; ok {
-		q.write, q.session = write, sess
-		q.gen++
+		q.swap(sess, write)
 		return
+	}
+	if f := w.flying[key]; sess != nil && f != nil && sess.LastSeenAt.Before(f.newest) {
+		return // a newer version is being written, or was while this one waited
 	}
 	if w.closed || len(w.pending) >= w.limit {
 		w.dropped.Add(1)

@@ -204,3 +204,70 @@ func TestEventsJoinASessionStillWritingBehind(t *testing.T) {
 		Events: []Event{{Type: EventForm, Name: "quote"}}})
 	assert.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
 }
+
+// gatedSessions holds a session write until its context ends when gate
+// says so; other writes land at once.
+type gatedSessions struct {
+	mu      sync.Mutex
+	stored  map[string]journey.Session
+	gate    func(journey.Session) bool
+	started chan time.Time
+}
+
+func (g *gatedSessions) PutSession(ctx context.Context, s journey.Session) error {
+	g.mu.Lock()
+	hold := g.gate(s)
+	g.mu.Unlock()
+	if hold {
+		g.started <- s.LastSeenAt
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stored[s.ID] = s
+	return nil
+}
+
+// Two writes of one session cut short or landing out of order: the newer
+// version is what the store ends with.
+func TestWriteBehindNeverLandsAnOlderSessionVersionLast(t *testing.T) {
+	t1 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	v1 := journey.Session{ID: "s", VisitorID: "v", StartedAt: t1, LastSeenAt: t1}
+	v2 := v1
+	v2.LastSeenAt = t1.Add(time.Minute)
+
+	t.Run("the newer lands while the older is cut short", func(t *testing.T) {
+		g := &gatedSessions{stored: map[string]journey.Session{}, started: make(chan time.Time, 2)}
+		g.gate = func(s journey.Session) bool { return s.LastSeenAt.Equal(v1.LastSeenAt) && len(g.stored) == 0 }
+		w := newWriteBehind(quietLogger())
+		ctx1, cut1 := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { w.putSession(ctx1, g, v1); close(done) }()
+		<-g.started // v1's write is under way
+		w.putSession(context.Background(), g, v2)
+		cut1()
+		<-done
+		w.close()
+		assert.Equal(t, v2.LastSeenAt, g.stored["s"].LastSeenAt)
+	})
+	t.Run("the newer is queued before the older", func(t *testing.T) {
+		g := &gatedSessions{stored: map[string]journey.Session{}, started: make(chan time.Time, 2)}
+		held := 0
+		g.gate = func(journey.Session) bool { held++; return held <= 2 } // the two direct writes
+		w := newWriteBehind(quietLogger())
+		ctx1, cut1 := context.WithCancel(context.Background())
+		ctx2, cut2 := context.WithCancel(context.Background())
+		done := make(chan struct{}, 2)
+		go func() { w.putSession(ctx1, g, v1); done <- struct{}{} }()
+		go func() { w.putSession(ctx2, g, v2); done <- struct{}{} }()
+		<-g.started
+		<-g.started
+		cut2() // the newer is cut short first and queued
+		<-done
+		cut1()
+		<-done
+		w.close()
+		assert.Equal(t, v2.LastSeenAt, g.stored["s"].LastSeenAt)
+	})
+}
