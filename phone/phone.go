@@ -113,17 +113,42 @@ func Parse(s, defaultRegion string) (string, error) {
 		return international(in, s[1:])
 	case isDigits(s):
 		n, err := international(in, s)
-		if err == nil || defaultRegion == "" {
+		if defaultRegion == "" {
 			return n, err
 		}
-		return parse(in, s, defaultRegion)
+		national, nerr := parseCanonical(in, s, defaultRegion)
+		switch {
+		case err != nil:
+			return national, nerr
+		case nerr != nil || national == n:
+			return n, nil
+		}
+		// Both readings are possible: "2025550100" is a US number and
+		// an Egyptian one. The reading the numbering plan assigns wins;
+		// when both or neither are assigned, the international one (what
+		// Vonage and Plivo send).
+		if isValid(national) && !isValid(n) {
+			return national, nil
+		}
+		return n, nil
 	case s[0] != '+' && defaultRegion == "":
 		if !strings.ContainsAny(s, "0123456789") {
 			return refuse(in, ErrNotANumber, "")
 		}
 		return refuse(in, ErrNoCountryCode, "")
 	}
-	return parse(in, s, defaultRegion)
+	return parseCanonical(in, s, defaultRegion)
+}
+
+// parseCanonical runs the parser and gives its answer the form the fast
+// path gives that number, so that a normalised number normalises to
+// itself.
+func parseCanonical(in, s, region string) (string, error) {
+	n, err := parse(in, s, region)
+	if err != nil {
+		return n, err
+	}
+	return international(in, n[1:])
 }
 
 // isWithheld reports the keypad spellings Twilio sends instead of a
@@ -201,6 +226,18 @@ func international(in, digits string) (string, error) {
 			continue
 		}
 		// Country calling codes are prefix-free: the first match is the one.
+		if digits[ccLen] == '0' {
+			// A trunk prefix written after the country code ("+49 030…")
+			// is dropped by libphonenumber, and Italy's leading zero kept:
+			// only the parser knows which, so one number has one form.
+			// Its answer is taken when it is its own answer again (an
+			// all-zero national number would lose a zero per reading).
+			if n, err := parse(in, "+"+digits, ""); err == nil {
+				if again, err := parse(n, n, ""); err == nil && again == n {
+					return n, nil
+				}
+			}
+		}
 		if !phonenumbers.IsPossibleNumber(fromDigits(cc, digits[ccLen:])) {
 			return refuse(in, ErrImpossible, "")
 		}
@@ -237,6 +274,13 @@ func fromDigits(cc int, national string) *phonenumbers.PhoneNumber {
 }
 
 func proto32(v int32) *int32 { return &v }
+
+// isValid reports whether libphonenumber says the E.164 number e is one
+// its country assigns.
+func isValid(e string) bool {
+	num, err := phonenumbers.Parse(e, "")
+	return err == nil && phonenumbers.IsValidNumber(num)
+}
 
 // parse runs libphonenumber's parser: formatted or national input.
 func parse(in, s, region string) (string, error) {
