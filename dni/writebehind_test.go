@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,22 +134,55 @@ func TestTrackerAPIDeadlineOnAHungStore(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, string(body))
 }
 
+// stuckSessions never finishes a session write: each one waits for its
+// context to end, after the test lets it go on.
+type stuckSessions struct {
+	calls   atomic.Int32
+	started chan struct{}
+	proceed chan struct{}
+}
+
+func (s *stuckSessions) PutSession(ctx context.Context, _ journey.Session) error {
+	if s.calls.Add(1) == 1 {
+		close(s.started)
+	}
+	<-s.proceed
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Closing on a store that stopped answering gives up on the queue after
+// one write times out, instead of waiting out every write's timeout.
 func TestWriteBehindCloseGivesUpOnAStoreThatStaysHung(t *testing.T) {
-	hung := newHungStore()
+	st := &stuckSessions{started: make(chan struct{}), proceed: make(chan struct{})}
 	w := newWriteBehind(quietLogger())
-	w.timeout = time.Millisecond // the store never answers; keep the test short
+	w.timeout = 10 * time.Millisecond
 	expired, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, id := range []string{"s1", "s2", "s3"} {
-		w.putSession(expired, hung, journey.Session{ID: id})
+		w.putSession(expired, st, journey.Session{ID: id})
 	}
-	w.close()
+	<-st.started // the goroutine is writing s1
+	closed := make(chan struct{})
+	go func() { w.close(); close(closed) }()
+	for {
+		w.mu.Lock()
+		c := w.closed
+		w.mu.Unlock()
+		if c {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(st.proceed) // s1 now times out, after close began
+	<-closed
 	w.close() // idempotent
-	st := w.stats()
-	assert.Equal(t, uint64(3), st.Queued)
-	assert.Equal(t, uint64(3), st.Failed, "one timed out, the rest given up")
-	assert.Zero(t, st.Pending)
-	w.putSession(expired, hung, journey.Session{ID: "s4"})
+	assert.Equal(t, int32(1), st.calls.Load(), "s2 and s3 were not tried once s1 timed out")
+	stats := w.stats()
+	assert.Equal(t, uint64(3), stats.Queued)
+	assert.Equal(t, uint64(3), stats.Failed, "one timed out, the rest given up")
+	assert.Zero(t, stats.Pending)
+	w.putSession(expired, st, journey.Session{ID: "s4"})
 	assert.Equal(t, uint64(1), w.stats().Dropped, "nothing is queued after close")
 }
 
