@@ -119,6 +119,8 @@ type Ingest struct {
 	kick      chan struct{}
 	started   atomic.Bool
 
+	spoolFailing atomic.Bool // spoolErr is set: lets Submit skip the lock when all is well
+
 	spooled, recorded, requeued, deadLettered, lost, recorderErrs atomic.Int64
 }
 
@@ -208,6 +210,7 @@ func (in *Ingest) Submit(ev CallEvent) {
 	}
 	if err == nil {
 		in.spooled.Add(1)
+		in.spoolAppended(0)
 		return
 	}
 	in.spoolUnusable(err)
@@ -245,6 +248,7 @@ func (in *Ingest) spoolUnusable(err error) {
 		in.spoolSince = in.cfg.Clock()
 	}
 	in.spoolErr = err
+	in.spoolFailing.Store(true)
 	in.mu.Unlock()
 	if first {
 		in.cfg.Logger.Error("calltrack: the spool is unusable: call events are kept in memory only, up to a limit, until it works again",
@@ -417,37 +421,50 @@ func (in *Ingest) deliver() (stalled bool) {
 }
 
 // rescueMemory reopens a broken spool and moves the events held in memory
-// into it, whenever the spool works: also when it never broke but an
-// append failed for another reason, or raced with the last rescue.
+// into it whenever it takes them: also when it never broke but an append
+// failed for another reason, or raced with the last rescue.
 func (in *Ingest) rescueMemory() {
 	if in.spool.Broken() != nil && in.spool.Reopen() != nil {
 		return
 	}
-	in.mu.Lock()
-	needed := len(in.mem) > 0 || in.spoolErr != nil
-	in.mu.Unlock()
-	if needed {
-		in.spoolWorks()
-	}
+	in.spoolWorks()
 }
 
 // spoolWorks moves the events held in memory into the reopened spool.
+// Only an append that succeeds shows the spool works again: reopening
+// alone proves nothing (a full disk opens fine).
 func (in *Ingest) spoolWorks() {
 	in.mu.Lock()
 	held := in.mem
 	in.mu.Unlock()
+	if len(held) == 0 {
+		return
+	}
 	if err := in.spool.append(held); err != nil {
 		in.spoolUnusable(err)
 		return
 	}
 	in.mu.Lock()
 	in.mem = in.mem[len(held):]
-	since := in.spoolSince
-	in.spoolErr, in.spoolSince = nil, time.Time{}
 	in.mu.Unlock()
 	in.spooled.Add(int64(len(held)))
-	in.cfg.Logger.Info("calltrack: the spool works again", "dir", in.cfg.SpoolDir,
-		"unusable_for", in.cfg.Clock().Sub(since).Round(time.Second), "events_moved_from_memory", len(held))
+	in.spoolAppended(len(held))
+}
+
+// spoolAppended clears the spool's failure once an append succeeded.
+func (in *Ingest) spoolAppended(moved int) {
+	if !in.spoolFailing.Load() {
+		return
+	}
+	in.mu.Lock()
+	since, was := in.spoolSince, in.spoolErr != nil
+	in.spoolErr, in.spoolSince = nil, time.Time{}
+	in.spoolFailing.Store(false)
+	in.mu.Unlock()
+	if was {
+		in.cfg.Logger.Info("calltrack: the spool works again", "dir", in.cfg.SpoolDir,
+			"unusable_for", in.cfg.Clock().Sub(since).Round(time.Second), "events_moved_from_memory", moved)
+	}
 }
 
 // deliverMemory records events held in memory while the spool is
