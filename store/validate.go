@@ -35,7 +35,7 @@ func ValidateCall(ev provider.CallEvent) error {
 		errs = append(errs, errors.New("call: call_id is empty"))
 	}
 	for _, f := range []struct{ name, v string }{{"from", ev.From}, {"to", ev.To}, {"forwarded_from", ev.ForwardedFrom}} {
-		if f.v != "" && !IsE164(f.v) {
+		if f.v != "" && !phone.IsE164(f.v) {
 			errs = append(errs, fmt.Errorf("call: %s %q is not an E.164 number", f.name, f.v))
 		}
 	}
@@ -70,7 +70,7 @@ func ValidateHold(h pool.HoldRecord) error {
 	if h.SessionID == "" {
 		errs = append(errs, errors.New("hold: session_id is empty"))
 	}
-	if !IsE164(h.Number) {
+	if !phone.IsE164(h.Number) {
 		errs = append(errs, fmt.Errorf("hold: number %q is not an E.164 number", h.Number))
 	}
 	if h.From.IsZero() {
@@ -84,11 +84,6 @@ func ValidateHold(h pool.HoldRecord) error {
 	}
 	return nil
 }
-
-// IsE164 reports whether s has the E.164 shape: '+', a non-zero digit and
-// up to 14 more digits. It is [phone.IsE164], which accepts every number
-// provider adapters produce.
-func IsE164(s string) bool { return phone.IsE164(s) }
 
 // Micro returns t in UTC truncated to the microsecond: the precision every
 // adapter stores and returns. The zero time stays zero.

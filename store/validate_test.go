@@ -12,26 +12,6 @@ import (
 	"github.com/attriqs/calltrack/store"
 )
 
-func TestIsE164(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want bool
-	}{
-		{"+14155550100", true},
-		{"+442071838750", true},
-		{"+12", true},
-		{"+1", false},
-		{"14155550100", false},
-		{"+04155550100", false},
-		{"+1415555010a", false},
-		{"+1234567890123456", false}, // 16 digits
-		{"", false},
-		{"+1 415 555 0100", false},
-	} {
-		t.Run(c.in, func(t *testing.T) { require.Equal(t, c.want, store.IsE164(c.in)) })
-	}
-}
-
 func TestValidateCallNamesEveryBadField(t *testing.T) {
 	err := store.ValidateCall(provider.CallEvent{From: "x", Duration: -1, Status: "??"})
 	require.ErrorIs(t, err, store.ErrInvalid)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/store"
 )
@@ -124,7 +125,7 @@ func New(r Reader, cfg Config) (*Exporter, error) {
 	}
 	assets := map[string]bool{}
 	for _, n := range cfg.CallAssetNumbers {
-		if !store.IsE164(n) {
+		if !phone.IsE164(n) {
 			errs = append(errs, fmt.Errorf("googleads: Config.CallAssetNumbers: %q is not an E.164 number", n))
 		}
 		assets[n] = true
