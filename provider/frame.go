@@ -32,11 +32,17 @@ func appendFrame(dst, payload []byte) []byte {
 	var h [frameHeader]byte
 	copy(h[:4], frameMagic[:])
 	binary.BigEndian.PutUint32(h[4:8], uint32(len(payload)))
-	crc := crc32.Update(0, crcTable, h[4:8])
-	crc = crc32.Update(crc, crcTable, payload)
-	binary.BigEndian.PutUint32(h[8:12], crc)
+	binary.BigEndian.PutUint32(h[8:12], frameChecksum(payload))
 	dst = append(dst, h[:]...)
 	return append(dst, payload...)
+}
+
+// frameChecksum is the CRC-32C a frame carries: over its length, then its
+// payload. It also names the frame in the spool's checkpoint.
+func frameChecksum(payload []byte) uint32 {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(payload)))
+	return crc32.Update(crc32.Update(0, crcTable, n[:]), crcTable, payload)
 }
 
 // errNoFrame means the bytes at an offset are not a whole valid frame.
@@ -78,8 +84,7 @@ func (fr frameReader) frameAt(off int64) (payload []byte, next int64, torn bool,
 	if _, err := fr.r.ReadAt(payload, off+frameHeader); err != nil {
 		return nil, 0, false, err
 	}
-	crc := crc32.Update(0, crcTable, h[4:8])
-	if crc32.Update(crc, crcTable, payload) != binary.BigEndian.Uint32(h[8:12]) {
+	if frameChecksum(payload) != binary.BigEndian.Uint32(h[8:12]) {
 		return nil, 0, false, errNoFrame
 	}
 	return payload, off + frameHeader + n, false, nil

@@ -217,6 +217,9 @@ func (s *Spool) recover(f *os.File) (recovered, error) {
 	type span struct{ off, end int64 }
 	var keep []span
 	var bad []damage
+	// Records up to the checkpoint's frame were handled before the restart.
+	at, atCRC, checkpointed := s.readCheckpoint()
+	handled := 0
 	err = fr.scanFrames(func(payload []byte, off, next int64) bool {
 		var r spoolRecord
 		if json.Unmarshal(payload, &r) != nil {
@@ -224,6 +227,9 @@ func (s *Spool) recover(f *os.File) (recovered, error) {
 			return true
 		}
 		keep = append(keep, span{off, next})
+		if checkpointed && next == at && frameChecksum(payload) == atCRC {
+			handled = len(keep)
+		}
 		return true
 	}, func(d damage) { bad = append(bad, d) })
 	if err != nil {
@@ -261,14 +267,8 @@ func (s *Spool) recover(f *os.File) (recovered, error) {
 			}
 			rec.alloc = rec.size
 		}
-		// Records before the checkpoint were handled before the restart.
-		if at, crc, ok := s.readCheckpoint(); ok {
-			for i, sp := range keep {
-				if sp.end == at && frameCRC(f, sp.off) == crc {
-					rec.cursor, rec.handled = at, i+1
-					break
-				}
-			}
+		if handled > 0 {
+			rec.cursor, rec.handled = at, handled
 		}
 		return rec, nil
 	}
@@ -324,15 +324,6 @@ func dataEnd(f *os.File, size int64) (int64, error) {
 		end = start
 	}
 	return 0, nil
-}
-
-// frameCRC returns the CRC field of the frame at off, identifying it.
-func frameCRC(f *os.File, off int64) uint32 {
-	var h [frameHeader]byte
-	if _, err := f.ReadAt(h[:], off); err != nil {
-		return 0
-	}
-	return binary.BigEndian.Uint32(h[8:12])
 }
 
 // The checkpoint says where the handled records end: the offset and the
@@ -606,7 +597,7 @@ func (s *Spool) Next(max int) ([]SpoolEntry, error) {
 		payload, next, _, ferr := fr.frameAt(off)
 		var r spoolRecord
 		if ferr == nil && json.Unmarshal(payload, &r) == nil {
-			out = append(out, SpoolEntry{Event: r.Event, SpooledAt: r.SpooledAt, Attempts: r.Attempts, end: next, crc: frameCRC(f, off)})
+			out = append(out, SpoolEntry{Event: r.Event, SpooledAt: r.SpooledAt, Attempts: r.Attempts, end: next, crc: frameChecksum(payload)})
 			off = next
 			continue
 		}
