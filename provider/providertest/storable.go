@@ -6,8 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/store"
 )
 
 // Hostile values for [CheckStorable] tests: what a buggy or forged webhook
@@ -23,19 +23,16 @@ const (
 )
 
 // CheckStorable reports every way ev breaks the promises Parse makes to
-// stores: numbers E.164 or empty, a call id [provider.CheckCallID]
-// accepts, free text that is valid UTF-8 without control characters
-// (other than tab and newline) and at most [provider.MaxTextLen] bytes,
-// and a duration within 0..[provider.MaxCallDuration].
+// stores: what [store.ValidateCall] refuses (numbers E.164 or empty, a
+// non-negative duration, known values), and more: a call id
+// [provider.CheckCallID] accepts, free text that is valid UTF-8 without
+// control characters (other than tab and newline) and at most
+// [provider.MaxTextLen] bytes, and a duration within
+// 0..[provider.MaxCallDuration].
 func CheckStorable(ev provider.CallEvent) error {
-	var errs []error
+	errs := []error{store.ValidateCall(ev)}
 	if err := provider.CheckCallID("CallID", ev.CallID); err != nil {
 		errs = append(errs, err)
-	}
-	for _, f := range []struct{ name, v string }{{"From", ev.From}, {"To", ev.To}, {"ForwardedFrom", ev.ForwardedFrom}} {
-		if f.v != "" && !phone.IsE164(f.v) {
-			errs = append(errs, fmt.Errorf("field %s: %q is not E.164", f.name, f.v))
-		}
 	}
 	for _, f := range []struct{ name, v string }{
 		{"CallerName", ev.CallerName}, {"CallerCity", ev.CallerCity},

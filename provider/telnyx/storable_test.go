@@ -6,7 +6,6 @@ import (
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/providertest"
 	"github.com/attriqs/calltrack/provider/telnyx"
-	"github.com/attriqs/calltrack/store"
 )
 
 // A hostile hangup still becomes an event stores accept: Telnyx reports
@@ -17,9 +16,6 @@ func TestHostileWebhookIsStorable(t *testing.T) {
 	r := event(c, "call.hangup", `,"hangup_cause":"normal_clearing","end_time":"9999-12-31T23:59:59Z","caller_id_name":"ALICE\u0000 `+"\xff"+`SMITH"`)
 	ev, err := telnyx.ParseEvent(r.Body)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.ValidateCall(ev); err != nil {
 		t.Fatal(err)
 	}
 	if err := providertest.CheckStorable(ev); err != nil {
@@ -39,9 +35,6 @@ func TestHostileTeXMLIsStorable(t *testing.T) {
 	body := "CallSid=v3:abc&CallStatus=completed&From=%2B49301234567890123&To=%2B18005551212&CallDuration=" + providertest.HugeSeconds + "&CallerName=ALICE%00+%FFSMITH"
 	ev, err := p.Parse(&provider.Request{Body: []byte(body)})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.ValidateCall(ev); err != nil {
 		t.Fatal(err)
 	}
 	if err := providertest.CheckStorable(ev); err != nil {
