@@ -44,7 +44,6 @@ type Service struct {
 	limits     *limiter
 	reportAuth func(http.Handler) http.Handler
 	providers  []provider.Provider
-	spoolDir   string
 	skipVerify bool
 	exports    *export.Exporter
 
@@ -157,7 +156,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	classifier, err := classify.New(classify.Options{StrictGA4: cfg.StrictGA4, OwnDomains: cfg.OwnDomains, Rules: cfg.Routes})
 	errs = append(errs, err)
 	s := &Service{cfg: cfg, log: o.logger, now: o.clock, classifier: classifier, store: o.store,
-		router: newRouter(cfg.Pools), reportAuth: o.reportAuth, providers: o.providers, spoolDir: o.spoolDir, skipVerify: o.skipVerify,
+		router: newRouter(cfg.Pools), reportAuth: o.reportAuth, providers: o.providers, skipVerify: o.skipVerify,
 		exports: o.exports}
 	s.holds = newHoldWriter(o.store, o.logger)
 	s.writes = newWriteBehind(o.logger)
