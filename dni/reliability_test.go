@@ -204,3 +204,29 @@ func TestWebhookBodyLimitIsConfigurable(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, post(newHarness(t, cfg), 5000))
 	assert.NotEqual(t, http.StatusRequestEntityTooLarge, post(newHarness(t, testConfig()), 5000), "the default is 64 KB")
 }
+
+// hangingCalls never finishes recording a call until the test ends.
+type hangingCalls struct {
+	store.Store
+	release chan struct{}
+}
+
+func (h hangingCalls) RecordCall(ctx context.Context, ev provider.CallEvent) error {
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+	}
+	return ctx.Err()
+}
+
+// The caller is forwarded while the store hangs: no clock, no threshold;
+// a handler that waited on the store would never answer and the test
+// would not end.
+func TestAWebhookIsAnsweredWhileTheStoreHangs(t *testing.T) {
+	hang := hangingCalls{Store: memstore.New(), release: make(chan struct{})}
+	h := newHarness(t, testConfig(), WithStore(hang), WithLogger(quietLogger()))
+	t.Cleanup(func() { close(hang.release) }) // before the harness's Close
+	tracking := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=x"}).Swaps[0].Number
+	assert.Equal(t, mainLine, h.call(t, "CA1", tracking).To)
+	assert.Equal(t, mainLine, h.call(t, "CA2", tracking).To)
+}

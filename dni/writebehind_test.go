@@ -226,8 +226,7 @@ func (s slowSessionWrites) Link(ctx context.Context, a, b journey.Identifier) (s
 func TestEventsJoinASessionStillWritingBehind(t *testing.T) {
 	slow := slowSessionWrites{newHungStore()}
 	cfg := testConfig()
-	cfg.StoreWait = 20 * time.Millisecond
-	cfg.APITimeout = time.Second
+	cfg.StoreWait = 20 * time.Millisecond // the session's write is cut short; nothing else waits on it
 	h := newHarness(t, cfg, WithStore(slow), WithLogger(quietLogger()))
 	t.Cleanup(slow.unhang)
 

@@ -37,14 +37,6 @@ const (
 	storeSenders   = 4
 	storeSendEvery = 250 * time.Millisecond
 
-	// An answer may not wait on the store: the p99 must stay under
-	// storeP99Limit and the slowest answer under storeMaxLimit, which is
-	// below the ingest's 5 s RecordTimeout, so a handler that waited for
-	// even one attempt on a hung store would fail. Both are loose enough
-	// for a loaded machine under -race; the figures are logged.
-	storeP99Limit = 2 * time.Second
-	storeMaxLimit = 4 * time.Second
-
 	// storeDrainLimit bounds the wait for the backlog after the last
 	// fault: the ingest's backoff reaches its 30 s cap during a long
 	// outage, and the backlog itself takes some seconds to record.
@@ -284,17 +276,16 @@ func (p *storePhase) report(t *testing.T) {
 		slowest.Round(10*time.Microsecond), p99.Round(10*time.Microsecond))
 }
 
+// check asserts what each phase must hold. The answer latency is logged,
+// not asserted: that an answer never waits on the store is checked without
+// a clock by dni's TestAWebhookIsAnsweredWhileTheStoreHangs.
 func (p *storePhase) check(t *testing.T) {
 	t.Helper()
-	slowest, p99 := p.latency()
 	if n := len(p.failed); n > 0 {
 		t.Errorf("store %s: %d webhooks not answered 200 with the forward, first: %v", p.name, n, p.failed[:min(n, 5)])
 	}
 	if p.ok.Load() == 0 {
 		t.Errorf("store %s: no webhook answered", p.name)
-	}
-	if p99 > storeP99Limit || slowest > storeMaxLimit {
-		t.Errorf("store %s: answers waited on the store: p99 %v (limit %v), max %v (limit %v)", p.name, p99, storeP99Limit, slowest, storeMaxLimit)
 	}
 }
 
