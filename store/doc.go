@@ -5,12 +5,19 @@
 //
 // # Roles
 //
-// [Store] embeds [Sessions], [Leases], [Calls], [Attributions],
-// [Identities], [Touchpoints], [Conversions] and [Retention]. Consumers
-// depend on the role they need (call stitching needs [Leases.HoldersAt];
-// the provider webhook handler needs only provider.CallRecorder, which
-// [Calls] implements). Each interface's doc comment is its contract, and the
-// storetest package checks every sentence of it.
+// [Store] embeds [Sessions], [Leases], [Calls], [CallRecords],
+// [Attributions], [Identities], [Touchpoints], [Conversions], [Journeys]
+// and [Retention]. Consumers depend on the role they need (call stitching
+// needs [Leases.HoldersAt]; qualification rules read the caller history,
+// [Calls.CallsBefore]). Each interface's doc comment is its contract, and
+// the storetest package checks every sentence of it.
+//
+// A call is written in two steps: [Calls.RecordCall] merges the provider's
+// event into the call and returns the merged call, and
+// [CallRecords.PutCallRecord] writes what the journey package derived from
+// it (attribution, caller link, touchpoint, conversion and its outbox
+// messages) in one transaction. Reports read a period's journeys in one
+// pass with [Journeys.JourneysBetween].
 //
 // # Outbox
 //

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/journey/attribution"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
 )
@@ -43,10 +44,12 @@ type Store interface {
 	Sessions
 	Leases
 	Calls
+	CallRecords
 	Attributions
 	Identities
 	Touchpoints
 	Conversions
+	Journeys
 	Retention
 }
 
@@ -87,19 +90,38 @@ type Leases interface {
 	HoldsBetween(ctx context.Context, from, to time.Time) ([]pool.HoldRecord, error)
 }
 
-// Calls stores calls as the provider reported them. It implements
-// provider.CallRecorder, so webhook handlers record straight into a store.
+// Calls stores calls as the provider reported them.
 type Calls interface {
 	// RecordCall upserts the call keyed by (ev.Provider, ev.CallID), folding
-	// ev into the stored state with [provider.Merge] inside one transaction:
-	// duplicate and out-of-order callbacks converge on the same call, and a
-	// late "ringing" never overwrites "completed".
-	RecordCall(ctx context.Context, ev provider.CallEvent) error
+	// ev into the stored state with [provider.Merge] inside one transaction,
+	// and returns the merged call: duplicate and out-of-order callbacks
+	// converge on the same call, and a late "ringing" never overwrites
+	// "completed".
+	RecordCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error)
 	// Call returns the merged state of one call, or [ErrNotFound].
 	Call(ctx context.Context, providerName, callID string) (provider.CallEvent, error)
-	// CallsBetween returns the calls whose time ([CallTime]) falls in
-	// [from, to), ordered by that time, then provider, then call id.
+	// CallsBetween returns the calls filed in [from, to), ordered by the
+	// time they are filed under, then provider, then call id. A call is
+	// filed under the earliest [journey.CallTime] of its events, which does
+	// not depend on their order; a call whose events carry no time at all
+	// is filed under the time it was first recorded.
 	CallsBetween(ctx context.Context, from, to time.Time) ([]provider.CallEvent, error)
+	// CallsBefore is the caller history qualification rules read
+	// ([journey.CallerHistory]): how many calls from the number were filed
+	// strictly before before, and the filing time of the latest of them.
+	// A withheld (empty) number has no history.
+	CallsBefore(ctx context.Context, from string, before time.Time) (count int, latest time.Time, err error)
+}
+
+// CallRecords stores what a call produces.
+type CallRecords interface {
+	// PutCallRecord writes, in one transaction, the record's attribution
+	// (as PutAttribution), the caller link (as Link), the touchpoint (as
+	// AddTouchpoint) and, when set, the conversion with msgs (as
+	// PutConversionWithOutbox; msgs must be empty without a conversion):
+	// all of it is stored or none. Repeating it with the same record
+	// changes nothing.
+	PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs ...OutboxMessage) error
 }
 
 // Attributions stores the result of stitching a call to a session.
@@ -161,11 +183,33 @@ type Conversions interface {
 	ConversionsOf(ctx context.Context, personID string) ([]journey.Conversion, error)
 }
 
+// Journeys reads the paths attribution models credit.
+type Journeys interface {
+	// JourneysBetween returns the journeys of [from, to), built in one pass
+	// without writing anything:
+	//   - one converting journey per conversion with At in [from, to),
+	//     however it was made (with or without a session, with or without
+	//     value), of its person's touchpoints with At in [At-lookback, At]
+	//     (lookback < 0: no limit);
+	//   - one journey without a conversion per person whose touchpoints
+	//     with At in [from, to) come after their last conversion in
+	//     [from, to) (or who has none there), of those touchpoints.
+	// A person is who [Identities] says their visitor ids belong to; a
+	// visitor never linked to anything is a person of its own. Touchpoints
+	// and conversions belong to a person as in [Touchpoints.TouchpointsOf].
+	// Converting journeys come first, ordered by their conversion's At,
+	// then ID, and carry the conversion's ID; the others follow, ordered by
+	// ID, "open:" + the person's id ("open:visitor:" + the visitor id for
+	// a visitor never linked). Each journey's touchpoints are
+	// ordered by At, then ID.
+	JourneysBetween(ctx context.Context, from, to time.Time, lookback time.Duration) ([]attribution.Journey, error)
+}
+
 // Retention deletes data for retention policies and erasure requests.
 type Retention interface {
 	// DeleteBefore deletes everything that ended before cutoff: sessions
 	// last seen (or, without LastSeenAt, started) before it, holds that
-	// ended before it (open holds stay), calls whose [CallTime] is before
+	// ended before it (open holds stay), calls filed before
 	// it with their attributions, touchpoints and conversions before it.
 	// Identity links are kept. It returns how many records it deleted.
 	DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error)
@@ -176,22 +220,4 @@ type Retention interface {
 	// with those calls' attributions and conversions. Erasing an unknown
 	// person is a no-op that returns nil, so erasure may be retried.
 	ErasePerson(ctx context.Context, personID string) error
-}
-
-// Compile-time check that a Store records provider webhooks.
-var _ provider.CallRecorder = Store(nil)
-
-// CallTime is the time one event of a call is filed under: StartedAt when
-// set, else the first of OccurredAt, AnsweredAt and EndedAt that is set,
-// else zero. A stored call is filed, for [Calls.CallsBetween] and
-// [Retention.DeleteBefore], under the earliest non-zero CallTime of its
-// events, which does not depend on their order; a call whose events carry
-// no time at all is filed under the time it was first recorded.
-func CallTime(ev provider.CallEvent) time.Time {
-	for _, t := range []time.Time{ev.StartedAt, ev.OccurredAt, ev.AnsweredAt, ev.EndedAt} {
-		if !t.IsZero() {
-			return t
-		}
-	}
-	return time.Time{}
 }

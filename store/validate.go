@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
@@ -92,4 +93,34 @@ func Micro(t time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC().Truncate(time.Microsecond)
+}
+
+// ValidateCallRecord validates every part of a call record and the outbox
+// messages written with its conversion, wrapping failures with
+// [ErrInvalid]: nothing of an invalid record is written.
+func ValidateCallRecord(rec journey.CallRecord, msgs []OutboxMessage) error {
+	var errs []error
+	add := func(part string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", part, err))
+		}
+	}
+	add("attribution", rec.Attribution.Validate())
+	if rec.Caller != nil {
+		add("caller phone", rec.Caller.Phone.Validate())
+		add("caller visitor", rec.Caller.Visitor.Validate())
+	}
+	add("touchpoint", rec.Touchpoint.Validate())
+	if rec.Conversion != nil {
+		add("conversion", rec.Conversion.Validate())
+	} else if len(msgs) > 0 {
+		errs = append(errs, errors.New("outbox: messages given without a conversion"))
+	}
+	for i, m := range msgs {
+		add(fmt.Sprintf("outbox[%d]", i), m.Validate())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
 }

@@ -48,8 +48,9 @@ func fixture(t *testing.T) *memstore.Store {
 		require.NoError(t, st.PutSession(ctx, journey.Session{ID: id, VisitorID: "v-" + id, StartedAt: t0.Add(-time.Hour), Source: src}))
 	}
 	call := func(id, from, to string, start time.Time, src classify.Source) journey.Conversion {
-		require.NoError(t, st.RecordCall(ctx, provider.CallEvent{Provider: "twilio", CallID: id, From: from, To: to,
-			Direction: provider.DirectionInbound, Status: provider.StatusCompleted, StartedAt: start, Duration: 2 * time.Minute}))
+		_, err := st.RecordCall(ctx, provider.CallEvent{Provider: "twilio", CallID: id, From: from, To: to,
+			Direction: provider.DirectionInbound, Status: provider.StatusCompleted, StartedAt: start, Duration: 2 * time.Minute})
+		require.NoError(t, err)
 		require.NoError(t, st.PutAttribution(ctx, journey.Attribution{Provider: "twilio", CallID: id, Source: src,
 			Confidence: journey.ConfidenceDedicated, Reason: "test"}))
 		return journey.Conversion{ID: "call:twilio/" + id, Type: journey.ConversionCall, At: start.Add(7 * time.Minute),

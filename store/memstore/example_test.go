@@ -22,7 +22,7 @@ func Example() {
 		StartedAt: start, Duration: 95 * time.Second}
 	ringing := provider.CallEvent{Provider: "twilio", CallID: "CA1", Status: provider.StatusRinging, From: "+14155550123"}
 	for _, ev := range []provider.CallEvent{completed, ringing, ringing} {
-		if err := st.RecordCall(ctx, ev); err != nil {
+		if _, err := st.RecordCall(ctx, ev); err != nil {
 			panic(err)
 		}
 	}

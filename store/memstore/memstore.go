@@ -47,7 +47,7 @@ type callKey struct{ provider, id string }
 
 type callRow struct {
 	ev provider.CallEvent
-	at time.Time // the earliest store.CallTime of its events
+	at time.Time // the earliest journey.CallTime of its events
 }
 
 type person struct {
@@ -261,32 +261,33 @@ func normCall(ev provider.CallEvent) provider.CallEvent {
 	return ev
 }
 
-// RecordCall implements [store.Calls] and provider.CallRecorder.
-func (m *Store) RecordCall(ctx context.Context, ev provider.CallEvent) error {
+// RecordCall implements [store.Calls].
+func (m *Store) RecordCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error) {
 	if err := ctxErr(ctx); err != nil {
-		return err
+		return provider.CallEvent{}, err
 	}
 	if err := store.ValidateCall(ev); err != nil {
-		return err
+		return provider.CallEvent{}, err
 	}
 	ev = normCall(ev)
-	at := store.CallTime(ev)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if at.IsZero() {
-		at = store.Micro(m.now())
+	at := store.Micro(m.now())
+	if t, err := journey.CallTime(ev); err == nil {
+		at = t
 	}
 	k := callKey{ev.Provider, ev.CallID}
 	cur, ok := m.calls[k]
 	if !ok {
-		m.calls[k] = &callRow{ev: provider.Merge(provider.CallEvent{}, ev), at: at}
-		return nil
+		cur = &callRow{ev: provider.Merge(provider.CallEvent{}, ev), at: at}
+		m.calls[k] = cur
+	} else {
+		cur.ev = provider.Merge(cur.ev, ev)
+		if at.Before(cur.at) {
+			cur.at = at
+		}
 	}
-	cur.ev = provider.Merge(cur.ev, ev)
-	if at.Before(cur.at) {
-		cur.at = at
-	}
-	return nil
+	return normCall(cur.ev), nil
 }
 
 // Call implements [store.Calls].
@@ -402,6 +403,12 @@ func (m *Store) Link(ctx context.Context, a, b journey.Identifier) (string, erro
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.link(a, b), nil
+}
+
+// link joins a's and b's persons and returns the survivor; m.mu must be
+// held.
+func (m *Store) link(a, b journey.Identifier) string {
 	pa, aok := m.identities[a]
 	pb, bok := m.identities[b]
 	switch {
@@ -409,17 +416,17 @@ func (m *Store) Link(ctx context.Context, a, b journey.Identifier) (string, erro
 		p := m.ensure(a)
 		m.identities[b] = p
 		m.persons[p].ids[b] = struct{}{}
-		return p, nil
+		return p
 	case aok && !bok:
 		m.identities[b] = pa
 		m.persons[pa].ids[b] = struct{}{}
-		return pa, nil
+		return pa
 	case !aok && bok:
 		m.identities[a] = pb
 		m.persons[pb].ids[a] = struct{}{}
-		return pb, nil
+		return pb
 	case pa == pb:
-		return pa, nil
+		return pa
 	}
 	win, lose := pa, pb
 	if m.persons[pb].seq < m.persons[pa].seq {
@@ -430,7 +437,7 @@ func (m *Store) Link(ctx context.Context, a, b journey.Identifier) (string, erro
 		m.persons[win].ids[id] = struct{}{}
 	}
 	delete(m.persons, lose)
-	return win, nil
+	return win
 }
 
 func validateIDs(ids ...journey.Identifier) error {

@@ -64,7 +64,7 @@ func benchStore(b *testing.B) *postgres.Store {
 	benchSchemas.dsn = dsn
 	benchSchemas.names = append(benchSchemas.names, schema)
 	benchSchemas.pools = append(benchSchemas.pools, p)
-	st := postgres.New(p)
+	st := postgres.New(p, postgres.Config{})
 	benchSchemas.stores = append(benchSchemas.stores, st)
 	benchSchemas.mu.Unlock()
 	if err := st.Migrate(ctx); err != nil {

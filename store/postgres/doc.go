@@ -7,7 +7,7 @@
 //
 //	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
 //	if err != nil { ... }
-//	st := postgres.New(pool)
+//	st := postgres.New(pool, postgres.Config{})
 //	if err := st.Migrate(ctx); err != nil { ... }
 //
 // The tables go into the first schema of the pool's search_path, so one
@@ -36,7 +36,7 @@
 // restart cuts every idle connection at once, and without the reset each
 // retry would pick up the next dead one. Because every store write is
 // idempotent, retrying one whose COMMIT may have reached the server is
-// safe. Tune it with [Options].Retry. No process restart is needed.
+// safe. Tune it with [Config].Retry. No process restart is needed.
 //
 // # Migrations
 //

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,21 +28,37 @@ var (
 	_ store.Outbox = (*Store)(nil)
 )
 
-// Options configure [New]. The zero value means the defaults.
-type Options = sqlstore.Options
+// Config configures [New]. The zero value means the documented defaults.
+type Config struct {
+	// Retry is how operations that fail with a [Transient] error are
+	// retried.
+	Retry Retry
+	// Now is the clock used for creation times and for calls whose events
+	// carry no time; nil means time.Now.
+	Now func() time.Time
+}
 
-// Retry is how transient failures are retried; see [Options].
-type Retry = sqlstore.Retry
+// Retry is how the store retries an operation that failed with a transient
+// error. Every store write is idempotent, so a retry after an ambiguous
+// failure (the connection dropped around COMMIT) cannot duplicate anything.
+type Retry struct {
+	// Attempts is the total number of tries; zero (or less) means 4.
+	Attempts int
+	// Backoff is the wait before the second try, doubled before each later
+	// one; zero (or less) means 50ms (so 50, 100, 200ms: about 350ms in
+	// all).
+	Backoff time.Duration
+}
+
+func (c Config) engine() sqlstore.Options {
+	return sqlstore.Options{Retry: sqlstore.Retry(c.Retry), Now: c.Now}
+}
 
 // New returns a store over pool. It does no I/O: call [Store.Migrate]
 // before use. The tables live in the first schema of the pool's
 // search_path. The pool stays the caller's: [Store.Close] does not close
 // it.
-func New(pool *pgxpool.Pool, opts ...Options) *Store {
-	var o Options
-	if len(opts) > 0 {
-		o = opts[0]
-	}
+func New(pool *pgxpool.Pool, cfg Config) *Store {
 	d := sqlstore.Postgres()
 	d.Transient = Transient
 	d.Refused = Refused
@@ -52,7 +69,7 @@ func New(pool *pgxpool.Pool, opts ...Options) *Store {
 	}
 	// OpenDBFromPool keeps no idle connections of its own, so the pool
 	// stays the one place connections live and Close order does not matter.
-	return &Store{Engine: sqlstore.New(stdlib.OpenDBFromPool(pool), d, o), pool: pool}
+	return &Store{Engine: sqlstore.New(stdlib.OpenDBFromPool(pool), d, cfg.engine()), pool: pool}
 }
 
 // Pool returns the pool the store runs on, for bulk work such as COPY.

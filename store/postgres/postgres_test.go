@@ -51,7 +51,7 @@ func testPool(t testing.TB) (*pgxpool.Pool, string) {
 
 func newStore(t testing.TB) (*postgres.Store, string) {
 	pool, schema := testPool(t)
-	st := postgres.New(pool)
+	st := postgres.New(pool, postgres.Config{})
 	require.NoError(t, st.Migrate(context.Background()))
 	t.Cleanup(func() { _ = st.Close() })
 	return st, schema
@@ -71,7 +71,7 @@ func TestMigrateTwiceIsNoOp(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, before)
 	require.NoError(t, st.Migrate(ctx))
-	require.NoError(t, postgres.New(st.Pool()).Migrate(ctx), "a second instance migrates nothing")
+	require.NoError(t, postgres.New(st.Pool(), postgres.Config{}).Migrate(ctx), "a second instance migrates nothing")
 	after, err := st.Migrations(ctx)
 	require.NoError(t, err)
 	require.Equal(t, before, after)

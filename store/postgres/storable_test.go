@@ -22,7 +22,8 @@ func TestHostileWebhookIsStored(t *testing.T) {
 		`"hangup_cause":"normal_clearing","start_time":"2026-03-01T12:00:00Z","end_time":"9999-12-31T23:59:59Z"},"junk":"` + "\xfe" + `"}}`)
 	ev, err := telnyx.ParseEvent(body)
 	require.NoError(t, err)
-	require.NoError(t, st.RecordCall(ctx, ev))
+	_, err = st.RecordCall(ctx, ev)
+	require.NoError(t, err)
 	got, err := st.Call(ctx, telnyx.Name, "leg-1")
 	require.NoError(t, err)
 	require.Equal(t, body, got.Raw)
@@ -32,7 +33,8 @@ func TestHostileWebhookIsStored(t *testing.T) {
 
 	// Raw is stored as received whatever it holds, NUL bytes included.
 	raw := []byte("CallSid=CA1\x00\xff\xfe")
-	require.NoError(t, st.RecordCall(ctx, provider.CallEvent{Provider: "p", CallID: "raw", Raw: raw}))
+	_, err = st.RecordCall(ctx, provider.CallEvent{Provider: "p", CallID: "raw", Raw: raw})
+	require.NoError(t, err)
 	got, err = st.Call(ctx, "p", "raw")
 	require.NoError(t, err)
 	require.Equal(t, raw, got.Raw)
@@ -42,6 +44,6 @@ func TestHostileWebhookIsStored(t *testing.T) {
 // so an uncleaned caller name would make the event a poison message.
 func TestPostgresRefusesNULInText(t *testing.T) {
 	st, _ := newStore(t)
-	err := st.RecordCall(context.Background(), provider.CallEvent{Provider: "p", CallID: "c", CallerName: "A\x00B"})
+	_, err := st.RecordCall(context.Background(), provider.CallEvent{Provider: "p", CallID: "c", CallerName: "A\x00B"})
 	require.Error(t, err)
 }

@@ -119,7 +119,7 @@ func bigStore(b *testing.B) *sqlite.Store {
 			big.err = err
 			return
 		}
-		st, err := sqlite.Open(ctx, filepath.Join(dir, "big.db"))
+		st, err := sqlite.Open(ctx, filepath.Join(dir, "big.db"), sqlite.Config{})
 		if err != nil {
 			big.err = err
 			return
@@ -157,7 +157,7 @@ func BenchmarkJourneyOf1000(b *testing.B) {
 }
 
 func benchStore(b *testing.B) *sqlite.Store {
-	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlite.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}

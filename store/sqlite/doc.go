@@ -8,7 +8,7 @@
 // The package registers the modernc.org/sqlite driver (name "sqlite")
 // itself, so this one import is all it takes:
 //
-//	st, err := sqlite.Open(ctx, "calltrack.db")
+//	st, err := sqlite.Open(ctx, "calltrack.db", sqlite.Config{})
 //	if err != nil { ... }
 //	defer st.Close()
 //

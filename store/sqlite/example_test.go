@@ -18,7 +18,7 @@ func ExampleOpen() {
 	}
 	defer os.RemoveAll(dir)
 
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "calltrack.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "calltrack.db"), sqlite.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}

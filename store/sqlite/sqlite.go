@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	sqlitedriver "modernc.org/sqlite" // also registers driver "sqlite", so Open needs no other import
 	sqlite3 "modernc.org/sqlite/lib"
@@ -26,11 +27,31 @@ var (
 	_ store.Outbox = (*Store)(nil)
 )
 
-// Options configure [New] and [Open]. The zero value means the defaults.
-type Options = sqlstore.Options
+// Config configures [New] and [Open]. The zero value means the
+// documented defaults.
+type Config struct {
+	// Retry is how operations that fail with SQLITE_BUSY or SQLITE_LOCKED
+	// are retried.
+	Retry Retry
+	// Now is the clock used for creation times and for calls whose events
+	// carry no time; nil means time.Now.
+	Now func() time.Time
+}
 
-// Retry is how transient failures are retried; see [Options].
-type Retry = sqlstore.Retry
+// Retry is how the store retries an operation that failed with a transient
+// error. Every store write is idempotent, so a retry after an ambiguous
+// failure cannot duplicate anything.
+type Retry struct {
+	// Attempts is the total number of tries; zero (or less) means 4.
+	Attempts int
+	// Backoff is the wait before the second try, doubled before each later
+	// one; zero (or less) means 50ms.
+	Backoff time.Duration
+}
+
+func (c Config) engine() sqlstore.Options {
+	return sqlstore.Options{Retry: sqlstore.Retry(c.Retry), Now: c.Now}
+}
 
 // New returns a store over db, a handle of the modernc.org/sqlite driver
 // (driver name "sqlite"), or any driver speaking SQLite 3.35 or later. It
@@ -38,15 +59,11 @@ type Retry = sqlstore.Retry
 // serialised inside the process; configure the handle with busy_timeout so
 // other processes writing the same file wait rather than fail, and WAL so
 // readers never block the writer ([Open] does both).
-func New(db *sql.DB, opts ...Options) *Store {
-	var o Options
-	if len(opts) > 0 {
-		o = opts[0]
-	}
+func New(db *sql.DB, cfg Config) *Store {
 	d := sqlstore.SQLite()
 	d.Transient = transient
 	d.Refused = refused
-	return &Store{Engine: sqlstore.New(db, d, o)}
+	return &Store{Engine: sqlstore.New(db, d, cfg.engine())}
 }
 
 // Open opens (creating if needed) the SQLite file at path with the settings
@@ -57,7 +74,7 @@ func New(db *sql.DB, opts ...Options) *Store {
 // upgrade later. The package registers the modernc.org/sqlite driver
 // itself, so no other import is needed. Open applies the migrations; Close
 // closes the handle.
-func Open(ctx context.Context, path string, opts ...Options) (*Store, error) {
+func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	if path == "" || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") {
 		return nil, errors.New("store/sqlite: Open needs a plain file path; use New with your own *sql.DB for anything else")
 	}
@@ -70,7 +87,7 @@ func Open(ctx context.Context, path string, opts ...Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 	}
-	s := New(db, opts...)
+	s := New(db, cfg)
 	s.owned = true
 	if err := s.Migrate(ctx); err != nil {
 		_ = db.Close()

@@ -18,7 +18,7 @@ func TestConformance(t *testing.T) {
 	// Migrate once, then give every subtest its own copy of the file:
 	// opening and migrating costs more than most subtests.
 	template := filepath.Join(t.TempDir(), "template.db")
-	st, err := sqlite.Open(t.Context(), template)
+	st, err := sqlite.Open(t.Context(), template, sqlite.Config{})
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 	schema, err := os.ReadFile(template)
@@ -27,7 +27,7 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		path := filepath.Join(t.TempDir(), "calltrack.db")
 		require.NoError(t, os.WriteFile(path, schema, 0o600))
-		st, err := sqlite.Open(t.Context(), path)
+		st, err := sqlite.Open(t.Context(), path, sqlite.Config{})
 		require.NoError(t, err)
 		t.Cleanup(func() { require.NoError(t, st.Close()) })
 		return st
@@ -37,7 +37,7 @@ func TestConformance(t *testing.T) {
 func TestMigrateTwiceIsNoOp(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "calltrack.db")
-	st, err := sqlite.Open(ctx, path)
+	st, err := sqlite.Open(ctx, path, sqlite.Config{})
 	require.NoError(t, err)
 	defer st.Close()
 	before, err := st.Migrations(ctx)
@@ -49,7 +49,7 @@ func TestMigrateTwiceIsNoOp(t *testing.T) {
 	require.Equal(t, before, after)
 
 	// A second process opening the same file migrates nothing either.
-	st2, err := sqlite.Open(ctx, path)
+	st2, err := sqlite.Open(ctx, path, sqlite.Config{})
 	require.NoError(t, err)
 	defer st2.Close()
 	again, err := st2.Migrations(ctx)
@@ -61,7 +61,7 @@ func TestNewLeavesCallerHandleOpen(t *testing.T) {
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "x.db"))
 	require.NoError(t, err)
 	defer db.Close()
-	st := sqlite.New(db)
+	st := sqlite.New(db, sqlite.Config{})
 	require.NoError(t, st.Migrate(t.Context()))
 	require.NoError(t, st.Close())
 	require.NoError(t, db.PingContext(t.Context()))
@@ -70,14 +70,14 @@ func TestNewLeavesCallerHandleOpen(t *testing.T) {
 func TestOpenRefusesNonFilePaths(t *testing.T) {
 	for _, p := range []string{"", ":memory:", "file:x.db?mode=memory"} {
 		t.Run(p, func(t *testing.T) {
-			_, err := sqlite.Open(t.Context(), p)
+			_, err := sqlite.Open(t.Context(), p, sqlite.Config{})
 			require.Error(t, err)
 		})
 	}
 }
 
 func TestOpenConfiguresTheConnection(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"))
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"), sqlite.Config{})
 	require.NoError(t, err)
 	defer st.Close()
 	for _, c := range []struct{ pragma, want string }{

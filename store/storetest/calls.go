@@ -66,7 +66,7 @@ var callCases = []testCase{
 		ev.CallerName, ev.CallerCity, ev.CallerRegion, ev.CallerCountry = "A", "B", "C", "US"
 		ev.ForwardedFrom = "+14155550111"
 		ev.Raw = []byte{0, 1, 2, 'x', 0xff}
-		require.NoError(t, st.RecordCall(t.Context(), ev))
+		require.NoError(t, recordErr(st.RecordCall(t.Context(), ev)))
 		got, err := st.Call(t.Context(), "twilio", "CA1")
 		require.NoError(t, err)
 		require.Equal(t, wantCall(ev), got)
@@ -74,8 +74,8 @@ var callCases = []testCase{
 	}},
 	{"RecordCallTwiceIsOneCall", func(t *testing.T, st store.Store) {
 		ev := lifecycle("CA1")[3]
-		require.NoError(t, st.RecordCall(t.Context(), ev))
-		require.NoError(t, st.RecordCall(t.Context(), ev))
+		require.NoError(t, recordErr(st.RecordCall(t.Context(), ev)))
+		require.NoError(t, recordErr(st.RecordCall(t.Context(), ev)))
 		got, err := st.CallsBetween(t.Context(), at(-time.Hour), at(time.Hour))
 		require.NoError(t, err)
 		require.Equal(t, []provider.CallEvent{wantCall(ev)}, got)
@@ -87,7 +87,7 @@ var callCases = []testCase{
 			id := fmt.Sprintf("CA%03d", i)
 			for _, ev := range order {
 				ev.CallID = id
-				require.NoError(t, st.RecordCall(t.Context(), ev))
+				require.NoError(t, recordErr(st.RecordCall(t.Context(), ev)))
 			}
 			got, err := st.Call(t.Context(), "twilio", id)
 			require.NoError(t, err)
@@ -102,13 +102,13 @@ var callCases = []testCase{
 		// forever in front of every later call.
 		ev := call("CA1")
 		ev.CallerName, ev.CallerCity = "bad\x00name", "\xff\xfe"
-		if err := st.RecordCall(t.Context(), ev); err != nil {
+		if _, err := st.RecordCall(t.Context(), ev); err != nil {
 			require.ErrorIs(t, err, store.ErrInvalid)
 		}
-		require.NoError(t, st.RecordCall(t.Context(), call("CA2")), "a refused call blocks nothing")
+		require.NoError(t, recordErr(st.RecordCall(t.Context(), call("CA2"))), "a refused call blocks nothing")
 	}},
 	{"CallMissingIsErrNotFound", func(t *testing.T, st store.Store) {
-		require.NoError(t, st.RecordCall(t.Context(), call("CA1")))
+		require.NoError(t, recordErr(st.RecordCall(t.Context(), call("CA1"))))
 		_, err := st.Call(t.Context(), "twilio", "CA2")
 		require.ErrorIs(t, err, store.ErrNotFound)
 		_, err = st.Call(t.Context(), "telnyx", "CA1")
@@ -125,7 +125,7 @@ var callCases = []testCase{
 			mk("twilio", "c", time.Minute), mk("telnyx", "b", time.Minute), mk("twilio", "a", time.Minute),
 			mk("twilio", "first", 0), mk("twilio", "atEnd", time.Hour), mk("twilio", "before", -time.Second),
 		} {
-			require.NoError(t, st.RecordCall(t.Context(), ev))
+			require.NoError(t, recordErr(st.RecordCall(t.Context(), ev)))
 		}
 		got, err := st.CallsBetween(t.Context(), at(0), at(time.Hour))
 		require.NoError(t, err)
@@ -136,8 +136,8 @@ var callCases = []testCase{
 		late.OccurredAt = at(2 * time.Hour)
 		early := call("CA1")
 		early.OccurredAt = at(time.Minute)
-		require.NoError(t, st.RecordCall(t.Context(), late))
-		require.NoError(t, st.RecordCall(t.Context(), early))
+		require.NoError(t, recordErr(st.RecordCall(t.Context(), late)))
+		require.NoError(t, recordErr(st.RecordCall(t.Context(), early)))
 		got, err := st.CallsBetween(t.Context(), at(0), at(time.Hour))
 		require.NoError(t, err)
 		require.Equal(t, []string{"CA1"}, callIDs(got))
@@ -162,7 +162,7 @@ var callCases = []testCase{
 			t.Run(c.name, func(t *testing.T) {
 				ev := call("CA-bad")
 				c.mutate(&ev)
-				requireInvalid(t, st.RecordCall(t.Context(), ev), c.field)
+				requireInvalid(t, recordErr(st.RecordCall(t.Context(), ev)), c.field)
 				got, err := st.CallsBetween(t.Context(), time.Time{}.Add(time.Hour), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))
 				require.NoError(t, err)
 				require.Empty(t, got)
@@ -173,18 +173,50 @@ var callCases = []testCase{
 	}},
 	{"RecordCallInvalidLeavesExistingCallUnchanged", func(t *testing.T, st store.Store) {
 		ev := lifecycle("CA1")[0]
-		require.NoError(t, st.RecordCall(t.Context(), ev))
+		require.NoError(t, recordErr(st.RecordCall(t.Context(), ev)))
 		bad := lifecycle("CA1")[3]
 		bad.Duration = -time.Second
-		requireInvalid(t, st.RecordCall(t.Context(), bad), "duration")
+		requireInvalid(t, recordErr(st.RecordCall(t.Context(), bad)), "duration")
 		got, err := st.Call(t.Context(), "twilio", "CA1")
 		require.NoError(t, err)
 		require.Equal(t, wantCall(ev), got)
 	}},
-	{"StoreIsAProviderCallRecorder", func(t *testing.T, st store.Store) {
-		var rec provider.CallRecorder = st
-		require.NoError(t, rec.RecordCall(t.Context(), call("CA1")))
-		_, err := st.Call(t.Context(), "twilio", "CA1")
+	{"RecordCallReturnsTheMergedCall", func(t *testing.T, st store.Store) {
+		evs := lifecycle("CA1")
+		var got provider.CallEvent
+		for _, ev := range evs {
+			var err error
+			got, err = st.RecordCall(t.Context(), ev)
+			require.NoError(t, err)
+		}
+		stored, err := st.Call(t.Context(), "twilio", "CA1")
 		require.NoError(t, err)
+		require.Equal(t, stored, got)
+		require.Equal(t, wantCall(mergeAll(evs)), got)
+	}},
+	{"CallsBeforeCountsTheCallersEarlierCallsOnly", func(t *testing.T, st store.Store) {
+		for i, id := range []string{"CA1", "CA2", "CA3"} {
+			ev := call(id)
+			ev.StartedAt = at(time.Duration(i) * time.Hour)
+			require.NoError(t, recordErr(st.RecordCall(t.Context(), ev)))
+		}
+		other := call("CA4")
+		other.From, other.StartedAt = "+14155550199", at(0)
+		require.NoError(t, recordErr(st.RecordCall(t.Context(), other)))
+		n, latest, err := st.CallsBefore(t.Context(), call("x").From, at(2*time.Hour))
+		require.NoError(t, err)
+		require.Equal(t, 2, n, "the call at the moment asked about is not before it")
+		require.Equal(t, utcMicro(at(time.Hour)), latest)
+		n, latest, err = st.CallsBefore(t.Context(), call("x").From, at(0))
+		require.NoError(t, err)
+		require.Zero(t, n)
+		require.True(t, latest.IsZero())
+		n, _, err = st.CallsBefore(t.Context(), "", at(24*time.Hour))
+		require.NoError(t, err)
+		require.Zero(t, n, "a withheld number has no history")
 	}},
 }
+
+// recordErr keeps the error of RecordCall, for the many cases that need
+// only that.
+func recordErr(_ provider.CallEvent, err error) error { return err }

@@ -31,7 +31,7 @@ var concurrencyCases = []testCase{
 				ev.CallerName = "THE ONLY NAME"
 			}
 			for range 3 {
-				if err := st.RecordCall(t.Context(), ev); err != nil {
+				if _, err := st.RecordCall(t.Context(), ev); err != nil {
 					return err
 				}
 			}

@@ -29,7 +29,7 @@ var retentionCases = []testCase{
 		for id, d := range map[string]time.Duration{"CAold": old, "CAnew": recent} {
 			ev := call(id)
 			ev.StartedAt = at(d)
-			require.NoError(t, st.RecordCall(ctx, ev))
+			require.NoError(t, recordErr(st.RecordCall(ctx, ev)))
 			require.NoError(t, st.PutAttribution(ctx, attribution(id, "s1")))
 		}
 		p, err := st.Resolve(ctx, visitor("v1"))
@@ -91,7 +91,7 @@ var retentionCases = []testCase{
 		stranger.From = "+14155550999"
 		stranger.StartedAt = at(25 * time.Minute)
 		for _, ev := range []provider.CallEvent{byCaller, withheld, stranger} {
-			require.NoError(t, st.RecordCall(ctx, ev))
+			require.NoError(t, recordErr(st.RecordCall(ctx, ev)))
 		}
 		require.NoError(t, st.PutAttribution(ctx, attribution("CAwithheld", "s1")))
 		a2 := attribution("CAstranger", "s2")

@@ -32,6 +32,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Sessions", sessionCases},
 		{"Leases", leaseCases},
 		{"Calls", callCases},
+		{"CallRecords", callRecordCases},
+		{"Journeys", journeyCases},
 		{"Attributions", attributionCases},
 		{"Identities", identityCases},
 		{"Touchpoints", touchpointCases},

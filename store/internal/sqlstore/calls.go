@@ -55,17 +55,18 @@ func normCall(ev provider.CallEvent) provider.CallEvent {
 	return ev
 }
 
-// RecordCall implements store.Calls and provider.CallRecorder: insert the
-// event if the call is new; otherwise lock the row, merge and rewrite it.
-func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) error {
+// RecordCall implements store.Calls: insert the event if the call is new;
+// otherwise lock the row, merge and rewrite it.
+func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error) {
 	if err := store.ValidateCall(ev); err != nil {
-		return err
+		return provider.CallEvent{}, err
 	}
 	ev = normCall(provider.Merge(provider.CallEvent{}, ev))
-	return e.tx(ctx, func(tx *sql.Tx) error {
-		at := store.CallTime(ev)
-		if at.IsZero() {
-			at = store.Micro(e.opt.Now())
+	var merged provider.CallEvent
+	err := e.tx(ctx, func(tx *sql.Tx) error {
+		at := store.Micro(e.opt.Now())
+		if t, err := journey.CallTime(ev); err == nil {
+			at = t
 		}
 		res, err := tx.ExecContext(ctx, e.q(`INSERT INTO calls (call_at, `+callCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -76,6 +77,7 @@ func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) error {
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 1 {
+			merged = ev
 			return nil
 		}
 		var storedAt int64
@@ -84,7 +86,7 @@ func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) error {
 		if err != nil {
 			return fmt.Errorf("store/%s: record call: read: %w", e.d.Name, err)
 		}
-		merged := provider.Merge(cur, ev)
+		merged = normCall(provider.Merge(cur, ev))
 		newAt := min(storedAt, micro(at))
 		args := append(callArgs(merged)[2:], newAt, ev.Provider, ev.CallID)
 		_, err = tx.ExecContext(ctx, e.q(`UPDATE calls SET kind = ?, from_number = ?, to_number = ?, direction = ?,
@@ -95,6 +97,66 @@ func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) error {
 			return fmt.Errorf("store/%s: record call: update: %w", e.d.Name, err)
 		}
 		return nil
+	})
+	if err != nil {
+		return provider.CallEvent{}, err
+	}
+	if len(merged.Raw) == 0 {
+		merged.Raw = nil
+	}
+	return merged, nil
+}
+
+// CallsBefore implements store.Calls.
+func (e *Engine) CallsBefore(ctx context.Context, from string, before time.Time) (int, time.Time, error) {
+	if from == "" {
+		return 0, time.Time{}, nil
+	}
+	var n int64
+	var latest sql.NullInt64
+	err := e.queryRow(ctx, "calls before", []any{&n, &latest},
+		`SELECT COUNT(*), MAX(call_at) FROM calls WHERE from_number = ? AND call_at < ?`,
+		from, micro(store.Micro(before)))
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return int(n), fromNullMicro(latest), nil
+}
+
+// PutCallRecord implements store.CallRecords.
+func (e *Engine) PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs ...store.OutboxMessage) error {
+	if err := store.ValidateCallRecord(rec, msgs); err != nil {
+		return err
+	}
+	attr, err := attributionArgs(rec.Attribution)
+	if err != nil {
+		return err
+	}
+	touch, err := touchpointArgs(rec.Touchpoint)
+	if err != nil {
+		return err
+	}
+	return e.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, e.q(putAttribution), attr...); err != nil {
+			return fmt.Errorf("store/%s: put call record: attribution: %w", e.d.Name, err)
+		}
+		if rec.Caller != nil {
+			if _, err := e.linkTx(ctx, tx, rec.Caller.Phone, rec.Caller.Visitor); err != nil {
+				return fmt.Errorf("store/%s: put call record: caller link: %w", e.d.Name, err)
+			}
+		}
+		res, err := tx.ExecContext(ctx, e.q(addTouchpoint), touch...)
+		if err := e.addTouchpointResult(rec.Touchpoint, res, err); err != nil {
+			return err
+		}
+		if rec.Conversion == nil {
+			return nil
+		}
+		res, err = tx.ExecContext(ctx, e.q(putConversion), conversionArgs(*rec.Conversion)...)
+		if err := e.putConversionResult(*rec.Conversion, res, err); err != nil {
+			return err
+		}
+		return e.insertOutbox(ctx, tx, msgs)
 	})
 }
 
@@ -130,14 +192,16 @@ func (e *Engine) CallsBetween(ctx context.Context, from, to time.Time) ([]provid
 
 // ---- attributions
 
-// PutAttribution implements store.Attributions.
-func (e *Engine) PutAttribution(ctx context.Context, a journey.Attribution) error {
-	if err := store.ValidateRecord(a); err != nil {
-		return err
-	}
+const putAttribution = `INSERT INTO attributions (provider, call_id, session_id, visitor_id, source, confidence,
+		reason, candidates, stitched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (provider, call_id) DO UPDATE SET session_id = excluded.session_id,
+		visitor_id = excluded.visitor_id, source = excluded.source, confidence = excluded.confidence,
+		reason = excluded.reason, candidates = excluded.candidates, stitched_at = excluded.stitched_at`
+
+func attributionArgs(a journey.Attribution) ([]any, error) {
 	source, err := jsonText(a.Source)
 	if err != nil {
-		return fmt.Errorf("attribution %s/%s: source: %w", a.Provider, a.CallID, err)
+		return nil, fmt.Errorf("attribution %s/%s: source: %w", a.Provider, a.CallID, err)
 	}
 	cands := make([]journey.Candidate, len(a.Candidates))
 	for i, c := range a.Candidates {
@@ -146,16 +210,22 @@ func (e *Engine) PutAttribution(ctx context.Context, a journey.Attribution) erro
 	}
 	candText, err := jsonText(cands)
 	if err != nil {
-		return fmt.Errorf("attribution %s/%s: candidates: %w", a.Provider, a.CallID, err)
+		return nil, fmt.Errorf("attribution %s/%s: candidates: %w", a.Provider, a.CallID, err)
 	}
-	_, err = e.exec(ctx, `INSERT INTO attributions (provider, call_id, session_id, visitor_id, source, confidence,
-			reason, candidates, stitched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (provider, call_id) DO UPDATE SET session_id = excluded.session_id,
-			visitor_id = excluded.visitor_id, source = excluded.source, confidence = excluded.confidence,
-			reason = excluded.reason, candidates = excluded.candidates, stitched_at = excluded.stitched_at`,
-		a.Provider, a.CallID, a.SessionID, a.VisitorID, source, string(a.Confidence), a.Reason, candText,
-		nullMicro(store.Micro(a.StitchedAt)))
+	return []any{a.Provider, a.CallID, a.SessionID, a.VisitorID, source, string(a.Confidence), a.Reason, candText,
+		nullMicro(store.Micro(a.StitchedAt))}, nil
+}
+
+// PutAttribution implements store.Attributions.
+func (e *Engine) PutAttribution(ctx context.Context, a journey.Attribution) error {
+	if err := store.ValidateRecord(a); err != nil {
+		return err
+	}
+	args, err := attributionArgs(a)
 	if err != nil {
+		return err
+	}
+	if _, err := e.exec(ctx, putAttribution, args...); err != nil {
 		return fmt.Errorf("store/%s: put attribution: %w", e.d.Name, err)
 	}
 	return nil

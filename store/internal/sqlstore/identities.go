@@ -53,6 +53,20 @@ func (e *Engine) link(ctx context.Context, a, b journey.Identifier) (string, err
 	}
 	var person string
 	err := e.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		person, err = e.linkTx(ctx, tx, a, b)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return person, nil
+}
+
+// linkTx is link inside the caller's transaction.
+func (e *Engine) linkTx(ctx context.Context, tx *sql.Tx, a, b journey.Identifier) (string, error) {
+	var person string
+	err := func() error {
 		if e.d.LockIdentities != "" {
 			if _, err := tx.ExecContext(ctx, e.d.LockIdentities); err != nil {
 				return err
@@ -107,7 +121,7 @@ func (e *Engine) link(ctx context.Context, a, b journey.Identifier) (string, err
 		}
 		_, err = tx.ExecContext(ctx, e.q(`DELETE FROM persons WHERE id = ?`), loser)
 		return err
-	})
+	}()
 	if err != nil {
 		return "", err
 	}

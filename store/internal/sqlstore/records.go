@@ -311,14 +311,15 @@ func scanTouch(r *sql.Rows) (journey.Touchpoint, error) {
 	return tp, nil
 }
 
-// AddTouchpoint implements store.Touchpoints.
-func (e *Engine) AddTouchpoint(ctx context.Context, tp journey.Touchpoint) error {
-	if err := store.ValidateRecord(tp); err != nil {
-		return err
-	}
+const addTouchpoint = `INSERT INTO touchpoints (` + touchCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO UPDATE SET at = excluded.at, visitor_id = excluded.visitor_id,
+		session_id = excluded.session_id, source = excluded.source, attrs = excluded.attrs
+	WHERE touchpoints.kind = excluded.kind`
+
+func touchpointArgs(tp journey.Touchpoint) ([]any, error) {
 	source, err := jsonText(tp.Source)
 	if err != nil {
-		return fmt.Errorf("touchpoint %q: source: %w", tp.ID, err)
+		return nil, fmt.Errorf("touchpoint %q: source: %w", tp.ID, err)
 	}
 	var attrs any = map[string]string{}
 	if len(tp.Attrs) > 0 {
@@ -326,13 +327,14 @@ func (e *Engine) AddTouchpoint(ctx context.Context, tp journey.Touchpoint) error
 	}
 	attrsText, err := jsonText(attrs)
 	if err != nil {
-		return fmt.Errorf("touchpoint %q: attrs: %w", tp.ID, err)
+		return nil, fmt.Errorf("touchpoint %q: attrs: %w", tp.ID, err)
 	}
-	res, err := e.exec(ctx, `INSERT INTO touchpoints (`+touchCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET at = excluded.at, visitor_id = excluded.visitor_id,
-			session_id = excluded.session_id, source = excluded.source, attrs = excluded.attrs
-		WHERE touchpoints.kind = excluded.kind`,
-		tp.ID, string(tp.Kind), micro(store.Micro(tp.At)), tp.VisitorID, tp.SessionID, source, attrsText)
+	return []any{tp.ID, string(tp.Kind), micro(store.Micro(tp.At)), tp.VisitorID, tp.SessionID, source, attrsText}, nil
+}
+
+// addTouchpointResult reports a write that touched no row: the id exists
+// with another kind.
+func (e *Engine) addTouchpointResult(tp journey.Touchpoint, res sql.Result, err error) error {
 	if err != nil {
 		return fmt.Errorf("store/%s: add touchpoint: %w", e.d.Name, err)
 	}
@@ -342,6 +344,19 @@ func (e *Engine) AddTouchpoint(ctx context.Context, tp journey.Touchpoint) error
 		return fmt.Errorf("touchpoint %q exists with another kind than %s: %w", tp.ID, tp.Kind, store.ErrConflict)
 	}
 	return nil
+}
+
+// AddTouchpoint implements store.Touchpoints.
+func (e *Engine) AddTouchpoint(ctx context.Context, tp journey.Touchpoint) error {
+	if err := store.ValidateRecord(tp); err != nil {
+		return err
+	}
+	args, err := touchpointArgs(tp)
+	if err != nil {
+		return err
+	}
+	res, err := e.exec(ctx, addTouchpoint, args...)
+	return e.addTouchpointResult(tp, res, err)
 }
 
 // personVisitors selects the visitor ids of the person bound to one '?'.

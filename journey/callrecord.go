@@ -1,0 +1,115 @@
+package journey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/attriqs/calltrack/provider"
+)
+
+// CallRecord is everything one call produces besides the call itself: its
+// attribution, the link between the caller's number and the visitor the
+// call is filed under, the call's touchpoint and, when it qualified, its
+// conversion. A store writes it in one transaction, so readers never see a
+// call credited without its touchpoint or converted without its journey.
+type CallRecord struct {
+	Attribution Attribution
+	// Caller links the caller's phone identifier to the visitor; nil when
+	// the number is withheld or not a phone number.
+	Caller     *CallerLink
+	Touchpoint Touchpoint
+	// Conversion is set when Decision.Qualified.
+	Conversion *Conversion
+	Decision   Decision
+}
+
+// CallerLink says that a phone identifier and a visitor id name one person.
+type CallerLink struct {
+	Phone   Identifier
+	Visitor Identifier
+}
+
+// WithheldCaller is the visitor id of calls that no session explains from
+// callers whose number is withheld: they share one journey.
+const WithheldCaller = "caller-withheld"
+
+// CallPipeline derives a CallRecord from a merged call. It is safe for
+// concurrent use; the answer depends only on the call and what its
+// stitcher and qualifier read, so a duplicate event derives the same
+// record, written again by the same natural ids.
+type CallPipeline struct {
+	Stitcher  *Stitcher
+	Qualifier *Qualifier
+	// IdentityKey, when set, keys the caller's phone identifier (see PhoneID).
+	IdentityKey []byte
+	// PoolOf names the pool of a tracking number ("" for none), for the
+	// qualification rules scoped to a pool; nil means no pools.
+	PoolOf func(number string) string
+}
+
+// ErrCallNotReady is returned by [CallPipeline.Process] for a call that
+// carries no time or no dialled number yet: a later event will.
+var ErrCallNotReady = errors.New("journey: call has no time or dialled number yet")
+
+// Process stitches and qualifies a merged call and derives what it
+// produces.
+func (p *CallPipeline) Process(ctx context.Context, call provider.CallEvent) (CallRecord, error) {
+	at, err := CallTime(call)
+	if err != nil || call.To == "" {
+		return CallRecord{}, ErrCallNotReady
+	}
+	a, err := p.Stitcher.Stitch(ctx, call)
+	if err != nil {
+		return CallRecord{}, err
+	}
+	rec := CallRecord{Attribution: a}
+	visitor := a.VisitorID
+	if phone, err := PhoneID(call.From, p.IdentityKey); err == nil {
+		if visitor == "" {
+			visitor = callerVisitor(phone)
+		}
+		rec.Caller = &CallerLink{Phone: phone, Visitor: Identifier{Kind: IDVisitor, Value: visitor}}
+	} else if visitor == "" {
+		visitor = WithheldCaller
+	}
+	rec.Touchpoint = Touchpoint{ID: CallTouchpointID(call.Provider, call.CallID), Kind: TouchCall, At: at.UTC(),
+		VisitorID: visitor, SessionID: a.SessionID, Source: a.Source,
+		Attrs: map[string]string{"status": string(call.Status), "confidence": string(a.Confidence)}}
+	if call.Duration > 0 {
+		rec.Touchpoint.Attrs["talk_s"] = fmt.Sprint(int(TalkTime(call).Seconds()))
+	}
+	poolName := ""
+	if p.PoolOf != nil {
+		poolName = p.PoolOf(call.To)
+	}
+	if rec.Decision, err = p.Qualifier.Qualify(ctx, call, a, poolName); err != nil {
+		return CallRecord{}, err
+	}
+	if rec.Decision.Qualified {
+		c := rec.Decision.Conversion
+		c.VisitorID = visitor // a caller with no session is filed under the caller
+		rec.Conversion = &c
+	}
+	return rec, nil
+}
+
+// callerVisitor is the visitor id a call no session explains is filed
+// under: derived from the caller's (possibly keyed) number, so the
+// caller's later calls join the same journey.
+func callerVisitor(phone Identifier) string {
+	return "caller-" + strings.TrimPrefix(strings.TrimPrefix(phone.Value, "h:"), "+")
+}
+
+// CallTouchpointID is the natural id of a call's touchpoint.
+func CallTouchpointID(providerName, callID string) string {
+	return "call:" + providerName + "/" + callID
+}
+
+// ChatTouchpointID is the natural id of a chat event's touchpoint: one per
+// conversation and event type, so a platform's retries and the browser's
+// report of the same event are one touchpoint.
+func ChatTouchpointID(platform, conversation, eventType string) string {
+	return "chat:" + platform + "/" + conversation + "/" + eventType
+}
