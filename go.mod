@@ -3,7 +3,6 @@ module github.com/attriqs/calltrack
 go 1.26.0
 
 require (
-	github.com/andybalholm/brotli v1.3.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/evanw/esbuild v0.28.2

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/attriqs/calltrack/dni/tracker/internal/jsbuild"
 )
 
 // TestBrowser runs the tracker in headless Chromium against the stub
@@ -263,13 +265,8 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("module hooks; send reaches v1/events, also as a beacon", func(t *testing.T) {
-		mods, err := modules()
-		if err != nil {
-			t.Fatal(err)
-		}
-		mods = append(mods, module{Name: "probe.js", Source: `onStart(function () { window.__send = send; });
+		s := newSite(t, browser, Config{}, map[string]string{"/": page("{{tracker}}", simpleBody)}, jsbuild.Module{Name: "probe.js", Source: `onStart(function () { window.__send = send; });
 			onSession(function (ids) { (window.__sessions = window.__sessions || []).push(ids.session_id); });`})
-		s := newSite(t, browser, Config{}, map[string]string{"/": page("{{tracker}}", simpleBody)}, mods...)
 		s.navigate("/")
 		s.waitRequests("v1/visit", 1)
 		s.waitFor("the session", `attriqs.ids() && attriqs.ids().session_id == "s-2"`)

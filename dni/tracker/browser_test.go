@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/attriqs/calltrack/dni/tracker/internal/jsbuild"
 	"github.com/attriqs/calltrack/internal/testenv"
 )
 
@@ -185,15 +186,16 @@ type site struct {
 
 // newSite serves pages (path → HTML; "{{tracker}}" becomes the script tag)
 // from a fresh origin, so storage and cookies start empty, and opens a tab.
-func newSite(t testing.TB, browser context.Context, cfg Config, pages map[string]string, mods ...module) *site {
+//
+// Without mods the script is Build's, from the committed tracker.min.js;
+// with mods, they are compiled in after js/'s own modules.
+func newSite(t testing.TB, browser context.Context, cfg Config, pages map[string]string, mods ...jsbuild.Module) *site {
 	t.Helper()
-	if mods == nil {
-		var err error
-		if mods, err = modules(); err != nil {
-			t.Fatal(err)
-		}
+	build := Build
+	if mods != nil {
+		build = func(cfg Config) (*Script, error) { return buildWith(cfg, mods...) }
 	}
-	script, err := build(cfg, mods...)
+	script, err := build(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,13 +28,13 @@ func ExampleBuild() {
 	fmt.Println(strings.HasPrefix(tag, `<script src="/dni/tracker.js?v=`))
 
 	r := httptest.NewRequest("GET", s.Src("/dni/"), nil)
-	r.Header.Set("Accept-Encoding", "gzip, br")
+	r.Header.Set("Accept-Encoding", "gzip, deflate, br")
 	w := httptest.NewRecorder()
 	mux.ServeHTTP(w, r)
 	fmt.Println(w.Code, w.Header().Get("Content-Encoding"), w.Header().Get("Cache-Control"))
 	// Output:
 	// true
-	// 200 br public, max-age=31536000, immutable
+	// 200 gzip public, max-age=31536000, immutable
 }
 
 // Every invalid field is named at once.

@@ -13,7 +13,7 @@ const ShortMaxAge = 300
 
 // Handler serves the script at whatever path it is mounted on (GET and
 // HEAD): a strong ETag per encoding, If-None-Match answered with 304,
-// brotli or gzip by Accept-Encoding (with Vary), and
+// gzip when Accept-Encoding allows it (with Vary), and
 // "public, max-age=31536000, immutable" when the v query parameter is the
 // script's hash, a short max-age otherwise.
 func (s *Script) Handler() http.Handler {
@@ -34,10 +34,7 @@ func (s *Script) serve(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(ShortMaxAge))
 	}
 	body, enc, tag := s.min, "", s.hash
-	switch pickEncoding(r.Header.Get("Accept-Encoding")) {
-	case "br":
-		body, enc, tag = s.br, "br", s.hash+"-br"
-	case "gzip":
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		body, enc, tag = s.gz, "gzip", s.hash+"-gz"
 	}
 	etag := `"` + tag + `"`
@@ -58,13 +55,16 @@ func (s *Script) serve(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-// pickEncoding returns "br", "gzip" or "" (identity): the accepted coding
-// with the highest q-value, brotli winning ties.
-func pickEncoding(accept string) string {
-	q := map[string]float64{}
+// acceptsGzip reports whether the Accept-Encoding header gives gzip (by name,
+// else by *) a q-value above zero; the first mention of a name counts.
+func acceptsGzip(accept string) bool {
+	gzip, star := -1.0, -1.0
 	for _, part := range strings.Split(accept, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		name = strings.ToLower(strings.TrimSpace(name))
+		if name != "gzip" && name != "*" {
+			continue
+		}
 		v := 1.0
 		for _, p := range strings.Split(params, ";") {
 			k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
@@ -76,28 +76,16 @@ func pickEncoding(accept string) string {
 				v = f
 			}
 		}
-		if _, seen := q[name]; !seen {
-			q[name] = v
+		if name == "gzip" && gzip < 0 {
+			gzip = v
+		} else if name == "*" && star < 0 {
+			star = v
 		}
 	}
-	star, hasStar := q["*"]
-	get := func(name string) float64 {
-		if v, ok := q[name]; ok {
-			return v
-		}
-		if hasStar {
-			return star
-		}
-		return 0
+	if gzip >= 0 {
+		return gzip > 0
 	}
-	br, gz := get("br"), get("gzip")
-	switch {
-	case br > 0 && br >= gz:
-		return "br"
-	case gz > 0:
-		return "gzip"
-	}
-	return ""
+	return star > 0
 }
 
 // etagMatch reports whether the If-None-Match header lists etag (weak

@@ -1,32 +1,33 @@
 package tracker
 
+//go:generate go run ./internal/gen
+
 import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"embed"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"path"
-	"sort"
 	"strings"
 	"time"
-
-	"github.com/andybalholm/brotli"
-	"github.com/evanw/esbuild/pkg/api"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
-//go:embed js/*.js
-var sources embed.FS
+// minified is js/core.js with every module of js/, minified by the
+// generator (internal/gen, which alone links esbuild), with configPlaceholder
+// where the configuration goes.
+//
+//go:embed tracker.min.js
+var minified string
 
 const (
-	coreFile      = "core.js"
-	configMarker  = "__ATTRIQS_CONFIG__"
-	modulesMarker = "/*@modules@*/"
+	// configPlaceholder is jsbuild.ConfigPlaceholder, which a test keeps equal.
+	configPlaceholder = "__ATTRIQS_CONFIG__"
 
 	// maxVisitorLifetime is the longest lifetime browsers keep a cookie for
 	// (Chrome caps Max-Age at 400 days).
@@ -167,13 +168,17 @@ type inline struct {
 	Prefix      string   `json:"p"`
 }
 
+// inline returns the configuration as a JSON object that is safe inside a
+// script element as well as a script file: json.Marshal escapes <, >, &,
+// U+2028 and U+2029, and every other non-ASCII character is escaped too, so
+// the script stays ASCII like the rest of the minified output.
 func (c Config) inline() ([]byte, error) {
 	d := c.withDefaults()
 	sel := d.Selectors
 	if sel == nil {
 		sel = []string{}
 	}
-	return json.Marshal(inline{
+	b, err := json.Marshal(inline{
 		Selectors:   sel,
 		VisitorDays: d.VisitorLifetime.Hours() / 24,
 		SessionMin:  d.SessionTimeout.Minutes(),
@@ -182,121 +187,71 @@ func (c Config) inline() ([]byte, error) {
 		RequestMs:   d.RequestTimeout.Milliseconds(),
 		Prefix:      d.Prefix,
 	})
-}
-
-// module is a further source file compiled into the script, inside the
-// core's scope (see "Adding a module" in the package documentation).
-type module struct {
-	Name   string
-	Source string
-}
-
-// modules returns the embedded modules: every js/*.js file but the core, in
-// name order.
-func modules() ([]module, error) {
-	names, err := fs.Glob(sources, "js/*.js")
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(names)
-	var ms []module
-	for _, n := range names {
-		if path.Base(n) == coreFile {
-			continue
-		}
-		b, err := sources.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, module{Name: path.Base(n), Source: string(b)})
-	}
-	return ms, nil
+	return asciiJSON(b), nil
 }
 
-// Script is a built tracker: minified, compressed and hashed once, then
+// asciiJSON escapes the non-ASCII characters of b, valid JSON whose
+// non-ASCII bytes are all inside strings (as json.Marshal writes it), as
+// \uXXXX, with surrogate pairs beyond the BMP.
+func asciiJSON(b []byte) []byte {
+	i := bytes.IndexFunc(b, func(r rune) bool { return r >= utf8.RuneSelf })
+	if i < 0 {
+		return b
+	}
+	out := append(make([]byte, 0, len(b)+32), b[:i]...)
+	for _, r := range string(b[i:]) {
+		switch {
+		case r < utf8.RuneSelf:
+			out = append(out, byte(r))
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		default:
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+	}
+	return out
+}
+
+// Script is a built tracker: configured, compressed and hashed once, then
 // served by [Script.Handler]. It is immutable and safe for concurrent use.
 type Script struct {
-	min, gz, br []byte
-	hash        string
+	min, gz []byte
+	hash    string
 }
 
 // Sizes are a script's byte counts.
 type Sizes struct {
-	Min, Gzip, Brotli int
+	Min, Gzip int
 }
 
-// Build validates cfg and builds the script: the core with cfg inlined and
-// every embedded module, minified with esbuild, gzip and brotli variants
-// precomputed.
+// Build validates cfg and builds the script: the minified tracker (core and
+// every module, minified ahead of time by go generate) with cfg put in as a
+// JSON object, and its gzip variant. It takes about a millisecond.
 func Build(cfg Config) (*Script, error) {
-	ms, err := modules()
-	if err != nil {
-		return nil, err
-	}
-	return build(cfg, ms...)
+	return build(cfg, minified)
 }
 
-func build(cfg Config, extra ...module) (*Script, error) {
+// build puts cfg into tmpl, a minified script holding configPlaceholder
+// once.
+func build(cfg Config, tmpl string) (*Script, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	// Each module alone first, so that a syntax error names its file.
-	for _, m := range extra {
-		if _, err := minify(m.Source, m.Name); err != nil {
-			return nil, err
-		}
-	}
-	src, err := source(cfg, extra...)
-	if err != nil {
-		return nil, err
-	}
-	min, err := minify(src, "tracker.js")
-	if err != nil {
-		return nil, err
-	}
-	return newScript(min)
-}
-
-// minify runs esbuild's transform: whitespace, identifiers and syntax
-// minified, ASCII output, lowered to ES2017.
-func minify(src, name string) ([]byte, error) {
-	res := api.Transform(src, api.TransformOptions{
-		Loader:            api.LoaderJS,
-		Target:            api.ES2017,
-		MinifyWhitespace:  true,
-		MinifyIdentifiers: true,
-		MinifySyntax:      true,
-		LegalComments:     api.LegalCommentsNone,
-		Charset:           api.CharsetASCII,
-		Sourcefile:        name,
-	})
-	if len(res.Errors) > 0 {
-		msgs := api.FormatMessages(res.Errors, api.FormatMessagesOptions{Kind: api.ErrorMessage})
-		return nil, fmt.Errorf("tracker: minify %s: %s", name, strings.Join(msgs, "\n"))
-	}
-	return bytes.TrimSpace(res.Code), nil
-}
-
-// source assembles the unminified script.
-func source(cfg Config, extra ...module) (string, error) {
-	core, err := sources.ReadFile("js/" + coreFile)
-	if err != nil {
-		return "", err
+	before, after, ok := strings.Cut(tmpl, configPlaceholder)
+	if !ok || strings.Contains(after, configPlaceholder) {
+		return nil, errors.New("tracker: the minified script does not hold its config placeholder once (run go generate ./dni/tracker)")
 	}
 	conf, err := cfg.inline()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var mods strings.Builder
-	for _, m := range extra {
-		fmt.Fprintf(&mods, "\n// module %s\n%s\n", m.Name, m.Source)
-	}
-	s := string(core)
-	if strings.Count(s, configMarker) != 1 || strings.Count(s, modulesMarker) != 1 {
-		return "", errors.New("tracker: core.js lacks its config or modules marker")
-	}
-	s = strings.Replace(s, configMarker, string(conf), 1)
-	return strings.Replace(s, modulesMarker, mods.String(), 1), nil
+	min := make([]byte, 0, len(before)+len(conf)+len(after))
+	min = append(append(append(min, before...), conf...), after...)
+	return newScript(min)
 }
 
 func newScript(min []byte) (*Script, error) {
@@ -309,14 +264,8 @@ func newScript(min []byte) (*Script, error) {
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	var br bytes.Buffer
-	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
-	bw.Write(min)
-	if err := bw.Close(); err != nil {
-		return nil, err
-	}
 	sum := sha256.Sum256(min)
-	return &Script{min: min, gz: gz.Bytes(), br: br.Bytes(), hash: hex.EncodeToString(sum[:8])}, nil
+	return &Script{min: min, gz: gz.Bytes(), hash: hex.EncodeToString(sum[:8])}, nil
 }
 
 // Bytes returns the minified script. The caller must not modify it.
@@ -326,8 +275,8 @@ func (s *Script) Bytes() []byte { return s.min }
 // script): the strong ETag and the cache-busting v query parameter.
 func (s *Script) Hash() string { return s.hash }
 
-// Sizes returns the byte counts of the minified, gzip and brotli variants.
-func (s *Script) Sizes() Sizes { return Sizes{Min: len(s.min), Gzip: len(s.gz), Brotli: len(s.br)} }
+// Sizes returns the byte counts of the minified and gzip variants.
+func (s *Script) Sizes() Sizes { return Sizes{Min: len(s.min), Gzip: len(s.gz)} }
 
 // Src returns the URL path to put in the script tag for a handler mounted
 // so that prefix+"tracker.js" reaches it: prefix + "tracker.js?v=" + Hash(),

@@ -3,15 +3,18 @@ package tracker
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/andybalholm/brotli"
+	"github.com/attriqs/calltrack/dni/tracker/internal/jsbuild"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -75,12 +78,12 @@ func TestBuildInlinesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	js := string(s.Bytes())
-	for _, want := range []string{`sel:[".call-us"]`, `vd:365`, `sm:45`, `hide:300`, `hb:60`, `rt:5e3`, `p:"/t/"`} {
+	for _, want := range []string{`"sel":[".call-us"]`, `"vd":365`, `"sm":45`, `"hide":300`, `"hb":60`, `"rt":5000`, `"p":"/t/"`} {
 		if !strings.Contains(js, want) {
 			t.Errorf("script lacks %s: %.300s", want, js)
 		}
 	}
-	if strings.Contains(js, configMarker) || strings.Contains(js, "@modules@") {
+	if strings.Contains(js, configPlaceholder) || strings.Contains(js, "@modules@") {
 		t.Error("a marker survived the build")
 	}
 	d, _ := Build(Config{})
@@ -96,8 +99,45 @@ func TestBuildInlinesConfig(t *testing.T) {
 	}
 }
 
+// The configuration goes in as a JSON object that is safe in a script
+// element and keeps the script ASCII.
+func TestConfigEscaped(t *testing.T) {
+	cfg := Config{
+		Selectors: []string{`main > a[title="Tél"]`, "[data-x='\u2028\u2029']", `[data-y="& 📞"]`, `[data-z="-->"]`},
+		Prefix:    "https://api.example.com/d&amp;/</script>/",
+	}
+	s, err := Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := cfg.inline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(s.Bytes(), conf) {
+		t.Fatalf("the script does not hold the config %s", conf)
+	}
+	if _, err := jsbuild.Minify(string(s.Bytes()), "tracker.js"); err != nil {
+		t.Errorf("the configured script does not parse: %v", err)
+	}
+	for i, c := range conf {
+		if c >= 0x80 || strings.IndexByte("<>&", c) >= 0 {
+			t.Errorf("config byte %d is %q: %s", i, c, conf)
+		}
+	}
+	var back inline
+	if err := json.Unmarshal(conf, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back.Selectors, cfg.Selectors) || back.Prefix != cfg.Prefix {
+		t.Errorf("the config reads back as %q and %q", back.Selectors, back.Prefix)
+	}
+}
+
+// Modules are compiled into the core's scope; the generator does it for
+// js/*.js, tests for modules of their own.
 func TestBuildModules(t *testing.T) {
-	s, err := build(Config{}, module{Name: "probe.js", Source: `onStart(function () { window.probeSend = send; });`})
+	s, err := buildWith(Config{}, jsbuild.Module{Name: "probe.js", Source: `onStart(function () { window.probeSend = send; });`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,17 +145,20 @@ func TestBuildModules(t *testing.T) {
 		t.Error("the module is not in the script")
 	}
 	// A module is compiled in the core's scope: a syntax error fails the build.
-	if _, err := build(Config{}, module{Name: "broken.js", Source: `function (`}); err == nil || !strings.Contains(err.Error(), "broken.js") {
+	if _, err := buildWith(Config{}, jsbuild.Module{Name: "broken.js", Source: `function (`}); err == nil || !strings.Contains(err.Error(), "broken.js") {
 		t.Errorf("build of a broken module = %v, want a minify error naming the file", err)
 	}
-	ms, err := modules()
+	_, mods, err := jsbuild.Read(os.DirFS("js"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range ms {
-		if m.Name == coreFile {
+	for _, m := range mods {
+		if m.Name == jsbuild.CoreFile {
 			t.Error("the core is listed as a module")
 		}
+	}
+	if _, err := build(Config{}, "(function(){})()"); err == nil {
+		t.Error("build of a script without the config placeholder succeeded")
 	}
 }
 
@@ -143,8 +186,6 @@ func TestHandler(t *testing.T) {
 				t.Fatal(err)
 			}
 			rd = zr
-		case "br":
-			rd = brotli.NewReader(rd)
 		}
 		out, err := io.ReadAll(rd)
 		if err != nil {
@@ -158,12 +199,15 @@ func TestHandler(t *testing.T) {
 	}{
 		{"", "", `"` + s.Hash() + `"`},
 		{"gzip, deflate", "gzip", `"` + s.Hash() + `-gz"`},
-		{"gzip, deflate, br", "br", `"` + s.Hash() + `-br"`},
+		{"gzip, deflate, br, zstd", "gzip", `"` + s.Hash() + `-gz"`},
 		{"br;q=0, gzip", "gzip", `"` + s.Hash() + `-gz"`},
-		{"br;q=0.5, gzip;q=0.9", "gzip", `"` + s.Hash() + `-gz"`},
-		{"*", "br", `"` + s.Hash() + `-br"`},
+		{"br, GZIP;q=0.1", "gzip", `"` + s.Hash() + `-gz"`},
+		{"*", "gzip", `"` + s.Hash() + `-gz"`},
+		{"*;q=0, gzip", "gzip", `"` + s.Hash() + `-gz"`},
+		{"br, zstd", "", `"` + s.Hash() + `"`},
 		{"identity", "", `"` + s.Hash() + `"`},
 		{"gzip;q=0", "", `"` + s.Hash() + `"`},
+		{"gzip;q=0, *", "", `"` + s.Hash() + `"`},
 	} {
 		w := do("GET", "/dni/tracker.js?v="+s.Hash(), map[string]string{"Accept-Encoding": c.accept})
 		res := w.Result()
@@ -201,8 +245,8 @@ func TestHandler(t *testing.T) {
 	if w := do("GET", "/dni/tracker.js", map[string]string{"If-None-Match": `"other"`}); w.Code != 200 {
 		t.Errorf("a stale ETag got %d, want 200", w.Code)
 	}
-	if w := do("GET", "/dni/tracker.js", map[string]string{"Accept-Encoding": "br", "If-None-Match": `"` + s.Hash() + `"`}); w.Code != 200 {
-		t.Errorf("the identity ETag matched the brotli representation: %d", w.Code)
+	if w := do("GET", "/dni/tracker.js", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": `"` + s.Hash() + `"`}); w.Code != 200 {
+		t.Errorf("the identity ETag matched the gzip representation: %d", w.Code)
 	}
 	if w := do("HEAD", "/dni/tracker.js", nil); w.Code != 200 || w.Body.Len() != 0 || w.Header().Get("Content-Length") == "" {
 		t.Errorf("HEAD: %d, %d bytes, Content-Length %q", w.Code, w.Body.Len(), w.Header().Get("Content-Length"))
