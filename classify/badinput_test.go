@@ -12,7 +12,7 @@ import (
 )
 
 func TestBadInputNeverFails(t *testing.T) {
-	c, err := New(Options{})
+	c, err := New(Config{})
 	require.NoError(t, err)
 	huge := strings.Repeat("a", 64<<10)
 	cases := []struct {
@@ -102,11 +102,11 @@ func FuzzClassify(f *testing.F) {
 	} {
 		f.Add(seed.url, seed.ref)
 	}
-	strict, err := New(Options{StrictGA4: true})
+	strict, err := New(Config{StrictGA4: true})
 	if err != nil {
 		f.Fatal(err)
 	}
-	def, err := New(Options{Rules: nonMatchingRules(30)})
+	def, err := New(Config{Rules: nonMatchingRules(30)})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func BenchmarkPaidSearch(b *testing.B) {
 		}
 	})
 	b.Run("classify", func(b *testing.B) {
-		c, err := New(Options{})
+		c, err := New(Config{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -55,7 +55,7 @@ func BenchmarkPaidSearch(b *testing.B) {
 func BenchmarkUserRules(b *testing.B) {
 	for _, n := range []int{10, 1000} {
 		b.Run(fmt.Sprintf("%d-rules", n), func(b *testing.B) {
-			c, err := New(Options{Rules: nonMatchingRules(n)})
+			c, err := New(Config{Rules: nonMatchingRules(n)})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -73,7 +73,7 @@ func BenchmarkUserRules(b *testing.B) {
 // BenchmarkReferrers covers the referrer lookups: search engine with a
 // country domain, social link shim, webmail, and an unknown host.
 func BenchmarkReferrers(b *testing.B) {
-	c, err := New(Options{})
+	c, err := New(Config{})
 	if err != nil {
 		b.Fatal(err)
 	}

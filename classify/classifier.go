@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// Options configure a Classifier. The zero value is the default mode: GA4's
+// Config configures a Classifier. The zero value is the default mode: GA4's
 // channel rules plus the additions call tracking needs.
-type Options struct {
+type Config struct {
 	// StrictGA4 reproduces GA4's own classification exactly: only Google's
 	// auto-tagging ids act, webmail referrers are referrals, and only GA4's
 	// source lists decide the search, social, shopping and video conditions.
@@ -33,15 +33,15 @@ type Classifier struct {
 	rules      *ruleSet
 }
 
-// New validates opts, reporting every problem at once, and builds a Classifier.
-func New(opts Options) (*Classifier, error) {
+// New validates cfg, reporting every problem at once, and builds a Classifier.
+func New(cfg Config) (*Classifier, error) {
 	lists, err := loadedLists()
 	if err != nil {
 		return nil, err
 	}
 	var errs []error
-	own := make([]string, 0, len(opts.OwnDomains))
-	for i, d := range opts.OwnDomains {
+	own := make([]string, 0, len(cfg.OwnDomains))
+	for i, d := range cfg.OwnDomains {
 		host, ok := hostOf(strings.TrimSpace(d))
 		if !ok || strings.IndexByte(host, '.') < 0 {
 			errs = append(errs, fmt.Errorf("classify: OwnDomains[%d]: %q is not a domain name", i, d))
@@ -49,14 +49,14 @@ func New(opts Options) (*Classifier, error) {
 		}
 		own = append(own, host)
 	}
-	compiled, err := compileRules(opts.Rules)
+	compiled, err := compileRules(cfg.Rules)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Classifier{strict: opts.StrictGA4, ownDomains: own, lists: lists, rules: newRuleSet(compiled)}, nil
+	return &Classifier{strict: cfg.StrictGA4, ownDomains: own, lists: lists, rules: newRuleSet(compiled)}, nil
 }
 
 // Classify returns the traffic source of v. It never fails: input it cannot

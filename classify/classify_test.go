@@ -210,7 +210,7 @@ func init() {
 func TestClassify(t *testing.T) {
 	classifiers := map[bool]*Classifier{}
 	for _, strict := range []bool{false, true} {
-		c, err := New(Options{StrictGA4: strict})
+		c, err := New(Config{StrictGA4: strict})
 		require.NoError(t, err)
 		classifiers[strict] = c
 	}
@@ -226,9 +226,9 @@ func TestClassify(t *testing.T) {
 
 // The two modes must agree wherever the default mode adds nothing.
 func TestModesAgreeWhereDefaultAddsNothing(t *testing.T) {
-	strict, err := New(Options{StrictGA4: true})
+	strict, err := New(Config{StrictGA4: true})
 	require.NoError(t, err)
-	def, err := New(Options{})
+	def, err := New(Config{})
 	require.NoError(t, err)
 	for _, tc := range classifyCases {
 		if defaultModeAdds[tc.name] || tc.strict {
@@ -249,7 +249,7 @@ func TestModesAgreeWhereDefaultAddsNothing(t *testing.T) {
 }
 
 func TestClassifyKeepsTagsAndClickID(t *testing.T) {
-	c, err := New(Options{})
+	c, err := New(Config{})
 	require.NoError(t, err)
 	s := c.Classify(Visit{
 		URL:      "https://example-plumbing.com/emergency?utm_source=google&utm_medium=cpc&utm_campaign=Burst+Pipes&utm_term=plumber%20near%20me&utm_content=ad-2&gclid=Cj0KCQjw&fbclid=x",
@@ -265,7 +265,7 @@ func TestClassifyKeepsTagsAndClickID(t *testing.T) {
 }
 
 func TestOwnDomains(t *testing.T) {
-	c, err := New(Options{OwnDomains: []string{"example-plumbing.com", "Booking.Example-Plumbing.NET"}})
+	c, err := New(Config{OwnDomains: []string{"example-plumbing.com", "Booking.Example-Plumbing.NET"}})
 	require.NoError(t, err)
 	for _, ref := range []string{"https://example-plumbing.com/", "https://shop.example-plumbing.com/", "https://booking.example-plumbing.net/x"} {
 		s := c.Classify(Visit{URL: "https://landing.example-plumbing.org/", Referrer: ref})
@@ -275,7 +275,7 @@ func TestOwnDomains(t *testing.T) {
 	s := c.Classify(Visit{URL: "https://example-plumbing.com/", Referrer: "https://notexample-plumbing.com/"})
 	assert.Equal(t, ChannelReferral, s.Channel, "a domain that merely ends with the same letters is not ours")
 
-	_, err = New(Options{OwnDomains: []string{"example.com", "not a domain", ""}})
+	_, err = New(Config{OwnDomains: []string{"example.com", "not a domain", ""}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `OwnDomains[1]: "not a domain"`)
 	assert.Contains(t, err.Error(), `OwnDomains[2]`)
@@ -297,7 +297,7 @@ func TestCrawlers(t *testing.T) {
 	} {
 		assert.Equal(t, want, IsCrawler(ua), ua)
 	}
-	c, err := New(Options{})
+	c, err := New(Config{})
 	require.NoError(t, err)
 	assert.True(t, c.Classify(Visit{URL: site, UserAgent: "Googlebot/2.1"}).Crawler)
 }

@@ -32,7 +32,7 @@
 //
 // # Two modes
 //
-// [Options.StrictGA4] reproduces GA4. The default mode is GA4 plus what call
+// [Config.StrictGA4] reproduces GA4. The default mode is GA4 plus what call
 // tracking needs, and agrees with GA4 wherever it adds nothing:
 //
 //	input                                   StrictGA4                  default mode

@@ -8,7 +8,7 @@ import (
 )
 
 func Example() {
-	c, err := classify.New(classify.Options{OwnDomains: []string{"example-plumbing.com"}})
+	c, err := classify.New(classify.Config{OwnDomains: []string{"example-plumbing.com"}})
 	if err != nil {
 		panic(err)
 	}
@@ -29,7 +29,7 @@ func ExampleLoadRules() {
 	if err != nil {
 		panic(err)
 	}
-	c, err := classify.New(classify.Options{Rules: rules})
+	c, err := classify.New(classify.Config{Rules: rules})
 	if err != nil {
 		panic(err)
 	}
@@ -41,7 +41,7 @@ func ExampleLoadRules() {
 func ExampleClassifier_Classify_strictGA4() {
 	visit := classify.Visit{URL: "https://example-plumbing.com/", Referrer: "https://mail.google.com/"}
 	for _, strict := range []bool{false, true} {
-		c, err := classify.New(classify.Options{StrictGA4: strict})
+		c, err := classify.New(classify.Config{StrictGA4: strict})
 		if err != nil {
 			panic(err)
 		}

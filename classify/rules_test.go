@@ -23,7 +23,7 @@ func TestUserRules(t *testing.T) {
 		}, Channel: "Reviews"},
 		{Name: "click platform", When: []Condition{{Field: FieldClickPlatform, Op: OpExact, Value: "Microsoft Ads"}}, Pool: "bing"},
 	}
-	c, err := New(Options{Rules: rules})
+	c, err := New(Config{Rules: rules})
 	require.NoError(t, err)
 
 	cases := []struct {
@@ -57,14 +57,14 @@ func TestUserRules(t *testing.T) {
 // A rule filed under the index must still lose to an earlier rule that
 // is only found by scanning, and the other way round.
 func TestUserRulesOrderAcrossIndexAndScan(t *testing.T) {
-	c, err := New(Options{Rules: []Rule{
+	c, err := New(Config{Rules: []Rule{
 		{Name: "scanned", When: []Condition{{Field: FieldSource, Op: OpContains, Value: "goo"}}, Pool: "first"},
 		{Name: "indexed", When: []Condition{{Field: FieldSource, Op: OpExact, Value: "google"}}, Pool: "second"},
 	}})
 	require.NoError(t, err)
 	assert.Equal(t, "first", c.Classify(Visit{URL: site + "?gclid=1"}).Pool)
 
-	c, err = New(Options{Rules: []Rule{
+	c, err = New(Config{Rules: []Rule{
 		{Name: "indexed", When: []Condition{{Field: FieldSource, Op: OpExact, Value: "google"}}, Pool: "first"},
 		{Name: "scanned", When: []Condition{{Field: FieldSource, Op: OpContains, Value: "goo"}}, Pool: "second"},
 	}})
@@ -79,7 +79,7 @@ func TestLoadRules(t *testing.T) {
 	]}`))
 	require.NoError(t, err)
 	require.Len(t, rules, 2)
-	c, err := New(Options{Rules: rules})
+	c, err := New(Config{Rules: rules})
 	require.NoError(t, err)
 	s := c.Classify(Visit{URL: site + "?ref=flyer"})
 	assert.Equal(t, Channel("Print"), s.Channel)
@@ -133,7 +133,7 @@ func TestValidateRulesNamesEveryError(t *testing.T) {
 	}
 	assert.NotContains(t, err.Error(), `rules[0]`)
 
-	_, err = New(Options{Rules: []Rule{{Name: "x"}}})
+	_, err = New(Config{Rules: []Rule{{Name: "x"}}})
 	assert.ErrorContains(t, err, `rules[0] "x"`)
 }
 
@@ -155,7 +155,7 @@ func nonMatchingRules(n int) []Rule {
 }
 
 func TestNonMatchingRulesDoNotMatch(t *testing.T) {
-	c, err := New(Options{Rules: nonMatchingRules(1000)})
+	c, err := New(Config{Rules: nonMatchingRules(1000)})
 	require.NoError(t, err)
 	s := c.Classify(paidSearchVisit)
 	assert.Equal(t, "ga4:paid-search", s.Rule)

@@ -39,7 +39,7 @@ type Config struct {
 	// Dedicated numbers are fixed to offline campaigns.
 	Dedicated []pool.DedicatedNumber
 
-	// Classification: see classify.Options. A rule's Pool outcome names a
+	// Classification: see classify.Config. A rule's Pool outcome names a
 	// route that Pool.Serves can list.
 	StrictGA4  bool
 	OwnDomains []string

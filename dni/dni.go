@@ -153,7 +153,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		seen[p.Name()] = true
 	}
 
-	classifier, err := classify.New(classify.Options{StrictGA4: cfg.StrictGA4, OwnDomains: cfg.OwnDomains, Rules: cfg.Routes})
+	classifier, err := classify.New(classify.Config{StrictGA4: cfg.StrictGA4, OwnDomains: cfg.OwnDomains, Rules: cfg.Routes})
 	errs = append(errs, err)
 	s := &Service{cfg: cfg, log: o.logger, now: o.clock, classifier: classifier, store: o.store,
 		router: newRouter(cfg.Pools), reportAuth: o.reportAuth, providers: o.providers, skipVerify: o.skipVerify,
@@ -171,7 +171,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 			}
 		}
 	}
-	s.qualifier, err = journey.NewQualifier(cfg.Qualify, nil)
+	s.qualifier, err = journey.NewQualifier(journey.QualifierConfig{Rules: cfg.Qualify})
 	errs = append(errs, err)
 	if s.script, err = tracker.Build(cfg.Tracker); err != nil {
 		errs = append(errs, fmt.Errorf("dni: Tracker: %w", err))
@@ -179,8 +179,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.stitcher, err = journey.NewStitcher(journey.StitcherConfig{
-		Numbers: s.catalog, Holds: holdSources{s.alloc, o.store}, Sessions: o.store,
+	s.stitcher, err = journey.NewStitcher(s.catalog, holdSources{s.alloc, o.store}, o.store, journey.StitcherConfig{
 		CallGrace: cfg.CallGrace, PoolSources: poolSources(cfg.Pools), Clock: s.now,
 	})
 	if err != nil {
@@ -191,7 +190,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		// A spool directory that cannot be used is no error here: callers
 		// must still be forwarded. The ingest keeps events in memory,
 		// logs it at Error and Health reports it.
-		s.ingest, err = provider.NewIngest(provider.IngestConfig{Recorder: s, SpoolDir: o.spoolDir, Logger: s.log,
+		s.ingest, err = provider.NewIngest(s, provider.IngestConfig{SpoolDir: o.spoolDir, Logger: s.log,
 			IsPermanent: func(err error) bool { return errors.Is(err, store.ErrInvalid) }})
 		if err != nil {
 			return nil, err

@@ -43,7 +43,7 @@ func (s *Service) buildHandler() (http.Handler, error) {
 
 	if s.ingest != nil {
 		for _, prov := range s.providers {
-			h, err := provider.NewHandler(provider.HandlerConfig{Provider: prov, Ingest: s.ingest, Route: s.route,
+			h, err := provider.NewHandler(prov, s.ingest, s.route, provider.HandlerConfig{
 				Fallback: s.fallbackForward(), PublicURL: s.cfg.PublicURL, InsecureSkipVerify: s.skipVerify,
 				MaxBodyBytes: s.cfg.WebhookMaxBodyBytes,
 				Logger:       s.log, Clock: s.now})

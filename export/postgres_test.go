@@ -72,7 +72,7 @@ func TestInstancesShareTheOutboxOnPostgres(t *testing.T) {
 			}
 			return nil
 		})
-		st := postgres.New(pool)
+		st := postgres.New(pool, postgres.Config{})
 		require.NoError(t, st.Migrate(ctx))
 		x, err := export.New(st, export.Config{Batch: 3, Poll: 5 * time.Millisecond, Logger: quiet}, sink)
 		require.NoError(t, err)

@@ -46,7 +46,7 @@ func TestExportHelperProcess(t *testing.T) {
 		t.Skip("helper process for TestNoConversionLostWhenKilledMidDelivery")
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, os.Getenv(helperDBEnv))
+	st, err := sqlite.Open(ctx, os.Getenv(helperDBEnv), sqlite.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestNoConversionLostWhenKilledMidDelivery(t *testing.T) {
 
 	// What the crash left: every conversion committed, none delivered, the
 	// in-flight ones claimed.
-	st, err := sqlite.Open(t.Context(), db)
+	st, err := sqlite.Open(t.Context(), db, sqlite.Config{})
 	require.NoError(t, err)
 	pending, err := st.OutboxByState(t.Context(), store.OutboxPending, 0)
 	require.NoError(t, err)
@@ -193,7 +193,7 @@ func TestNoConversionLostWhenKilledMidDelivery(t *testing.T) {
 	waitLine(out, "DONE")
 	require.NoError(t, second.Wait())
 
-	st, err = sqlite.Open(t.Context(), db)
+	st, err = sqlite.Open(t.Context(), db, sqlite.Config{})
 	require.NoError(t, err)
 	defer st.Close()
 	convs, err := st.ConversionsBetween(t.Context(), t0.Add(-time.Hour), t0.Add(time.Hour))

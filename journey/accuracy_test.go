@@ -62,7 +62,7 @@ func simulate(t testing.TB, tr traffic, size int, seed uint64) accuracy {
 	require.NoError(t, err)
 	catalog := alloc.Catalog()
 	sessions := fakeSessions{}
-	stitcher, err := NewStitcher(StitcherConfig{Numbers: catalog, Holds: alloc, Sessions: sessions})
+	stitcher, err := NewStitcher(catalog, alloc, sessions, StitcherConfig{})
 	require.NoError(t, err)
 
 	type event struct {

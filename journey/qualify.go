@@ -56,10 +56,19 @@ type Qualifier struct {
 // least DefaultMinTalk qualify, with no value.
 var DefaultQualifyRule = QualifyRule{Name: "default", Currency: "USD"}
 
-// NewQualifier validates rules, naming every problem by index and field;
-// no rules means [DefaultQualifyRule]. history may be nil when no rule
-// looks at earlier calls.
-func NewQualifier(rules []QualifyRule, history CallerHistory) (*Qualifier, error) {
+// QualifierConfig configures a Qualifier.
+type QualifierConfig struct {
+	// Rules are the qualification rules; none means [DefaultQualifyRule].
+	Rules []QualifyRule
+	// History tells how a caller called before. It may be nil when no
+	// rule looks at earlier calls (FirstTimeOnly, ExcludeRepeatWithin).
+	History CallerHistory
+}
+
+// NewQualifier validates cfg, naming every problem by rule index and
+// field.
+func NewQualifier(cfg QualifierConfig) (*Qualifier, error) {
+	rules, history := cfg.Rules, cfg.History
 	if len(rules) == 0 {
 		rules = []QualifyRule{DefaultQualifyRule}
 	}
@@ -85,7 +94,7 @@ func NewQualifier(rules []QualifyRule, history CallerHistory) (*Qualifier, error
 		needsHistory = needsHistory || r.FirstTimeOnly || r.ExcludeRepeatWithin > 0
 	}
 	if needsHistory && history == nil {
-		errs = append(errs, errors.New("journey: a qualify rule looks at earlier calls but no CallerHistory was given"))
+		errs = append(errs, errors.New("journey: a qualify rule looks at earlier calls but no History was given"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

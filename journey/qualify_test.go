@@ -50,7 +50,7 @@ func TestQualify(t *testing.T) {
 		{Name: "no repeats", Pool: "organic", ExcludeRepeatWithin: 7 * 24 * time.Hour, AllowUnanswered: true, MinTalk: time.Nanosecond, Value: 100, Currency: "EUR"},
 	}
 	history := callerLog{callerJane: {t0.Add(-48 * time.Hour)}}
-	q, err := NewQualifier(rules, history)
+	q, err := NewQualifier(QualifierConfig{Rules: rules, History: history})
 	require.NoError(t, err)
 
 	attributed := Attribution{Provider: "fake", CallID: "C1", SessionID: "S1", VisitorID: "V1", Confidence: ConfidenceExact}
@@ -103,7 +103,7 @@ func TestRequalifyKeepsConversionID(t *testing.T) {
 	a := Attribution{Provider: "fake", CallID: "C1", Confidence: ConfidenceExact}
 	var ids []string
 	for _, value := range []int64{1000, 2500} {
-		q, err := NewQualifier([]QualifyRule{{Value: value, Currency: "USD"}}, nil)
+		q, err := NewQualifier(QualifierConfig{Rules: []QualifyRule{{Value: value, Currency: "USD"}}})
 		require.NoError(t, err)
 		d, err := q.Qualify(context.Background(), call, a, "")
 		require.NoError(t, err)
@@ -115,7 +115,7 @@ func TestRequalifyKeepsConversionID(t *testing.T) {
 }
 
 func TestDefaultQualifier(t *testing.T) {
-	q, err := NewQualifier(nil, nil)
+	q, err := NewQualifier(QualifierConfig{})
 	require.NoError(t, err)
 	d, err := q.Qualify(context.Background(), finishedCall(poolNum1, true, time.Minute), Attribution{}, "")
 	require.NoError(t, err)
@@ -124,18 +124,18 @@ func TestDefaultQualifier(t *testing.T) {
 }
 
 func TestNewQualifierNamesEveryProblem(t *testing.T) {
-	_, err := NewQualifier([]QualifyRule{
+	_, err := NewQualifier(QualifierConfig{Rules: []QualifyRule{
 		{Name: "ok", Currency: "USD"},
 		{Name: "bad", MinTalk: -time.Second, ExcludeRepeatWithin: -time.Hour, Value: -1, Currency: "usd"},
 		{FirstTimeOnly: true, Currency: "EUR"},
-	}, nil)
+	}})
 	require.Error(t, err)
 	for _, want := range []string{
 		`rules[1] "bad".min_talk: -1s is negative`,
 		`rules[1] "bad".exclude_repeat_within: -1h0m0s is negative`,
 		`rules[1] "bad".value: -1 is negative`,
 		`rules[1] "bad".currency: "usd"`,
-		"no CallerHistory was given",
+		"no History was given",
 	} {
 		assert.Contains(t, err.Error(), want)
 	}

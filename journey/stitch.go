@@ -39,11 +39,9 @@ type SessionFinder interface {
 	Session(ctx context.Context, id string) (Session, error)
 }
 
-// StitcherConfig wires a Stitcher. Numbers, Holds and Sessions are required.
+// StitcherConfig configures a Stitcher. The zero value means the
+// documented defaults.
 type StitcherConfig struct {
-	Numbers  NumberDirectory
-	Holds    HoldHistory
-	Sessions SessionFinder
 	// CallGrace is how long after a hold ended its session still gets the
 	// number's calls. Zero means DefaultCallGrace.
 	CallGrace time.Duration
@@ -60,20 +58,25 @@ type StitcherConfig struct {
 // concurrent use; its answer depends only on the call and the data it
 // reads, so stitching a call again gives the same attribution.
 type Stitcher struct {
-	cfg StitcherConfig
+	numbers  NumberDirectory
+	holds    HoldHistory
+	sessions SessionFinder
+	cfg      StitcherConfig
 }
 
-// NewStitcher validates cfg, naming every missing part.
-func NewStitcher(cfg StitcherConfig) (*Stitcher, error) {
+// NewStitcher returns a stitcher that looks dialled numbers up in numbers,
+// finds who held them in holds and reads the holders' sessions from
+// sessions. It validates them and cfg, naming every problem.
+func NewStitcher(numbers NumberDirectory, holds HoldHistory, sessions SessionFinder, cfg StitcherConfig) (*Stitcher, error) {
 	var errs []error
-	if cfg.Numbers == nil {
-		errs = append(errs, errors.New("journey: StitcherConfig.Numbers is nil"))
+	if numbers == nil {
+		errs = append(errs, errors.New("journey: NewStitcher: numbers is nil"))
 	}
-	if cfg.Holds == nil {
-		errs = append(errs, errors.New("journey: StitcherConfig.Holds is nil"))
+	if holds == nil {
+		errs = append(errs, errors.New("journey: NewStitcher: holds is nil"))
 	}
-	if cfg.Sessions == nil {
-		errs = append(errs, errors.New("journey: StitcherConfig.Sessions is nil"))
+	if sessions == nil {
+		errs = append(errs, errors.New("journey: NewStitcher: sessions is nil"))
 	}
 	if cfg.CallGrace < 0 {
 		errs = append(errs, fmt.Errorf("journey: StitcherConfig.CallGrace %v is negative", cfg.CallGrace))
@@ -87,7 +90,7 @@ func NewStitcher(cfg StitcherConfig) (*Stitcher, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Stitcher{cfg: cfg}, nil
+	return &Stitcher{numbers: numbers, holds: holds, sessions: sessions, cfg: cfg}, nil
 }
 
 // CallTime is the moment a call is stitched at: when it started or, for a
@@ -121,13 +124,13 @@ func (s *Stitcher) Stitch(ctx context.Context, call provider.CallEvent) (Attribu
 	a := Attribution{Provider: call.Provider, CallID: call.CallID, StitchedAt: s.cfg.Clock().UTC()}
 	dialled := call.To
 
-	if d, ok := s.cfg.Numbers.Dedicated(dialled); ok {
+	if d, ok := s.numbers.Dedicated(dialled); ok {
 		a.Confidence = ConfidenceDedicated
 		a.Source = dedicatedSource(d)
 		a.Reason = fmt.Sprintf("%s is a dedicated number fixed to campaign %q (%s / %s)", d.Number, d.Campaign, a.Source.Source, a.Source.Medium)
 		return a, nil
 	}
-	info, ok := s.cfg.Numbers.Number(dialled)
+	info, ok := s.numbers.Number(dialled)
 	if !ok {
 		a.Confidence = ConfidenceUnknown
 		a.Source = unknownSource()
@@ -141,7 +144,7 @@ func (s *Stitcher) Stitch(ctx context.Context, call provider.CallEvent) (Attribu
 		return a, nil
 	}
 
-	holders, err := s.cfg.Holds.HoldersAt(ctx, info.Number, at, s.cfg.CallGrace)
+	holders, err := s.holds.HoldersAt(ctx, info.Number, at, s.cfg.CallGrace)
 	if err != nil {
 		return Attribution{}, fmt.Errorf("journey: holders of %s at %s: %w", info.Number, at.Format(time.RFC3339), err)
 	}
@@ -172,7 +175,7 @@ func (s *Stitcher) Stitch(ctx context.Context, call provider.CallEvent) (Attribu
 			len(others), strings.Join(others, ", "))
 	}
 
-	sess, err := s.cfg.Sessions.Session(ctx, chosen.SessionID)
+	sess, err := s.sessions.Session(ctx, chosen.SessionID)
 	if err != nil {
 		// The hold is proof enough of the session; its source is not known
 		// yet (the session record may still be on its way), so the pool's

@@ -98,7 +98,7 @@ func TestStitchConfidenceCases(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := NewStitcher(StitcherConfig{Numbers: testCatalog(t), Holds: tc.holds, Sessions: sessions, Clock: func() time.Time { return t0 }})
+			s, err := NewStitcher(testCatalog(t), tc.holds, sessions, StitcherConfig{Clock: func() time.Time { return t0 }})
 			require.NoError(t, err)
 			a, err := s.Stitch(context.Background(), provider.CallEvent{Provider: "fake", CallID: "C1", From: callerJane, To: tc.to, StartedAt: t0.Add(tc.callAt)})
 			require.NoError(t, err)
@@ -116,9 +116,7 @@ func TestStitchConfidenceCases(t *testing.T) {
 }
 
 func TestStitchPoolSourceAndSessionVisitor(t *testing.T) {
-	s, err := NewStitcher(StitcherConfig{
-		Numbers: testCatalog(t), Holds: fakeHolds{hold("S1", 0, 30*time.Minute, false)},
-		Sessions:    fakeSessions{"S1": {ID: "S1", VisitorID: "V1", StartedAt: t0, Source: paidSearch}},
+	s, err := NewStitcher(testCatalog(t), fakeHolds{hold("S1", 0, 30*time.Minute, false)}, fakeSessions{"S1": {ID: "S1", VisitorID: "V1", StartedAt: t0, Source: paidSearch}}, StitcherConfig{
 		PoolSources: map[string]classify.Source{"paid-search": paidSearch},
 	})
 	require.NoError(t, err)
@@ -146,7 +144,7 @@ func TestStitchIsDeterministic(t *testing.T) {
 		for _, j := range order {
 			hs = append(hs, holds[j])
 		}
-		s, err := NewStitcher(StitcherConfig{Numbers: testCatalog(t), Holds: hs, Sessions: fakeSessions{}, Clock: func() time.Time { return t0 }})
+		s, err := NewStitcher(testCatalog(t), hs, fakeSessions{}, StitcherConfig{Clock: func() time.Time { return t0 }})
 		require.NoError(t, err)
 		a, err := s.Stitch(context.Background(), provider.CallEvent{Provider: "fake", CallID: "C", To: poolNum1, StartedAt: t0.Add(45 * time.Minute)})
 		require.NoError(t, err)
@@ -169,8 +167,7 @@ func TestStitchOutOfOrderCallbacks(t *testing.T) {
 		{Provider: "fake", CallID: "C", To: poolNum1, Status: provider.StatusInProgress, OccurredAt: start.Add(5 * time.Second), AnsweredAt: start.Add(5 * time.Second)},
 		{Provider: "fake", CallID: "C", To: poolNum1, Status: provider.StatusCompleted, OccurredAt: start.Add(5 * time.Hour), EndedAt: start.Add(3 * time.Minute), Duration: 175 * time.Second},
 	}
-	s, err := NewStitcher(StitcherConfig{Numbers: testCatalog(t), Holds: fakeHolds{hold("S1", 0, 30*time.Minute, false)},
-		Sessions: fakeSessions{"S1": {ID: "S1", VisitorID: "V1", StartedAt: t0, Source: paidSearch}}, Clock: func() time.Time { return t0 }})
+	s, err := NewStitcher(testCatalog(t), fakeHolds{hold("S1", 0, 30*time.Minute, false)}, fakeSessions{"S1": {ID: "S1", VisitorID: "V1", StartedAt: t0, Source: paidSearch}}, StitcherConfig{Clock: func() time.Time { return t0 }})
 	require.NoError(t, err)
 	var want Attribution
 	for i, order := range permutations(len(events)) {
@@ -193,9 +190,9 @@ func TestStitchOutOfOrderCallbacks(t *testing.T) {
 }
 
 func TestNewStitcherNamesMissingParts(t *testing.T) {
-	_, err := NewStitcher(StitcherConfig{CallGrace: -time.Second})
+	_, err := NewStitcher(nil, nil, nil, StitcherConfig{CallGrace: -time.Second})
 	require.Error(t, err)
-	for _, want := range []string{"Numbers is nil", "Holds is nil", "Sessions is nil", "CallGrace -1s is negative"} {
+	for _, want := range []string{"numbers is nil", "holds is nil", "sessions is nil", "CallGrace -1s is negative"} {
 		assert.Contains(t, err.Error(), want)
 	}
 }

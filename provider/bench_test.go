@@ -65,16 +65,15 @@ func BenchmarkRoutingAnswer(b *testing.B) {
 				rec = provider.CallRecorderFunc(func(context.Context, provider.CallEvent) error { return errors.New("store stopped") })
 			}
 			quiet := slog.New(slog.DiscardHandler)
-			in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: b.TempDir(), RetryInterval: time.Hour, Logger: quiet})
+			in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: b.TempDir(), RetryInterval: time.Hour, Logger: quiet})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer in.Close()
 			p, _ := fake.New(fake.Config{Secret: []byte("bench")})
-			h, err := provider.NewHandler(provider.HandlerConfig{Provider: p, Ingest: in, Logger: quiet,
-				Route: func(context.Context, provider.CallEvent) (provider.Forward, error) {
-					return provider.Forward{To: businessNumber}, nil
-				}})
+			h, err := provider.NewHandler(p, in, func(context.Context, provider.CallEvent) (provider.Forward, error) {
+				return provider.Forward{To: businessNumber}, nil
+			}, provider.HandlerConfig{Logger: quiet})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -93,7 +93,7 @@ func benchWebhookAnswer(b *testing.B, spoolDir string, storeDown bool, conc int)
 	rec.SetDown(storeDown)
 	// A down store is retried once a minute, so the benchmark measures
 	// answers, not a retry loop.
-	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: spoolDir,
+	in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: spoolDir,
 		RetryInterval: time.Minute, MaxRetryInterval: time.Minute, Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
@@ -104,10 +104,9 @@ func benchWebhookAnswer(b *testing.B, spoolDir string, storeDown bool, conc int)
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := provider.NewHandler(provider.HandlerConfig{Provider: p, Ingest: in, Logger: quiet,
-		Route: func(context.Context, provider.CallEvent) (provider.Forward, error) {
-			return provider.Forward{To: businessNumber, RingTimeout: 25 * time.Second}, nil
-		}})
+	h, err := provider.NewHandler(p, in, func(context.Context, provider.CallEvent) (provider.Forward, error) {
+		return provider.Forward{To: businessNumber, RingTimeout: 25 * time.Second}, nil
+	}, provider.HandlerConfig{Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -183,7 +183,7 @@ type process struct {
 func startProcess(t *testing.T, vs map[string]vendor, rec provider.CallRecorder, spoolDir string) *process {
 	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)
-	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: spoolDir, RetryInterval: 10 * time.Millisecond, Logger: quiet})
+	in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: spoolDir, RetryInterval: 10 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,16 +191,11 @@ func startProcess(t *testing.T, vs map[string]vendor, rec provider.CallRecorder,
 	p := &process{ingest: in}
 	p.srv = httptest.NewUnstartedServer(mux)
 	p.srv.Start()
+	route := func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
+		return provider.Forward{To: businessNumber}, nil
+	}
 	for name, v := range vs {
-		h, err := provider.NewHandler(provider.HandlerConfig{
-			Provider:  v.provider,
-			Ingest:    in,
-			PublicURL: p.srv.URL,
-			Logger:    quiet,
-			Route: func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
-				return provider.Forward{To: businessNumber}, nil
-			},
-		})
+		h, err := provider.NewHandler(v.provider, in, route, provider.HandlerConfig{PublicURL: p.srv.URL, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}

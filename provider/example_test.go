@@ -20,17 +20,13 @@ func ExampleHandler() {
 	defer os.RemoveAll(dir)
 
 	store := providertest.NewMemoryRecorder() // a store adapter in production
-	ingest, _ := provider.NewIngest(provider.IngestConfig{Recorder: store, SpoolDir: dir})
+	ingest, _ := provider.NewIngest(store, provider.IngestConfig{SpoolDir: dir})
 	p, _ := fake.New(fake.Config{Secret: []byte("webhook-secret")})
-	h, _ := provider.NewHandler(provider.HandlerConfig{
-		Provider: p,
-		Ingest:   ingest,
-		Logger:   slog.New(slog.DiscardHandler),
-		Route: func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
-			// Look the tracking number up in memory; never wait on storage here.
-			return provider.Forward{To: "+12125550123", RingTimeout: 20 * time.Second}, nil
-		},
-	})
+	route := func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
+		// Look the tracking number up in memory; never wait on storage here.
+		return provider.Forward{To: "+12125550123", RingTimeout: 20 * time.Second}, nil
+	}
+	h, _ := provider.NewHandler(p, ingest, route, provider.HandlerConfig{Logger: slog.New(slog.DiscardHandler)})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

@@ -27,13 +27,6 @@ type RouteFunc func(ctx context.Context, ev CallEvent) (Forward, error)
 // HandlerConfig configures a Handler. Zero values mean the documented
 // defaults.
 type HandlerConfig struct {
-	// Provider verifies, parses and renders. Required.
-	Provider Provider
-	// Ingest makes events durable before the answer is written and records
-	// them behind it. Required.
-	Ingest *Ingest
-	// Route picks the Forward for inbound calls. Required.
-	Route RouteFunc
 	// Fallback is used when Route fails; if it is zero as well the
 	// handler answers 500, which vendors turn into their failover URL.
 	Fallback Forward
@@ -67,21 +60,28 @@ type HandlerConfig struct {
 // MaxBodyBytes with 413. Vendors must be configured to POST their
 // webhooks.
 type Handler struct {
-	cfg HandlerConfig
-	pub *url.URL
+	prov   Provider
+	ingest *Ingest
+	route  RouteFunc
+	cfg    HandlerConfig
+	pub    *url.URL
 }
 
-// NewHandler validates cfg; it starts no goroutines.
-func NewHandler(cfg HandlerConfig) (*Handler, error) {
+// NewHandler returns a handler for p's webhooks: p verifies, parses and
+// renders; in makes each event durable before the answer is written and
+// records it behind the answer; route picks the Forward for inbound calls.
+// It validates them and cfg, reporting every problem at once, and starts
+// no goroutines.
+func NewHandler(p Provider, in *Ingest, route RouteFunc, cfg HandlerConfig) (*Handler, error) {
 	var errs []error
-	if cfg.Provider == nil {
-		errs = append(errs, errors.New("field Provider: required"))
+	if p == nil {
+		errs = append(errs, errors.New("argument Provider: required"))
 	}
-	if cfg.Ingest == nil {
-		errs = append(errs, errors.New("field Ingest: required"))
+	if in == nil {
+		errs = append(errs, errors.New("argument Ingest: required"))
 	}
-	if cfg.Route == nil {
-		errs = append(errs, errors.New("field Route: required"))
+	if route == nil {
+		errs = append(errs, errors.New("argument Route: required"))
 	}
 	if cfg.MaxBodyBytes < 0 {
 		errs = append(errs, errors.New("field MaxBodyBytes: must not be negative"))
@@ -117,9 +117,9 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		cfg.Clock = time.Now
 	}
 	if cfg.InsecureSkipVerify {
-		cfg.Logger.Warn("calltrack: webhook signature verification is DISABLED (InsecureSkipVerify); never use this in production", "provider", cfg.Provider.Name())
+		cfg.Logger.Warn("calltrack: webhook signature verification is DISABLED (InsecureSkipVerify); never use this in production", "provider", p.Name())
 	}
-	return &Handler{cfg: cfg, pub: pub}, nil
+	return &Handler{prov: p, ingest: in, route: route, cfg: cfg, pub: pub}, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -142,7 +142,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &Request{Method: r.Method, URL: h.requestURL(r), Header: r.Header, Body: body}
-	p := h.cfg.Provider
+	p := h.prov
 	if !h.cfg.InsecureSkipVerify {
 		if err := p.Verify(req); err != nil {
 			h.reject(w, r, http.StatusForbidden, "calltrack: webhook signature rejected: "+err.Error(), err, publicURLHint(r, h.pub)...)
@@ -168,7 +168,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answerInbound(w, r, req, ev)
 		return
 	}
-	h.cfg.Ingest.Submit(ev)
+	h.ingest.Submit(ev)
 	h.write(w, p.Ack(), nil)
 }
 
@@ -188,14 +188,14 @@ func stampArrival(ev *CallEvent, now func() time.Time) {
 // (Ingest.Submit) before any answer is written, so an answered call is
 // never lost, and it is recorded even when the answer is an error.
 func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Request, ev CallEvent) {
-	fwd, err := h.cfg.Route(r.Context(), ev)
+	fwd, err := h.route(r.Context(), ev)
 	if err == nil {
 		h.fillWhisperURL(&fwd, req.URL)
 		err = fwd.Validate()
 	}
 	if err != nil {
 		if h.cfg.Fallback == (Forward{}) {
-			h.cfg.Ingest.Submit(ev)
+			h.ingest.Submit(ev)
 			h.reject(w, r, http.StatusInternalServerError, "calltrack: no route for this call and no fallback configured", err)
 			return
 		}
@@ -203,14 +203,14 @@ func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Req
 		fwd = h.cfg.Fallback
 		h.fillWhisperURL(&fwd, req.URL)
 	}
-	if cr, ok := h.cfg.Provider.(CommandRouter); ok && cr.RoutesByCommand(ev) {
-		h.cfg.Ingest.Submit(ev)
-		h.write(w, h.cfg.Provider.Ack(), nil)
+	if cr, ok := h.prov.(CommandRouter); ok && cr.RoutesByCommand(ev) {
+		h.ingest.Submit(ev)
+		h.write(w, h.prov.Ack(), nil)
 		go h.routeByCommand(context.WithoutCancel(r.Context()), cr, fwd, ev)
 		return
 	}
-	ans, err := h.cfg.Provider.RenderForward(fwd, ev)
-	h.cfg.Ingest.Submit(ev)
+	ans, err := h.prov.RenderForward(fwd, ev)
+	h.ingest.Submit(ev)
 	if err != nil {
 		h.reject(w, r, http.StatusInternalServerError, "calltrack: could not render routing answer", err)
 		return
@@ -291,6 +291,6 @@ func (h *Handler) write(w http.ResponseWriter, ans Answer, err error) {
 }
 
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request, code int, msg string, err error, attrs ...any) {
-	h.cfg.Logger.Warn("calltrack: webhook rejected", append([]any{"provider", h.cfg.Provider.Name(), "status", code, "path", r.URL.Path, "err", err}, attrs...)...)
+	h.cfg.Logger.Warn("calltrack: webhook rejected", append([]any{"provider", h.prov.Name(), "status", code, "path", r.URL.Path, "err", err}, attrs...)...)
 	http.Error(w, msg, code)
 }

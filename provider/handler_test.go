@@ -30,29 +30,36 @@ type rig struct {
 	caller *fake.Caller
 }
 
-func newRig(t *testing.T, mutate func(*provider.HandlerConfig)) *rig {
+// rigParts is what NewHandler takes, for a test to change before the rig
+// builds its handler.
+type rigParts struct {
+	provider.HandlerConfig
+	Provider provider.Provider
+	Route    provider.RouteFunc
+}
+
+func newRig(t *testing.T, mutate func(*rigParts)) *rig {
 	t.Helper()
 	p, err := fake.New(fake.Config{Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec := providertest.NewMemoryRecorder()
-	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: t.TempDir(), RetryInterval: 5 * time.Millisecond, Logger: quiet})
+	in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: t.TempDir(), RetryInterval: 5 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := provider.HandlerConfig{
-		Provider: p,
-		Ingest:   in,
-		Logger:   quiet,
+	parts := rigParts{
+		HandlerConfig: provider.HandlerConfig{Logger: quiet},
+		Provider:      p,
 		Route: func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
 			return provider.Forward{To: "+12125550123", Whisper: "Call from Google Ads"}, nil
 		},
 	}
 	if mutate != nil {
-		mutate(&cfg)
+		mutate(&parts)
 	}
-	h, err := provider.NewHandler(cfg)
+	h, err := provider.NewHandler(parts.Provider, in, parts.Route, parts.HandlerConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +112,7 @@ func TestHandlerFallsBackWhenRouteFails(t *testing.T) {
 		return provider.Forward{}, errors.New("number not in any pool")
 	}
 	t.Run("fallback used", func(t *testing.T) {
-		r := newRig(t, func(c *provider.HandlerConfig) {
+		r := newRig(t, func(c *rigParts) {
 			c.Route = failing
 			c.Fallback = provider.Forward{To: "+12125550199"}
 		})
@@ -115,7 +122,7 @@ func TestHandlerFallsBackWhenRouteFails(t *testing.T) {
 		}
 	})
 	t.Run("no fallback answers 500 and still records", func(t *testing.T) {
-		r := newRig(t, func(c *provider.HandlerConfig) { c.Route = failing })
+		r := newRig(t, func(c *rigParts) { c.Route = failing })
 		_, err := r.caller.Post(context.Background(), r.srv.URL, fake.Event{Type: fake.EventInbound, CallID: "c3", From: "+14158675309", To: "+18005551212"})
 		if err == nil || !strings.Contains(err.Error(), "500") {
 			t.Fatalf("err = %v, want a 500", err)
@@ -125,7 +132,7 @@ func TestHandlerFallsBackWhenRouteFails(t *testing.T) {
 }
 
 func TestHandlerInsecureSkipVerify(t *testing.T) {
-	r := newRig(t, func(c *provider.HandlerConfig) { c.InsecureSkipVerify = true })
+	r := newRig(t, func(c *rigParts) { c.InsecureSkipVerify = true })
 	resp, err := http.Post(r.srv.URL, "application/json", strings.NewReader(`{"type":"call.inbound","call_id":"c4","from":"+14158675309","to":"+18005551212"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +155,7 @@ func TestHandlerUsesPublicURLBehindAProxy(t *testing.T) {
 	var seen string
 	p, _ := fake.New(fake.Config{Secret: secret})
 	spy := &urlSpy{Provider: p, seen: &seen}
-	r := newRig(t, func(c *provider.HandlerConfig) {
+	r := newRig(t, func(c *rigParts) {
 		c.Provider = spy
 		c.PublicURL = "https://calls.example.com/hooks"
 	})
@@ -168,7 +175,7 @@ type urlSpy struct {
 func (s *urlSpy) Verify(r *provider.Request) error { *s.seen = r.URL; return s.Provider.Verify(r) }
 
 func TestNewHandlerNamesEveryProblem(t *testing.T) {
-	_, err := provider.NewHandler(provider.HandlerConfig{PublicURL: "not a url", Fallback: provider.Forward{To: "bad"}})
+	_, err := provider.NewHandler(nil, nil, nil, provider.HandlerConfig{PublicURL: "not a url", Fallback: provider.Forward{To: "bad"}})
 	if !errors.Is(err, provider.ErrInvalidConfig) {
 		t.Fatalf("err = %v", err)
 	}
@@ -182,7 +189,7 @@ func TestNewHandlerNamesEveryProblem(t *testing.T) {
 func TestIngestCloseIsIdempotentAndSpoolsLateEvents(t *testing.T) {
 	dir := t.TempDir()
 	rec := providertest.NewMemoryRecorder()
-	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: dir})
+	in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +203,7 @@ func TestIngestCloseIsIdempotentAndSpoolsLateEvents(t *testing.T) {
 	if st := in.Stats(); st.Spooled != 1 || rec.Writes() != 0 {
 		t.Fatalf("late event: %+v, writes %d", st, rec.Writes())
 	}
-	in2, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: dir})
+	in2, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +218,7 @@ func TestIngestCloseIsIdempotentAndSpoolsLateEvents(t *testing.T) {
 
 func TestIngestCloseDeliversQueuedEvents(t *testing.T) {
 	rec := providertest.NewMemoryRecorder()
-	in, _ := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: t.TempDir()})
+	in, _ := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: t.TempDir()})
 	for i := range 50 {
 		in.Submit(provider.CallEvent{Provider: "p", CallID: string(rune('A' + i))})
 	}

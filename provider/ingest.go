@@ -19,8 +19,6 @@ var ErrRejected = errors.New("provider: event rejected by the recorder")
 // IngestConfig configures an Ingest. Zero values mean the documented
 // defaults.
 type IngestConfig struct {
-	// Recorder receives every event. Required.
-	Recorder CallRecorder
 	// SpoolDir holds the write-ahead log of events, their dead letters and
 	// quarantined damage. Required; it must be on persistent storage.
 	SpoolDir string
@@ -97,6 +95,7 @@ type IngestStats struct {
 // NewIngest. Close stops it after one last delivery pass and is
 // idempotent; a Submit after Close still writes to the spool.
 type Ingest struct {
+	rec   CallRecorder
 	cfg   IngestConfig
 	spool *Spool
 	dead  *deadLetters
@@ -124,14 +123,15 @@ type Ingest struct {
 	spooled, recorded, requeued, deadLettered, lost, recorderErrs atomic.Int64
 }
 
-// NewIngest validates cfg and opens the spool. A spool directory that
+// NewIngest returns an ingest that delivers every event to rec. It
+// validates cfg and opens the spool. A spool directory that
 // cannot be used is not an error here, since calls must still be
 // answered: it is logged at Error, reported by Health and retried. It
 // starts no goroutines.
-func NewIngest(cfg IngestConfig) (*Ingest, error) {
+func NewIngest(rec CallRecorder, cfg IngestConfig) (*Ingest, error) {
 	var errs []error
-	if cfg.Recorder == nil {
-		errs = append(errs, errors.New("field Recorder: required"))
+	if rec == nil {
+		errs = append(errs, errors.New("argument Recorder: required"))
 	}
 	if cfg.SpoolDir == "" {
 		errs = append(errs, errors.New("field SpoolDir: required (events must survive a crash and a store outage)"))
@@ -156,7 +156,7 @@ func NewIngest(cfg IngestConfig) (*Ingest, error) {
 	if cfg.IsPermanent == nil {
 		cfg.IsPermanent = func(error) bool { return false }
 	}
-	in := &Ingest{cfg: cfg, stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	in := &Ingest{rec: rec, cfg: cfg, stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
 	in.spool = newSpool(cfg.SpoolDir, cfg.Logger)
 	if err := in.spool.Broken(); err != nil {
 		in.spoolUnusable(err)
@@ -586,7 +586,7 @@ func (in *Ingest) record(ctx context.Context, ev CallEvent) (err error) {
 			in.recorderErrs.Add(1)
 		}
 	}()
-	return in.cfg.Recorder.RecordCall(ctx, ev)
+	return in.rec.RecordCall(ctx, ev)
 }
 
 func (in *Ingest) permanent(err error) bool {

@@ -51,7 +51,7 @@ func (s *scripted) RecordCall(ctx context.Context, ev provider.CallEvent) error 
 
 func newIngest(t *testing.T, rec provider.CallRecorder, dir string) *provider.Ingest {
 	t.Helper()
-	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: dir, Logger: quiet,
+	in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: dir, Logger: quiet,
 		RetryInterval: time.Millisecond, MaxRetryInterval: 5 * time.Millisecond, MaxAttempts: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +224,7 @@ func TestIngestOnAFullDiskStillDeliversAndCountsWhatItCannotKeep(t *testing.T) {
 	}
 	rec := newScripted()
 	rec.SetDown(true)
-	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: dir, Logger: quiet, MemoryQueue: 5,
+	in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: dir, Logger: quiet, MemoryQueue: 5,
 		RetryInterval: time.Millisecond, MaxRetryInterval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +259,7 @@ func TestIngestCloseLeavesUndeliveredEventsForTheNextProcess(t *testing.T) {
 }
 
 func TestNewIngestNamesEveryProblem(t *testing.T) {
-	_, err := provider.NewIngest(provider.IngestConfig{MaxAttempts: -1})
+	_, err := provider.NewIngest(nil, provider.IngestConfig{MaxAttempts: -1})
 	if !errors.Is(err, provider.ErrInvalidConfig) {
 		t.Fatalf("err = %v", err)
 	}
@@ -280,7 +280,7 @@ func TestIngestCloseDoesNotWaitForALongBacklog(t *testing.T) {
 		rec.failWith(fmt.Sprint(i), func() error { time.Sleep(2 * time.Millisecond); return nil })
 	}
 	rec.SetDown(true)
-	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: dir, Logger: quiet,
+	in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: dir, Logger: quiet,
 		RetryInterval: time.Millisecond, MaxRetryInterval: time.Millisecond, RecordTimeout: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +308,7 @@ func TestIngestSubmitDuringAndAfterCloseLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	rec := newScripted()
 	rec.SetDown(true) // nothing is delivered: every event must be in the spool
-	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: dir, Logger: quiet,
+	in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: dir, Logger: quiet,
 		RetryInterval: time.Hour, RecordTimeout: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

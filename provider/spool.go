@@ -134,14 +134,20 @@ func newBatch() *spoolBatch {
 	return &spoolBatch{done: make(chan struct{}), lead: make(chan struct{}, 1)}
 }
 
+// SpoolConfig configures [OpenSpool]. The zero value means the defaults.
+type SpoolConfig struct {
+	// Logger receives damage found on recovery, at Error; default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
 // OpenSpool opens (creating if needed) the spool in dir and recovers its
-// records, logging damage at Error. log may be nil (slog.Default). It
-// starts no goroutines.
-func OpenSpool(dir string, log *slog.Logger) (*Spool, error) {
+// records, logging damage at Error. It starts no goroutines.
+func OpenSpool(dir string, cfg SpoolConfig) (*Spool, error) {
 	if dir == "" {
-		return nil, fmt.Errorf("%w: SpoolDir is required", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: dir: required", ErrInvalidConfig)
 	}
-	s := newSpool(dir, log)
+	s := newSpool(dir, cfg.Logger)
 	if err := s.Broken(); err != nil {
 		return nil, err
 	}

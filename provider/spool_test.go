@@ -20,7 +20,7 @@ func ev(id string) provider.CallEvent {
 
 func openSpool(t testing.TB, dir string) *provider.Spool {
 	t.Helper()
-	s, err := provider.OpenSpool(dir, quiet)
+	s, err := provider.OpenSpool(dir, provider.SpoolConfig{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestSpoolGroupCommitKeepsEveryConcurrentAppend(t *testing.T) {
 // bytes.
 func spoolOf(t *testing.T, dir string, ids ...string) []byte {
 	t.Helper()
-	s, err := provider.OpenSpool(dir, quiet)
+	s, err := provider.OpenSpool(dir, provider.SpoolConfig{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,12 +317,12 @@ func TestSpoolOnAFullDiskRefusesAppendsAfterTheFirstFailure(t *testing.T) {
 }
 
 func TestOpenSpoolNeedsAUsableDir(t *testing.T) {
-	if _, err := provider.OpenSpool("", nil); !errors.Is(err, provider.ErrInvalidConfig) {
+	if _, err := provider.OpenSpool("", provider.SpoolConfig{}); !errors.Is(err, provider.ErrInvalidConfig) {
 		t.Fatalf("OpenSpool(\"\") = %v, want ErrInvalidConfig", err)
 	}
 	file := filepath.Join(t.TempDir(), "file")
 	_ = os.WriteFile(file, nil, 0o600)
-	if _, err := provider.OpenSpool(filepath.Join(file, "spool"), nil); err == nil {
+	if _, err := provider.OpenSpool(filepath.Join(file, "spool"), provider.SpoolConfig{}); err == nil {
 		t.Fatal("OpenSpool under a regular file succeeded")
 	}
 }
@@ -335,7 +335,7 @@ func TestOpenSpoolNeedsAUsableDir(t *testing.T) {
 //	go test -run '^$' -fuzz FuzzSpoolRecovery -fuzzminimizetime 50x ./provider/
 func FuzzSpoolRecovery(f *testing.F) {
 	dir := f.TempDir()
-	s, _ := provider.OpenSpool(dir, quiet)
+	s, _ := provider.OpenSpool(dir, provider.SpoolConfig{Logger: quiet})
 	_ = s.Append(ev("a"))
 	_ = s.Append(ev("b"))
 	s.Close()
@@ -350,7 +350,7 @@ func FuzzSpoolRecovery(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "calls.spool"), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, err := provider.OpenSpool(dir, quiet)
+		s, err := provider.OpenSpool(dir, provider.SpoolConfig{Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}

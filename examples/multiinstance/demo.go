@@ -170,7 +170,7 @@ func runDemo(ctx context.Context, o demoOptions) (sum Summary, err error) {
 		return sum, err
 	}
 	defer pg.Close()
-	st := postgres.New(pg)
+	st := postgres.New(pg, postgres.Config{})
 	check(ctx, st, rdb, o, visitors, &sum)
 	sum.Elapsed = time.Since(start)
 	return sum, nil
@@ -363,7 +363,7 @@ func check(ctx context.Context, st store.Store, rdb *redis.Client, o demoOptions
 		checkCalls(ctx, st, visitors, sum)
 		return
 	}
-	alloc, err := redispool.New(ctx, rdb, poolConfig(o.PoolSize), redispool.Options{Prefix: sum.Prefix})
+	alloc, err := redispool.New(ctx, rdb, redispool.Config{Config: poolConfig(o.PoolSize), Prefix: sum.Prefix})
 	if err != nil {
 		sum.problem("reading the shared pool: %v", err)
 		return

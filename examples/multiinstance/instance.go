@@ -75,7 +75,7 @@ func serveInstance(ctx context.Context, cfg instanceConfig, stdout io.Writer, lo
 		return fmt.Errorf("postgres: %w", err)
 	}
 	defer pg.Close()
-	st := postgres.New(pg)
+	st := postgres.New(pg, postgres.Config{})
 	if err := st.Migrate(ctx); err != nil { // every instance may migrate at start-up; one does the work
 		return fmt.Errorf("postgres: %w", err)
 	}
@@ -84,7 +84,7 @@ func serveInstance(ctx context.Context, cfg instanceConfig, stdout io.Writer, lo
 	if cfg.Allocator != "memory" {
 		rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis})
 		defer rdb.Close()
-		alloc, err := redispool.New(ctx, rdb, poolConfig(cfg.PoolSize), redispool.Options{Prefix: cfg.Prefix})
+		alloc, err := redispool.New(ctx, rdb, redispool.Config{Config: poolConfig(cfg.PoolSize), Prefix: cfg.Prefix})
 		if err != nil {
 			return fmt.Errorf("redis: %w", err)
 		}

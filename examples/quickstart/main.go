@@ -164,7 +164,7 @@ func openStore(ctx context.Context, kind, dbPath, dsn string) (store.Store, func
 		if err != nil {
 			return nil, nil, fmt.Errorf("postgres: %w", err)
 		}
-		st := postgres.New(pool)
+		st := postgres.New(pool, postgres.Config{})
 		if err := st.Migrate(ctx); err != nil {
 			pool.Close()
 			return nil, nil, fmt.Errorf("postgres: %w", err)
@@ -174,7 +174,7 @@ func openStore(ctx context.Context, kind, dbPath, dsn string) (store.Store, func
 		return memstore.New(), func() {}, nil
 	case kind == "sqlite":
 		abs, _ := filepath.Abs(dbPath)
-		st, err := sqlite.Open(ctx, dbPath) // migrates
+		st, err := sqlite.Open(ctx, dbPath, sqlite.Config{}) // migrates
 		if err != nil {
 			return nil, nil, fmt.Errorf("sqlite %s: %w", abs, err)
 		}

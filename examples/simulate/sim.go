@@ -219,7 +219,7 @@ func Run(ctx context.Context, tr Traffic, sizes []int, progress func(done int)) 
 	sizes = slices.Clone(sizes)
 	slices.Sort(sizes)
 	sizes = slices.Compact(sizes)
-	classifier, err := classify.New(classify.Options{OwnDomains: []string{siteHost}})
+	classifier, err := classify.New(classify.Config{OwnDomains: []string{siteHost}})
 	if err != nil {
 		return Result{}, err
 	}
@@ -427,7 +427,7 @@ func runGroup(ctx context.Context, classifier *classify.Classifier, tr Traffic, 
 		if err != nil {
 			return nil, nil, 0, err
 		}
-		st, err := journey.NewStitcher(journey.StitcherConfig{Numbers: poolNumbers{alloc.Catalog()}, Holds: alloc, Sessions: &dir, Clock: clock})
+		st, err := journey.NewStitcher(poolNumbers{alloc.Catalog()}, alloc, &dir, journey.StitcherConfig{Clock: clock})
 		if err != nil {
 			return nil, nil, 0, err
 		}

@@ -145,7 +145,7 @@ func (c *config) check(getenv func(string) string) error {
 
 // run provisions the pool, then serves on ln until ctx ends.
 func run(ctx context.Context, cfg config, ln net.Listener, out io.Writer) error {
-	numbers, err := twilio.NewNumberClient(twilio.NumbersConfig{AccountSID: cfg.AccountSID, AuthToken: cfg.AuthToken, APIBase: cfg.APIBase})
+	numbers, err := twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: cfg.AccountSID, AuthToken: cfg.AuthToken, APIBase: cfg.APIBase})
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func run(ctx context.Context, cfg config, ln net.Listener, out io.Writer) error 
 		return errors.New("no tracking numbers: run with -area-code and -buy to buy some")
 	}
 
-	st, err := sqlite.Open(ctx, cfg.DBPath) // migrates
+	st, err := sqlite.Open(ctx, cfg.DBPath, sqlite.Config{}) // migrates
 	if err != nil {
 		return fmt.Errorf("sqlite %s: %w", cfg.DBPath, err)
 	}

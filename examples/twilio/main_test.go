@@ -44,7 +44,7 @@ func TestProvisionBuysWhatIsMissingAndRepointsTheRest(t *testing.T) {
 	f.own(ownedNumber{PhoneNumber: "+14155550102", FriendlyName: testTag, VoiceURL: hook, VoiceMethod: "POST", StatusCallback: hook, StatusCallbackMethod: "POST"})
 	f.own(ownedNumber{PhoneNumber: "+14155550199", FriendlyName: "office line", VoiceURL: "https://office.example/voice", VoiceMethod: "POST"})
 
-	buyer, err := twilio.NewNumberClient(twilio.NumbersConfig{AccountSID: testSID, AuthToken: testToken, APIBase: srv.URL})
+	buyer, err := twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: testSID, AuthToken: testToken, APIBase: srv.URL})
 	require.NoError(t, err)
 	api := newAccountAPI(srv.URL, testSID, testToken)
 	opts := provisionOptions{Tag: testTag, Want: 4, AreaCode: "415", Country: "US", WebhookURL: hook}
@@ -93,7 +93,7 @@ func TestProvisionBuysWhatIsMissingAndRepointsTheRest(t *testing.T) {
 func TestProvisionReportsTwilioErrors(t *testing.T) {
 	f, srv := newFakeTwilio(t, testSID, testToken)
 	market(f)
-	buyer, err := twilio.NewNumberClient(twilio.NumbersConfig{AccountSID: testSID, AuthToken: "wrong", APIBase: srv.URL})
+	buyer, err := twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: testSID, AuthToken: "wrong", APIBase: srv.URL})
 	require.NoError(t, err)
 	_, err = provision(t.Context(), buyer, newAccountAPI(srv.URL, testSID, "wrong"), provisionOptions{Tag: testTag, Want: 1, AreaCode: "415", WebhookURL: testPublic + webhookPath, Buy: true})
 	var apiErr *twilio.APIError

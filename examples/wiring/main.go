@@ -29,7 +29,7 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	st, err := sqlite.Open(ctx, "calltrack.db") // creates and migrates the file
+	st, err := sqlite.Open(ctx, "calltrack.db", sqlite.Config{}) // creates and migrates the file
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func TestMain(m *testing.M) {
 // is killed.
 func serveChild(dbPath, spoolDir string) error {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dbPath)
+	st, err := sqlite.Open(ctx, dbPath, sqlite.Config{})
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func TestKillNineWhileWebhooksArrive(t *testing.T) {
 	// A last process delivers what the spool holds.
 	c := startChild(t, dbPath, spoolDir)
 	defer c.kill()
-	st, err := sqlite.Open(context.Background(), dbPath)
+	st, err := sqlite.Open(context.Background(), dbPath, sqlite.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

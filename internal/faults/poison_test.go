@@ -399,7 +399,7 @@ type storeFactory struct {
 }
 
 func openSQLite(t *testing.T) store.Store {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "calls.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "calls.db"), sqlite.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +433,7 @@ func openPostgres(t *testing.T) store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := postgres.New(pgPool)
+	st := postgres.New(pgPool, postgres.Config{})
 	t.Cleanup(func() {
 		_ = st.Close()
 		pgPool.Close()

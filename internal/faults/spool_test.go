@@ -26,7 +26,7 @@ var quiet = slog.New(slog.DiscardHandler)
 // record's byte range.
 func spoolWithOffsets(t *testing.T, dir string, n int) ([]byte, [][2]int) {
 	t.Helper()
-	s, err := provider.OpenSpool(dir, quiet)
+	s, err := provider.OpenSpool(dir, provider.SpoolConfig{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestSpoolDamageKeepsEveryUndamagedRecord(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "calls.spool"), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, err := provider.OpenSpool(dir, quiet)
+		s, err := provider.OpenSpool(dir, provider.SpoolConfig{Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}

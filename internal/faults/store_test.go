@@ -82,7 +82,7 @@ func TestStoreDownHungAndRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pgPool.Close)
-	st := postgres.New(pgPool)
+	st := postgres.New(pgPool, postgres.Config{})
 	t.Cleanup(func() { _ = st.Close() })
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)

@@ -34,8 +34,13 @@ type Allocator struct {
 
 var _ pool.Allocator = (*Allocator)(nil)
 
-// Options tunes an Allocator. The zero value is ready to use.
-type Options struct {
+// Config configures an Allocator: the pools, as [pool.New] takes them, and
+// how they live in Redis. The zero value of each field means its
+// documented default.
+type Config struct {
+	// Config describes the pools and dedicated numbers; it is validated as
+	// [pool.New] validates it.
+	pool.Config
 	// Prefix starts every key; zero means "calltrack:pool". Instances that
 	// must share pools use the same prefix.
 	Prefix string
@@ -49,19 +54,19 @@ type Options struct {
 // second instance, or a restart, leaves existing state alone and only adds
 // numbers new to the configuration). Numbers removed from the configuration
 // are not removed from Redis. New starts no goroutine.
-func New(ctx context.Context, rdb redis.UniversalClient, cfg pool.Config, opts Options) (*Allocator, error) {
-	cat, err := pool.NewCatalog(cfg)
+func New(ctx context.Context, rdb redis.UniversalClient, cfg Config) (*Allocator, error) {
+	cat, err := pool.NewCatalog(cfg.Config)
 	if err != nil {
 		return nil, err
 	}
-	if opts.Prefix == "" {
-		opts.Prefix = "calltrack:pool"
+	if cfg.Prefix == "" {
+		cfg.Prefix = "calltrack:pool"
 	}
-	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 64
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 64
 	}
-	a := &Allocator{rdb: rdb, catalog: cat, prefix: opts.Prefix, scripts: loadScripts(),
-		calls: newCombiner(rdb, opts.MaxBatch), onRecord: cfg.OnRecord}
+	a := &Allocator{rdb: rdb, catalog: cat, prefix: cfg.Prefix, scripts: loadScripts(),
+		calls: newCombiner(rdb, cfg.MaxBatch), onRecord: cfg.OnRecord}
 	for _, name := range cat.PoolNames() {
 		info, _ := cat.Pool(name)
 		args := make([]any, len(info.Numbers))

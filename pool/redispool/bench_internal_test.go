@@ -43,18 +43,18 @@ const (
 // Metrics: leases/s, p50-ms and p99-ms for this client, rb-leases/s for
 // redis-benchmark and ratio = leases/s ÷ rb-leases/s.
 func BenchmarkLeaseSixteenCallers(b *testing.B) {
-	b.Run("combined", func(b *testing.B) { benchSixteen(b, Options{}) })
-	b.Run("direct", func(b *testing.B) { benchSixteen(b, Options{MaxBatch: 1}) })
+	b.Run("combined", func(b *testing.B) { benchSixteen(b, Config{}) })
+	b.Run("direct", func(b *testing.B) { benchSixteen(b, Config{MaxBatch: 1}) })
 }
 
-func benchSixteen(b *testing.B, opts Options) {
+func benchSixteen(b *testing.B, cfg Config) {
 	ctx := context.Background()
 	addr := testenv.RedisAddr(b)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: benchCallers})
 	b.Cleanup(func() { _ = rdb.Close() })
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-	a := newBenchAllocator(b, rdb, opts)
+	a := newBenchAllocator(b, rdb, cfg)
 	ids := make([]string, benchSessions)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%012d", i)
@@ -107,15 +107,15 @@ func benchSixteen(b *testing.B, opts Options) {
 	b.ReportMetric(rate/rb, "ratio")
 }
 
-func newBenchAllocator(b *testing.B, rdb *redis.Client, opts Options) *Allocator {
+func newBenchAllocator(b *testing.B, rdb *redis.Client, cfg Config) *Allocator {
 	b.Helper()
 	prefix := fmt.Sprintf("calltrack-bench:%d", time.Now().UnixNano())
 	b.Cleanup(func() { deleteKeys(rdb, prefix) })
-	cfg := pool.Config{Pools: []pool.PoolConfig{{
+	cfg.Config = pool.Config{Pools: []pool.PoolConfig{{
 		Name: "bench", Numbers: pooltest.Numbers(benchNumbers), BusinessNumber: "+12125550100",
 	}}}
-	opts.Prefix = prefix
-	a, err := New(context.Background(), rdb, cfg, opts)
+	cfg.Prefix = prefix
+	a, err := New(context.Background(), rdb, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func newBenchAllocator(b *testing.B, rdb *redis.Client, opts Options) *Allocator
 // redisBenchmarkRate runs redis-benchmark on a fresh pool with the lease
 // script, exactly as Lease calls it, and returns its scripts per second.
 func redisBenchmarkRate(ctx context.Context, b *testing.B, rdb *redis.Client, addr string, n int, now time.Time) (float64, error) {
-	a := newBenchAllocator(b, rdb, Options{})
+	a := newBenchAllocator(b, rdb, Config{})
 	p, _ := a.catalog.Pool("bench")
 	if err := a.scripts.lease.Load(ctx, rdb).Err(); err != nil {
 		return 0, err
@@ -153,7 +153,7 @@ func BenchmarkLeaseManyBurst(b *testing.B) {
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(b)})
 	b.Cleanup(func() { _ = rdb.Close() })
-	a := newBenchAllocator(b, rdb, Options{})
+	a := newBenchAllocator(b, rdb, Config{})
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	burst := make([]string, 100)
 	b.ResetTimer()

@@ -36,7 +36,7 @@
 //
 // Calls that goroutines make while other calls are on the wire are sent
 // together, as one pipeline, when a round trip returns (at most four round
-// trips are in flight; [Options].MaxBatch bounds a batch, and 1 turns this
+// trips are in flight; [Config].MaxBatch bounds a batch, and 1 turns this
 // off). Each caller still waits for its own reply only. On a small machine
 // shared with Redis this cuts the system calls and wake-ups per lease, which
 // is what the tail latency follows.

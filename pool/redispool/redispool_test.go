@@ -42,7 +42,7 @@ func newClient(t testing.TB) *redis.Client {
 }
 
 func newAllocator(t testing.TB, rdb *redis.Client, cfg pool.Config, prefix string) *redispool.Allocator {
-	a, err := redispool.New(context.Background(), rdb, cfg, redispool.Options{Prefix: prefix})
+	a, err := redispool.New(context.Background(), rdb, redispool.Config{Config: cfg, Prefix: prefix})
 	require.NoError(t, err)
 	return a
 }

@@ -288,19 +288,16 @@ func newHarness(t *testing.T, s Suite, base *url.URL) *harness {
 	t.Helper()
 	rec := NewMemoryRecorder()
 	quiet := slog.New(slog.DiscardHandler)
-	in, err := provider.NewIngest(provider.IngestConfig{Recorder: rec, SpoolDir: t.TempDir(), RetryInterval: 10 * time.Millisecond, Logger: quiet})
+	in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: t.TempDir(), RetryInterval: 10 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := provider.NewHandler(provider.HandlerConfig{
-		Provider:     s.Provider,
-		Ingest:       in,
+	h, err := provider.NewHandler(s.Provider, in, func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
+		return provider.Forward{To: "+12125550123"}, nil
+	}, provider.HandlerConfig{
 		PublicURL:    base.Scheme + "://" + base.Host,
 		MaxBodyBytes: 16 << 10,
 		Logger:       quiet,
-		Route: func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
-			return provider.Forward{To: "+12125550123"}, nil
-		},
 	})
 	if err != nil {
 		t.Fatal(err)

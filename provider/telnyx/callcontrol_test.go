@@ -77,14 +77,12 @@ func callControlRig(t *testing.T, api *callControlAPI, fwd provider.Forward) (*h
 	}
 	logs := &logbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	in, err := provider.NewIngest(provider.IngestConfig{
-		Recorder: provider.CallRecorderFunc(func(context.Context, provider.CallEvent) error { return nil }),
+	in, err := provider.NewIngest(provider.CallRecorderFunc(func(context.Context, provider.CallEvent) error { return nil }), provider.IngestConfig{
 		SpoolDir: t.TempDir(), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := provider.NewHandler(provider.HandlerConfig{Provider: p, Ingest: in, Logger: logger,
-		Route: func(context.Context, provider.CallEvent) (provider.Forward, error) { return fwd, nil }})
+	h, err := provider.NewHandler(p, in, func(context.Context, provider.CallEvent) (provider.Forward, error) { return fwd, nil }, provider.HandlerConfig{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,8 +30,8 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("twilio: API error %d (HTTP %d): %s", e.Code, e.HTTPStatus, e.Message)
 }
 
-// NumbersConfig configures a NumberClient.
-type NumbersConfig struct {
+// NumberClientConfig configures a NumberClient.
+type NumberClientConfig struct {
 	AccountSID string // required
 	AuthToken  string // required
 	// APIBase defaults to DefaultAPIBase; tests point it at httptest.
@@ -43,13 +43,13 @@ type NumbersConfig struct {
 // NumberClient implements provider.NumberProvisioner against Twilio's
 // AvailablePhoneNumbers and IncomingPhoneNumbers resources.
 type NumberClient struct {
-	cfg NumbersConfig
+	cfg NumberClientConfig
 }
 
 var _ provider.NumberProvisioner = (*NumberClient)(nil)
 
 // NewNumberClient validates cfg.
-func NewNumberClient(cfg NumbersConfig) (*NumberClient, error) {
+func NewNumberClient(cfg NumberClientConfig) (*NumberClient, error) {
 	var errs []error
 	if cfg.AccountSID == "" {
 		errs = append(errs, errors.New("field AccountSID: required"))

@@ -85,7 +85,7 @@ func TestNumberClient(t *testing.T) {
 		mux.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	c, err := twilio.NewNumberClient(twilio.NumbersConfig{AccountSID: accountSID, AuthToken: "tok", APIBase: srv.URL, HTTPClient: srv.Client()})
+	c, err := twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: accountSID, AuthToken: "tok", APIBase: srv.URL, HTTPClient: srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestNumberClient(t *testing.T) {
 		}
 	})
 	t.Run("wrong credentials", func(t *testing.T) {
-		bad, _ := twilio.NewNumberClient(twilio.NumbersConfig{AccountSID: accountSID, AuthToken: "nope", APIBase: srv.URL, HTTPClient: srv.Client()})
+		bad, _ := twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: accountSID, AuthToken: "nope", APIBase: srv.URL, HTTPClient: srv.Client()})
 		_, err := bad.SearchNumbers(ctx, provider.NumberQuery{})
 		var apiErr *twilio.APIError
 		if !errors.As(err, &apiErr) || apiErr.HTTPStatus != 401 {
@@ -141,7 +141,7 @@ func TestNumberClient(t *testing.T) {
 }
 
 func TestNewNumberClientNamesMissingFields(t *testing.T) {
-	_, err := twilio.NewNumberClient(twilio.NumbersConfig{})
+	_, err := twilio.NewNumberClient(twilio.NumberClientConfig{})
 	if !errors.Is(err, provider.ErrInvalidConfig) || err == nil {
 		t.Fatalf("err = %v", err)
 	}

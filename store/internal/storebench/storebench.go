@@ -159,7 +159,7 @@ func PutSessions(b *testing.B, st store.Sessions, batch int) {
 // session finder (the path a call takes once the allocator's memory no
 // longer covers it), and reports p50 and p99 in microseconds.
 func Stitch(b *testing.B, st store.Store, h History) {
-	s, err := journey.NewStitcher(journey.StitcherConfig{Numbers: benchNumbers{}, Holds: st, Sessions: st})
+	s, err := journey.NewStitcher(benchNumbers{}, st, st, journey.StitcherConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}

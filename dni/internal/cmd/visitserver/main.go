@@ -51,7 +51,7 @@ func run(addr, kind, dsn string) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		s, err := sqlite.Open(ctx, filepath.Join(dir, "load.db"))
+		s, err := sqlite.Open(ctx, filepath.Join(dir, "load.db"), sqlite.Config{})
 		if err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func run(addr, kind, dsn string) error {
 			return err
 		}
 		defer p.Close()
-		s := postgres.New(p)
+		s := postgres.New(p, postgres.Config{})
 		if err := s.Migrate(ctx); err != nil {
 			return err
 		}
