@@ -40,8 +40,9 @@
 // ZendeskWebhook, HubSpotWebhook, DriftWebhook) whose Verify is a pure
 // function of the request and the time, returning one sentinel per failure
 // ([ErrMissingSignature], [ErrMissingTimestamp], [ErrMalformedSignature],
-// [ErrBadSignature], [ErrStaleTimestamp], [ErrNoSecret]), with an exported
-// signer per scheme for fixtures:
+// [ErrBadSignature], [ErrStaleTimestamp], [ErrNoSecret]: package
+// webhooksig's, which calltrack's other webhook verifiers return too), with
+// an exported signer per scheme for fixtures:
 //
 //	intercom  X-Hub-Signature: "sha1=" hex HMAC-SHA1(client secret, body)
 //	crisp     X-Crisp-Signature: hex HMAC-SHA256(secret, "[" timestamp ";" body "]"), timestamp within 5 min

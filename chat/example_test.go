@@ -35,5 +35,5 @@ func ExampleTawkWebhook() {
 	// Output:
 	// chat:tawk/c-1/chat_started
 	// chat:tawk/c-1/chat_message
-	// chat: signature mismatch
+	// webhooksig: signature mismatch
 }

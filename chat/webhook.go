@@ -12,26 +12,29 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/attriqs/calltrack/webhooksig"
 )
 
 // Signature failures. Each verifier returns exactly one of these (wrapped
 // with detail), so a caller can tell an attacker from a misconfiguration
-// with errors.Is.
+// with errors.Is. They are package webhooksig's sentinels under this
+// package's names, the ones every calltrack webhook verifier returns.
 var (
 	// ErrMissingSignature: the request carries no signature (header, or
 	// secret key or token in the payload).
-	ErrMissingSignature = errors.New("chat: missing signature")
+	ErrMissingSignature = webhooksig.ErrMissingSignature
 	// ErrMissingTimestamp: a timestamped scheme arrived without its timestamp.
-	ErrMissingTimestamp = errors.New("chat: missing signature timestamp")
+	ErrMissingTimestamp = webhooksig.ErrMissingTimestamp
 	// ErrMalformedSignature: the signature is present but cannot be decoded.
-	ErrMalformedSignature = errors.New("chat: malformed signature")
+	ErrMalformedSignature = webhooksig.ErrMalformedSignature
 	// ErrBadSignature: the signature is well formed but does not match the
 	// request under the configured secret.
-	ErrBadSignature = errors.New("chat: signature mismatch")
+	ErrBadSignature = webhooksig.ErrBadSignature
 	// ErrStaleTimestamp: the signed timestamp lies outside the tolerance.
-	ErrStaleTimestamp = errors.New("chat: stale signature timestamp")
+	ErrStaleTimestamp = webhooksig.ErrStaleTimestamp
 	// ErrNoSecret: the verifier was configured without a secret.
-	ErrNoSecret = errors.New("chat: no signing secret configured")
+	ErrNoSecret = webhooksig.ErrNoSecret
 )
 
 // Payload failures.

@@ -21,13 +21,17 @@
 //
 // # Receiving
 //
-// Verify before decoding, with the raw body:
+// Verify before decoding, with the raw body. A Go receiver calls
+// [webhooksig.Verify], whose package needs nothing outside the standard
+// library ([VerifySignature] here is the same function):
 //
 //	body, _ := io.ReadAll(r.Body)
-//	err := webhook.VerifySignature(secret, r.Header.Get(webhook.SignatureHeader), body, time.Now(), 0)
+//	err := webhooksig.Verify(secret, r.Header.Get("Calltrack-Signature"), body, time.Now(), 0)
 //
-// Each failure has its sentinel: [ErrNoSignature], [ErrMalformedHeader],
-// [ErrTimestampExpired], [ErrBadSignature]. Then dedupe on the
-// Idempotency-Key: delivery is at least once. [Sign] makes signatures for
-// receivers' tests.
+// Each failure has its sentinel, checked with errors.Is:
+// [webhooksig.ErrMissingSignature], [webhooksig.ErrMissingTimestamp],
+// [webhooksig.ErrMalformedSignature], [webhooksig.ErrBadSignature],
+// [webhooksig.ErrStaleTimestamp], and [webhooksig.ErrNoSecret] for an empty
+// secret. Then dedupe on the Idempotency-Key: delivery is at least once.
+// [Sign] makes signatures for receivers' tests.
 package webhook

@@ -3,23 +3,19 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/webhooksig"
 )
 
 // Header names the sink sets on every request.
@@ -30,16 +26,21 @@ const (
 	IdempotencyHeader = "Idempotency-Key"
 )
 
-// DefaultTolerance is how old a signature [VerifySignature] accepts when
-// given a zero tolerance.
-const DefaultTolerance = 5 * time.Minute
+// DefaultTolerance is how far from now a signature's timestamp may lie when
+// [VerifySignature] is given a zero tolerance.
+const DefaultTolerance = webhooksig.DefaultTolerance
 
-// Sentinels of [VerifySignature], one per failure.
+// Earlier names of the webhooksig sentinels that [VerifySignature] returns.
+// Each is the webhooksig sentinel itself, so errors.Is matches either name.
 var (
-	ErrNoSignature      = errors.New("webhook: no signature header")
-	ErrMalformedHeader  = errors.New("webhook: malformed signature header")
-	ErrTimestampExpired = errors.New("webhook: signature timestamp outside the tolerance")
-	ErrBadSignature     = errors.New("webhook: signature does not match")
+	// Deprecated: use [webhooksig.ErrMissingSignature].
+	ErrNoSignature = webhooksig.ErrMissingSignature
+	// Deprecated: use [webhooksig.ErrMalformedSignature].
+	ErrMalformedHeader = webhooksig.ErrMalformedSignature
+	// Deprecated: use [webhooksig.ErrStaleTimestamp].
+	ErrTimestampExpired = webhooksig.ErrStaleTimestamp
+	// Deprecated: use [webhooksig.ErrBadSignature].
+	ErrBadSignature = webhooksig.ErrBadSignature
 )
 
 // Body is the JSON the sink posts. Receivers decode it; the signature
@@ -145,71 +146,20 @@ func (s *Sink) Deliver(ctx context.Context, m export.Message) error {
 
 // Sign returns the signature header value for body sent at t:
 // "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<unix seconds>.<body>">". It is
-// exported for receivers' test fixtures.
+// [webhooksig.Sign], here for receivers' test fixtures.
 func Sign(secret, body []byte, t time.Time) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
-}
-
-func mac(secret []byte, ts string, body []byte) []byte {
-	h := hmac.New(sha256.New, secret)
-	h.Write([]byte(ts))
-	h.Write([]byte("."))
-	h.Write(body)
-	return h.Sum(nil)
+	return webhooksig.Sign(secret, body, t)
 }
 
 // VerifySignature checks a request a receiver got from the sink: header is
 // the Calltrack-Signature value, body the raw request body (verify before
-// decoding it), now the receiver's clock. It returns nil when one of the
-// header's v1 signatures matches under secret and its timestamp is within
-// tolerance of now (zero means [DefaultTolerance]), which stops replays of
-// old requests; otherwise [ErrNoSignature], [ErrMalformedHeader],
-// [ErrTimestampExpired] or [ErrBadSignature]. Comparison is constant-time.
-// Several v1 entries are accepted, so a sender may sign with an old and a
-// new secret while they are rotated. Dedupe on the Idempotency-Key (the
-// body's id): a message may arrive more than once.
+// decoding it), now the receiver's clock. It is [webhooksig.Verify]: nil when
+// one of the header's v1 signatures matches under secret (several are
+// accepted while secrets are rotated; comparison is constant-time) and its
+// timestamp is within tolerance of now (zero means [DefaultTolerance]),
+// which stops replays of old requests; otherwise an error wrapping one of
+// webhooksig's sentinels. Dedupe on the Idempotency-Key (the body's id): a
+// message may arrive more than once.
 func VerifySignature(secret []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
-	if strings.TrimSpace(header) == "" {
-		return ErrNoSignature
-	}
-	if tolerance <= 0 {
-		tolerance = DefaultTolerance
-	}
-	var ts string
-	var sigs [][]byte
-	for part := range strings.SplitSeq(header, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return ErrMalformedHeader
-		}
-		switch k {
-		case "t":
-			if ts != "" {
-				return ErrMalformedHeader
-			}
-			ts = v
-		case "v1":
-			b, err := hex.DecodeString(v)
-			if err != nil || len(b) != sha256.Size {
-				return ErrMalformedHeader
-			}
-			sigs = append(sigs, b)
-		}
-	}
-	unix, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
-		return ErrMalformedHeader
-	}
-	age := now.Sub(time.Unix(unix, 0))
-	if age > tolerance || age < -tolerance {
-		return ErrTimestampExpired
-	}
-	want := mac(secret, ts, body)
-	for _, sig := range sigs {
-		if hmac.Equal(sig, want) {
-			return nil
-		}
-	}
-	return ErrBadSignature
+	return webhooksig.Verify(secret, header, body, now, tolerance)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/memstore"
+	"github.com/attriqs/calltrack/webhooksig"
 )
 
 var (
@@ -152,11 +153,14 @@ func TestReceiverFailuresAreRetriedOrDeadLettered(t *testing.T) {
 	})
 }
 
-func TestVerifySignatureHasOneSentinelPerFailure(t *testing.T) {
+// VerifySignature is webhooksig.Verify, whose own table covers every
+// failure; this checks that receivers of this package's requests get
+// webhooksig's sentinels, under their new names and their earlier ones.
+func TestVerifySignatureIsWebhooksig(t *testing.T) {
 	body := []byte(`{"id":"webhook/c1"}`)
 	good := webhook.Sign(secret, body, t0)
-	other := webhook.Sign([]byte("another"), body, t0)
-	v1 := func(h string) string { _, v, _ := strings.Cut(h, ",v1="); return v }
+	require.Equal(t, webhooksig.Sign(secret, body, t0), good)
+	_, v1, _ := strings.Cut(good, ",")
 	cases := []struct {
 		name   string
 		header string
@@ -164,40 +168,32 @@ func TestVerifySignatureHasOneSentinelPerFailure(t *testing.T) {
 		now    time.Time
 		want   error
 	}{
-		{"Valid", good, body, t0, nil},
-		{"ValidNearTheEdge", good, body, t0.Add(5 * time.Minute), nil},
-		{"RotatedSecretsEitherMatches", other + ",v1=" + v1(good), body, t0, nil},
-		{"SpacesAroundParts", strings.ReplaceAll(good, ",", " , "), body, t0, nil},
-		{"Empty", "", body, t0, webhook.ErrNoSignature},
-		{"NoEquals", "garbage", body, t0, webhook.ErrMalformedHeader},
-		{"NoTimestamp", "v1=" + v1(good), body, t0, webhook.ErrMalformedHeader},
-		{"NoV1", "t=" + strings.TrimPrefix(strings.Split(good, ",")[0], "t="), body, t0, webhook.ErrMalformedHeader},
-		{"TwoTimestamps", "t=1," + good, body, t0, webhook.ErrMalformedHeader},
-		{"HexTooShort", "t=1,v1=abcd", body, t0, webhook.ErrMalformedHeader},
-		{"NotHex", "t=1,v1=" + strings.Repeat("zz", 32), body, t0, webhook.ErrMalformedHeader},
-		{"TooOld", good, body, t0.Add(5*time.Minute + time.Second), webhook.ErrTimestampExpired},
-		{"FromTheFuture", good, body, t0.Add(-6 * time.Minute), webhook.ErrTimestampExpired},
-		{"TamperedBody", good, []byte(`{"id":"webhook/c2"}`), t0, webhook.ErrBadSignature},
-		{"OtherSecret", other, body, t0, webhook.ErrBadSignature},
-		{"TimestampSwapped", strings.Replace(good, "t=", "t=1", 1), body, time.Unix(0, 0), webhook.ErrTimestampExpired},
+		{"Valid", good, body, t0.Add(webhook.DefaultTolerance), nil},
+		{"Empty", "", body, t0, webhooksig.ErrMissingSignature},
+		{"NoEquals", "garbage", body, t0, webhooksig.ErrMalformedSignature},
+		{"NoTimestamp", v1, body, t0, webhooksig.ErrMissingTimestamp},
+		{"TooOld", good, body, t0.Add(webhook.DefaultTolerance + time.Second), webhooksig.ErrStaleTimestamp},
+		{"TamperedBody", good, []byte(`{"id":"webhook/c2"}`), t0, webhooksig.ErrBadSignature},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := webhook.VerifySignature(secret, c.header, c.body, c.now, 0)
 			if c.want == nil {
 				require.NoError(t, err)
-			} else {
-				require.ErrorIs(t, err, c.want)
+				return
 			}
+			require.ErrorIs(t, err, c.want)
 		})
 	}
-	// A replayed request with a re-signed timestamp fails without the secret.
-	resigned := strings.Replace(good, strings.Split(good, ",")[0], "t="+itoa(t0.Add(time.Hour).Unix()), 1)
-	require.ErrorIs(t, webhook.VerifySignature(secret, resigned, body, t0.Add(time.Hour), 0), webhook.ErrBadSignature)
-	require.ErrorIs(t, webhook.VerifySignature(secret, good, body, t0.Add(time.Hour), 2*time.Hour), nil)
-}
+	require.ErrorIs(t, webhook.VerifySignature(nil, good, body, t0, 0), webhooksig.ErrNoSecret,
+		"an empty secret accepts nothing: anyone can compute an HMAC under it")
 
-func itoa(v int64) string { b, _ := json.Marshal(v); return string(b) }
+	earlier := []error{webhook.ErrNoSignature, webhook.ErrMalformedHeader, webhook.ErrTimestampExpired, webhook.ErrBadSignature}
+	now := []error{webhooksig.ErrMissingSignature, webhooksig.ErrMalformedSignature, webhooksig.ErrStaleTimestamp, webhooksig.ErrBadSignature}
+	for i := range earlier {
+		require.Same(t, now[i], earlier[i])
+	}
+}
 
 func TestNewReportsEveryProblem(t *testing.T) {
 	_, err := webhook.New(webhook.Config{URL: "ftp://x", Timeout: -1})
@@ -208,19 +204,4 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	s, err := webhook.New(webhook.Config{URL: "https://example.com/hook", Secret: secret})
 	require.NoError(t, err)
 	require.Equal(t, "webhook", s.Name())
-}
-
-func FuzzVerifySignature(f *testing.F) {
-	body := []byte(`{"id":"x"}`)
-	f.Add(webhook.Sign(secret, body, t0), body)
-	f.Add("t=1,v1=00", []byte{})
-	f.Add("t=-9223372036854775808,v1="+strings.Repeat("ab", 32), body)
-	f.Fuzz(func(t *testing.T, header string, body []byte) {
-		err := webhook.VerifySignature(secret, header, body, t0, 0)
-		if err == nil && header != webhook.Sign(secret, body, t0) && !strings.Contains(header, "v1=") {
-			t.Fatalf("accepted %q without a v1 signature", header)
-		}
-		// Whatever the header, a fresh signature of the body verifies.
-		require.NoError(t, webhook.VerifySignature(secret, webhook.Sign(secret, body, t0), body, t0, 0))
-	})
 }

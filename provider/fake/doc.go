@@ -8,9 +8,12 @@
 //
 //	X-Fake-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
 //
-// [Provider.Verify] checks the HMAC and rejects timestamps outside the
-// tolerance (default five minutes). [Sign] produces the header for
-// fixtures. The routing answer is a JSON [Answer].
+// This is the scheme of package webhooksig, which export/webhook signs with
+// too. [Provider.Verify] checks the HMAC (any of several v1 entries may
+// match) and rejects timestamps outside the tolerance (default five
+// minutes); its errors match both webhooksig's sentinels and provider's.
+// [Sign] produces the header for fixtures. The routing answer is a JSON
+// [Answer].
 //
 // # Simulation
 //

@@ -1,17 +1,14 @@
 package fake
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/webhooksig"
 )
 
 // Name is the provider name in CallEvents.
@@ -21,7 +18,7 @@ const Name = "fake"
 const SignatureHeader = "X-Fake-Signature"
 
 // DefaultTolerance is the accepted clock skew for signed timestamps.
-const DefaultTolerance = 5 * time.Minute
+const DefaultTolerance = webhooksig.DefaultTolerance
 
 // Event types.
 const (
@@ -52,63 +49,45 @@ type Answer struct {
 	RecordingNotice string `json:"recording_notice,omitempty"`
 }
 
-// Sign returns the X-Fake-Signature value for body at time t.
+// Sign returns the X-Fake-Signature value for body at time t
+// ([webhooksig.Sign]).
 func Sign(secret []byte, body []byte, t time.Time) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
+	return webhooksig.Sign(secret, body, t)
 }
 
-func mac(secret []byte, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
-}
-
-// VerifySignature checks header against body. It is pure: the caller
-// supplies the time.
+// VerifySignature checks header against body with [webhooksig.Verify]; a
+// zero tolerance means [DefaultTolerance]. It is pure: the caller supplies
+// the time. A failure matches, with errors.Is, both webhooksig's sentinel and
+// the provider sentinel of the same name, which handlers answer with 403.
 func VerifySignature(secret []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
-	if len(secret) == 0 {
+	err := webhooksig.Verify(secret, header, body, now, tolerance)
+	if err == nil {
+		return nil
+	}
+	return &signatureError{err: err, sentinel: providerSentinel(err)}
+}
+
+// signatureError is a webhooksig failure that also is the provider sentinel
+// of the same failure, since provider.Provider's contract names those.
+type signatureError struct{ err, sentinel error }
+
+func (e *signatureError) Error() string   { return e.err.Error() }
+func (e *signatureError) Unwrap() []error { return []error{e.err, e.sentinel} }
+
+func providerSentinel(err error) error {
+	switch {
+	case errors.Is(err, webhooksig.ErrNoSecret):
 		return provider.ErrNoSecret
-	}
-	if header == "" {
+	case errors.Is(err, webhooksig.ErrMissingSignature):
 		return provider.ErrMissingSignature
-	}
-	var ts, sig string
-	for part := range strings.SplitSeq(header, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return provider.ErrMalformedSignature
-		}
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			sig = v
-		}
-	}
-	if ts == "" {
+	case errors.Is(err, webhooksig.ErrMissingTimestamp):
 		return provider.ErrMissingTimestamp
-	}
-	if sig == "" {
-		return provider.ErrMissingSignature
-	}
-	unix, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return provider.ErrMalformedSignature
-	}
-	got, err := hex.DecodeString(sig)
-	if err != nil || len(got) != sha256.Size {
-		return provider.ErrMalformedSignature
-	}
-	if !hmac.Equal(got, mac(secret, ts, body)) {
+	case errors.Is(err, webhooksig.ErrBadSignature):
 		return provider.ErrBadSignature
-	}
-	if d := now.Sub(time.Unix(unix, 0)); d > tolerance || d < -tolerance {
+	case errors.Is(err, webhooksig.ErrStaleTimestamp):
 		return provider.ErrStaleTimestamp
 	}
-	return nil
+	return provider.ErrMalformedSignature
 }
 
 // Config configures a Provider.

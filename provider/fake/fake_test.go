@@ -2,13 +2,16 @@ package fake_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/fake"
 	"github.com/attriqs/calltrack/provider/providertest"
+	"github.com/attriqs/calltrack/webhooksig"
 )
 
 var (
@@ -52,31 +55,50 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// Each failure is webhooksig's sentinel and the provider sentinel of the
+// same name, and only those.
 func TestVerifySignatureErrors(t *testing.T) {
 	body := []byte(`{"type":"call.inbound","call_id":"x"}`)
 	good := fake.Sign(secret, body, now)
+	_, v1, _ := strings.Cut(good, ",")
 	cases := []struct {
-		name   string
-		header string
-		secret []byte
-		want   error
+		name     string
+		header   string
+		secret   []byte
+		now      time.Time
+		provider error
+		sig      error
 	}{
-		{"no secret", good, nil, provider.ErrNoSecret},
-		{"empty header", "", secret, provider.ErrMissingSignature},
-		{"no timestamp", "v1=00", secret, provider.ErrMissingTimestamp},
-		{"no v1", "t=1", secret, provider.ErrMissingSignature},
-		{"garbage", "nonsense", secret, provider.ErrMalformedSignature},
-		{"bad hex", "t=1,v1=zz", secret, provider.ErrMalformedSignature},
-		{"short mac", "t=1,v1=abcd", secret, provider.ErrMalformedSignature},
-		{"bad timestamp", "t=x,v1=00", secret, provider.ErrMalformedSignature},
+		{"no secret", good, nil, now, provider.ErrNoSecret, webhooksig.ErrNoSecret},
+		{"empty header", "", secret, now, provider.ErrMissingSignature, webhooksig.ErrMissingSignature},
+		{"no timestamp", v1, secret, now, provider.ErrMissingTimestamp, webhooksig.ErrMissingTimestamp},
+		{"no v1", "t=1", secret, now, provider.ErrMissingSignature, webhooksig.ErrMissingSignature},
+		{"garbage", "nonsense", secret, now, provider.ErrMalformedSignature, webhooksig.ErrMalformedSignature},
+		{"bad hex", "t=1,v1=zz", secret, now, provider.ErrMalformedSignature, webhooksig.ErrMalformedSignature},
+		{"short mac", "t=1,v1=abcd", secret, now, provider.ErrMalformedSignature, webhooksig.ErrMalformedSignature},
+		{"bad timestamp", "t=x," + v1, secret, now, provider.ErrMalformedSignature, webhooksig.ErrMalformedSignature},
+		{"wrong secret", fake.Sign([]byte("other"), body, now), secret, now, provider.ErrBadSignature, webhooksig.ErrBadSignature},
+		{"stale", good, secret, now.Add(2 * time.Minute), provider.ErrStaleTimestamp, webhooksig.ErrStaleTimestamp},
 	}
+	providerSentinels := []error{provider.ErrNoSecret, provider.ErrMissingSignature, provider.ErrMissingTimestamp,
+		provider.ErrMalformedSignature, provider.ErrBadSignature, provider.ErrStaleTimestamp}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := fake.VerifySignature(c.secret, c.header, body, now, time.Minute)
-			if err != c.want {
-				t.Fatalf("got %v, want %v", err, c.want)
+			err := fake.VerifySignature(c.secret, c.header, body, c.now, time.Minute)
+			if !errors.Is(err, c.provider) || !errors.Is(err, c.sig) {
+				t.Fatalf("got %v, want %v and %v", err, c.provider, c.sig)
+			}
+			for _, s := range providerSentinels {
+				if s != c.provider && errors.Is(err, s) {
+					t.Fatalf("got %v: also %v", err, s)
+				}
 			}
 		})
+	}
+	// A header signed under two secrets, the old and the new, verifies.
+	rotated := fake.Sign([]byte("old-secret"), body, now) + "," + v1
+	if err := fake.VerifySignature(secret, rotated, body, now, time.Minute); err != nil {
+		t.Fatalf("rotated: %v", err)
 	}
 }
 
