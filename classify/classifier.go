@@ -60,9 +60,9 @@ func New(cfg Config) (*Classifier, error) {
 }
 
 // Classify returns the traffic source of v. It never fails: input it cannot
-// read yields the most honest answer (Direct when there is nothing to go on,
-// Unassigned when there was something unreadable) with the reasons listed in
-// Source.Problems.
+// read yields the most honest answer (Direct when there is nothing to go on;
+// Unassigned when the referrer was unreadable, or Direct as in GA4 in
+// StrictGA4 mode) with the reasons listed in Source.Problems.
 func (c *Classifier) Classify(v Visit) Source {
 	var s Source
 	land := scanLanding(v.URL, c.rules.params, &s.Problems)
@@ -85,9 +85,11 @@ func (c *Classifier) Classify(v Visit) Source {
 		s.Basis = BasisUTM
 	case !c.strict && land.click != nil && land.click.adOnly:
 		s.Source, s.Medium, s.Basis = land.click.source, land.click.medium, BasisClickID
-	case !refOK:
+	case !refOK && !c.strict:
 		s.Source, s.Medium, s.Basis = "(not set)", "(not set)", BasisUnreadable
 	default:
+		// In StrictGA4 mode an unreadable referrer counts as none, as in
+		// GA4: scanReferrer returned no host, and the Problem stays.
 		c.fromReferrer(&s, ref, land)
 	}
 

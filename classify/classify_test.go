@@ -23,6 +23,7 @@ type classifyCase struct {
 	referrer string
 	strict   bool // classify in StrictGA4 mode
 	want     want
+	problem  string // a Problem the Source must list, "" for no check
 }
 
 func (tc classifyCase) visit() Visit {
@@ -180,8 +181,26 @@ var classifyCases = []classifyCase{
 	// Unassigned and (not set)
 	{name: "source without medium", url: "?utm_source=flyer", want: want{ChannelUnassigned, "flyer", "(not set)", "ga4:unassigned", BasisUTM}},
 	{name: "medium without source", url: "?utm_medium=qr", want: want{ChannelUnassigned, "(not set)", "qr", "ga4:unassigned", BasisUTM}},
-	{name: "garbage referrer", url: "/", referrer: "not a referrer at all", want: want{ChannelUnassigned, "(not set)", "(not set)", "ga4:unassigned", BasisUnreadable}},
-	{name: "javascript referrer", url: "/", referrer: "javascript:alert(1)", want: want{ChannelUnassigned, "(not set)", "(not set)", "ga4:unassigned", BasisUnreadable}},
+	{name: "garbage referrer", url: "/", referrer: "not a referrer at all", want: want{ChannelUnassigned, "(not set)", "(not set)", "ga4:unassigned", BasisUnreadable},
+		problem: "referrer: not a URL"},
+	{name: "javascript referrer", url: "/", referrer: "javascript:alert(1)", want: want{ChannelUnassigned, "(not set)", "(not set)", "ga4:unassigned", BasisUnreadable},
+		problem: "referrer: not a URL"},
+	{name: "referrer with bad host", url: "/", referrer: "https://<script>/", want: want{ChannelUnassigned, "(not set)", "(not set)", "ga4:unassigned", BasisUnreadable},
+		problem: "referrer: unreadable host"},
+	// GA4 counts a referrer it cannot parse as absent: Direct when nothing
+	// else identifies the session. The Problem stays.
+	{name: "garbage referrer strict is direct", url: "/", referrer: "not a referrer at all", strict: true,
+		want: want{ChannelDirect, "(direct)", "(none)", "ga4:direct", BasisNone}, problem: "referrer: not a URL"},
+	{name: "javascript referrer strict is direct", url: "/", referrer: "javascript:alert(1)", strict: true,
+		want: want{ChannelDirect, "(direct)", "(none)", "ga4:direct", BasisNone}, problem: "referrer: not a URL"},
+	{name: "file referrer strict is direct", url: "/", referrer: "file:///etc/passwd", strict: true,
+		want: want{ChannelDirect, "(direct)", "(none)", "ga4:direct", BasisNone}, problem: "referrer: scheme is neither http(s) nor an app"},
+	{name: "referrer with bad host strict is direct", url: "/", referrer: "https://<script>/", strict: true,
+		want: want{ChannelDirect, "(direct)", "(none)", "ga4:direct", BasisNone}, problem: "referrer: unreadable host"},
+	{name: "unreadable referrer with fbclid strict is direct", url: "?fbclid=IwAR2x", referrer: "javascript:void(0)", strict: true,
+		want: want{ChannelDirect, "(direct)", "(none)", "ga4:direct", BasisNone}, problem: "referrer: not a URL"},
+	{name: "unreadable referrer with tags follows the tags", url: "?utm_source=bing&utm_medium=cpc", referrer: "javascript:alert(1)",
+		want: want{ChannelPaidSearch, "bing", "cpc", "ga4:paid-search", BasisUTM}, problem: "referrer: not a URL"},
 	{name: "referrer without scheme", url: "/", referrer: "www.bing.com/search", want: want{ChannelOrganicSearch, "bing", "organic", "ga4:organic-search", BasisSearchEngine}},
 
 	// Decoding
@@ -202,6 +221,7 @@ func init() {
 		"dclid default mode", "irclickid default", "x.com default mode is social", "de.linkedin.com parent domain default",
 		"fbclid without referrer default", "igshid without referrer default", "android facebook app default",
 		"gmail webmail default", "gmail android app default", "outlook webmail default", "yahoo mail regional default",
+		"garbage referrer", "javascript referrer", "referrer with bad host",
 	} {
 		defaultModeAdds[name] = true
 	}
@@ -220,6 +240,16 @@ func TestClassify(t *testing.T) {
 			got := classifiers[tc.strict].Classify(tc.visit())
 			assert.Equal(t, tc.want, want{got.Channel, got.Source, got.Medium, got.Rule, got.Basis}, "problems: %v", got.Problems)
 			assert.Equal(t, got.Channel.Paid(), got.Paid)
+			if tc.problem != "" {
+				assert.Condition(t, func() bool {
+					for _, p := range got.Problems {
+						if strings.Contains(p.String(), tc.problem) {
+							return true
+						}
+					}
+					return false
+				}, "problems %v, want one like %q", got.Problems, tc.problem)
+			}
 		})
 	}
 }
@@ -300,6 +330,21 @@ func TestCrawlers(t *testing.T) {
 	c, err := New(Config{})
 	require.NoError(t, err)
 	assert.True(t, c.Classify(Visit{URL: site, UserAgent: "Googlebot/2.1"}).Crawler)
+}
+
+// Paid is true for the channels GA4 defines as bought traffic: its Paid
+// channels, Cross-network, Display and Audio (ads on audio platforms).
+func TestChannelPaid(t *testing.T) {
+	paid := map[Channel]bool{
+		ChannelCrossNetwork: true, ChannelPaidShopping: true, ChannelPaidSearch: true, ChannelPaidSocial: true,
+		ChannelPaidVideo: true, ChannelDisplay: true, ChannelPaidOther: true, ChannelAudio: true,
+	}
+	for _, r := range ga4Channels {
+		assert.Equal(t, paid[r.channel], r.channel.Paid(), r.channel)
+	}
+	assert.True(t, Channel("Paid Podcasts").Paid(), "a user channel named Paid ...")
+	assert.False(t, Channel("Google Business Profile").Paid())
+	assert.False(t, Channel("Audio Ads").Paid(), "only GA4's Audio, by its exact name")
 }
 
 func TestChannelIsDefault(t *testing.T) {

@@ -45,6 +45,8 @@
 //	android-app://com.google.android.gm…)
 //	social host missing from GA4's list     HOST / referral, Referral  Organic Social (Matomo's social list,
 //	(x.com, bsky.app, de.linkedin.com)                           social app packages, parent domains)
+//	unreadable referrer ("not a url",       as no referrer: (direct) / (not set) / (not set),
+//	"javascript:…", "https://<bad host>/")  (none), Direct             Unassigned
 //
 // UTM parameters always win over click ids other than Google's
 // auto-tagging, in both modes.
@@ -62,9 +64,12 @@
 // # Bad input
 //
 // Classify never fails and never panics. Unreadable parts of a visit are
-// worked around and listed in [Source.Problems]; an unreadable referrer
-// gives (not set) / (not set), which GA4's rules leave Unassigned. A host
-// written in Unicode ("bücher.de", as a person types it rather than as a
-// browser sends it) is read in its ASCII form ("xn--bcher-kva.de") with
+// worked around and listed in [Source.Problems]. An unreadable referrer
+// gives (not set) / (not set) in the default mode, which GA4's rules leave
+// Unassigned, so that a visit with something unreadable is not counted as
+// Direct; StrictGA4 counts it as absent, as GA4 does, and the visit is
+// Direct when nothing else identifies it. Either way the Problem is listed.
+// A host written in Unicode ("bücher.de", as a person types it rather than
+// as a browser sends it) is read in its ASCII form ("xn--bcher-kva.de") with
 // golang.org/x/net/idna, so both spellings classify alike.
 package classify

@@ -41,12 +41,13 @@ const (
 )
 
 // Paid reports whether traffic of this channel is bought: the paid default
-// channels, Cross-network and Display. Channels named by user rules are
-// organic unless their name starts with "Paid ".
+// channels, Cross-network, Display and Audio (in GA4, ads on audio
+// platforms). Channels named by user rules are organic unless their name
+// starts with "Paid ".
 func (c Channel) Paid() bool {
 	switch c {
 	case ChannelCrossNetwork, ChannelPaidShopping, ChannelPaidSearch, ChannelPaidSocial,
-		ChannelPaidVideo, ChannelDisplay, ChannelPaidOther:
+		ChannelPaidVideo, ChannelDisplay, ChannelPaidOther, ChannelAudio:
 		return true
 	}
 	return strings.HasPrefix(string(c), "Paid ")
@@ -66,7 +67,7 @@ const (
 	BasisReferrer      Basis = "referrer"
 	BasisSelfReferral  Basis = "self-referral" // the site's own domain: not a referral
 	BasisNone          Basis = "none"          // no referrer, no tags: direct
-	BasisUnreadable    Basis = "unreadable"    // a referrer we could not read
+	BasisUnreadable    Basis = "unreadable"    // default mode: a referrer we could not read (StrictGA4 reads it as none)
 )
 
 // ClickID is an ad platform's click identifier found on the landing URL.
