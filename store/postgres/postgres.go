@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -17,10 +18,14 @@ import (
 	"github.com/attriqs/calltrack/store/internal/sqlstore"
 )
 
-// Store is a [store.Store] on a PostgreSQL database.
+//go:generate go run ../internal/storegen
+
+// Store is a [store.Store] and a [store.Outbox] on a PostgreSQL database.
+// Its methods are safe for concurrent use; the contract of each is in the
+// store interface it implements.
 type Store struct {
-	*sqlstore.Engine
-	pool *pgxpool.Pool
+	engine *sqlstore.Engine // the SQL shared with store/sqlite; zz_methods.go delegates to it
+	pool   *pgxpool.Pool
 }
 
 var (
@@ -69,15 +74,47 @@ func New(pool *pgxpool.Pool, cfg Config) *Store {
 	}
 	// OpenDBFromPool keeps no idle connections of its own, so the pool
 	// stays the one place connections live and Close order does not matter.
-	return &Store{Engine: sqlstore.New(stdlib.OpenDBFromPool(pool), d, cfg.engine()), pool: pool}
+	return &Store{engine: sqlstore.New(stdlib.OpenDBFromPool(pool), d, cfg.engine()), pool: pool}
 }
 
 // Pool returns the pool the store runs on, for bulk work such as COPY.
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+func (st *Store) Pool() *pgxpool.Pool { return st.pool }
 
 // Close releases the database/sql wrapper around the pool; the pool itself
 // stays open. Close is idempotent.
-func (s *Store) Close() error { return errors.Join(s.Engine.Close(), s.DB().Close()) }
+func (st *Store) Close() error { return errors.Join(st.engine.Close(), st.DB().Close()) }
+
+// Migrate applies the schema migrations the database has not recorded
+// yet, in version order, each in its own transaction with its record.
+// Running it again is a no-op.
+func (st *Store) Migrate(ctx context.Context) error { return st.engine.Migrate(ctx) }
+
+// Migration is one applied schema migration.
+type Migration struct {
+	Version   int64     // the number its file name starts with
+	Name      string    // its file name without ".sql"
+	AppliedAt time.Time // when Migrate applied it, in UTC
+}
+
+// Migrations lists the applied migrations in version order.
+func (st *Store) Migrations(ctx context.Context) ([]Migration, error) {
+	ms, err := st.engine.Migrations(ctx)
+	out := make([]Migration, len(ms))
+	for i, m := range ms {
+		out[i] = Migration(m)
+	}
+	return out, err
+}
+
+// DB returns the handle the store runs on.
+func (st *Store) DB() *sql.DB { return st.engine.DB() }
+
+// ExplainHoldersAt returns the database's plan for the query behind
+// [Store.HoldersAt] with these arguments, one line per row of its EXPLAIN
+// output: the benchmarks use it to show the query stays a range scan.
+func (st *Store) ExplainHoldersAt(ctx context.Context, number string, at time.Time, grace time.Duration) ([]string, error) {
+	return st.engine.ExplainHoldersAt(ctx, number, at, grace)
+}
 
 // connectionLost reports whether err means the connection itself is gone
 // (terminated, server shutting down, network), as opposed to a conflict

@@ -16,10 +16,14 @@ import (
 	"github.com/attriqs/calltrack/store/internal/sqlstore"
 )
 
-// Store is a [store.Store] on one SQLite database.
+//go:generate go run ../internal/storegen
+
+// Store is a [store.Store] and a [store.Outbox] on one SQLite database.
+// Its methods are safe for concurrent use; the contract of each is in the
+// store interface it implements.
 type Store struct {
-	*sqlstore.Engine
-	owned bool // Close closes the handle: it came from Open
+	engine *sqlstore.Engine // the SQL shared with store/postgres; zz_methods.go delegates to it
+	owned  bool             // Close closes the handle: it came from Open
 }
 
 var (
@@ -63,7 +67,7 @@ func New(db *sql.DB, cfg Config) *Store {
 	d := sqlstore.SQLite()
 	d.Transient = transient
 	d.Refused = refused
-	return &Store{Engine: sqlstore.New(db, d, cfg.engine())}
+	return &Store{engine: sqlstore.New(db, d, cfg.engine())}
 }
 
 // Open opens (creating if needed) the SQLite file at path with the settings
@@ -98,12 +102,44 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 
 // Close closes the database handle if [Open] opened it; a store made by
 // [New] leaves the caller's handle open. Close is idempotent.
-func (s *Store) Close() error {
-	err := s.Engine.Close()
-	if !s.owned {
+func (st *Store) Close() error {
+	err := st.engine.Close()
+	if !st.owned {
 		return err
 	}
-	return errors.Join(err, s.DB().Close())
+	return errors.Join(err, st.DB().Close())
+}
+
+// Migrate applies the schema migrations the database has not recorded
+// yet, in version order, each in its own transaction with its record.
+// Running it again is a no-op.
+func (st *Store) Migrate(ctx context.Context) error { return st.engine.Migrate(ctx) }
+
+// Migration is one applied schema migration.
+type Migration struct {
+	Version   int64     // the number its file name starts with
+	Name      string    // its file name without ".sql"
+	AppliedAt time.Time // when Migrate applied it, in UTC
+}
+
+// Migrations lists the applied migrations in version order.
+func (st *Store) Migrations(ctx context.Context) ([]Migration, error) {
+	ms, err := st.engine.Migrations(ctx)
+	out := make([]Migration, len(ms))
+	for i, m := range ms {
+		out[i] = Migration(m)
+	}
+	return out, err
+}
+
+// DB returns the handle the store runs on.
+func (st *Store) DB() *sql.DB { return st.engine.DB() }
+
+// ExplainHoldersAt returns the database's plan for the query behind
+// [Store.HoldersAt] with these arguments, one line per row of its EXPLAIN
+// output: the benchmarks use it to show the query stays a range scan.
+func (st *Store) ExplainHoldersAt(ctx context.Context, number string, at time.Time, grace time.Duration) ([]string, error) {
+	return st.engine.ExplainHoldersAt(ctx, number, at, grace)
 }
 
 // transient reports SQLite's "busy" and "locked" results, which a retry
