@@ -74,6 +74,10 @@ func BenchmarkAnchorMarkovOrder1(b *testing.B) { benchPaths(b, attribution.Marko
 
 func BenchmarkAnchorMarkovOrder3(b *testing.B) { benchPaths(b, attribution.Markov{Order: 3}) }
 
+func BenchmarkAnchorMarkovOrder3ChannelAttributionStates(b *testing.B) {
+	benchPaths(b, attribution.Markov{Order: 3, States: attribution.StatesChannelAttribution})
+}
+
 func BenchmarkAnchorMarkovOrder1LastStateValue(b *testing.B) {
 	benchPaths(b, attribution.Markov{ValueMethod: attribution.ValueByLastState})
 }

@@ -44,6 +44,9 @@
 //     touchpoint.
 //   - [LastNonDirect]: everything to the last touchpoint whose channel is
 //     not Direct; to the last touchpoint when all are Direct (GA4).
+//     Direct is the touchpoint's channel whatever Key groups by; the
+//     credit is reported under the key. On grouped paths, which keep
+//     only keys, a step is direct when its key is "Direct".
 //   - [Linear]: equal parts to every touchpoint; a channel seen twice
 //     earns two parts.
 //   - [TimeDecay]: weight 2^(−age/half-life), age measured from the
@@ -70,12 +73,27 @@
 //
 // [Markov] follows Anderl et al. (2016) and ChannelAttribution: every
 // journey, converting or not, is a walk from a start state through
-// channel states to a conversion or a null state. At order k a state is
-// the last k channels (fewer at the start of a path). Transition
+// channel states to a conversion or a null state. Transition
 // probabilities are the observed transition counts divided by the
-// departures from each state. Consecutive repeats of a channel collapse
-// (A > A > B is A > B) unless KeepRepeats is set, in which case they are
-// self-transitions.
+// departures from each state. At order k a state holds k channels, by
+// one of two definitions ([StateDefinition]):
+//
+//   - [StatesWithPrefixes] (default): consecutive repeats of a channel
+//     collapse first (A > A > B is A > B), then a state is the last k
+//     channels, fewer at the start of a path.
+//   - [StatesChannelAttribution], ChannelAttribution's markov_model: a
+//     state is a window of k consecutive channels of the path as given,
+//     repeats included, starting with the first k; consecutive identical
+//     windows are one state.
+//
+// At order 1 both give the same answer, and repeats never matter: a
+// repeat is a self-transition, which delays a walk without changing where
+// it ends. From order 2 on they differ only on repeated channels:
+// ChannelAttribution remembers a repeat (A > B > B walks A>B, B>B) and
+// the default forgets it (A > B); without repeats the answers are the
+// same, the prefix states only splitting the first step. KeepRepeats
+// keeps every step of a path in the chain; with the default states it
+// gives ChannelAttribution's answer.
 //
 // P(conv), the probability of reaching conversion from the start, is
 // computed exactly by solving the absorbing chain, not by simulation: the
@@ -119,9 +137,14 @@
 // Data-driven models learn from journeys grouped by identical path, a
 // [PathSet]; [GroupPaths] builds one from journeys, and [ReadPathsCSV] and
 // [PathSet.WriteCSV] read and write ChannelAttribution's format (path with
-// " > " between channels, total_conversions, total_conversion_value in
-// minor units, total_null), so another implementation can be run on the
-// same file. Models that implement [PathModel] (first, last and linear
+// " > " between channels, total_conversions, total_conversion_value,
+// total_null), so another implementation can be run on the same file.
+// The reader takes ';' or ',' between fields, whichever the header uses
+// (ChannelAttribution's example file has ';'); its counts may be
+// fractional, and are kept as weights; its values are decimal numbers
+// turned into minor units by [PathsCSV].ValueScale (1 by default, as
+// WriteCSV writes them; 100 for a file in dollars) and rounded. Models
+// that implement [PathModel] (first, last, last non-direct and linear
 // touch, Markov, Shapley, ordered Shapley) attribute a PathSet directly.
 //
 // # Benchmarks

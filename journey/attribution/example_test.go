@@ -132,3 +132,34 @@ func ExampleOrderedShapley() {
 	// Organic Search at 3: 0.25 conversions, 6250
 	// Paid Search at 1: 0.50 conversions, 12500
 }
+
+// A file in ChannelAttribution's layout: ';' between fields, values in
+// dollars. At order 2 its states remember that b was repeated after a and
+// after c, so b > b forgets which came first and c shares the credit; by
+// default repeats collapse, a > b converts and c > b does not.
+func ExamplePathsCSV_Read() {
+	const data = `path;total_conversions;total_conversion_value;total_null
+a > b > b;1;6.00;0
+c > b > b > b;0;0;1
+`
+	paths, err := attribution.PathsCSV{ValueScale: 100}.Read(strings.NewReader(data))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, m := range []attribution.Markov{{Order: 2, States: attribution.StatesChannelAttribution}, {Order: 2}} {
+		r, err := m.AttributePaths(paths)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Print(r.Model, ":")
+		for _, g := range r.Groups {
+			fmt.Printf(" %s %.2f (%d¢)", g.Key, g.Conversions, g.Value)
+		}
+		fmt.Println()
+	}
+	// Output:
+	// markov_order2_ca: a 0.25 (150¢) b 0.50 (300¢) c 0.25 (150¢)
+	// markov_order2: a 0.50 (300¢) b 0.50 (300¢)
+}

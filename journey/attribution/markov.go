@@ -20,6 +20,33 @@ const (
 	ValueByLastState
 )
 
+// StateDefinition says what the states of a Markov chain of order k are.
+// At order 1 the definitions give the same answer.
+type StateDefinition int
+
+const (
+	// StatesWithPrefixes collapses consecutive repeats of a channel first
+	// (A > A > B is A > B), then makes each step's state the last k
+	// channels, fewer at the start of a path: A > B > C at order 2 walks
+	// start → A → A>B → B>C. A repeat is forgotten, so at order 2
+	// A > B > B and A > B reach the same state.
+	StatesWithPrefixes StateDefinition = iota
+	// StatesChannelAttribution is ChannelAttribution's markov_model: a
+	// state is a window of k consecutive channels of the path as given,
+	// repeats included; the first state is the first k channels (a
+	// shorter path is one state holding all of it), and consecutive
+	// identical windows are one state. A > B > C at order 2 walks
+	// start → A>B → B>C; A > B > B > B walks start → A>B → B>B, so a
+	// repeat is remembered. The answer is the same as StatesWithPrefixes
+	// with KeepRepeats; the chain is ChannelAttribution's own, state for
+	// state, without the prefix states and self-transitions that do not
+	// change the answer. ChannelAttribution estimates removal effects by
+	// simulating walks on this chain, each cut at the length of the
+	// longest path (its max_step); solved exactly, the answer here is
+	// what its estimates approach, without the cut.
+	StatesChannelAttribution
+)
+
 // Markov is the Markov-chain removal-effect model (Anderl et al. 2016;
 // ChannelAttribution's markov_model), solved exactly: transition
 // probabilities are estimated from every path, converting or not, and
@@ -30,23 +57,40 @@ const (
 // where removing c sends every state holding c to null. Channels are
 // credited the total conversions (and value) in proportion to their
 // removal effects.
+//
+// Repeated channels (A > A > B) matter only from order 2 on: at order 1
+// a repeat is a self-transition, which delays a walk but never changes
+// where it ends, so collapsing repeats or keeping them gives the same
+// answer. From order 2 on, ChannelAttribution keeps repeats inside its
+// states while the default here collapses them: see [StateDefinition].
 type Markov struct {
 	// Order is how many past channels a state holds; zero means 1.
 	Order int
-	// KeepRepeats keeps consecutive repeats of a channel (A > A > B) as
-	// self-transitions; by default they collapse to one (A > B), as in
-	// ChannelAttribution.
+	// States is the definition of a state; the zero value is
+	// StatesWithPrefixes.
+	States StateDefinition
+	// KeepRepeats makes every step of a path a step of the chain: with
+	// StatesWithPrefixes repeats are not collapsed (A > A > B at order 1
+	// walks A → A → B), with StatesChannelAttribution identical
+	// consecutive windows are not merged. Either way a state that repeats
+	// transitions to itself.
 	KeepRepeats bool
 	ValueMethod ValueMethod
 }
 
 func (m Markov) order() int { return max(m.Order, 1) }
 
+// Name is "markov", "markov_order2" and so on, with "_ca" for
+// StatesChannelAttribution.
 func (m Markov) Name() string {
-	if m.order() == 1 {
-		return "markov"
+	name := "markov"
+	if m.order() > 1 {
+		name = fmt.Sprintf("markov_order%d", m.order())
 	}
-	return fmt.Sprintf("markov_order%d", m.order())
+	if m.States == StatesChannelAttribution {
+		name += "_ca"
+	}
+	return name
 }
 
 // markovChain is the chain of one path set with what the credit needs.
@@ -54,6 +98,9 @@ type markovChain struct {
 	chain
 	holds     [][]int32 // channel → states that hold it
 	convValue []float64 // per state: value of conversions that followed it ÷ departures
+	// codes are the states' k-gram codes in base len(channels)+1, the
+	// oldest channel first and 0 for none; state 0, code 0, is the start.
+	codes []uint64
 }
 
 // maxStateCode bounds the k-gram codes so that they fit a uint64.
@@ -63,6 +110,10 @@ func (m Markov) build(paths *PathSet) (*markovChain, error) {
 	if m.Order < 0 {
 		return nil, fmt.Errorf("%w: Markov order %d is negative", ErrInvalidOptions, m.Order)
 	}
+	if m.States != StatesWithPrefixes && m.States != StatesChannelAttribution {
+		return nil, fmt.Errorf("%w: Markov states %d", ErrInvalidOptions, m.States)
+	}
+	windows := m.States == StatesChannelAttribution
 	k := m.order()
 	base := uint64(len(paths.channels) + 1)
 	span := uint64(1) // base^k: codes keep the last k channels
@@ -72,52 +123,60 @@ func (m Markov) build(paths *PathSet) (*markovChain, error) {
 		}
 		span *= base
 	}
-	states := newStateIndex(span)
-	codes := []uint64{0} // state 0, code 0, is the start
 	// A state's next state is fixed by the next channel, so transitions
-	// are counted in a table of states × channels rather than a map.
+	// are counted in a table of states × channels rather than a map. The
+	// one exception is the start with windows, whose next state is the
+	// whole first window: those transitions are counted by state.
 	width := int(base)
-	counts := make([]float64, width)
-	next := make([]int32, width)
-	var conv, null, value []float64
-	grow := func() {
-		conv, null, value = append(conv, 0), append(null, 0), append(value, 0)
-	}
-	grow()
+	cc := &chainCounts{width: width, states: newStateIndex(span)}
+	cc.add(0) // state 0, code 0, is the start
+	counts, next := cc.counts, cc.next
 	for i := range paths.rows {
 		r := &paths.rows[i]
-		w := float64(r.conversions + r.nulls)
+		w := r.conversions + r.nulls
 		if w == 0 {
 			continue
 		}
 		code, from := uint64(0), int32(0)
-		last := int32(-1)
-		for _, ch := range r.steps {
-			if ch == last && !m.KeepRepeats {
-				continue
+		last := int32(-1)     // the previous channel
+		lastCode := uint64(0) // the previous window's code; no window's is 0
+		for t, ch := range r.steps {
+			if windows {
+				code = (code*base + uint64(ch) + 1) % span
+				if t < k-1 && t < len(r.steps)-1 {
+					continue // the first window is not full yet
+				}
+				if code == lastCode && !m.KeepRepeats {
+					continue
+				}
+				lastCode = code
+				if from == 0 {
+					from = cc.state(code)
+					counts, next = cc.counts, cc.next
+					cc.fromStart[from] += w
+					continue
+				}
+			} else {
+				if ch == last && !m.KeepRepeats {
+					continue
+				}
+				last = ch
+				code = (code*base + uint64(ch) + 1) % span
 			}
-			last = ch
-			code = (code*base + uint64(ch) + 1) % span
 			cell := int(from)*width + int(ch) + 1
 			if counts[cell] == 0 {
-				to, ok := states.get(code)
-				if !ok {
-					to = int32(len(codes))
-					states.put(code, to)
-					codes = append(codes, code)
-					grow()
-					counts = append(counts, make([]float64, width)...)
-					next = append(next, make([]int32, width)...)
-				}
+				to := cc.state(code)
+				counts, next = cc.counts, cc.next
 				next[cell] = to
 			}
 			counts[cell] += w
 			from = next[cell]
 		}
-		conv[from] += float64(r.conversions)
-		null[from] += float64(r.nulls)
-		value[from] += float64(r.value)
+		cc.conv[from] += r.conversions
+		cc.null[from] += r.nulls
+		cc.value[from] += float64(r.value)
 	}
+	codes, conv, null, value, fromStart := cc.codes, cc.conv, cc.null, cc.value, cc.fromStart
 	n := len(codes)
 	out := make([]float64, n)
 	perRow := make([]int32, n+1)
@@ -131,11 +190,25 @@ func (m Markov) build(paths *PathSet) (*markovChain, error) {
 			}
 		}
 	}
+	for _, c := range fromStart {
+		if c > 0 {
+			out[0] += c
+			edges++
+		}
+	}
 	mc := &markovChain{}
 	mc.cols = make([]int32, 0, edges)
 	mc.probs = make([]float64, 0, edges)
 	for s := range n {
 		perRow[s] = int32(len(mc.cols))
+		if s == 0 {
+			for to, c := range fromStart {
+				if c > 0 {
+					mc.cols = append(mc.cols, int32(to))
+					mc.probs = append(mc.probs, c/out[0])
+				}
+			}
+		}
 		for cell := s * width; cell < (s+1)*width; cell++ {
 			if counts[cell] > 0 {
 				mc.cols = append(mc.cols, next[cell])
@@ -171,8 +244,41 @@ func (m Markov) build(paths *PathSet) (*markovChain, error) {
 			}
 		}
 	}
+	mc.codes = codes
 	mc.findComponents()
 	return mc, nil
+}
+
+// chainCounts are the counts of a chain being built: per state, its
+// k-gram code, its transitions by next channel, and what ended there.
+type chainCounts struct {
+	width  int // channels + 1: the cells of a state
+	states *stateIndex
+	codes  []uint64
+	counts []float64 // state × width: transitions by next channel
+	next   []int32   // state × width: the state each leads to
+	// per state: conversions, nulls and value that ended there, and, with
+	// windows, transitions into it from the start
+	conv, null, value, fromStart []float64
+}
+
+// state returns the state of a code, adding it when new.
+func (c *chainCounts) state(code uint64) int32 {
+	if s, ok := c.states.get(code); ok {
+		return s
+	}
+	return c.add(code)
+}
+
+func (c *chainCounts) add(code uint64) int32 {
+	s := int32(len(c.codes))
+	c.states.put(code, s)
+	c.codes = append(c.codes, code)
+	c.conv, c.null, c.value = append(c.conv, 0), append(c.null, 0), append(c.value, 0)
+	c.fromStart = append(c.fromStart, 0)
+	c.counts = append(c.counts, make([]float64, c.width)...)
+	c.next = append(c.next, make([]int32, c.width)...)
+	return s
 }
 
 // removalEffects returns P(conv) (or the expected value) from the start
@@ -242,7 +348,7 @@ func (m Markov) attributePaths(paths *PathSet) (*Result, []float64, error) {
 // shareGroups credits channels total conversions and value in proportion
 // to their scores (non-negative), the value split exactly; reported is
 // each channel's Score.
-func shareGroups(names []string, scores, valueScores, reported []float64, conversions, value int64) []GroupCredit {
+func shareGroups(names []string, scores, valueScores, reported []float64, conversions float64, value int64) []GroupCredit {
 	sum := 0.0
 	for _, s := range scores {
 		sum += s
@@ -250,7 +356,7 @@ func shareGroups(names []string, scores, valueScores, reported []float64, conver
 	conv := make([]float64, len(names))
 	if sum > 0 {
 		for i, s := range scores {
-			conv[i] = s / sum * float64(conversions)
+			conv[i] = s / sum * conversions
 		}
 	}
 	parts := make([]int64, len(names))

@@ -1,14 +1,10 @@
 package attribution
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
-	"encoding/csv"
 	"fmt"
 	"hash/maphash"
-	"io"
-	"strconv"
+	"math"
 	"strings"
 )
 
@@ -18,6 +14,11 @@ import (
 // Data-driven models learn from it; building one is how Markov and
 // Shapley start. Add must not run concurrently with anything else; models
 // only read a set.
+//
+// Counts are weights: whole numbers for journeys, but a set read from a
+// file may hold fractional ones (1.5 conversions), and every model uses
+// them as they are, so a result's conversions may be fractional too.
+// Values are whole minor units.
 type PathSet struct {
 	channels []string         // channel id → name, in order of first sight
 	ids      map[string]int32 // name → channel id
@@ -33,9 +34,9 @@ type PathSet struct {
 
 type pathRow struct {
 	steps       []int32
-	conversions int64
+	conversions float64
 	value       int64 // minor units
-	nulls       int64
+	nulls       float64
 }
 
 // NewPathSet returns an empty set.
@@ -46,11 +47,18 @@ func NewPathSet() *PathSet {
 // Add records journeys along one path of channel names; a path already in
 // the set has the counts added to it.
 func (s *PathSet) Add(channels []string, conversions, value, nulls int64) error {
+	return s.AddWeighted(channels, float64(conversions), value, float64(nulls))
+}
+
+// AddWeighted is Add with fractional counts, for data whose journeys carry
+// weights (ChannelAttribution's files allow 1.5 conversions). Counts must
+// be finite and non-negative.
+func (s *PathSet) AddWeighted(channels []string, conversions float64, value int64, nulls float64) error {
 	switch {
 	case len(channels) == 0:
 		return fmt.Errorf("%w: empty path", ErrInvalidPathInput)
-	case conversions < 0 || nulls < 0 || value < 0:
-		return fmt.Errorf("%w: negative count or value on path %q", ErrInvalidPathInput, strings.Join(channels, " > "))
+	case !validCount(conversions) || !validCount(nulls) || value < 0:
+		return fmt.Errorf("%w: negative or non-finite count or value on path %q", ErrInvalidPathInput, strings.Join(channels, " > "))
 	case value > 0 && conversions == 0:
 		return fmt.Errorf("%w: value without conversions on path %q", ErrInvalidPathInput, strings.Join(channels, " > "))
 	}
@@ -71,8 +79,10 @@ func (s *PathSet) Add(channels []string, conversions, value, nulls int64) error 
 	return nil
 }
 
+func validCount(c float64) bool { return c >= 0 && !math.IsInf(c, 1) }
+
 // addEncoded adds counts to the path encoded in s.buf.
-func (s *PathSet) addEncoded(conversions, value, nulls int64) {
+func (s *PathSet) addEncoded(conversions float64, value int64, nulls float64) {
 	h := maphash.Bytes(s.seed, s.buf)
 	row, ok := s.byHash[h]
 	if ok && !s.rows[row].encodedEqual(s.buf) {
@@ -127,8 +137,10 @@ func (s *PathSet) Len() int { return len(s.rows) }
 // Channels are the channel names, in order of first sight.
 func (s *PathSet) Channels() []string { return append([]string(nil), s.channels...) }
 
-// Totals are the journeys, conversions and conversion value in the set.
-func (s *PathSet) Totals() (journeys, conversions, value int64) {
+// Totals are the journeys, conversions and conversion value in the set;
+// journeys and conversions are whole unless the set was given fractional
+// counts.
+func (s *PathSet) Totals() (journeys, conversions float64, value int64) {
 	for _, r := range s.rows {
 		journeys += r.conversions + r.nulls
 		conversions += r.conversions
@@ -168,155 +180,4 @@ func pathsOf(set *preparedSet) *PathSet {
 		}
 	}
 	return s
-}
-
-// pathsHeader is the CSV header of ChannelAttribution's grouped path data.
-func pathsHeader() []string {
-	return []string{"path", "total_conversions", "total_conversion_value", "total_null"}
-}
-
-// WriteCSV writes the set as ChannelAttribution reads it: a header, then
-// one row per path with " > " between channels and the value in minor
-// units.
-func (s *PathSet) WriteCSV(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	cw := csv.NewWriter(bw)
-	if err := cw.Write(pathsHeader()); err != nil {
-		return err
-	}
-	var sb strings.Builder
-	for _, r := range s.rows {
-		sb.Reset()
-		for i, id := range r.steps {
-			if i > 0 {
-				sb.WriteString(" > ")
-			}
-			sb.WriteString(s.channels[id])
-		}
-		rec := []string{sb.String(), strconv.FormatInt(r.conversions, 10), strconv.FormatInt(r.value, 10), strconv.FormatInt(r.nulls, 10)}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	return bw.Flush()
-}
-
-// ReadPathsCSV reads what WriteCSV writes: the header names the columns
-// (in any order), paths separate channels with '>', and values are whole
-// minor units. Lines without quotes are split by hand, the common case
-// that makes reading the anchor file several times faster than
-// encoding/csv; quoted lines go through encoding/csv.
-func ReadPathsCSV(r io.Reader) (*PathSet, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<16), 1<<24)
-	if !sc.Scan() {
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("%w: header: %v", ErrInvalidPathInput, err)
-		}
-		return nil, fmt.Errorf("%w: no header", ErrInvalidPathInput)
-	}
-	head, err := csv.NewReader(strings.NewReader(sc.Text())).Read()
-	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrInvalidPathInput, err)
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[strings.TrimSpace(h)] = i
-	}
-	var idx [4]int
-	header := pathsHeader()
-	for i, name := range header {
-		c, ok := col[name]
-		if !ok {
-			return nil, fmt.Errorf("%w: header lacks %q", ErrInvalidPathInput, name)
-		}
-		idx[i] = c
-	}
-	s := NewPathSet()
-	fields := make([][]byte, len(head))
-	for line := 2; sc.Scan(); line++ {
-		b := sc.Bytes()
-		if len(bytes.TrimSpace(b)) == 0 {
-			continue
-		}
-		if bytes.IndexByte(b, '"') >= 0 {
-			rec, err := csv.NewReader(bytes.NewReader(b)).Read()
-			if err != nil || len(rec) != len(head) {
-				return nil, fmt.Errorf("%w: line %d: %d fields or %v", ErrInvalidPathInput, line, len(rec), err)
-			}
-			for i, f := range rec {
-				fields[i] = []byte(f)
-			}
-		} else {
-			n := 0
-			for f := range bytes.SplitSeq(b, []byte{','}) {
-				if n == len(fields) {
-					n++
-					break
-				}
-				fields[n] = f
-				n++
-			}
-			if n != len(fields) {
-				return nil, fmt.Errorf("%w: line %d: want %d fields", ErrInvalidPathInput, line, len(fields))
-			}
-		}
-		var nums [3]int64
-		for i := range nums {
-			v, ok := parseCount(bytes.TrimSpace(fields[idx[i+1]]))
-			if !ok {
-				return nil, fmt.Errorf("%w: line %d: %s %q is not a whole non-negative number", ErrInvalidPathInput, line, header[i+1], fields[idx[i+1]])
-			}
-			nums[i] = v
-		}
-		if err := s.addBytes(fields[idx[0]], nums[0], nums[1], nums[2]); err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidPathInput, err)
-	}
-	return s, nil
-}
-
-// addBytes is Add for a path still in its file form, "A > B".
-func (s *PathSet) addBytes(path []byte, conversions, value, nulls int64) error {
-	if value > 0 && conversions == 0 {
-		return fmt.Errorf("%w: value without conversions on path %q", ErrInvalidPathInput, path)
-	}
-	s.buf = s.buf[:0]
-	for name := range bytes.SplitSeq(path, []byte{'>'}) {
-		name = bytes.TrimSpace(name)
-		if len(name) == 0 {
-			return fmt.Errorf("%w: empty channel in path %q", ErrInvalidPathInput, path)
-		}
-		id, ok := s.ids[string(name)]
-		if !ok {
-			id = int32(len(s.channels))
-			s.ids[string(name)] = id
-			s.channels = append(s.channels, string(name))
-		}
-		s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(id))
-	}
-	s.addEncoded(conversions, value, nulls)
-	return nil
-}
-
-// parseCount parses a non-negative decimal integer.
-func parseCount(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var v int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + int64(c-'0')
-	}
-	return v, true
 }

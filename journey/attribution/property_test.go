@@ -78,7 +78,7 @@ func checkSums(t *testing.T, js []Journey, r *Result) {
 		}
 	}
 	assert.Equal(t, total, r.Value)
-	assert.Equal(t, count, r.Conversions)
+	assert.Equal(t, float64(count), r.Conversions)
 	var groups int64
 	groupConvs := 0.0
 	for _, g := range r.Groups {
@@ -87,7 +87,7 @@ func checkSums(t *testing.T, js []Journey, r *Result) {
 		require.GreaterOrEqual(t, g.Value, int64(0))
 	}
 	assert.Equal(t, r.Value, groups, "group values sum to the total")
-	assert.InDelta(t, float64(r.Conversions), groupConvs, 1e-6)
+	assert.InDelta(t, r.Conversions, groupConvs, 1e-6)
 	assert.False(t, math.IsNaN(groupConvs))
 }
 

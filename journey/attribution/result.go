@@ -26,8 +26,9 @@ type Result struct {
 	Model    string
 	Currency string
 	// Conversions and Value are the totals credited: every converting
-	// journey with at least one counted touchpoint.
-	Conversions int64
+	// journey with at least one counted touchpoint. Conversions is whole
+	// but for a path set given fractional counts (see PathSet).
+	Conversions float64
 	Value       int64
 	// Groups are the credits per grouping key, sorted by key. Their
 	// Value fields sum to Value exactly.

@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func TestSingleTouchRules(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, touchValues(r))
 			assert.Equal(t, int64(1001), r.Value)
-			assert.Equal(t, int64(1), r.Conversions)
+			assert.Equal(t, 1.0, r.Conversions)
 		})
 	}
 }
@@ -205,4 +206,96 @@ func TestFullPath(t *testing.T) {
 	require.NoError(t, err)
 	// first, lead, mail (opportunity), close = 225 each; the call gets 100.
 	assert.Equal(t, []string{"first=225", "lead=225", "mail=225", "opp=100", "close=225"}, touchValues(r))
+}
+
+// Under any key, direct means the touchpoint's channel is Direct; the
+// credit is reported under the key. Here the key renames channels, so
+// that the direct touch is keyed "Paid" and the paid one "Direct": the
+// paid touch still earns the conversion, under "Direct".
+func TestLastNonDirectKey(t *testing.T) {
+	a := tp("a", journey.TouchSession, paid, 3*day)
+	a.Source.Campaign = "spring"
+	b := tp("b", journey.TouchCall, organic, 2*day) // no campaign
+	c := tp("c", journey.TouchSession, direct, day)
+	js := []Journey{converted("j", 100, a, b, c), converted("k", 40, a, c)}
+	tests := []struct {
+		name    string
+		key     KeyFunc
+		touches []string
+		groups  map[string]int64
+	}{
+		{"channel", nil, []string{"b=100", "a=40"}, map[string]int64{"Organic Search": 100, "Paid Search": 40}},
+		{"campaign", ByCampaign, []string{"b=100", "a=40"}, map[string]int64{UnknownKey: 100, "spring": 40}},
+		{"swapped names", func(t journey.Touchpoint) string {
+			return map[string]string{"a": "Direct", "b": "Organic", "c": "Paid"}[t.ID]
+		}, []string{"b=100", "a=40"}, map[string]int64{"Organic": 100, "Direct": 40}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := LastNonDirect{}.Attribute(js, Options{Key: tt.key})
+			require.NoError(t, err)
+			assert.Equal(t, tt.touches, touchValues(r))
+			assert.Equal(t, tt.groups, values(r))
+		})
+	}
+}
+
+var _ PathModel = LastNonDirect{}
+
+// On paths a step is direct when its key is "Direct". Paid Search >
+// Direct converts once for 100: Paid Search. Direct > Direct converts
+// once for 50: all direct, so the last, Direct. Direct > Email > Direct
+// converts twice for 300: Email. Email alone does not convert.
+func TestLastNonDirectPaths(t *testing.T) {
+	paths := pathSet(t,
+		row{"Paid Search > Direct", 1, 100, 2},
+		row{"Direct > Direct", 1, 50, 0},
+		row{"Direct > Email > Direct", 2, 300, 1},
+		row{"Email", 0, 0, 4},
+	)
+	r, err := LastNonDirect{}.AttributePaths(paths)
+	require.NoError(t, err)
+	conv, value, _ := groupsOf(r)
+	assert.Equal(t, map[string]float64{"Paid Search": 1, "Direct": 1, "Email": 2}, conv)
+	assert.Equal(t, map[string]int64{"Paid Search": 100, "Direct": 50, "Email": 300}, value)
+	assert.Equal(t, 4.0, r.Conversions)
+	assert.Equal(t, int64(450), r.Value)
+	assert.Equal(t, "last_non_direct", r.Model)
+
+	// Without a channel named Direct it is last touch.
+	paths = pathSet(t, row{"A > B", 1, 10, 0}, row{"B > A", 1, 20, 0})
+	r, err = LastNonDirect{}.AttributePaths(paths)
+	require.NoError(t, err)
+	_, value, _ = groupsOf(r)
+	assert.Equal(t, map[string]int64{"A": 20, "B": 10}, value)
+
+	_, err = LastNonDirect{}.AttributePaths(nil)
+	assert.ErrorIs(t, err, ErrNoJourneys)
+}
+
+// The journey form and the path form agree, to the cent, whenever the
+// key names direct touches "Direct": the default channel key, or a key
+// that keeps that name for them.
+func TestLastNonDirectJourneysAndPathsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	js := randomJourneys(rng, 400)
+	byCampaignOrDirect := func(t journey.Touchpoint) string {
+		if t.Source.Channel == direct {
+			return string(direct)
+		}
+		return "campaign of " + t.ID[len(t.ID)-1:] // a key unrelated to the channel
+	}
+	for _, opts := range []Options{{}, {Key: byCampaignOrDirect}, {Lookback: 30 * day}} {
+		byJourney, err := LastNonDirect{}.Attribute(js, opts)
+		require.NoError(t, err)
+		paths, err := GroupPaths(js, opts)
+		require.NoError(t, err)
+		byPath, err := LastNonDirect{}.AttributePaths(paths)
+		require.NoError(t, err)
+		assert.Equal(t, byJourney.Groups, byPath.Groups)
+		assert.Equal(t, byJourney.Conversions, byPath.Conversions)
+		assert.Equal(t, byJourney.Value, byPath.Value)
+		_, ok := byJourney.Group(string(direct))
+		assert.True(t, ok, "some journeys are all direct")
+	}
 }

@@ -4,9 +4,13 @@
 //
 //	attribench -gen DIR              # DIR/paths.csv (grouped) and DIR/journeys.csv
 //	attribench -paths DIR/paths.csv -model markov
+//	attribench -paths paths-1m.csv -value-scale 100 -model markov
 //
 // Models: heuristics (first, last and linear touch together), markov,
-// markov3 (third order), shapley, shapley_rate, ordered_shapley.
+// markov3 (third order), markov3_ca (third order with ChannelAttribution's
+// states), shapley, shapley_rate, ordered_shapley. -value-scale reads a
+// file whose values are not minor units (ChannelAttribution's, in dollars
+// with cents: 100).
 // The report gives the time to read the file, the model's time, the
 // whole process's wall and CPU time and its peak resident memory.
 package main
@@ -33,13 +37,14 @@ func main() {
 	n := flag.Int("n", 1_000_000, "journeys to generate")
 	pathsFile := flag.String("paths", "", "grouped path file to attribute")
 	model := flag.String("model", "heuristics", "model to time")
+	valueScale := flag.Int64("value-scale", 1, "minor units in one unit of the file's values: 1 for what -gen writes, 100 for a file in dollars with cents")
 	flag.Parse()
 	var err error
 	switch {
 	case *gen != "":
 		err = generate(*gen, workload.Spec{Seed: *seed, Journeys: *n})
 	case *pathsFile != "":
-		err = run(*pathsFile, *model, start)
+		err = run(*pathsFile, *model, *valueScale, start)
 	default:
 		flag.Usage()
 		os.Exit(2)
@@ -95,17 +100,17 @@ func generate(dir string, spec workload.Spec) error {
 		return err
 	}
 	journeys, conversions, value := paths.Totals()
-	fmt.Printf("%d journeys, %d converting, value %d, %d distinct paths\n", journeys, conversions, value, paths.Len())
+	fmt.Printf("%s journeys, %s converting, value %d, %d distinct paths\n", strconv.FormatFloat(journeys, 'f', -1, 64), strconv.FormatFloat(conversions, 'f', -1, 64), value, paths.Len())
 	return pf.Close()
 }
 
-func run(file, model string, start time.Time) error {
+func run(file, model string, valueScale int64, start time.Time) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	paths, err := attribution.ReadPathsCSV(f)
+	paths, err := attribution.PathsCSV{ValueScale: valueScale}.Read(f)
 	if err != nil {
 		return err
 	}
@@ -118,6 +123,8 @@ func run(file, model string, start time.Time) error {
 		models = []attribution.PathModel{attribution.Markov{}}
 	case "markov3":
 		models = []attribution.PathModel{attribution.Markov{Order: 3}}
+	case "markov3_ca":
+		models = []attribution.PathModel{attribution.Markov{Order: 3, States: attribution.StatesChannelAttribution}}
 	case "shapley":
 		models = []attribution.PathModel{attribution.Shapley{}}
 	case "shapley_rate":
