@@ -2,6 +2,7 @@ package dni
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,109 +10,52 @@ import (
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/store"
 )
 
 // RecordCall records one call event and brings everything that follows
-// from it up to date: the call is merged into its stored state, stitched
-// to a session, linked into the caller's identity and journey, and
-// qualified. Duplicate and out-of-order events converge: each run re-does
-// the same work on the merged call and writes the same records by their
-// natural ids. It implements provider.CallRecorder; webhook handlers call
-// it through their ingest queue, after the caller has been answered.
+// from it up to date: the store merges the event into the call, the
+// journey package derives what the merged call produces (attribution to a
+// session, the caller's link to the visitor, the call's touchpoint and, if
+// it qualifies, its conversion), and the store writes all of that in one
+// transaction, with the conversion's export messages. Duplicate and
+// out-of-order events converge: each run derives the same records from the
+// merged call and writes them by their natural ids. It implements
+// provider.CallRecorder; webhook handlers call it through their ingest
+// queue, after the caller has been answered.
 func (s *Service) RecordCall(ctx context.Context, ev provider.CallEvent) error {
-	if err := s.store.RecordCall(ctx, ev); err != nil {
-		return err
-	}
-	call, err := s.store.Call(ctx, ev.Provider, ev.CallID)
+	call, err := s.store.RecordCall(ctx, ev)
 	if err != nil {
 		return err
 	}
-	if _, err := journey.CallTime(call); err != nil || call.To == "" {
+	rec, err := s.calls.Process(ctx, call)
+	if errors.Is(err, journey.ErrCallNotReady) {
 		return nil // nothing to stitch yet; a later event will carry it
 	}
-	a, err := s.stitcher.Stitch(ctx, call)
 	if err != nil {
 		return err
 	}
-	if err := s.store.PutAttribution(ctx, a); err != nil {
-		return err
-	}
-	visitor, err := s.linkCaller(ctx, call, a)
-	if err != nil {
-		return err
-	}
-	at, _ := journey.CallTime(call)
-	tp := journey.Touchpoint{ID: "call:" + call.Key(), Kind: journey.TouchCall, At: at.UTC(),
-		VisitorID: visitor, SessionID: a.SessionID, Source: a.Source,
-		Attrs: map[string]string{"status": string(call.Status), "confidence": string(a.Confidence)}}
-	if call.Duration > 0 {
-		tp.Attrs["talk_s"] = fmt.Sprint(int(journey.TalkTime(call).Seconds()))
-	}
-	if err := s.store.AddTouchpoint(ctx, tp); err != nil {
-		return err
-	}
-	poolName := ""
-	if info, ok := s.catalog.Number(call.To); ok {
-		poolName = info.Pool
-	}
-	d, err := s.qualifier.Qualify(ctx, call, a, poolName)
-	if err != nil {
-		return err
-	}
-	if d.Qualified {
-		d.Conversion.VisitorID = visitor // a caller with no session is filed under the caller
-		if s.exports != nil {
-			return s.exports.Record(ctx, export.Event{Conversion: &d.Conversion, Call: &call, Source: a.Source})
+	var msgs []store.OutboxMessage
+	if rec.Conversion != nil && s.exports != nil {
+		if msgs, err = s.exports.Messages(export.Event{Conversion: rec.Conversion, Call: &call, Source: rec.Attribution.Source}); err != nil {
+			return err
 		}
-		return s.store.PutConversion(ctx, d.Conversion)
 	}
-	return nil
-}
-
-// linkCaller joins the caller's number to the visitor the call was
-// stitched to, so that a returning caller's calls, and this session, land
-// in one journey, and returns the visitor id to file the call under. A
-// call no session explains (dedicated or pool-only) is filed under a
-// visitor id derived from the caller's number and linked to it, so the
-// caller's journey still holds it; withheld numbers share one such id.
-func (s *Service) linkCaller(ctx context.Context, call provider.CallEvent, a journey.Attribution) (string, error) {
-	visitor := a.VisitorID
-	phone, err := journey.PhoneID(call.From, s.cfg.IdentityKey)
-	if err != nil {
-		if visitor == "" {
-			visitor = "caller-withheld"
-		}
-		return visitor, nil
-	}
-	if visitor == "" {
-		visitor = "caller-" + strings.TrimPrefix(strings.TrimPrefix(phone.Value, "h:"), "+")
-	}
-	_, err = s.store.Link(ctx, phone, journey.Identifier{Kind: journey.IDVisitor, Value: visitor})
-	return visitor, err
+	return s.store.PutCallRecord(ctx, rec, msgs...)
 }
 
 // route answers an inbound call from memory only: the caller must reach the
 // business even when the store is down.
 func (s *Service) route(_ context.Context, ev provider.CallEvent) (provider.Forward, error) {
-	f := provider.Forward{CallerIDPassthrough: s.cfg.CallerIDPassthrough, RingTimeout: s.cfg.RingTimeout,
-		Record: s.cfg.Record, RecordingNotice: s.cfg.RecordingNotice}
 	if d, ok := s.catalog.Dedicated(ev.To); ok {
-		f.To = d.BusinessNumber
-		if s.cfg.WhisperSource {
-			f.Whisper = "Call from " + d.Campaign
-		}
-		return f, nil
+		return s.cfg.forwardTo(d.BusinessNumber, "Call from "+d.Campaign), nil
 	}
 	info, ok := s.catalog.Number(ev.To)
 	if !ok {
 		return provider.Forward{}, fmt.Errorf("dni: %q is not a tracking number", ev.To)
 	}
 	p, _ := s.catalog.Pool(info.Pool)
-	f.To = p.BusinessNumber
-	if s.cfg.WhisperSource {
-		f.Whisper = "Call from " + strings.ReplaceAll(p.Name, "-", " ")
-	}
-	return f, nil
+	return s.cfg.forwardTo(p.BusinessNumber, "Call from "+strings.ReplaceAll(p.Name, "-", " ")), nil
 }
 
 // fallbackForward is where calls go when routing fails: the first business line.

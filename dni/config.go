@@ -39,11 +39,10 @@ type Config struct {
 	// Dedicated numbers are fixed to offline campaigns.
 	Dedicated []pool.DedicatedNumber
 
-	// Classification: see classify.Config. A rule's Pool outcome names a
-	// route that Pool.Serves can list.
-	StrictGA4  bool
-	OwnDomains []string
-	Routes     []classify.Rule
+	// Classify is how visits are classified into traffic sources (see
+	// classify.Config). A rule's Pool outcome names a route that
+	// Pool.Serves can list.
+	Classify classify.Config
 
 	// CallGrace: how long after a session lost its number it still gets the
 	// number's calls; default journey.DefaultCallGrace.
@@ -107,11 +106,29 @@ type Config struct {
 	// of E.164; email identifiers always need it.
 	IdentityKey []byte
 
-	// Forward settings for every call: see provider.Forward.
+	// Forward is how every call is connected to its business line.
+	Forward Forward
+
+	// Retention, when positive, makes Run delete what ended longer ago
+	// than this (store.Retention.DeleteBefore), once an hour. Zero keeps
+	// everything.
+	Retention time.Duration
+}
+
+// Forward is how calls are connected to the business (see
+// provider.Forward, which New validates these settings with for every
+// business line).
+type Forward struct {
+	// CallerIDPassthrough shows the caller's number to the business
+	// instead of the tracking number dialled.
 	CallerIDPassthrough bool
-	RingTimeout         time.Duration
-	Record              bool
-	RecordingNotice     string
+	// RingTimeout is how long the business line rings; zero means
+	// provider.DefaultRingTimeout.
+	RingTimeout time.Duration
+	// Record records calls; RecordingNotice, spoken to the caller first,
+	// is then required.
+	Record          bool
+	RecordingNotice string
 	// WhisperSource speaks the call's traffic source to the business
 	// before the calls are bridged ("Call from Paid Search").
 	WhisperSource bool
@@ -226,6 +243,20 @@ func (c Config) validate() error {
 	if c.CallGrace < 0 {
 		add("CallGrace %v is negative", c.CallGrace)
 	}
+	if c.Retention < 0 {
+		add("Retention %v is negative", c.Retention)
+	} else if c.Retention > 0 && c.Retention < c.CallGrace+c.Tracker.SessionTimeout {
+		add("Retention %v is shorter than CallGrace plus the session timeout (%v): calls would lose their sessions", c.Retention, c.CallGrace+c.Tracker.SessionTimeout)
+	}
+	// The settings every call is forwarded with, checked as a call would
+	// check them (the pools check the business numbers themselves).
+	f := c.forwardTo("+14155550100", "Call from paid search")
+	if f.Whisper != "" {
+		f.WhisperURL = "https://example.com/" // filled from each request at call time
+	}
+	if err := f.Validate(); err != nil {
+		add("Forward: %v", err)
+	}
 	platforms := map[string]bool{}
 	for i, wh := range c.ChatWebhooks {
 		switch {
@@ -246,6 +277,17 @@ func (c Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// forwardTo is the Forward of a call to business, whisper spoken when
+// WhisperSource is on.
+func (c Config) forwardTo(business, whisper string) provider.Forward {
+	f := provider.Forward{To: business, CallerIDPassthrough: c.Forward.CallerIDPassthrough,
+		RingTimeout: c.Forward.RingTimeout, Record: c.Forward.Record, RecordingNotice: c.Forward.RecordingNotice}
+	if c.Forward.WhisperSource {
+		f.Whisper = whisper
+	}
+	return f
 }
 
 func (c Config) poolConfig(onRecord func(pool.HoldRecord)) pool.Config {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/dni/tracker"
@@ -24,8 +25,9 @@ import (
 
 // Service is call tracking for one site: it classifies visits, leases
 // tracking numbers, answers and records calls, stitches them to sessions
-// and qualifies them. Build it with New; serve Handler; call Close when done.
-// All methods are safe for concurrent use.
+// and qualifies them. Build it with New, which opens everything that can
+// fail and starts nothing; run its background work with Run; serve
+// Handler; call Close when done. All methods are safe for concurrent use.
 type Service struct {
 	cfg        Config
 	log        *slog.Logger
@@ -34,8 +36,7 @@ type Service struct {
 	catalog    *pool.Catalog
 	alloc      pool.Allocator
 	store      store.Store
-	stitcher   *journey.Stitcher
-	qualifier  *journey.Qualifier
+	calls      *journey.CallPipeline
 	router     router
 	displays   sync.Map // tracking number → its national format
 	script     *tracker.Script
@@ -48,10 +49,16 @@ type Service struct {
 	exports    *export.Exporter
 
 	handler   http.Handler
+	webhooks  []*provider.Handler
 	ingest    *provider.Ingest // nil without providers
 	metrics   metric.Registration
 	closed    atomic.Bool
 	closeOnce sync.Once
+
+	life    sync.Mutex // orders Run's start against Close
+	running bool
+	stopRun context.CancelFunc
+	runDone chan struct{}
 }
 
 // Option changes what New wires in.
@@ -59,7 +66,7 @@ type Option func(*options)
 
 type options struct {
 	store      store.Store
-	alloc      pool.Allocator
+	alloc      func(pool.Config) (pool.Allocator, error)
 	providers  []provider.Provider
 	spoolDir   string
 	clock      func() time.Time
@@ -74,12 +81,16 @@ type options struct {
 // everything on exit.
 func WithStore(s store.Store) Option { return func(o *options) { o.store = s } }
 
-// WithAllocator leases numbers from a (for example a pool/redispool
-// allocator shared by several instances); it must be configured with the
-// same pools, and its history hook (pool.Config.OnRecord) should call
-// [Service.RecordHold] so the store keeps the hold history that audits and
-// late calls read. The default is the in-process allocator, wired so.
-func WithAllocator(a pool.Allocator) Option { return func(o *options) { o.alloc = a } }
+// WithAllocator leases numbers from the allocator newAlloc builds (for
+// example a pool/redispool allocator shared by several instances). New
+// calls it with the pools of Config and the history hook
+// (pool.Config.OnRecord) that writes every hold through to the store,
+// for the audits and late calls that read it; newAlloc must use that
+// pool.Config as given. The default is the in-process allocator,
+// pool.New.
+func WithAllocator(newAlloc func(pool.Config) (pool.Allocator, error)) Option {
+	return func(o *options) { o.alloc = newAlloc }
+}
 
 // WithProvider answers and records the webhooks of a telephony provider at
 // {Prefix}webhooks/{name}. Webhooks need WithSpoolDir.
@@ -116,8 +127,9 @@ func WithReportAuth(wrap func(http.Handler) http.Handler) Option {
 
 // WithExports sends qualified calls to CRMs, ad platforms and webhooks: the
 // conversion and its deliveries are written in one store transaction and
-// delivered by x.Run with retries. x must be built on the store given to
-// WithStore; the host runs x.Run and closes x.
+// delivered with retries. x must be built on the store given to
+// WithStore. The Service owns it from then on: Run runs it and Close
+// closes it.
 func WithExports(x *export.Exporter) Option { return func(o *options) { o.exports = x } }
 
 // WithInsecureSkipVerify DISABLES WEBHOOK SIGNATURE VERIFICATION, so anyone
@@ -125,7 +137,9 @@ func WithExports(x *export.Exporter) Option { return func(o *options) { o.export
 func WithInsecureSkipVerify() Option { return func(o *options) { o.skipVerify = true } }
 
 // New validates cfg and wires a Service, reporting every configuration
-// problem at once. It starts no goroutines.
+// problem at once, each naming its field: every setting that would fail
+// when a call arrives fails here. It opens the spool of call events and
+// starts no goroutines (see Run).
 func New(cfg Config, opts ...Option) (*Service, error) {
 	var o options
 	for _, opt := range opts {
@@ -153,8 +167,10 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		seen[p.Name()] = true
 	}
 
-	classifier, err := classify.New(classify.Config{StrictGA4: cfg.StrictGA4, OwnDomains: cfg.OwnDomains, Rules: cfg.Routes})
-	errs = append(errs, err)
+	classifier, err := classify.New(cfg.Classify)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("dni: Classify: %w", err))
+	}
 	s := &Service{cfg: cfg, log: o.logger, now: o.clock, classifier: classifier, store: o.store,
 		router: newRouter(cfg.Pools), reportAuth: o.reportAuth, providers: o.providers, skipVerify: o.skipVerify,
 		exports: o.exports}
@@ -164,27 +180,37 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	s.catalog, err = pool.NewCatalog(poolCfg)
 	errs = append(errs, err)
 	if err == nil {
-		s.alloc = o.alloc
-		if s.alloc == nil {
-			if s.alloc, err = pool.New(poolCfg); err != nil {
-				errs = append(errs, err)
-			}
+		newAlloc := o.alloc
+		if newAlloc == nil {
+			newAlloc = func(c pool.Config) (pool.Allocator, error) { return pool.New(c) }
+		}
+		if s.alloc, err = newAlloc(poolCfg); err != nil {
+			errs = append(errs, fmt.Errorf("dni: allocator: %w", err))
+		} else if s.alloc == nil {
+			errs = append(errs, errors.New("dni: allocator: WithAllocator's function returned no allocator"))
 		}
 	}
-	s.qualifier, err = journey.NewQualifier(journey.QualifierConfig{Rules: cfg.Qualify})
-	errs = append(errs, err)
+	qualifier, err := journey.NewQualifier(journey.QualifierConfig{Rules: cfg.Qualify, History: o.store})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("dni: Qualify: %w", err))
+	}
 	if s.script, err = tracker.Build(cfg.Tracker); err != nil {
 		errs = append(errs, fmt.Errorf("dni: Tracker: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.stitcher, err = journey.NewStitcher(s.catalog, holdSources{s.alloc, o.store}, o.store, journey.StitcherConfig{
+	stitcher, err := journey.NewStitcher(s.catalog, holdSources{s.alloc, o.store}, o.store, journey.StitcherConfig{
 		CallGrace: cfg.CallGrace, PoolSources: poolSources(cfg.Pools), Clock: s.now,
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.calls = &journey.CallPipeline{Stitcher: stitcher, Qualifier: qualifier, IdentityKey: cfg.IdentityKey,
+		PoolOf: func(number string) string {
+			info, _ := s.catalog.Number(number)
+			return info.Pool
+		}}
 	s.limits = newLimiter(cfg.VisitsPerIPPerMinute, cfg.VisitsPerVisitorPerMinute, s.now)
 	if len(o.providers) > 0 {
 		// A spool directory that cannot be used is no error here: callers
@@ -208,11 +234,6 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	return s, nil
 }
 
-// RecordHold writes an allocator's hold record through to the store, on a
-// background writer (see WithAllocator). It never blocks on the store for
-// long and never drops a record.
-func (s *Service) RecordHold(h pool.HoldRecord) { s.holds.record(h) }
-
 // Store is the store the service writes to.
 func (s *Service) Store() store.Store { return s.store }
 
@@ -224,42 +245,119 @@ func (s *Service) ScriptSrc() string { return s.script.Src(s.cfg.Prefix) }
 // Catalog is the validated pool configuration.
 func (s *Service) Catalog() *pool.Catalog { return s.catalog }
 
-// Run sweeps expired leases every minute until ctx ends, and starts
-// delivering call events spooled by an earlier process. Leases also expire
-// lazily when their numbers are needed, and delivery also starts with the
-// first call to Handler.
+// ErrClosed is returned by Run after Close.
+var ErrClosed = errors.New("dni: service closed")
+
+// Run does the Service's background work until ctx ends or Close is
+// called, each task under one errgroup: delivering call events from the
+// spool to the store (also those an earlier process spooled), writing
+// hold history and the visits' writes that outlived their request,
+// sweeping expired leases every minute, deleting data past
+// Config.Retention every hour, and delivering exports (WithExports).
+// Webhooks are answered and spooled without Run, but nothing is recorded
+// until it runs. Run returns nil after Close, ctx's error when ctx ends,
+// the first task's error if one fails (the others are stopped), and an
+// error if it is already running or the Service is closed.
 func (s *Service) Run(ctx context.Context) error {
-	if s.ingest != nil {
-		s.ingest.Start()
+	s.life.Lock()
+	switch {
+	case s.closed.Load():
+		s.life.Unlock()
+		return ErrClosed
+	case s.running:
+		s.life.Unlock()
+		return errors.New("dni: Run is already running")
 	}
-	t := time.NewTicker(time.Minute)
+	s.running = true
+	ctx, s.stopRun = context.WithCancel(ctx)
+	s.runDone = make(chan struct{})
+	done := s.runDone
+	s.life.Unlock()
+	defer close(done)
+
+	g, gctx := errgroup.WithContext(ctx)
+	if s.ingest != nil {
+		g.Go(func() error { return s.ingest.Run(gctx) })
+	}
+	g.Go(func() error { return s.holds.run(gctx) })
+	g.Go(func() error { return s.writes.run(gctx) })
+	g.Go(func() error { return s.every(gctx, time.Minute, s.sweep) })
+	if s.cfg.Retention > 0 {
+		g.Go(func() error { return s.every(gctx, time.Hour, s.retain) })
+	}
+	if s.exports != nil {
+		g.Go(func() error { return s.exports.Run(gctx) })
+	}
+	err := g.Wait()
+	if s.closed.Load() && (err == nil || errors.Is(err, context.Canceled)) {
+		return nil
+	}
+	return err
+}
+
+// every runs task every interval until ctx ends; a task's failure is
+// logged and tried again at the next tick.
+func (s *Service) every(ctx context.Context, interval time.Duration, task func(context.Context) error) error {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
-			if _, err := s.alloc.Sweep(ctx, s.now()); err != nil {
-				s.log.Warn("dni: sweep", "err", err)
+			if err := task(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("dni: background task failed; retrying at the next tick", "err", err)
 			}
 		}
 	}
 }
 
-// Close stops background work, writes what is pending through to the
-// store and spools undelivered call events. It is safe to call twice.
+// sweep ends leases whose sessions went quiet. Leases also expire lazily
+// when their numbers are needed; sweeping keeps the pool statistics true.
+func (s *Service) sweep(ctx context.Context) error {
+	_, err := s.alloc.Sweep(ctx, s.now())
+	return err
+}
+
+// retain deletes what ended before Config.Retention.
+func (s *Service) retain(ctx context.Context) error {
+	n, err := s.store.DeleteBefore(ctx, s.now().Add(-s.cfg.Retention))
+	if err == nil && n > 0 {
+		s.log.Info("dni: retention deleted old records", "records", n, "retention", s.cfg.Retention)
+	}
+	return err
+}
+
+// Close stops Run and waits for it: call events are delivered one last
+// time (what is left stays in the spool for the next process), pending
+// hold history and visit writes go to the store, calls being connected by
+// command are seen through, and the exporter is closed. It is safe to call
+// twice, and without Run.
 func (s *Service) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.life.Lock()
 		s.closed.Store(true)
+		stop, done := s.stopRun, s.runDone
+		s.life.Unlock()
 		if s.metrics != nil {
 			err = s.metrics.Unregister()
+		}
+		for _, h := range s.webhooks {
+			h.Wait()
 		}
 		if s.ingest != nil {
 			err = errors.Join(err, s.ingest.Close())
 		}
 		s.holds.close()
 		s.writes.close()
+		if s.exports != nil {
+			err = errors.Join(err, s.exports.Close())
+		}
+		if stop != nil {
+			stop()
+			<-done
+		}
 	})
 	return err
 }

@@ -82,9 +82,12 @@ func newHarness(t *testing.T, cfg Config, opts ...Option) *harness {
 	svc, err := New(cfg, opts...)
 	require.NoError(t, err)
 	srv := httptest.NewServer(svc.Handler())
+	ran := make(chan error, 1)
+	go func() { ran <- svc.Run(context.Background()) }()
 	t.Cleanup(func() {
 		srv.Close()
-		_ = svc.Close()
+		require.NoError(t, svc.Close())
+		require.NoError(t, <-ran, "Run returns nil after Close")
 	})
 	return &harness{svc: svc, srv: srv, clock: clock, caller: &fake.Caller{Secret: secret, Clock: clock.now}}
 }
@@ -298,7 +301,7 @@ func TestNewNamesEveryProblem(t *testing.T) {
 			{PoolConfig: pool.PoolConfig{Name: "b", Numbers: []string{"555-0102"}, BusinessNumber: mainLine}},
 		},
 		AllowedOrigins:      []string{"example.com"},
-		Routes:              []classify.Rule{{Name: "no conditions", Pool: "a"}},
+		Classify:            classify.Config{Rules: []classify.Rule{{Name: "no conditions", Pool: "a"}}},
 		WebhookMaxBodyBytes: 100,
 	}
 	prov, err := fake.New(fake.Config{Secret: secret})
@@ -474,7 +477,7 @@ func TestVisitWhenTheAllocatorFails(t *testing.T) {
 			line := map[string]string{"paid-search": mainLine, "service": serviceLine}[poolName]
 			return pool.Lease{Pool: poolName, Number: line, Outcome: pool.Original}, pool.ErrUnavailable
 		})
-	h := newHarness(t, testConfig(), WithAllocator(alloc))
+	h := newHarness(t, testConfig(), WithAllocator(func(pool.Config) (pool.Allocator, error) { return alloc, nil }))
 	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=x"})
 	assert.Empty(t, a.Swaps, "the real numbers stay")
 	assert.Equal(t, []string{a.SessionID, a.SessionID}, sessions, "one lease per business line, for the visit's session")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
@@ -28,7 +29,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	svc, err := dni.New(dni.Config{
-		OwnDomains: []string{"example-plumbing.com"},
+		Classify: classify.Config{OwnDomains: []string{"example-plumbing.com"}},
 		Pools: []dni.Pool{
 			{PoolConfig: pool.PoolConfig{Name: "paid-search", BusinessNumber: "+14155550100",
 				Numbers: []string{"+14155550111", "+14155550112", "+14155550113"}},
@@ -44,6 +45,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer svc.Close()
+	go svc.Run(context.Background()) // records calls and keeps history until Close
 	srv := httptest.NewServer(svc.Handler())
 	defer srv.Close()
 
@@ -64,7 +66,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Println("forwarded to", ans.To)
-	svc.Close() // waits until the call is recorded
+	svc.Close() // records what was received and waits for Run
 
 	attr, err := svc.Store().Attribution(context.Background(), "fake", "CA1")
 	if err != nil {

@@ -11,39 +11,28 @@ import (
 )
 
 // holdWriter writes the allocator's hold records through to the store
-// without making the allocator wait on it: records go into a queue that one
-// goroutine drains. When the queue is full, or after close, a record is
-// written on the caller's goroutine instead, so nothing is ever dropped.
-// The goroutine starts with the first record and close drains and stops it.
+// without making the allocator wait on it: records go into a queue that
+// Service.Run drains (run). When the queue is full, or after close, a
+// record is written on the caller's goroutine instead, so nothing is ever
+// dropped; close writes what is still queued.
 type holdWriter struct {
 	store store.Leases
 	log   *slog.Logger
 	queue chan pool.HoldRecord
-	done  chan struct{}
 
-	mu      sync.RWMutex // write-held only to start the goroutine and to close
-	running bool
-	closed  bool
+	mu     sync.RWMutex // write-held only to close the queue
+	closed bool
+	runs   sync.WaitGroup // run, while it drains
 }
 
 const holdQueueSize = 4096
 
 func newHoldWriter(s store.Leases, log *slog.Logger) *holdWriter {
-	return &holdWriter{store: s, log: log, queue: make(chan pool.HoldRecord, holdQueueSize), done: make(chan struct{})}
+	return &holdWriter{store: s, log: log, queue: make(chan pool.HoldRecord, holdQueueSize)}
 }
 
 func (w *holdWriter) record(h pool.HoldRecord) {
 	w.mu.RLock()
-	if !w.running && !w.closed {
-		w.mu.RUnlock()
-		w.mu.Lock()
-		if !w.running && !w.closed {
-			w.running = true
-			go w.run()
-		}
-		w.mu.Unlock()
-		w.mu.RLock()
-	}
 	queued := false
 	if !w.closed {
 		select {
@@ -58,10 +47,26 @@ func (w *holdWriter) record(h pool.HoldRecord) {
 	}
 }
 
-func (w *holdWriter) run() {
-	defer close(w.done)
-	for h := range w.queue {
-		w.write(h)
+// run writes queued records until ctx ends or close is called.
+func (w *holdWriter) run(ctx context.Context) error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.runs.Add(1)
+	w.mu.Unlock()
+	defer w.runs.Done()
+	for {
+		select {
+		case h, ok := <-w.queue:
+			if !ok {
+				return nil
+			}
+			w.write(h)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -75,7 +80,7 @@ func (w *holdWriter) write(h pool.HoldRecord) {
 	}
 }
 
-// close drains the queue into the store and stops the goroutine.
+// close stops the queue, waits for run to finish and writes what is left.
 func (w *holdWriter) close() {
 	w.mu.Lock()
 	if w.closed {
@@ -84,9 +89,9 @@ func (w *holdWriter) close() {
 	}
 	w.closed = true
 	close(w.queue)
-	running := w.running
 	w.mu.Unlock()
-	if running {
-		<-w.done
+	w.runs.Wait()
+	for h := range w.queue {
+		w.write(h)
 	}
 }

@@ -24,14 +24,9 @@ import (
 //	POST v1/chat/{platform}                  chat platforms' webhooks, one per Config.ChatWebhooks
 //	GET  reports/…                           reports, only behind WithReportAuth
 //
-// The first call also starts delivering call events to the store (see
-// Run).
-func (s *Service) Handler() http.Handler {
-	if s.ingest != nil {
-		s.ingest.Start()
-	}
-	return s.handler
-}
+// Webhooks are answered and their events spooled at once; Run records
+// them.
+func (s *Service) Handler() http.Handler { return s.handler }
 
 func (s *Service) buildHandler() (http.Handler, error) {
 	mux := http.NewServeMux()
@@ -51,6 +46,7 @@ func (s *Service) buildHandler() (http.Handler, error) {
 				return nil, fmt.Errorf("dni: provider %q: %w", prov.Name(), err)
 			}
 			mux.Handle(p+"webhooks/"+prov.Name(), h)
+			s.webhooks = append(s.webhooks, h)
 		}
 	}
 	for _, wh := range s.cfg.ChatWebhooks {

@@ -40,12 +40,12 @@ func (s *refusingStore) refuse(callID string, on bool) {
 	s.refused[callID] = on
 }
 
-func (s *refusingStore) RecordCall(ctx context.Context, ev provider.CallEvent) error {
+func (s *refusingStore) RecordCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error) {
 	s.mu.Lock()
 	refused := s.refused[ev.CallID]
 	s.mu.Unlock()
 	if refused {
-		return fmt.Errorf("%w: the database refuses call %s", store.ErrInvalid, ev.CallID)
+		return provider.CallEvent{}, fmt.Errorf("%w: the database refuses call %s", store.ErrInvalid, ev.CallID)
 	}
 	return s.Store.RecordCall(ctx, ev)
 }
@@ -211,12 +211,12 @@ type hangingCalls struct {
 	release chan struct{}
 }
 
-func (h hangingCalls) RecordCall(ctx context.Context, ev provider.CallEvent) error {
+func (h hangingCalls) RecordCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error) {
 	select {
 	case <-h.release:
 	case <-ctx.Done():
 	}
-	return ctx.Err()
+	return provider.CallEvent{}, ctx.Err()
 }
 
 // The caller is forwarded while the store hangs: no clock, no threshold;

@@ -25,9 +25,9 @@ import (
 // and page views that follow find a session the store has not got yet.
 //
 // The queue is bounded; a write that finds it full is dropped, logged at
-// Error and counted. The goroutine starts with the first queued write;
-// close writes what is queued, gives up on the rest once the store stops
-// answering, and waits for the goroutine.
+// Error and counted. Service.Run drains it (run); close writes what is
+// still queued, gives up on the rest once the store stops answering, and
+// waits for run.
 type writeBehind struct {
 	log     *slog.Logger
 	limit   int           // most records queued at once
@@ -38,9 +38,8 @@ type writeBehind struct {
 	pending map[string]*queuedWrite
 	order   []string           // keys of pending, oldest first
 	flying  map[string]*flight // session writes under way directly, by key
-	running bool
 	closed  bool
-	done    chan struct{}
+	runs    sync.WaitGroup // run, while it drains
 
 	queued, written, failed, dropped atomic.Uint64
 }
@@ -66,7 +65,7 @@ const (
 
 func newWriteBehind(log *slog.Logger) *writeBehind {
 	w := &writeBehind{log: log, limit: writeBehindLimit, timeout: writeBehindTimeout,
-		pending: map[string]*queuedWrite{}, flying: map[string]*flight{}, done: make(chan struct{})}
+		pending: map[string]*queuedWrite{}, flying: map[string]*flight{}}
 	w.wake = sync.NewCond(&w.mu)
 	return w
 }
@@ -209,22 +208,48 @@ func (w *writeBehind) enqueue(key string, sess *journey.Session, write func(cont
 	w.pending[key] = &queuedWrite{write: write, session: sess}
 	w.order = append(w.order, key)
 	w.queued.Add(1)
-	if !w.running {
-		w.running = true
-		go w.run()
-	}
 	w.wake.Signal()
 }
 
-func (w *writeBehind) run() {
-	defer close(w.done)
+// run writes queued records until ctx ends or close is called.
+func (w *writeBehind) run(ctx context.Context) error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.runs.Add(1)
+	w.mu.Unlock()
+	defer w.runs.Done()
+	stop := context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		w.wake.Broadcast()
+		w.mu.Unlock()
+	})
+	defer stop()
+	w.drain(ctx)
+	if w.isClosed() {
+		return nil
+	}
+	return ctx.Err()
+}
+
+func (w *writeBehind) isClosed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closed
+}
+
+// drain writes queued records, oldest first, until the queue is empty
+// after close, or ctx ends first (what is left stays queued for close).
+func (w *writeBehind) drain(ctx context.Context) {
 	giveUp := false
 	w.mu.Lock()
 	for {
-		for len(w.order) == 0 && !w.closed {
+		for len(w.order) == 0 && !w.closed && ctx.Err() == nil {
 			w.wake.Wait()
 		}
-		if len(w.order) == 0 {
+		if len(w.order) == 0 || (ctx.Err() != nil && !w.closed) {
 			w.mu.Unlock()
 			return
 		}
@@ -265,16 +290,14 @@ func (w *writeBehind) run() {
 	}
 }
 
-// close writes what is queued (giving up once a write times out) and
-// waits for the goroutine. It is idempotent; writes queued after it are
-// dropped.
+// close writes what is queued (giving up once a write times out): run
+// does when it is draining, close itself otherwise. It waits for run and
+// is idempotent; writes queued after it are dropped.
 func (w *writeBehind) close() {
 	w.mu.Lock()
 	w.closed = true
-	running := w.running
 	w.wake.Broadcast()
 	w.mu.Unlock()
-	if running {
-		<-w.done
-	}
+	w.runs.Wait()
+	w.drain(context.Background())
 }

@@ -157,6 +157,7 @@ func TestWriteBehindCloseGivesUpOnAStoreThatStaysHung(t *testing.T) {
 	st := &stuckSessions{started: make(chan struct{}), proceed: make(chan struct{})}
 	w := newWriteBehind(quietLogger())
 	w.timeout = 10 * time.Millisecond
+	runWriteBehind(t, w)
 	expired, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, id := range []string{"s1", "s2", "s3"} {
@@ -274,6 +275,7 @@ func TestWriteBehindNeverLandsAnOlderSessionVersionLast(t *testing.T) {
 		g := &gatedSessions{stored: map[string]journey.Session{}, started: make(chan time.Time, 2)}
 		g.gate = func(s journey.Session) bool { return s.LastSeenAt.Equal(v1.LastSeenAt) && len(g.stored) == 0 }
 		w := newWriteBehind(quietLogger())
+		runWriteBehind(t, w)
 		ctx1, cut1 := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { w.putSession(ctx1, g, v1); close(done) }()
@@ -289,6 +291,7 @@ func TestWriteBehindNeverLandsAnOlderSessionVersionLast(t *testing.T) {
 		held := 0
 		g.gate = func(journey.Session) bool { held++; return held <= 2 } // the two direct writes
 		w := newWriteBehind(quietLogger())
+		runWriteBehind(t, w)
 		ctx1, cut1 := context.WithCancel(context.Background())
 		ctx2, cut2 := context.WithCancel(context.Background())
 		done := make(chan struct{}, 2)
@@ -302,5 +305,16 @@ func TestWriteBehindNeverLandsAnOlderSessionVersionLast(t *testing.T) {
 		<-done
 		w.close()
 		assert.Equal(t, v2.LastSeenAt, g.stored["s"].LastSeenAt)
+	})
+}
+
+// runWriteBehind drains w as Service.Run does, until the test ends.
+func runWriteBehind(t *testing.T, w *writeBehind) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
 	})
 }

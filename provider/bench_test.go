@@ -69,6 +69,7 @@ func BenchmarkRoutingAnswer(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			providertest.RunIngest(b, in)
 			defer in.Close()
 			p, _ := fake.New(fake.Config{Secret: []byte("bench")})
 			h, err := provider.NewHandler(p, in, func(context.Context, provider.CallEvent) (provider.Forward, error) {

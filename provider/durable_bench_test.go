@@ -98,6 +98,7 @@ func benchWebhookAnswer(b *testing.B, spoolDir string, storeDown bool, conc int)
 	if err != nil {
 		b.Fatal(err)
 	}
+	providertest.RunIngest(b, in)
 	defer in.Close()
 	secret := []byte("bench-secret")
 	p, err := fake.New(fake.Config{Secret: secret})

@@ -187,6 +187,7 @@ func startProcess(t *testing.T, vs map[string]vendor, rec provider.CallRecorder,
 	if err != nil {
 		t.Fatal(err)
 	}
+	providertest.RunIngest(t, in)
 	mux := http.NewServeMux()
 	p := &process{ingest: in}
 	p.srv = httptest.NewUnstartedServer(mux)
@@ -268,7 +269,6 @@ func TestEndToEndStoreDownThenRestart(t *testing.T) {
 	rec.SetDown(false)
 	second := startProcess(t, vs, rec, spoolDir)
 	defer second.stop(t)
-	second.ingest.Start()
 	deadline := time.Now().Add(10 * time.Second)
 	for second.ingest.Stats().Pending > 0 {
 		if time.Now().After(deadline) {

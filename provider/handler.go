@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -60,11 +62,12 @@ type HandlerConfig struct {
 // MaxBodyBytes with 413. Vendors must be configured to POST their
 // webhooks.
 type Handler struct {
-	prov   Provider
-	ingest *Ingest
-	route  RouteFunc
-	cfg    HandlerConfig
-	pub    *url.URL
+	prov     Provider
+	ingest   *Ingest
+	route    RouteFunc
+	cfg      HandlerConfig
+	pub      *url.URL
+	commands sync.WaitGroup // calls being connected by command
 }
 
 // NewHandler returns a handler for p's webhooks: p verifies, parses and
@@ -205,8 +208,16 @@ func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Req
 	}
 	if cr, ok := h.prov.(CommandRouter); ok && cr.RoutesByCommand(ev) {
 		h.ingest.Submit(ev)
+		// The vendor has its whole answer (length known, flushed) before
+		// the command runs on this request's goroutine: no goroutine is
+		// started, and Wait sees the command through.
+		h.commands.Add(1)
+		defer h.commands.Done()
 		h.write(w, h.prov.Ack(), nil)
-		go h.routeByCommand(context.WithoutCancel(r.Context()), cr, fwd, ev)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		h.routeByCommand(context.WithoutCancel(r.Context()), cr, fwd, ev)
 		return
 	}
 	ans, err := h.prov.RenderForward(fwd, ev)
@@ -221,6 +232,10 @@ func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Req
 // CommandTimeout bounds the background command that connects a call for a
 // CommandRouter, retries included.
 const CommandTimeout = 20 * time.Second
+
+// Wait returns when no call is being connected by command (each takes at
+// most CommandTimeout). Hosts call it after stopping their HTTP server.
+func (h *Handler) Wait() { h.commands.Wait() }
 
 // routeByCommand connects a call whose webhook was already acknowledged.
 // There is no one left to answer, so failures are logged.
@@ -286,6 +301,7 @@ func (h *Handler) write(w http.ResponseWriter, ans Answer, err error) {
 	if ans.ContentType != "" {
 		w.Header().Set("Content-Type", ans.ContentType)
 	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(ans.Body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(ans.Body)
 }

@@ -49,6 +49,7 @@ func newRig(t *testing.T, mutate func(*rigParts)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	providertest.RunIngest(t, in)
 	parts := rigParts{
 		HandlerConfig: provider.HandlerConfig{Logger: quiet},
 		Provider:      p,
@@ -207,7 +208,7 @@ func TestIngestCloseIsIdempotentAndSpoolsLateEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in2.Start()
+	providertest.RunIngest(t, in2)
 	if err := in2.Close(); err != nil { // Close delivers once more before it returns
 		t.Fatal(err)
 	}

@@ -71,8 +71,8 @@ type IngestStats struct {
 //
 // Submit appends the event to the spool's write-ahead log and returns
 // once it is fsynced (concurrent submits share one fsync), so an answered
-// webhook survives kill -9. One background goroutine delivers the log in
-// order and classes every recorder error:
+// webhook survives kill -9. Run delivers the log in order and classes
+// every recorder error:
 //
 //   - transient (connection lost, timeout): the event waits in the log and
 //     is retried with backoff (RetryInterval doubling to MaxRetryInterval),
@@ -91,9 +91,11 @@ type IngestStats struct {
 // never failing the webhook; Health says so, and the spool is reopened
 // every RetryInterval, taking the queue back when it works.
 //
-// The goroutine starts on first use (Submit or Start), never in
-// NewIngest. Close stops it after one last delivery pass and is
-// idempotent; a Submit after Close still writes to the spool.
+// Nothing is delivered until the host calls Run, which blocks until its
+// context ends or Close is called; events submitted before wait in the
+// spool. Close makes one last delivery pass (on Run's goroutine when Run
+// is active, else on its own), waits for it and is idempotent; a Submit
+// after Close still writes to the spool.
 type Ingest struct {
 	rec   CallRecorder
 	cfg   IngestConfig
@@ -110,13 +112,14 @@ type Ingest struct {
 	oldest     time.Time
 	deadErr    error // the dead-letter file's last write failure
 
-	startOnce sync.Once
+	life      sync.Mutex // orders Run's start against Close
+	running   bool
+	closed    bool
 	closeOnce sync.Once
 	stop      chan struct{}
 	finalBy   time.Time // when Close's last delivery pass ends; set before stop closes
 	done      chan struct{}
 	kick      chan struct{}
-	started   atomic.Bool
 
 	spoolFailing atomic.Bool // spoolErr is set: lets Submit skip the lock when all is well
 
@@ -177,17 +180,31 @@ func cmpOr[T comparable](v, def T) T {
 	return v
 }
 
-// Start launches the background goroutine if it is not running yet, which
-// also begins delivering events spooled by an earlier process. Submit
-// calls it implicitly.
-func (in *Ingest) Start() {
-	in.startOnce.Do(func() {
-		in.started.Store(true)
-		go in.run()
-	})
+// ErrIngestClosed is returned by Run after Close.
+var ErrIngestClosed = errors.New("provider: ingest closed")
+
+// Run delivers events, from the spool and from memory, until ctx ends or
+// Close is called, and also what earlier processes spooled. It returns
+// nil after Close, ctx's error when ctx ends (what is undelivered stays in
+// the spool), and an error if the ingest is closed or Run is already
+// running.
+func (in *Ingest) Run(ctx context.Context) error {
+	in.life.Lock()
+	switch {
+	case in.closed:
+		in.life.Unlock()
+		return ErrIngestClosed
+	case in.running:
+		in.life.Unlock()
+		return errors.New("provider: ingest Run is already running")
+	}
+	in.running = true
+	in.life.Unlock()
+	defer close(in.done)
+	return in.run(ctx)
 }
 
-// Kick asks the background goroutine to retry now rather than at the end
+// Kick asks Run to retry now rather than at the end
 // of its backoff (e.g. when the host knows the store is back).
 func (in *Ingest) Kick() {
 	select {
@@ -200,7 +217,6 @@ func (in *Ingest) Kick() {
 // kept in memory when the spool is unusable. It never waits on the
 // recorder, so handlers call it before writing their answer.
 func (in *Ingest) Submit(ev CallEvent) {
-	in.Start()
 	in.closing.RLock()
 	err := in.spool.Append(ev)
 	in.closing.RUnlock()
@@ -350,17 +366,22 @@ func (in *Ingest) ReplayDeadLetters(ctx context.Context, ids ...string) (replaye
 	return len(done), errors.Join(errs...)
 }
 
-// Close stops the background goroutine after one last delivery pass,
-// bounded by RecordTimeout, and waits for it. Events not delivered stay
-// in the spool for the next process. Idempotent.
+// Close ends Run after one last delivery pass, bounded by RecordTimeout,
+// and waits for it; without Run, Close makes that pass itself. Events not
+// delivered stay in the spool for the next process. Idempotent.
 func (in *Ingest) Close() error {
 	var err error
 	in.closeOnce.Do(func() {
-		in.startOnce.Do(func() {}) // no goroutine may start after Close
-		if in.started.Load() {
-			in.finalBy = time.Now().Add(in.cfg.RecordTimeout)
-			close(in.stop)
+		in.life.Lock()
+		in.closed = true
+		running := in.running
+		in.life.Unlock()
+		in.finalBy = time.Now().Add(in.cfg.RecordTimeout)
+		close(in.stop)
+		if running {
 			<-in.done
+		} else {
+			in.finalPass(0)
 		}
 		in.mu.Lock()
 		left := len(in.mem)
@@ -377,8 +398,7 @@ func (in *Ingest) Close() error {
 	return err
 }
 
-func (in *Ingest) run() {
-	defer close(in.done)
+func (in *Ingest) run(ctx context.Context) error {
 	var backoff time.Duration
 	for {
 		if in.deliver() {
@@ -397,16 +417,24 @@ func (in *Ingest) run() {
 		}
 		select {
 		case <-in.stop:
-			if backoff == 0 {
-				in.deliver()
-			} else {
-				in.rescueMemory() // the recorder is failing, but the disk may work
-			}
-			return
+			in.finalPass(backoff)
+			return nil
+		case <-ctx.Done():
+			in.rescueMemory()
+			return ctx.Err()
 		case <-wake:
 		case <-in.kick:
 		case <-retry:
 		}
+	}
+}
+
+// finalPass is Close's last delivery, skipped while the recorder fails.
+func (in *Ingest) finalPass(backoff time.Duration) {
+	if backoff == 0 {
+		in.deliver()
+	} else {
+		in.rescueMemory() // the recorder is failing, but the disk may work
 	}
 }
 

@@ -56,6 +56,7 @@ func newIngest(t *testing.T, rec provider.CallRecorder, dir string) *provider.In
 	if err != nil {
 		t.Fatal(err)
 	}
+	providertest.RunIngest(t, in)
 	t.Cleanup(func() { in.Close() })
 	return in
 }
@@ -229,6 +230,7 @@ func TestIngestOnAFullDiskStillDeliversAndCountsWhatItCannotKeep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	providertest.RunIngest(t, in)
 	defer in.Close()
 	for i := range 8 {
 		in.Submit(ev(fmt.Sprint(i)))
@@ -253,8 +255,7 @@ func TestIngestCloseLeavesUndeliveredEventsForTheNextProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.SetDown(false)
-	in2 := newIngest(t, rec, dir)
-	in2.Start()
+	newIngest(t, rec, dir)
 	eventually(t, "delivered by the next process", func() bool { return len(rec.Calls()) == 5 })
 }
 
@@ -285,6 +286,7 @@ func TestIngestCloseDoesNotWaitForALongBacklog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	providertest.RunIngest(t, in)
 	for i := range 2000 {
 		in.Submit(ev(fmt.Sprint(i)))
 	}
@@ -296,8 +298,7 @@ func TestIngestCloseDoesNotWaitForALongBacklog(t *testing.T) {
 	if n := len(rec.Calls()); n == 2000 {
 		t.Fatal("Close waited for the whole backlog")
 	}
-	in2 := newIngest(t, rec, dir)
-	in2.Start()
+	newIngest(t, rec, dir)
 	eventually(t, "the rest delivered by the next process", func() bool { return len(rec.Calls()) == 2000 })
 }
 
@@ -313,6 +314,7 @@ func TestIngestSubmitDuringAndAfterCloseLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	providertest.RunIngest(t, in)
 	in.Submit(ev("first"))
 	var wg sync.WaitGroup
 	for i := range 40 {
@@ -326,8 +328,7 @@ func TestIngestSubmitDuringAndAfterCloseLosesNothing(t *testing.T) {
 		t.Fatalf("stats %+v, want 41 spooled and none lost", st)
 	}
 	rec.SetDown(false)
-	in2 := newIngest(t, rec, dir)
-	in2.Start()
+	newIngest(t, rec, dir)
 	eventually(t, "every event delivered by the next process", func() bool { return len(rec.Calls()) == 41 })
 }
 

@@ -84,11 +84,11 @@ func serveInstance(ctx context.Context, cfg instanceConfig, stdout io.Writer, lo
 	if cfg.Allocator != "memory" {
 		rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis})
 		defer rdb.Close()
-		alloc, err := redispool.New(ctx, rdb, redispool.Config{Config: poolConfig(cfg.PoolSize), Prefix: cfg.Prefix})
-		if err != nil {
-			return fmt.Errorf("redis: %w", err)
-		}
-		opts = append(opts, dni.WithAllocator(alloc))
+		// The Service hands the allocator its pools and the hook that
+		// writes every hold to the store, so audits see every instance's.
+		opts = append(opts, dni.WithAllocator(func(pc pool.Config) (pool.Allocator, error) {
+			return redispool.New(ctx, rdb, redispool.Config{Config: pc, Prefix: cfg.Prefix})
+		}))
 	}
 
 	prov, err := fake.New(fake.Config{Secret: cfg.Secret})
@@ -113,7 +113,6 @@ func serveInstance(ctx context.Context, cfg instanceConfig, stdout io.Writer, lo
 	if err != nil {
 		return err
 	}
-	defer svc.Close() // after the server stops: drains the call events still queued
 	handler := svc.Handler()
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(InstanceHeader, cfg.Name)
@@ -124,13 +123,9 @@ func serveInstance(ctx context.Context, cfg instanceConfig, stdout io.Writer, lo
 	if err != nil {
 		return err
 	}
-	sweepCtx, stopSweep := context.WithCancel(ctx)
-	swept := make(chan struct{})
-	go func() {
-		defer close(swept)
-		_ = svc.Run(sweepCtx)
-	}()
-	defer func() { stopSweep(); <-swept }()
+	ran := make(chan error, 1)
+	go func() { ran <- svc.Run(ctx) }()
+	defer func() { _ = svc.Close(); <-ran }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -50,7 +50,7 @@ func demoConfig() dni.Config {
 		return out
 	}
 	return dni.Config{
-		OwnDomains: []string{"example-plumbing.com"},
+		Classify: classify.Config{OwnDomains: []string{"example-plumbing.com"}},
 		Pools: []dni.Pool{
 			{PoolConfig: pool.PoolConfig{Name: "paid-search", Numbers: nums(111, 4), BusinessNumber: mainLine},
 				Serves: []string{string(classify.ChannelPaidSearch)}},
@@ -63,8 +63,8 @@ func demoConfig() dni.Config {
 		},
 		Dedicated: []pool.DedicatedNumber{{Number: flyerNumber, BusinessNumber: mainLine,
 			Campaign: "Spring flyer", Source: "flyer", Medium: "print", Channel: "Offline"}},
-		Qualify:       []journey.QualifyRule{{Name: "booked job", Value: 25000, Currency: "USD"}},
-		WhisperSource: true,
+		Qualify: []journey.QualifyRule{{Name: "booked job", Value: 25000, Currency: "USD"}},
+		Forward: dni.Forward{WhisperSource: true},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
@@ -42,8 +43,8 @@ func run(ctx context.Context) error {
 		// The URL Twilio is configured to call, e.g. https://your.site. Twilio
 		// signs that exact URL; behind a TLS-terminating proxy a request looks
 		// like http://internal-host, so without this every webhook gets 403.
-		PublicURL:  os.Getenv("PUBLIC_URL"),
-		OwnDomains: []string{"example-plumbing.com"},
+		PublicURL: os.Getenv("PUBLIC_URL"),
+		Classify:  classify.Config{OwnDomains: []string{"example-plumbing.com"}},
 		Pools: []dni.Pool{
 			{PoolConfig: pool.PoolConfig{Name: "paid-search", BusinessNumber: "+14155550100",
 				Numbers: []string{"+14155550111", "+14155550112", "+14155550113"}},
@@ -59,8 +60,13 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer svc.Close() // waits until every received call is recorded
-	go svc.Run(ctx)   // sweeps expired leases every minute
+	// Run records calls, writes history and sweeps leases until Close.
+	go func() {
+		if err := svc.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Println("calltrack:", err)
+		}
+	}()
+	defer svc.Close() // after the server stops: records what is received, waits for Run
 
 	http.Handle("/dni/", svc.Handler())
 	// In your pages' <head>: <script src="{{svc.ScriptSrc}}"></script>

@@ -292,6 +292,7 @@ func newHarness(t *testing.T, s Suite, base *url.URL) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	RunIngest(t, in)
 	h, err := provider.NewHandler(s.Provider, in, func(ctx context.Context, ev provider.CallEvent) (provider.Forward, error) {
 		return provider.Forward{To: "+12125550123"}, nil
 	}, provider.HandlerConfig{

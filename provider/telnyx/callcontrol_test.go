@@ -82,6 +82,7 @@ func callControlRig(t *testing.T, api *callControlAPI, fwd provider.Forward) (*h
 	if err != nil {
 		t.Fatal(err)
 	}
+	providertest.RunIngest(t, in)
 	h, err := provider.NewHandler(p, in, func(context.Context, provider.CallEvent) (provider.Forward, error) { return fwd, nil }, provider.HandlerConfig{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
