@@ -64,7 +64,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	providertest.Run(t, providertest.Suite{
+	providertest.Run(t, providertest.Fixture{
 		Provider: p,
 		Now:      now,
 		Inbound:  func(c providertest.Call) *provider.Request { return callback(c, "initiate", "") },
@@ -89,8 +89,7 @@ func TestConformance(t *testing.T) {
 		SignWrongSecret:  signer("calltrack", "guessed"),
 		SignatureHeaders: []string{bandwidth.AuthorizationHeader},
 		ParseForward:     func(a provider.Answer) (string, string, error) { return bandwidth.ParseTransfer(a.Body) },
-		Features:         providertest.Features{CredentialsOnly: true},
-	})
+	}, providertest.Features{CredentialsOnly: true, NoRingingCallback: true})
 }
 
 func TestDisconnectWithoutAnswerIsCanceled(t *testing.T) {

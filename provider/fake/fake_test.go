@@ -34,7 +34,7 @@ func TestConformance(t *testing.T) {
 			r.Header.Set(fake.SignatureHeader, fake.Sign(key, r.Body, at))
 		}
 	}
-	providertest.Run(t, providertest.Suite{
+	providertest.Run(t, providertest.Fixture{
 		Provider: p,
 		Now:      now,
 		Inbound: func(c providertest.Call) *provider.Request {
@@ -51,8 +51,7 @@ func TestConformance(t *testing.T) {
 			err := json.Unmarshal(a.Body, &ans)
 			return ans.To, ans.CallerID, err
 		},
-		Features: providertest.Features{Timestamped: true, Tolerance: fake.DefaultTolerance},
-	})
+	}, providertest.Features{Timestamped: true, Tolerance: fake.DefaultTolerance})
 }
 
 // Each failure is webhooksig's sentinel and the provider sentinel of the

@@ -115,7 +115,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	providertest.Run(t, providertest.Suite{
+	providertest.Run(t, providertest.Fixture{
 		Provider: p,
 		Now:      now,
 		Inbound:  func(c providertest.Call) *provider.Request { return form(c, "StartApp", "ringing", nil) },
@@ -140,7 +140,7 @@ func TestConformance(t *testing.T) {
 		SignWrongSecret:  signer("wrong"),
 		SignatureHeaders: []string{plivo.SignatureHeader, plivo.NonceHeader},
 		ParseForward:     func(a provider.Answer) (string, string, error) { return plivo.ParseDial(a.Body) },
-	})
+	}, providertest.Features{})
 }
 
 func TestRenderDialGolden(t *testing.T) {

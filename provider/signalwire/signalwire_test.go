@@ -50,7 +50,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	providertest.Run(t, providertest.Suite{
+	providertest.Run(t, providertest.Fixture{
 		Provider: p,
 		Now:      now,
 		Inbound:  func(c providertest.Call) *provider.Request { return laml(c, "ringing", nil) },
@@ -65,7 +65,7 @@ func TestConformance(t *testing.T) {
 		SignWrongSecret:  signer("wrong-key", signalwire.SignatureHeader),
 		SignatureHeaders: []string{signalwire.SignatureHeader},
 		ParseForward:     func(a provider.Answer) (string, string, error) { return twilio.ParseDial(a.Body) },
-	})
+	}, providertest.Features{})
 }
 
 func TestHeaders(t *testing.T) {

@@ -132,7 +132,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	providertest.Run(t, providertest.Suite{
+	providertest.Run(t, providertest.Fixture{
 		Provider: p,
 		Now:      now,
 		Inbound:  func(c providertest.Call) *provider.Request { return event(c, "call.initiated", "") },
@@ -157,8 +157,7 @@ func TestConformance(t *testing.T) {
 		SignWrongSecret:  signer(otherKey),
 		SignatureHeaders: []string{telnyx.SignatureHeader, telnyx.TimestampHeader},
 		ParseForward:     func(a provider.Answer) (string, string, error) { return twilio.ParseDial(a.Body) },
-		Features:         providertest.Features{Timestamped: true, Tolerance: telnyx.DefaultTolerance},
-	})
+	}, providertest.Features{Timestamped: true, Tolerance: telnyx.DefaultTolerance, NoRingingCallback: true})
 }
 
 func TestParseIgnoresOtherEventsAndReadsTeXML(t *testing.T) {

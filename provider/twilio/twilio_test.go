@@ -151,7 +151,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	providertest.Run(t, providertest.Suite{
+	providertest.Run(t, providertest.Fixture{
 		Provider: p,
 		Now:      now,
 		Inbound: func(c providertest.Call) *provider.Request {
@@ -169,7 +169,7 @@ func TestConformance(t *testing.T) {
 		SignWrongSecret:  signer("not-the-token"),
 		SignatureHeaders: []string{twilio.SignatureHeader},
 		ParseForward:     func(a provider.Answer) (string, string, error) { return twilio.ParseDial(a.Body) },
-	})
+	}, providertest.Features{})
 }
 
 func TestParseFormMapsTwilioFields(t *testing.T) {

@@ -100,7 +100,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	providertest.Run(t, providertest.Suite{
+	providertest.Run(t, providertest.Fixture{
 		Provider: p,
 		Now:      now,
 		Inbound:  answer,
@@ -119,8 +119,7 @@ func TestConformance(t *testing.T) {
 		SignWrongSecret:  signer([]byte("wrong")),
 		SignatureHeaders: []string{vonage.AuthorizationHeader},
 		ParseForward:     func(a provider.Answer) (string, string, error) { return vonage.ParseConnect(a.Body) },
-		Features:         providertest.Features{Timestamped: true, Tolerance: vonage.DefaultTolerance},
-	})
+	}, providertest.Features{Timestamped: true, Tolerance: vonage.DefaultTolerance})
 }
 
 func TestRenderConnectGolden(t *testing.T) {
