@@ -115,44 +115,25 @@ func period(r *http.Request, now time.Time) (from, to time.Time, err error) {
 	return from, to, nil
 }
 
-// Journeys assembles, for every conversion in [from, to), the journey that
-// led to it: the touchpoints of the converting person within lookback
-// before the conversion (journey.Touchpoint times are inclusive of the
-// conversion moment). Conversions without value are left out: the models
-// split value and have nothing to split.
+// Journeys returns the journeys of [from, to) as the store builds them in
+// one pass (store.Journeys.JourneysBetween): one per conversion, however it
+// was made (with or without a session, with or without value), of its
+// person's touchpoints within lookback before it, and one per person whose
+// touchpoints there did not convert, which the data-driven models (Markov,
+// Shapley) learn from. lookback zero means attribution.DefaultLookback,
+// negative no limit. Reading journeys writes nothing.
 func (s *Service) Journeys(ctx context.Context, from, to time.Time, lookback time.Duration) ([]attribution.Journey, error) {
-	if lookback <= 0 {
+	if lookback == 0 {
 		lookback = attribution.DefaultLookback
 	}
-	convs, err := s.store.ConversionsBetween(ctx, from, to)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]attribution.Journey, 0, len(convs))
-	for i := range convs {
-		c := convs[i]
-		if c.Value <= 0 || c.VisitorID == "" {
-			continue
-		}
-		person, err := s.personOf(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: c.VisitorID})
-		if err != nil {
-			return nil, err
-		}
-		tps, err := s.store.TouchpointsOf(ctx, person, c.At.Add(-lookback), c.At.Add(time.Nanosecond))
-		if err != nil {
-			return nil, err
-		}
-		if len(tps) == 0 {
-			continue
-		}
-		out = append(out, attribution.Journey{ID: c.ID, Touchpoints: tps, Conversion: &c})
-	}
-	return out, nil
+	return s.store.JourneysBetween(ctx, from, to, lookback)
 }
 
 // Attribute credits the conversions of [from, to) to their touchpoints'
 // groups under each model (every default model when none are given), side
-// by side.
+// by side. Conversions no counted touchpoint explains are each result's
+// Unattributed, so credited plus unattributed value is the period's
+// conversion value under every model.
 func (s *Service) Attribute(ctx context.Context, from, to time.Time, opts attribution.Options, models ...attribution.Model) (*attribution.Comparison, error) {
 	journeys, err := s.Journeys(ctx, from, to, opts.Lookback)
 	if err != nil {

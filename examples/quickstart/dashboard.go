@@ -132,6 +132,15 @@ func (d *demo) dashboardData(ctx context.Context) (*dashboardData, error) {
 			}
 			data.ModelRows = append(data.ModelRows, r)
 		}
+		// Value no counted touchpoint explains still belongs in every
+		// column, so each sums to the revenue above.
+		unexplained := modelRow{Key: "(no touchpoint)"}
+		for _, res := range cmpResult.Results {
+			unexplained.Values = append(unexplained.Values, res.Unattributed.Value)
+		}
+		if slices.ContainsFunc(unexplained.Values, func(v int64) bool { return v != 0 }) {
+			data.ModelRows = append(data.ModelRows, unexplained)
+		}
 	default:
 		data.ModelNote = "No qualified call yet: place a call of over a minute on the demo site. (" + err.Error() + ")"
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -80,6 +81,28 @@ func TestDemoCallShowsOnDashboard(t *testing.T) {
 	assert.Contains(t, dash, "first touch", "models side by side")
 	assert.Contains(t, dash, "<svg", "charts are inline SVG")
 	assert.NotContains(t, strings.ToLower(dash), "<script", "the dashboard needs no script")
+}
+
+// Every attribution column sums to the revenue card, the flyer's calls
+// (a dedicated number, no session) included.
+func TestEveryAttributionColumnSumsToTheRevenue(t *testing.T) {
+	d, srv := startDemo(t)
+	visitAndCall(t, srv.URL, arrivals[0].Query, "(212) 555-0123", 90)
+	placeCall(t, srv.URL, callRequest{Number: flyerNumber, From: "+1 718 555 0188", TalkS: 75})
+	placeCall(t, srv.URL, callRequest{Number: flyerNumber, From: "+1 718 555 0199", TalkS: 20})
+	require.NoError(t, d.Close(), "drain the call ingest")
+
+	data, err := d.dashboardData(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, int64(50000), data.Revenue, "two booked jobs")
+	require.NotEmpty(t, data.Models)
+	for i, model := range data.Models {
+		var sum int64
+		for _, r := range data.ModelRows {
+			sum += r.Values[i]
+		}
+		assert.Equal(t, data.Revenue, sum, "the %s column", model)
+	}
 }
 
 // visitAndCall visits the demo site as the tracker would, with the given

@@ -22,10 +22,13 @@
 //     currency.
 //
 // Touchpoints are ordered by time; equal times keep their input order.
-// A journey without touchpoints ([ErrEmptyJourney]), a conversion whose
-// value is zero or negative ([ErrInvalidValue]) and an empty input
-// ([ErrNoJourneys]) are errors. A converting journey none of whose
-// touchpoints count is reported in [Result].Unattributed.
+// A journey with neither touchpoints nor a conversion ([ErrEmptyJourney]),
+// a conversion whose value is negative ([ErrInvalidValue]) and an empty
+// input ([ErrNoJourneys]) are errors. A conversion without value still
+// counts: its conversions are credited, its value is zero. A converting
+// journey none of whose touchpoints count (or that has none, such as a
+// call no session explains) is reported in [Result].Unattributed, so that
+// credited plus unattributed value is always the conversions' value.
 //
 // # Exact credit
 //

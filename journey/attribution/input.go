@@ -68,7 +68,7 @@ type Options struct {
 var (
 	ErrNoJourneys       = errors.New("attribution: no journeys")
 	ErrEmptyJourney     = errors.New("attribution: journey has no touchpoints")
-	ErrInvalidValue     = errors.New("attribution: conversion value must be positive")
+	ErrInvalidValue     = errors.New("attribution: conversion value must not be negative")
 	ErrInvalidJourney   = errors.New("attribution: invalid journey")
 	ErrCurrency         = errors.New("attribution: conversion in another currency")
 	ErrNoConversions    = errors.New("attribution: no conversions to attribute")
@@ -185,7 +185,7 @@ func prepare(journeys []Journey, opts Options) (*preparedSet, error) {
 }
 
 func validateJourney(j *Journey, set *preparedSet) error {
-	if len(j.Touchpoints) == 0 {
+	if len(j.Touchpoints) == 0 && j.Conversion == nil {
 		return fmt.Errorf("%w: journey %q", ErrEmptyJourney, j.ID)
 	}
 	for k, tp := range j.Touchpoints {
@@ -197,7 +197,7 @@ func validateJourney(j *Journey, set *preparedSet) error {
 	if c == nil {
 		return nil
 	}
-	if c.Value <= 0 {
+	if c.Value < 0 {
 		return fmt.Errorf("%w: journey %q: value %d", ErrInvalidValue, j.ID, c.Value)
 	}
 	if c.At.IsZero() {

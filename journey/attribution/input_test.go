@@ -1,7 +1,11 @@
 package attribution
 
 import (
+	"math"
 	"testing"
+	"time"
+
+	"github.com/attriqs/calltrack/classify"
 
 	"github.com/attriqs/calltrack/journey"
 	"github.com/stretchr/testify/assert"
@@ -25,7 +29,6 @@ func TestBadInputIsRejected(t *testing.T) {
 	}{
 		{"no journeys", nil, Options{}, ErrNoJourneys},
 		{"empty journey", []Journey{good, {ID: "empty"}}, Options{}, ErrEmptyJourney},
-		{"zero value", []Journey{withValue(0)}, Options{}, ErrInvalidValue},
 		{"negative value", []Journey{withValue(-5)}, Options{}, ErrInvalidValue},
 		{"mixed currencies", []Journey{good, eur}, Options{}, ErrCurrency},
 		{"other currency", []Journey{good}, Options{Currency: "EUR"}, ErrCurrency},
@@ -128,5 +131,42 @@ func TestSplitExact(t *testing.T) {
 		got := make([]int64, len(tt.weights))
 		splitExact(tt.total, tt.weights, got)
 		assert.Equal(t, tt.want, got, "%d by %v", tt.total, tt.weights)
+	}
+}
+
+// A conversion without value is still a conversion, and one no touchpoint
+// explains (a call no session explains) is unattributed, not an error:
+// every model accounts for every conversion and every cent.
+func TestZeroValueAndUnexplainedConversionsAreCounted(t *testing.T) {
+	at := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+	tp := func(id string, ch classify.Channel, d time.Duration) journey.Touchpoint {
+		return journey.Touchpoint{ID: id, Kind: journey.TouchSession, At: at.Add(d), Source: classify.Source{Channel: ch}}
+	}
+	conv := func(id string, value int64) *journey.Conversion {
+		return &journey.Conversion{ID: id, Type: journey.ConversionCall, At: at.Add(time.Hour), Value: value, Currency: "USD"}
+	}
+	journeys := []Journey{
+		{ID: "paid", Touchpoints: []journey.Touchpoint{tp("a", classify.ChannelPaidSearch, 0), tp("b", classify.ChannelEmail, time.Minute)}, Conversion: conv("paid", 25000)},
+		{ID: "free", Touchpoints: []journey.Touchpoint{tp("c", classify.ChannelOrganicSearch, 0)}, Conversion: conv("free", 0)},
+		{ID: "flyer", Conversion: conv("flyer", 9000)},
+		{ID: "browsing", Touchpoints: []journey.Touchpoint{tp("d", classify.ChannelEmail, 0)}},
+	}
+	cmp, err := Compare(journeys, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range cmp.Results {
+		var value int64
+		var conversions float64
+		for _, g := range r.Groups {
+			value += g.Value
+			conversions += g.Conversions
+		}
+		if got := value + r.Unattributed.Value; got != 34000 {
+			t.Errorf("%s: credited %d + unattributed %d, want 34000", r.Model, value, r.Unattributed.Value)
+		}
+		if got := conversions + float64(r.Unattributed.Conversions); math.Abs(got-3) > 1e-9 {
+			t.Errorf("%s: %v conversions credited + %d unattributed, want 3", r.Model, conversions, r.Unattributed.Conversions)
+		}
 	}
 }
