@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/attriqs/calltrack/store"
 )
 
@@ -314,17 +316,15 @@ func (x *Exporter) DeliverDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	x.claimed.Add(uint64(len(msgs)))
-	sem := make(chan struct{}, x.cfg.Concurrency)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(x.cfg.Concurrency)
 	for _, m := range msgs {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		g.Go(func() error {
 			x.deliver(ctx, m)
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // deliver records each outcome itself
 	return len(msgs), nil
 }
 
