@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -500,4 +501,38 @@ func TestNewCampaignStartsANewSession(t *testing.T) {
 	assert.NotEqual(t, first.SessionID, ad.SessionID, "an ad click starts a new session")
 	assert.Equal(t, classify.ChannelPaidSearch, ad.Source.Channel)
 	assert.Contains(t, []string{"+14155550101", "+14155550102"}, ad.Swaps[0].Number, "with a number of the new channel's pool")
+}
+
+// Settings that would fail when a call arrives fail New instead, each
+// naming its field.
+func TestNewRefusesWhatACallWouldRefuse(t *testing.T) {
+	cfg := testConfig()
+	cfg.Forward = Forward{Record: true, RingTimeout: time.Hour}
+	cfg.Retention = -time.Hour
+	cfg.Qualify = []journey.QualifyRule{{Name: "first", FirstTimeOnly: true, Currency: "USD"}}
+	_, err := New(cfg, WithAllocator(func(pool.Config) (pool.Allocator, error) { return nil, errors.New("redis down") }))
+	require.Error(t, err)
+	for _, want := range []string{"Forward:", "RecordingNotice", "RingTimeout", "Retention -1h0m0s is negative", "allocator: redis down"} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.NotContains(t, err.Error(), "History", "every store keeps the caller history the rule needs")
+}
+
+// A first-time-only rule counts a caller's first call and not the next.
+func TestFirstTimeOnlyQualifiesTheFirstCallOnly(t *testing.T) {
+	cfg := testConfig()
+	cfg.Qualify = []journey.QualifyRule{{Name: "new caller", FirstTimeOnly: true, Value: 10000, Currency: "USD"}}
+	h := newHarness(t, cfg)
+	ctx := context.Background()
+	for _, id := range []string{"first", "second"} {
+		_, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake",
+			fake.Call{ID: id, From: caller, To: printNumber, Answered: true, Duration: 2 * time.Minute})
+		require.NoError(t, err)
+		h.clock.add(time.Hour)
+	}
+	require.NoError(t, h.svc.Close())
+	convs, err := h.svc.store.ConversionsBetween(ctx, h.clock.now().Add(-24*time.Hour), h.clock.now())
+	require.NoError(t, err)
+	require.Len(t, convs, 1)
+	assert.Equal(t, journey.CallConversionID("fake", "first"), convs[0].ID)
 }
