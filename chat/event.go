@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/attriqs/calltrack/journey"
 )
 
 // The platforms the tracker detects, as they appear in Event.Platform and in
@@ -108,11 +110,7 @@ func (e Event) Validate() error {
 // reported by the tracker, so the two are recorded once. An event without a
 // conversation id uses "session-" + its session id, as dni does.
 func (e Event) TouchpointID() string {
-	conv := e.ConversationID
-	if conv == "" {
-		conv = "session-" + e.SessionID
-	}
-	return "chat:" + e.Platform + "/" + conv + "/" + string(e.Type)
+	return journey.ChatTouchpointID(e.Platform, e.JoinKey(), string(e.Type))
 }
 
 // Rule makes chat events conversions: an event matches when its type is
@@ -146,10 +144,13 @@ func (r Rule) Matches(ev Event) bool {
 // ConversionID is the natural id of the conversion ev makes under r: one per
 // conversation and rule, however often the event arrives.
 func (r Rule) ConversionID(ev Event) string {
-	return "chat:" + ev.Platform + "/" + ev.joinKey() + "/" + r.Name
+	return "chat:" + ev.Platform + "/" + ev.JoinKey() + "/" + r.Name
 }
 
-func (e Event) joinKey() string {
+// JoinKey is the conversation the event belongs to: the platform's
+// conversation id or, for a widget opened before any conversation
+// exists, "session-" + our session id.
+func (e Event) JoinKey() string {
 	if e.ConversationID != "" {
 		return e.ConversationID
 	}

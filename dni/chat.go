@@ -32,8 +32,8 @@ func (s *Service) RecordChat(ctx context.Context, events []chat.Event) error {
 		if err != nil {
 			return err
 		}
-		e := Event{Type: string(ev.Type), At: ev.At, Platform: ev.Platform, ConversationID: ev.ConversationID, ContactID: ev.ContactID}
-		if err := s.RecordEvents(ctx, EventsRequest{VisitorID: sess.VisitorID, SessionID: sess.ID, Events: []Event{e}}); err != nil {
+		ev.SessionID, ev.At = sess.ID, s.plausibleTime(sess, ev.At)
+		if err := s.recordChatEvent(ctx, sess, ev); err != nil {
 			return err
 		}
 		for _, r := range s.cfg.ChatConversions {
@@ -45,6 +45,39 @@ func (s *Service) RecordChat(ctx context.Context, events []chat.Event) error {
 			if err := s.store.PutConversion(ctx, c); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// recordChatEvent writes a chat event of a session, whoever reported it
+// (the tracker or the platform's webhook): its touchpoint, by the one id
+// both give it, and the links from the platform's contact and
+// conversation to the visitor, so a webhook naming only those finds them.
+func (s *Service) recordChatEvent(ctx context.Context, sess journey.Session, ev chat.Event) error {
+	tp := journey.Touchpoint{ID: ev.TouchpointID(), Kind: journey.TouchChat, At: ev.At, VisitorID: sess.VisitorID,
+		SessionID: sess.ID, Source: sess.Source, Attrs: map[string]string{
+			"event": string(ev.Type), "platform": ev.Platform, "conversation_id": ev.JoinKey()}}
+	if err := s.store.AddTouchpoint(ctx, tp); err != nil {
+		return err
+	}
+	visitor := journey.Identifier{Kind: journey.IDVisitor, Value: sess.VisitorID}
+	if ev.ContactID != "" {
+		contact, err := journey.ChatContactID(ev.Platform, ev.ContactID)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+		}
+		if _, err := s.store.Link(ctx, contact, visitor); err != nil {
+			return err
+		}
+	}
+	if ev.ConversationID != "" {
+		conv, err := conversationID(ev.Platform, ev.ConversationID)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+		}
+		if _, err := s.store.Link(ctx, conv, visitor); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/store"
 )
@@ -70,75 +71,64 @@ func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
 		return fmt.Errorf("session_id: %w: belongs to another visitor", ErrInvalidID)
 	}
 	for i, ev := range req.Events {
-		tp, err := s.touchpointOf(sess, ev)
-		if err != nil {
+		if err := s.recordEvent(ctx, sess, ev); err != nil {
 			return fmt.Errorf("events[%d]: %w", i, err)
-		}
-		if err := s.store.AddTouchpoint(ctx, tp); err != nil {
-			return err
-		}
-		if ev.ContactID != "" {
-			contact, err := journey.ChatContactID(ev.Platform, ev.ContactID)
-			if err != nil {
-				return fmt.Errorf("events[%d]: %w: %w", i, ErrInvalidEvent, err)
-			}
-			if _, err := s.store.Link(ctx, contact, journey.Identifier{Kind: journey.IDVisitor, Value: visitor}); err != nil {
-				return err
-			}
-		}
-		if ev.ConversationID != "" && ev.Platform != "" {
-			// Kept so a platform webhook naming only the conversation can
-			// find this visitor (see RecordChat).
-			conv, err := conversationID(ev.Platform, ev.ConversationID)
-			if err != nil {
-				return fmt.Errorf("events[%d]: %w: %w", i, ErrInvalidEvent, err)
-			}
-			if _, err := s.store.Link(ctx, conv, journey.Identifier{Kind: journey.IDVisitor, Value: visitor}); err != nil {
-				return err
-			}
-		}
-		if ev.EmailHash != "" {
-			email := journey.Identifier{Kind: journey.IDEmailHash, Value: ev.EmailHash}
-			if _, err := s.store.Link(ctx, email, journey.Identifier{Kind: journey.IDVisitor, Value: visitor}); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
 }
 
-func (s *Service) touchpointOf(sess journey.Session, ev Event) (journey.Touchpoint, error) {
-	now := s.now().UTC()
-	at := ev.At.UTC()
-	if at.IsZero() || at.After(now.Add(5*time.Minute)) || at.Before(sess.StartedAt.Add(-5*time.Minute)) {
-		at = now // browser clocks drift; an implausible time is replaced by ours
-	}
-	tp := journey.Touchpoint{At: at, VisitorID: sess.VisitorID, SessionID: sess.ID, Source: sess.Source, Attrs: map[string]string{"event": ev.Type}}
+// recordEvent records one of the tracker's events. Chat events become the
+// chat package's Event, recorded as a platform's webhook events are.
+func (s *Service) recordEvent(ctx context.Context, sess journey.Session, ev Event) error {
+	at := s.plausibleTime(sess, ev.At)
 	switch ev.Type {
 	case EventChatOpened, EventChatStarted, EventChatMessage, EventChatLead:
 		if ev.Platform == "" {
-			return tp, fmt.Errorf("%w: platform: required for chat events", ErrInvalidEvent)
+			return fmt.Errorf("%w: platform: required for chat events", ErrInvalidEvent)
 		}
-		tp.Kind = journey.TouchChat
-		tp.Attrs["platform"] = ev.Platform
-		conv := ev.ConversationID
-		if conv == "" {
-			conv = "session-" + sess.ID // widget opened before any conversation exists
+		ce := chat.Event{Platform: ev.Platform, Type: chat.Type(ev.Type), ConversationID: ev.ConversationID,
+			ContactID: ev.ContactID, SessionID: sess.ID, At: at}
+		if err := ce.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 		}
-		tp.Attrs["conversation_id"] = conv
-		tp.ID = "chat:" + ev.Platform + "/" + conv + "/" + ev.Type
+		if err := s.recordChatEvent(ctx, sess, ce); err != nil {
+			return err
+		}
 	case EventForm, EventCustom:
 		if ev.Name == "" {
-			return tp, fmt.Errorf("%w: name: required for %s events", ErrInvalidEvent, ev.Type)
+			return fmt.Errorf("%w: name: required for %s events", ErrInvalidEvent, ev.Type)
 		}
-		tp.Kind = journey.TouchForm
+		kind := journey.TouchForm
 		if ev.Type == EventCustom {
-			tp.Kind = journey.TouchCustom
+			kind = journey.TouchCustom
 		}
-		tp.Attrs["name"] = ev.Name
-		tp.ID = fmt.Sprintf("%s:%s/%s/%d", ev.Type, sess.ID, ev.Name, at.UnixMilli())
+		tp := journey.Touchpoint{ID: fmt.Sprintf("%s:%s/%s/%d", ev.Type, sess.ID, ev.Name, at.UnixMilli()), Kind: kind,
+			At: at, VisitorID: sess.VisitorID, SessionID: sess.ID, Source: sess.Source,
+			Attrs: map[string]string{"event": ev.Type, "name": ev.Name}}
+		if err := s.store.AddTouchpoint(ctx, tp); err != nil {
+			return err
+		}
 	default:
-		return tp, fmt.Errorf("%w: type %q is not one of chat_opened, chat_started, chat_message, chat_lead, form, custom", ErrInvalidEvent, ev.Type)
+		return fmt.Errorf("%w: type %q is not one of chat_opened, chat_started, chat_message, chat_lead, form, custom", ErrInvalidEvent, ev.Type)
 	}
-	return tp, nil
+	if ev.EmailHash != "" {
+		email := journey.Identifier{Kind: journey.IDEmailHash, Value: ev.EmailHash}
+		if _, err := s.store.Link(ctx, email, journey.Identifier{Kind: journey.IDVisitor, Value: sess.VisitorID}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plausibleTime is the time an event is filed under: the browser's, unless
+// its clock drifted implausibly far (more than five minutes into the future
+// or before the session), then ours.
+func (s *Service) plausibleTime(sess journey.Session, at time.Time) time.Time {
+	now := s.now().UTC()
+	at = at.UTC()
+	if at.IsZero() || at.After(now.Add(5*time.Minute)) || at.Before(sess.StartedAt.Add(-5*time.Minute)) {
+		return now
+	}
+	return at
 }
