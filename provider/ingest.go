@@ -115,6 +115,7 @@ type Ingest struct {
 	life      sync.Mutex // orders Run's start against Close
 	running   bool
 	closed    bool
+	finalDone atomic.Bool // Run made Close's last delivery pass
 	closeOnce sync.Once
 	stop      chan struct{}
 	finalBy   time.Time // when Close's last delivery pass ends; set before stop closes
@@ -380,7 +381,8 @@ func (in *Ingest) Close() error {
 		close(in.stop)
 		if running {
 			<-in.done
-		} else {
+		}
+		if !in.finalDone.Load() { // no Run, or it ended with its context
 			in.finalPass(0)
 		}
 		in.mu.Lock()
@@ -418,6 +420,7 @@ func (in *Ingest) run(ctx context.Context) error {
 		select {
 		case <-in.stop:
 			in.finalPass(backoff)
+			in.finalDone.Store(true)
 			return nil
 		case <-ctx.Done():
 			in.rescueMemory()

@@ -361,3 +361,25 @@ func TestIngestKeepsARefusedEventWhenItsDeadLetterCannotBeWritten(t *testing.T) 
 		t.Fatalf("dead letters %+v", dl)
 	}
 }
+
+// A host whose Run ended with its context (Ctrl-C) then calls Close:
+// Close still makes the last delivery pass.
+func TestIngestCloseDeliversAfterRunEndedWithItsContext(t *testing.T) {
+	rec := newScripted()
+	in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: t.TempDir(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := in.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+	in.Submit(ev("late"))
+	if err := in.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.Calls()); n != 1 {
+		t.Fatalf("recorded %d events, want the one submitted after Run ended", n)
+	}
+}
