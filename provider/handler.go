@@ -67,7 +67,41 @@ type Handler struct {
 	route    RouteFunc
 	cfg      HandlerConfig
 	pub      *url.URL
-	commands sync.WaitGroup // calls being connected by command
+	commands inFlight // calls being connected by command
+}
+
+// inFlight counts work under way and lets Wait see it through. Unlike a
+// sync.WaitGroup, work may start while someone waits (a webhook arriving
+// during shutdown): Wait then waits for it too.
+type inFlight struct {
+	mu   sync.Mutex
+	n    int
+	idle *sync.Cond
+}
+
+func (f *inFlight) add() {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+}
+
+func (f *inFlight) done() {
+	f.mu.Lock()
+	if f.n--; f.n == 0 && f.idle != nil {
+		f.idle.Broadcast()
+	}
+	f.mu.Unlock()
+}
+
+func (f *inFlight) wait() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.idle == nil {
+		f.idle = sync.NewCond(&f.mu)
+	}
+	for f.n > 0 {
+		f.idle.Wait()
+	}
 }
 
 // NewHandler returns a handler for p's webhooks: p verifies, parses and
@@ -211,8 +245,8 @@ func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Req
 		// The vendor has its whole answer (length known, flushed) before
 		// the command runs on this request's goroutine: no goroutine is
 		// started, and Wait sees the command through.
-		h.commands.Add(1)
-		defer h.commands.Done()
+		h.commands.add()
+		defer h.commands.done()
 		h.write(w, h.prov.Ack(), nil)
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
@@ -235,7 +269,7 @@ const CommandTimeout = 20 * time.Second
 
 // Wait returns when no call is being connected by command (each takes at
 // most CommandTimeout). Hosts call it after stopping their HTTP server.
-func (h *Handler) Wait() { h.commands.Wait() }
+func (h *Handler) Wait() { h.commands.wait() }
 
 // routeByCommand connects a call whose webhook was already acknowledged.
 // There is no one left to answer, so failures are logged.
