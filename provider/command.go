@@ -6,8 +6,8 @@ import "context"
 // REST command rather than by the webhook's answer (Telnyx Call Control,
 // which ignores response bodies). For an inbound event that RoutesByCommand
 // claims, the Handler acknowledges the webhook at once and then runs
-// RouteCall with the chosen Forward, on the webhook's own request after its answer is flushed, bounded by
-// CommandTimeout. RouteCall is the one place a Provider does I/O; it must
+// RouteCall with the chosen Forward on the webhook's own request, after
+// its answer is flushed, bounded by CommandTimeout. RouteCall is the one place a Provider does I/O; it must
 // be safe to repeat for the same call (a vendor that retries its webhook
 // makes the Handler route again), and it retries transient failures itself.
 type CommandRouter interface {
