@@ -83,6 +83,7 @@ func serveChild(dbPath, spoolDir string) error {
 		return err
 	}
 	fmt.Printf("ADDR %s\n", ln.Addr())
+	go func() { _ = svc.Run(context.Background()) }() // records calls until the parent kills us
 	return http.Serve(ln, svc.Handler())
 }
 
@@ -279,4 +280,20 @@ func duplicates(t *testing.T, st store.Store) (calls, dupCalls, convs, dupConvs 
 		seen[k] = true
 	}
 	return len(cs), dupCalls, len(conv), dupConvs
+}
+
+// runService runs svc as a host does and returns the function that closes
+// it and waits for Run to return.
+func runService(t *testing.T, svc *dni.Service) (stop func()) {
+	t.Helper()
+	ran := make(chan error, 1)
+	go func() { ran <- svc.Run(context.Background()) }()
+	return func() {
+		if err := svc.Close(); err != nil {
+			t.Logf("closing the service: %v", err)
+		}
+		if err := <-ran; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}
 }

@@ -501,9 +501,10 @@ func runPoison(t *testing.T, sf storeFactory, v *vendor) poisonResult {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(svc.Handler())
+	stopRun := runService(t, svc)
 	t.Cleanup(func() {
 		srv.Close()
-		_ = svc.Close()
+		stopRun()
 		_ = meters.Shutdown(context.Background())
 	})
 	hookURL := srv.URL + dni.DefaultPrefix + "webhooks/" + v.name

@@ -179,7 +179,7 @@ func TestUnusableSpoolStillForwardsEveryCaller(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer svc.Close()
+			defer runService(t, svc)()
 			srv := httptest.NewServer(svc.Handler())
 			defer srv.Close()
 			caller := &fake.Caller{Secret: secret}

@@ -99,7 +99,7 @@ func TestStoreDownHungAndRestarted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = svc.Close() })
+	t.Cleanup(runService(t, svc))
 	srv := httptest.NewServer(svc.Handler())
 	t.Cleanup(srv.Close)
 	url := srv.URL + dni.DefaultPrefix + "webhooks/fake"
