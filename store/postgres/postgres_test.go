@@ -61,7 +61,7 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		st, _ := newStore(t)
 		return st
-	})
+	}, storetest.Features{Outbox: true})
 }
 
 func TestMigrateTwiceIsNoOp(t *testing.T) {

@@ -31,7 +31,7 @@ func TestConformance(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(func() { require.NoError(t, st.Close()) })
 		return st
-	})
+	}, storetest.Features{Outbox: true})
 }
 
 func TestMigrateTwiceIsNoOp(t *testing.T) {

@@ -16,46 +16,82 @@ import (
 	"github.com/attriqs/calltrack/store"
 )
 
-// NewStore returns an empty store for one subtest. It should register any
-// clean-up with t.Cleanup.
-type NewStore func(t *testing.T) store.Store
+// Factory returns a fresh, empty store for one case. It registers any
+// clean-up with t.Cleanup and fails t if it cannot make one. Run also calls
+// it once on its own t to see which optional roles the store implements.
+type Factory func(t *testing.T) store.Store
 
-// Run runs the conformance suite against the stores newStore makes. Every
-// subtest gets a fresh store and is named after the contract rule it
-// checks.
-func Run(t *testing.T, newStore NewStore) {
+// Features declares the optional roles a store implements. A declared role
+// is checked like any other and the store must implement it; an undeclared
+// one is not checked, which Run says once in the test log.
+type Features struct {
+	// Outbox: the store implements the optional [store.Outbox] role. When
+	// set, the Outbox cases run, every one of them failing if the store
+	// does not implement the role, and PutCallRecord's messages are read
+	// back. When not set, Run fails if the store implements store.Outbox
+	// anyway: a role the export package will find must be checked.
+	Outbox bool
+}
+
+// Run runs every case of the suite against stores made by newStore, each
+// case on a fresh store, as subtests named after the role and the rule:
+// "Sessions/SessionMissingIsErrNotFound".
+func Run(t *testing.T, newStore Factory, f Features) {
 	t.Helper()
-	groups := []struct {
-		name  string
-		cases []testCase
-	}{
-		{"Sessions", sessionCases},
-		{"Leases", leaseCases},
-		{"Calls", callCases},
-		{"CallRecords", callRecordCases},
-		{"Journeys", journeyCases},
-		{"Attributions", attributionCases},
-		{"Identities", identityCases},
-		{"Touchpoints", touchpointCases},
-		{"Conversions", conversionCases},
-		{"Retention", retentionCases},
-		{"Concurrency", concurrencyCases},
-		{"Outbox", outboxCases},
+	s := &suite{newStore: newStore, features: f}
+	if !f.Outbox {
+		if st := newStore(t); implementsOutbox(st) {
+			t.Errorf("storetest: %T implements store.Outbox but Features.Outbox is not set; set it so the role is checked", st)
+		} else {
+			t.Log("storetest: Features.Outbox is not set: the Outbox cases do not run")
+		}
 	}
-	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) {
+	for _, g := range s.groups() {
+		t.Run(g.role, func(t *testing.T) {
 			for _, c := range g.cases {
-				t.Run(c.name, func(t *testing.T) {
-					c.run(t, newStore(t))
-				})
+				t.Run(c.name, c.run)
 			}
 		})
 	}
 }
 
+type suite struct {
+	newStore Factory
+	features Features
+}
+
+// group is the cases of one role of the contract.
+type group struct {
+	role  string
+	cases []testCase
+}
+
 type testCase struct {
 	name string
-	run  func(t *testing.T, st store.Store)
+	run  func(t *testing.T)
+}
+
+func implementsOutbox(st store.Store) bool {
+	_, ok := st.(store.Outbox)
+	return ok
+}
+
+// newOutbox returns a fresh store and its Outbox role.
+func (s *suite) newOutbox(t *testing.T) (store.Store, store.Outbox) {
+	t.Helper()
+	st := s.newStore(t)
+	return st, outboxOf(t, st)
+}
+
+// outboxOf returns st's Outbox role, failing the case when st does not
+// implement the role Features.Outbox declares.
+func outboxOf(t *testing.T, st store.Store) store.Outbox {
+	t.Helper()
+	ob, ok := st.(store.Outbox)
+	if !ok {
+		t.Fatalf("storetest: Features.Outbox is set but %T does not implement store.Outbox", st)
+	}
+	return ob
 }
 
 // t0 is a base time deliberately outside UTC and below the microsecond, so
