@@ -84,6 +84,7 @@ func run(addr, kind, dsn string) error {
 		return err
 	}
 	defer svc.Close()
+	go func() { _ = svc.Run(context.Background()) }() // hold history and visit writes behind
 	fmt.Printf("visitserver: %s store on http://%s%sv1/visit\n", kind, addr, dni.DefaultPrefix)
 	srv := &http.Server{Addr: addr, Handler: svc.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	return srv.ListenAndServe()
