@@ -86,6 +86,7 @@ func (s *suite) groups() []group {
 		{"Journeys", []testCase{
 			{"JourneysBetweenCoversConvertingAndOpenJourneysWithoutWriting", s.journeysBetweenCoversConvertingAndOpenJourneysWithoutWriting},
 			{"JourneysBetweenHalfOpenWithInclusiveLookback", s.journeysBetweenHalfOpenWithInclusiveLookback},
+			{"JourneysBetweenFindsTheConversionsPersonThroughItsSession", s.journeysBetweenFindsTheConversionsPersonThroughItsSession},
 		}},
 		{"Retention", []testCase{
 			{"DeleteBeforeRemovesEverythingOlderKeepsNewerAndOpenHolds", s.deleteBeforeRemovesEverythingOlderKeepsNewerAndOpenHolds},

@@ -186,6 +186,23 @@ func (s *suite) journeysBetweenHalfOpenWithInclusiveLookback(t *testing.T) {
 	require.Equal(t, "cAtFrom", got[0].ID)
 }
 
+func (s *suite) journeysBetweenFindsTheConversionsPersonThroughItsSession(t *testing.T) {
+	st := s.newStore(t)
+	ctx := t.Context()
+	require.NoError(t, st.PutSession(ctx, session("s1", "v1", 0)))
+	require.NoError(t, st.AddTouchpoint(ctx, touch("t1", journey.TouchSession, "v1", "", 0)))
+	require.NoError(t, st.AddTouchpoint(ctx, touch("other", journey.TouchSession, "v2", "", 0)))
+	bySession := conversion("bySession", "", time.Hour, 100) // no visitor id: its session says whose it is
+	bySession.SessionID = "s1"
+	require.NoError(t, st.PutConversion(ctx, bySession))
+	got, err := st.JourneysBetween(ctx, at(0), at(24*time.Hour), -1)
+	require.NoError(t, err)
+	require.Equal(t, map[string][]string{
+		"bySession":       {"t1"},
+		"open:visitor:v2": {"other"},
+	}, journeyShape(got))
+}
+
 // personKey is the key JourneysBetween names a visitor's person by: the
 // person id when the visitor is linked, else the visitor itself.
 func personKey(t *testing.T, st store.Store, visitor string) string {
