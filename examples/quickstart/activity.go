@@ -46,9 +46,15 @@ func (a *activityLog) PutSession(ctx context.Context, s journey.Session) error {
 	return err
 }
 
-func (a *activityLog) PutAttribution(ctx context.Context, at journey.Attribution) error {
-	err := a.Store.PutAttribution(ctx, at)
-	if err == nil && a.log.Enabled(ctx, slog.LevelInfo) && a.first("call:"+at.Provider+"/"+at.CallID) {
+// PutCallRecord is where the service writes a call's attribution and, if
+// it qualified, its conversion, in one transaction.
+func (a *activityLog) PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs ...store.OutboxMessage) error {
+	err := a.Store.PutCallRecord(ctx, rec, msgs...)
+	if err != nil || !a.log.Enabled(ctx, slog.LevelInfo) {
+		return err
+	}
+	at := rec.Attribution
+	if a.first("call:" + at.Provider + "/" + at.CallID) {
 		args := []any{"call_id", at.CallID}
 		if call, err := a.Store.Call(ctx, at.Provider, at.CallID); err == nil {
 			args = append(args, "from", call.From, "to", call.To)
@@ -57,14 +63,9 @@ func (a *activityLog) PutAttribution(ctx context.Context, at journey.Attribution
 			"confidence", at.Confidence, "session", at.SessionID)
 		a.log.InfoContext(ctx, "call", args...)
 	}
-	return err
-}
-
-func (a *activityLog) PutConversion(ctx context.Context, c journey.Conversion) error {
-	err := a.Store.PutConversion(ctx, c)
-	if err == nil && a.log.Enabled(ctx, slog.LevelInfo) && a.first("conversion:"+c.ID) {
+	if c := rec.Conversion; c != nil && a.first("conversion:"+c.ID) {
 		a.log.InfoContext(ctx, "conversion", "id", c.ID, "type", c.Type, "value", money(c.Value), "currency", c.Currency,
 			"session", c.SessionID)
 	}
-	return err
+	return nil
 }

@@ -28,9 +28,12 @@ func startDemo(t *testing.T) (*demo, *httptest.Server) {
 	var err error
 	d, err = newDemo(srv.URL, memstore.New(), t.TempDir(), time.Now)
 	require.NoError(t, err)
+	ran := make(chan error, 1)
+	go func() { ran <- d.svc.Run(context.Background()) }() // as main runs it
 	t.Cleanup(func() {
 		srv.Close()
 		_ = d.Close()
+		require.NoError(t, <-ran)
 	})
 	return d, srv
 }
