@@ -90,9 +90,18 @@ type Config struct {
 	// URL-signing providers (Twilio, SignalWire, Plivo) sign that exact URL,
 	// which a TLS-terminating proxy hides; empty derives it from each request.
 	PublicURL string
-	// TrustForwardedFor takes the client address from X-Forwarded-For (set
-	// it only behind a proxy that overwrites the header).
-	TrustForwardedFor bool
+	// TrustedProxies are the reverse proxies in front of the service, as
+	// CIDRs ("10.0.0.0/8", "2001:db8::/32") or single addresses. A request
+	// whose peer is one of them gets its client address (for the per-address
+	// rate limit) from TrustedProxyHeader, read from the right: the first
+	// address that is not a trusted proxy. From any other peer the peer is
+	// the client and the header is ignored. Empty trusts no one.
+	TrustedProxies []string
+	// TrustedProxyHeader is the one header the trusted proxies add the
+	// client's address to: "X-Forwarded-For" (the default) or "Forwarded"
+	// (RFC 7239). Only that header is read; the other passes through
+	// proxies as the client wrote it.
+	TrustedProxyHeader string
 
 	// ChatWebhooks are the chat platforms whose server-side webhooks are
 	// served at {Prefix}v1/chat/{platform}, verified with each platform's
@@ -220,6 +229,14 @@ func (c Config) validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			add("AllowedOrigins[%d]: %q is not an origin like https://www.example.com", i, o)
 		}
+	}
+	for i, p := range c.TrustedProxies {
+		if _, err := parseTrustedProxy(p); err != nil {
+			add("TrustedProxies[%d]: %q is not a CIDR like 10.0.0.0/8 or an address like 10.0.0.1", i, p)
+		}
+	}
+	if _, ok := proxyHeader(c.TrustedProxyHeader); !ok {
+		add("TrustedProxyHeader %q: use %q or %q", c.TrustedProxyHeader, headerXForwardedFor, headerForwarded)
 	}
 	if c.Heartbeat < 10*time.Second {
 		add("Heartbeat %v is under 10s", c.Heartbeat)

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"slices"
+	"net/netip"
+	"net/url"
 	"strings"
 
 	"github.com/attriqs/calltrack/chat"
@@ -19,7 +19,8 @@ import (
 // Handler serves everything under Config.Prefix (mount it there):
 //
 //	GET  tracker.js                          the browser script (see ScriptSrc)
-//	POST v1/visit, v1/heartbeat, v1/events   the tracker's API (JSON; CORS for AllowedOrigins)
+//	POST v1/visit, v1/heartbeat, v1/events   the tracker's API (JSON; CORS for AllowedOrigins,
+//	                                         403 for other sites' pages)
 //	POST webhooks/{provider}                 telephony webhooks, one path per WithProvider
 //	POST v1/chat/{platform}                  chat platforms' webhooks, one per Config.ChatWebhooks
 //	GET  reports/…                           reports, only behind WithReportAuth
@@ -64,16 +65,27 @@ type apiError struct {
 	Error string `json:"error"`
 }
 
-// api wraps one tracker endpoint: CORS, method, rate limit, size limit,
-// and a deadline (Config.APITimeout) under the tracker's own.
+// api wraps one tracker endpoint: origin, CORS, method, rate limit, size
+// limit, and a deadline (Config.APITimeout) under the tracker's own.
 func (s *Service) api(serve func(w http.ResponseWriter, r *http.Request, body []byte) (any, int, error)) http.Handler {
+	origins, clients := newOriginPolicy(s.cfg), newClientAddresses(s.cfg)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if origin := r.Header.Get("Origin"); origin != "" && slices.Contains(s.cfg.AllowedOrigins, origin) {
-			w.Header().Set("Access-Control-Allow-Origin", origin)
-			w.Header().Set("Access-Control-Allow-Methods", "POST")
-			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
-			w.Header().Set("Access-Control-Max-Age", "86400")
-			w.Header().Add("Vary", "Origin")
+		w.Header().Add("Vary", "Origin")
+		// A browser page on another site is refused before anything is
+		// done for it; the CORS headers alone would only hide the answer
+		// from it, after the visit was recorded and a number leased.
+		if origin := r.Header.Get("Origin"); origin != "" {
+			cors, ok := origins.allows(r, origin)
+			if !ok {
+				writeJSON(w, http.StatusForbidden, apiError{fmt.Sprintf("origin %q is not allowed to use this API (see AllowedOrigins)", origin)})
+				return
+			}
+			if cors {
+				w.Header().Set("Access-Control-Allow-Origin", origin)
+				w.Header().Set("Access-Control-Allow-Methods", "POST")
+				w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+				w.Header().Set("Access-Control-Max-Age", "86400")
+			}
 		}
 		switch r.Method {
 		case http.MethodOptions:
@@ -85,7 +97,7 @@ func (s *Service) api(serve func(w http.ResponseWriter, r *http.Request, body []
 			writeJSON(w, http.StatusMethodNotAllowed, apiError{"use POST"})
 			return
 		}
-		if !s.limits.allowIP(clientIP(r, s.cfg.TrustForwardedFor)) {
+		if !s.limits.allowIP(clients.of(r)) {
 			writeJSON(w, http.StatusTooManyRequests, apiError{"too many requests from this address"})
 			return
 		}
@@ -196,17 +208,274 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// clientIP is the address rate limits count by.
-func clientIP(r *http.Request, trustForwarded bool) string {
-	if trustForwarded {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			return strings.TrimSpace(first)
+// originPolicy decides which browser origins may call the tracker API.
+type originPolicy struct {
+	allowed map[string]bool // Config.AllowedOrigins, normalised
+	public  string          // the origin of Config.PublicURL; "" without one
+}
+
+func newOriginPolicy(cfg Config) originPolicy {
+	p := originPolicy{allowed: map[string]bool{}}
+	for _, o := range cfg.AllowedOrigins {
+		if n, ok := normalOrigin(o); ok {
+			p.allowed[n] = true
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
+		p.public = u.Scheme + "://" + withoutDefaultPort(u.Scheme, strings.ToLower(u.Host))
 	}
-	return host
+	return p
+}
+
+// allows reports whether a request carrying this Origin header may be
+// served, and whether it needs CORS headers: the origins in AllowedOrigins
+// do; the site's own origin does not. The site's own origin is the one the
+// browser says is the same (Sec-Fetch-Site: same-origin), PublicURL's, or
+// the request's own scheme and Host. Behind a TLS-terminating proxy that
+// last one is http://internal-host, so PublicURL (or a browser that sends
+// Sec-Fetch-Site, as all current ones do) is what recognises the site.
+//
+// This stops other sites' pages, not other programs: a program sends
+// whatever headers it likes, or none; the rate limits are for those.
+func (p originPolicy) allows(r *http.Request, origin string) (cors, ok bool) {
+	o, valid := normalOrigin(origin)
+	switch {
+	case !valid: // "null" (sandboxed frames, file: pages) and garbage
+		return false, false
+	case p.allowed[o]:
+		return true, true
+	case r.Header.Get("Sec-Fetch-Site") == "same-origin", o == p.public:
+		return false, true
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return false, o == scheme+"://"+withoutDefaultPort(scheme, strings.ToLower(r.Host))
+}
+
+// normalOrigin is an origin (scheme://host[:port], as browsers send it and
+// AllowedOrigins lists it) in lower case without its scheme's default port.
+func normalOrigin(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	return u.Scheme + "://" + withoutDefaultPort(u.Scheme, strings.ToLower(u.Host)), true
+}
+
+func withoutDefaultPort(scheme, host string) string {
+	if scheme == "https" {
+		return strings.TrimSuffix(host, ":443")
+	}
+	return strings.TrimSuffix(host, ":80")
+}
+
+// The headers a trusted proxy may add the client's address to
+// (Config.TrustedProxyHeader).
+const (
+	headerXForwardedFor = "X-Forwarded-For"
+	headerForwarded     = "Forwarded"
+)
+
+// proxyHeader is Config.TrustedProxyHeader in canonical form; empty means
+// X-Forwarded-For.
+func proxyHeader(name string) (string, bool) {
+	switch h := http.CanonicalHeaderKey(strings.TrimSpace(name)); h {
+	case "":
+		return headerXForwardedFor, true
+	case headerXForwardedFor, headerForwarded:
+		return h, true
+	}
+	return "", false
+}
+
+// parseTrustedProxy reads one entry of Config.TrustedProxies: a CIDR or a
+// single address. IPv4 in IPv6 ("::ffff:10.0.0.1") is read as IPv4, as
+// addresses are compared.
+func parseTrustedProxy(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if a.Zone() != "" {
+		return netip.Prefix{}, errors.New("an address with a zone")
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// clientAddresses finds the address of the client behind a request, the
+// key of the per-address rate limit.
+type clientAddresses struct {
+	trusted []netip.Prefix // Config.TrustedProxies
+	header  string         // Config.TrustedProxyHeader, canonical
+}
+
+func newClientAddresses(cfg Config) clientAddresses {
+	c := clientAddresses{}
+	c.header, _ = proxyHeader(cfg.TrustedProxyHeader)
+	for _, s := range cfg.TrustedProxies {
+		if p, err := parseTrustedProxy(s); err == nil {
+			c.trusted = append(c.trusted, p)
+		}
+	}
+	return c
+}
+
+func (c clientAddresses) isTrusted(a netip.Addr) bool {
+	for _, p := range c.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// of is the client address of r. When the peer is not a trusted proxy it
+// is the client, whatever the headers say. When it is, the proxy header
+// (every instance, in order) is read from the right, the end each proxy
+// appends to, and the first address that is not a trusted proxy is the
+// client: everything left of it was written by the client or by proxies
+// not ours, so it could be anything. An entry that is not an address (an
+// RFC 7239 "unknown" or obfuscated identifier, garbage) ends the walk as
+// well: nothing further left can be trusted, so the last trusted hop,
+// which wrote it, stands for the client. So does the leftmost entry when
+// every entry is a trusted proxy.
+func (c clientAddresses) of(r *http.Request) string {
+	peer, ok := parseNode(r.RemoteAddr)
+	if !ok {
+		return r.RemoteAddr // not IP (a Unix socket): one address for all
+	}
+	if !c.isTrusted(peer) {
+		return peer.String()
+	}
+	client := peer
+	values := r.Header.Values(c.header)
+	for i := len(values) - 1; i >= 0; i-- {
+		entries := splitQuoted(values[i], ',')
+		for j := len(entries) - 1; j >= 0; j-- {
+			entry := strings.TrimSpace(entries[j])
+			if entry == "" {
+				continue // empty list elements are allowed (RFC 9110, 5.6.1)
+			}
+			var a netip.Addr
+			if c.header == headerForwarded {
+				a, ok = forwardedFor(entry)
+			} else {
+				a, ok = parseNode(entry)
+			}
+			if !ok {
+				return client.String()
+			}
+			if !c.isTrusted(a) {
+				return a.String()
+			}
+			client = a
+		}
+	}
+	return client.String()
+}
+
+// parseNode reads an address as X-Forwarded-For entries and RemoteAddr
+// carry it: "192.0.2.1", "2001:db8::1", or either with a port
+// ("192.0.2.1:4711", "[2001:db8::1]:4711"), brackets optional without
+// one. The zone is dropped and IPv4 in IPv6 read as IPv4; the unspecified
+// address is no address.
+func parseNode(s string) (netip.Addr, bool) {
+	var a netip.Addr
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		a = ap.Addr()
+	} else {
+		if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+			s = s[1 : len(s)-1]
+		}
+		if a, err = netip.ParseAddr(s); err != nil {
+			return netip.Addr{}, false
+		}
+	}
+	a = a.WithZone("").Unmap()
+	return a, !a.IsUnspecified()
+}
+
+// forwardedFor is the address in the for= parameter of one element of an
+// RFC 7239 Forwarded header (for=192.0.2.60;proto=http, for="[2001:db8::17]:4711").
+// An element without one, or whose node is "unknown" or an obfuscated
+// identifier ("_hidden"), has none.
+func forwardedFor(element string) (netip.Addr, bool) {
+	var node string
+	found := false
+	for _, pair := range splitQuoted(element, ';') {
+		name, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(name), "for") {
+			continue
+		}
+		if found {
+			return netip.Addr{}, false // a parameter may appear once per element
+		}
+		node, found = strings.TrimSpace(value), true
+	}
+	if strings.HasPrefix(node, `"`) {
+		if len(node) < 2 || !strings.HasSuffix(node, `"`) {
+			return netip.Addr{}, false
+		}
+		node = unescapeQuoted(node[1 : len(node)-1])
+	}
+	// node = nodename [":" node-port]; nodename = IPv4address / "[" IPv6address "]"
+	// / "unknown" / obfnode; a port may itself be obfuscated ("_abc").
+	if rest, ok := strings.CutPrefix(node, "["); ok {
+		host, port, ok := strings.Cut(rest, "]")
+		if !ok || (port != "" && !strings.HasPrefix(port, ":")) {
+			return netip.Addr{}, false
+		}
+		node = host
+	} else if strings.Count(node, ":") == 1 {
+		node, _, _ = strings.Cut(node, ":")
+	}
+	return parseNode(node)
+}
+
+// splitQuoted splits s at sep outside quoted strings.
+func splitQuoted(s string, sep byte) []string {
+	var parts []string
+	start, quoted := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quoted && c == '\\':
+			i++ // the escaped character
+		case c == '"':
+			quoted = !quoted
+		case c == sep && !quoted:
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, s[start:])
+}
+
+// unescapeQuoted undoes the quoted-pairs (\x) of a quoted string's content.
+func unescapeQuoted(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

@@ -104,8 +104,8 @@ func serveInstance(ctx context.Context, cfg instanceConfig, stdout io.Writer, lo
 	dcfg := dni.Config{
 		Pools: []dni.Pool{{PoolConfig: poolConfig(cfg.PoolSize).Pools[0]}},
 		// Every simulated visitor comes through the proxy from one loopback
-		// address; a real deployment keeps the per-address limit and sets
-		// TrustForwardedFor behind its proxy.
+		// address; a real deployment keeps the per-address limit and lists
+		// its proxies in TrustedProxies.
 		VisitsPerIPPerMinute: -1,
 	}
 	opts = append(opts, dni.WithStore(st), dni.WithProvider(prov), dni.WithSpoolDir(spool), dni.WithLogger(log))
