@@ -76,6 +76,11 @@ type demo struct {
 	base   string
 	now    func() time.Time
 	mux    *http.ServeMux
+	// adminPassword, set before serving, guards the dashboard, the
+	// reports and the demo calls (see adminOnly); empty leaves them open
+	// to whoever can connect, which a loopback listener limits to this
+	// machine (the reports answer only to it).
+	adminPassword string
 }
 
 func newDemo(base string, st store.Store, spoolDir string, now func() time.Time, opts ...dni.Option) (*demo, error) {
@@ -83,19 +88,20 @@ func newDemo(base string, st store.Store, spoolDir string, now func() time.Time,
 	if err != nil {
 		return nil, err
 	}
+	d := &demo{caller: &fake.Caller{Secret: demoSecret, Clock: now}, base: base, now: now, mux: http.NewServeMux()}
 	opts = append([]dni.Option{dni.WithStore(st), dni.WithProvider(prov), dni.WithSpoolDir(spoolDir), dni.WithClock(now),
-		dni.WithReportAuth(localOnly)}, opts...)
+		dni.WithReportAuth(d.reportsAuth)}, opts...)
 	svc, err := dni.New(demoConfig(), opts...)
 	if err != nil {
 		return nil, err
 	}
-	d := &demo{svc: svc, caller: &fake.Caller{Secret: demoSecret, Clock: now}, base: base, now: now, mux: http.NewServeMux()}
+	d.svc = svc
 	d.mux.Handle(dni.DefaultPrefix, svc.Handler())
 	d.mux.HandleFunc("GET /{$}", d.start)
 	d.mux.HandleFunc("GET /site/{page}", d.site)
 	d.mux.HandleFunc("GET /flyer", d.flyer)
-	d.mux.HandleFunc("POST /demo/call", d.placeCall)
-	d.mux.HandleFunc("GET /dashboard", d.dashboard)
+	d.mux.Handle("POST /demo/call", d.adminOnly(http.HandlerFunc(d.placeCall)))
+	d.mux.Handle("GET /dashboard", d.adminOnly(http.HandlerFunc(d.dashboard)))
 	d.mux.Handle("GET /healthz/", localOnly(svc.HealthHandler()))
 	return d, nil
 }

@@ -8,6 +8,13 @@
 //	go run ./examples/quickstart -postgres postgres://…/db
 //	go run ./examples/quickstart -addr 127.0.0.1:9090
 //	go run ./examples/quickstart -quiet                # no line per visit, call and conversion
+//	go run ./examples/quickstart -addr :8080           # reachable from other machines: see below
+//
+// Listening on an address other than loopback, the dashboard, the reports
+// and the demo calls ask for HTTP Basic credentials: user admin and the
+// password from -admin-password or CALLTRACK_ADMIN_PASSWORD, or else one
+// made up at start and printed once. On loopback they stay open, unless
+// a password is given.
 //
 // The first build compiles the pure-Go SQLite driver (about a minute and a
 // half on two cores) before anything is printed.
@@ -42,6 +49,7 @@ import (
 type options struct {
 	addr, kind, dbPath, dsn, spool string
 	quiet                          bool
+	adminPassword                  string
 }
 
 // parseFlags reads and checks the command line before anything starts.
@@ -54,6 +62,8 @@ func parseFlags(args []string) (*flag.FlagSet, options, error) {
 	fs.StringVar(&o.dsn, "postgres", "", "PostgreSQL URL; overrides -store")
 	fs.StringVar(&o.spool, "spool", "calltrack-quickstart.spool", "directory of the call events' write-ahead log; keep it: events waiting there survive a restart")
 	fs.BoolVar(&o.quiet, "quiet", false, "no log line per visit, call and conversion")
+	fs.StringVar(&o.adminPassword, "admin-password", "", "password (user "+adminUser+") of the dashboard, reports and demo calls; "+
+		"default $CALLTRACK_ADMIN_PASSWORD, else none on a loopback -addr and one made up and printed on any other")
 	err := cli.Parse(fs, args,
 		func() error {
 			if _, _, err := net.SplitHostPort(o.addr); err != nil {
@@ -77,6 +87,16 @@ func parseFlags(args []string) (*flag.FlagSet, options, error) {
 			return fmt.Errorf("-store %q: use sqlite or memory", o.kind)
 		},
 		cli.WritableDir("spool", &o.spool),
+		func() error {
+			name := "-admin-password"
+			if o.adminPassword == "" {
+				name, o.adminPassword = "CALLTRACK_ADMIN_PASSWORD", os.Getenv("CALLTRACK_ADMIN_PASSWORD")
+			}
+			if o.adminPassword != "" && len(o.adminPassword) < minAdminPassword {
+				return fmt.Errorf("%s: at least %d characters", name, minAdminPassword)
+			}
+			return nil
+		},
 	)
 	return fs, o, err
 }
@@ -123,12 +143,20 @@ func run(ctx context.Context, o options) error {
 	}
 	defer demo.Close()
 	demo.mux.Handle("GET /metrics", localOnly(m.handler))
+	password, madeUp := adminPasswordFor(ln.Addr(), o.adminPassword)
+	demo.adminPassword = password
 
 	srv := &http.Server{Handler: demo, ReadHeaderTimeout: 5 * time.Second}
 	fmt.Printf("calltrack quickstart (%s store)\n", o.kind)
 	fmt.Printf("  demo site:  %s/\n", base)
 	fmt.Printf("  dashboard:  %s/dashboard\n", base)
 	fmt.Printf("  health:     %s/healthz/ready  metrics: %s/metrics\n", base, base)
+	switch {
+	case madeUp:
+		fmt.Printf("  admin:      user %s, password %s (made up for this run; -admin-password or CALLTRACK_ADMIN_PASSWORD sets one)\n", adminUser, password)
+	case password != "":
+		fmt.Printf("  admin:      user %s and the password given\n", adminUser)
+	}
 	fmt.Println("Ctrl-C stops it.")
 
 	// The server, the lease sweeper and the shutdown on Ctrl-C run side by
