@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/attriqs/calltrack/chat"
@@ -33,7 +34,7 @@ func (s *Service) RecordChat(ctx context.Context, events []chat.Event) error {
 			return err
 		}
 		ev.SessionID, ev.At = sess.ID, s.plausibleTime(sess, ev.At)
-		if err := s.recordChatEvent(ctx, sess, ev); err != nil {
+		if err := s.recordChatEvent(ctx, sess, ev, nil); err != nil {
 			return err
 		}
 		for _, r := range s.cfg.ChatConversions {
@@ -52,12 +53,14 @@ func (s *Service) RecordChat(ctx context.Context, events []chat.Event) error {
 
 // recordChatEvent writes a chat event of a session, whoever reported it
 // (the tracker or the platform's webhook): its touchpoint, by the one id
-// both give it, and the links from the platform's contact and
-// conversation to the visitor, so a webhook naming only those finds them.
-func (s *Service) recordChatEvent(ctx context.Context, sess journey.Session, ev chat.Event) error {
+// both give it, with the tracker's claims among its attributes, and the
+// links from the platform's contact and conversation to the visitor, so a
+// webhook naming only those finds them.
+func (s *Service) recordChatEvent(ctx context.Context, sess journey.Session, ev chat.Event, claims map[string]string) error {
 	tp := journey.Touchpoint{ID: ev.TouchpointID(), Kind: journey.TouchChat, At: ev.At, VisitorID: sess.VisitorID,
 		SessionID: sess.ID, Source: sess.Source, Attrs: map[string]string{
 			"event": string(ev.Type), "platform": ev.Platform, "conversation_id": ev.JoinKey()}}
+	maps.Copy(tp.Attrs, claims)
 	if err := s.store.AddTouchpoint(ctx, tp); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/attriqs/calltrack/chat"
@@ -32,7 +33,14 @@ type Event struct {
 	ConversationID string    `json:"conversation_id,omitempty"` // the platform's conversation id
 	ContactID      string    `json:"contact_id,omitempty"`      // the platform's visitor or contact id
 	Name           string    `json:"name,omitempty"`            // form or custom event name
-	EmailHash      string    `json:"email_hash,omitempty"`      // keyed hash computed by the site, if it enables it
+	// EmailHash is the keyed hash of an address the visitor gave, when the
+	// site computes one: "h:" and 64 lower-case hex digits, the HMAC-SHA256
+	// of the trimmed, lower-case address under the host's key, as
+	// journey.EmailHashID makes it. Anything else is refused. It is kept on
+	// the event's touchpoint as a claim (attribute claimed_email_hash) and
+	// links the visitor to no one: anyone can send any hash. An address the
+	// host has verified is linked with [Service.Identify].
+	EmailHash string `json:"email_hash,omitempty"`
 }
 
 // EventsRequest is a batch of events of one session.
@@ -44,10 +52,18 @@ type EventsRequest struct {
 
 const maxEventsPerRequest = 50
 
-// RecordEvents stores a batch of events as touchpoints of the session and
-// links chat contacts to the visitor. Each event has a natural id (the
-// platform's conversation and the event type, or the session, name and
-// time), so a resent batch changes nothing.
+// RecordEvents stores a batch of events as touchpoints of the session.
+// Each event has a natural id (the platform's conversation and the event
+// type, or the session, name and time), so a resent batch changes nothing.
+//
+// Anyone can post to v1/events, so what a batch says about who the visitor
+// is, is a claim: an email hash is checked for shape and kept on its
+// event's touchpoint, and merges the visitor with no one. People are
+// merged on verified sources only: a call's caller number, a chat
+// platform's signed webhook ([Service.RecordChat]) and the host's
+// [Service.Identify]. A chat event's contact and conversation ids are
+// still linked to the visitor, so that a webhook naming only them finds
+// the session.
 func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
 	visitor, err := validID(req.VisitorID)
 	if err != nil || visitor == "" {
@@ -59,6 +75,11 @@ func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
 	}
 	if len(req.Events) == 0 || len(req.Events) > maxEventsPerRequest {
 		return fmt.Errorf("%w: events: send 1 to %d", ErrInvalidEvent, maxEventsPerRequest)
+	}
+	for i, ev := range req.Events {
+		if ev.EmailHash != "" && !isKeyedHash(ev.EmailHash) {
+			return fmt.Errorf(`events[%d]: %w: email_hash: not a keyed hash: want "h:" and 64 lower-case hex digits, as journey.EmailHashID makes it`, i, ErrInvalidEvent)
+		}
 	}
 	// A session whose write is still queued behind a slow store is known.
 	sess, err := s.session(ctx, sessionID)
@@ -79,9 +100,14 @@ func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
 }
 
 // recordEvent records one of the tracker's events. Chat events become the
-// chat package's Event, recorded as a platform's webhook events are.
+// chat package's Event, recorded as a platform's webhook events are. An
+// email hash is kept on the touchpoint as a claim, never linked.
 func (s *Service) recordEvent(ctx context.Context, sess journey.Session, ev Event) error {
 	at := s.plausibleTime(sess, ev.At)
+	var claims map[string]string
+	if ev.EmailHash != "" {
+		claims = map[string]string{attrClaimedEmailHash: ev.EmailHash}
+	}
 	switch ev.Type {
 	case EventChatOpened, EventChatStarted, EventChatMessage, EventChatLead:
 		if ev.Platform == "" {
@@ -92,7 +118,7 @@ func (s *Service) recordEvent(ctx context.Context, sess journey.Session, ev Even
 		if err := ce.Validate(); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 		}
-		if err := s.recordChatEvent(ctx, sess, ce); err != nil {
+		if err := s.recordChatEvent(ctx, sess, ce, claims); err != nil {
 			return err
 		}
 	case EventForm, EventCustom:
@@ -106,20 +132,19 @@ func (s *Service) recordEvent(ctx context.Context, sess journey.Session, ev Even
 		tp := journey.Touchpoint{ID: fmt.Sprintf("%s:%s/%s/%d", ev.Type, sess.ID, ev.Name, at.UnixMilli()), Kind: kind,
 			At: at, VisitorID: sess.VisitorID, SessionID: sess.ID, Source: sess.Source,
 			Attrs: map[string]string{"event": ev.Type, "name": ev.Name}}
+		maps.Copy(tp.Attrs, claims)
 		if err := s.store.AddTouchpoint(ctx, tp); err != nil {
 			return err
 		}
 	default:
 		return fmt.Errorf("%w: type %q is not one of chat_opened, chat_started, chat_message, chat_lead, form, custom", ErrInvalidEvent, ev.Type)
 	}
-	if ev.EmailHash != "" {
-		email := journey.Identifier{Kind: journey.IDEmailHash, Value: ev.EmailHash}
-		if _, err := s.store.Link(ctx, email, journey.Identifier{Kind: journey.IDVisitor, Value: sess.VisitorID}); err != nil {
-			return err
-		}
-	}
 	return nil
 }
+
+// attrClaimedEmailHash is the touchpoint attribute that keeps the email
+// hash a tracker event claimed.
+const attrClaimedEmailHash = "claimed_email_hash"
 
 // plausibleTime is the time an event is filed under: the browser's, unless
 // its clock drifted implausibly far (more than five minutes into the future
