@@ -55,8 +55,8 @@ type Service struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 
-	life    sync.Mutex // orders Run's start against Close
-	running bool
+	life    sync.Mutex  // orders Run's start against Close
+	running atomic.Bool // Run is doing the background work now
 	stopRun context.CancelFunc
 	runDone chan struct{}
 }
@@ -179,7 +179,9 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	poolCfg := cfg.poolConfig(s.holds.record)
 	s.catalog, err = pool.NewCatalog(poolCfg)
 	errs = append(errs, err)
-	if err == nil {
+	// The allocator may write to Redis: build it only for a configuration
+	// that is otherwise valid.
+	if err == nil && errors.Join(errs...) == nil {
 		newAlloc := o.alloc
 		if newAlloc == nil {
 			newAlloc = func(c pool.Config) (pool.Allocator, error) { return pool.New(c) }
@@ -217,7 +219,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		// must still be forwarded. The ingest keeps events in memory,
 		// logs it at Error and Health reports it.
 		s.ingest, err = provider.NewIngest(s, provider.IngestConfig{SpoolDir: o.spoolDir, Logger: s.log,
-			IsPermanent: func(err error) bool { return errors.Is(err, store.ErrInvalid) }})
+			IsPermanent: func(err error) bool { return errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) }})
 		if err != nil {
 			return nil, err
 		}
@@ -255,20 +257,22 @@ var ErrClosed = errors.New("dni: service closed")
 // sweeping expired leases every minute, deleting data past
 // Config.Retention every hour, and delivering exports (WithExports).
 // Webhooks are answered and spooled without Run, but nothing is recorded
-// until it runs. Run returns nil after Close, ctx's error when ctx ends,
-// the first task's error if one fails (the others are stopped), and an
-// error if it is already running or the Service is closed.
+// until it runs (Health says so). Run returns nil after Close, ctx's error
+// when ctx ends, the first task's error if one fails (the others are
+// stopped), and an error if the Service is closed or Run was called
+// before: it may be called once.
 func (s *Service) Run(ctx context.Context) error {
 	s.life.Lock()
 	switch {
 	case s.closed.Load():
 		s.life.Unlock()
 		return ErrClosed
-	case s.running:
+	case s.runDone != nil:
 		s.life.Unlock()
-		return errors.New("dni: Run is already running")
+		return errors.New("dni: Run may be called only once")
 	}
-	s.running = true
+	s.running.Store(true)
+	defer s.running.Store(false)
 	ctx, s.stopRun = context.WithCancel(ctx)
 	s.runDone = make(chan struct{})
 	done := s.runDone
@@ -283,6 +287,8 @@ func (s *Service) Run(ctx context.Context) error {
 	g.Go(func() error { return s.writes.run(gctx) })
 	g.Go(func() error { return s.every(gctx, time.Minute, s.sweep) })
 	if s.cfg.Retention > 0 {
+		// At start too: a process restarted more often than hourly must
+		// still keep the retention policy.
 		g.Go(func() error { return s.every(gctx, time.Hour, s.retain) })
 	}
 	if s.exports != nil {
@@ -295,19 +301,19 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
-// every runs task every interval until ctx ends; a task's failure is
-// logged and tried again at the next tick.
+// every runs task at once and then every interval until ctx ends; a
+// task's failure is logged and tried again at the next tick.
 func (s *Service) every(ctx context.Context, interval time.Duration, task func(context.Context) error) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		if err := task(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("dni: background task failed; retrying at the next tick", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
-			if err := task(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("dni: background task failed; retrying at the next tick", "err", err)
-			}
 		}
 	}
 }
@@ -346,6 +352,12 @@ func (s *Service) Close() error {
 		for _, h := range s.webhooks {
 			h.Wait()
 		}
+		// Run's tasks stop first; each part then finishes its own work
+		// (the ingest's last delivery pass, the queued writes).
+		if stop != nil {
+			stop()
+			<-done
+		}
 		if s.ingest != nil {
 			err = errors.Join(err, s.ingest.Close())
 		}
@@ -353,10 +365,6 @@ func (s *Service) Close() error {
 		s.writes.close()
 		if s.exports != nil {
 			err = errors.Join(err, s.exports.Close())
-		}
-		if stop != nil {
-			stop()
-			<-done
 		}
 	})
 	return err

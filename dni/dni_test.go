@@ -85,6 +85,7 @@ func newHarness(t *testing.T, cfg Config, opts ...Option) *harness {
 	srv := httptest.NewServer(svc.Handler())
 	ran := make(chan error, 1)
 	go func() { ran <- svc.Run(context.Background()) }()
+	waitFor(t, "Run started", svc.running.Load)
 	t.Cleanup(func() {
 		srv.Close()
 		require.NoError(t, svc.Close())
@@ -471,6 +472,7 @@ func TestQualifiedCallIsExported(t *testing.T) {
 func TestVisitWhenTheAllocatorFails(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	alloc := poolmock.NewAllocator(ctrl)
+	alloc.EXPECT().Sweep(gomock.Any(), gomock.Any()).AnyTimes() // Run sweeps at start and every minute
 	var sessions []string
 	alloc.EXPECT().Lease(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Times(2).
 		DoAndReturn(func(_ context.Context, poolName, session string, _ time.Time) (pool.Lease, error) {
@@ -510,12 +512,42 @@ func TestNewRefusesWhatACallWouldRefuse(t *testing.T) {
 	cfg.Forward = Forward{Record: true, RingTimeout: time.Hour}
 	cfg.Retention = -time.Hour
 	cfg.Qualify = []journey.QualifyRule{{Name: "first", FirstTimeOnly: true, Currency: "USD"}}
-	_, err := New(cfg, WithAllocator(func(pool.Config) (pool.Allocator, error) { return nil, errors.New("redis down") }))
+	built := 0
+	failing := WithAllocator(func(pool.Config) (pool.Allocator, error) {
+		built++
+		return nil, errors.New("redis down")
+	})
+	_, err := New(cfg, failing)
 	require.Error(t, err)
-	for _, want := range []string{"Forward:", "RecordingNotice", "RingTimeout", "Retention -1h0m0s is negative", "allocator: redis down"} {
+	for _, want := range []string{"Forward:", "RecordingNotice", "RingTimeout", "Retention -1h0m0s is negative"} {
 		assert.Contains(t, err.Error(), want)
 	}
 	assert.NotContains(t, err.Error(), "History", "every store keeps the caller history the rule needs")
+	assert.Zero(t, built, "no allocator (which may write to Redis) is built for a configuration already refused")
+
+	_, err = New(testConfig(), failing)
+	require.ErrorContains(t, err, "allocator: redis down")
+	assert.Equal(t, 1, built)
+}
+
+// Health says when Run is not doing the background work: webhooks would
+// be answered and spooled, and nothing recorded.
+func TestHealthSaysWhenRunIsNotRunning(t *testing.T) {
+	svc, err := New(testConfig())
+	require.NoError(t, err)
+	defer svc.Close()
+	h := svc.Health(context.Background())
+	require.False(t, h.Ready())
+	assert.Contains(t, h.Reasons[0], "Run is not running")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- svc.Run(ctx) }()
+	waitFor(t, "ready", func() bool { return svc.Health(context.Background()).Ready() })
+	cancel()
+	require.ErrorIs(t, <-ran, context.Canceled)
+	assert.False(t, svc.Health(context.Background()).Ready(), "Run ended with its context")
+	assert.ErrorContains(t, svc.Run(context.Background()), "only once")
 }
 
 // A first-time-only rule counts a caller's first call and not the next.

@@ -15,8 +15,8 @@
 //
 // Each distinct business number among the pools is a business line; every
 // line gets its own tracking number. For each line the pool is the one
-// whose Serves lists the visit's route (the Pool outcome of a Config.Routes
-// rule), else its GA4 channel, else the line's default pool (empty
+// whose Serves lists the visit's route (the Pool outcome of a rule in
+// Config.Classify.Rules), else its GA4 channel, else the line's default pool (empty
 // Serves).
 //
 // # The tracker API
@@ -40,7 +40,12 @@
 //
 // # Background work
 //
-// New starts no goroutine. The webhook ingest and the hold-history writer
-// start on first use; [Service.Run] sweeps expired leases; [Service.Close]
-// drains and stops everything.
+// New opens what can fail and starts no goroutine. [Service.Run] does all
+// the background work under one errgroup until its context ends or Close
+// is called: it records the spooled call events, writes hold history and
+// the visits' delayed writes, sweeps expired leases, applies
+// Config.Retention and delivers exports. Without Run, webhooks are still
+// answered and spooled, and [Service.Health] says nothing is recorded.
+// [Service.Close] stops Run, makes the last delivery pass, writes what is
+// pending and waits for all of it.
 package dni

@@ -25,11 +25,15 @@ func (h Health) Degraded() bool { return len(h.Reasons) > 0 }
 func (h Health) Ready() bool { return h.Live && !h.Degraded() }
 
 // Health reports whether the service is live and, if it is degraded, why:
-// a spool directory it cannot write (call events then live in a bounded
-// memory queue), a store that fails (events wait in the spool), a
-// dead-letter file it cannot write, store writes behind visits failing.
+// Run not running (or ended), a spool directory it cannot write (call
+// events then live in a bounded memory queue), a store that fails (events
+// wait in the spool), a dead-letter file it cannot write, store writes
+// behind visits failing.
 func (s *Service) Health(context.Context) Health {
 	h := Health{Live: !s.closed.Load()}
+	if h.Live && !s.running.Load() {
+		h.Reasons = append(h.Reasons, "Run is not running: webhooks are answered and spooled, but calls, hold history and delayed visit writes are not recorded")
+	}
 	if s.ingest != nil {
 		h.Reasons = append(h.Reasons, s.ingest.Health()...)
 	}

@@ -2,6 +2,7 @@ package dni
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -43,7 +44,7 @@ func (w *holdWriter) record(h pool.HoldRecord) {
 	}
 	w.mu.RUnlock()
 	if !queued {
-		w.write(h)
+		_ = w.write(h) // logged
 	}
 }
 
@@ -63,24 +64,27 @@ func (w *holdWriter) run(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			w.write(h)
+			_ = w.write(h) // logged
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 }
 
-func (w *holdWriter) write(h pool.HoldRecord) {
+func (w *holdWriter) write(h pool.HoldRecord) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := w.store.RecordHold(ctx, h); err != nil {
+	err := w.store.RecordHold(ctx, h)
+	if err != nil {
 		// The allocator still holds recent history in memory; the store
 		// only misses it for audits and for calls after that memory rolls.
 		w.log.Error("dni: writing hold history", "number", h.Number, "session", h.SessionID, "err", err)
 	}
+	return err
 }
 
-// close stops the queue, waits for run to finish and writes what is left.
+// close stops the queue, waits for run to finish and writes what is left,
+// giving up once a write times out.
 func (w *holdWriter) close() {
 	w.mu.Lock()
 	if w.closed {
@@ -92,6 +96,14 @@ func (w *holdWriter) close() {
 	w.mu.Unlock()
 	w.runs.Wait()
 	for h := range w.queue {
-		w.write(h)
+		if err := w.write(h); errors.Is(err, context.DeadlineExceeded) {
+			// The store stopped answering: each record left would wait
+			// out its timeout too, keeping the process from stopping.
+			left := len(w.queue)
+			w.log.Error("dni: closing: store not answering; hold history not saved", "records", left)
+			for range w.queue {
+			}
+			return
+		}
 	}
 }

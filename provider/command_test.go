@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -14,6 +15,7 @@ import (
 // test lets it go on.
 type commandStub struct {
 	started, release chan struct{}
+	finished         *atomic.Bool
 }
 
 func (commandStub) Name() string          { return "stub" }
@@ -28,13 +30,14 @@ func (commandStub) RoutesByCommand(CallEvent) bool                   { return tr
 func (s commandStub) RouteCall(context.Context, Forward, CallEvent) error {
 	close(s.started)
 	<-s.release
+	s.finished.Store(true)
 	return nil
 }
 
 // The vendor gets its whole answer before the command runs, and Wait sees
 // the command through: no goroutine of its own, nothing left running.
 func TestCommandRunsAfterTheAnswerAndWaitSeesItThrough(t *testing.T) {
-	stub := commandStub{started: make(chan struct{}), release: make(chan struct{})}
+	stub := commandStub{started: make(chan struct{}), release: make(chan struct{}), finished: &atomic.Bool{}}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	in, err := NewIngest(CallRecorderFunc(func(context.Context, CallEvent) error { return nil }), IngestConfig{SpoolDir: t.TempDir(), Logger: quiet})
 	if err != nil {
@@ -67,10 +70,45 @@ func TestCommandRunsAfterTheAnswerAndWaitSeesItThrough(t *testing.T) {
 	}
 	close(stub.release)
 	h.Wait()
-	h.commands.mu.Lock()
-	n = h.commands.n
-	h.commands.mu.Unlock()
-	if n != 0 {
-		t.Fatalf("Wait returned with %d commands in flight", n)
+	if !stub.finished.Load() {
+		t.Fatal("Wait returned before the command finished")
 	}
 }
+
+// Behind a writer that wraps the server's (a logging middleware with
+// Unwrap), the answer still reaches the vendor before the command runs.
+func TestCommandAnswerIsFlushedThroughAWrappingWriter(t *testing.T) {
+	stub := commandStub{started: make(chan struct{}), release: make(chan struct{}), finished: &atomic.Bool{}}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	in, err := NewIngest(CallRecorderFunc(func(context.Context, CallEvent) error { return nil }), IngestConfig{SpoolDir: t.TempDir(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	route := func(context.Context, CallEvent) (Forward, error) { return Forward{To: "+14155550199"}, nil }
+	h, err := NewHandler(stub, in, route, HandlerConfig{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&unwrapping{w}, r)
+	}))
+	defer srv.Close()
+	defer close(stub.release)
+	res, err := http.Post(srv.URL, "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || stub.finished.Load() {
+		t.Fatalf("answer %d, command finished %v: want the answer while the command waits", res.StatusCode, stub.finished.Load())
+	}
+}
+
+// unwrapping is a middleware's writer: it hides Flush but unwraps.
+type unwrapping struct{ w http.ResponseWriter }
+
+func (u *unwrapping) Header() http.Header         { return u.w.Header() }
+func (u *unwrapping) Write(b []byte) (int, error) { return u.w.Write(b) }
+func (u *unwrapping) WriteHeader(code int)        { u.w.WriteHeader(code) }
+func (u *unwrapping) Unwrap() http.ResponseWriter { return u.w }

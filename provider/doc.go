@@ -47,8 +47,8 @@
 // on open or on read is cut out and quarantined beside the log, resuming
 // at the next intact record, and only a torn last record is truncated.
 //
-// One background goroutine delivers the log to the [CallRecorder] in
-// order. Each recorder error is classed: transient errors (a connection
+// [Ingest.Run], run by the host (dni.Service.Run does), delivers the log to
+// the [CallRecorder] in order. Each recorder error is classed: transient errors (a connection
 // lost, a timeout) are retried with backoff while the events wait in the
 // log; permanent ones ([ErrRejected], [IngestConfig.IsPermanent], a panic
 // in the recorder) put the event in the dead letters

@@ -248,8 +248,12 @@ func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Req
 		h.commands.add()
 		defer h.commands.done()
 		h.write(w, h.prov.Ack(), nil)
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			// A wrapper that cannot flush (http.TimeoutHandler, a logging
+			// writer without Unwrap) holds the answer until the command
+			// ends, and the vendor may time out and send the webhook again.
+			h.cfg.Logger.Warn("calltrack: the webhook's answer cannot be flushed before the call is connected; do not wrap webhook routes in writers that buffer",
+				"provider", ev.Provider, "call_id", ev.CallID, "err", err)
 		}
 		h.routeByCommand(context.WithoutCancel(r.Context()), cr, fwd, ev)
 		return
@@ -263,7 +267,7 @@ func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Req
 	h.write(w, ans, nil)
 }
 
-// CommandTimeout bounds the background command that connects a call for a
+// CommandTimeout bounds the command that connects a call for a
 // CommandRouter, retries included.
 const CommandTimeout = 20 * time.Second
 

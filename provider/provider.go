@@ -44,13 +44,14 @@ type Provider interface {
 }
 
 // CallRecorder persists call events. It is declared here, by its consumer,
-// so provider stays a leaf package; a store adapter implements it.
+// so provider stays a leaf package; dni.Service implements it.
 //
-// Contract: RecordCall is an idempotent upsert keyed by (ev.Provider,
-// ev.CallID). Recording the same event twice, or a call's events in any
-// order, must leave one call whose state is the Merge of all events
-// received (use Merge). An error means nothing durable happened and the
-// caller may retry the same event later. Methods may be called
+// Contract: RecordCall is idempotent per (ev.Provider, ev.CallID).
+// Recording the same event twice, or a call's events in any order, must
+// leave one call whose state is the Merge of all events received (use
+// Merge) and everything derived from it written once. After an error the
+// caller retries the same event later, so whatever part of it was
+// already written must be safe to write again. Methods may be called
 // concurrently.
 type CallRecorder interface {
 	RecordCall(ctx context.Context, ev CallEvent) error

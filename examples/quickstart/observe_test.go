@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,7 +25,9 @@ func TestHealthAndMetricsAreServed(t *testing.T) {
 	defer srv.Close()
 	d, err = newDemo(srv.URL, memstore.New(), t.TempDir(), time.Now, dni.WithMeterProvider(m.provider))
 	require.NoError(t, err)
-	defer d.Close()
+	ran := make(chan error, 1)
+	go func() { ran <- d.svc.Run(context.Background()) }()
+	defer func() { _ = d.Close(); <-ran }()
 	d.mux.Handle("GET /metrics", localOnly(m.handler))
 	visitAndCall(t, srv.URL, arrivals[0].Query, "(212) 555-0123", 90)
 
@@ -36,7 +39,12 @@ func TestHealthAndMetricsAreServed(t *testing.T) {
 		require.NoError(t, err)
 		return res.StatusCode, string(body)
 	}
+	// Ready once Run is doing the background work.
 	code, body := get("/healthz/ready")
+	for deadline := time.Now().Add(time.Minute); code != http.StatusOK && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+		code, body = get("/healthz/ready")
+	}
 	assert.Equal(t, http.StatusOK, code, body)
 	assert.Contains(t, body, `"ready":true`)
 	code, body = get("/metrics")

@@ -71,12 +71,13 @@ func run(ctx context.Context) error {
 	http.Handle("/dni/", svc.Handler())
 	// In your pages' <head>: <script src="{{svc.ScriptSrc}}"></script>
 	srv := &http.Server{Addr: ":8080", ReadHeaderTimeout: 5 * time.Second}
+	shutdown := make(chan error, 1)
 	go func() {
 		<-ctx.Done()
-		_ = srv.Shutdown(context.Background())
+		shutdown <- srv.Shutdown(context.Background())
 	}()
 	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	return <-shutdown // the handlers are done; the deferred Close records what they received
 }
