@@ -31,9 +31,10 @@ type CallerLink struct {
 	Visitor Identifier
 }
 
-// WithheldCaller is the visitor id of calls that no session explains from
-// callers whose number is withheld: they share one journey.
-const WithheldCaller = "caller-withheld"
+// WithheldCallerPrefix begins the visitor id of a call that no session
+// explains from a caller whose number is withheld: each such call is a
+// journey of its own, since nothing says two of them are one person.
+const WithheldCallerPrefix = "caller-withheld-"
 
 // CallPipeline derives a CallRecord from a merged call. It is safe for
 // concurrent use; the answer depends only on the call and what its
@@ -72,7 +73,7 @@ func (p *CallPipeline) Process(ctx context.Context, call provider.CallEvent) (Ca
 		}
 		rec.Caller = &CallerLink{Phone: phone, Visitor: Identifier{Kind: IDVisitor, Value: visitor}}
 	} else if visitor == "" {
-		visitor = WithheldCaller
+		visitor = WithheldCallerPrefix + call.Provider + "-" + call.CallID
 	}
 	rec.Touchpoint = Touchpoint{ID: CallTouchpointID(call.Provider, call.CallID), Kind: TouchCall, At: at.UTC(),
 		VisitorID: visitor, SessionID: a.SessionID, Source: a.Source,

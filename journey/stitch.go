@@ -94,8 +94,10 @@ func NewStitcher(numbers NumberDirectory, holds HoldHistory, sessions SessionFin
 }
 
 // CallTime is the moment a call is stitched at: when it started or, for a
-// call whose start event has not arrived, the earliest moment any of its
-// events names. It does not move as later status callbacks arrive.
+// call whose start event has not arrived, the earliest moment its merged
+// events name. For a call a store returns it is the time the call is
+// filed under (store.FileCall), which does not move as later status
+// callbacks arrive.
 func CallTime(call provider.CallEvent) (time.Time, error) {
 	if !call.StartedAt.IsZero() {
 		return call.StartedAt, nil

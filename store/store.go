@@ -96,7 +96,9 @@ type Calls interface {
 	// ev into the stored state with [provider.Merge] inside one transaction,
 	// and returns the merged call: duplicate and out-of-order callbacks
 	// converge on the same call, and a late "ringing" never overwrites
-	// "completed".
+	// "completed". The stored call's StartedAt is the time it is filed
+	// under ([FileCall]), so [journey.CallTime] of a stored call is that
+	// time, whichever of its events arrived first.
 	RecordCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error)
 	// Call returns the merged state of one call, or [ErrNotFound].
 	Call(ctx context.Context, providerName, callID string) (provider.CallEvent, error)

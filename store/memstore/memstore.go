@@ -287,6 +287,7 @@ func (m *Store) RecordCall(ctx context.Context, ev provider.CallEvent) (provider
 			cur.at = at
 		}
 	}
+	cur.ev, cur.at = store.FileCall(cur.ev, cur.at)
 	return normCall(cur.ev), nil
 }
 

@@ -44,6 +44,7 @@ func (s *suite) groups() []group {
 			{"CallsBetweenFilesCallUnderEarliestEventTime", s.callsBetweenFilesCallUnderEarliestEventTime},
 			{"CallsBetweenFilesTimelessCallWhenFirstRecorded", s.callsBetweenFilesTimelessCallWhenFirstRecorded},
 			{"CallsBeforeCountsTheCallersEarlierCallsOnly", s.callsBeforeCountsTheCallersEarlierCallsOnly},
+			{"StoredCallTimeIsItsFilingTimeInEveryOrder", s.storedCallTimeIsItsFilingTimeInEveryOrder},
 		}},
 		{"CallRecords", []testCase{
 			{"PutCallRecordWritesEveryPart", s.putCallRecordWritesEveryPart},

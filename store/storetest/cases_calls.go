@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/store"
 )
@@ -277,3 +278,43 @@ func (s *suite) callsBeforeCountsTheCallersEarlierCallsOnly(t *testing.T) {
 // recordErr keeps the error of RecordCall, for the many cases that need
 // only that.
 func recordErr(_ provider.CallEvent, err error) error { return err }
+
+func (s *suite) storedCallTimeIsItsFilingTimeInEveryOrder(t *testing.T) {
+	// A status callback stamped before the call's start (Twilio stamps
+	// callbacks to the second; the start is the webhook's arrival), and
+	// callbacks alone with no start at all: in either order the stored
+	// call has one time, journey.CallTime, and is not its own earlier call.
+	ringing := call("CA1")
+	ringing.Status, ringing.OccurredAt = provider.StatusRinging, at(0)
+	inbound := call("CA1")
+	inbound.Kind, inbound.Status, inbound.StartedAt, inbound.OccurredAt = provider.KindInbound, provider.StatusRinging, at(700*time.Millisecond), at(700*time.Millisecond)
+	completed := call("CA1")
+	completed.Status, completed.OccurredAt, completed.EndedAt, completed.Duration = provider.StatusCompleted, at(3*time.Minute), at(3*time.Minute), 2*time.Minute
+	for name, events := range map[string][]provider.CallEvent{
+		"callback, start, end": {ringing, inbound, completed},
+		"start, end, callback": {inbound, completed, ringing},
+		"callbacks only":       {completed, ringing},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := s.newStore(t)
+			var merged provider.CallEvent
+			for _, ev := range events {
+				var err error
+				merged, err = st.RecordCall(t.Context(), ev)
+				require.NoError(t, err)
+			}
+			ct, err := journey.CallTime(merged)
+			require.NoError(t, err)
+			require.Equal(t, utcMicro(at(0)), ct)
+			n, _, err := st.CallsBefore(t.Context(), merged.From, ct)
+			require.NoError(t, err)
+			require.Zero(t, n, "the call is not its own earlier call")
+			got, err := st.CallsBetween(t.Context(), ct, ct.Add(time.Microsecond))
+			require.NoError(t, err)
+			require.Equal(t, []string{"CA1"}, callIDs(got), "filed under that same time")
+			stored, err := st.Call(t.Context(), "twilio", "CA1")
+			require.NoError(t, err)
+			require.Equal(t, merged, stored)
+		})
+	}
+}

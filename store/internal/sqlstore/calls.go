@@ -68,16 +68,17 @@ func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) (provide
 		if t, err := journey.CallTime(ev); err == nil {
 			at = t
 		}
+		first, at := store.FileCall(ev, at)
 		res, err := tx.ExecContext(ctx, e.q(`INSERT INTO calls (call_at, `+callCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (provider, call_id) DO NOTHING`), append([]any{micro(at)}, callArgs(ev)...)...)
+			ON CONFLICT (provider, call_id) DO NOTHING`), append([]any{micro(at)}, callArgs(first)...)...)
 		if err != nil {
 			return fmt.Errorf("store/%s: record call: %w", e.d.Name, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 1 {
-			merged = ev
+			merged = first
 			return nil
 		}
 		var storedAt int64
@@ -87,7 +88,9 @@ func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) (provide
 			return fmt.Errorf("store/%s: record call: read: %w", e.d.Name, err)
 		}
 		merged = normCall(provider.Merge(cur, ev))
-		newAt := min(storedAt, micro(at))
+		var filed time.Time
+		merged, filed = store.FileCall(merged, fromMicro(min(storedAt, micro(at))))
+		newAt := micro(filed)
 		args := append(callArgs(merged)[2:], newAt, ev.Provider, ev.CallID)
 		_, err = tx.ExecContext(ctx, e.q(`UPDATE calls SET kind = ?, from_number = ?, to_number = ?, direction = ?,
 			status = ?, occurred_at = ?, started_at = ?, answered_at = ?, ended_at = ?, duration_ns = ?,
@@ -137,13 +140,15 @@ func (e *Engine) PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs
 		return err
 	}
 	return e.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, e.q(putAttribution), attr...); err != nil {
-			return fmt.Errorf("store/%s: put call record: attribution: %w", e.d.Name, err)
-		}
+		// The link first: it takes the identity lock before any row, in
+		// the order ErasePerson takes them, so the two cannot deadlock.
 		if rec.Caller != nil {
 			if _, err := e.linkTx(ctx, tx, rec.Caller.Phone, rec.Caller.Visitor); err != nil {
 				return fmt.Errorf("store/%s: put call record: caller link: %w", e.d.Name, err)
 			}
+		}
+		if _, err := tx.ExecContext(ctx, e.q(putAttribution), attr...); err != nil {
+			return fmt.Errorf("store/%s: put call record: attribution: %w", e.d.Name, err)
 		}
 		res, err := tx.ExecContext(ctx, e.q(addTouchpoint), touch...)
 		if err := e.addTouchpointResult(rec.Touchpoint, res, err); err != nil {

@@ -53,6 +53,10 @@ type Dialect struct {
 	CacheStatements bool
 	// Explain prefixes a query to show its plan.
 	Explain string
+	// Snapshot begins a transaction whose reads all see one snapshot, for
+	// reports made of several reads. SQLite's deferred transaction already
+	// does in WAL mode; PostgreSQL's default (read committed) does not.
+	Snapshot sql.TxOptions
 	// Transient reports errors worth retrying: a connection lost, the
 	// database busy, a serialisation failure. Nil means none are.
 	Transient func(error) bool
@@ -85,6 +89,7 @@ func Postgres() Dialect {
 		// Arbitrary fixed keys, one per purpose; transaction-scoped.
 		LockIdentities: "SELECT pg_advisory_xact_lock(4242001)",
 		LockMigrations: "SELECT pg_advisory_xact_lock(4242000)",
+		Snapshot:       sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	}
 }
 
