@@ -66,8 +66,12 @@ type stub struct {
 	status    int           // non-zero: answer every API call with this status
 	hang      bool          // never answer
 	delay     time.Duration // answer visits after this long
-	reqs      []request
-	nextID    int
+	// refuse, when set, picks the visitor ids whose visits and heartbeats
+	// are answered 400 naming visitor_id, as dni answers an id it did not
+	// sign.
+	refuse func(visitorID string) bool
+	reqs   []request
+	nextID int
 }
 
 func (s *stub) set(f func(s *stub)) {
@@ -117,6 +121,7 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.reqs = append(s.reqs, request{Path: path, ContentType: r.Header.Get("Content-Type"), UserAgent: r.UserAgent(),
 		VisitorID: body.VisitorID, SessionID: body.SessionID, URL: body.URL, Referrer: body.Referrer, Events: body.Events})
 	status, hang, delay, hb := s.status, s.hang, s.delay, s.heartbeat
+	refused := path != "v1/events" && s.refuse != nil && s.refuse(body.VisitorID)
 	swaps := s.swaps
 	if path == "v1/heartbeat" && s.beatSwaps != nil {
 		swaps = s.beatSwaps
@@ -148,6 +153,12 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if status != 0 {
 		http.Error(w, "stub failure", status)
+		return
+	}
+	if refused {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":"visitor_id: dni: invalid id: not a visitor id this site issued"}`+"\n")
 		return
 	}
 	if path == "v1/events" {

@@ -50,6 +50,12 @@
 // after [Config.RequestTimeout]; any failure, timeout or non-2xx answer leaves
 // the numbers as they are and writes nothing to the console.
 //
+// The visitor id is the backend's to issue: one it refuses, a visit or
+// heartbeat answered 400 with a JSON body whose "error" starts with
+// "visitor_id" (an id kept from before the backend signed its ids, or one
+// it no longer verifies), makes the script delete its stored ids and send
+// the page's visit again without them, once per page view.
+//
 // When the page is hidden or left (visibilitychange to hidden, pagehide) the
 // script sends a last heartbeat, and any queued events, with
 // navigator.sendBeacon: also a text/plain JSON body, to the same endpoints.
@@ -193,8 +199,8 @@
 // # Size
 //
 // The whole script, chat detection of eight platforms included, must stay at
-// most 6 KB minified and gzipped. With the default config it is 13,102
-// bytes minified and 5,768 gzip (the core alone: 9,007 and 4,272);
+// most 6 KB minified and gzipped. With the default config it is 13,233
+// bytes minified and 5,828 gzip (the core alone: 9,138 and 4,331);
 // TestSizeBudget logs the current figures and fails above 6,144 bytes
 // gzipped. CallRail's
 // swap.js is about 36 KB minified, 11 KB gzipped.

@@ -33,7 +33,7 @@
   var hist = {}; // target -> {number: 1} shown earlier in this page view (re-swapped if met again)
   var rules = [], re = null, mo = null;
   var hbT, hbMs = cfg.hb * 1e3, lastBeat = 0, hideT, hidden = 0, oldOpacity = "", beaconed = 0;
-  var queue = [], qT, booting = 1;
+  var queue = [], qT, booting = 1, renewed = 0;
 
   var script = d.currentScript || d.querySelector('script[src*="tracker.js"]');
   var src = ((script && script.src) || "").split(/[?#]/)[0];
@@ -317,24 +317,38 @@
 
   // post sends body as JSON in a text/plain request (a CORS "simple" request:
   // no preflight) and calls cb with the parsed answer, {} for an empty 2xx
-  // answer, or null on any failure or timeout.
+  // answer, or null on any failure or timeout; after a 400, the second
+  // argument is the answer's error text.
   function post(path, body, cb) {
-    var g = gen, ctl = w.AbortController && new AbortController();
+    var g = gen, ctl = w.AbortController && new AbortController(), code = 0;
     var tm = setTimeout(function () { if (ctl) ctl.abort(); }, cfg.rt);
-    function done(j) {
+    function done(j, e) {
       clearTimeout(tm);
-      if (cb && g == gen && consent == 1) cb(j);
+      if (cb && g == gen && consent == 1) cb(j, e);
     }
     fetch(base + path, { method: "POST", body: JSON.stringify(body), credentials: "omit", signal: ctl && ctl.signal })
-      .then(function (r) { return r.status == 200 ? r.json() : r.ok ? {} : null; })
-      .then(guard(function (j) { done(j && typeof j == "object" ? j : null); }), guard(function () { done(null); }));
+      .then(function (r) { code = r.status; return code == 200 || code == 400 ? r.json() : r.ok ? {} : null; })
+      .then(guard(function (j) {
+        j = j && typeof j == "object" ? j : null;
+        if (code == 400) done(null, String((j && j.error) || ""));
+        else done(j);
+      }), guard(function () { done(null); }));
   }
   function beacon(path, body) {
     try { navigator.sendBeacon(base + path, JSON.stringify(body)); } catch (e) {}
   }
 
-  // got takes the answer of visit or heartbeat.
-  function got(j) {
+  // got takes the answer of visit or heartbeat. An answer refusing the
+  // visitor id (one kept from before the backend signed its ids, or made
+  // for another site) drops the stored ids and visits again without them:
+  // once per page view, so a backend that keeps refusing is not asked
+  // again and again.
+  function got(j, e) {
+    if (!j && /^visitor_id\b/.test(e || "") && !renewed) {
+      renewed = 1;
+      forget();
+      return visit();
+    }
     unhide();
     if (!j) {
       // Failed: a known session still beats (and so retries) every interval.
