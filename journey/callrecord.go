@@ -43,7 +43,9 @@ const WithheldCallerPrefix = "caller-withheld-"
 type CallPipeline struct {
 	Stitcher  *Stitcher
 	Qualifier *Qualifier
-	// IdentityKey, when set, keys the caller's phone identifier (see PhoneID).
+	// IdentityKey, when set, keys the caller's phone identifier (see
+	// PhoneID). A call whose number is already keyed ([RedactCall]) is
+	// linked by that value, with or without the key.
 	IdentityKey []byte
 	// PoolOf names the pool of a tracking number ("" for none), for the
 	// qualification rules scoped to a pool; nil means no pools.
@@ -105,7 +107,23 @@ func callerVisitor(phone Identifier) string {
 
 // CallTouchpointID is the natural id of a call's touchpoint.
 func CallTouchpointID(providerName, callID string) string {
-	return "call:" + providerName + "/" + callID
+	return callTouchpointPrefix + providerName + "/" + callID
+}
+
+const callTouchpointPrefix = "call:"
+
+// ParseCallTouchpointID returns the call a [CallTouchpointID] names; ok is
+// false for any other id. Provider names hold no "/", call ids may.
+func ParseCallTouchpointID(id string) (providerName, callID string, ok bool) {
+	rest, found := strings.CutPrefix(id, callTouchpointPrefix)
+	if !found {
+		return "", "", false
+	}
+	providerName, callID, ok = strings.Cut(rest, "/")
+	if !ok || providerName == "" || callID == "" {
+		return "", "", false
+	}
+	return providerName, callID, true
 }
 
 // ChatTouchpointID is the natural id of a chat event's touchpoint: one per
