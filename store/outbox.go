@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/attriqs/calltrack/journey"
@@ -56,6 +57,24 @@ type OutboxMessage struct {
 	// Claim is the token of the claim that last took the message; only
 	// that claim may report its failure.
 	Claim string `json:"claim,omitempty"`
+}
+
+// CallOutboxID is the id of the message that reports the call
+// (providerName, callID) alone, without a conversion, to sink:
+// "<sink>/call:<provider>/<call id>". Writers of such messages use it
+// (export.MessageID does), so that [Retention.ErasePerson] can find them:
+// the store does not read payloads.
+func CallOutboxID(sink, providerName, callID string) string {
+	return sink + callOutboxInfix + providerName + "/" + callID
+}
+
+const callOutboxInfix = "/call:"
+
+// IsCallOutboxID reports whether id is [CallOutboxID] of the call
+// (providerName, callID) for some sink.
+func IsCallOutboxID(id, providerName, callID string) bool {
+	suffix := callOutboxInfix + providerName + "/" + callID
+	return len(id) > len(suffix) && strings.HasSuffix(id, suffix)
 }
 
 // Validate reports every missing field of a message to enqueue, each named.

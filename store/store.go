@@ -90,7 +90,11 @@ type Leases interface {
 	HoldsBetween(ctx context.Context, from, to time.Time) ([]pool.HoldRecord, error)
 }
 
-// Calls stores calls as the provider reported them.
+// Calls stores calls as the provider reported them. A call's From and
+// ForwardedFrom are E.164, or the keyed identifier [journey.RedactCall]
+// leaves there when the host keys caller identities (see
+// [ValidateCall]); the caller history compares them as stored, so keyed
+// calls have a history under their keyed number.
 type Calls interface {
 	// RecordCall upserts the call keyed by (ev.Provider, ev.CallID), folding
 	// ev into the stored state with [provider.Merge] inside one transaction,
@@ -215,11 +219,26 @@ type Retention interface {
 	// it with their attributions, touchpoints and conversions before it.
 	// Identity links are kept. It returns how many records it deleted.
 	DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error)
-	// ErasePerson deletes the person and everything keyed by their
-	// identifiers: every identifier, the sessions of their visitor ids and
-	// the holds, touchpoints and conversions of those sessions and visitors,
-	// the calls from their phone numbers or attributed to their sessions
-	// with those calls' attributions and conversions. Erasing an unknown
-	// person is a no-op that returns nil, so erasure may be retried.
+	// ErasePerson deletes the person and every record that names them, in
+	// one transaction:
+	//   - every identifier of the person, and the person;
+	//   - the sessions of their visitor ids (the "caller-…" visitor a call
+	//     no session explains is filed under among them) and the holds of
+	//     those sessions;
+	//   - their calls, with each call's attribution, touchpoint,
+	//     conversion and outbox messages: a call is theirs when its From
+	//     is one of their phone identifiers (E.164 or keyed, as stored), it
+	//     is attributed to one of their visitors or sessions, or its
+	//     touchpoint or conversion belongs to them;
+	//   - the touchpoints and conversions of their visitors and sessions,
+	//     and the outbox messages of those conversions ([Outbox]); a
+	//     message reporting an erased call alone is found by its id
+	//     ([CallOutboxID]);
+	//   - their traces in other people's records: a remaining call
+	//     forwarded from one of their numbers loses its ForwardedFrom and
+	//     its raw body, and a remaining attribution loses the candidates
+	//     that are their sessions.
+	// Erasing an unknown person is a no-op that returns nil, so erasure may
+	// be retried.
 	ErasePerson(ctx context.Context, personID string) error
 }

@@ -23,10 +23,12 @@ func ValidateRecord(r Validator) error {
 }
 
 // ValidateCall reports every invalid field of a call event, wrapped with
-// [ErrInvalid]: provider and call_id are required, from, to and
-// forwarded_from must be E.164 when set, the duration may not be negative,
-// and kind, direction and status must be known values (status may be
-// empty).
+// [ErrInvalid]: provider and call_id are required; to must be E.164 when
+// set; from and forwarded_from must be E.164 or, when the host keys caller
+// identities, the keyed form [journey.RedactCall] leaves there
+// ([journey.IsKeyed]: "h:" and 64 hex digits); the duration may not be
+// negative; and kind, direction and status must be known values (status
+// may be empty).
 func ValidateCall(ev provider.CallEvent) error {
 	var errs []error
 	if ev.Provider == "" {
@@ -35,8 +37,15 @@ func ValidateCall(ev provider.CallEvent) error {
 	if ev.CallID == "" {
 		errs = append(errs, errors.New("call: call_id is empty"))
 	}
-	for _, f := range []struct{ name, v string }{{"from", ev.From}, {"to", ev.To}, {"forwarded_from", ev.ForwardedFrom}} {
-		if f.v != "" && !phone.IsE164(f.v) {
+	for _, f := range []struct {
+		name, v string
+		keyed   bool // may hold the caller's keyed identifier instead
+	}{{"from", ev.From, true}, {"to", ev.To, false}, {"forwarded_from", ev.ForwardedFrom, true}} {
+		switch {
+		case f.v == "" || phone.IsE164(f.v) || f.keyed && journey.IsKeyed(f.v):
+		case f.keyed:
+			errs = append(errs, fmt.Errorf("call: %s %q is neither an E.164 number nor a keyed caller identifier", f.name, f.v))
+		default:
 			errs = append(errs, fmt.Errorf("call: %s %q is not an E.164 number", f.name, f.v))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/store"
@@ -19,6 +20,22 @@ func TestValidateCallNamesEveryBadField(t *testing.T) {
 		require.Contains(t, err.Error(), f)
 	}
 	require.NoError(t, store.ValidateCall(provider.CallEvent{Provider: "twilio", CallID: "CA1"}))
+}
+
+func TestValidateCallAcceptsAKeyedCallerNumberOnlyWhereTheCallerIs(t *testing.T) {
+	keyed, err := journey.PhoneID("+14155550123", []byte("key"))
+	require.NoError(t, err)
+	ev := provider.CallEvent{Provider: "twilio", CallID: "CA1", From: keyed.Value, ForwardedFrom: keyed.Value, To: "+14155550100"}
+	require.NoError(t, store.ValidateCall(ev))
+	ev.To = keyed.Value
+	err = store.ValidateCall(ev)
+	require.ErrorIs(t, err, store.ErrInvalid)
+	require.Contains(t, err.Error(), "call: to")
+	for _, bad := range []string{"h:", "h:abc", keyed.Value[:len(keyed.Value)-1] + "X", "H" + keyed.Value[1:]} {
+		err := store.ValidateCall(provider.CallEvent{Provider: "twilio", CallID: "CA1", From: bad})
+		require.ErrorIs(t, err, store.ErrInvalid, bad)
+		require.Contains(t, err.Error(), "neither an E.164 number nor a keyed caller identifier")
+	}
 }
 
 func TestValidateHoldNamesEveryBadField(t *testing.T) {

@@ -725,6 +725,10 @@ func (m *Store) ErasePerson(ctx context.Context, personID string) error {
 			phones[id.Value] = true
 		}
 	}
+	theirs := func(visitor, session string) bool { return visitors[visitor] || sessions[session] }
+	// Their calls: from their numbers, attributed to them, or whose
+	// touchpoint or conversion is theirs (a call no session explains is
+	// filed under their "caller-…" visitor).
 	calls := map[callKey]bool{}
 	for k, c := range m.calls {
 		if phones[c.ev.From] {
@@ -732,21 +736,50 @@ func (m *Store) ErasePerson(ctx context.Context, personID string) error {
 		}
 	}
 	for k, a := range m.attrs {
-		if visitors[a.VisitorID] || sessions[a.SessionID] {
+		if theirs(a.VisitorID, a.SessionID) {
 			calls[k] = true
+		}
+	}
+	for _, tp := range m.touchpoints {
+		if prov, id, ok := journey.ParseCallTouchpointID(tp.ID); ok && tp.Kind == journey.TouchCall && theirs(tp.VisitorID, tp.SessionID) {
+			calls[callKey{prov, id}] = true
+		}
+	}
+	for _, c := range m.conversions {
+		if c.CallID != "" && theirs(c.VisitorID, c.SessionID) {
+			calls[callKey{c.CallProvider, c.CallID}] = true
 		}
 	}
 	for k := range calls {
 		delete(m.calls, k)
 		delete(m.attrs, k)
+		delete(m.touchpoints, journey.CallTouchpointID(k.provider, k.id))
+		for id := range m.outbox {
+			if store.IsCallOutboxID(id, k.provider, k.id) {
+				delete(m.outbox, id)
+			}
+		}
+	}
+	// Their numbers and sessions in other people's calls.
+	for _, c := range m.calls {
+		if phones[c.ev.ForwardedFrom] {
+			c.ev.ForwardedFrom, c.ev.Raw = "", nil
+		}
+	}
+	for k, a := range m.attrs {
+		kept := slices.DeleteFunc(slices.Clone(a.Candidates), func(c journey.Candidate) bool { return sessions[c.SessionID] })
+		if len(kept) != len(a.Candidates) {
+			a.Candidates = kept
+			m.attrs[k] = a
+		}
 	}
 	for id, tp := range m.touchpoints {
-		if visitors[tp.VisitorID] || sessions[tp.SessionID] {
+		if theirs(tp.VisitorID, tp.SessionID) {
 			delete(m.touchpoints, id)
 		}
 	}
 	for id, c := range m.conversions {
-		if visitors[c.VisitorID] || sessions[c.SessionID] || calls[callKey{c.CallProvider, c.CallID}] {
+		if theirs(c.VisitorID, c.SessionID) || calls[callKey{c.CallProvider, c.CallID}] {
 			delete(m.conversions, id)
 			m.deleteOutboxOf(id)
 		}

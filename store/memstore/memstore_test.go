@@ -9,5 +9,6 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() }, storetest.Features{Outbox: true})
+	storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() }, storetest.Features{Outbox: true,
+		Dump: func(t *testing.T, st store.Store) []string { return storetest.DumpMemory(st) }})
 }

@@ -61,7 +61,9 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		st, _ := newStore(t)
 		return st
-	}, storetest.Features{Outbox: true})
+	}, storetest.Features{Outbox: true, Dump: func(t *testing.T, st store.Store) []string {
+		return storetest.DumpSQL(t, st.(*postgres.Store).DB())
+	}})
 }
 
 func TestMigrateTwiceIsNoOp(t *testing.T) {

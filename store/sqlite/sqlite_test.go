@@ -31,7 +31,9 @@ func TestConformance(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(func() { require.NoError(t, st.Close()) })
 		return st
-	}, storetest.Features{Outbox: true})
+	}, storetest.Features{Outbox: true, Dump: func(t *testing.T, st store.Store) []string {
+		return storetest.DumpSQL(t, st.(*sqlite.Store).DB())
+	}})
 }
 
 func TestMigrateTwiceIsNoOp(t *testing.T) {

@@ -45,6 +45,7 @@ func (s *suite) groups() []group {
 			{"CallsBetweenFilesTimelessCallWhenFirstRecorded", s.callsBetweenFilesTimelessCallWhenFirstRecorded},
 			{"CallsBeforeCountsTheCallersEarlierCallsOnly", s.callsBeforeCountsTheCallersEarlierCallsOnly},
 			{"StoredCallTimeIsItsFilingTimeInEveryOrder", s.storedCallTimeIsItsFilingTimeInEveryOrder},
+			{"RecordCallKeepsAKeyedCallerNumberAndItsHistory", s.recordCallKeepsAKeyedCallerNumberAndItsHistory},
 		}},
 		{"CallRecords", []testCase{
 			{"PutCallRecordWritesEveryPart", s.putCallRecordWritesEveryPart},
@@ -94,6 +95,7 @@ func (s *suite) groups() []group {
 			{"DeleteBeforeJudgesSessionWithoutLastSeenByStart", s.deleteBeforeJudgesSessionWithoutLastSeenByStart},
 			{"DeleteBeforeKeepsWhatEndsAtTheCutoff", s.deleteBeforeKeepsWhatEndsAtTheCutoff},
 			{"ErasePersonRemovesEveryLinkedIDAndEverythingKeyedByThem", s.erasePersonRemovesEveryLinkedIDAndEverythingKeyedByThem},
+			{"ErasePersonLeavesNothingThatNamesThemInAnyTable", s.erasePersonLeavesNothingThatNamesThemInAnyTable},
 			{"ErasePersonUnknownIsNoOp", s.erasePersonUnknownIsNoOp},
 		}},
 		{"Concurrency", []testCase{

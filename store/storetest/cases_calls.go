@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -206,6 +207,8 @@ func (s *suite) recordCallInvalidNamesFieldAndWritesNothing(t *testing.T) {
 		{"BadFrom", func(e *provider.CallEvent) { e.From = "555-0100" }, "from"},
 		{"BadTo", func(e *provider.CallEvent) { e.To = "+0123" }, "to"},
 		{"BadForwardedFrom", func(e *provider.CallEvent) { e.ForwardedFrom = "x" }, "forwarded_from"},
+		{"KeyedTo", func(e *provider.CallEvent) { e.To = keyedCaller }, "to"},
+		{"KeyedFromInUpperCase", func(e *provider.CallEvent) { e.From = strings.ToUpper(keyedCaller) }, "from"},
 		{"NegativeDuration", func(e *provider.CallEvent) { e.Duration = -time.Second }, "duration"},
 		{"UnknownStatus", func(e *provider.CallEvent) { e.Status = "exploded" }, "status"},
 		{"UnknownDirection", func(e *provider.CallEvent) { e.Direction = "sideways" }, "direction"},
@@ -273,6 +276,30 @@ func (s *suite) callsBeforeCountsTheCallersEarlierCallsOnly(t *testing.T) {
 	n, _, err = st.CallsBefore(t.Context(), "", at(24*time.Hour))
 	require.NoError(t, err)
 	require.Zero(t, n, "a withheld number has no history")
+}
+
+// keyedCaller is a caller number as journey.RedactCall leaves it when the
+// host keys caller identities.
+const keyedCaller = "h:5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+
+func (s *suite) recordCallKeepsAKeyedCallerNumberAndItsHistory(t *testing.T) {
+	st := s.newStore(t)
+	ctx := t.Context()
+	for i, id := range []string{"CA1", "CA2"} {
+		ev := call(id)
+		ev.From, ev.ForwardedFrom, ev.StartedAt = keyedCaller, keyedCaller, at(time.Duration(i)*time.Hour)
+		got, err := st.RecordCall(ctx, ev)
+		require.NoError(t, err)
+		require.Equal(t, keyedCaller, got.From)
+	}
+	got, err := st.Call(ctx, "twilio", "CA1")
+	require.NoError(t, err)
+	require.Equal(t, keyedCaller, got.From)
+	require.Equal(t, keyedCaller, got.ForwardedFrom)
+	n, latest, err := st.CallsBefore(ctx, keyedCaller, at(2*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "the caller history counts keyed numbers as they are stored")
+	require.Equal(t, utcMicro(at(time.Hour)), latest)
 }
 
 // recordErr keeps the error of RecordCall, for the many cases that need

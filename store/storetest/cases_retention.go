@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,4 +219,192 @@ func (s *suite) deleteBeforeKeepsWhatEndsAtTheCutoff(t *testing.T) {
 func (s *suite) erasePersonUnknownIsNoOp(t *testing.T) {
 	st := s.newStore(t)
 	require.NoError(t, st.ErasePerson(t.Context(), "p_nobody"))
+}
+
+// The person erased by erasePersonLeavesNothingThatNamesThemInAnyTable:
+// every value below names them, and none may be left anywhere.
+const (
+	erNumber   = "+14155550177"
+	erName     = "ERASE ME PERSONA"
+	erVisitor  = "v-erase-7f3a"
+	erVisitor2 = "v-erase-7f3a-phone"
+	erSession1 = "s-erase-7f3a-1"
+	erSession2 = "s-erase-7f3a-2"
+	erUser     = "user-erase-7f3a"
+	erContact  = "contact-erase-7f3a"
+	erCalls    = "CA-erase-" // every call of theirs starts so
+)
+
+// erRaw is a provider body naming the caller, as vendors write them.
+const erRaw = `From=%2B14155550177&CallerName=ERASE+ME+PERSONA&FromZip=94107&national=(415) 555-0177`
+
+func (s *suite) erasePersonLeavesNothingThatNamesThemInAnyTable(t *testing.T) {
+	st := s.newStore(t)
+	ctx := t.Context()
+	key := []byte("storetest identity key")
+	keyed, err := journey.PhoneID(erNumber, key)
+	require.NoError(t, err)
+	email, err := journey.EmailHashID("erase.me@example.com", key)
+	require.NoError(t, err)
+	chatContact, err := journey.ChatContactID("intercom", erContact)
+	require.NoError(t, err)
+	// The visitor a call no session explains is filed under (see
+	// journey.CallPipeline), for their keyed number.
+	callerVisitor := "caller-" + strings.TrimPrefix(keyed.Value, "h:")
+
+	// Identities: a user, two devices, an email, a chat contact.
+	p, err := st.Link(ctx, visitor(erVisitor), user(erUser))
+	require.NoError(t, err)
+	for _, id := range []journey.Identifier{visitor(erVisitor2), email, chatContact} {
+		_, err = st.Link(ctx, visitor(erVisitor), id)
+		require.NoError(t, err)
+	}
+	// Sessions and holds, theirs and another person's.
+	require.NoError(t, st.PutSessions(ctx, []journey.Session{
+		session(erSession1, erVisitor, 0), session(erSession2, erVisitor2, time.Hour), session("s-keep", "v-keep", 0)}))
+	recordAll(t, st, hold(numA, erSession1, 0, 30*time.Minute), hold(numB, erSession2, time.Hour, 2*time.Hour),
+		hold(numB, "s-keep", 0, 20*time.Minute))
+	// Touchpoints and a conversion of the visit alone.
+	tpChat := touch("chat:intercom/c-erase-7f3a/chat_started", journey.TouchChat, erVisitor, erSession1, time.Minute)
+	tpChat.Attrs = map[string]string{"contact": erContact}
+	for _, tp := range []journey.Touchpoint{touch("t-erase-7f3a-1", journey.TouchSession, erVisitor, erSession1, 0),
+		touch("t-erase-7f3a-form", journey.TouchForm, "", erSession2, time.Hour), tpChat,
+		touch("t-keep", journey.TouchSession, "v-keep", "s-keep", 0)} {
+		require.NoError(t, st.AddTouchpoint(ctx, tp))
+	}
+	require.NoError(t, st.PutConversion(ctx, conversion("o-erase-7f3a", erVisitor, time.Minute, 100)))
+
+	// Their calls, through every path a call takes.
+	type theirCall struct {
+		id, from string
+		rec      journey.CallRecord
+	}
+	withSession := erCalls + "session"
+	noSession := erCalls + "nosession"
+	legacy := erCalls + "legacy" // recorded in E.164 before the host keyed numbers
+	withheld := erCalls + "withheld"
+	callRec := func(id, sessionID, visitorID string, caller *journey.Identifier) journey.CallRecord {
+		a := journey.Attribution{Provider: "twilio", CallID: id, SessionID: sessionID, VisitorID: visitorID,
+			Source: src("call"), Confidence: journey.ConfidencePoolOnly, Reason: "no session held the number", StitchedAt: at(time.Hour)}
+		filed := visitorID
+		if sessionID != "" {
+			a.Confidence, a.Reason = journey.ConfidenceExact, "held by session "+sessionID
+			a.Candidates = []journey.Candidate{{SessionID: sessionID, HeldFrom: at(0), HeldUntil: at(30 * time.Minute)}}
+		} else {
+			filed = callerVisitor
+		}
+		rec := journey.CallRecord{Attribution: a,
+			Touchpoint: touch(journey.CallTouchpointID("twilio", id), journey.TouchCall, filed, sessionID, time.Hour)}
+		if caller != nil {
+			rec.Caller = &journey.CallerLink{Phone: *caller, Visitor: visitor(filed)}
+		}
+		c := conversion(journey.CallConversionID("twilio", id), filed, time.Hour, 5000)
+		c.Type, c.SessionID, c.CallProvider, c.CallID = journey.ConversionCall, sessionID, "twilio", id
+		rec.Conversion = &c
+		return rec
+	}
+	raw := phone(erNumber)
+	calls := []theirCall{
+		{withSession, keyed.Value, callRec(withSession, erSession1, erVisitor, &keyed)},
+		{noSession, keyed.Value, callRec(noSession, "", "", &keyed)},
+		{legacy, erNumber, callRec(legacy, erSession2, erVisitor2, &raw)},
+		{withheld, "", callRec(withheld, erSession1, erVisitor, nil)},
+	}
+	for _, c := range calls {
+		ev := call(c.id)
+		ev.From, ev.CallerName, ev.Raw, ev.StartedAt = c.from, erName, []byte(erRaw), at(time.Hour)
+		ev.CallerCity = "San Francisco"
+		require.NoError(t, recordErr(st.RecordCall(ctx, ev)))
+		payload := []byte(`{"call":{"from":"` + c.from + `","caller_name":"` + erName + `"},"conversion":{"visitor_id":"` +
+			c.rec.Conversion.VisitorID + `"}}`)
+		m := msg("crm/"+c.rec.Conversion.ID, "crm", c.rec.Conversion.ID, 0)
+		m.Payload = payload
+		require.NoError(t, st.PutCallRecord(ctx, c.rec, m))
+		if s.features.Outbox {
+			alone := msg(store.CallOutboxID("webhook", "twilio", c.id), "webhook", "", 0)
+			alone.Kind, alone.Payload = "call", payload
+			require.NoError(t, outboxOf(t, st).EnqueueOutbox(ctx, alone))
+		}
+	}
+
+	// Another person's call, forwarded from their number, to a number one
+	// of their sessions also held.
+	keep := call("CA-keep")
+	keep.From, keep.ForwardedFrom, keep.Raw, keep.StartedAt = "+14155550999", erNumber, []byte(erRaw), at(10*time.Minute)
+	require.NoError(t, recordErr(st.RecordCall(ctx, keep)))
+	keepRec := callRec("CA-keep", "s-keep", "v-keep", &journey.Identifier{Kind: journey.IDPhone, Value: "+14155550999"})
+	keepRec.Attribution.Confidence = journey.ConfidenceReused
+	keepRec.Attribution.Candidates = []journey.Candidate{
+		{SessionID: "s-keep", HeldFrom: at(0), HeldUntil: at(20 * time.Minute)},
+		{SessionID: erSession1, HeldFrom: at(0), HeldUntil: at(30 * time.Minute)},
+	}
+	require.NoError(t, st.PutCallRecord(ctx, keepRec, msg("crm/keep", "crm", keepRec.Conversion.ID, 0)))
+	other := personOf(t, st, visitor("v-keep"))
+
+	require.NoError(t, st.ErasePerson(ctx, p))
+
+	needles := []string{erNumber, erNumber[2:], "(415) 555-0177", "%2B14155550177", erName, "ERASE+ME",
+		strings.TrimPrefix(keyed.Value, "h:"), strings.TrimPrefix(email.Value, "h:"), erVisitor, erSession1, erSession2,
+		erUser, erContact, erCalls, "erase-7f3a", p}
+	if s.features.Dump == nil {
+		t.Log("storetest: Features.Dump is not set: the store's tables are not searched for the erased person's values")
+	} else {
+		var left []string
+		for _, v := range s.features.Dump(t, st) {
+			for _, n := range needles {
+				if strings.Contains(v, n) {
+					left = append(left, fmt.Sprintf("%s (names them by %q)", v, n))
+				}
+			}
+		}
+		require.Empty(t, left, "erased, yet still stored")
+	}
+
+	// Through the API: nothing of theirs answers.
+	for _, id := range []journey.Identifier{visitor(erVisitor), visitor(erVisitor2), visitor(callerVisitor), keyed, raw,
+		email, chatContact, user(erUser)} {
+		_, err := st.PersonOf(ctx, id)
+		require.ErrorIs(t, err, store.ErrNotFound, id.String())
+	}
+	for _, c := range calls {
+		_, err := st.Call(ctx, "twilio", c.id)
+		require.ErrorIs(t, err, store.ErrNotFound, c.id)
+		_, err = st.Attribution(ctx, "twilio", c.id)
+		require.ErrorIs(t, err, store.ErrNotFound, c.id)
+	}
+	n, _, err := st.CallsBefore(ctx, keyed.Value, at(1000*time.Hour))
+	require.NoError(t, err)
+	require.Zero(t, n, "no caller history is left under their keyed number")
+
+	// The other person keeps their records, without the traces of the
+	// erased one.
+	require.Equal(t, other, personOf(t, st, visitor("v-keep")))
+	got, err := st.Call(ctx, "twilio", "CA-keep")
+	require.NoError(t, err)
+	require.Empty(t, got.ForwardedFrom, "the number it was forwarded from is theirs")
+	require.Empty(t, got.Raw, "the raw body names them")
+	require.Equal(t, "+14155550999", got.From)
+	a, err := st.Attribution(ctx, "twilio", "CA-keep")
+	require.NoError(t, err)
+	require.Equal(t, []string{"s-keep"}, ids(a.Candidates, func(c journey.Candidate) string { return c.SessionID }))
+	_, err = st.Session(ctx, "s-keep")
+	require.NoError(t, err)
+	require.Equal(t, []string{"s-keep"}, ids(allHolds(t, st), func(h poolHold) string { return h.SessionID }))
+	tps, err := st.TouchpointsOf(ctx, other, time.Time{}, at(1000*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, []string{"call:twilio/CA-keep", "t-keep"}, sortedIDs(touchIDs(tps)))
+	cs, err := st.ConversionsBetween(ctx, time.Time{}, at(1000*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, []string{keepRec.Conversion.ID}, convIDs(cs))
+	if s.features.Outbox {
+		msgs, err := outboxOf(t, st).OutboxOfConversion(ctx, keepRec.Conversion.ID)
+		require.NoError(t, err)
+		require.Equal(t, []string{"crm/keep"}, msgIDs(msgs))
+	}
+}
+
+func sortedIDs(xs []string) []string {
+	out := slices.Clone(xs)
+	slices.Sort(out)
+	return out
 }

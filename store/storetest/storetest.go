@@ -21,10 +21,19 @@ import (
 // it once on its own t to see which optional roles the store implements.
 type Factory func(t *testing.T) store.Store
 
-// Features declares the optional roles a store implements. A declared role
-// is checked like any other and the store must implement it; an undeclared
-// one is not checked, which Run says once in the test log.
+// Features declares the optional roles a store implements, and how the
+// suite may look inside it. A declared role is checked like any other and
+// the store must implement it; an undeclared one is not checked, which Run
+// says once in the test log.
 type Features struct {
+	// Dump returns everything st holds as text, one entry per stored value
+	// and naming where it was found: for a SQL store every column of every
+	// table ([DumpSQL]), for an in-memory one every string it can reach
+	// ([DumpMemory]). The erasure cases search it for the erased person's
+	// values, so that no table the API does not read escapes them. Nil
+	// skips that search, which the case says in the test log.
+	Dump func(t *testing.T, st store.Store) []string
+
 	// Outbox: the store implements the optional [store.Outbox] role. When
 	// set, the Outbox cases run, every one of them failing if the store
 	// does not implement the role, and PutCallRecord's messages are read

@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -211,70 +213,217 @@ func (e *Engine) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, err
 
 // ErasePerson implements store.Retention in one transaction. Order
 // matters: what is found through identities, sessions and attributions is
-// deleted before them.
+// found first, and deleted before them.
 func (e *Engine) ErasePerson(ctx context.Context, personID string) error {
-	const phones = `SELECT value FROM identities WHERE person_id = ? AND kind = 'phone'`
-	// The calls to erase: from the person's numbers, or attributed to them.
-	const calls = `SELECT provider, call_id FROM calls WHERE from_number IN (` + phones + `)
-		UNION SELECT provider, call_id FROM attributions
-		WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`
-	stmts := []string{
-		`DELETE FROM outbox WHERE conversion_id IN (SELECT id FROM conversions WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `))`,
-		`DELETE FROM conversions WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
-		`DELETE FROM touchpoints WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
-		`DELETE FROM holds WHERE session_id IN (` + personSessions + `)`,
-		`DELETE FROM sessions WHERE visitor_id IN (` + personVisitors + `)`,
-		`DELETE FROM identities WHERE person_id = ?`,
-		`DELETE FROM persons WHERE id = ?`,
-	}
-	bind := func(stmt string) []any {
-		args := make([]any, strings.Count(stmt, "?"))
-		for i := range args {
-			args[i] = personID
-		}
-		return args
-	}
 	return e.tx(ctx, func(tx *sql.Tx) error {
 		if e.d.LockIdentities != "" {
 			if _, err := tx.ExecContext(ctx, e.d.LockIdentities); err != nil {
 				return err
 			}
 		}
-		type key struct{ provider, id string }
-		var keys []key
-		rows, err := tx.QueryContext(ctx, e.q(calls), bind(calls)...)
+		fail := func(err error) error { return fmt.Errorf("store/%s: erase person: %w", e.d.Name, err) }
+		sessions, err := e.column(ctx, tx, personSessions, personID)
 		if err != nil {
-			return fmt.Errorf("store/%s: erase person: %w", e.d.Name, err)
+			return fail(err)
+		}
+		calls, err := e.erasedCalls(ctx, tx, personID)
+		if err != nil {
+			return fail(err)
+		}
+		for _, k := range calls {
+			if err := e.eraseCall(ctx, tx, k); err != nil {
+				return fail(err)
+			}
+		}
+		stmts := []string{
+			// Their numbers in other people's calls.
+			`UPDATE calls SET forwarded_from = '', raw = NULL WHERE forwarded_from IN (` + personPhones + `)`,
+			`DELETE FROM outbox WHERE conversion_id IN (SELECT id FROM conversions WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `))`,
+			`DELETE FROM conversions WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
+			`DELETE FROM touchpoints WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
+			`DELETE FROM holds WHERE session_id IN (` + personSessions + `)`,
+			`DELETE FROM sessions WHERE visitor_id IN (` + personVisitors + `)`,
+			`DELETE FROM identities WHERE person_id = ?`,
+			`DELETE FROM persons WHERE id = ?`,
+		}
+		for _, stmt := range stmts {
+			if _, err := tx.ExecContext(ctx, e.q(stmt), bindAll(stmt, personID)...); err != nil {
+				return fail(err)
+			}
+		}
+		if err := e.dropCandidates(ctx, tx, sessions); err != nil {
+			return fail(err)
+		}
+		return nil
+	})
+}
+
+// personPhones selects the phone identifiers of the person bound to one '?'.
+const personPhones = `SELECT value FROM identities WHERE person_id = ? AND kind = 'phone'`
+
+// bindAll binds every '?' of stmt to v.
+func bindAll(stmt string, v any) []any {
+	args := make([]any, strings.Count(stmt, "?"))
+	for i := range args {
+		args[i] = v
+	}
+	return args
+}
+
+// column runs a query of one text column inside tx.
+func (e *Engine) column(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, e.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+type callRef struct{ provider, id string }
+
+// erasedCalls returns the person's calls: from one of their numbers,
+// attributed to them, or whose touchpoint or conversion is theirs (a
+// call no session explains is filed under their "caller-…" visitor).
+func (e *Engine) erasedCalls(ctx context.Context, tx *sql.Tx, personID string) ([]callRef, error) {
+	const byCall = `SELECT provider, call_id FROM calls WHERE from_number IN (` + personPhones + `)
+		UNION SELECT provider, call_id FROM attributions
+		WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)
+		UNION SELECT call_provider, call_id FROM conversions
+		WHERE call_id <> '' AND (visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `))`
+	seen := map[callRef]bool{}
+	var out []callRef
+	add := func(k callRef) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, e.q(byCall), bindAll(byCall, personID)...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var k callRef
+		if err := rows.Scan(&k.provider, &k.id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		add(k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	const touches = `SELECT id FROM touchpoints WHERE kind = 'call' AND visitor_id IN (` + personVisitors + `)
+		UNION SELECT id FROM touchpoints WHERE kind = 'call' AND session_id IN (` + personSessions + `)`
+	tps, err := e.column(ctx, tx, touches, bindAll(touches, personID)...)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range tps {
+		if p, c, ok := journey.ParseCallTouchpointID(id); ok {
+			add(callRef{p, c})
+		}
+	}
+	return out, nil
+}
+
+// eraseCall deletes one call and everything it produced.
+func (e *Engine) eraseCall(ctx context.Context, tx *sql.Tx, k callRef) error {
+	// Messages reporting the call alone, found by their id. LIKE narrows
+	// (SQLite's ignores case); the exact test is store.IsCallOutboxID.
+	msgs, err := e.column(ctx, tx, `SELECT id FROM outbox WHERE id LIKE ? ESCAPE '\'`,
+		"%"+likeEscape(store.CallOutboxID("", k.provider, k.id)))
+	if err != nil {
+		return err
+	}
+	for _, id := range msgs {
+		if !store.IsCallOutboxID(id, k.provider, k.id) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, e.q(`DELETE FROM outbox WHERE id = ?`), id); err != nil {
+			return err
+		}
+	}
+	for _, stmt := range []string{
+		`DELETE FROM outbox WHERE conversion_id IN (SELECT id FROM conversions WHERE call_provider = ? AND call_id = ?)`,
+		`DELETE FROM conversions WHERE call_provider = ? AND call_id = ?`,
+		`DELETE FROM attributions WHERE provider = ? AND call_id = ?`,
+		`DELETE FROM calls WHERE provider = ? AND call_id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, e.q(stmt), k.provider, k.id); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, e.q(`DELETE FROM touchpoints WHERE id = ?`), journey.CallTouchpointID(k.provider, k.id))
+	return err
+}
+
+// likeEscape escapes LIKE's wildcards and its escape character '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// dropCandidates removes the erased sessions from the candidates of the
+// attributions that remain (other people's calls to a number one of those
+// sessions also held).
+func (e *Engine) dropCandidates(ctx context.Context, tx *sql.Tx, sessions []string) error {
+	erased := make(map[string]bool, len(sessions))
+	for _, id := range sessions {
+		erased[id] = true
+	}
+	for _, sid := range sessions {
+		// Candidates are JSON: the session id appears as its JSON string.
+		quoted, err := jsonText(sid)
+		if err != nil {
+			return err
+		}
+		type row struct{ provider, id, cands string }
+		var found []row
+		rows, err := tx.QueryContext(ctx, e.q(`SELECT provider, call_id, candidates FROM attributions
+			WHERE candidates LIKE ? ESCAPE '\'`), "%"+likeEscape(quoted)+"%")
+		if err != nil {
+			return err
 		}
 		for rows.Next() {
-			var k key
-			if err := rows.Scan(&k.provider, &k.id); err != nil {
+			var r row
+			if err := rows.Scan(&r.provider, &r.id, &r.cands); err != nil {
 				rows.Close()
 				return err
 			}
-			keys = append(keys, k)
+			found = append(found, r)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, k := range keys {
-			for _, stmt := range []string{
-				`DELETE FROM outbox WHERE conversion_id IN (SELECT id FROM conversions WHERE call_provider = ? AND call_id = ?)`,
-				`DELETE FROM conversions WHERE call_provider = ? AND call_id = ?`,
-				`DELETE FROM attributions WHERE provider = ? AND call_id = ?`,
-				`DELETE FROM calls WHERE provider = ? AND call_id = ?`,
-			} {
-				if _, err := tx.ExecContext(ctx, e.q(stmt), k.provider, k.id); err != nil {
-					return fmt.Errorf("store/%s: erase person: %w", e.d.Name, err)
-				}
+		for _, r := range found {
+			var cands []journey.Candidate
+			if err := json.Unmarshal([]byte(r.cands), &cands); err != nil {
+				return fmt.Errorf("attribution %s/%s: candidates: %w", r.provider, r.id, err)
+			}
+			kept := slices.DeleteFunc(slices.Clone(cands), func(c journey.Candidate) bool { return erased[c.SessionID] })
+			if len(kept) == len(cands) {
+				continue
+			}
+			text, err := jsonText(kept)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, e.q(`UPDATE attributions SET candidates = ? WHERE provider = ? AND call_id = ?`),
+				text, r.provider, r.id); err != nil {
+				return err
 			}
 		}
-		for _, stmt := range stmts {
-			if _, err := tx.ExecContext(ctx, e.q(stmt), bind(stmt)...); err != nil {
-				return fmt.Errorf("store/%s: erase person: %w", e.d.Name, err)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
