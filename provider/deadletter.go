@@ -109,6 +109,30 @@ func (d *deadLetters) list() []DeadLetter {
 	return slices.Clone(d.letters)
 }
 
+func (d *deadLetters) has(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.ContainsFunc(d.letters, func(l DeadLetter) bool { return l.ID == id })
+}
+
+// erase drops the letters whose events match reports true for, rewriting
+// the file, and returns how many it dropped.
+func (d *deadLetters) erase(match func(CallEvent) bool) (int, error) {
+	ids := map[string]bool{}
+	for _, l := range d.list() {
+		if match(l.Event) {
+			ids[l.ID] = true
+		}
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	if err := d.remove(ids); err != nil {
+		return 0, err
+	}
+	return len(ids), nil
+}
+
 func (d *deadLetters) count() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()

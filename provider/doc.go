@@ -64,6 +64,19 @@
 // queue instead and the webhook is answered as usual; [Ingest.Health]
 // says why, and the spool is reopened until it works.
 //
+// # Privacy: redaction and erasure
+//
+// [IngestConfig.Redact] rewrites each event before the ingest keeps it
+// anywhere (spool, memory queue, dead letters) and before the recorder
+// sees it; the Handler has already routed and answered from its own copy,
+// so a Forward that shows the caller's number to the business
+// (CallerIDPassthrough) still works while the number stays in memory.
+// dni passes journey.RedactCall, which keys the caller's number and seals
+// the raw body. [Ingest.Erase] removes the events of a person still
+// waiting in the spool or in memory, and their dead letters, rewriting
+// the log without them ([Spool.Erase]); delivery pauses meanwhile, so none
+// of them is recorded once it returns.
+//
 // # Converging call state
 //
 // Status callbacks arrive late, twice, or out of order. [Merge] folds

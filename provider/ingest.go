@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,18 @@ type IngestConfig struct {
 	Logger *slog.Logger
 	// Clock stamps dead letters and outages; default time.Now.
 	Clock func() time.Time
+	// Redact, when set, rewrites every event before the ingest keeps it
+	// anywhere (the spool, the memory queue, the dead letters) and before
+	// the recorder sees it: the host's privacy rule, applied at the
+	// earliest point after the call was answered. (dni passes
+	// journey.RedactCall with its Config.IdentityKey, which keys the
+	// caller's number and seals the raw body.) The Handler routes and
+	// answers from its own copy of the event, so a Forward with
+	// CallerIDPassthrough still shows the caller's number, which then
+	// lives in memory only. Redact must keep Provider and CallID, and
+	// redacting a redacted event must change nothing: events spooled
+	// before it was set are redacted when they are delivered.
+	Redact func(CallEvent) CallEvent
 }
 
 // IngestStats counts what an Ingest has done since it was created, and
@@ -103,6 +116,7 @@ type Ingest struct {
 	dead  *deadLetters
 
 	closing    sync.RWMutex // held by Submit's appends; Close takes it to close the spool
+	delivering sync.Mutex   // held by each delivery step (one event, one spool batch); Erase takes it so none is under way
 	mu         sync.Mutex
 	spoolErr   error // why the spool is unusable; nil when it works
 	spoolSince time.Time
@@ -160,6 +174,9 @@ func NewIngest(rec CallRecorder, cfg IngestConfig) (*Ingest, error) {
 	if cfg.IsPermanent == nil {
 		cfg.IsPermanent = func(error) bool { return false }
 	}
+	if cfg.Redact == nil {
+		cfg.Redact = func(ev CallEvent) CallEvent { return ev }
+	}
 	in := &Ingest{rec: rec, cfg: cfg, stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
 	in.spool = newSpool(cfg.SpoolDir, cfg.Logger)
 	if err := in.spool.Broken(); err != nil {
@@ -214,10 +231,12 @@ func (in *Ingest) Kick() {
 	}
 }
 
-// Submit makes ev durable: it returns once ev is fsynced in the spool, or
-// kept in memory when the spool is unusable. It never waits on the
-// recorder, so handlers call it before writing their answer.
+// Submit makes ev durable: it returns once ev, redacted
+// (IngestConfig.Redact), is fsynced in the spool, or kept in memory when
+// the spool is unusable. It never waits on the recorder, so handlers call
+// it before writing their answer.
 func (in *Ingest) Submit(ev CallEvent) {
+	ev = in.cfg.Redact(ev)
 	in.closing.RLock()
 	err := in.spool.Append(ev)
 	in.closing.RUnlock()
@@ -352,7 +371,14 @@ func (in *Ingest) ReplayDeadLetters(ctx context.Context, ids ...string) (replaye
 			errs = append(errs, err)
 			break
 		}
-		if err := in.record(ctx, l.Event); err != nil {
+		in.delivering.Lock()
+		if !in.dead.has(l.ID) { // erased meanwhile
+			in.delivering.Unlock()
+			continue
+		}
+		err := in.record(ctx, l.Event)
+		in.delivering.Unlock()
+		if err != nil {
 			errs = append(errs, fmt.Errorf("dead letter %s (%s): %w", l.ID, l.Event.Key(), err))
 			continue
 		}
@@ -365,6 +391,53 @@ func (in *Ingest) ReplayDeadLetters(ctx context.Context, ids ...string) (replaye
 		}
 	}
 	return len(done), errors.Join(errs...)
+}
+
+// Erase removes, from everything the ingest keeps, the events match
+// reports true for, and returns how many it removed: the events waiting in
+// memory and in the spool (whose log is rewritten without them, and
+// without the events already recorded, see Spool.Erase) and the dead
+// letters. It is the ingest's part of a person's erasure; what was
+// recorded already is the recorder's to erase. Delivery pauses while Erase
+// runs: when it returns, no removed event is being recorded or will be.
+// It works after Close too, on the spool the next process will read.
+// Bytes of damaged records (the quarantine file) are not searched: they
+// cannot be read as events. match must not call the Ingest.
+func (in *Ingest) Erase(match func(CallEvent) bool) (int, error) {
+	in.delivering.Lock()
+	defer in.delivering.Unlock()
+	in.mu.Lock()
+	held := len(in.mem)
+	in.mem = slices.DeleteFunc(in.mem, func(e SpoolEntry) bool { return match(e.Event) })
+	removed := held - len(in.mem)
+	in.mu.Unlock()
+
+	var errs []error
+	n, err := in.spool.Erase(match)
+	switch {
+	case errors.Is(err, ErrSpoolClosed):
+		// After Close: open the log again for the next process's sake.
+		in.closing.Lock()
+		if err = in.spool.Reopen(); err == nil {
+			n, err = in.spool.Erase(match)
+			err = errors.Join(err, in.spool.Close())
+		}
+		in.closing.Unlock()
+	case err != nil && in.spool.Broken() != nil:
+		if err = in.spool.Reopen(); err == nil {
+			n, err = in.spool.Erase(match)
+		}
+	}
+	removed += n
+	if err != nil {
+		errs = append(errs, fmt.Errorf("provider: erase from the spool: %w", err))
+	}
+	n, err = in.dead.erase(match)
+	removed += n
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return removed, errors.Join(errs...)
 }
 
 // Close ends Run after one last delivery pass, bounded by RecordTimeout,
@@ -455,6 +528,8 @@ func (in *Ingest) deliver() (stalled bool) {
 // into it whenever it takes them: also when it never broke but an append
 // failed for another reason, or raced with the last rescue.
 func (in *Ingest) rescueMemory() {
+	in.delivering.Lock()
+	defer in.delivering.Unlock()
 	if in.spool.Broken() != nil && in.spool.Reopen() != nil {
 		return
 	}
@@ -502,28 +577,40 @@ func (in *Ingest) spoolAppended(moved int) {
 // unusable.
 func (in *Ingest) deliverMemory() (stalled bool) {
 	for {
-		in.mu.Lock()
-		if len(in.mem) == 0 {
-			in.mu.Unlock()
-			return false
+		stalled, more := in.deliverMemoryOne()
+		if stalled || !more {
+			return stalled
 		}
-		e := in.mem[0]
-		in.mu.Unlock()
-		if in.mustStop() {
-			return false
-		}
-		err := in.record(context.Background(), e.Event)
-		if err != nil && !in.permanent(err) {
-			in.outageBegins(err, e.SpooledAt)
-			return true
-		}
-		if in.settle(e, err) != nil {
-			return true // its dead letter could not be written: it stays here
-		}
-		in.mu.Lock()
-		in.mem = in.mem[1:]
-		in.mu.Unlock()
 	}
+}
+
+// deliverMemoryOne records the first event held in memory; more reports
+// whether there may be another.
+func (in *Ingest) deliverMemoryOne() (stalled, more bool) {
+	in.delivering.Lock()
+	defer in.delivering.Unlock()
+	in.mu.Lock()
+	if len(in.mem) == 0 {
+		in.mu.Unlock()
+		return false, false
+	}
+	e := in.mem[0]
+	in.mu.Unlock()
+	if in.mustStop() {
+		return false, false
+	}
+	err := in.record(context.Background(), e.Event)
+	if err != nil && !in.permanent(err) {
+		in.outageBegins(err, e.SpooledAt)
+		return true, false
+	}
+	if in.settle(e, err) != nil {
+		return true, false // its dead letter could not be written: it stays here
+	}
+	in.mu.Lock()
+	in.mem = in.mem[1:]
+	in.mu.Unlock()
+	return false, true
 }
 
 // deliverBatch is how many spooled events one read hands over.
@@ -531,59 +618,71 @@ const deliverBatch = 256
 
 func (in *Ingest) deliverSpool() (stalled bool) {
 	for {
-		entries, err := in.spool.Next(deliverBatch)
-		if err != nil && len(entries) == 0 {
-			if !errors.Is(err, ErrSpoolClosed) {
-				in.spool.markBroken(err)
-				in.spoolUnusable(err)
-			}
-			return false
-		}
-		if len(entries) == 0 {
-			in.outageEnds()
-			return false
-		}
-		for i := 0; i < len(entries); i++ {
-			if in.mustStop() {
-				return false
-			}
-			e := entries[i]
-			if e.damaged {
-				in.handled(e)
-				continue
-			}
-			err := in.record(context.Background(), e.Event)
-			if err == nil || in.permanent(err) {
-				if in.settle(e, err) != nil {
-					return true // its dead letter could not be written: it stays in the spool
-				}
-				in.handled(e)
-				continue
-			}
-			// Transient: the store's failure, or this event's own? The
-			// next event tells.
-			if i+1 < len(entries) && !entries[i+1].damaged {
-				next := entries[i+1]
-				nerr := in.record(context.Background(), next.Event)
-				if nerr == nil || in.permanent(nerr) {
-					// Until e is kept again elsewhere, neither passes the
-					// spool's handled mark: a crash then delivers both again.
-					if in.retryAlone(e, err) != nil {
-						return true
-					}
-					in.handled(e)
-					if in.settle(next, nerr) != nil {
-						return true
-					}
-					in.handled(next)
-					i++
-					continue
-				}
-			}
-			in.outageBegins(err, e.SpooledAt)
-			return true
+		stalled, more := in.deliverSpoolBatch()
+		if stalled || !more {
+			return stalled
 		}
 	}
+}
+
+// deliverSpoolBatch delivers one read of the spool; more reports whether
+// there may be another.
+func (in *Ingest) deliverSpoolBatch() (stalled, more bool) {
+	in.delivering.Lock()
+	defer in.delivering.Unlock()
+	entries, err := in.spool.Next(deliverBatch)
+	if err != nil && len(entries) == 0 {
+		if !errors.Is(err, ErrSpoolClosed) {
+			in.spool.markBroken(err)
+			in.spoolUnusable(err)
+		}
+		return false, false
+	}
+	if len(entries) == 0 {
+		in.outageEnds()
+		return false, false
+	}
+	for i := 0; i < len(entries); i++ {
+		if in.mustStop() {
+			return false, false
+		}
+		e := entries[i]
+		if e.damaged {
+			in.handled(e)
+			continue
+		}
+		err := in.record(context.Background(), e.Event)
+		if err == nil || in.permanent(err) {
+			if in.settle(e, err) != nil {
+				return true, false // its dead letter could not be written: it stays in the spool
+			}
+			in.handled(e)
+			continue
+		}
+		// Transient: the store's failure, or this event's own? The
+		// next event tells.
+		if i+1 < len(entries) && !entries[i+1].damaged {
+			next := entries[i+1]
+			nerr := in.record(context.Background(), next.Event)
+			if nerr == nil || in.permanent(nerr) {
+				// Until e is kept again elsewhere, neither passes the
+				// spool's handled mark: a crash then delivers both again.
+				if in.retryAlone(e, err) != nil {
+					return true, false
+				}
+				in.handled(e)
+				if in.settle(next, nerr) != nil {
+					return true, false
+				}
+				in.handled(next)
+				i++
+				continue
+			}
+		}
+		in.outageBegins(err, e.SpooledAt)
+		return true, false
+	}
+	return false, true
 }
 
 // mustStop reports that Close was called and its last delivery pass has
@@ -617,7 +716,7 @@ func (in *Ingest) record(ctx context.Context, ev CallEvent) (err error) {
 			in.recorderErrs.Add(1)
 		}
 	}()
-	return in.rec.RecordCall(ctx, ev)
+	return in.rec.RecordCall(ctx, in.cfg.Redact(ev))
 }
 
 func (in *Ingest) permanent(err error) bool {
@@ -657,7 +756,7 @@ func (in *Ingest) retryAlone(e SpoolEntry, err error) error {
 // file cannot be written it returns the error, the event stays where it
 // is, and Health says why.
 func (in *Ingest) deadLetter(e SpoolEntry, err error) error {
-	l, werr := in.dead.add(DeadLetter{Event: e.Event, Error: err.Error(), At: in.cfg.Clock().UTC(), Attempts: e.Attempts})
+	l, werr := in.dead.add(DeadLetter{Event: in.cfg.Redact(e.Event), Error: err.Error(), At: in.cfg.Clock().UTC(), Attempts: e.Attempts})
 	in.mu.Lock()
 	in.deadErr = werr
 	in.mu.Unlock()

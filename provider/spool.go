@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bufio"
 	"cmp"
 	"encoding/binary"
 	"encoding/json"
@@ -693,6 +694,107 @@ func (s *Spool) compactLocked() error {
 	s.handled = 0
 	s.writeCheckpoint(0, 0)
 	return nil
+}
+
+// Erase rewrites the log without the events drop reports true for, and
+// without the records already handled, and returns how many events it
+// dropped: what a person's erasure asks of events not yet delivered. The
+// log is rewritten atomically (a temporary file, fsynced, renamed over
+// it); appends wait meanwhile. Damaged bytes found on the way are
+// quarantined as Next does: their content cannot be read, so drop never
+// sees it. Erase belongs to the consumer, like Next and Done: call it while
+// holding no entry from Next.
+func (s *Spool) Erase(drop func(CallEvent) bool) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return 0, ErrSpoolClosed
+	case s.broken != nil:
+		return 0, s.broken
+	case s.f == nil:
+		return 0, ErrSpoolClosed
+	}
+	s.pausing = true
+	for s.flushing {
+		s.flushed.Wait()
+	}
+	n, err := s.eraseLocked(drop)
+	s.pausing = false
+	s.handOffLocked()
+	return n, err
+}
+
+// eraseLocked is Erase with mu held and commits paused.
+func (s *Spool) eraseLocked(drop func(CallEvent) bool) (int, error) {
+	if s.broken != nil || s.f == nil { // a commit failed while Erase waited
+		return 0, cmp.Or(s.broken, ErrSpoolClosed)
+	}
+	tmpPath := s.path + ".tmp"
+	tmp, err := os.OpenFile(tmpPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("provider: spool: erase: %w", err)
+	}
+	w := bufio.NewWriter(tmp)
+	fr := frameReader{r: s.f, size: s.end}
+	var bad []damage
+	var size int64
+	kept, dropped := 0, 0
+	for off := s.cursor; off < s.end && err == nil; {
+		payload, next, _, ferr := fr.frameAt(off)
+		var r spoolRecord
+		if ferr == nil && json.Unmarshal(payload, &r) == nil {
+			if drop(r.Event) {
+				dropped++
+			} else {
+				frame := appendFrame(nil, payload)
+				_, err = w.Write(frame)
+				size += int64(len(frame))
+				kept++
+			}
+			off = next
+			continue
+		}
+		if ferr != nil && !errors.Is(ferr, errNoFrame) {
+			err = ferr
+			break
+		}
+		var resumed int64
+		if resumed, err = fr.resync(off); err == nil {
+			bad = append(bad, damage{off: off, len: resumed - off})
+			off = resumed
+		}
+	}
+	if err == nil && len(bad) > 0 {
+		err = s.quarantine(s.f, bad)
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err == nil {
+		err = os.Rename(tmpPath, s.path)
+	}
+	if err != nil {
+		// The log is as it was.
+		tmp.Close()
+		os.Remove(tmpPath)
+		return 0, fmt.Errorf("provider: spool: erase: %w", err)
+	}
+	if err := syncDir(s.dir); err != nil {
+		// The rename may not last: appends stop until Reopen reads the log
+		// again, whichever it is.
+		tmp.Close()
+		return 0, s.fail(err)
+	}
+	s.f.Close()
+	s.f = tmp
+	s.end, s.alloc, s.cursor = size, size, 0
+	s.records, s.handled = kept, 0
+	s.writeCheckpoint(0, 0)
+	return dropped, nil
 }
 
 // markBroken stops appends after a failure found outside the spool's own
