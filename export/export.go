@@ -180,7 +180,7 @@ func MessageID(sink string, ev Event) string {
 		return sink + "/" + ev.Conversion.ID
 	}
 	if ev.Call != nil {
-		return sink + "/call:" + ev.Call.Key()
+		return store.CallOutboxID(sink, ev.Call.Provider, ev.Call.CallID)
 	}
 	return ""
 }

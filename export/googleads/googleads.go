@@ -200,6 +200,8 @@ func (x *Exporter) Export(ctx context.Context, from, to time.Time) (Batch, error
 		switch {
 		case call.From == "":
 			b.Skipped = append(b.Skipped, Skipped{c.ID, "call-asset call without a caller number (withheld)"})
+		case journey.IsKeyed(call.From):
+			b.Skipped = append(b.Skipped, Skipped{c.ID, "call-asset call whose caller number is kept keyed (dni.Config.IdentityKey): Google needs it in E.164"})
 		case err != nil:
 			b.Skipped = append(b.Skipped, Skipped{c.ID, "call-asset call without a start time"})
 		default:

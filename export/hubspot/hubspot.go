@@ -100,8 +100,11 @@ func New(cfg Config) (*Sink, error) {
 func (s *Sink) Name() string { return s.cfg.Name }
 
 // Accepts implements export.Filter: a contact is found by the caller's
-// number, so only calls with one are queued.
-func (s *Sink) Accepts(ev export.Event) bool { return ev.Call != nil && ev.Call.From != "" }
+// number, so only calls with one in E.164 are queued (not those whose
+// number is withheld, or kept keyed under dni.Config.IdentityKey).
+func (s *Sink) Accepts(ev export.Event) bool {
+	return ev.Call != nil && ev.Call.From != "" && !journey.IsKeyed(ev.Call.From)
+}
 
 // Deliver implements export.Sink: search the contact by phone (phone or
 // mobilephone), then update it (filling only blank properties: phone,
