@@ -23,8 +23,13 @@ import (
 // merged call and writes them by their natural ids. It implements
 // provider.CallRecorder; webhook handlers call it through their ingest
 // queue, after the caller has been answered.
+//
+// With Config.IdentityKey set, the event is redacted first
+// (journey.RedactCall: the caller's number keyed, the caller name dropped,
+// the raw body sealed), as the webhooks' events already are before they
+// are spooled, so the store never holds the caller in the clear.
 func (s *Service) RecordCall(ctx context.Context, ev provider.CallEvent) error {
-	call, err := s.store.RecordCall(ctx, ev)
+	call, err := s.store.RecordCall(ctx, s.redact(ev))
 	if err != nil {
 		return err
 	}
@@ -42,6 +47,59 @@ func (s *Service) RecordCall(ctx context.Context, ev provider.CallEvent) error {
 		}
 	}
 	return s.store.PutCallRecord(ctx, rec, msgs...)
+}
+
+// redact is what the Service keeps of a call event: with
+// Config.IdentityKey, nothing that names the caller in the clear. The
+// ingest applies it before an event is spooled, after the webhook's
+// handler has routed the call from its own copy (CallerIDPassthrough
+// needs the number, in memory only, for the answer).
+func (s *Service) redact(ev provider.CallEvent) provider.CallEvent {
+	return journey.RedactCall(ev, s.cfg.IdentityKey)
+}
+
+// ErasePerson erases a person from everything the Service keeps: first
+// the call events from their numbers that wait in the spool or were kept
+// as dead letters (provider.Ingest.Erase), so none is recorded after the
+// erasure, then every record of the store that names them
+// (store.Retention.ErasePerson: identifiers, sessions, holds, calls with
+// and without a session, attributions, touchpoints, conversions, outbox
+// messages). An unknown person is a no-op, so erasure may be retried.
+//
+// Events are matched by the caller's number only: a waiting event from a
+// withheld number that would have been attributed to one of their
+// sessions is recorded after the erasure with no session to join.
+func (s *Service) ErasePerson(ctx context.Context, personID string) error {
+	ids, err := s.store.Identifiers(ctx, personID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("dni: erase person: %w", err)
+	}
+	phones := map[string]bool{}
+	for _, id := range ids {
+		if id.Kind == journey.IDPhone {
+			phones[id.Value] = true
+		}
+	}
+	if s.ingest != nil && len(phones) > 0 {
+		theirs := func(ev provider.CallEvent) bool {
+			if ev.From == "" {
+				return false
+			}
+			// Events spooled before the key was set hold E.164.
+			id, err := journey.PhoneID(ev.From, s.cfg.IdentityKey)
+			return phones[ev.From] || err == nil && phones[id.Value]
+		}
+		if _, err := s.ingest.Erase(theirs); err != nil {
+			return fmt.Errorf("dni: erase person: waiting call events: %w", err)
+		}
+	}
+	if err := s.store.ErasePerson(ctx, personID); err != nil {
+		return fmt.Errorf("dni: erase person: %w", err)
+	}
+	return nil
 }
 
 // route answers an inbound call from memory only: the caller must reach the
