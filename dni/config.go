@@ -115,6 +115,22 @@ type Config struct {
 	// of E.164; email identifiers always need it.
 	IdentityKey []byte
 
+	// VisitorKeys sign the visitor ids the service issues (HMAC-SHA256),
+	// so that a client can neither make one up nor choose another's: the
+	// first key signs, every key verifies. To rotate, put a new key first
+	// and keep the old ones for as long as returning visitors should be
+	// recognised (Tracker.VisitorLifetime). Each key is at least
+	// MinVisitorKeyLen random bytes; give every instance the same keys.
+	// Empty, New makes a random key for the process and logs a warning:
+	// ids then survive neither a restart nor a visit to another instance,
+	// and every returning visitor becomes a new one. Fine for a demo, not
+	// for production.
+	VisitorKeys [][]byte
+	// HoldLimits bound the numbers of a pool that one client address and
+	// one network hold at once; the zero value means the defaults (see
+	// HoldLimits).
+	HoldLimits HoldLimits
+
 	// Forward is how every call is connected to its business line.
 	Forward Forward
 
@@ -237,6 +253,14 @@ func (c Config) validate() error {
 	}
 	if _, ok := proxyHeader(c.TrustedProxyHeader); !ok {
 		add("TrustedProxyHeader %q: use %q or %q", c.TrustedProxyHeader, headerXForwardedFor, headerForwarded)
+	}
+	for i, k := range c.VisitorKeys {
+		if len(k) < MinVisitorKeyLen {
+			add("VisitorKeys[%d] is %d bytes; use at least %d random bytes", i, len(k), MinVisitorKeyLen)
+		}
+	}
+	for _, p := range c.HoldLimits.problems() {
+		add("HoldLimits.%s", p)
 	}
 	if c.Heartbeat < 10*time.Second {
 		add("Heartbeat %v is under 10s", c.Heartbeat)

@@ -42,6 +42,8 @@ type Service struct {
 	script     *tracker.Script
 	holds      *holdWriter
 	writes     *writeBehind
+	visitorIDs *visitorIDs // issues and verifies signed visitor ids
+	netHolds   *holdTable  // live leases per client network (Config.HoldLimits)
 	limits     *limiter
 	reportAuth func(http.Handler) http.Handler
 	providers  []provider.Provider
@@ -214,6 +216,11 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 			return info.Pool
 		}}
 	s.limits = newLimiter(cfg.VisitsPerIPPerMinute, cfg.VisitsPerVisitorPerMinute, s.now)
+	s.visitorIDs, s.netHolds = newVisitorIDs(cfg.VisitorKeys), newHoldTable(cfg.HoldLimits, s.catalog)
+	if s.visitorIDs.generated {
+		s.log.Warn("dni: Config.VisitorKeys is empty: visitor ids are signed with a key made for this process, " +
+			"so after a restart, or on another instance, returning visitors become new ones; set VisitorKeys in production")
+	}
 	if len(o.providers) > 0 {
 		// A spool directory that cannot be used is no error here: callers
 		// must still be forwarded. The ingest keeps events in memory,
@@ -225,6 +232,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		}
 	}
 	if s.handler, err = s.buildHandler(); err == nil {
+		s.handler = s.withClientAddress(s.handler)
 		s.metrics, err = s.registerMetrics(o.meters)
 	}
 	if err != nil {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,6 +56,17 @@ var ErrInvalidID = errors.New("dni: invalid id")
 // pools never fail a visit; the visitor then sees what the pool's policy
 // says, possibly the real number.
 //
+// A visit without a visitor id is a new visitor's: the answer carries its
+// id, issued and signed by the service (Config.VisitorKeys). Any other id,
+// one made up by the client, one of another site or one from before ids
+// were signed, fails with ErrInvalidID and an error naming visitor_id (the
+// tracker then drops its stored id and visits again without one).
+//
+// Through Handler, the leases are bounded per client address and network
+// (Config.HoldLimits): a visit beyond a bound still sees a number, not an
+// error. Called from Go, a visit carries no client address and is not
+// bounded.
+//
 // Visit waits on the store for at most Config.StoreWait: classification
 // and leasing happen in memory (or in the allocator), and the session and
 // touchpoint writes that the store has not finished by then go on in the
@@ -64,16 +78,15 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 	if src.Crawler {
 		return Assignment{Source: src, Swaps: []Swap{}, HeartbeatS: 0}, nil
 	}
-	visitor, err := validID(req.VisitorID)
-	if err != nil {
+	visitor := req.VisitorID
+	if visitor == "" {
+		visitor = s.visitorIDs.issue()
+	} else if err := s.visitorIDs.verify(visitor); err != nil {
 		return Assignment{}, fmt.Errorf("visitor_id: %w", err)
 	}
 	sessionID, err := validID(req.SessionID)
 	if err != nil {
 		return Assignment{}, fmt.Errorf("session_id: %w", err)
-	}
-	if visitor == "" {
-		visitor = uuid.NewString()
 	}
 
 	storeCtx, cancel := context.WithTimeout(ctx, s.cfg.StoreWait)
@@ -86,7 +99,7 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 		sess = journey.Session{ID: uuid.NewString(), VisitorID: visitor, StartedAt: now, LandingURL: req.URL, Referrer: req.Referrer, Source: src}
 	}
 	sess.LastSeenAt = now
-	a := s.lease(ctx, &sess, now)
+	a := s.lease(ctx, &sess, clientOf(ctx), now)
 	// Failures are logged, not returned: the lease stands and the numbers
 	// show; a call can still be stitched through the allocator's memory.
 	s.writes.putSession(storeCtx, s.store, sess)
@@ -98,16 +111,21 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 }
 
 // Heartbeat keeps a session's numbers while its page is open. A session
-// that expired meanwhile is leased again under the same id. Like Visit, it
+// that expired meanwhile is leased again under the same id, within the
+// bounds of Config.HoldLimits as a visit is. Like Visit, it
 // waits on the store for at most Config.StoreWait and writes the session
 // behind; a session it cannot read by then fails the heartbeat, and the
-// tracker keeps the numbers it shows.
+// tracker keeps the numbers it shows. The visitor id must be one the
+// service signed, as for Visit.
 func (s *Service) Heartbeat(ctx context.Context, visitorID, sessionID string) (Assignment, error) {
 	now := s.now().UTC()
-	visitor, err := validID(visitorID)
-	if err != nil || visitor == "" {
-		return Assignment{}, fmt.Errorf("visitor_id: %w", orEmpty(err))
+	if visitorID == "" {
+		return Assignment{}, fmt.Errorf("visitor_id: %w: empty", ErrInvalidID)
 	}
+	if err := s.visitorIDs.verify(visitorID); err != nil {
+		return Assignment{}, fmt.Errorf("visitor_id: %w", err)
+	}
+	visitor := visitorID
 	id, err := validID(sessionID)
 	if err != nil || id == "" {
 		return Assignment{}, fmt.Errorf("session_id: %w", orEmpty(err))
@@ -124,7 +142,7 @@ func (s *Service) Heartbeat(ctx context.Context, visitorID, sessionID string) (A
 		return Assignment{}, fmt.Errorf("session_id: %w: belongs to another visitor", ErrInvalidID)
 	}
 	sess.LastSeenAt = now
-	a := s.lease(ctx, &sess, now)
+	a := s.lease(ctx, &sess, clientOf(ctx), now)
 	s.writes.putSession(storeCtx, s.store, sess)
 	return a, nil
 }
@@ -160,17 +178,29 @@ func (s *Service) liveSession(ctx context.Context, id, visitor string, now time.
 }
 
 // lease takes a number for the session on every business line. It cannot
-// fail: a line whose allocator fails shows its real number.
-func (s *Service) lease(ctx context.Context, sess *journey.Session, now time.Time) Assignment {
+// fail: a line whose allocator fails shows its real number. A session
+// whose client's address or network already holds its share of a pool
+// (Config.HoldLimits) takes no lease there and is shown what
+// HoldLimits.Beyond says.
+func (s *Service) lease(ctx context.Context, sess *journey.Session, client string, now time.Time) Assignment {
 	a := Assignment{VisitorID: sess.VisitorID, SessionID: sess.ID, Source: sess.Source, Swaps: []Swap{},
 		HeartbeatS: int(s.cfg.Heartbeat / time.Second)}
 	for i, name := range s.router.pools(sess.Source) {
-		l, err := s.alloc.Lease(ctx, name, sess.ID, now)
-		if err != nil {
-			// The allocator is down or the session id is unusable: the
-			// visitor sees the real number on this line.
-			s.log.Warn("dni: lease", "pool", name, "session", sess.ID, "err", err)
-			continue
+		info, _ := s.catalog.Pool(name)
+		var l pool.Lease
+		if recent, ok := s.netHolds.take(name, sess.ID, client, now); !ok {
+			l = s.beyondLimit(info, recent)
+			s.log.Debug("dni: the client's network holds its share of the pool", "pool", name, "session", sess.ID, "shown", l.Number)
+		} else {
+			var err error
+			l, err = s.alloc.Lease(ctx, name, sess.ID, now)
+			s.netHolds.settle(name, sess.ID, l, err)
+			if err != nil {
+				// The allocator is down or the session id is unusable: the
+				// visitor sees the real number on this line.
+				s.log.Warn("dni: lease", "pool", name, "session", sess.ID, "err", err)
+				continue
+			}
 		}
 		if i == 0 {
 			sess.Pool = name
@@ -181,12 +211,25 @@ func (s *Service) lease(ctx context.Context, sess *journey.Session, now time.Tim
 		if a.ExpiresAt.IsZero() || l.ExpiresAt.Before(a.ExpiresAt) {
 			a.ExpiresAt = l.ExpiresAt
 		}
-		info, _ := s.catalog.Pool(name)
 		if l.Number != info.BusinessNumber {
 			a.Swaps = append(a.Swaps, Swap{Target: info.BusinessNumber, Number: l.Number, Display: s.display(l.Number)})
 		}
 	}
 	return a
+}
+
+// beyondLimit is what a visit beyond its network's share of a pool sees:
+// the network's most recent number, or the pool's fallback number, or its
+// business number. None of them is a lease of the session's own (Outcome
+// zero): the session holds nothing.
+func (s *Service) beyondLimit(info *pool.PoolInfo, recent hold) pool.Lease {
+	switch {
+	case s.cfg.HoldLimits.Beyond == ShowNetworkNumber && recent.number != "":
+		return pool.Lease{Pool: info.Name, Number: recent.number, ExpiresAt: recent.until}
+	case info.Fallback != "":
+		return pool.Lease{Pool: info.Name, Number: info.Fallback}
+	}
+	return pool.Lease{Pool: info.Name, Number: info.BusinessNumber}
 }
 
 // validID accepts the ids the tracker makes (UUIDs; up to 64 characters of
@@ -218,4 +261,285 @@ func (s *Service) session(ctx context.Context, id string) (journey.Session, erro
 		return sess, nil
 	}
 	return s.store.Session(ctx, id)
+}
+
+// Defaults of HoldLimits, in percent of a pool's numbers.
+const (
+	DefaultHoldsPerAddressPercent = 10
+	DefaultHoldsPerNetworkPercent = 10
+)
+
+// HoldLimits bound the tracking numbers that the live sessions of one
+// client hold in one pool, so that one address, or one network of
+// addresses, cannot lease a pool empty and leave real visitors with the
+// fallback (docs/security.md, "Pool drain"). Each bound is a share of
+// the pool's numbers, rounded down but at least one number: with the
+// defaults, 10 of a 100-number pool, 2 of 20, 1 of 9 or fewer.
+//
+// A session counts against the address and the network it first leased
+// from, while its lease lives (the pool's SessionWindow after its last
+// visit or heartbeat). The counts are kept in memory, in each instance:
+// behind a balancer that spreads one network's visits over n instances,
+// the network may hold up to n times its share.
+//
+// The client address is the one the rate limits use (Config.TrustedProxies).
+// Loopback, private (RFC 1918, fc00::/7) and link-local addresses are not
+// bounded: they are not clients from the internet but your own network, or
+// a proxy not listed in TrustedProxies, behind which every visitor would
+// share one address and the whole site one share of each pool.
+type HoldLimits struct {
+	// PerAddressPercent bounds the numbers of a pool held by the sessions
+	// of one client address; default DefaultHoldsPerAddressPercent. A
+	// negative value means no bound.
+	PerAddressPercent int
+	// PerNetworkPercent bounds the numbers of a pool held by the sessions
+	// of one network: the address's /24 for IPv4, its /64 for IPv6;
+	// default DefaultHoldsPerNetworkPercent. A negative value means no
+	// bound.
+	PerNetworkPercent int
+	// Beyond is what a visit beyond a bound is shown; the default is
+	// ShowNetworkNumber.
+	Beyond BeyondLimit
+}
+
+// BeyondLimit is what a visit is shown when its address or network already
+// holds its share of the pool. Either way the visitor sees a number, never
+// an error, and takes no lease.
+type BeyondLimit int
+
+const (
+	// ShowNetworkNumber shows the number that the address (or, when only
+	// the network is at its bound, the network) leased most recently in
+	// the pool, while that lease lives. A call to it is stitched to that
+	// session, so it carries the source of a visit from the same network;
+	// the pool's other numbers stay free for everyone else. It is the
+	// default: it needs no fallback number, and 50 people behind one office
+	// NAT all see tracking numbers of the pool their visit was routed to.
+	ShowNetworkNumber BeyondLimit = iota
+	// ShowPoolFallback shows the pool's Fallback number, whose calls are
+	// credited to the pool's Source with confidence pool-only, or the
+	// business number when the pool has no fallback (the call is then not
+	// tracked).
+	ShowPoolFallback
+)
+
+func (b BeyondLimit) String() string {
+	switch b {
+	case ShowNetworkNumber:
+		return "network-number"
+	case ShowPoolFallback:
+		return "pool-fallback"
+	}
+	return fmt.Sprintf("BeyondLimit(%d)", int(b))
+}
+
+// problems lists what is wrong with the limits, each naming its field.
+func (h HoldLimits) problems() []string {
+	var out []string
+	if h.PerAddressPercent > 100 {
+		out = append(out, fmt.Sprintf("PerAddressPercent %d is over 100", h.PerAddressPercent))
+	}
+	if h.PerNetworkPercent > 100 {
+		out = append(out, fmt.Sprintf("PerNetworkPercent %d is over 100", h.PerNetworkPercent))
+	}
+	if h.Beyond != ShowNetworkNumber && h.Beyond != ShowPoolFallback {
+		out = append(out, fmt.Sprintf("Beyond %d is neither ShowNetworkNumber nor ShowPoolFallback", int(h.Beyond)))
+	}
+	return out
+}
+
+func (h HoldLimits) withDefaults() HoldLimits {
+	if h.PerAddressPercent == 0 {
+		h.PerAddressPercent = DefaultHoldsPerAddressPercent
+	}
+	if h.PerNetworkPercent == 0 {
+		h.PerNetworkPercent = DefaultHoldsPerNetworkPercent
+	}
+	return h
+}
+
+// share is percent of size numbers, rounded down, at least one; -1 (no
+// bound) for a negative percent.
+func share(percent, size int) int {
+	if percent < 0 {
+		return -1
+	}
+	return max(1, size*percent/100)
+}
+
+// clientKey is the context key of the client address Handler found.
+type clientKey struct{}
+
+// withClientAddress puts each request's client address (found as the rate
+// limits find it) in its context, where Visit and Heartbeat read it.
+func (s *Service) withClientAddress(next http.Handler) http.Handler {
+	clients := newClientAddresses(s.cfg)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, clients.of(r))))
+	})
+}
+
+// clientOf is the client address Handler put in ctx; "" without one.
+func clientOf(ctx context.Context) string {
+	c, _ := ctx.Value(clientKey{}).(string)
+	return c
+}
+
+// clientNetworks are the address and the network (/24, /64) a client's
+// leases count against; ok is false for a client that is not bounded (no
+// address, or not one from the internet: see HoldLimits).
+func clientNetworks(client string) (addr, network netip.Prefix, ok bool) {
+	a, err := netip.ParseAddr(client)
+	if err != nil {
+		return netip.Prefix{}, netip.Prefix{}, false
+	}
+	a = a.WithZone("").Unmap()
+	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsUnspecified() {
+		return netip.Prefix{}, netip.Prefix{}, false
+	}
+	bits := 64
+	if a.Is4() {
+		bits = 24
+	}
+	network, _ = a.Prefix(bits)
+	return netip.PrefixFrom(a, a.BitLen()), network, true
+}
+
+// holdTable counts the live leases the sessions of each client address and
+// network hold in each pool, for HoldLimits.
+//
+// Memory is bounded: a hold is added only for a lease the allocator gave
+// (or is giving) a session of a bounded client, one per pool and session,
+// so live holds never outnumber the allocator's live leases; expired holds
+// are dropped when the table has doubled since the last sweep, so it holds
+// at most about twice the live leases, plus minSweep.
+type holdTable struct {
+	catalog         *pool.Catalog
+	perAddr, perNet int // percent; negative: no bound
+	mu              sync.Mutex
+	sessions        map[poolSession]*hold
+	networks        map[poolNetwork][]*hold // oldest lease first
+	sweepAt         int
+}
+
+const minSweep = 1024
+
+type poolSession struct{ pool, session string }
+
+type poolNetwork struct {
+	pool string
+	net  netip.Prefix
+}
+
+// hold is one session's lease in one pool as the table counts it. It
+// lives while until is not before now, as the allocator's leases do.
+type hold struct {
+	number string    // "" while the lease is being taken
+	until  time.Time // zero once the lease is gone
+}
+
+func newHoldTable(limits HoldLimits, catalog *pool.Catalog) *holdTable {
+	limits = limits.withDefaults()
+	return &holdTable{catalog: catalog, perAddr: limits.PerAddressPercent, perNet: limits.PerNetworkPercent,
+		sessions: map[poolSession]*hold{}, networks: map[poolNetwork][]*hold{}, sweepAt: minSweep}
+}
+
+// take reports whether session may lease a number of poolName now: yes when
+// it holds a live lease there already, when its client is not bounded, or
+// when the client's address and network are both under their share, in
+// which case a place is reserved that settle fills or frees. No comes with
+// the most recent live lease of the address or network at its bound (its
+// number is "" when that lease is still being taken).
+func (t *holdTable) take(poolName, session, client string, now time.Time) (recent hold, ok bool) {
+	if t.perAddr < 0 && t.perNet < 0 {
+		return hold{}, true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if h, live := t.sessions[poolSession{poolName, session}]; live && !h.until.Before(now) {
+		return hold{}, true
+	}
+	addr, network, bounded := clientNetworks(client)
+	info, known := t.catalog.Pool(poolName)
+	if !bounded || !known {
+		return hold{}, true
+	}
+	for _, b := range []struct {
+		key     poolNetwork
+		percent int
+	}{{poolNetwork{poolName, addr}, t.perAddr}, {poolNetwork{poolName, network}, t.perNet}} {
+		limit := share(b.percent, len(info.Numbers))
+		holds := t.live(b.key, now)
+		if limit >= 0 && len(holds) >= limit {
+			for i := len(holds) - 1; i >= 0; i-- {
+				if holds[i].number != "" {
+					return *holds[i], false
+				}
+			}
+			return hold{}, false
+		}
+	}
+	t.maybeSweep(now)
+	h := &hold{until: now.Add(info.SessionWindow)}
+	t.sessions[poolSession{poolName, session}] = h
+	t.networks[poolNetwork{poolName, addr}] = append(t.networks[poolNetwork{poolName, addr}], h)
+	t.networks[poolNetwork{poolName, network}] = append(t.networks[poolNetwork{poolName, network}], h)
+	return hold{}, true
+}
+
+// settle records the allocator's answer to a Lease that take let through:
+// a lease of the session's own keeps its place (with its number and
+// expiry); anything else frees it.
+func (t *holdTable) settle(poolName, session string, l pool.Lease, err error) {
+	if t.perAddr < 0 && t.perNet < 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	key := poolSession{poolName, session}
+	h, ok := t.sessions[key]
+	if !ok {
+		return // a client that is not bounded
+	}
+	if err != nil || !l.Outcome.Tracked() {
+		h.until = time.Time{}
+		delete(t.sessions, key)
+		return
+	}
+	h.number, h.until = l.Number, l.ExpiresAt
+}
+
+// live returns the live holds of key, oldest first, and forgets the others.
+func (t *holdTable) live(key poolNetwork, now time.Time) []*hold {
+	holds := t.networks[key]
+	kept := holds[:0]
+	for _, h := range holds {
+		if !h.until.Before(now) {
+			kept = append(kept, h)
+		}
+	}
+	clear(holds[len(kept):])
+	if len(kept) == 0 {
+		delete(t.networks, key)
+		return nil
+	}
+	t.networks[key] = kept
+	return kept
+}
+
+// maybeSweep drops every expired hold once the table has doubled since the
+// last sweep: constant time per lease on average.
+func (t *holdTable) maybeSweep(now time.Time) {
+	if len(t.sessions) < t.sweepAt {
+		return
+	}
+	for k, h := range t.sessions {
+		if h.until.Before(now) {
+			delete(t.sessions, k)
+		}
+	}
+	for k := range t.networks {
+		t.live(k, now)
+	}
+	t.sweepAt = max(minSweep, 2*len(t.sessions))
 }
