@@ -237,7 +237,8 @@ type Retention interface {
 	//   - their traces in other people's records: a remaining call
 	//     forwarded from one of their numbers loses its ForwardedFrom and
 	//     its raw body, and a remaining attribution loses the candidates
-	//     that are their sessions.
+	//     that are their sessions, whose ids its reason then shows as
+	//     [ErasedSession].
 	// Erasing an unknown person is a no-op that returns nil, so erasure may
 	// be retried.
 	ErasePerson(ctx context.Context, personID string) error

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/attriqs/calltrack/journey"
@@ -132,4 +134,23 @@ func ValidateCallRecord(rec journey.CallRecord, msgs []OutboxMessage) error {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return nil
+}
+
+// ErasedSession stands in for an erased session's id in the text of the
+// records that remain ([Retention.ErasePerson]).
+const ErasedSession = "(erased session)"
+
+// WithoutSessions returns text with every id of sessions replaced by
+// [ErasedSession]: an attribution's reason names the other sessions that
+// held the number, and erasure takes the erased person's out of it.
+// Longer ids are replaced first, so an id inside another is not cut.
+func WithoutSessions(text string, sessions []string) string {
+	ids := slices.Clone(sessions)
+	slices.SortFunc(ids, func(a, b string) int { return len(b) - len(a) })
+	for _, id := range ids {
+		if id != "" {
+			text = strings.ReplaceAll(text, id, ErasedSession)
+		}
+	}
+	return text
 }

@@ -63,3 +63,9 @@ func TestSentinelsArePrefixed(t *testing.T) {
 		require.True(t, errors.Is(err, err))
 	}
 }
+
+func TestWithoutSessionsReplacesEveryIDLongestFirst(t *testing.T) {
+	got := store.WithoutSessions("held by s1; others: s12, s1, keep", []string{"s1", "s12", ""})
+	require.Equal(t, "held by "+store.ErasedSession+"; others: "+store.ErasedSession+", "+store.ErasedSession+", keep", got)
+	require.Equal(t, "untouched", store.WithoutSessions("untouched", nil))
+}

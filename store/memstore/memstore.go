@@ -766,10 +766,12 @@ func (m *Store) ErasePerson(ctx context.Context, personID string) error {
 			c.ev.ForwardedFrom, c.ev.Raw = "", nil
 		}
 	}
+	erasedSessions := slices.Collect(maps.Keys(sessions))
 	for k, a := range m.attrs {
 		kept := slices.DeleteFunc(slices.Clone(a.Candidates), func(c journey.Candidate) bool { return sessions[c.SessionID] })
-		if len(kept) != len(a.Candidates) {
-			a.Candidates = kept
+		reason := store.WithoutSessions(a.Reason, erasedSessions)
+		if len(kept) != len(a.Candidates) || reason != a.Reason {
+			a.Candidates, a.Reason = kept, reason
 			m.attrs[k] = a
 		}
 	}

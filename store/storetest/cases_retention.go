@@ -334,6 +334,8 @@ func (s *suite) erasePersonLeavesNothingThatNamesThemInAnyTable(t *testing.T) {
 	require.NoError(t, recordErr(st.RecordCall(ctx, keep)))
 	keepRec := callRec("CA-keep", "s-keep", "v-keep", &journey.Identifier{Kind: journey.IDPhone, Value: "+14155550999"})
 	keepRec.Attribution.Confidence = journey.ConfidenceReused
+	keepRec.Attribution.Reason = "held by session s-keep; 1 other sessions held it in the window (" + erSession1 +
+		"), the most recently active was chosen"
 	keepRec.Attribution.Candidates = []journey.Candidate{
 		{SessionID: "s-keep", HeldFrom: at(0), HeldUntil: at(20 * time.Minute)},
 		{SessionID: erSession1, HeldFrom: at(0), HeldUntil: at(30 * time.Minute)},
@@ -387,6 +389,8 @@ func (s *suite) erasePersonLeavesNothingThatNamesThemInAnyTable(t *testing.T) {
 	a, err := st.Attribution(ctx, "twilio", "CA-keep")
 	require.NoError(t, err)
 	require.Equal(t, []string{"s-keep"}, ids(a.Candidates, func(c journey.Candidate) string { return c.SessionID }))
+	require.Equal(t, "held by session s-keep; 1 other sessions held it in the window ("+store.ErasedSession+
+		"), the most recently active was chosen", a.Reason)
 	_, err = st.Session(ctx, "s-keep")
 	require.NoError(t, err)
 	require.Equal(t, []string{"s-keep"}, ids(allHolds(t, st), func(h poolHold) string { return h.SessionID }))

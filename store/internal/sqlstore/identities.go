@@ -373,30 +373,33 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// dropCandidates removes the erased sessions from the candidates of the
-// attributions that remain (other people's calls to a number one of those
-// sessions also held).
+// dropCandidates removes the erased sessions from the attributions that
+// remain (other people's calls to a number one of those sessions also
+// held): from their candidates, and from their reason, which names the
+// other sessions considered.
 func (e *Engine) dropCandidates(ctx context.Context, tx *sql.Tx, sessions []string) error {
 	erased := make(map[string]bool, len(sessions))
 	for _, id := range sessions {
 		erased[id] = true
 	}
+	type row struct{ provider, id, reason, cands string }
+	seen := map[[2]string]bool{}
 	for _, sid := range sessions {
 		// Candidates are JSON: the session id appears as its JSON string.
 		quoted, err := jsonText(sid)
 		if err != nil {
 			return err
 		}
-		type row struct{ provider, id, cands string }
 		var found []row
-		rows, err := tx.QueryContext(ctx, e.q(`SELECT provider, call_id, candidates FROM attributions
-			WHERE candidates LIKE ? ESCAPE '\'`), "%"+likeEscape(quoted)+"%")
+		rows, err := tx.QueryContext(ctx, e.q(`SELECT provider, call_id, reason, candidates FROM attributions
+			WHERE candidates LIKE ? ESCAPE '\' OR reason LIKE ? ESCAPE '\'`),
+			"%"+likeEscape(quoted)+"%", "%"+likeEscape(sid)+"%")
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var r row
-			if err := rows.Scan(&r.provider, &r.id, &r.cands); err != nil {
+			if err := rows.Scan(&r.provider, &r.id, &r.reason, &r.cands); err != nil {
 				rows.Close()
 				return err
 			}
@@ -407,20 +410,25 @@ func (e *Engine) dropCandidates(ctx context.Context, tx *sql.Tx, sessions []stri
 			return err
 		}
 		for _, r := range found {
+			if seen[[2]string{r.provider, r.id}] {
+				continue // rewritten for every erased session at once
+			}
+			seen[[2]string{r.provider, r.id}] = true
 			var cands []journey.Candidate
 			if err := json.Unmarshal([]byte(r.cands), &cands); err != nil {
 				return fmt.Errorf("attribution %s/%s: candidates: %w", r.provider, r.id, err)
 			}
 			kept := slices.DeleteFunc(slices.Clone(cands), func(c journey.Candidate) bool { return erased[c.SessionID] })
-			if len(kept) == len(cands) {
+			reason := store.WithoutSessions(r.reason, sessions)
+			if len(kept) == len(cands) && reason == r.reason {
 				continue
 			}
 			text, err := jsonText(kept)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, e.q(`UPDATE attributions SET candidates = ? WHERE provider = ? AND call_id = ?`),
-				text, r.provider, r.id); err != nil {
+			if _, err := tx.ExecContext(ctx, e.q(`UPDATE attributions SET candidates = ?, reason = ? WHERE provider = ? AND call_id = ?`),
+				text, reason, r.provider, r.id); err != nil {
 				return err
 			}
 		}
