@@ -226,7 +226,8 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		// must still be forwarded. The ingest keeps events in memory,
 		// logs it at Error and Health reports it.
 		s.ingest, err = provider.NewIngest(s, provider.IngestConfig{SpoolDir: o.spoolDir, Logger: s.log,
-			IsPermanent: func(err error) bool { return errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) }})
+			IsPermanent: func(err error) bool { return errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) },
+			Redact:      s.redact})
 		if err != nil {
 			return nil, err
 		}
