@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -58,6 +59,14 @@ type instanceConfig struct {
 	Allocator string
 }
 
+// visitorKey is the key the instances sign visitor ids with, derived from
+// the secret they already share; a real deployment gives every instance
+// the same random key from its secret store.
+func visitorKey(secret []byte) []byte {
+	k := sha256.Sum256(append([]byte("calltrack visitor ids\x00"), secret...))
+	return k[:]
+}
+
 // serveInstance is one app process: dni on PostgreSQL and Redis, the fake
 // provider mounted. It prints "listening http://ADDR" once it accepts
 // connections and serves until ctx ends.
@@ -107,6 +116,8 @@ func serveInstance(ctx context.Context, cfg instanceConfig, stdout io.Writer, lo
 		// address; a real deployment keeps the per-address limit and lists
 		// its proxies in TrustedProxies.
 		VisitsPerIPPerMinute: -1,
+		// Every instance must verify the visitor ids the others issued.
+		VisitorKeys: [][]byte{visitorKey(cfg.Secret)},
 	}
 	opts = append(opts, dni.WithStore(st), dni.WithProvider(prov), dni.WithSpoolDir(spool), dni.WithLogger(log))
 	svc, err := dni.New(dcfg, opts...)
