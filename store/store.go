@@ -47,6 +47,7 @@ type Store interface {
 	CallRecords
 	Attributions
 	Identities
+	Claims
 	Touchpoints
 	Conversions
 	Journeys
@@ -162,6 +163,19 @@ type Identities interface {
 	Identifiers(ctx context.Context, personID string) ([]journey.Identifier, error)
 }
 
+// Claims keeps identifiers a browser session said were its own (a chat
+// platform's contact or conversation id the tracker reported). A claim
+// never merges persons: it is not in the identity graph, and any number
+// of sessions may claim one identifier.
+type Claims interface {
+	// PutClaim is keyed by (ID, SessionID); repeating it keeps the
+	// earliest At.
+	PutClaim(ctx context.Context, c journey.Claim) error
+	// ClaimsOf returns id's claims ordered by At, then SessionID; an
+	// identifier never claimed has none.
+	ClaimsOf(ctx context.Context, id journey.Identifier) ([]journey.Claim, error)
+}
+
 // Touchpoints stores the interactions attribution models credit.
 type Touchpoints interface {
 	// AddTouchpoint inserts or replaces the touchpoint with tp.ID. An
@@ -216,7 +230,8 @@ type Retention interface {
 	// DeleteBefore deletes everything that ended before cutoff: sessions
 	// last seen (or, without LastSeenAt, started) before it, holds that
 	// ended before it (open holds stay), calls filed before
-	// it with their attributions, touchpoints and conversions before it.
+	// it with their attributions, touchpoints and conversions before it,
+	// and claims made before it or by a session it deletes.
 	// Identity links are kept. It returns how many records it deleted.
 	DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error)
 	// ErasePerson deletes the person and every record that names them, in
@@ -230,8 +245,8 @@ type Retention interface {
 	//     is one of their phone identifiers (E.164 or keyed, as stored), it
 	//     is attributed to one of their visitors or sessions, or its
 	//     touchpoint or conversion belongs to them;
-	//   - the touchpoints and conversions of their visitors and sessions,
-	//     and the outbox messages of those conversions ([Outbox]); a
+	//   - the touchpoints, conversions and claims of their visitors and
+	//     sessions, and the outbox messages of those conversions ([Outbox]); a
 	//     message reporting an erased call alone is found by its id
 	//     ([CallOutboxID]);
 	//   - their traces in other people's records: a remaining call

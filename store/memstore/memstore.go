@@ -33,6 +33,7 @@ type Store struct {
 	identities  map[journey.Identifier]string // identifier -> person id
 	persons     map[string]*person
 	personSeq   uint64
+	claims      map[claimKey]journey.Claim
 	touchpoints map[string]journey.Touchpoint
 	conversions map[string]journey.Conversion
 	outbox      map[string]*store.OutboxMessage
@@ -44,6 +45,11 @@ type holdKey struct {
 }
 
 type callKey struct{ provider, id string }
+
+type claimKey struct {
+	id      journey.Identifier
+	session string
+}
 
 type callRow struct {
 	ev provider.CallEvent
@@ -69,6 +75,7 @@ func New() *Store {
 		attrs:       map[callKey]journey.Attribution{},
 		identities:  map[journey.Identifier]string{},
 		persons:     map[string]*person{},
+		claims:      map[claimKey]journey.Claim{},
 		touchpoints: map[string]journey.Touchpoint{},
 		conversions: map[string]journey.Conversion{},
 		outbox:      map[string]*store.OutboxMessage{},
@@ -518,6 +525,46 @@ func (m *Store) visitorsAndSessions(personID string) (visitors, sessions map[str
 	return visitors, sessions
 }
 
+// ---- claims
+
+// PutClaim implements [store.Claims].
+func (m *Store) PutClaim(ctx context.Context, c journey.Claim) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if err := store.ValidateRecord(c); err != nil {
+		return err
+	}
+	c.At = store.Micro(c.At)
+	k := claimKey{c.ID, c.SessionID}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.claims[k]; ok && !c.At.Before(cur.At) {
+		return nil
+	}
+	m.claims[k] = c
+	return nil
+}
+
+// ClaimsOf implements [store.Claims].
+func (m *Store) ClaimsOf(ctx context.Context, id journey.Identifier) ([]journey.Claim, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []journey.Claim
+	for k, c := range m.claims {
+		if k.id == id {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b journey.Claim) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.SessionID, b.SessionID))
+	})
+	return out, nil
+}
+
 // ---- touchpoints
 
 func normTouchpoint(tp journey.Touchpoint) journey.Touchpoint {
@@ -649,6 +696,7 @@ func (m *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var n int64
+	deleted := map[string]bool{}
 	for id, s := range m.sessions {
 		last := s.LastSeenAt
 		if last.IsZero() {
@@ -656,6 +704,13 @@ func (m *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 		}
 		if last.Before(cutoff) {
 			delete(m.sessions, id)
+			deleted[id] = true
+			n++
+		}
+	}
+	for k, c := range m.claims {
+		if c.At.Before(cutoff) || deleted[c.SessionID] {
+			delete(m.claims, k)
 			n++
 		}
 	}
@@ -778,6 +833,11 @@ func (m *Store) ErasePerson(ctx context.Context, personID string) error {
 	for id, tp := range m.touchpoints {
 		if theirs(tp.VisitorID, tp.SessionID) {
 			delete(m.touchpoints, id)
+		}
+	}
+	for k, c := range m.claims {
+		if theirs(c.VisitorID, c.SessionID) {
+			delete(m.claims, k)
 		}
 	}
 	for id, c := range m.conversions {

@@ -104,6 +104,16 @@ func (st *Store) Identifiers(ctx context.Context, personID string) ([]journey.Id
 	return st.engine.Identifiers(ctx, personID)
 }
 
+// PutClaim implements [store.Claims.PutClaim].
+func (st *Store) PutClaim(ctx context.Context, c journey.Claim) error {
+	return st.engine.PutClaim(ctx, c)
+}
+
+// ClaimsOf implements [store.Claims.ClaimsOf].
+func (st *Store) ClaimsOf(ctx context.Context, id journey.Identifier) ([]journey.Claim, error) {
+	return st.engine.ClaimsOf(ctx, id)
+}
+
 // AddTouchpoint implements [store.Touchpoints.AddTouchpoint].
 func (st *Store) AddTouchpoint(ctx context.Context, tp journey.Touchpoint) error {
 	return st.engine.AddTouchpoint(ctx, tp)

@@ -273,6 +273,14 @@ func (s *suite) erasePersonLeavesNothingThatNamesThemInAnyTable(t *testing.T) {
 		require.NoError(t, st.AddTouchpoint(ctx, tp))
 	}
 	require.NoError(t, st.PutConversion(ctx, conversion("o-erase-7f3a", erVisitor, time.Minute, 100)))
+	// Chat ids their browser claimed, by visitor and by session.
+	for _, c := range []journey.Claim{
+		{ID: chatContact, SessionID: erSession1, VisitorID: erVisitor, At: at(time.Minute)},
+		{ID: journey.Identifier{Kind: journey.IDChatContact, Value: "intercom:conversation/c-erase-7f3a"},
+			SessionID: erSession2, VisitorID: erVisitor2, At: at(time.Hour)},
+	} {
+		require.NoError(t, st.PutClaim(ctx, c))
+	}
 
 	// Their calls, through every path a call takes.
 	type theirCall struct {

@@ -37,6 +37,8 @@ func (s *suite) listsAreEmptyNotAnErrorWhenNothingMatches(t *testing.T) {
 	empty("ConversionsBetween", len(convs), err)
 	convs, err = st.ConversionsOf(ctx, "p_nobody")
 	empty("ConversionsOf", len(convs), err)
+	claims, err := st.ClaimsOf(ctx, visitor("v1"))
+	empty("ClaimsOf", len(claims), err)
 	js, err := st.JourneysBetween(ctx, from, to, -1)
 	empty("JourneysBetween", len(js), err)
 	if s.features.Outbox {

@@ -188,6 +188,8 @@ func (e *Engine) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, err
 	err := e.tx(ctx, func(tx *sql.Tx) error {
 		total = 0
 		for _, stmt := range []string{
+			// Claims go with their sessions, so before them.
+			`DELETE FROM claims WHERE at < ? OR session_id IN (SELECT id FROM sessions WHERE active_at < ?)`,
 			`DELETE FROM sessions WHERE active_at < ?`,
 			`DELETE FROM holds WHERE held_until IS NOT NULL AND held_until < ?`,
 			`DELETE FROM attributions WHERE (provider, call_id) IN (SELECT provider, call_id FROM calls WHERE call_at < ?)`,
@@ -196,7 +198,7 @@ func (e *Engine) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, err
 			`DELETE FROM conversions WHERE at < ?`,
 			`DELETE FROM outbox WHERE state <> 'pending' AND updated_at < ?`,
 		} {
-			res, err := tx.ExecContext(ctx, e.q(stmt), c)
+			res, err := tx.ExecContext(ctx, e.q(stmt), bindAll(stmt, c)...)
 			if err != nil {
 				return fmt.Errorf("store/%s: delete before: %w", e.d.Name, err)
 			}
@@ -241,6 +243,7 @@ func (e *Engine) ErasePerson(ctx context.Context, personID string) error {
 			`DELETE FROM outbox WHERE conversion_id IN (SELECT id FROM conversions WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `))`,
 			`DELETE FROM conversions WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
 			`DELETE FROM touchpoints WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
+			`DELETE FROM claims WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
 			`DELETE FROM holds WHERE session_id IN (` + personSessions + `)`,
 			`DELETE FROM sessions WHERE visitor_id IN (` + personVisitors + `)`,
 			`DELETE FROM identities WHERE person_id = ?`,
