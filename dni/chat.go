@@ -14,12 +14,24 @@ import (
 )
 
 // RecordChat records chat events that a platform's webhook sent and the
-// chat package verified (it implements chat.Recorder). Each event joins
-// the session the platform echoed, else the latest session, started by the
-// event, of the person behind the platform's contact or conversation id;
-// an event that joins nothing is logged and skipped. Events that match a
-// Config.ChatConversions rule become conversions: only verified events do,
-// since anyone can post to the browser's v1/events.
+// chat package verified (it implements chat.Recorder). Each event joins,
+// in this order:
+//   - the session the platform echoed, when it exists;
+//   - else the latest session, started by the event, of the person a
+//     verified webhook linked the platform's conversation or contact id
+//     to (the identity graph);
+//   - else the session that claimed the conversation id first (the
+//     tracker reported it, see [Service.RecordEvents]), then the contact
+//     id, among the claims of sessions started by the event; when several
+//     visitors claimed it, this is logged at Info.
+//
+// An event that joins nothing is logged and skipped. The verified event
+// then links its contact and conversation ids to the session's visitor,
+// unless an id already belongs to another person: a chat webhook never
+// merges two persons, since the session id a platform echoes was written
+// by a browser too. Events that match a Config.ChatConversions rule become
+// conversions: only verified events do, since anyone can post to the
+// browser's v1/events.
 func (s *Service) RecordChat(ctx context.Context, events []chat.Event) error {
 	for i, ev := range events {
 		if err := ev.Validate(); err != nil {
@@ -34,7 +46,10 @@ func (s *Service) RecordChat(ctx context.Context, events []chat.Event) error {
 			return err
 		}
 		ev.SessionID, ev.At = sess.ID, s.plausibleTime(sess, ev.At)
-		if err := s.recordChatEvent(ctx, sess, ev, nil); err != nil {
+		if err := s.recordChatEvent(ctx, sess, ev, ev.TouchpointID(), nil); err != nil {
+			return err
+		}
+		if err := s.linkChat(ctx, sess, ev); err != nil {
 			return err
 		}
 		for _, r := range s.cfg.ChatConversions {
@@ -51,66 +66,145 @@ func (s *Service) RecordChat(ctx context.Context, events []chat.Event) error {
 	return nil
 }
 
-// recordChatEvent writes a chat event of a session, whoever reported it
-// (the tracker or the platform's webhook): its touchpoint, by the one id
-// both give it, with the tracker's claims among its attributes, and the
-// links from the platform's contact and conversation to the visitor, so a
-// webhook naming only those finds them.
-func (s *Service) recordChatEvent(ctx context.Context, sess journey.Session, ev chat.Event, claims map[string]string) error {
-	tp := journey.Touchpoint{ID: ev.TouchpointID(), Kind: journey.TouchChat, At: ev.At, VisitorID: sess.VisitorID,
+// recordChatEvent writes the touchpoint of a session's chat event, whoever
+// reported it (the tracker or the platform's webhook), under id, with the
+// tracker's claims among its attributes.
+func (s *Service) recordChatEvent(ctx context.Context, sess journey.Session, ev chat.Event, id string, claims map[string]string) error {
+	tp := journey.Touchpoint{ID: id, Kind: journey.TouchChat, At: ev.At, VisitorID: sess.VisitorID,
 		SessionID: sess.ID, Source: sess.Source, Attrs: map[string]string{
 			"event": string(ev.Type), "platform": ev.Platform, "conversation_id": ev.JoinKey()}}
 	maps.Copy(tp.Attrs, claims)
-	if err := s.store.AddTouchpoint(ctx, tp); err != nil {
-		return err
+	return s.store.AddTouchpoint(ctx, tp)
+}
+
+// claimChat records that the tracker of sess reported ev's conversation
+// and contact ids: claims, which merge no one.
+func (s *Service) claimChat(ctx context.Context, sess journey.Session, ev chat.Event) error {
+	ids, err := chatIDs(ev)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
-	visitor := journey.Identifier{Kind: journey.IDVisitor, Value: sess.VisitorID}
-	if ev.ContactID != "" {
-		contact, err := journey.ChatContactID(ev.Platform, ev.ContactID)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
-		}
-		if _, err := s.store.Link(ctx, contact, visitor); err != nil {
-			return err
-		}
-	}
-	if ev.ConversationID != "" {
-		conv, err := conversationID(ev.Platform, ev.ConversationID)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
-		}
-		if _, err := s.store.Link(ctx, conv, visitor); err != nil {
+	// Our clock, not the browser's: a claimant chooses the time it posts,
+	// and the earliest claim wins.
+	now := s.now().UTC()
+	for _, id := range ids {
+		if err := s.store.PutClaim(ctx, journey.Claim{ID: id, SessionID: sess.ID, VisitorID: sess.VisitorID, At: now}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// conversationID is how a chat conversation the tracker reported is kept in
-// the identity graph, so a webhook naming only the conversation finds the
+// browserChatTouchpointID is the id of the touchpoint of a chat event the
+// tracker reported: the one the platform's webhook gives the same event
+// ([chat.Event.TouchpointID]) when the conversation is this visitor's (a
+// verified webhook linked it to them or, if none did, they claimed it
+// first), else an id of this session's own, so that a later claimant
+// cannot overwrite the first one's touchpoint.
+func (s *Service) browserChatTouchpointID(ctx context.Context, sess journey.Session, ev chat.Event) (string, error) {
+	shared := ev.TouchpointID()
+	if ev.ConversationID == "" {
+		return shared, nil // the conversation is "session-" + our session id
+	}
+	conv, err := conversationID(ev.Platform, ev.ConversationID)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+	}
+	mine := false
+	switch owner, err := s.store.PersonOf(ctx, conv); {
+	case err == nil:
+		visitor, err := s.store.PersonOf(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: sess.VisitorID})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return "", err
+		}
+		mine = err == nil && visitor == owner
+	case errors.Is(err, store.ErrNotFound):
+		claims, err := s.store.ClaimsOf(ctx, conv)
+		if err != nil {
+			return "", err
+		}
+		mine = len(claims) > 0 && claims[0].VisitorID == sess.VisitorID
+	default:
+		return "", err
+	}
+	if mine {
+		return shared, nil
+	}
+	return shared + "/session-" + sess.ID, nil
+}
+
+// linkChat links a verified event's conversation and contact ids to the
+// visitor of the session it joined. An id that already belongs to
+// another person stays theirs (logged): the session may have been found
+// through an id the platform echoed from a browser.
+func (s *Service) linkChat(ctx context.Context, sess journey.Session, ev chat.Event) error {
+	ids, err := chatIDs(ev)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+	}
+	visitor := journey.Identifier{Kind: journey.IDVisitor, Value: sess.VisitorID}
+	for _, id := range ids {
+		owner, err := s.store.PersonOf(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			if _, err := s.store.Link(ctx, id, visitor); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		person, err := s.store.PersonOf(ctx, visitor)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if person != owner {
+			s.log.Info("dni: chat id belongs to another person; not merged", "id", ev.TouchpointID(), "kind", id.Kind, "session", sess.ID)
+		}
+	}
+	return nil
+}
+
+// chatIDs returns the identifiers of ev's conversation and contact, the
+// conversation first: it names this chat, the contact may have had others.
+func chatIDs(ev chat.Event) ([]journey.Identifier, error) {
+	var ids []journey.Identifier
+	if ev.ConversationID != "" {
+		id, err := conversationID(ev.Platform, ev.ConversationID)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if ev.ContactID != "" {
+		id, err := journey.ChatContactID(ev.Platform, ev.ContactID)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// conversationID is how a chat conversation is kept in the identity graph
+// and among claims, so a webhook naming only the conversation finds the
 // visitor.
 func conversationID(platform, conversation string) (journey.Identifier, error) {
 	return journey.ChatContactID(platform, "conversation/"+conversation)
 }
 
-// chatSession finds the session a verified chat event belongs to.
+// chatSession finds the session a verified chat event belongs to, in the
+// order [Service.RecordChat] gives.
 func (s *Service) chatSession(ctx context.Context, ev chat.Event) (journey.Session, error) {
 	if ev.SessionID != "" {
-		if sess, err := s.store.Session(ctx, ev.SessionID); err == nil {
+		if sess, err := s.session(ctx, ev.SessionID); err == nil {
 			return sess, nil
 		}
 	}
 	at := cmp.Or(ev.At, s.now())
-	var ids []journey.Identifier
-	if ev.ContactID != "" {
-		if id, err := journey.ChatContactID(ev.Platform, ev.ContactID); err == nil {
-			ids = append(ids, id)
-		}
-	}
-	if ev.ConversationID != "" {
-		if id, err := conversationID(ev.Platform, ev.ConversationID); err == nil {
-			ids = append(ids, id)
-		}
+	ids, err := chatIDs(ev)
+	if err != nil {
+		return journey.Session{}, store.ErrNotFound // nothing valid to join by
 	}
 	for _, id := range ids {
 		person, err := s.store.PersonOf(ctx, id)
@@ -124,7 +218,39 @@ func (s *Service) chatSession(ctx context.Context, ev chat.Event) (journey.Sessi
 			return sess, err
 		}
 	}
+	for _, id := range ids {
+		claims, err := s.store.ClaimsOf(ctx, id)
+		if err != nil {
+			return journey.Session{}, err
+		}
+		for _, c := range claims {
+			sess, err := s.session(ctx, c.SessionID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return journey.Session{}, err
+			}
+			if sess.StartedAt.After(at) {
+				continue
+			}
+			if n := claimants(claims); n > 1 {
+				s.log.Info("dni: several visitors claimed a chat; the earliest claim joins it",
+					"id", ev.TouchpointID(), "kind", id.Kind, "visitors", n, "session", sess.ID)
+			}
+			return sess, nil
+		}
+	}
 	return journey.Session{}, store.ErrNotFound
+}
+
+// claimants counts the visitors among claims.
+func claimants(claims []journey.Claim) int {
+	seen := map[string]bool{}
+	for _, c := range claims {
+		seen[c.VisitorID] = true
+	}
+	return len(seen)
 }
 
 // latestSessionOf returns the person's session that started last, no

@@ -279,9 +279,16 @@ func TestEventsJoinTheSession(t *testing.T) {
 		res, body := h.post(t, "v1/events", events)
 		require.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
 	}
+	// The chat's contact is the browser's claim, linked to no one: the
+	// journey is the visitor's.
 	contact, err := journey.ChatContactID("intercom", "u9")
 	require.NoError(t, err)
-	tps, _, err := h.svc.Journey(context.Background(), contact, h.clock.now().Add(-time.Hour), h.clock.now().Add(time.Hour))
+	claims, err := h.svc.Store().ClaimsOf(context.Background(), contact)
+	require.NoError(t, err)
+	require.Len(t, claims, 1)
+	assert.Equal(t, a.SessionID, claims[0].SessionID)
+	tps, _, err := h.svc.Journey(context.Background(), journey.Identifier{Kind: journey.IDVisitor, Value: a.VisitorID},
+		h.clock.now().Add(-time.Hour), h.clock.now().Add(time.Hour))
 	require.NoError(t, err)
 	kinds := []journey.TouchKind{}
 	for _, tp := range tps {

@@ -118,7 +118,14 @@ func (s *Service) recordEvent(ctx context.Context, sess journey.Session, ev Even
 		if err := ce.Validate(); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 		}
-		if err := s.recordChatEvent(ctx, sess, ce, claims); err != nil {
+		if err := s.claimChat(ctx, sess, ce); err != nil {
+			return err
+		}
+		id, err := s.browserChatTouchpointID(ctx, sess, ce)
+		if err != nil {
+			return err
+		}
+		if err := s.recordChatEvent(ctx, sess, ce, id, claims); err != nil {
 			return err
 		}
 	case EventForm, EventCustom:
