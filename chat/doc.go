@@ -60,11 +60,16 @@
 // # Joining
 //
 // A server-side event joins a session by the session id the platform
-// echoed (Event.SessionID), else by the contact id the tracker reported
-// with a session (identity graph), else by the conversation id the tracker
-// reported. [Event.TouchpointID] is the natural id dni gives the tracker's
-// event for the same conversation and type, so an event reported by both
-// the browser and the webhook is recorded once.
+// echoed (Event.SessionID), else through the identity graph, by the
+// conversation or contact id an earlier verified webhook linked to a
+// person, else by the session that first reported (claimed) the
+// conversation id, then the contact id, through the tracker. The tracker's
+// ids are claims: anyone can post them, so dni links them to a visitor
+// only when a verified webhook joins them, and never merges two people on
+// a chat id. [Event.TouchpointID] is the natural id dni gives the
+// tracker's event for the same conversation and type when that visitor
+// owns the conversation, so an event reported by both the browser and the
+// webhook is recorded once.
 //
 // # Conversions
 //

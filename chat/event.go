@@ -69,11 +69,12 @@ func (t Type) Valid() bool {
 // Event is one chat interaction, from the tracker or from a platform's
 // webhook. It never carries message text, names or email addresses.
 //
-// A server-side event is joined to a session in this order: SessionID,
-// when the platform echoed the attribute the tracker wrote; else ContactID,
-// through the identity graph (the tracker reported the same contact id with
-// a session); else ConversationID, through the touchpoints the tracker
-// reported for the same conversation.
+// A server-side event is joined to a session in this order (see the
+// package's Joining section): SessionID, when the platform echoed the
+// attribute the tracker wrote; else ConversationID or ContactID, through
+// the identity graph that earlier verified webhooks built; else the
+// session that first claimed ConversationID, then ContactID, through the
+// tracker.
 type Event struct {
 	Platform       string    `json:"platform"`
 	Type           Type      `json:"type"`

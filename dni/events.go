@@ -57,13 +57,17 @@ const maxEventsPerRequest = 50
 // type, or the session, name and time), so a resent batch changes nothing.
 //
 // Anyone can post to v1/events, so what a batch says about who the visitor
-// is, is a claim: an email hash is checked for shape and kept on its
-// event's touchpoint, and merges the visitor with no one. People are
+// is, is a claim, and merges the visitor with no one: an email hash is
+// checked for shape and kept on its event's touchpoint; a chat event's
+// contact and conversation ids are kept as claims of the session
+// ([store.Claims]), which a platform's signed webhook naming only them
+// may later join ([Service.RecordChat]: the earliest claim). A chat
+// touchpoint has the natural id the webhook gives the same event only when
+// the conversation is the visitor's (a verified webhook linked it to them
+// or, if none did, they claimed it first); a later claimant's has an id of
+// its own session, so it cannot overwrite the first one's. People are
 // merged on verified sources only: a call's caller number, a chat
-// platform's signed webhook ([Service.RecordChat]) and the host's
-// [Service.Identify]. A chat event's contact and conversation ids are
-// still linked to the visitor, so that a webhook naming only them finds
-// the session.
+// platform's signed webhook and the host's [Service.Identify].
 func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
 	visitor, err := validID(req.VisitorID)
 	if err != nil || visitor == "" {
@@ -100,8 +104,8 @@ func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
 }
 
 // recordEvent records one of the tracker's events. Chat events become the
-// chat package's Event, recorded as a platform's webhook events are. An
-// email hash is kept on the touchpoint as a claim, never linked.
+// chat package's Event, whose ids are claimed, never linked. An email hash
+// is kept on the touchpoint as a claim, never linked.
 func (s *Service) recordEvent(ctx context.Context, sess journey.Session, ev Event) error {
 	at := s.plausibleTime(sess, ev.At)
 	var claims map[string]string

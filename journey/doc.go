@@ -4,9 +4,9 @@
 //
 // # Types
 //
-// [Session], [Attribution], [Identifier], [Touchpoint] and [Conversion] are
-// the records every store persists (see package store); each has a
-// Validate method that names every missing or invalid field. Calls
+// [Session], [Attribution], [Identifier], [Claim], [Touchpoint] and
+// [Conversion] are the records every store persists (see package store);
+// each has a Validate method that names every missing or invalid field. Calls
 // themselves are provider.CallEvent values, merged by provider.Merge so
 // that duplicate and out-of-order webhooks converge.
 //

@@ -1,13 +1,13 @@
 // Package store defines how calltrack persists sessions, number holds,
-// calls, attributions, identities, touchpoints and conversions: small role
-// interfaces composed into [Store], for people writing or choosing an
-// adapter.
+// calls, attributions, identities, claims, touchpoints and conversions:
+// small role interfaces composed into [Store], for people writing or
+// choosing an adapter.
 //
 // # Roles
 //
 // [Store] embeds [Sessions], [Leases], [Calls], [CallRecords],
-// [Attributions], [Identities], [Touchpoints], [Conversions], [Journeys]
-// and [Retention]. Consumers depend on the role they need (call stitching
+// [Attributions], [Identities], [Claims], [Touchpoints], [Conversions],
+// [Journeys] and [Retention]. Consumers depend on the role they need (call stitching
 // needs [Leases.HoldersAt]; qualification rules read the caller history,
 // [Calls.CallsBefore]). Each interface's doc comment is its contract, and
 // the storetest package checks every sentence of it.
