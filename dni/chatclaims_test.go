@@ -210,3 +210,45 @@ func ids[T any](xs []T, id func(T) string) []string {
 	}
 	return out
 }
+
+// The session id a platform echoes was written into the widget by a
+// browser, so an attacker can make a verified webhook name the victim's
+// session together with the attacker's own contact. The event joins the
+// session it names, but the contact stays the attacker's: a chat webhook
+// never merges two persons.
+func TestEchoedSessionNeverMergesTwoPersons(t *testing.T) {
+	cfg := testConfig()
+	cfg.ChatWebhooks = []chat.Webhook{chat.IntercomWebhook{ClientSecret: "whsec"}}
+	h := newHarness(t, cfg)
+	ctx := context.Background()
+	victim := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=newsletter&utm_medium=email"})
+	attacker := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=attacker"})
+	hook := func(conversation, sessionID string) {
+		t.Helper()
+		body := fmt.Appendf(nil, `{"type":"notification_event","topic":"conversation.user.created","created_at":%d,
+			"data":{"item":{"type":"conversation","id":%q,"contacts":{"contacts":[{"id":"contact-attacker"}]},
+			"custom_attributes":{%q:%q}}}}`, h.clock.now().Unix(), conversation, chat.SessionAttribute, sessionID)
+		req, err := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+"v1/chat/intercom", bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("X-Hub-Signature", chat.SignIntercom("whsec", body))
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+	}
+	hook("conv-attacker", attacker.SessionID) // verified: the attacker's contact is the attacker's
+	h.clock.add(time.Minute)
+	hook("conv-forged", victim.SessionID) // the attacker's widget, carrying the victim's session id
+
+	st := h.svc.Store()
+	contact, err := journey.ChatContactID(chat.Intercom, "contact-attacker")
+	require.NoError(t, err)
+	owner, err := st.PersonOf(ctx, contact)
+	require.NoError(t, err)
+	pa, err := st.PersonOf(ctx, visitorOf(attacker.VisitorID))
+	require.NoError(t, err)
+	assert.Equal(t, pa, owner, "the contact stays the attacker's")
+	pv, err := st.Resolve(ctx, visitorOf(victim.VisitorID))
+	require.NoError(t, err)
+	assert.NotEqual(t, pa, pv, "the attacker and the victim are two persons")
+}
