@@ -69,9 +69,12 @@ const maxEventsPerRequest = 50
 // merged on verified sources only: a call's caller number, a chat
 // platform's signed webhook and the host's [Service.Identify].
 func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
-	visitor, err := validID(req.VisitorID)
-	if err != nil || visitor == "" {
-		return fmt.Errorf("visitor_id: %w", orEmpty(err))
+	visitor := req.VisitorID
+	if visitor == "" {
+		return fmt.Errorf("visitor_id: %w", orEmpty(nil))
+	}
+	if err := s.visitorIDs.verify(visitor); err != nil {
+		return fmt.Errorf("visitor_id: %w", err) // only ids this service issued
 	}
 	sessionID, err := validID(req.SessionID)
 	if err != nil || sessionID == "" {

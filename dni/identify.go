@@ -45,8 +45,10 @@ var ErrInvalidIdentifier = errors.New("dni: invalid identifier")
 // changes nothing.
 func (s *Service) Identify(ctx context.Context, visitorID string, ids ...journey.Identifier) error {
 	var errs []error
-	if v, err := validID(visitorID); err != nil || v == "" {
-		errs = append(errs, fmt.Errorf("visitorID: %w", orEmpty(err)))
+	if visitorID == "" {
+		errs = append(errs, fmt.Errorf("visitorID: %w", orEmpty(nil)))
+	} else if err := s.visitorIDs.verify(visitorID); err != nil {
+		errs = append(errs, fmt.Errorf("visitorID: %w", err))
 	}
 	if len(ids) == 0 {
 		errs = append(errs, fmt.Errorf("ids: %w: none given", ErrInvalidIdentifier))
