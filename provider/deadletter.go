@@ -147,9 +147,12 @@ func (d *deadLetters) remove(ids map[string]bool) error {
 	if d.readOnly != nil {
 		return fmt.Errorf("provider: dead letters: not rewritten, the file could not be read whole: %w", d.readOnly)
 	}
-	d.letters = slices.DeleteFunc(d.letters, func(l DeadLetter) bool { return ids[l.ID] })
+	// The file is rewritten first and memory follows only once it is
+	// safe: a failed rewrite leaves the letters in both, so a retried
+	// erasure or replay finds them again.
+	kept := slices.DeleteFunc(slices.Clone(d.letters), func(l DeadLetter) bool { return ids[l.ID] })
 	var buf []byte
-	for _, l := range d.letters {
+	for _, l := range kept {
 		payload, err := json.Marshal(l)
 		if err != nil {
 			return fmt.Errorf("provider: dead letters: %w", err)
@@ -177,5 +180,6 @@ func (d *deadLetters) remove(ids map[string]bool) error {
 	if err != nil {
 		return fmt.Errorf("provider: dead letters: %w", err)
 	}
+	d.letters = kept
 	return nil
 }

@@ -339,3 +339,38 @@ func TestSpoolEraseKeepsTheOthersInOrderAndDropsTheHandledHead(t *testing.T) {
 		t.Fatalf("after erasure and reopening: %v, want 3,5,6", ids)
 	}
 }
+
+// A dead-letter rewrite that fails leaves the letters where they were, in
+// the file and in memory: the erasure reports the error, and a retry
+// finds and removes them (before, memory forgot them first, so the retry
+// reported success and the next process replayed the person's call).
+func TestIngestEraseOfDeadLettersSurvivesAFailedRewrite(t *testing.T) {
+	dir := t.TempDir()
+	rec := newScripted()
+	rec.failWith("poison", func() error { return provider.ErrRejected })
+	in := newIngest(t, rec, dir)
+	in.Submit(ev("poison"))
+	eventually(t, "dead letter", func() bool { return len(in.DeadLetters()) == 1 })
+
+	blocker := filepath.Join(dir, "calls.dead.tmp")
+	if err := os.Mkdir(blocker, 0o700); err != nil { // the rewrite's temporary file cannot be made
+		t.Fatal(err)
+	}
+	isPoison := func(e provider.CallEvent) bool { return e.CallID == "poison" }
+	if _, err := in.Erase(isPoison); err == nil {
+		t.Fatal("Erase reported success although the dead letters could not be rewritten")
+	}
+	if n := len(in.DeadLetters()); n != 1 {
+		t.Fatalf("after a failed rewrite %d dead letters are listed, want the 1 still in the file", n)
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := in.Erase(isPoison); err != nil || n != 1 {
+		t.Fatalf("retried Erase = %d, %v; want 1, nil", n, err)
+	}
+	in.Close()
+	if dl := newIngest(t, rec, dir).DeadLetters(); len(dl) != 0 {
+		t.Fatalf("the next process finds %d dead letters of the erased caller", len(dl))
+	}
+}
