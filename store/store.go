@@ -225,6 +225,12 @@ type Journeys interface {
 	JourneysBetween(ctx context.Context, from, to time.Time, lookback time.Duration) ([]attribution.Journey, error)
 }
 
+// AttrClaimedEmailHash is the touchpoint attribute that keeps an email
+// hash ([journey.IDEmailHash] value) a browser event claimed: a claim, not
+// a link, which [Retention.ErasePerson] removes when the hash is the
+// erased person's.
+const AttrClaimedEmailHash = "claimed_email_hash"
+
 // Retention deletes data for retention policies and erasure requests.
 type Retention interface {
 	// DeleteBefore deletes everything that ended before cutoff: sessions
@@ -249,11 +255,16 @@ type Retention interface {
 	//     sessions, and the outbox messages of those conversions ([Outbox]); a
 	//     message reporting an erased call alone is found by its id
 	//     ([CallOutboxID]);
+	//   - every claim of one of their identifiers, whichever session made
+	//     it (anyone may claim any id, and a claim left behind would still
+	//     name them);
 	//   - their traces in other people's records: a remaining call
 	//     forwarded from one of their numbers loses its ForwardedFrom and
-	//     its raw body, and a remaining attribution loses the candidates
+	//     its raw body, a remaining attribution loses the candidates
 	//     that are their sessions, whose ids its reason then shows as
-	//     [ErasedSession].
+	//     [ErasedSession], and a remaining touchpoint whose
+	//     [AttrClaimedEmailHash] is one of their email hashes loses that
+	//     attribute.
 	// Erasing an unknown person is a no-op that returns nil, so erasure may
 	// be retried.
 	ErasePerson(ctx context.Context, personID string) error

@@ -835,10 +835,25 @@ func (m *Store) ErasePerson(ctx context.Context, personID string) error {
 			delete(m.touchpoints, id)
 		}
 	}
+	// Claims by their visitors and sessions, and claims of their
+	// identifiers, whoever made them.
 	for k, c := range m.claims {
-		if theirs(c.VisitorID, c.SessionID) {
+		if _, named := p.ids[k.id]; named || theirs(c.VisitorID, c.SessionID) {
 			delete(m.claims, k)
 		}
+	}
+	// Their email hashes claimed on other people's touchpoints.
+	for id, tp := range m.touchpoints {
+		h, ok := tp.Attrs[store.AttrClaimedEmailHash]
+		if _, named := p.ids[journey.Identifier{Kind: journey.IDEmailHash, Value: h}]; !ok || !named {
+			continue
+		}
+		tp.Attrs = maps.Clone(tp.Attrs)
+		delete(tp.Attrs, store.AttrClaimedEmailHash)
+		if len(tp.Attrs) == 0 {
+			tp.Attrs = nil
+		}
+		m.touchpoints[id] = tp
 	}
 	for id, c := range m.conversions {
 		if theirs(c.VisitorID, c.SessionID) || calls[callKey{c.CallProvider, c.CallID}] {

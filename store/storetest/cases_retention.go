@@ -281,6 +281,20 @@ func (s *suite) erasePersonLeavesNothingThatNamesThemInAnyTable(t *testing.T) {
 	} {
 		require.NoError(t, st.PutClaim(ctx, c))
 	}
+	// Another person's session claiming their chat contact (anyone may
+	// claim any id), and another person's form claiming their email hash:
+	// both name them. The other person's own claim stays.
+	keepContact, err := journey.ChatContactID("intercom", "contact-keep")
+	require.NoError(t, err)
+	for _, c := range []journey.Claim{
+		{ID: chatContact, SessionID: "s-keep", VisitorID: "v-keep", At: at(2 * time.Minute)},
+		{ID: keepContact, SessionID: "s-keep", VisitorID: "v-keep", At: at(2 * time.Minute)},
+	} {
+		require.NoError(t, st.PutClaim(ctx, c))
+	}
+	tpKeepForm := touch("t-keep-form", journey.TouchForm, "v-keep", "s-keep", 2*time.Minute)
+	tpKeepForm.Attrs = map[string]string{"name": "signup", store.AttrClaimedEmailHash: email.Value}
+	require.NoError(t, st.AddTouchpoint(ctx, tpKeepForm))
 
 	// Their calls, through every path a call takes.
 	type theirCall struct {
@@ -404,7 +418,18 @@ func (s *suite) erasePersonLeavesNothingThatNamesThemInAnyTable(t *testing.T) {
 	require.Equal(t, []string{"s-keep"}, ids(allHolds(t, st), func(h poolHold) string { return h.SessionID }))
 	tps, err := st.TouchpointsOf(ctx, other, time.Time{}, at(1000*time.Hour))
 	require.NoError(t, err)
-	require.Equal(t, []string{"call:twilio/CA-keep", "t-keep"}, sortedIDs(touchIDs(tps)))
+	require.Equal(t, []string{"call:twilio/CA-keep", "t-keep", "t-keep-form"}, sortedIDs(touchIDs(tps)))
+	for _, tp := range tps {
+		if tp.ID == "t-keep-form" {
+			require.Equal(t, map[string]string{"name": "signup"}, tp.Attrs, "the email hash it claimed is theirs")
+		}
+	}
+	claims, err := st.ClaimsOf(ctx, chatContact)
+	require.NoError(t, err)
+	require.Empty(t, claims, "a claim of their identifier, whoever made it, names them")
+	claims, err = st.ClaimsOf(ctx, keepContact)
+	require.NoError(t, err)
+	require.Equal(t, []string{"s-keep"}, ids(claims, func(c journey.Claim) string { return c.SessionID }))
 	cs, err := st.ConversionsBetween(ctx, time.Time{}, at(1000*time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, []string{keepRec.Conversion.ID}, convIDs(cs))

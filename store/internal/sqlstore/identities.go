@@ -237,13 +237,17 @@ func (e *Engine) ErasePerson(ctx context.Context, personID string) error {
 				return fail(err)
 			}
 		}
+		if err := e.dropClaimedEmails(ctx, tx, personID); err != nil {
+			return fail(err)
+		}
 		stmts := []string{
 			// Their numbers in other people's calls.
 			`UPDATE calls SET forwarded_from = '', raw = NULL WHERE forwarded_from IN (` + personPhones + `)`,
 			`DELETE FROM outbox WHERE conversion_id IN (SELECT id FROM conversions WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `))`,
 			`DELETE FROM conversions WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
 			`DELETE FROM touchpoints WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
-			`DELETE FROM claims WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)`,
+			`DELETE FROM claims WHERE visitor_id IN (` + personVisitors + `) OR session_id IN (` + personSessions + `)
+				OR (kind, value) IN (SELECT kind, value FROM identities WHERE person_id = ?)`,
 			`DELETE FROM holds WHERE session_id IN (` + personSessions + `)`,
 			`DELETE FROM sessions WHERE visitor_id IN (` + personVisitors + `)`,
 			`DELETE FROM identities WHERE person_id = ?`,
@@ -259,6 +263,56 @@ func (e *Engine) ErasePerson(ctx context.Context, personID string) error {
 		}
 		return nil
 	})
+}
+
+// dropClaimedEmails removes the person's email hashes claimed on
+// touchpoints (theirs are deleted anyway; other people's keep the rest of
+// their attributes). LIKE narrows; the exact test is the decoded attribute.
+func (e *Engine) dropClaimedEmails(ctx context.Context, tx *sql.Tx, personID string) error {
+	hashes, err := e.column(ctx, tx, `SELECT value FROM identities WHERE person_id = ? AND kind = ?`,
+		personID, string(journey.IDEmailHash))
+	if err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		type row struct{ id, attrs string }
+		var found []row
+		rows, err := tx.QueryContext(ctx, e.q(`SELECT id, attrs FROM touchpoints WHERE attrs LIKE ? ESCAPE '\'`),
+			"%"+likeEscape(h)+"%")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.attrs); err != nil {
+				rows.Close()
+				return err
+			}
+			found = append(found, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range found {
+			var attrs map[string]string
+			if err := fromJSON(r.attrs, &attrs); err != nil {
+				return fmt.Errorf("touchpoint %q: attrs: %w", r.id, err)
+			}
+			if v, ok := attrs[store.AttrClaimedEmailHash]; !ok || v != h {
+				continue
+			}
+			delete(attrs, store.AttrClaimedEmailHash)
+			text, err := jsonText(attrs)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, e.q(`UPDATE touchpoints SET attrs = ? WHERE id = ?`), text, r.id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // personPhones selects the phone identifiers of the person bound to one '?'.
