@@ -61,14 +61,17 @@ func (s *Service) redact(ev provider.CallEvent) provider.CallEvent {
 // ErasePerson erases a person from everything the Service keeps: first
 // the call events from their numbers that wait in the spool or were kept
 // as dead letters (provider.Ingest.Erase), so none is recorded after the
-// erasure, then every record of the store that names them
+// erasure, and, of the waiting calls of others forwarded from their
+// numbers, the forwarding number and the raw body (those calls are
+// recorded, without them), then every record of the store that names them
 // (store.Retention.ErasePerson: identifiers, sessions, holds, calls with
 // and without a session, attributions, touchpoints, conversions, outbox
 // messages). An unknown person is a no-op, so erasure may be retried.
 //
-// Events are matched by the caller's number only: a waiting event from a
-// withheld number that would have been attributed to one of their
-// sessions is recorded after the erasure with no session to join.
+// Events are matched by the caller's and the forwarding number only: a
+// waiting event from a withheld number that would have been attributed to
+// one of their sessions is recorded after the erasure with no session to
+// join.
 func (s *Service) ErasePerson(ctx context.Context, personID string) error {
 	ids, err := s.store.Identifiers(ctx, personID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -84,15 +87,28 @@ func (s *Service) ErasePerson(ctx context.Context, personID string) error {
 		}
 	}
 	if s.ingest != nil && len(phones) > 0 {
-		theirs := func(ev provider.CallEvent) bool {
-			if ev.From == "" {
+		theirs := func(number string) bool {
+			if number == "" {
 				return false
 			}
 			// Events spooled before the key was set hold E.164.
-			id, err := journey.PhoneID(ev.From, s.cfg.IdentityKey)
-			return phones[ev.From] || err == nil && phones[id.Value]
+			id, err := journey.PhoneID(number, s.cfg.IdentityKey)
+			return phones[number] || err == nil && phones[id.Value]
 		}
-		if _, err := s.ingest.Erase(theirs); err != nil {
+		edit := func(ev provider.CallEvent) (bool, *provider.CallEvent) {
+			if theirs(ev.From) {
+				return true, nil
+			}
+			if theirs(ev.ForwardedFrom) {
+				// Someone else's call, forwarded from their number: it
+				// is recorded, without their number and without the
+				// body that names them, as the store scrubs it.
+				ev.ForwardedFrom, ev.Raw = "", nil
+				return false, &ev
+			}
+			return false, nil
+		}
+		if _, err := s.ingest.Erase(edit); err != nil {
 			return fmt.Errorf("dni: erase person: waiting call events: %w", err)
 		}
 	}

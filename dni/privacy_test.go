@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -283,15 +284,23 @@ func TestErasePersonErasesTheWaitingCallsToo(t *testing.T) {
 					fake.Call{ID: "CA-stranger", From: stranger, To: printNumber, Answered: true, Duration: 2 * time.Minute})
 				require.NoError(t, err)
 				waitFor(t, "the outage", func() bool { return len(h.svc.ingest.Health()) > 0 })
+				// Someone else's call, forwarded from the person's number,
+				// waits too: it is recorded, but not what names them.
+				const forwarded = "+13105550142"
+				h.svc.ingest.Submit(provider.CallEvent{Provider: "fake", CallID: "CA-forwarded", Kind: provider.KindStatus,
+					From: forwarded, To: printNumber, Direction: provider.DirectionInbound, Status: provider.StatusCompleted,
+					OccurredAt: h.clock.now(), ForwardedFrom: caller,
+					Raw: []byte("From=" + url.QueryEscape(forwarded) + "&ForwardedFrom=" + url.QueryEscape(caller))})
 
 				require.NoError(t, h.svc.ErasePerson(ctx, person))
 				require.NoError(t, h.svc.ErasePerson(ctx, person), "erasing again is a no-op")
 
 				st.down.Store(false)
 				h.svc.ingest.Kick()
-				waitFor(t, "the stranger's call recorded", func() bool {
+				waitFor(t, "the others' calls recorded", func() bool {
 					_, err := inner.Call(ctx, "fake", "CA-stranger")
-					return err == nil
+					_, ferr := inner.Call(ctx, "fake", "CA-forwarded")
+					return err == nil && ferr == nil
 				})
 				require.NoError(t, h.svc.Close())
 				for _, id := range []string{"CA-session", "CA-nosession", "CA-dead", "CA-waiting"} {
@@ -308,6 +317,14 @@ func TestErasePersonErasesTheWaitingCallsToo(t *testing.T) {
 				assert.Empty(t, found, "erased, yet still kept")
 				_, err = inner.Call(ctx, "fake", "CA-stranger")
 				assert.NoError(t, err, "the other caller's call is kept")
+				fwd, err := inner.Call(ctx, "fake", "CA-forwarded")
+				if assert.NoError(t, err, "the call forwarded from the person's number is someone else's: it is kept") {
+					wantFrom, err := journey.PhoneID(forwarded, cfg.IdentityKey)
+					require.NoError(t, err)
+					assert.Equal(t, wantFrom.Value, fwd.From)
+					assert.Empty(t, fwd.ForwardedFrom, "recorded forwarded from the erased person")
+					assert.Empty(t, fwd.Raw, "recorded with the raw body naming the erased person")
+				}
 			})
 		}
 	}

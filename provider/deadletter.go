@@ -109,28 +109,38 @@ func (d *deadLetters) list() []DeadLetter {
 	return slices.Clone(d.letters)
 }
 
-func (d *deadLetters) has(id string) bool {
+// get returns the letter with the given id as it is now.
+func (d *deadLetters) get(id string) (DeadLetter, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return slices.ContainsFunc(d.letters, func(l DeadLetter) bool { return l.ID == id })
+	i := slices.IndexFunc(d.letters, func(l DeadLetter) bool { return l.ID == id })
+	if i < 0 {
+		return DeadLetter{}, false
+	}
+	return d.letters[i], true
 }
 
-// erase drops the letters whose events match reports true for, rewriting
-// the file, and returns how many it dropped.
-func (d *deadLetters) erase(match func(CallEvent) bool) (int, error) {
+// erase drops the letters whose events edit says to drop and replaces
+// the events it rewrites, in one rewrite of the file, and returns how
+// many letters it dropped or rewrote.
+func (d *deadLetters) erase(edit func(CallEvent) (drop bool, rewrite *CallEvent)) (int, error) {
 	ids := map[string]bool{}
+	events := map[string]CallEvent{}
 	for _, l := range d.list() {
-		if match(l.Event) {
+		switch drop, rw := edit(l.Event); {
+		case drop:
 			ids[l.ID] = true
+		case rw != nil:
+			events[l.ID] = *rw
 		}
 	}
-	if len(ids) == 0 {
+	if len(ids)+len(events) == 0 {
 		return 0, nil
 	}
-	if err := d.remove(ids); err != nil {
+	if err := d.remove(ids, events); err != nil {
 		return 0, err
 	}
-	return len(ids), nil
+	return len(ids) + len(events), nil
 }
 
 func (d *deadLetters) count() int {
@@ -139,9 +149,9 @@ func (d *deadLetters) count() int {
 	return len(d.letters)
 }
 
-// remove drops the letters with the given ids and rewrites the file
-// atomically.
-func (d *deadLetters) remove(ids map[string]bool) error {
+// remove drops the letters with the given ids, gives those in events
+// their new event, and rewrites the file atomically.
+func (d *deadLetters) remove(ids map[string]bool, events map[string]CallEvent) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.readOnly != nil {
@@ -151,6 +161,11 @@ func (d *deadLetters) remove(ids map[string]bool) error {
 	// safe: a failed rewrite leaves the letters in both, so a retried
 	// erasure or replay finds them again.
 	kept := slices.DeleteFunc(slices.Clone(d.letters), func(l DeadLetter) bool { return ids[l.ID] })
+	for i, l := range kept {
+		if e, ok := events[l.ID]; ok {
+			kept[i].Event = e
+		}
+	}
 	var buf []byte
 	for _, l := range kept {
 		payload, err := json.Marshal(l)

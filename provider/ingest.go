@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -372,7 +371,10 @@ func (in *Ingest) ReplayDeadLetters(ctx context.Context, ids ...string) (replaye
 			break
 		}
 		in.delivering.Lock()
-		if !in.dead.has(l.ID) { // erased meanwhile
+		// As it is now: an erasure meanwhile may have dropped or
+		// scrubbed it.
+		l, ok := in.dead.get(l.ID)
+		if !ok {
 			in.delivering.Unlock()
 			continue
 		}
@@ -386,53 +388,72 @@ func (in *Ingest) ReplayDeadLetters(ctx context.Context, ids ...string) (replaye
 		done[l.ID] = true
 	}
 	if len(done) > 0 {
-		if err := in.dead.remove(done); err != nil {
+		if err := in.dead.remove(done, nil); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return len(done), errors.Join(errs...)
 }
 
-// Erase removes, from everything the ingest keeps, the events match
-// reports true for, and returns how many it removed: the events waiting in
-// memory and in the spool (whose log is rewritten without them, and
-// without the events already recorded, see Spool.Erase) and the dead
-// letters. It is the ingest's part of a person's erasure; what was
-// recorded already is the recorder's to erase. Delivery pauses while Erase
-// runs: when it returns, no removed event is being recorded or will be.
-// It works after Close too, on the spool the next process will read.
-// Bytes of damaged records (the quarantine file) are not searched: they
-// cannot be read as events. match must not call the Ingest.
-func (in *Ingest) Erase(match func(CallEvent) bool) (int, error) {
+// Erase applies a person's erasure to everything the ingest keeps and
+// returns how many events it changed: the events waiting in memory and in
+// the spool (whose log is rewritten, without the events already recorded
+// too, see Spool.Erase) and the dead letters. For each event edit says
+// whether to drop it (the person's own call) or returns a rewrite of it
+// (someone else's call that mentions them, such as one forwarded from
+// their number: it is kept, and recorded, without what names them); an
+// event neither dropped nor rewritten is left as it was. A rewrite should
+// keep the event's Key. It is the ingest's part of a person's erasure;
+// what was recorded already is the recorder's to erase. Delivery pauses
+// while Erase runs: when it returns, no dropped event is being recorded or
+// will be, and a rewritten one is recorded only as rewritten. It works
+// after Close too, on the spool the next process will read. Bytes of
+// damaged records (the quarantine file) are not searched: they cannot be
+// read as events. edit must not call the Ingest.
+func (in *Ingest) Erase(edit func(CallEvent) (drop bool, rewrite *CallEvent)) (int, error) {
 	in.delivering.Lock()
 	defer in.delivering.Unlock()
 	in.mu.Lock()
-	held := len(in.mem)
-	in.mem = slices.DeleteFunc(in.mem, func(e SpoolEntry) bool { return match(e.Event) })
-	removed := held - len(in.mem)
+	removed := 0
+	kept := in.mem[:0]
+	for _, e := range in.mem {
+		drop, rw := edit(e.Event)
+		if drop || rw != nil {
+			removed++
+		}
+		if drop {
+			continue
+		}
+		if rw != nil {
+			e.Event = *rw
+		}
+		kept = append(kept, e)
+	}
+	clear(in.mem[len(kept):]) // no copy of a dropped event lingers
+	in.mem = kept
 	in.mu.Unlock()
 
 	var errs []error
-	n, err := in.spool.Erase(match)
+	n, err := in.spool.Erase(edit)
 	switch {
 	case errors.Is(err, ErrSpoolClosed):
 		// After Close: open the log again for the next process's sake.
 		in.closing.Lock()
 		if err = in.spool.Reopen(); err == nil {
-			n, err = in.spool.Erase(match)
+			n, err = in.spool.Erase(edit)
 			err = errors.Join(err, in.spool.Close())
 		}
 		in.closing.Unlock()
 	case err != nil && in.spool.Broken() != nil:
 		if err = in.spool.Reopen(); err == nil {
-			n, err = in.spool.Erase(match)
+			n, err = in.spool.Erase(edit)
 		}
 	}
 	removed += n
 	if err != nil {
 		errs = append(errs, fmt.Errorf("provider: erase from the spool: %w", err))
 	}
-	n, err = in.dead.erase(match)
+	n, err = in.dead.erase(edit)
 	removed += n
 	if err != nil {
 		errs = append(errs, err)

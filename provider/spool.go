@@ -696,15 +696,19 @@ func (s *Spool) compactLocked() error {
 	return nil
 }
 
-// Erase rewrites the log without the events drop reports true for, and
-// without the records already handled, and returns how many events it
-// dropped: what a person's erasure asks of events not yet delivered. The
-// log is rewritten atomically (a temporary file, fsynced, renamed over
-// it); appends wait meanwhile. Damaged bytes found on the way are
-// quarantined as Next does: their content cannot be read, so drop never
-// sees it. Erase belongs to the consumer, like Next and Done: call it while
-// holding no entry from Next.
-func (s *Spool) Erase(drop func(CallEvent) bool) (int, error) {
+// Erase rewrites the log without the events edit says to drop, with the
+// events it returns a rewrite for replaced by that rewrite (which should
+// keep the event's Key: it is the same call), and without the records
+// already handled, and returns how many events it dropped or rewrote:
+// what a person's erasure asks of events not yet delivered (their own
+// calls dropped, the calls that merely mention them scrubbed). An event
+// edit neither drops nor rewrites is kept as it was. The log is rewritten
+// atomically (a temporary file, fsynced, renamed over it); appends wait
+// meanwhile. Damaged bytes found on the way are quarantined as Next does:
+// their content cannot be read, so edit never sees it. Erase belongs to
+// the consumer, like Next and Done: call it while holding no entry from
+// Next.
+func (s *Spool) Erase(edit func(CallEvent) (drop bool, rewrite *CallEvent)) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -719,14 +723,14 @@ func (s *Spool) Erase(drop func(CallEvent) bool) (int, error) {
 	for s.flushing {
 		s.flushed.Wait()
 	}
-	n, err := s.eraseLocked(drop)
+	n, err := s.eraseLocked(edit)
 	s.pausing = false
 	s.handOffLocked()
 	return n, err
 }
 
 // eraseLocked is Erase with mu held and commits paused.
-func (s *Spool) eraseLocked(drop func(CallEvent) bool) (int, error) {
+func (s *Spool) eraseLocked(edit func(CallEvent) (drop bool, rewrite *CallEvent)) (int, error) {
 	if s.broken != nil || s.f == nil { // a commit failed while Erase waited
 		return 0, cmp.Or(s.broken, ErrSpoolClosed)
 	}
@@ -739,14 +743,22 @@ func (s *Spool) eraseLocked(drop func(CallEvent) bool) (int, error) {
 	fr := frameReader{r: s.f, size: s.end}
 	var bad []damage
 	var size int64
-	kept, dropped := 0, 0
+	kept, changed := 0, 0
 	for off := s.cursor; off < s.end && err == nil; {
 		payload, next, _, ferr := fr.frameAt(off)
 		var r spoolRecord
 		if ferr == nil && json.Unmarshal(payload, &r) == nil {
-			if drop(r.Event) {
-				dropped++
-			} else {
+			drop, rw := edit(r.Event)
+			if rw != nil && !drop {
+				r.Event = *rw
+				if payload, err = json.Marshal(r); err != nil {
+					break
+				}
+			}
+			if drop || rw != nil {
+				changed++
+			}
+			if !drop {
 				frame := appendFrame(nil, payload)
 				_, err = w.Write(frame)
 				size += int64(len(frame))
@@ -794,7 +806,7 @@ func (s *Spool) eraseLocked(drop func(CallEvent) bool) (int, error) {
 	s.end, s.alloc, s.cursor = size, size, 0
 	s.records, s.handled = kept, 0
 	s.writeCheckpoint(0, 0)
-	return dropped, nil
+	return changed, nil
 }
 
 // markBroken stops appends after a failure found outside the spool's own
