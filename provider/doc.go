@@ -73,9 +73,11 @@
 // (CallerIDPassthrough) still works while the number stays in memory.
 // dni passes journey.RedactCall, which keys the caller's number and seals
 // the raw body. [Ingest.Erase] removes the events of a person still
-// waiting in the spool or in memory, and their dead letters, rewriting
-// the log without them ([Spool.Erase]); delivery pauses meanwhile, so none
-// of them is recorded once it returns.
+// waiting in the spool or in memory, and their dead letters, and rewrites
+// the events that only mention them (another caller's call forwarded from
+// their number loses that number and its raw body), rewriting the log
+// ([Spool.Erase]); delivery pauses meanwhile, so none of what it removed
+// is recorded once it returns.
 //
 // # Converging call state
 //
