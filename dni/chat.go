@@ -136,7 +136,10 @@ func (s *Service) browserChatTouchpointID(ctx context.Context, sess journey.Sess
 // linkChat links a verified event's conversation and contact ids to the
 // visitor of the session it joined. An id that already belongs to
 // another person stays theirs (logged): the session may have been found
-// through an id the platform echoed from a browser.
+// through an id the platform echoed from a browser. The store attaches
+// an id only if nobody owns it, atomically ([store.Identities.Attach]),
+// so two webhooks of one conversation arriving at once cannot merge the
+// persons of the two sessions they joined.
 func (s *Service) linkChat(ctx context.Context, sess journey.Session, ev chat.Event) error {
 	ids, err := chatIDs(ev)
 	if err != nil {
@@ -144,15 +147,12 @@ func (s *Service) linkChat(ctx context.Context, sess journey.Session, ev chat.Ev
 	}
 	visitor := journey.Identifier{Kind: journey.IDVisitor, Value: sess.VisitorID}
 	for _, id := range ids {
-		owner, err := s.store.PersonOf(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			if _, err := s.store.Link(ctx, id, visitor); err != nil {
-				return err
-			}
-			continue
-		}
+		owner, attached, err := s.store.Attach(ctx, id, visitor)
 		if err != nil {
 			return err
+		}
+		if attached {
+			continue
 		}
 		person, err := s.store.PersonOf(ctx, visitor)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -151,6 +151,15 @@ type Identities interface {
 	// answers to the person created first, whose id survives; the other id
 	// is [ErrNotFound] from then on. Linking twice is a no-op.
 	Link(ctx context.Context, a, b journey.Identifier) (personID string, err error)
+	// Attach links id to the person of to when id is unknown (to joins a
+	// new person first when it is unknown too) and returns that person with
+	// attached true. When id already belongs to a person, even to's, it
+	// changes nothing and returns that person with attached false. It never
+	// merges two persons, and it is atomic: of concurrent Attach calls for
+	// one unknown id, exactly one attaches it, and the others return its
+	// person. Use it where an identifier may join a person but must not
+	// merge one (what a browser wrote may have led to to).
+	Attach(ctx context.Context, id, to journey.Identifier) (personID string, attached bool, err error)
 	// Resolve returns the person of id, creating a person for an identifier
 	// never seen before.
 	Resolve(ctx context.Context, id journey.Identifier) (personID string, err error)

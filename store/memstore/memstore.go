@@ -414,6 +414,22 @@ func (m *Store) Link(ctx context.Context, a, b journey.Identifier) (string, erro
 	return m.link(a, b), nil
 }
 
+// Attach implements [store.Identities].
+func (m *Store) Attach(ctx context.Context, id, to journey.Identifier) (string, bool, error) {
+	if err := ctxErr(ctx); err != nil {
+		return "", false, err
+	}
+	if err := validateIDs(id, to); err != nil {
+		return "", false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p, ok := m.identities[id]; ok {
+		return p, false, nil
+	}
+	return m.link(id, to), true, nil
+}
+
 // link joins a's and b's persons and returns the survivor; m.mu must be
 // held.
 func (m *Store) link(a, b journey.Identifier) string {

@@ -89,6 +89,11 @@ func (st *Store) Link(ctx context.Context, a, b journey.Identifier) (personID st
 	return st.engine.Link(ctx, a, b)
 }
 
+// Attach implements [store.Identities.Attach].
+func (st *Store) Attach(ctx context.Context, id, to journey.Identifier) (personID string, attached bool, err error) {
+	return st.engine.Attach(ctx, id, to)
+}
+
 // Resolve implements [store.Identities.Resolve].
 func (st *Store) Resolve(ctx context.Context, id journey.Identifier) (personID string, err error) {
 	return st.engine.Resolve(ctx, id)

@@ -68,6 +68,9 @@ func (s *suite) groups() []group {
 			{"ResolveCreatesOnceAndIsStable", s.resolveCreatesOnceAndIsStable},
 			{"PersonOfUnknownIsErrNotFound", s.personOfUnknownIsErrNotFound},
 			{"IdentifiersOrderedByKindThenValue", s.identifiersOrderedByKindThenValue},
+			{"AttachUnknownJoinsThePersonOfTo", s.attachUnknownJoinsThePersonOfTo},
+			{"AttachKnownChangesNothingAndNeverMerges", s.attachKnownChangesNothingAndNeverMerges},
+			{"AttachInvalidIdentifierNamesFieldAndWritesNothing", s.attachInvalidIdentifierNamesFieldAndWritesNothing},
 		}},
 		{"Claims", []testCase{
 			{"PutClaimRoundTripsInUTCMicroseconds", s.putClaimRoundTripsInUTCMicroseconds},
@@ -111,6 +114,7 @@ func (s *suite) groups() []group {
 		{"Concurrency", []testCase{
 			{"ParallelCallbacksOfOneCallLoseNoUpdate", s.parallelCallbacksOfOneCallLoseNoUpdate},
 			{"ParallelLinksToOnePersonLoseNoIdentifier", s.parallelLinksToOnePersonLoseNoIdentifier},
+			{"ParallelAttachesOfOneIDNeverMerge", s.parallelAttachesOfOneIDNeverMerge},
 			{"ParallelHoldStartAndEndConverge", s.parallelHoldStartAndEndConverge},
 			{"ParallelSessionBatchesAllLand", s.parallelSessionBatchesAllLand},
 		}},

@@ -76,6 +76,49 @@ func (s *suite) parallelLinksToOnePersonLoseNoIdentifier(t *testing.T) {
 	}
 }
 
+func (s *suite) parallelAttachesOfOneIDNeverMerge(t *testing.T) {
+	st := s.newStore(t)
+	// Each writer attaches one shared id to its own person, as two chat
+	// webhooks of one conversation joining different sessions do: exactly
+	// one attaches it, every writer is told that person, and no two
+	// persons merge.
+	persons := make([]string, writers)
+	for i := range writers {
+		p, err := st.Link(t.Context(), visitor(fmt.Sprintf("v%d", i)), user(fmt.Sprintf("u%d", i)))
+		require.NoError(t, err)
+		persons[i] = p
+	}
+	shared := journey.Identifier{Kind: journey.IDChatContact, Value: "intercom:conversation/c1"}
+	got := make([]string, writers)
+	attached := make([]bool, writers)
+	err := parallel(writers, func(i int) error {
+		var err error
+		got[i], attached[i], err = st.Attach(t.Context(), shared, visitor(fmt.Sprintf("v%d", i)))
+		return err
+	})
+	require.NoError(t, err)
+	owner := personOf(t, st, shared)
+	n := 0
+	for i := range writers {
+		require.Equal(t, owner, got[i], "writer %d", i)
+		if attached[i] {
+			n++
+			require.Equal(t, persons[i], owner, "writer %d attached it to its person", i)
+		}
+	}
+	require.Equal(t, 1, n, "exactly one attaches it")
+	for i, p := range persons {
+		require.Equal(t, p, personOf(t, st, visitor(fmt.Sprintf("v%d", i))), "person %d is still its own", i)
+		ids, err := st.Identifiers(t.Context(), p)
+		require.NoError(t, err)
+		want := 2
+		if p == owner {
+			want = 3
+		}
+		require.Len(t, ids, want, "person %d", i)
+	}
+}
+
 func (s *suite) parallelHoldStartAndEndConverge(t *testing.T) {
 	st := s.newStore(t)
 	err := parallel(writers, func(i int) error {

@@ -122,3 +122,62 @@ func (s *suite) identifiersOrderedByKindThenValue(t *testing.T) {
 		email, phone("+14155550123"), user("u1"), visitor("v1"), visitor("v10"), visitor("v2"),
 	}, got)
 }
+
+func (s *suite) attachUnknownJoinsThePersonOfTo(t *testing.T) {
+	st := s.newStore(t)
+	contact := journey.Identifier{Kind: journey.IDChatContact, Value: "intercom:c1"}
+	p, err := st.Link(t.Context(), visitor("v1"), user("u1"))
+	require.NoError(t, err)
+	got, attached, err := st.Attach(t.Context(), contact, visitor("v1"))
+	require.NoError(t, err)
+	require.True(t, attached)
+	require.Equal(t, p, got)
+	require.Equal(t, p, personOf(t, st, contact))
+	// Both unknown: a new person of both.
+	q, attached, err := st.Attach(t.Context(), user("u2"), visitor("v2"))
+	require.NoError(t, err)
+	require.True(t, attached)
+	require.NotEqual(t, p, q)
+	ids, err := st.Identifiers(t.Context(), q)
+	require.NoError(t, err)
+	require.Equal(t, []journey.Identifier{user("u2"), visitor("v2")}, ids)
+}
+
+func (s *suite) attachKnownChangesNothingAndNeverMerges(t *testing.T) {
+	st := s.newStore(t)
+	p, err := st.Link(t.Context(), visitor("v1"), user("u1"))
+	require.NoError(t, err)
+	q, err := st.Link(t.Context(), visitor("v2"), user("u2"))
+	require.NoError(t, err)
+	got, attached, err := st.Attach(t.Context(), user("u1"), visitor("v2"))
+	require.NoError(t, err)
+	require.False(t, attached)
+	require.Equal(t, p, got, "the person it belongs to")
+	got, attached, err = st.Attach(t.Context(), user("u1"), visitor("v1"))
+	require.NoError(t, err)
+	require.False(t, attached, "already theirs")
+	require.Equal(t, p, got)
+	// to unknown: it is not created either.
+	got, attached, err = st.Attach(t.Context(), user("u2"), visitor("v3"))
+	require.NoError(t, err)
+	require.False(t, attached)
+	require.Equal(t, q, got)
+	_, err = st.PersonOf(t.Context(), visitor("v3"))
+	require.ErrorIs(t, err, store.ErrNotFound)
+	for person, want := range map[string][]journey.Identifier{
+		p: {user("u1"), visitor("v1")}, q: {user("u2"), visitor("v2")}} {
+		ids, err := st.Identifiers(t.Context(), person)
+		require.NoError(t, err)
+		require.Equal(t, want, ids)
+	}
+}
+
+func (s *suite) attachInvalidIdentifierNamesFieldAndWritesNothing(t *testing.T) {
+	st := s.newStore(t)
+	_, _, err := st.Attach(t.Context(), journey.Identifier{Kind: "shoe-size", Value: "9"}, visitor("v1"))
+	requireInvalid(t, err, "kind")
+	_, _, err = st.Attach(t.Context(), visitor("v1"), user(""))
+	requireInvalid(t, err, "value")
+	_, err = st.PersonOf(t.Context(), visitor("v1"))
+	require.ErrorIs(t, err, store.ErrNotFound)
+}

@@ -65,15 +65,28 @@ func (e *Engine) link(ctx context.Context, a, b journey.Identifier) (string, err
 	return person, nil
 }
 
+// lockIdentities takes the dialect's lock on the identity graph for the
+// rest of tx (SQLite serializes writes instead).
+func (e *Engine) lockIdentities(ctx context.Context, tx *sql.Tx) error {
+	if e.d.LockIdentities == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, e.d.LockIdentities)
+	return err
+}
+
 // linkTx is link inside the caller's transaction.
 func (e *Engine) linkTx(ctx context.Context, tx *sql.Tx, a, b journey.Identifier) (string, error) {
+	if err := e.lockIdentities(ctx, tx); err != nil {
+		return "", err
+	}
+	return e.linkLockedTx(ctx, tx, a, b)
+}
+
+// linkLockedTx is linkTx once the identity graph is locked.
+func (e *Engine) linkLockedTx(ctx context.Context, tx *sql.Tx, a, b journey.Identifier) (string, error) {
 	var person string
 	err := func() error {
-		if e.d.LockIdentities != "" {
-			if _, err := tx.ExecContext(ctx, e.d.LockIdentities); err != nil {
-				return err
-			}
-		}
 		now := store.Micro(e.opt.Now())
 		pa, err := e.personOfTx(ctx, tx, a)
 		if err != nil {
@@ -133,6 +146,40 @@ func (e *Engine) linkTx(ctx context.Context, tx *sql.Tx, a, b journey.Identifier
 // Link implements store.Identities.
 func (e *Engine) Link(ctx context.Context, a, b journey.Identifier) (string, error) {
 	return e.link(ctx, a, b)
+}
+
+// Attach implements store.Identities: in the locked link transaction, id
+// is looked up and, only when unknown, linked to to's person (which,
+// id being unknown, merges no one).
+func (e *Engine) Attach(ctx context.Context, id, to journey.Identifier) (string, bool, error) {
+	for _, v := range []journey.Identifier{id, to} {
+		if err := store.ValidateRecord(v); err != nil {
+			return "", false, err
+		}
+	}
+	var person string
+	var attached bool
+	err := e.tx(ctx, func(tx *sql.Tx) error {
+		person, attached = "", false
+		if err := e.lockIdentities(ctx, tx); err != nil {
+			return err
+		}
+		p, err := e.personOfTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if p != "" {
+			person = p
+			return nil
+		}
+		person, err = e.linkLockedTx(ctx, tx, id, to)
+		attached = err == nil
+		return err
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("store/%s: attach %s: %w", e.d.Name, id, err)
+	}
+	return person, attached, nil
 }
 
 // Resolve implements store.Identities.
