@@ -113,7 +113,7 @@ func (s *Service) recordEvent(ctx context.Context, sess journey.Session, ev Even
 	at := s.plausibleTime(sess, ev.At)
 	var claims map[string]string
 	if ev.EmailHash != "" {
-		claims = map[string]string{attrClaimedEmailHash: ev.EmailHash}
+		claims = map[string]string{store.AttrClaimedEmailHash: ev.EmailHash}
 	}
 	switch ev.Type {
 	case EventChatOpened, EventChatStarted, EventChatMessage, EventChatLead:
@@ -156,9 +156,8 @@ func (s *Service) recordEvent(ctx context.Context, sess journey.Session, ev Even
 	return nil
 }
 
-// attrClaimedEmailHash is the touchpoint attribute that keeps the email
+// store.AttrClaimedEmailHash is the touchpoint attribute that keeps the email
 // hash a tracker event claimed.
-const attrClaimedEmailHash = "claimed_email_hash"
 
 // plausibleTime is the time an event is filed under: the browser's, unless
 // its clock drifted implausibly far (more than five minutes into the future

@@ -53,7 +53,7 @@ func TestClaimedEmailHashMergesNoOne(t *testing.T) {
 	require.NoError(t, err)
 	var claimed []string
 	for _, tp := range tps {
-		if v, ok := tp.Attrs[attrClaimedEmailHash]; ok {
+		if v, ok := tp.Attrs[store.AttrClaimedEmailHash]; ok {
 			claimed = append(claimed, v)
 			assert.Equal(t, attacker.SessionID, tp.SessionID)
 		}
