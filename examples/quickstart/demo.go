@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -37,9 +38,6 @@ const (
 	serviceLine = "+14155550200"
 	flyerNumber = "+14155550150"
 )
-
-// demoSecret signs the fake provider's webhooks; a real provider has its own.
-var demoSecret = []byte("quickstart-demo-secret")
 
 func demoConfig() dni.Config {
 	nums := func(first, n int) []string {
@@ -84,11 +82,18 @@ type demo struct {
 }
 
 func newDemo(base string, st store.Store, spoolDir string, now func() time.Time, opts ...dni.Option) (*demo, error) {
-	prov, err := fake.New(fake.Config{Secret: demoSecret, Clock: now})
+	// The fake provider's webhooks are signed with a secret made for this
+	// process: only the demo's own simulated phone knows it, so nobody who
+	// can reach the server can post calls into its data.
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	prov, err := fake.New(fake.Config{Secret: secret, Clock: now})
 	if err != nil {
 		return nil, err
 	}
-	d := &demo{caller: &fake.Caller{Secret: demoSecret, Clock: now}, base: base, now: now, mux: http.NewServeMux()}
+	d := &demo{caller: &fake.Caller{Secret: secret, Clock: now}, base: base, now: now, mux: http.NewServeMux()}
 	opts = append([]dni.Option{dni.WithStore(st), dni.WithProvider(prov), dni.WithSpoolDir(spoolDir), dni.WithClock(now),
 		dni.WithReportAuth(d.reportsAuth)}, opts...)
 	svc, err := dni.New(demoConfig(), opts...)
