@@ -291,12 +291,22 @@ func eval[T any](s *site, expr string) T {
 
 // waitFor polls a JavaScript predicate until it holds or the tab's
 // deadline passes.
+//
+// A poll that starts while a navigation replaces the page can be aimed at
+// the old page's JavaScript context, which Chrome has just destroyed; it is
+// started again on the new one.
 func (s *site) waitFor(what, predicate string) {
 	s.t.Helper()
-	_, err := chromedp.Run(s.ctx, chromedp.Poll[chromedp.Void](predicate,
-		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(time.Until(tabDeadline(s.t)))))
-	if err != nil {
-		s.t.Fatalf("waiting for %s (%s): %v", what, predicate, err)
+	for {
+		_, err := chromedp.Run(s.ctx, chromedp.Poll[chromedp.Void](predicate,
+			chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(time.Until(tabDeadline(s.t)))))
+		if err != nil && strings.Contains(err.Error(), "Cannot find context with specified id") && s.ctx.Err() == nil {
+			continue
+		}
+		if err != nil {
+			s.t.Fatalf("waiting for %s (%s): %v", what, predicate, err)
+		}
+		return
 	}
 }
 
