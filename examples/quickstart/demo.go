@@ -96,7 +96,15 @@ func newDemo(base string, st store.Store, spoolDir string, now func() time.Time,
 	d := &demo{caller: &fake.Caller{Secret: secret, Clock: now}, base: base, now: now, mux: http.NewServeMux()}
 	opts = append([]dni.Option{dni.WithStore(st), dni.WithProvider(prov), dni.WithSpoolDir(spoolDir), dni.WithClock(now),
 		dni.WithReportAuth(d.reportsAuth)}, opts...)
-	svc, err := dni.New(demoConfig(), opts...)
+	// Visitor ids are signed with a key made for this run, as the webhook
+	// secret is: a demo's visitors need not outlive it. (A site sets
+	// Config.VisitorKeys from its secret store; see docs/deploy.md.)
+	cfg := demoConfig()
+	cfg.VisitorKeys = [][]byte{make([]byte, 32)}
+	if _, err := rand.Read(cfg.VisitorKeys[0]); err != nil {
+		return nil, err
+	}
+	svc, err := dni.New(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
