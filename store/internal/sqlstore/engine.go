@@ -297,14 +297,28 @@ func (e *Engine) query(ctx context.Context, scan func(*sql.Rows) error, query st
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return eachRow(rows, scan)
 	})
+}
+
+// queryTx runs a read inside tx and hands every row to scan.
+func (e *Engine) queryTx(ctx context.Context, tx *sql.Tx, scan func(*sql.Rows) error, query string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, e.q(query), args...)
+	if err != nil {
+		return err
+	}
+	return eachRow(rows, scan)
+}
+
+// eachRow hands every row to scan, then closes rows.
+func eachRow(rows *sql.Rows, scan func(*sql.Rows) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // queryRow reads one row; sql.ErrNoRows becomes store.ErrNotFound wrapped

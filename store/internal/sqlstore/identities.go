@@ -324,21 +324,13 @@ func (e *Engine) dropClaimedEmails(ctx context.Context, tx *sql.Tx, personID str
 	for _, h := range hashes {
 		type row struct{ id, attrs string }
 		var found []row
-		rows, err := tx.QueryContext(ctx, e.q(`SELECT id, attrs FROM touchpoints WHERE attrs LIKE ? ESCAPE '\'`),
-			"%"+likeEscape(h)+"%")
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
+		err := e.queryTx(ctx, tx, func(rows *sql.Rows) error {
 			var r row
-			if err := rows.Scan(&r.id, &r.attrs); err != nil {
-				rows.Close()
-				return err
-			}
+			err := rows.Scan(&r.id, &r.attrs)
 			found = append(found, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return err
+		}, `SELECT id, attrs FROM touchpoints WHERE attrs LIKE ? ESCAPE '\'`, "%"+likeEscape(h)+"%")
+		if err != nil {
 			return err
 		}
 		for _, r := range found {
@@ -376,20 +368,14 @@ func bindAll(stmt string, v any) []any {
 
 // column runs a query of one text column inside tx.
 func (e *Engine) column(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, e.q(query), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
+	err := e.queryTx(ctx, tx, func(rows *sql.Rows) error {
 		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
+		err := rows.Scan(&v)
 		out = append(out, v)
-	}
-	return out, rows.Err()
+		return err
+	}, query, args...)
+	return out, err
 }
 
 type callRef struct{ provider, id string }
@@ -411,20 +397,13 @@ func (e *Engine) erasedCalls(ctx context.Context, tx *sql.Tx, personID string) (
 			out = append(out, k)
 		}
 	}
-	rows, err := tx.QueryContext(ctx, e.q(byCall), bindAll(byCall, personID)...)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
+	err := e.queryTx(ctx, tx, func(rows *sql.Rows) error {
 		var k callRef
-		if err := rows.Scan(&k.provider, &k.id); err != nil {
-			rows.Close()
-			return nil, err
-		}
+		err := rows.Scan(&k.provider, &k.id)
 		add(k)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return err
+	}, byCall, bindAll(byCall, personID)...)
+	if err != nil {
 		return nil, err
 	}
 	const touches = `SELECT id FROM touchpoints WHERE kind = 'call' AND visitor_id IN (` + personVisitors + `)
@@ -495,22 +474,15 @@ func (e *Engine) dropCandidates(ctx context.Context, tx *sql.Tx, sessions []stri
 			return err
 		}
 		var found []row
-		rows, err := tx.QueryContext(ctx, e.q(`SELECT provider, call_id, reason, candidates FROM attributions
-			WHERE candidates LIKE ? ESCAPE '\' OR reason LIKE ? ESCAPE '\'`),
+		err = e.queryTx(ctx, tx, func(rows *sql.Rows) error {
+			var r row
+			err := rows.Scan(&r.provider, &r.id, &r.reason, &r.cands)
+			found = append(found, r)
+			return err
+		}, `SELECT provider, call_id, reason, candidates FROM attributions
+			WHERE candidates LIKE ? ESCAPE '\' OR reason LIKE ? ESCAPE '\'`,
 			"%"+likeEscape(quoted)+"%", "%"+likeEscape(sid)+"%")
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.provider, &r.id, &r.reason, &r.cands); err != nil {
-				rows.Close()
-				return err
-			}
-			found = append(found, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, r := range found {

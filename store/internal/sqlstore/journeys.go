@@ -35,63 +35,46 @@ func (e *Engine) JourneysBetween(ctx context.Context, from, to time.Time, lookba
 			return fmt.Errorf("store/%s: journeys: begin: %w", e.d.Name, err)
 		}
 		defer func() { _ = tx.Rollback() }()
-		err = queryTx(ctx, tx, e.q(`SELECT r.id, r.type, r.at, r.visitor_id, r.session_id, r.value, r.currency,
-			r.call_provider, r.call_id, `+personCols+` FROM conversions r`+personJoins+` WHERE r.at >= ? AND r.at < ?`),
-			[]any{micro(from), micro(to)}, func(rows *sql.Rows) error {
-				var c assemble.Conversion
-				var at int64
-				var vp, sp, sv string
-				err := rows.Scan(&c.ID, &c.Type, &at, &c.VisitorID, &c.SessionID, &c.Value, &c.Currency, &c.CallProvider, &c.CallID,
-					&vp, &sp, &sv)
-				c.At = fromMicro(at)
-				c.Person = assemble.PersonKey(vp, sp, c.VisitorID, sv)
-				convs = append(convs, c)
-				return err
-			})
+		err = e.queryTx(ctx, tx, func(rows *sql.Rows) error {
+			var c assemble.Conversion
+			var at int64
+			var vp, sp, sv string
+			err := rows.Scan(&c.ID, &c.Type, &at, &c.VisitorID, &c.SessionID, &c.Value, &c.Currency, &c.CallProvider, &c.CallID,
+				&vp, &sp, &sv)
+			c.At = fromMicro(at)
+			c.Person = assemble.PersonKey(vp, sp, c.VisitorID, sv)
+			convs = append(convs, c)
+			return err
+		}, `SELECT r.id, r.type, r.at, r.visitor_id, r.session_id, r.value, r.currency, r.call_provider, r.call_id, `+
+			personCols+` FROM conversions r`+personJoins+` WHERE r.at >= ? AND r.at < ?`, micro(from), micro(to))
 		if err != nil {
 			return err
 		}
-		return queryTx(ctx, tx, e.q(`SELECT r.id, r.kind, r.at, r.visitor_id, r.session_id, r.source, r.attrs, `+personCols+
-			` FROM touchpoints r`+personJoins+` WHERE r.at >= ? AND r.at < ?`),
-			[]any{micro(store.Micro(tfrom)), micro(tto)}, func(rows *sql.Rows) error {
-				var t assemble.Touchpoint
-				var at int64
-				var source, attrs, vp, sp, sv string
-				if err := rows.Scan(&t.ID, &t.Kind, &at, &t.VisitorID, &t.SessionID, &source, &attrs, &vp, &sp, &sv); err != nil {
-					return err
-				}
-				t.At = fromMicro(at)
-				if err := fromJSON(source, &t.Source); err != nil {
-					return err
-				}
-				if err := fromJSON(attrs, &t.Attrs); err != nil {
-					return err
-				}
-				if len(t.Attrs) == 0 {
-					t.Attrs = nil
-				}
-				t.Person = assemble.PersonKey(vp, sp, t.VisitorID, sv)
-				tps = append(tps, t)
-				return nil
-			})
+		return e.queryTx(ctx, tx, func(rows *sql.Rows) error {
+			var t assemble.Touchpoint
+			var at int64
+			var source, attrs, vp, sp, sv string
+			if err := rows.Scan(&t.ID, &t.Kind, &at, &t.VisitorID, &t.SessionID, &source, &attrs, &vp, &sp, &sv); err != nil {
+				return err
+			}
+			t.At = fromMicro(at)
+			if err := fromJSON(source, &t.Source); err != nil {
+				return err
+			}
+			if err := fromJSON(attrs, &t.Attrs); err != nil {
+				return err
+			}
+			if len(t.Attrs) == 0 {
+				t.Attrs = nil
+			}
+			t.Person = assemble.PersonKey(vp, sp, t.VisitorID, sv)
+			tps = append(tps, t)
+			return nil
+		}, `SELECT r.id, r.kind, r.at, r.visitor_id, r.session_id, r.source, r.attrs, `+personCols+
+			` FROM touchpoints r`+personJoins+` WHERE r.at >= ? AND r.at < ?`, micro(store.Micro(tfrom)), micro(tto))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return assemble.Journeys(tps, convs, from, to, lookback), nil
-}
-
-// queryTx runs a read in tx and hands every row to scan.
-func queryTx(ctx context.Context, tx *sql.Tx, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
