@@ -34,21 +34,29 @@ func (s commandStub) RouteCall(context.Context, Forward, CallEvent) error {
 	return nil
 }
 
-// The vendor gets its whole answer before the command runs, and Wait sees
-// the command through: no goroutine of its own, nothing left running.
-func TestCommandRunsAfterTheAnswerAndWaitSeesItThrough(t *testing.T) {
+// commandRig is a handler for commandStub, whose commands wait for the
+// test.
+func commandRig(t *testing.T) (commandStub, *Handler) {
+	t.Helper()
 	stub := commandStub{started: make(chan struct{}), release: make(chan struct{}), finished: &atomic.Bool{}}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	in, err := NewIngest(CallRecorderFunc(func(context.Context, CallEvent) error { return nil }), IngestConfig{SpoolDir: t.TempDir(), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in.Close()
+	t.Cleanup(func() { _ = in.Close() })
 	route := func(context.Context, CallEvent) (Forward, error) { return Forward{To: "+14155550199"}, nil }
 	h, err := NewHandler(stub, in, route, HandlerConfig{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return stub, h
+}
+
+// The vendor gets its whole answer before the command runs, and Wait sees
+// the command through: no goroutine of its own, nothing left running.
+func TestCommandRunsAfterTheAnswerAndWaitSeesItThrough(t *testing.T) {
+	stub, h := commandRig(t)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -78,18 +86,7 @@ func TestCommandRunsAfterTheAnswerAndWaitSeesItThrough(t *testing.T) {
 // Behind a writer that wraps the server's (a logging middleware with
 // Unwrap), the answer still reaches the vendor before the command runs.
 func TestCommandAnswerIsFlushedThroughAWrappingWriter(t *testing.T) {
-	stub := commandStub{started: make(chan struct{}), release: make(chan struct{}), finished: &atomic.Bool{}}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	in, err := NewIngest(CallRecorderFunc(func(context.Context, CallEvent) error { return nil }), IngestConfig{SpoolDir: t.TempDir(), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	route := func(context.Context, CallEvent) (Forward, error) { return Forward{To: "+14155550199"}, nil }
-	h, err := NewHandler(stub, in, route, HandlerConfig{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	stub, h := commandRig(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(&unwrapping{w}, r)
 	}))
