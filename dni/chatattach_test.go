@@ -14,9 +14,11 @@ import (
 	"github.com/attriqs/calltrack/store/memstore"
 )
 
-// linkRace is a store whose Link of one identifier waits (up to a second)
-// for a second Link of it: two webhooks that both found the identifier
-// unowned reach Link together, as they can when they arrive at once.
+// linkRace is a store whose Link or Attach of one identifier waits (up to
+// a second) for a second one of it: two webhooks that both found the
+// identifier unowned reach the store together, as they can when they
+// arrive at once. Attach is held too, so the race is forced on the path
+// the service takes, not only on the one it used to.
 type linkRace struct {
 	store.Store
 	id   journey.Identifier
@@ -27,18 +29,31 @@ type linkRace struct {
 
 func (s *linkRace) Link(ctx context.Context, a, b journey.Identifier) (string, error) {
 	if a == s.id || b == s.id {
-		s.mu.Lock()
-		s.n++
-		if s.n == 2 {
-			close(s.both)
-		}
-		s.mu.Unlock()
-		select {
-		case <-s.both:
-		case <-time.After(time.Second):
-		}
+		s.meet()
 	}
 	return s.Store.Link(ctx, a, b)
+}
+
+func (s *linkRace) Attach(ctx context.Context, id, to journey.Identifier) (string, bool, error) {
+	if id == s.id {
+		s.meet()
+	}
+	return s.Store.Attach(ctx, id, to)
+}
+
+// meet waits for the second caller; the second lets both go. The bound
+// only keeps a broken test from hanging: the outcome is checked either way.
+func (s *linkRace) meet() {
+	s.mu.Lock()
+	s.n++
+	if s.n == 2 {
+		close(s.both)
+	}
+	s.mu.Unlock()
+	select {
+	case <-s.both:
+	case <-time.After(time.Second):
+	}
 }
 
 // Two verified webhooks of one conversation, arriving at once and each
