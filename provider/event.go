@@ -97,6 +97,26 @@ type CallEvent struct {
 	CallerCountry string `json:"caller_country,omitempty"`
 	// ForwardedFrom is the number that forwarded the call to us, if any.
 	ForwardedFrom string `json:"forwarded_from,omitempty"`
+	// Outcome is what became of the forward to the business line, from
+	// the vendor's report on the forwarded leg (Twilio's <Dial action>,
+	// Telnyx's bridge and hangup events, ...); empty until one arrives.
+	Outcome Outcome `json:"outcome,omitempty"`
+	// TalkTime is the answering leg's talk time: how long the business
+	// line was connected, without the ring. Duration, by contrast, is the
+	// caller's whole call as the vendor bills it.
+	TalkTime time.Duration `json:"talk_time,omitempty"`
+	// Recording is the call's recording, from the vendor's recording
+	// callback; zero when the call was not recorded.
+	Recording Recording `json:"recording,omitzero"`
+	// Attestation is the caller's STIR/SHAKEN attestation level as the
+	// vendor verified it ("A", "B" or "C"); empty when the vendor sent
+	// none. See [Attestation].
+	Attestation Attestation `json:"attestation,omitempty"`
+	// Labels and Transcript are what the host's call analyzer made of the
+	// recording ("booked", "spam"); the library never sets them from a
+	// webhook.
+	Labels     []string `json:"labels,omitempty"`
+	Transcript string   `json:"transcript,omitempty"`
 	// Raw is the webhook body exactly as received, kept for audit and for
 	// fields calltrack does not model.
 	Raw []byte `json:"raw,omitempty"`
@@ -150,6 +170,23 @@ func Merge(recorded, incoming CallEvent) CallEvent {
 	out.EndedAt = latest(out.EndedAt, incoming.EndedAt)
 	if incoming.Duration > out.Duration {
 		out.Duration = incoming.Duration
+	}
+	if outcomePrecedence(incoming.Outcome) > outcomePrecedence(out.Outcome) {
+		out.Outcome = incoming.Outcome
+	}
+	if incoming.TalkTime > out.TalkTime {
+		out.TalkTime = incoming.TalkTime
+	}
+	out.Recording = mergeRecording(out.Recording, incoming.Recording)
+	if incoming.Attestation.trust() < out.Attestation.trust() {
+		// The least trusted level wins: order does not matter, and a
+		// doubt once raised is kept.
+		out.Attestation = incoming.Attestation
+	}
+	out.Labels = mergeLabels(out.Labels, incoming.Labels)
+	if len(incoming.Transcript) > len(out.Transcript) ||
+		len(incoming.Transcript) == len(out.Transcript) && incoming.Transcript < out.Transcript {
+		out.Transcript = incoming.Transcript
 	}
 	if len(out.Raw) == 0 {
 		out.Raw = incoming.Raw

@@ -43,11 +43,23 @@ type Forward struct {
 	// RecordingNotice is the caller-notice text ("This call may be
 	// recorded"). Required when Record is true.
 	RecordingNotice string
+	// CallbackURL is where the vendor reports the forwarded leg (its
+	// outcome: answered, busy, no answer, ...) and the recording, through
+	// each vendor's own mechanism (Twilio's <Dial action>, Plivo's
+	// callbackUrl, Bandwidth's transferCompleteUrl, ...). Handlers fill it
+	// in with their own URL; empty renders no callbacks.
+	CallbackURL string
+	// Reject refuses the call at answer instead of connecting it (a caller
+	// on a block list). To and every other field are then ignored.
+	Reject bool
 }
 
 // Validate returns nil or an error wrapping ErrInvalidForward that names
 // every problem at once.
 func (f Forward) Validate() error {
+	if f.Reject {
+		return nil
+	}
 	var errs []error
 	if f.To == "" {
 		errs = append(errs, errors.New("field To: business number is required"))

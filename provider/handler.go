@@ -162,9 +162,10 @@ func NewHandler(p Provider, in *Ingest, route RouteFunc, cfg HandlerConfig) (*Ha
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	whisper, isWhisper := whisperText(r)
 	// Vendors fetch whisper documents with GET (Vonage onAnswer) or POST;
+	// a vendor that answers by GET (Vonage) may send anything by GET;
 	// everything else must be POSTed.
-	if r.Method != http.MethodPost && !(isWhisper && r.Method == http.MethodGet) {
-		w.Header().Set("Allow", http.MethodPost)
+	if r.Method != http.MethodPost && !(r.Method == http.MethodGet && (isWhisper || h.answersGET())) {
+		w.Header().Set("Allow", h.allowed())
 		h.reject(w, r, http.StatusMethodNotAllowed, "calltrack: webhooks must be POSTed", nil)
 		return
 	}
@@ -227,7 +228,7 @@ func stampArrival(ev *CallEvent, now func() time.Time) {
 func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Request, ev CallEvent) {
 	fwd, err := h.route(r.Context(), ev)
 	if err == nil {
-		h.fillWhisperURL(&fwd, req.URL)
+		h.fillURLs(&fwd, req)
 		err = fwd.Validate()
 	}
 	if err != nil {
@@ -238,7 +239,7 @@ func (h *Handler) answerInbound(w http.ResponseWriter, r *http.Request, req *Req
 		}
 		h.cfg.Logger.Warn("calltrack: route failed; using fallback", "provider", ev.Provider, "call_id", ev.CallID, "err", err)
 		fwd = h.cfg.Fallback
-		h.fillWhisperURL(&fwd, req.URL)
+		h.fillURLs(&fwd, req)
 	}
 	if cr, ok := h.prov.(CommandRouter); ok && cr.RoutesByCommand(ev) {
 		h.ingest.Submit(ev)
@@ -289,6 +290,33 @@ func (h *Handler) routeByCommand(ctx context.Context, cr CommandRouter, fwd Forw
 	}
 }
 
+// answersGET reports whether the vendor may send webhooks by GET.
+func (h *Handler) answersGET() bool {
+	g, ok := h.prov.(GETAnswerer)
+	return ok && g.AnswersGET()
+}
+
+func (h *Handler) allowed() string {
+	if h.answersGET() {
+		return "GET, POST"
+	}
+	return http.MethodPost
+}
+
+// fillURLs points the forward's whisper and callbacks at this handler: the
+// URL the vendor called, which is the URL it is configured with. A GET
+// answer carries the call in its query, which is not part of that URL.
+func (h *Handler) fillURLs(f *Forward, req *Request) {
+	own := req.URL
+	if req.Method == http.MethodGet {
+		own, _, _ = strings.Cut(own, "?")
+	}
+	if f.CallbackURL == "" {
+		f.CallbackURL = own
+	}
+	h.fillWhisperURL(f, own)
+}
+
 func (h *Handler) fillWhisperURL(f *Forward, requestURL string) {
 	if f.Whisper == "" || f.WhisperURL != "" {
 		return
@@ -318,11 +346,17 @@ func whisperText(r *http.Request) (string, bool) {
 // requestURL rebuilds the URL the vendor called.
 func (h *Handler) requestURL(r *http.Request) string {
 	if h.pub != nil {
-		u := *h.pub
-		u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
-		u.RawPath = ""
-		u.RawQuery = r.URL.RawQuery
-		return u.String()
+		// The configured URL byte for byte: a request for "/" under
+		// "https://host" was signed as "https://host", without the "/"
+		// the HTTP request line must carry.
+		u := h.cfg.PublicURL
+		if path := r.URL.EscapedPath(); path != "/" || h.pub.Path != "" {
+			u = strings.TrimSuffix(u, "/") + path
+		}
+		if r.URL.RawQuery != "" {
+			u += "?" + r.URL.RawQuery
+		}
+		return u
 	}
 	scheme := "http"
 	if r.TLS != nil {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"time"
 )
@@ -91,7 +92,7 @@ type OwnedNumber struct {
 	CreatedAt time.Time
 }
 
-// BuyOptions configures a newly bought number's webhooks.
+// BuyOptions configures a number's webhooks and its fail-safe.
 type BuyOptions struct {
 	// VoiceURL receives the inbound-call webhook (POST).
 	VoiceURL string
@@ -99,6 +100,19 @@ type BuyOptions struct {
 	StatusCallbackURL string
 	// FriendlyName labels the number in the vendor console.
 	FriendlyName string
+	// FallbackTo is the business line, E.164, the carrier connects
+	// callers to by itself when VoiceURL fails (an error, a timeout, a
+	// host that is down), so no caller is dropped while the application
+	// is away. Each vendor does it its own way: a static forward on the
+	// number (Telnyx), a fallback answer document (Twilio, SignalWire,
+	// Plivo, Vonage, Bandwidth), see each package. Required: a tracking
+	// number without a fail-safe drops calls when the host is down.
+	FallbackTo string
+	// FallbackURL serves the static answer that forwards to FallbackTo,
+	// for vendors that fetch one (see each package's FallbackDocument);
+	// it must not depend on this application. Empty uses the vendor's
+	// own static forward where it has one and is refused otherwise.
+	FallbackURL string
 }
 
 // NumberProvisioner searches, buys and releases tracking numbers at a
@@ -108,4 +122,33 @@ type NumberProvisioner interface {
 	SearchNumbers(ctx context.Context, q NumberQuery) ([]AvailableNumber, error)
 	BuyNumber(ctx context.Context, number string, opts BuyOptions) (OwnedNumber, error)
 	ReleaseNumber(ctx context.Context, id string) error
+}
+
+// Provisioner is the whole life of a tracking number at a vendor: search,
+// buy (with webhooks and the fail-safe set), configure an owned number
+// again (a new URL, a new fallback), list what the account owns, release.
+// Every vendor package has one; pool autoscaling drives it.
+type Provisioner interface {
+	NumberProvisioner
+	// ConfigureNumber sets an owned number's webhooks and fail-safe.
+	ConfigureNumber(ctx context.Context, id string, opts BuyOptions) error
+	// ListNumbers returns the numbers the account owns.
+	ListNumbers(ctx context.Context) ([]OwnedNumber, error)
+}
+
+// RecordingFetcher downloads a recording's audio. Vendors whose recording
+// URLs need the account's credentials implement it on their Provider;
+// others' URLs are fetched with a plain GET. Nothing calls it unless a
+// call analyzer asks for the audio.
+type RecordingFetcher interface {
+	FetchRecording(ctx context.Context, rec Recording) (io.ReadCloser, error)
+}
+
+// GETAnswerer is implemented by providers whose vendor may call the
+// answer URL with GET and the call's details in the query (Vonage's
+// default for new applications). The Handler then accepts GET; Parse
+// reads Request.URL's query when Request.Method is GET and the body is
+// empty.
+type GETAnswerer interface {
+	AnswersGET() bool
 }
