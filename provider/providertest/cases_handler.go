@@ -78,6 +78,9 @@ func (s *suite) handlerRefusesTampered(t *testing.T) {
 }
 
 func (s *suite) handlerRefusesGET(t *testing.T) {
+	if g, ok := s.fx.Provider.(provider.GETAnswerer); ok && g.AnswersGET() {
+		t.Skip("the vendor may send webhooks by GET (provider.GETAnswerer); the adapter tests its GET answer")
+	}
 	s.refused(t, http.MethodGet, s.signed(s.fx.Inbound(sample)), http.StatusMethodNotAllowed)
 }
 

@@ -48,6 +48,15 @@ type Fixture struct {
 	// ParseForward reads a rendered routing answer back: the number
 	// dialled and the caller id presented.
 	ParseForward func(a provider.Answer) (to, callerID string, err error)
+	// Outcome builds the vendor's unsigned report on the forwarded leg of
+	// c, as its mechanism sends it to the Forward's CallbackURL
+	// (callbackURL, the inbound webhook's URL): the business line ended
+	// with o, after talk when o is answered. It returns nil for an outcome
+	// the vendor cannot report, and the case is skipped, saying so.
+	Outcome func(c Call, callbackURL string, o provider.Outcome, talk time.Duration) *provider.Request
+	// Recording builds the vendor's unsigned recording callback for c
+	// reporting rec, sent to callbackURL.
+	Recording func(c Call, callbackURL string, rec provider.Recording) *provider.Request
 }
 
 // Features gates the rules that apply to some vendors only.
@@ -127,6 +136,14 @@ func (s *suite) cases() []testCase {
 		{"handler refuses GET with 405", s.handlerRefusesGET},
 		{"handler refuses an oversized body with 413", s.handlerRefusesOversized},
 		{"call is answered while the store is down and recorded when it is back", s.answeredWhileStoreIsDown},
+		// Forward outcomes and recordings
+		{"a forward that rings out ends missed", s.forwardThatRingsOutEndsMissed},
+		{"an answered forward ends answered with the leg's talk time", s.answeredForwardEndsAnswered},
+		{"a busy line ends busy", s.busyForwardEndsBusy},
+		{"a caller who hangs up while it rings ends abandoned", s.abandonedForwardEndsAbandoned},
+		{"outcome and status converge in any order, twice", s.outcomeConvergesInAnyOrder},
+		{"recording callback records the recording", s.recordingCallbackRecordsTheRecording},
+		{"a refused call is rendered, not connected", s.rejectedCallIsRendered},
 	}
 }
 
@@ -146,6 +163,8 @@ func (fx Fixture) check(f Features) error {
 	missing("SignWrongSecret", fx.SignWrongSecret == nil)
 	missing("ParseForward", fx.ParseForward == nil)
 	missing("SignatureHeaders", len(fx.SignatureHeaders) == 0)
+	missing("Outcome", fx.Outcome == nil)
+	missing("Recording", fx.Recording == nil)
 	if f.Timestamped && f.Tolerance <= 0 {
 		errs = append(errs, errors.New("field Features.Tolerance: must be positive with Features.Timestamped"))
 	}
