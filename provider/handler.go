@@ -346,11 +346,11 @@ func whisperText(r *http.Request) (string, bool) {
 // requestURL rebuilds the URL the vendor called.
 func (h *Handler) requestURL(r *http.Request) string {
 	if h.pub != nil {
-		// The configured URL byte for byte: a request for "/" under
-		// "https://host" was signed as "https://host", without the "/"
+		// The configured URL byte for byte: a request for "/" is the
+		// configured URL itself, signed as "https://host" without the "/"
 		// the HTTP request line must carry.
 		u := h.cfg.PublicURL
-		if path := r.URL.EscapedPath(); path != "/" || h.pub.Path != "" {
+		if path := r.URL.EscapedPath(); path != "/" {
 			u = strings.TrimSuffix(u, "/") + path
 		}
 		if r.URL.RawQuery != "" {

@@ -160,11 +160,41 @@ func TestHandlerUsesPublicURLBehindAProxy(t *testing.T) {
 		c.Provider = spy
 		c.PublicURL = "https://calls.example.com/hooks"
 	})
-	if _, err := r.caller.PlaceCall(context.Background(), r.srv.URL+"/voice?x=1", fake.Call{ID: "c5", From: "+14158675309", To: "+18005551212"}); err != nil {
+	body, err := r.caller.Post(context.Background(), r.srv.URL+"/voice?x=1", fake.Event{Type: fake.EventInbound, CallID: "c5", From: "+14158675309", To: "+18005551212"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if seen != "https://calls.example.com/hooks/voice?x=1" {
 		t.Fatalf("verifier saw URL %q", seen)
+	}
+	var ans fake.Answer
+	if err := json.Unmarshal(body, &ans); err != nil || ans.CallbackURL != seen {
+		t.Fatalf("the forward's outcome is reported to %q (%v), want the handler's own URL %q", ans.CallbackURL, err, seen)
+	}
+}
+
+// A vendor configured with "https://host" signs that URL; its request for
+// "/" must be verified against it byte for byte, not "https://host/".
+func TestHandlerUsesTheConfiguredURLByteForByte(t *testing.T) {
+	for public, want := range map[string]string{
+		"https://calls.example.com":          "https://calls.example.com",
+		"https://calls.example.com/":         "https://calls.example.com/",
+		"https://calls.example.com/hooks":    "https://calls.example.com/hooks",
+		"https://calls.example.com:443":      "https://calls.example.com:443",
+		"https://calls.example.com/a%2Fb/in": "https://calls.example.com/a%2Fb/in",
+	} {
+		var seen string
+		p, _ := fake.New(fake.Config{Secret: secret})
+		r := newRig(t, func(c *rigParts) {
+			c.Provider = &urlSpy{Provider: p, seen: &seen}
+			c.PublicURL = public
+		})
+		if _, err := r.caller.Post(context.Background(), r.srv.URL, fake.Event{Type: fake.EventInbound, CallID: "c7", From: "+14158675309", To: "+18005551212"}); err != nil {
+			t.Fatal(err)
+		}
+		if seen != want {
+			t.Errorf("PublicURL %q: verifier saw %q, want %q", public, seen, want)
+		}
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/attriqs/calltrack/provider"
 )
 
 // Call describes a simulated call.
@@ -20,6 +22,11 @@ type Call struct {
 	Answered bool
 	// Duration is the talk time reported on completion.
 	Duration time.Duration
+	// Outcome is what the forward reports when it is not the one Answered
+	// implies (answered, or no-answer): busy, abandoned, voicemail, ...
+	Outcome provider.Outcome
+	// Attestation is the caller's STIR/SHAKEN level ("A", "B", "C").
+	Attestation provider.Attestation
 }
 
 // Caller places simulated calls against a webhook handler, signing every
@@ -38,24 +45,50 @@ type Caller struct {
 func (c *Caller) PlaceCall(ctx context.Context, url string, call Call) (Answer, error) {
 	now := c.now()
 	var ans Answer
-	body, err := c.post(ctx, url, Event{Type: EventInbound, CallID: call.ID, From: call.From, To: call.To, OccurredAt: now})
+	body, err := c.post(ctx, url, Event{Type: EventInbound, CallID: call.ID, From: call.From, To: call.To, OccurredAt: now, Attestation: string(call.Attestation)})
 	if err != nil {
 		return ans, err
 	}
 	if err := json.Unmarshal(body, &ans); err != nil {
 		return ans, fmt.Errorf("fake: routing answer: %w", err)
 	}
-	steps := []Event{{Type: EventStatus, Status: "ringing"}}
+	if ans.Action == "reject" {
+		return ans, nil
+	}
+	callback := ans.CallbackURL
+	if callback == "" {
+		callback = url
+	}
+	outcome := call.Outcome
+	if outcome == provider.OutcomeUnknown {
+		outcome = provider.OutcomeNoAnswer
+		if call.Answered {
+			outcome = provider.OutcomeAnswered
+		}
+	}
+	type step struct {
+		to string
+		ev Event
+	}
+	steps := []step{{url, Event{Type: EventStatus, Status: "ringing"}}}
 	if call.Answered {
+		talk := int(call.Duration / time.Second)
 		steps = append(steps,
-			Event{Type: EventStatus, Status: "in-progress"},
-			Event{Type: EventStatus, Status: "completed", DurationS: int(call.Duration / time.Second)})
+			step{url, Event{Type: EventStatus, Status: "in-progress"}},
+			step{callback, Event{Type: EventForward, Outcome: string(outcome), TalkS: talk}})
+		if ans.Record {
+			steps = append(steps, step{callback, Event{Type: EventRecording, RecordingID: "RE" + call.ID,
+				RecordingURL: "https://fake.invalid/recordings/RE" + call.ID, DurationS: talk}})
+		}
+		steps = append(steps, step{url, Event{Type: EventStatus, Status: "completed", DurationS: talk}})
 	} else {
-		steps = append(steps, Event{Type: EventStatus, Status: "no-answer"})
+		steps = append(steps,
+			step{callback, Event{Type: EventForward, Outcome: string(outcome)}},
+			step{url, Event{Type: EventStatus, Status: "no-answer"}})
 	}
 	for _, st := range steps {
-		st.CallID, st.From, st.To, st.OccurredAt = call.ID, call.From, call.To, c.now()
-		if _, err := c.post(ctx, url, st); err != nil {
+		st.ev.CallID, st.ev.From, st.ev.To, st.ev.OccurredAt = call.ID, call.From, call.To, c.now()
+		if _, err := c.post(ctx, st.to, st.ev); err != nil {
 			return ans, err
 		}
 	}

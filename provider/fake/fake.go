@@ -24,6 +24,12 @@ const DefaultTolerance = webhooksig.DefaultTolerance
 const (
 	EventInbound = "call.inbound"
 	EventStatus  = "call.status"
+	// EventForward reports the forwarded leg: Outcome, and TalkS when
+	// answered. It is sent to the answer's callback_url.
+	EventForward = "call.forward"
+	// EventRecording reports the recording: RecordingID, RecordingURL and
+	// DurationS. It is sent to the answer's callback_url.
+	EventRecording = "call.recording"
 )
 
 // Event is the webhook body.
@@ -35,6 +41,12 @@ type Event struct {
 	Status     string    `json:"status,omitempty"`
 	DurationS  int       `json:"duration_s,omitempty"`
 	OccurredAt time.Time `json:"occurred_at,omitzero"`
+	// Attestation is the caller's STIR/SHAKEN level on an inbound call.
+	Attestation  string `json:"attestation,omitempty"`
+	Outcome      string `json:"outcome,omitempty"`
+	TalkS        int    `json:"talk_s,omitempty"`
+	RecordingID  string `json:"recording_id,omitempty"`
+	RecordingURL string `json:"recording_url,omitempty"`
 }
 
 // Answer is the routing answer body.
@@ -47,6 +59,9 @@ type Answer struct {
 	Say             string `json:"say,omitempty"`
 	Record          bool   `json:"record"`
 	RecordingNotice string `json:"recording_notice,omitempty"`
+	// CallbackURL is where the fake vendor reports the forward's outcome
+	// and the recording.
+	CallbackURL string `json:"callback_url,omitempty"`
 }
 
 // Sign returns the X-Fake-Signature value for body at time t
@@ -142,6 +157,7 @@ func ParseEvent(body []byte) (provider.CallEvent, error) {
 		// Read as text so that an absurd value cannot fail the body or
 		// overflow a time.Duration.
 		DurationS json.RawMessage `json:"duration_s,omitempty"`
+		TalkS     json.RawMessage `json:"talk_s,omitempty"`
 	}
 	if err := json.Unmarshal(body, &e); err != nil {
 		return provider.CallEvent{}, fmt.Errorf("%w: %v", provider.ErrMalformedPayload, err)
@@ -164,6 +180,23 @@ func ParseEvent(body []byte) (provider.CallEvent, error) {
 		ev.Kind = provider.KindInbound
 		ev.Status = provider.StatusRinging
 		ev.StartedAt = occurred
+		ev.Attestation, _ = provider.ParseAttestation(e.Attestation)
+	case EventForward:
+		ev.Kind = provider.KindStatus
+		ev.Outcome = provider.Outcome(e.Outcome)
+		if ev.Outcome == provider.OutcomeUnknown || !ev.Outcome.Valid() {
+			return provider.CallEvent{}, fmt.Errorf("%w: unknown outcome %q", provider.ErrMalformedPayload, e.Outcome)
+		}
+		if ev.Outcome == provider.OutcomeAnswered {
+			ev.TalkTime = seconds("talk_s", e.TalkS)
+		}
+	case EventRecording:
+		ev.Kind = provider.KindStatus
+		if e.RecordingID == "" {
+			return provider.CallEvent{}, fmt.Errorf("%w: recording_id is empty", provider.ErrMalformedPayload)
+		}
+		ev.Recording = provider.Recording{ID: provider.CleanText(e.RecordingID, provider.MaxTextLen),
+			URL: provider.CleanText(e.RecordingURL, provider.MaxTextLen), Duration: seconds("duration_s", e.DurationS)}
 	case EventStatus:
 		ev.Kind = provider.KindStatus
 		ev.Status = provider.Status(e.Status)
@@ -175,9 +208,7 @@ func ParseEvent(body []byte) (provider.CallEvent, error) {
 		}
 		if ev.Status.Terminal() {
 			ev.EndedAt = occurred
-			if d := string(e.DurationS); d != "" && d != "null" {
-				ev.Duration, _ = provider.ParseSeconds("duration_s", d) // unknown (0) when absurd; Raw keeps it
-			}
+			ev.Duration = seconds("duration_s", e.DurationS)
 		}
 	default:
 		return provider.CallEvent{}, fmt.Errorf("%w: unknown type %q", provider.ErrMalformedPayload, e.Type)
@@ -185,18 +216,33 @@ func ParseEvent(body []byte) (provider.CallEvent, error) {
 	return ev, nil
 }
 
-// RenderForward answers with a JSON Answer.
+// seconds reads a whole number of seconds; an absurd value is unknown (0)
+// and the event kept, Raw holding what was sent.
+func seconds(field string, raw json.RawMessage) time.Duration {
+	if d := string(raw); d != "" && d != "null" {
+		v, _ := provider.ParseSeconds(field, d)
+		return v
+	}
+	return 0
+}
+
+// RenderForward answers with a JSON Answer: "forward", or "reject" for a
+// refused call.
 func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (provider.Answer, error) {
 	if err := f.Validate(); err != nil {
 		return provider.Answer{}, err
 	}
+	if f.Reject {
+		return provider.Answer{ContentType: "application/json", Body: []byte(`{"action":"reject"}`)}, nil
+	}
 	a := Answer{
-		Action:     "forward",
-		To:         f.To,
-		CallerID:   f.CallerID(ev),
-		TimeoutS:   f.RingSeconds(),
-		WhisperURL: f.WhisperURL,
-		Record:     f.Record,
+		Action:      "forward",
+		To:          f.To,
+		CallerID:    f.CallerID(ev),
+		TimeoutS:    f.RingSeconds(),
+		WhisperURL:  f.WhisperURL,
+		Record:      f.Record,
+		CallbackURL: f.CallbackURL,
 	}
 	if f.Record {
 		a.RecordingNotice = f.RecordingNotice

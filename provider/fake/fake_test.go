@@ -51,6 +51,16 @@ func TestConformance(t *testing.T) {
 			err := json.Unmarshal(a.Body, &ans)
 			return ans.To, ans.CallerID, err
 		},
+		Outcome: func(c providertest.Call, callbackURL string, o provider.Outcome, talk time.Duration) *provider.Request {
+			r := request(fake.Event{Type: fake.EventForward, CallID: c.ID, Outcome: string(o), TalkS: int(talk / time.Second), OccurredAt: now})
+			r.URL = callbackURL
+			return r
+		},
+		Recording: func(c providertest.Call, callbackURL string, rec provider.Recording) *provider.Request {
+			r := request(fake.Event{Type: fake.EventRecording, CallID: c.ID, RecordingID: rec.ID, RecordingURL: rec.URL, DurationS: int(rec.Duration / time.Second), OccurredAt: now})
+			r.URL = callbackURL
+			return r
+		},
 	}, providertest.Features{Timestamped: true, Tolerance: fake.DefaultTolerance})
 }
 
