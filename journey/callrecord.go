@@ -50,6 +50,8 @@ type CallPipeline struct {
 	// PoolOf names the pool of a tracking number ("" for none), for the
 	// qualification rules scoped to a pool; nil means no pools.
 	PoolOf func(number string) string
+	// Spam marks spam calls, which never qualify; nil marks none.
+	Spam *SpamFilter
 }
 
 // ErrCallNotReady is returned by [CallPipeline.Process] for a call that
@@ -80,12 +82,22 @@ func (p *CallPipeline) Process(ctx context.Context, call provider.CallEvent) (Ca
 	rec.Touchpoint = Touchpoint{ID: CallTouchpointID(call.Provider, call.CallID), Kind: TouchCall, At: at.UTC(),
 		VisitorID: visitor, SessionID: a.SessionID, Source: a.Source,
 		Attrs: map[string]string{"status": string(call.Status), "confidence": string(a.Confidence)}}
-	if call.Duration > 0 {
-		rec.Touchpoint.Attrs["talk_s"] = fmt.Sprint(int(TalkTime(call).Seconds()))
+	if talk := TalkTime(call); talk > 0 {
+		rec.Touchpoint.Attrs["talk_s"] = fmt.Sprint(int(talk.Seconds()))
 	}
+	callAttrs(rec.Touchpoint.Attrs, call)
 	poolName := ""
 	if p.PoolOf != nil {
 		poolName = p.PoolOf(call.To)
+	}
+	spam, err := p.Spam.Check(ctx, call)
+	if err != nil {
+		return CallRecord{}, err
+	}
+	if spam != "" {
+		rec.Touchpoint.Attrs[AttrSpam] = spam
+		rec.Decision = Decision{Rule: LabelSpam, Reason: "spam: " + spam}
+		return rec, nil
 	}
 	if rec.Decision, err = p.Qualifier.Qualify(ctx, call, a, poolName); err != nil {
 		return CallRecord{}, err
@@ -96,6 +108,28 @@ func (p *CallPipeline) Process(ctx context.Context, call provider.CallEvent) (Ca
 		rec.Conversion = &c
 	}
 	return rec, nil
+}
+
+// Attributes of a call's touchpoint beyond status and confidence.
+const (
+	AttrOutcome     = "outcome"     // the forward's outcome
+	AttrRecording   = "recording"   // the recording's id
+	AttrLabels      = "labels"      // the analyzer's labels, comma-separated
+	AttrAttestation = "attestation" // STIR/SHAKEN level
+	AttrSpam        = "spam"        // why the call is spam; absent when it is not
+)
+
+// callAttrs records on a call's touchpoint what the carrier and the
+// analyzer said of it.
+func callAttrs(attrs map[string]string, call provider.CallEvent) {
+	for k, v := range map[string]string{
+		AttrOutcome: string(call.Outcome), AttrRecording: call.Recording.ID,
+		AttrLabels: strings.Join(call.Labels, ","), AttrAttestation: string(call.Attestation),
+	} {
+		if v != "" {
+			attrs[k] = v
+		}
+	}
 }
 
 // callerVisitor is the visitor id a call no session explains is filed

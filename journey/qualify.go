@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,14 @@ type QualifyRule struct {
 	// ExcludeRepeatWithin skips callers who called within this long
 	// before; zero keeps repeat callers.
 	ExcludeRepeatWithin time.Duration `json:"exclude_repeat_within,omitempty"`
+	// Outcomes, when set, are the forward outcomes the rule counts (e.g.
+	// answered and voicemail); a call whose outcome is not reported yet
+	// does not qualify under such a rule.
+	Outcomes []provider.Outcome `json:"outcomes,omitempty"`
+	// RequireLabels are labels the host's call analyzer must have given
+	// the call ("booked"); ExcludeLabels are labels that disqualify it.
+	RequireLabels []string `json:"require_labels,omitempty"`
+	ExcludeLabels []string `json:"exclude_labels,omitempty"`
 
 	// What a qualified call is worth.
 	Value    int64  `json:"value"`    // minor units
@@ -91,6 +100,11 @@ func NewQualifier(cfg QualifierConfig) (*Qualifier, error) {
 		if !validCurrency(r.Currency) {
 			errs = append(errs, fmt.Errorf("%s.currency: %q is not a three-letter ISO 4217 code", at, r.Currency))
 		}
+		for j, o := range r.Outcomes {
+			if o == provider.OutcomeUnknown || !o.Valid() {
+				errs = append(errs, fmt.Errorf("%s.outcomes[%d]: %q is not an outcome (one of %v)", at, j, o, provider.Outcomes))
+			}
+		}
 		needsHistory = needsHistory || r.FirstTimeOnly || r.ExcludeRepeatWithin > 0
 	}
 	if needsHistory && history == nil {
@@ -131,21 +145,32 @@ func CallConversionID(providerName, callID string) string {
 	return "call:" + providerName + "/" + callID
 }
 
-// TalkTime is how long the caller and the business talked: the duration
-// the provider reports when the call ends (it measures the call itself),
-// otherwise the time from answer to end.
+// TalkTime is how long the caller and the business talked: the answering
+// leg's talk time when the vendor reported the forward's outcome; else the
+// duration the provider reports when the call ends (which includes the
+// ring); else the time from answer to end. A forward that was not
+// answered has none, however long the caller waited.
 func TalkTime(call provider.CallEvent) time.Duration {
-	if call.Duration > 0 {
+	switch {
+	case call.TalkTime > 0:
+		return call.TalkTime
+	case call.Outcome.Missed():
+		return 0
+	case call.Duration > 0:
 		return call.Duration
-	}
-	if !call.AnsweredAt.IsZero() && call.EndedAt.After(call.AnsweredAt) {
+	case !call.AnsweredAt.IsZero() && call.EndedAt.After(call.AnsweredAt):
 		return call.EndedAt.Sub(call.AnsweredAt)
 	}
 	return 0
 }
 
-// Answered reports whether the call was picked up.
+// Answered reports whether the business picked up: the forward's outcome
+// when the vendor reported it (the caller's call is "completed" either
+// way), else the caller's call state.
 func Answered(call provider.CallEvent) bool {
+	if call.Outcome != provider.OutcomeUnknown {
+		return call.Outcome == provider.OutcomeAnswered
+	}
 	return !call.AnsweredAt.IsZero() || call.Status == provider.StatusInProgress ||
 		(call.Status == provider.StatusCompleted && call.Duration > 0)
 }
@@ -166,7 +191,18 @@ func (q *Qualifier) Qualify(ctx context.Context, call provider.CallEvent, a Attr
 		minTalk = DefaultMinTalk
 	}
 	talk := TalkTime(call)
+	if reason := labelsAndOutcome(rule, call); reason != "" {
+		d.Reason = reason
+		return d, nil
+	}
 	switch {
+	case len(rule.Outcomes) > 0:
+		// The rule names the outcomes it counts: answered or not is
+		// settled; the talk minimum applies to answered calls.
+		if call.Outcome == provider.OutcomeAnswered && talk < minTalk {
+			d.Reason = fmt.Sprintf("talk time %v is under the %v minimum", talk, minTalk)
+			return d, nil
+		}
 	case !rule.AllowUnanswered && !Answered(call):
 		d.Reason = "call was not answered"
 		return d, nil
@@ -198,12 +234,34 @@ func (q *Qualifier) Qualify(ctx context.Context, call provider.CallEvent, a Attr
 	}
 	d.Qualified = true
 	d.Reason = fmt.Sprintf("answered, talk time %v ≥ %v", talk, minTalk)
+	if !Answered(call) {
+		d.Reason = fmt.Sprintf("%s, counted by the rule", orUnknown(string(call.Outcome)))
+	}
 	d.Conversion = Conversion{
 		ID: CallConversionID(call.Provider, call.CallID), Type: ConversionCall, At: at.UTC(),
 		VisitorID: a.VisitorID, SessionID: a.SessionID, Value: rule.Value, Currency: rule.Currency,
 		CallProvider: call.Provider, CallID: call.CallID,
 	}
 	return d, nil
+}
+
+// labelsAndOutcome says why the rule's outcome and label conditions turn
+// the call down, or "".
+func labelsAndOutcome(rule QualifyRule, call provider.CallEvent) string {
+	if len(rule.Outcomes) > 0 && !slices.Contains(rule.Outcomes, call.Outcome) {
+		return fmt.Sprintf("forward outcome %s is not one the rule counts (%v)", orUnknown(string(call.Outcome)), rule.Outcomes)
+	}
+	for _, l := range rule.RequireLabels {
+		if !slices.Contains(call.Labels, l) {
+			return fmt.Sprintf("the call analyzer did not label it %q", l)
+		}
+	}
+	for _, l := range rule.ExcludeLabels {
+		if slices.Contains(call.Labels, l) {
+			return fmt.Sprintf("the call analyzer labelled it %q", l)
+		}
+	}
+	return ""
 }
 
 func (q *Qualifier) ruleFor(call provider.CallEvent, a Attribution, poolName string) (QualifyRule, bool) {
