@@ -40,10 +40,12 @@ func New(cfg Config) (*Provider, error) {
 // Name returns "plivo".
 func (p *Provider) Name() string { return Name }
 
-// Verify checks X-Plivo-Signature-V3.
+// Verify checks X-Plivo-Signature-V3, or X-Plivo-Signature-V2 on a
+// request without V3 headers.
 func (p *Provider) Verify(r *provider.Request) error { return ValidateRequest(p.cfg.AuthToken, r) }
 
-// Parse reads the answer_url request or the hangup_url callback.
+// Parse reads the answer_url request, the hangup_url callback, and the
+// <Dial> and <Record> callbacks (see [ParseForm]).
 func (p *Provider) Parse(r *provider.Request) (provider.CallEvent, error) {
 	return ParseForm(r.Body, p.cfg.DefaultRegion)
 }
@@ -65,13 +67,25 @@ var statuses = map[string]provider.Status{
 // ParseForm turns Plivo's form parameters into a CallEvent. The answer_url
 // request (Event=StartApp, or a ringing call without Event) is the inbound
 // call; the hangup_url request (Event=Hangup) and other callbacks are
-// status. A CallUUID that [provider.CheckCallID] refuses makes the request
-// malformed; a Duration that [provider.ParseSeconds] refuses is recorded as
-// unknown (0) and the event kept.
+// status. The <Dial> action and callbackUrl requests and the <Record>
+// callbackUrl request, which come to the same URL, are told apart by
+// their parameters (DialStatus, DialAction, RecordUrl) and become status
+// events of the caller's call (see [ParseDialAction], [ParseDialEvent],
+// [ParseRecording]). A CallUUID that [provider.CheckCallID] refuses makes
+// the request malformed; a Duration that [provider.ParseSeconds] refuses
+// is recorded as unknown (0) and the event kept.
 func ParseForm(body []byte, defaultRegion string) (provider.CallEvent, error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return provider.CallEvent{}, fmt.Errorf("%w: %v", provider.ErrMalformedPayload, err)
+	}
+	switch {
+	case form.Has("DialAction"):
+		return ParseDialEvent(form, body)
+	case form.Has("DialStatus"):
+		return ParseDialAction(form, body)
+	case form.Has("RecordUrl") || form.Has("record_url") || form.Has("RecordingID") || form.Has("recording_id"):
+		return ParseRecording(form, body)
 	}
 	id := form.Get("CallUUID")
 	if err := provider.CheckCallID("CallUUID", id); err != nil {
@@ -82,13 +96,17 @@ func ParseForm(body []byte, defaultRegion string) (provider.CallEvent, error) {
 		return provider.CallEvent{}, fmt.Errorf("%w: unknown CallStatus %q", provider.ErrMalformedPayload, form.Get("CallStatus"))
 	}
 	ev := provider.CallEvent{
-		Provider:   Name,
-		CallID:     id,
-		From:       phone.Normalize(form.Get("From"), defaultRegion),
-		To:         phone.Normalize(form.Get("To"), defaultRegion),
-		Status:     status,
-		CallerName: provider.CleanText(form.Get("CallerName"), provider.MaxTextLen),
-		Raw:        body,
+		Provider:    Name,
+		CallID:      id,
+		From:        phone.Normalize(form.Get("From"), defaultRegion),
+		To:          phone.Normalize(form.Get("To"), defaultRegion),
+		Status:      status,
+		CallerName:  provider.CleanText(form.Get("CallerName"), provider.MaxTextLen),
+		Attestation: attestation(form),
+		Raw:         body,
+	}
+	if fwd := form.Get("ForwardedFrom"); fwd != "" {
+		ev.ForwardedFrom = phone.Normalize(fwd, defaultRegion)
 	}
 	switch form.Get("Direction") {
 	case "inbound":
@@ -108,6 +126,21 @@ func ParseForm(body []byte, defaultRegion string) (provider.CallEvent, error) {
 		ev.Kind = provider.KindInbound
 	}
 	return ev, nil
+}
+
+// attestation reads Plivo's STIR/SHAKEN result on a call webhook:
+// STIRAttestation ("A", "B", "C") where sent, else STIRVerification,
+// whose "Verified" Plivo documents as attestation A. "Not Verified"
+// covers B, C and unsigned calls alike, and "Not Applicable" non-US
+// calls, so neither names a level.
+func attestation(form url.Values) provider.Attestation {
+	if a, ok := provider.ParseAttestation(form.Get("STIRAttestation")); ok {
+		return a
+	}
+	if strings.EqualFold(strings.TrimSpace(form.Get("STIRVerification")), "Verified") {
+		return provider.AttestationFull
+	}
+	return ""
 }
 
 func parseTime(s string) time.Time {
@@ -136,6 +169,7 @@ type response struct {
 	Speak   *speak   `xml:"Speak,omitempty"`
 	Record  *record  `xml:"Record,omitempty"`
 	Dial    *dial    `xml:"Dial,omitempty"`
+	Hangup  *hangup  `xml:"Hangup,omitempty"`
 }
 
 type speak struct {
@@ -143,15 +177,25 @@ type speak struct {
 }
 
 type record struct {
-	StartOnDialAnswer bool `xml:"startOnDialAnswer,attr"`
-	Redirect          bool `xml:"redirect,attr"`
+	StartOnDialAnswer bool   `xml:"startOnDialAnswer,attr"`
+	Redirect          bool   `xml:"redirect,attr"`
+	CallbackURL       string `xml:"callbackUrl,attr,omitempty"`
+	CallbackMethod    string `xml:"callbackMethod,attr,omitempty"`
 }
 
 type dial struct {
-	CallerID     string `xml:"callerId,attr,omitempty"`
-	Timeout      int    `xml:"timeout,attr"`
-	ConfirmSound string `xml:"confirmSound,attr,omitempty"`
-	Number       string `xml:"Number"`
+	Action         string `xml:"action,attr,omitempty"`
+	Method         string `xml:"method,attr,omitempty"`
+	CallbackURL    string `xml:"callbackUrl,attr,omitempty"`
+	CallbackMethod string `xml:"callbackMethod,attr,omitempty"`
+	CallerID       string `xml:"callerId,attr,omitempty"`
+	Timeout        int    `xml:"timeout,attr"`
+	ConfirmSound   string `xml:"confirmSound,attr,omitempty"`
+	Number         string `xml:"Number"`
+}
+
+type hangup struct {
+	Reason string `xml:"reason,attr,omitempty"`
 }
 
 // digits drops the '+': Plivo XML takes international digits.
@@ -159,20 +203,35 @@ func digits(e164 string) string { return strings.TrimPrefix(e164, "+") }
 
 // RenderDial renders f as Plivo XML: an optional <Speak> caller notice and
 // <Record startOnDialAnswer>, then <Dial> whose confirmSound URL plays the
-// whisper to the business side.
+// whisper to the business side. With f.CallbackURL, the Dial's action URL
+// (DialStatus when the dial ends) and callbackUrl (answer, connected and
+// hangup events of the business leg) and the Record's callbackUrl (the
+// file is ready) all point there, POSTed. f.Reject renders
+// <Hangup reason="rejected"/> instead.
 func RenderDial(f provider.Forward, ev provider.CallEvent) ([]byte, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	r := response{Dial: &dial{
+	if f.Reject {
+		return provider.MarshalXML(response{Hangup: &hangup{Reason: "rejected"}})
+	}
+	d := &dial{
 		CallerID:     digits(f.CallerID(ev)),
 		Timeout:      f.RingSeconds(),
 		ConfirmSound: f.WhisperURL,
 		Number:       digits(f.To),
-	}}
+	}
+	if f.CallbackURL != "" {
+		d.Action, d.Method = f.CallbackURL, "POST"
+		d.CallbackURL, d.CallbackMethod = f.CallbackURL, "POST"
+	}
+	r := response{Dial: d}
 	if f.Record {
 		r.Speak = &speak{Text: f.RecordingNotice}
 		r.Record = &record{StartOnDialAnswer: true, Redirect: false}
+		if f.CallbackURL != "" {
+			r.Record.CallbackURL, r.Record.CallbackMethod = f.CallbackURL, "POST"
+		}
 	}
 	return provider.MarshalXML(r)
 }
@@ -189,7 +248,8 @@ func ParseDial(doc []byte) (to, callerID string, err error) {
 	return phone.Normalize(r.Dial.Number, ""), phone.Normalize(r.Dial.CallerID, ""), nil
 }
 
-// RenderForward answers with Plivo XML <Dial>.
+// RenderForward answers with Plivo XML <Dial>, or <Hangup> for a
+// rejected call.
 func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (provider.Answer, error) {
 	body, err := RenderDial(f, ev)
 	if err != nil {

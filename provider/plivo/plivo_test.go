@@ -140,7 +140,73 @@ func TestConformance(t *testing.T) {
 		SignWrongSecret:  signer("wrong"),
 		SignatureHeaders: []string{plivo.SignatureHeader, plivo.NonceHeader},
 		ParseForward:     func(a provider.Answer) (string, string, error) { return plivo.ParseDial(a.Body) },
+		Outcome:          dialReport,
+		Recording:        recordingCallback,
 	}, providertest.Features{})
+}
+
+// dialReport builds what Plivo sends about the business leg, in the shapes
+// of its Dial XML reference: the action URL's DialStatus for a line that
+// rang out or was busy, and the callbackUrl's hangup event (with the B
+// leg's duration and hangup cause) for an answered leg and for a caller
+// who hung up while it rang (ORIGINATOR_CANCEL, source Caller).
+func dialReport(c providertest.Call, callbackURL string, o provider.Outcome, talk time.Duration) *provider.Request {
+	v := url.Values{
+		"CallUUID":     {c.ID},
+		"DialALegUUID": {c.ID},
+		"From":         {c.From[1:]},
+		"To":           {c.To[1:]},
+		"Direction":    {"inbound"},
+		"CallStatus":   {"in-progress"},
+	}
+	hangup := func(secs int, cause, name, source string) {
+		v.Set("Event", "DialHangup")
+		v.Set("DialAction", "hangup")
+		v.Set("DialBLegStatus", "hangup")
+		v.Set("DialBLegUUID", "b-leg-"+c.ID)
+		v.Set("DialBLegDuration", strconv.Itoa(secs))
+		v.Set("DialBLegBillDuration", strconv.Itoa((secs+59)/60*60))
+		v.Set("DialBLegHangupCause", cause)
+		v.Set("DialBLegHangupCauseName", name)
+		v.Set("DialBLegHangupSource", source)
+	}
+	action := func(status, cause string) {
+		v.Set("Event", "Redirect")
+		v.Set("DialStatus", status)
+		v.Set("DialRingStatus", "true")
+		v.Set("DialHangupCause", cause)
+		v.Set("DialBLegUUID", "")
+	}
+	switch o {
+	case provider.OutcomeAnswered:
+		hangup(int(talk/time.Second), "NORMAL_CLEARING", "Normal Hangup", "Callee")
+	case provider.OutcomeAbandoned:
+		hangup(0, "ORIGINATOR_CANCEL", "Canceled", "Caller")
+	case provider.OutcomeNoAnswer:
+		action("no-answer", "NO_ANSWER")
+	case provider.OutcomeBusy:
+		action("busy", "USER_BUSY")
+	case provider.OutcomeFailed:
+		action("failed", "UNALLOCATED_NUMBER")
+	default:
+		return nil // Plivo's Dial has no answering-machine detection
+	}
+	return &provider.Request{Method: http.MethodPost, URL: callbackURL, Header: http.Header{}, Body: []byte(v.Encode())}
+}
+
+// recordingCallback builds the <Record callbackUrl> request: RecordUrl,
+// RecordingID, RecordingDuration in seconds and RecordingDurationMs.
+func recordingCallback(c providertest.Call, callbackURL string, rec provider.Recording) *provider.Request {
+	v := url.Values{
+		"CallUUID":            {c.ID},
+		"RecordUrl":           {rec.URL},
+		"RecordingID":         {rec.ID},
+		"RecordingDuration":   {strconv.Itoa(int(rec.Duration / time.Second))},
+		"RecordingDurationMs": {strconv.FormatInt(rec.Duration.Milliseconds(), 10) + ".00000"},
+		"RecordingStartMs":    {strconv.FormatInt(now.UnixMilli(), 10) + ".00000"},
+		"RecordingEndMs":      {strconv.FormatInt(now.Add(rec.Duration).UnixMilli(), 10) + ".00000"},
+	}
+	return &provider.Request{Method: http.MethodPost, URL: callbackURL, Header: http.Header{}, Body: []byte(v.Encode())}
 }
 
 func TestRenderDialGolden(t *testing.T) {

@@ -13,11 +13,16 @@ import (
 
 // Signature headers. Plivo sends the sub-account's signature in
 // X-Plivo-Signature-V3 and the main account's in X-Plivo-Signature-Ma-V3,
-// each possibly a comma-separated list (one per active auth token).
+// each possibly a comma-separated list (one per active auth token). The
+// older V2 scheme has headers of its own.
 const (
 	SignatureHeader     = "X-Plivo-Signature-V3"
 	MainSignatureHeader = "X-Plivo-Signature-Ma-V3"
 	NonceHeader         = "X-Plivo-Signature-V3-Nonce"
+
+	SignatureV2Header     = "X-Plivo-Signature-V2"
+	MainSignatureV2Header = "X-Plivo-Signature-Ma-V2"
+	NonceV2Header         = "X-Plivo-Signature-V2-Nonce"
 )
 
 // Sign computes the V3 signature: base64(HMAC-SHA256(auth token,
@@ -40,13 +45,32 @@ func mac(authToken, signed, nonce string) string {
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-func signedURL(method, fullURL string, params url.Values) string {
-	u, err := url.Parse(fullURL)
-	if err != nil {
-		return fullURL
+// baseURL is scheme://host/path of fullURL with the path as sent (not
+// decoded), without query, fragment or ";params" of the last segment: what
+// the SDKs' urlunparse((scheme, netloc, path, "", "", "")) keeps. It also
+// returns the raw query.
+func baseURL(fullURL string) (base, rawQuery string) {
+	rest, _, _ := strings.Cut(fullURL, "#")
+	rest, rawQuery, _ = strings.Cut(rest, "?")
+	scheme, afterScheme, ok := strings.Cut(rest, "://")
+	if !ok {
+		return rest, rawQuery
 	}
-	base := u.Scheme + "://" + u.Host + u.Path
-	query, _ := url.ParseQuery(u.RawQuery)
+	host, path := afterScheme, ""
+	if i := strings.IndexByte(afterScheme, '/'); i >= 0 {
+		host, path = afterScheme[:i], afterScheme[i:]
+	}
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		if j := strings.IndexByte(path[i:], ';'); j >= 0 {
+			path = path[:i+j]
+		}
+	}
+	return strings.ToLower(scheme) + "://" + host + path, rawQuery
+}
+
+func signedURL(method, fullURL string, params url.Values) string {
+	base, rawQuery := baseURL(fullURL)
+	query, _ := url.ParseQuery(rawQuery)
 	if strings.EqualFold(method, "GET") {
 		for k, vs := range params {
 			query[k] = append(query[k], vs...)
@@ -159,12 +183,64 @@ func ValidateSignature(authToken, method, fullURL, nonce string, params url.Valu
 	return provider.ErrBadSignature
 }
 
+// SignV2 computes the V2 signature: base64(HMAC-SHA256(auth token,
+// scheme://host/path + nonce)), the URL without its query and nothing of
+// the body (validate_signature in plivo-python, ComputeSignatureV2 in
+// plivo-go).
+func SignV2(authToken, fullURL, nonce string) string {
+	base, _ := baseURL(fullURL)
+	m := hmac.New(sha256.New, []byte(authToken))
+	m.Write([]byte(base))
+	m.Write([]byte(nonce))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// ValidateSignatureV2 checks a V2 signature header value. The SDKs compare
+// the header as one signature; a comma-separated list is also accepted,
+// as for V3.
+func ValidateSignatureV2(authToken, fullURL, nonce, header string) error {
+	switch {
+	case authToken == "":
+		return provider.ErrNoSecret
+	case header == "":
+		return provider.ErrMissingSignature
+	case nonce == "":
+		return provider.ErrMissingNonce
+	}
+	want, _ := base64.StdEncoding.DecodeString(SignV2(authToken, fullURL, nonce))
+	wellFormed := false
+	for _, sig := range strings.Split(header, ",") {
+		got, err := base64.StdEncoding.DecodeString(strings.TrimSpace(sig))
+		if err != nil || len(got) != sha256.Size {
+			continue
+		}
+		wellFormed = true
+		if hmac.Equal(got, want) {
+			return nil
+		}
+	}
+	if !wellFormed {
+		return provider.ErrMalformedSignature
+	}
+	return provider.ErrBadSignature
+}
+
 // ValidateRequest verifies a Plivo callback: the V3 header (or the main
-// account's) with its nonce, over the URL and form parameters.
+// account's) with its nonce, over the URL and form parameters, when
+// present; otherwise the V2 header (or the main account's) over the URL.
 func ValidateRequest(authToken string, r *provider.Request) error {
 	header := r.Header.Get(SignatureHeader)
 	if header == "" {
 		header = r.Header.Get(MainSignatureHeader)
+	}
+	if header == "" {
+		v2 := r.Header.Get(SignatureV2Header)
+		if v2 == "" {
+			v2 = r.Header.Get(MainSignatureV2Header)
+		}
+		if v2 != "" {
+			return ValidateSignatureV2(authToken, r.URL, r.Header.Get(NonceV2Header), v2)
+		}
 	}
 	var params url.Values
 	if !strings.EqualFold(r.Method, "GET") && len(r.Body) > 0 {
