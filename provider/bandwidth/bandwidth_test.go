@@ -85,11 +85,59 @@ func TestConformance(t *testing.T) {
 			}
 			return nil // no ringing callback for inbound calls
 		},
+		Outcome:          transferDisconnect,
+		Recording:        recordingAvailable,
 		Sign:             signer("calltrack", "callback-password"),
 		SignWrongSecret:  signer("calltrack", "guessed"),
 		SignatureHeaders: []string{bandwidth.AuthorizationHeader},
 		ParseForward:     func(a provider.Answer) (string, string, error) { return bandwidth.ParseTransfer(a.Body) },
 	}, providertest.Features{CredentialsOnly: true, NoRingingCallback: true})
+}
+
+// legID is the transferred leg's call id, another call than c's.
+func legID(c providertest.Call) string { return c.ID + "-b" }
+
+// transferDisconnect builds the transferDisconnect Bandwidth sends to
+// the <PhoneNumber>'s transferDisconnectUrl, in the shape of the
+// callback reference (dev.bandwidth.com/docs/voice/webhooks/transferDisconnect):
+// callId is the transferred leg, parentCallId the caller's call, from and
+// to those of the caller's call, answerTime only when the leg answered.
+func transferDisconnect(c providertest.Call, callbackURL string, o provider.Outcome, talk time.Duration) *provider.Request {
+	start := now.Add(time.Second)
+	answer, end, cause := "", now.Add(31*time.Second), ""
+	switch o {
+	case provider.OutcomeAnswered:
+		answered := start.Add(4 * time.Second)
+		answer, end, cause = fmt.Sprintf(`,"answerTime":%q`, answered.Format(time.RFC3339Nano)), answered.Add(talk), "hangup"
+	case provider.OutcomeNoAnswer:
+		cause = "timeout"
+	case provider.OutcomeBusy:
+		end, cause = start.Add(time.Second), "busy"
+	case provider.OutcomeAbandoned:
+		end, cause = start.Add(9*time.Second), "cancel"
+	case provider.OutcomeFailed:
+		end, cause = start.Add(time.Second), "error"
+	default:
+		return nil // Bandwidth's <Transfer> has no machine detection
+	}
+	body := fmt.Sprintf(`{"eventType":"transferDisconnect","eventTime":%q,"from":%q,"to":%q,"direction":"outbound",`+
+		`"callId":%q,"parentCallId":%q,"callUrl":"https://voice.bandwidth.com/api/v2/accounts/9900000/calls/%s",`+
+		`"transferCallerId":%q,"transferTo":"+12125550123","startTime":%q%s,"endTime":%q,"cause":%q}`,
+		end.Format(time.RFC3339Nano), c.From, c.To, legID(c), c.ID, legID(c), c.To, start.Format(time.RFC3339Nano), answer, end.Format(time.RFC3339Nano), cause)
+	return &provider.Request{Method: http.MethodPost, URL: callbackURL, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}
+}
+
+// recordingAvailable builds the recordingAvailable Bandwidth sends to
+// <StartRecording recordingAvailableUrl> for the caller's call, in the
+// shape of the callback reference, duration in ISO 8601.
+func recordingAvailable(c providertest.Call, callbackURL string, rec provider.Recording) *provider.Request {
+	body := fmt.Sprintf(`{"eventType":"recordingAvailable","eventTime":"2026-03-01T12:02:00.000Z","accountId":"9900000",`+
+		`"applicationId":"04e88489-df02-4e34-a0ee-27a91849555f","to":%q,"from":%q,"direction":"inbound","callId":%q,`+
+		`"recordingId":%q,"channels":1,"startTime":"2026-03-01T12:00:01.000Z","endTime":"2026-03-01T12:00:42.000Z",`+
+		`"duration":"PT%gS","fileFormat":"wav","callUrl":"https://voice.bandwidth.com/api/v2/accounts/9900000/calls/%s",`+
+		`"mediaUrl":%q,"status":"complete"}`,
+		c.To, c.From, c.ID, rec.ID, rec.Duration.Seconds(), c.ID, rec.URL)
+	return &provider.Request{Method: http.MethodPost, URL: callbackURL, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}
 }
 
 func TestDisconnectWithoutAnswerIsCanceled(t *testing.T) {
@@ -98,19 +146,25 @@ func TestDisconnectWithoutAnswerIsCanceled(t *testing.T) {
 	if err != nil || ev.Status != provider.StatusCanceled || ev.Duration != 0 {
 		t.Fatalf("ParseCallback = %+v, %v", ev, err)
 	}
-	if _, err := bandwidth.ParseCallback(callback(c, "transferComplete", "").Body); !errors.Is(err, provider.ErrIgnoredEvent) {
-		t.Fatalf("transferComplete: %v", err)
+	if _, err := bandwidth.ParseCallback(callback(c, "gather", `,"digits":"1"`).Body); !errors.Is(err, provider.ErrIgnoredEvent) {
+		t.Fatalf("gather: %v", err)
 	}
 }
 
 func TestRenderTransferGolden(t *testing.T) {
 	ev := provider.CallEvent{From: "+14158675309", To: "+18005551212"}
-	got, err := bandwidth.RenderTransfer(provider.Forward{To: "+12125550123", CallerIDPassthrough: true, RingTimeout: 15 * time.Second, WhisperURL: "https://x.test/w?calltrack_whisper=a&b=1", Record: true, RecordingNotice: "Recorded"}, ev)
+	f := provider.Forward{To: "+12125550123", CallerIDPassthrough: true, RingTimeout: 15 * time.Second, WhisperURL: "https://x.test/w?calltrack_whisper=a&b=1",
+		Record: true, RecordingNotice: "Recorded", CallbackURL: "https://x.test/w"}
+	got, err := bandwidth.RenderTransfer(f, ev, bandwidth.Credentials{Username: "u", Password: "p&w"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
-		`<Response><SpeakSentence>Recorded</SpeakSentence><StartRecording></StartRecording><Transfer transferCallerId="+14158675309" callTimeout="15"><PhoneNumber transferAnswerUrl="https://x.test/w?calltrack_whisper=a&amp;b=1" transferAnswerMethod="POST">+12125550123</PhoneNumber></Transfer></Response>`
+		`<Response><SpeakSentence>Recorded</SpeakSentence>` +
+		`<StartRecording recordingAvailableUrl="https://x.test/w" recordingAvailableMethod="POST" username="u" password="p&amp;w"></StartRecording>` +
+		`<Transfer transferCallerId="+14158675309" callTimeout="15" transferCompleteUrl="https://x.test/w" transferCompleteMethod="POST" username="u" password="p&amp;w">` +
+		`<PhoneNumber transferAnswerUrl="https://x.test/w?calltrack_whisper=a&amp;b=1" transferAnswerMethod="POST" transferDisconnectUrl="https://x.test/w" transferDisconnectMethod="POST" username="u" password="p&amp;w">+12125550123</PhoneNumber>` +
+		`</Transfer></Response>`
 	if string(got) != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
