@@ -22,7 +22,7 @@ const DefaultAPIBaseURL = "https://api.telnyx.com/v2"
 // Bounds Telnyx sets on a transfer's ring time (timeout_secs).
 const (
 	minTransferTimeout = 5 * time.Second
-	maxTransferTimeout = 120 * time.Second
+	maxTransferTimeout = 600 * time.Second
 )
 
 // commandAttempts is how many times a command is sent when Telnyx or the
@@ -49,22 +49,54 @@ type transferCommand struct {
 	From        string `json:"from,omitempty"`
 	TimeoutSecs int    `json:"timeout_secs"`
 	CommandID   string `json:"command_id"`
+	// ClientState is echoed on the caller's leg's later events,
+	// TargetLegClientState on the business leg's: both name the caller's
+	// leg, so the business leg's outcome folds into the caller's call.
+	ClientState          string `json:"client_state,omitempty"`
+	TargetLegClientState string `json:"target_leg_client_state,omitempty"`
+	// AnsweringMachineDetection is Config.MachineDetection.
+	AnsweringMachineDetection string `json:"answering_machine_detection,omitempty"`
 }
 
-// RouteCall transfers a Call Control call to f.To. The command id is derived
-// from the call, so a webhook Telnyx delivers twice, or a command sent again
-// after a timeout, transfers the call once. The caller id shown to the
-// business is the tracking number (Telnyx's default), or the caller's own
-// number with f.CallerIDPassthrough. Whisper and recording are not applied:
-// a transfer plays only audio files, and a recording must be announced to
-// the caller before the transfer, which needs a TeXML application.
+// rejectCommand is the body of Call Control's reject command.
+type rejectCommand struct {
+	Cause     string `json:"cause"`
+	CommandID string `json:"command_id"`
+}
+
+// RouteCall connects a Call Control call. f.Reject sends the reject
+// command (cause CALL_REJECTED). Otherwise it transfers the call to f.To
+// with the ring time (5 to 600 s, Telnyx's bounds), answering-machine
+// detection when Config.MachineDetection is set, and a client_state
+// naming the caller's leg on both legs, which is how the business leg's
+// events come back as the forward's outcome. The command id is derived
+// from the call, so a webhook Telnyx delivers twice, or a command sent
+// again after a timeout, acts once. The caller id shown to the business
+// is the tracking number (Telnyx's default), or the caller's own number
+// with f.CallerIDPassthrough.
+//
+// Whisper and recording are not applied: a transfer plays only an audio
+// file to the business (audio_url), not text, and a recording must be
+// announced to the caller before the business answers, which a transfer
+// cannot order; use a TeXML application for either.
 func (p *Provider) RouteCall(ctx context.Context, f provider.Forward, ev provider.CallEvent) error {
 	var env envelope
 	if err := json.Unmarshal(ev.Raw, &env); err != nil || env.Data.Payload.CallControlID == "" {
 		return fmt.Errorf("telnyx: transfer: %w: payload.call_control_id is missing", provider.ErrMalformedPayload)
 	}
 	id := env.Data.Payload.CallControlID
-	cmd := transferCommand{To: f.To, TimeoutSecs: transferSeconds(f.RingTimeout), CommandID: "calltrack-transfer-" + id}
+	if f.Reject {
+		return p.command(ctx, id, "reject", rejectCommand{Cause: "CALL_REJECTED", CommandID: "calltrack-reject-" + id})
+	}
+	state := forwardState{Parent: ev.CallID, AMD: p.cfg.MachineDetection != ""}.encode()
+	cmd := transferCommand{
+		To:                        f.To,
+		TimeoutSecs:               transferSeconds(f.RingTimeout),
+		CommandID:                 "calltrack-transfer-" + id,
+		ClientState:               state,
+		TargetLegClientState:      state,
+		AnsweringMachineDetection: p.cfg.MachineDetection,
+	}
 	if f.CallerIDPassthrough {
 		cmd.From = ev.From
 	}

@@ -123,8 +123,16 @@ func TestCallControlCallIsTransferredToTheBusinessLine(t *testing.T) {
 		if c.Path != "/calls/v3:AgDIxmoRX6QMuaIj/actions/transfer" || c.Auth != "Bearer KEY0123" {
 			t.Fatalf("command sent to %s with %q", c.Path, c.Auth)
 		}
-		if c.Body["to"] != "+12125550123" || c.Body["timeout_secs"] != 120.0 {
-			t.Fatalf("transfer body %v: want to the business line, ring time clamped to Telnyx's 120 s", c.Body)
+		if c.Body["to"] != "+12125550123" || c.Body["timeout_secs"] != 200.0 {
+			t.Fatalf("transfer body %v: want to the business line, ringing 200 s (Telnyx takes 5 to 600)", c.Body)
+		}
+		for _, k := range []string{"client_state", "target_leg_client_state"} {
+			if c.Body[k] != forwardState(call.ID) {
+				t.Fatalf("transfer %s = %v, want the caller's leg %q named so both legs' events fold into its call", k, c.Body[k], call.ID)
+			}
+		}
+		if _, ok := c.Body["answering_machine_detection"]; ok {
+			t.Fatalf("transfer body %v: machine detection is off unless configured", c.Body)
 		}
 		if _, ok := c.Body["from"]; ok {
 			t.Fatalf("transfer body %v: without passthrough the tracking number stays the caller id", c.Body)

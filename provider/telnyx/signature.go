@@ -80,7 +80,10 @@ func VerifySignature(key ed25519.PublicKey, signature, timestamp string, body []
 	if !ed25519.Verify(key, signedMessage(timestamp, body), sig) {
 		return provider.ErrBadSignature
 	}
-	if d := now.Sub(time.Unix(unix, 0)); d > tolerance || d < -tolerance {
+	// Whole seconds, as Telnyx's SDKs compare them (|floor(now) − t| >
+	// tolerance), so a request they accept at the edge is accepted here.
+	secs := int64(tolerance / time.Second)
+	if unix < now.Unix()-secs || unix > now.Unix()+secs {
 		return provider.ErrStaleTimestamp
 	}
 	return nil

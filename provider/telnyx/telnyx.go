@@ -1,17 +1,13 @@
 package telnyx
 
 import (
-	"bytes"
 	"crypto/ed25519"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
-	"github.com/attriqs/calltrack/provider/twilio"
 )
 
 // Name is the provider name in CallEvents.
@@ -32,6 +28,12 @@ type Config struct {
 	// caller transferred to the business line by a transfer command (see
 	// RouteCall). Without it only TeXML calls are routed.
 	APIKey string
+	// MachineDetection turns on Telnyx's answering-machine detection on
+	// the business leg of Call Control transfers, so a voicemail that
+	// picks up is reported as provider.OutcomeVoicemail: "detect",
+	// "premium", or any answering_machine_detection value the transfer
+	// command takes. Empty (the default) leaves it off.
+	MachineDetection string
 	// APIBaseURL is where commands go; default DefaultAPIBaseURL.
 	APIBaseURL string
 	// HTTPClient sends commands; default a client with a 10 s timeout.
@@ -46,6 +48,13 @@ type Provider struct{ cfg Config }
 func New(cfg Config) (*Provider, error) {
 	if len(cfg.PublicKey) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("%w: field PublicKey: a 32-byte Ed25519 key is required", provider.ErrInvalidConfig)
+	}
+	switch cfg.MachineDetection {
+	case "disabled":
+		cfg.MachineDetection = ""
+	case "", "premium", "detect", "detect_beep", "detect_words", "greeting_end":
+	default:
+		return nil, fmt.Errorf("%w: field MachineDetection: %q is not one of Telnyx's answering_machine_detection values", provider.ErrInvalidConfig, cfg.MachineDetection)
 	}
 	if cfg.Tolerance == 0 {
 		cfg.Tolerance = DefaultTolerance
@@ -74,135 +83,36 @@ func (p *Provider) Verify(r *provider.Request) error {
 
 // Parse reads a Call Control JSON event or a TeXML form request.
 func (p *Provider) Parse(r *provider.Request) (provider.CallEvent, error) {
-	if trimmed := bytes.TrimSpace(r.Body); len(trimmed) > 0 && trimmed[0] == '{' {
+	if isJSON(r.Body) {
 		return ParseEvent(r.Body)
 	}
-	// TeXML posts Twilio's parameter set.
-	ev, err := twilio.ParseForm(r.Body, p.cfg.DefaultRegion)
-	ev.Provider = Name
-	return ev, err
+	return ParseTeXML(r.Body, p.cfg.DefaultRegion)
 }
 
-type envelope struct {
-	Data struct {
-		EventType  string    `json:"event_type"`
-		ID         string    `json:"id"`
-		OccurredAt time.Time `json:"occurred_at"`
-		Payload    struct {
-			CallControlID string    `json:"call_control_id"`
-			CallLegID     string    `json:"call_leg_id"`
-			CallSessionID string    `json:"call_session_id"`
-			Direction     string    `json:"direction"`
-			From          string    `json:"from"`
-			To            string    `json:"to"`
-			CallerIDName  string    `json:"caller_id_name"`
-			StartTime     time.Time `json:"start_time"`
-			EndTime       time.Time `json:"end_time"`
-			HangupCause   string    `json:"hangup_cause"`
-		} `json:"payload"`
-	} `json:"data"`
-}
-
-var hangupCauses = map[string]provider.Status{
-	"normal_clearing":   provider.StatusCompleted,
-	"user_busy":         provider.StatusBusy,
-	"timeout":           provider.StatusNoAnswer,
-	"no_answer":         provider.StatusNoAnswer,
-	"originator_cancel": provider.StatusCanceled,
-}
-
-// ParseEvent reads a Call Control v2 webhook. call.initiated is the
-// inbound call, call.answered and call.hangup are status; other events, and
-// every event of an outgoing leg (the one a transfer dials), are
-// provider.ErrIgnoredEvent. The call id is the leg id, stable across a
-// leg's events; one that [provider.CheckCallID] refuses makes the request
-// malformed. A hangup's Duration is end_time − start_time as Telnyx
-// reports them ([provider.Elapsed]: unknown, 0, when absurd).
-func ParseEvent(body []byte) (provider.CallEvent, error) {
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return provider.CallEvent{}, fmt.Errorf("%w: %v", provider.ErrMalformedPayload, err)
-	}
-	d, pl := env.Data, env.Data.Payload
-	if d.EventType == "" {
-		return provider.CallEvent{}, fmt.Errorf("%w: data.event_type is missing", provider.ErrMalformedPayload)
-	}
-	id := pl.CallLegID
-	if id == "" {
-		id = pl.CallControlID
-	}
-	if err := provider.CheckCallID("call_leg_id", id); err != nil {
-		return provider.CallEvent{}, err
-	}
-	start, end, occurred := provider.SaneTime(pl.StartTime), provider.SaneTime(pl.EndTime), provider.SaneTime(d.OccurredAt)
-	ev := provider.CallEvent{
-		Provider:   Name,
-		CallID:     id,
-		From:       phone.Normalize(pl.From, ""),
-		To:         phone.Normalize(pl.To, ""),
-		CallerName: provider.CleanText(pl.CallerIDName, provider.MaxTextLen),
-		OccurredAt: occurred,
-		StartedAt:  start,
-		Raw:        body,
-	}
-	switch pl.Direction {
-	case "incoming":
-		ev.Direction = provider.DirectionInbound
-	case "outgoing":
-		// The leg a transfer dials to the business line: the caller's own
-		// leg carries the call, and routing this one would transfer again.
-		return provider.CallEvent{}, provider.ErrIgnoredEvent
-	}
-	switch d.EventType {
-	case "call.initiated":
-		ev.Kind = provider.KindInbound
-		ev.Status = provider.StatusRinging
-		if ev.StartedAt.IsZero() {
-			ev.StartedAt = occurred
-		}
-	case "call.answered":
-		ev.Status = provider.StatusInProgress
-		ev.AnsweredAt = occurred
-	case "call.hangup":
-		st, ok := hangupCauses[pl.HangupCause]
-		if !ok {
-			st = provider.StatusFailed
-		}
-		ev.Status = st
-		ev.EndedAt = end
-		if ev.EndedAt.IsZero() {
-			ev.EndedAt = occurred
-		}
-		if st == provider.StatusCompleted {
-			ev.Duration = provider.Elapsed(start, end)
-		}
-	default:
-		return provider.CallEvent{}, provider.ErrIgnoredEvent
-	}
-	return ev, nil
-}
-
-// RenderForward answers with TeXML <Dial> (TeXML copies TwiML's verbs).
-// Call Control applications ignore webhook response bodies and route with
-// REST commands instead; see the package documentation.
+// RenderForward answers with TeXML: <Reject> for f.Reject, otherwise a
+// <Dial> whose action and recording callbacks come back to f.CallbackURL.
+// Call Control applications ignore webhook response bodies and are routed
+// by command instead; see [Provider.RouteCall].
 func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (provider.Answer, error) {
-	body, err := twilio.RenderDial(f, ev)
+	body, err := RenderTeXML(f, ev)
 	if err != nil {
 		return provider.Answer{}, err
 	}
-	return provider.Answer{ContentType: twilio.ContentType, Body: body}, nil
+	return provider.Answer{ContentType: ContentType, Body: body}, nil
 }
 
 // RenderWhisper answers with TeXML <Say>.
 func (p *Provider) RenderWhisper(text string) (provider.Answer, error) {
-	body, err := twilio.RenderSay(text)
+	body, err := provider.MarshalXML(texmlResponse{Say: &texmlSay{Text: text}})
 	if err != nil {
 		return provider.Answer{}, err
 	}
-	return provider.Answer{ContentType: twilio.ContentType, Body: body}, nil
+	return provider.Answer{ContentType: ContentType, Body: body}, nil
 }
 
-// Ack answers with an empty TeXML document, which Call Control ignores.
+// Ack answers with an empty TeXML document: after a <Dial action> it ends
+// the call, and Call Control ignores it.
 func (p *Provider) Ack() provider.Answer {
-	return provider.Answer{ContentType: twilio.ContentType, Body: twilio.EmptyResponse()}
+	body, _ := provider.MarshalXML(texmlResponse{})
+	return provider.Answer{ContentType: ContentType, Body: body}
 }

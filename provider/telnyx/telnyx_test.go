@@ -1,19 +1,21 @@
 package telnyx_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/providertest"
 	"github.com/attriqs/calltrack/provider/telnyx"
-	"github.com/attriqs/calltrack/provider/twilio"
 )
 
 // The fixture key is RFC 8032 section 7.1 TEST 1; checking its published
@@ -127,7 +129,42 @@ func signer(key ed25519.PrivateKey) func(*provider.Request, time.Time) {
 	}
 }
 
-func TestConformance(t *testing.T) {
+// forwardState is the client_state RouteCall puts on a transfer, as
+// Telnyx echoes it: base64 of {"calltrack_parent":<caller's leg id>}.
+func forwardState(parent string) string {
+	return base64.StdEncoding.EncodeToString([]byte(`{"calltrack_parent":"` + parent + `"}`))
+}
+
+// legEvent renders an event of the business leg a transfer of c dialled:
+// its own leg id, direction outgoing, the transfer's client_state.
+func legEvent(c providertest.Call, eventType, extra string) *provider.Request {
+	r := event(providertest.Call{ID: c.ID + "-b", From: c.To, To: "+12125550123"}, eventType,
+		fmt.Sprintf(`,"client_state":%q%s`, forwardState(c.ID), extra))
+	r.Body = bytes.Replace(r.Body, []byte(`"client_state":null,`), nil, 1)
+	r.Body = bytes.Replace(r.Body, []byte(`"direction":"incoming"`), []byte(`"direction":"outgoing"`), 1)
+	return r
+}
+
+// legHangups are the hangup_cause values of the business leg's
+// call.hangup for each outcome Call Control reports in one event.
+var legHangups = map[provider.Outcome]string{
+	provider.OutcomeNoAnswer:  "timeout",
+	provider.OutcomeBusy:      "user_busy",
+	provider.OutcomeAbandoned: "originator_cancel",
+	provider.OutcomeFailed:    "not_found",
+}
+
+// recordingSaved renders call.recording.saved for the transfer of c.
+// recording_id is read when present (Telnyx names it on the transfer's
+// answer when record is set; the SDKs' webhook type does not list it).
+func recordingSaved(c providertest.Call, rec provider.Recording) *provider.Request {
+	start := now.Add(5 * time.Second)
+	return legEvent(c, "call.recording.saved", fmt.Sprintf(
+		`,"recording_id":%q,"channels":"dual","recording_started_at":%q,"recording_ended_at":%q,"recording_urls":{"mp3":%q,"wav":null},"public_recording_urls":{}`,
+		rec.ID, start.Format(time.RFC3339Nano), start.Add(rec.Duration).Format(time.RFC3339Nano), rec.URL+"?X-Amz-Expires=600"))
+}
+
+func TestConformanceCallControl(t *testing.T) {
 	p, err := telnyx.New(telnyx.Config{PublicKey: publicKey, Clock: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -153,11 +190,100 @@ func TestConformance(t *testing.T) {
 			}
 			return nil // Call Control has no ringing callback for inbound legs
 		},
+		Outcome: func(c providertest.Call, _ string, o provider.Outcome, talk time.Duration) *provider.Request {
+			cause, ok := legHangups[o]
+			if !ok {
+				// An answered leg's talk time spans two events (its
+				// call.answered and call.hangup); no one event reports it.
+				// TestCallControlOutcomesThroughTheHandler covers answers.
+				return nil
+			}
+			return legEvent(c, "call.hangup", fmt.Sprintf(`,"hangup_cause":%q,"hangup_source":"callee","sip_hangup_cause":"487"`, cause))
+		},
+		Recording:        func(c providertest.Call, _ string, rec provider.Recording) *provider.Request { return recordingSaved(c, rec) },
 		Sign:             signer(privateKey),
 		SignWrongSecret:  signer(otherKey),
 		SignatureHeaders: []string{telnyx.SignatureHeader, telnyx.TimestampHeader},
-		ParseForward:     func(a provider.Answer) (string, string, error) { return twilio.ParseDial(a.Body) },
+		ParseForward:     parseTeXMLDial,
 	}, providertest.Features{Timestamped: true, Tolerance: telnyx.DefaultTolerance, NoRingingCallback: true})
+}
+
+// texmlRequest is a TeXML webhook: Twilio's form parameters, signed by
+// Telnyx as every webhook is.
+func texmlRequest(v url.Values) *provider.Request {
+	return &provider.Request{Method: http.MethodPost, URL: "https://calls.example.com/calltrack/telnyx-texml",
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: []byte(v.Encode())}
+}
+
+func texmlForm(c providertest.Call, status string) url.Values {
+	return url.Values{"AccountSid": {"cb6cfbbc-eb00-41af-a3f3-0d7b32009e4b"}, "CallSid": {c.ID}, "CallSidLegacy": {c.ID},
+		"CallStatus": {status}, "Direction": {"inbound"}, "From": {c.From}, "To": {c.To}}
+}
+
+// texmlDialStatuses are DialCallStatus values of <Dial action>.
+var texmlDialStatuses = map[provider.Outcome]string{
+	provider.OutcomeAnswered:  "completed",
+	provider.OutcomeNoAnswer:  "no-answer",
+	provider.OutcomeBusy:      "busy",
+	provider.OutcomeAbandoned: "canceled",
+	provider.OutcomeFailed:    "failed",
+}
+
+func TestConformanceTeXML(t *testing.T) {
+	p, err := telnyx.New(telnyx.Config{PublicKey: publicKey, Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	providertest.Run(t, providertest.Fixture{
+		Provider: p,
+		Now:      now,
+		Inbound:  func(c providertest.Call) *provider.Request { return texmlRequest(texmlForm(c, "ringing")) },
+		Status: func(c providertest.Call, st provider.Status, talk time.Duration) *provider.Request {
+			v := texmlForm(c, string(st))
+			v.Set("CallbackSource", "call-progress-events")
+			if st == provider.StatusCompleted {
+				v.Set("CallDuration", fmt.Sprint(int(talk.Seconds())))
+			}
+			return texmlRequest(v)
+		},
+		Outcome: func(c providertest.Call, _ string, o provider.Outcome, talk time.Duration) *provider.Request {
+			st, ok := texmlDialStatuses[o]
+			if !ok {
+				return nil // <Dial> runs no machine detection
+			}
+			v := texmlForm(c, "in-progress")
+			v.Set("DialCallStatus", st)
+			v.Set("DialCallDuration", fmt.Sprint(int(talk.Seconds())))
+			return texmlRequest(v)
+		},
+		Recording: func(c providertest.Call, _ string, rec provider.Recording) *provider.Request {
+			// The documented TexmlRecordingCompletedWebhook fields.
+			return texmlRequest(url.Values{"AccountSid": {"cb6cfbbc-eb00-41af-a3f3-0d7b32009e4b"}, "CallSid": {c.ID},
+				"ConnectionId": {"1234567890"}, "RecordingChannels": {"2"}, "RecordingDuration": {fmt.Sprint(int(rec.Duration.Seconds()))},
+				"RecordingSid": {rec.ID}, "RecordingSource": {"DialVerb"}, "RecordingStatus": {"completed"}, "RecordingUrl": {rec.URL}})
+		},
+		Sign:             signer(privateKey),
+		SignWrongSecret:  signer(otherKey),
+		SignatureHeaders: []string{telnyx.SignatureHeader, telnyx.TimestampHeader},
+		ParseForward:     parseTeXMLDial,
+	}, providertest.Features{Timestamped: true, Tolerance: telnyx.DefaultTolerance})
+}
+
+// parseTeXMLDial reads a rendered <Dial> back: the number and caller id.
+func parseTeXMLDial(a provider.Answer) (to, callerID string, err error) {
+	var r struct {
+		Dial *struct {
+			CallerID string `xml:"callerId,attr"`
+			Number   string `xml:"Number"`
+		} `xml:"Dial"`
+	}
+	if err := xml.Unmarshal(a.Body, &r); err != nil {
+		return "", "", err
+	}
+	if r.Dial == nil {
+		return "", "", provider.ErrMalformedPayload
+	}
+	return r.Dial.Number, r.Dial.CallerID, nil
 }
 
 func TestParseIgnoresOtherEventsAndReadsTeXML(t *testing.T) {

@@ -1,0 +1,281 @@
+package telnyx
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/attriqs/calltrack/phone"
+	"github.com/attriqs/calltrack/provider"
+)
+
+type envelope struct {
+	Data struct {
+		EventType  string    `json:"event_type"`
+		ID         string    `json:"id"`
+		OccurredAt time.Time `json:"occurred_at"`
+		Payload    payload   `json:"payload"`
+	} `json:"data"`
+}
+
+type payload struct {
+	CallControlID string    `json:"call_control_id"`
+	CallLegID     string    `json:"call_leg_id"`
+	ClientState   string    `json:"client_state"`
+	Direction     string    `json:"direction"`
+	From          string    `json:"from"`
+	To            string    `json:"to"`
+	CallerIDName  string    `json:"caller_id_name"`
+	StartTime     time.Time `json:"start_time"`
+	EndTime       time.Time `json:"end_time"`
+	HangupCause   string    `json:"hangup_cause"`
+	// STIR/SHAKEN on call.initiated.
+	Attestation string `json:"shaken_stir_attestation"`
+	Validated   bool   `json:"shaken_stir_validated"`
+	// Answering-machine detection result.
+	Result string `json:"result"`
+	// call.recording.saved.
+	RecordingID         string        `json:"recording_id"`
+	RecordingURLs       recordingURLs `json:"recording_urls"`
+	PublicRecordingURLs recordingURLs `json:"public_recording_urls"`
+	RecordingStartedAt  time.Time     `json:"recording_started_at"`
+	RecordingEndedAt    time.Time     `json:"recording_ended_at"`
+}
+
+// maxURLLen bounds a recording URL: Telnyx's are signed and run to several
+// hundred bytes, which provider.MaxTextLen would cut.
+const maxURLLen = 4096
+
+type recordingURLs struct {
+	MP3 string `json:"mp3"`
+	WAV string `json:"wav"`
+}
+
+// first returns the first URL given, mp3 before wav.
+func (u recordingURLs) first() string {
+	if u.MP3 != "" {
+		return u.MP3
+	}
+	return u.WAV
+}
+
+// forwardState is what a transfer asks Telnyx to echo, as client_state,
+// on every event of both legs: the caller's leg the outcome belongs to,
+// and whether answering-machine detection runs on the business leg.
+type forwardState struct {
+	Parent string `json:"calltrack_parent"`
+	AMD    bool   `json:"amd,omitempty"`
+}
+
+func (s forwardState) encode() string {
+	b, _ := json.Marshal(s)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// decodeForwardState reads a client_state set by [Provider.RouteCall]; ok
+// is false for any other (a host's own) client state.
+func decodeForwardState(s string) (forwardState, bool) {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return forwardState{}, false
+	}
+	var st forwardState
+	if json.Unmarshal(raw, &st) != nil || provider.CheckCallID("client_state.calltrack_parent", st.Parent) != nil {
+		return forwardState{}, false
+	}
+	return st, true
+}
+
+var hangupStatuses = map[string]provider.Status{
+	"normal_clearing":   provider.StatusCompleted,
+	"time_limit":        provider.StatusCompleted,
+	"user_busy":         provider.StatusBusy,
+	"timeout":           provider.StatusNoAnswer,
+	"no_answer":         provider.StatusNoAnswer,
+	"originator_cancel": provider.StatusCanceled,
+}
+
+// legOutcomes maps the business leg's hangup_cause to the forward's
+// outcome. normal_clearing and time_limit end a leg that was answered;
+// originator_cancel is the caller's leg going away while the business
+// line rang; call_rejected is the business line declining (603), which
+// carriers report as busy.
+var legOutcomes = map[string]provider.Outcome{
+	"normal_clearing":   provider.OutcomeAnswered,
+	"time_limit":        provider.OutcomeAnswered,
+	"user_busy":         provider.OutcomeBusy,
+	"call_rejected":     provider.OutcomeBusy,
+	"timeout":           provider.OutcomeNoAnswer,
+	"no_answer":         provider.OutcomeNoAnswer,
+	"originator_cancel": provider.OutcomeAbandoned,
+	"not_found":         provider.OutcomeFailed,
+	"unspecified":       provider.OutcomeFailed,
+}
+
+// ParseEvent reads a Call Control v2 webhook.
+//
+// Events of the caller's leg: call.initiated is the inbound call (with
+// its STIR/SHAKEN attestation when Telnyx validated it), call.answered
+// and call.hangup are status; a hangup's Duration is end_time (or
+// occurred_at) − start_time ([provider.Elapsed]).
+//
+// Events of the business leg a transfer dialled carry the client_state
+// [Provider.RouteCall] set and become status events of the caller's call
+// (see the package documentation, "Forward outcomes"). Events of an
+// outgoing leg without it, and every other event type, are
+// provider.ErrIgnoredEvent. A call id that [provider.CheckCallID] refuses
+// makes the request malformed.
+func ParseEvent(body []byte) (provider.CallEvent, error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return provider.CallEvent{}, fmt.Errorf("%w: %v", provider.ErrMalformedPayload, err)
+	}
+	d, pl := env.Data, env.Data.Payload
+	if d.EventType == "" {
+		return provider.CallEvent{}, fmt.Errorf("%w: data.event_type is missing", provider.ErrMalformedPayload)
+	}
+	id := pl.CallLegID
+	if id == "" {
+		id = pl.CallControlID
+	}
+	if err := provider.CheckCallID("call_leg_id", id); err != nil {
+		return provider.CallEvent{}, err
+	}
+	occurred := provider.SaneTime(d.OccurredAt)
+	if st, ok := decodeForwardState(pl.ClientState); ok && st.Parent != id {
+		return parseLegEvent(d.EventType, st, pl, occurred, body)
+	}
+	if d.EventType == "call.recording.saved" {
+		// A recording of the caller's own leg (started by the host).
+		return recordingEvent(id, pl, occurred, body), nil
+	}
+	start, end := provider.SaneTime(pl.StartTime), provider.SaneTime(pl.EndTime)
+	ev := provider.CallEvent{
+		Provider:   Name,
+		CallID:     id,
+		From:       phone.Normalize(pl.From, ""),
+		To:         phone.Normalize(pl.To, ""),
+		CallerName: provider.CleanText(pl.CallerIDName, provider.MaxTextLen),
+		OccurredAt: occurred,
+		StartedAt:  start,
+		Raw:        body,
+	}
+	switch pl.Direction {
+	case "incoming":
+		ev.Direction = provider.DirectionInbound
+	case "outgoing":
+		// A leg this provider did not dial (no client_state of ours):
+		// routing it would transfer again.
+		return provider.CallEvent{}, provider.ErrIgnoredEvent
+	}
+	switch d.EventType {
+	case "call.initiated":
+		ev.Kind = provider.KindInbound
+		ev.Status = provider.StatusRinging
+		if ev.StartedAt.IsZero() {
+			ev.StartedAt = occurred
+		}
+		if pl.Validated {
+			// An attestation Telnyx could not validate attests nothing.
+			ev.Attestation, _ = provider.ParseAttestation(pl.Attestation)
+		}
+	case "call.answered":
+		ev.Status = provider.StatusInProgress
+		ev.AnsweredAt = occurred
+	case "call.hangup":
+		st, ok := hangupStatuses[pl.HangupCause]
+		if !ok {
+			st = provider.StatusFailed
+		}
+		ev.Status = st
+		if end.IsZero() {
+			end = occurred
+		}
+		ev.EndedAt = end
+		if st == provider.StatusCompleted {
+			ev.Duration = provider.Elapsed(start, end)
+		}
+	default:
+		return provider.CallEvent{}, provider.ErrIgnoredEvent
+	}
+	return ev, nil
+}
+
+// parseLegEvent turns an event of the business leg into a status event of
+// the caller's call st.Parent. It never sets the caller's Status: the
+// business leg ending busy does not make the caller's call busy.
+func parseLegEvent(eventType string, st forwardState, pl payload, occurred time.Time, body []byte) (provider.CallEvent, error) {
+	ev := provider.CallEvent{Provider: Name, CallID: st.Parent, Kind: provider.KindStatus, OccurredAt: occurred, Raw: body}
+	switch eventType {
+	case "call.answered":
+		ev.AnsweredAt = occurred
+		if !st.AMD {
+			// With detection on, the detection result says who answered.
+			ev.Outcome = provider.OutcomeAnswered
+		}
+	case "call.machine.detection.ended", "call.machine.premium.detection.ended":
+		ev.Outcome = machineOutcome(pl.Result)
+		if ev.Outcome == provider.OutcomeUnknown {
+			return provider.CallEvent{}, provider.ErrIgnoredEvent
+		}
+	case "call.hangup":
+		o, ok := legOutcomes[pl.HangupCause]
+		if !ok {
+			o = provider.OutcomeFailed
+		}
+		if o == provider.OutcomeAnswered && st.AMD {
+			// Answered by whom is the detection's to say; a hangup
+			// claiming "answered" would outrank its "voicemail".
+			return provider.CallEvent{}, provider.ErrIgnoredEvent
+		}
+		ev.Outcome = o
+	case "call.recording.saved":
+		rec := recordingEvent(st.Parent, pl, occurred, body)
+		// Recording runs from the answer (record-from-answer) to the
+		// hangup: the business leg's talk time.
+		rec.TalkTime = rec.Recording.Duration
+		return rec, nil
+	default:
+		return provider.CallEvent{}, provider.ErrIgnoredEvent
+	}
+	return ev, nil
+}
+
+// machineOutcome maps call.machine.detection.ended's result (human,
+// machine, not_sure) and the premium detection's (human_residence,
+// human_business, machine, silence, fax_detected, not_sure).
+func machineOutcome(result string) provider.Outcome {
+	switch {
+	case result == "machine" || result == "fax_detected":
+		return provider.OutcomeVoicemail
+	case strings.HasPrefix(result, "human"), result == "not_sure":
+		// Someone or something picked up and detection could not tell a
+		// machine: the caller was connected.
+		return provider.OutcomeAnswered
+	}
+	return provider.OutcomeUnknown
+}
+
+// recordingEvent reads call.recording.saved. The public URL (which lasts
+// as long as the file) is preferred over recording_urls, which Telnyx
+// signs for ten minutes only.
+func recordingEvent(callID string, pl payload, occurred time.Time, body []byte) provider.CallEvent {
+	url := pl.PublicRecordingURLs.first()
+	if url == "" {
+		url = pl.RecordingURLs.first()
+	}
+	return provider.CallEvent{
+		Provider:   Name,
+		CallID:     callID,
+		Kind:       provider.KindStatus,
+		OccurredAt: occurred,
+		Recording: provider.Recording{
+			ID:       provider.CleanText(pl.RecordingID, provider.MaxTextLen),
+			URL:      provider.CleanText(url, maxURLLen),
+			Duration: provider.Elapsed(provider.SaneTime(pl.RecordingStartedAt), provider.SaneTime(pl.RecordingEndedAt)),
+		},
+		Raw: body,
+	}
+}
