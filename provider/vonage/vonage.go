@@ -1,9 +1,12 @@
 package vonage
 
 import (
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -17,6 +20,28 @@ const Name = "vonage"
 // ContentType of NCCO answers.
 const ContentType = "application/json"
 
+// ParentParam is the query parameter RenderForward adds to the connect
+// and record actions' eventUrl: the uuid of the caller's inbound leg.
+// Vonage reports the forwarded leg under that leg's own uuid and the
+// recording under the conversation only, so the parameter is what ties
+// both back to the caller's call.
+const ParentParam = "calltrack_parent"
+
+// MachineParam marks an eventUrl whose leg runs Vonage's machine
+// detection: its answered and completed events then no longer prove that
+// a person answered (a voicemail answers too); the human and machine
+// events decide.
+const MachineParam = "calltrack_amd"
+
+// RejectText is spoken to a refused caller before the call ends.
+const RejectText = "This number cannot take your call."
+
+// Machine detection behaviours of the connect action (Config.MachineDetection).
+const (
+	MachineContinue = "continue"
+	MachineHangup   = "hangup"
+)
+
 // Config configures a Provider.
 type Config struct {
 	// SignatureSecret is the account's signature secret (Dashboard →
@@ -26,15 +51,59 @@ type Config struct {
 	Tolerance time.Duration
 	// Clock defaults to time.Now.
 	Clock func() time.Time
+	// MachineDetection turns on Vonage's standard answering-machine
+	// detection on the forwarded leg, so a business voicemail ends the
+	// forward as provider.OutcomeVoicemail: MachineContinue lets the
+	// caller leave a message, MachineHangup ends the call. Empty (the
+	// default) leaves it off.
+	MachineDetection string
+	// ApplicationID and PrivateKey (the application's PEM private key)
+	// let FetchRecording download recordings, which Vonage serves only
+	// to a JWT signed with that key. Optional.
+	ApplicationID string
+	PrivateKey    []byte
+	// HTTPClient downloads recordings; default a client with a 60 s
+	// timeout.
+	HTTPClient *http.Client
 }
 
-// Provider implements provider.Provider for the Vonage Voice API.
-type Provider struct{ cfg Config }
+// Provider implements provider.Provider for the Vonage Voice API, and
+// provider.GETAnswerer and provider.RecordingFetcher.
+type Provider struct {
+	cfg Config
+	key *rsa.PrivateKey
+}
 
-// New returns a Vonage provider.
+var (
+	_ provider.GETAnswerer      = (*Provider)(nil)
+	_ provider.RecordingFetcher = (*Provider)(nil)
+)
+
+// New returns a Vonage provider, reporting every configuration problem at
+// once.
 func New(cfg Config) (*Provider, error) {
+	var errs []error
 	if len(cfg.SignatureSecret) == 0 {
-		return nil, fmt.Errorf("%w: field SignatureSecret: required (signed webhooks must be enabled)", provider.ErrInvalidConfig)
+		errs = append(errs, errors.New("field SignatureSecret: required (signed webhooks must be enabled)"))
+	}
+	switch cfg.MachineDetection {
+	case "", MachineContinue, MachineHangup:
+	default:
+		errs = append(errs, fmt.Errorf("field MachineDetection: %q is neither %q nor %q", cfg.MachineDetection, MachineContinue, MachineHangup))
+	}
+	var key *rsa.PrivateKey
+	if len(cfg.PrivateKey) > 0 {
+		k, err := parsePrivateKey(cfg.PrivateKey)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("field PrivateKey: %w", err))
+		}
+		key = k
+		if cfg.ApplicationID == "" {
+			errs = append(errs, errors.New("field ApplicationID: required with PrivateKey (the JWT names the application)"))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%w: %w", provider.ErrInvalidConfig, errors.Join(errs...))
 	}
 	if cfg.Tolerance == 0 {
 		cfg.Tolerance = DefaultTolerance
@@ -42,19 +111,42 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Provider{cfg: cfg}, nil
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	return &Provider{cfg: cfg, key: key}, nil
 }
 
 // Name returns "vonage".
 func (p *Provider) Name() string { return Name }
+
+// AnswersGET reports true: a new Vonage application fetches its answer
+// URL with GET, the call in the query.
+func (p *Provider) AnswersGET() bool { return true }
 
 // Verify checks the signed-webhook JWT.
 func (p *Provider) Verify(r *provider.Request) error {
 	return VerifyRequest(p.cfg.SignatureSecret, r.Header.Get(AuthorizationHeader), r.Body, p.cfg.Clock(), p.cfg.Tolerance)
 }
 
-// Parse reads the answer webhook or an event webhook.
+// Parse reads the answer webhook (JSON body, or the query of a GET), an
+// event webhook of the caller's leg, or a report on the forwarded leg or
+// the recording (an eventUrl carrying ParentParam, see ParseLegEvent).
 func (p *Provider) Parse(r *provider.Request) (provider.CallEvent, error) {
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return provider.CallEvent{}, fmt.Errorf("%w: request URL: %v", provider.ErrMalformedPayload, err)
+	}
+	q := u.Query()
+	if r.Method == http.MethodGet && len(r.Body) == 0 {
+		return ParseQuery(u.RawQuery)
+	}
+	if parent, ok := q[ParentParam]; ok {
+		if len(parent) != 1 {
+			return provider.CallEvent{}, fmt.Errorf("%w: %s appears %d times", provider.ErrMalformedPayload, ParentParam, len(parent))
+		}
+		return ParseLegEvent(r.Body, parent[0], q.Get(MachineParam) == "1")
+	}
 	return ParseWebhook(r.Body)
 }
 
@@ -90,12 +182,53 @@ var statuses = map[string]provider.Status{
 // call id is the leg's uuid; one that [provider.CheckCallID] refuses makes
 // the request malformed. Vonage sends numbers as international digits. A
 // duration that [provider.ParseSeconds] refuses is recorded as unknown (0)
-// and the event kept.
+// and the event kept. Vonage's answer webhook carries no STIR/SHAKEN
+// verdict, so Attestation stays empty.
 func ParseWebhook(body []byte) (provider.CallEvent, error) {
 	var w webhook
 	if err := json.Unmarshal(body, &w); err != nil {
 		return provider.CallEvent{}, fmt.Errorf("%w: %v", provider.ErrMalformedPayload, err)
 	}
+	ev, err := w.event()
+	if err != nil {
+		return provider.CallEvent{}, err
+	}
+	ev.Raw = body
+	return ev, nil
+}
+
+// ParseQuery reads the answer webhook Vonage sends by GET (its default):
+// the same fields as the JSON body, in the query. Raw keeps the query.
+func ParseQuery(rawQuery string) (provider.CallEvent, error) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return provider.CallEvent{}, fmt.Errorf("%w: query: %v", provider.ErrMalformedPayload, err)
+	}
+	w := webhook{
+		UUID: q.Get("uuid"), ConversationUUID: q.Get("conversation_uuid"),
+		From: q.Get("from"), To: q.Get("to"), Status: q.Get("status"), Direction: q.Get("direction"),
+	}
+	for _, t := range []struct {
+		name string
+		dst  *time.Time
+	}{{"timestamp", &w.Timestamp}, {"start_time", &w.StartTime}, {"end_time", &w.EndTime}} {
+		if v := q.Get(t.name); v != "" {
+			// An unreadable time is unknown, as SaneTime makes an absurd one.
+			*t.dst, _ = time.Parse(time.RFC3339Nano, v)
+		}
+	}
+	if d := q.Get("duration"); d != "" {
+		w.Duration = json.RawMessage(`"` + strings.ReplaceAll(d, `"`, "") + `"`)
+	}
+	ev, err := w.event()
+	if err != nil {
+		return provider.CallEvent{}, err
+	}
+	ev.Raw = []byte(rawQuery)
+	return ev, nil
+}
+
+func (w webhook) event() (provider.CallEvent, error) {
 	if err := provider.CheckCallID("uuid", w.UUID); err != nil {
 		return provider.CallEvent{}, err
 	}
@@ -107,7 +240,6 @@ func ParseWebhook(body []byte) (provider.CallEvent, error) {
 		OccurredAt: provider.SaneTime(w.Timestamp),
 		StartedAt:  provider.SaneTime(w.StartTime),
 		EndedAt:    provider.SaneTime(w.EndTime),
-		Raw:        body,
 	}
 	switch w.Direction {
 	case "inbound":
@@ -140,11 +272,14 @@ func ParseWebhook(body []byte) (provider.CallEvent, error) {
 type (
 	// Action is one NCCO action.
 	Action struct {
-		Action   string     `json:"action"`
-		Text     string     `json:"text,omitempty"`
-		From     string     `json:"from,omitempty"`
-		Timeout  int        `json:"timeout,omitempty"`
-		Endpoint []Endpoint `json:"endpoint,omitempty"`
+		Action           string     `json:"action"`
+		Text             string     `json:"text,omitempty"`
+		From             string     `json:"from,omitempty"`
+		Timeout          int        `json:"timeout,omitempty"`
+		MachineDetection string     `json:"machineDetection,omitempty"`
+		EventURL         []string   `json:"eventUrl,omitempty"`
+		EventMethod      string     `json:"eventMethod,omitempty"`
+		Endpoint         []Endpoint `json:"endpoint,omitempty"`
 	}
 	// Endpoint is a connect action's target.
 	Endpoint struct {
@@ -160,24 +295,71 @@ type (
 
 func digits(e164 string) string { return strings.TrimPrefix(e164, "+") }
 
-// RenderConnect renders f as an NCCO: with recording, a talk action
-// (the caller notice) and a record action first; then connect to a phone
-// endpoint whose onAnswer NCCO is the whisper. Vonage only presents caller
-// ids it allows (your Vonage numbers, or the caller's with the feature
-// enabled).
+// LegEventURL is the eventUrl RenderForward gives the connect and record
+// actions of callID's forward: callbackURL with ParentParam set to
+// callID, and MachineParam when machine detection runs on the leg. The
+// query of callbackURL is kept.
+func LegEventURL(callbackURL, callID string, machineDetection bool) (string, error) {
+	u, err := url.Parse(callbackURL)
+	if err != nil || !u.IsAbs() {
+		return "", fmt.Errorf("%w: field CallbackURL: %q is not an absolute URL", provider.ErrInvalidForward, callbackURL)
+	}
+	q := u.Query()
+	q.Set(ParentParam, callID)
+	if machineDetection {
+		q.Set(MachineParam, "1")
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// RenderConnect renders f as an NCCO without machine detection (see
+// Provider.RenderForward).
 func RenderConnect(f provider.Forward, ev provider.CallEvent) ([]byte, error) {
+	return renderNCCO(f, ev, "")
+}
+
+// renderNCCO renders f: a refused call hears RejectText and the call ends
+// (an NCCO ends the call when its last action ends; Vonage has no hangup
+// action, and an answer it cannot read would send the call to the
+// fallback answer URL, which connects it). Otherwise, with recording, a
+// talk action (the caller notice) and a record action first; then connect
+// to a phone endpoint whose onAnswer NCCO is the whisper. With
+// f.CallbackURL, the record and connect actions report to LegEventURL by
+// POST. Vonage only presents caller ids it allows (your Vonage numbers,
+// or the caller's with the feature enabled).
+func renderNCCO(f provider.Forward, ev provider.CallEvent, machine string) ([]byte, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
+	if f.Reject {
+		return json.Marshal([]Action{{Action: "talk", Text: RejectText}})
+	}
+	var events []string
+	if f.CallbackURL != "" && ev.CallID != "" {
+		u, err := LegEventURL(f.CallbackURL, ev.CallID, machine != "")
+		if err != nil {
+			return nil, err
+		}
+		events = []string{u}
+	}
+	method := ""
+	if events != nil {
+		method = http.MethodPost
+	}
 	var ncco []Action
 	if f.Record {
-		ncco = append(ncco, Action{Action: "talk", Text: f.RecordingNotice}, Action{Action: "record"})
+		ncco = append(ncco, Action{Action: "talk", Text: f.RecordingNotice}, Action{Action: "record", EventURL: events, EventMethod: method})
 	}
 	ep := Endpoint{Type: "phone", Number: digits(f.To)}
 	if f.WhisperURL != "" {
 		ep.OnAnswer = &OnAnswer{URL: f.WhisperURL}
 	}
-	ncco = append(ncco, Action{Action: "connect", From: digits(f.CallerID(ev)), Timeout: f.RingSeconds(), Endpoint: []Endpoint{ep}})
+	ncco = append(ncco, Action{
+		Action: "connect", From: digits(f.CallerID(ev)), Timeout: f.RingSeconds(),
+		MachineDetection: machine, EventURL: events, EventMethod: method,
+		Endpoint: []Endpoint{ep},
+	})
 	return json.Marshal(ncco)
 }
 
@@ -196,9 +378,10 @@ func ParseConnect(doc []byte) (to, callerID string, err error) {
 	return "", "", errors.New("vonage: no connect action")
 }
 
-// RenderForward answers with an NCCO.
+// RenderForward answers with an NCCO, running the configured machine
+// detection on the forwarded leg.
 func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (provider.Answer, error) {
-	body, err := RenderConnect(f, ev)
+	body, err := renderNCCO(f, ev, p.cfg.MachineDetection)
 	if err != nil {
 		return provider.Answer{}, err
 	}

@@ -33,10 +33,14 @@ func TestPublishedTokenVector(t *testing.T) {
 	if _, err := vonage.VerifyToken("asdf", []byte(publishedSecret)); !errors.Is(err, provider.ErrMalformedSignature) {
 		t.Fatalf("published malformed token: %v, want ErrMalformedSignature", err)
 	}
-	// The published token has no payload_hash, so as a webhook it fails on
-	// the body check, not the signature.
-	if err := vonage.VerifyRequest([]byte(publishedSecret), "Bearer "+publishedToken, nil, time.Unix(1697634680, 0), time.Minute); !errors.Is(err, provider.ErrBodyHashMismatch) {
-		t.Fatalf("VerifyRequest = %v, want ErrBodyHashMismatch", err)
+	// The published token has no payload_hash: with a body it fails on the
+	// body check, not the signature; without one (a GET answer) it is
+	// checked as Vonage's SDKs check it, signature and iat.
+	if err := vonage.VerifyRequest([]byte(publishedSecret), "Bearer "+publishedToken, []byte(`{}`), time.Unix(1697634680, 0), time.Minute); !errors.Is(err, provider.ErrBodyHashMismatch) {
+		t.Fatalf("VerifyRequest with a body = %v, want ErrBodyHashMismatch", err)
+	}
+	if err := vonage.VerifyRequest([]byte(publishedSecret), "Bearer "+publishedToken, nil, time.Unix(1697634680, 0), time.Minute); err != nil {
+		t.Fatalf("VerifyRequest without a body = %v, want nil", err)
 	}
 }
 
@@ -115,11 +119,62 @@ func TestConformance(t *testing.T) {
 			}
 			return event(c, string(st), "")
 		},
+		Outcome:          legOutcome,
+		Recording:        legRecording,
 		Sign:             signer(secret),
 		SignWrongSecret:  signer([]byte("wrong")),
 		SignatureHeaders: []string{vonage.AuthorizationHeader},
 		ParseForward:     func(a provider.Answer) (string, string, error) { return vonage.ParseConnect(a.Body) },
 	}, providertest.Features{Timestamped: true, Tolerance: vonage.DefaultTolerance})
+}
+
+// legEvent is Vonage's event on the forwarded leg, in the shape of the
+// webhook reference: the leg's own uuid, the caller's conversation, the
+// tracking number as from (the caller id the connect presented).
+func legEvent(c providertest.Call, eventURL, status, extra string) *provider.Request {
+	body := fmt.Sprintf(`{"from":%q,"to":"12125550123","uuid":"bbbbbbbb-1111-2222-3333-0123456789ab","conversation_uuid":"CON-f972836a-550f-45fa-956c-12a2ab5b7d22","status":%q,"direction":"outbound","timestamp":"2026-03-01T12:00:05.000Z"%s}`, c.To[1:], status, extra)
+	return &provider.Request{Method: http.MethodPost, URL: eventURL, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}
+}
+
+// legOutcome reports o as Vonage reports it to the connect action's
+// eventUrl: completed with the leg's duration when answered; timeout when
+// the connect timeout ran out; busy; cancelled when the caller hung up
+// while it rang; failed; machine from machine detection.
+func legOutcome(c providertest.Call, callbackURL string, o provider.Outcome, talk time.Duration) *provider.Request {
+	u, err := vonage.LegEventURL(callbackURL, c.ID, o == provider.OutcomeVoicemail)
+	if err != nil {
+		panic(err)
+	}
+	switch o {
+	case provider.OutcomeAnswered:
+		end := time.Date(2026, 3, 1, 12, 0, 10, 0, time.UTC).Add(talk)
+		return legEvent(c, u, "completed", fmt.Sprintf(`,"duration":"%d","start_time":"2026-03-01T12:00:10.000Z","end_time":%q,"rate":"0.00450000","price":"0.00697500","network":"US-FIXED"`, int(talk/time.Second), end.Format(time.RFC3339)))
+	case provider.OutcomeNoAnswer:
+		return legEvent(c, u, "timeout", "")
+	case provider.OutcomeBusy:
+		return legEvent(c, u, "busy", "")
+	case provider.OutcomeAbandoned:
+		return legEvent(c, u, "cancelled", "")
+	case provider.OutcomeFailed:
+		return legEvent(c, u, "failed", `,"detail":"cannot_route"`)
+	case provider.OutcomeVoicemail:
+		return legEvent(c, u, "machine", "")
+	}
+	return nil
+}
+
+// legRecording is the record action's report to its eventUrl, in the
+// shape of the NCCO reference: no call uuid, the length as start_time
+// and end_time.
+func legRecording(c providertest.Call, callbackURL string, rec provider.Recording) *provider.Request {
+	u, err := vonage.LegEventURL(callbackURL, c.ID, false)
+	if err != nil {
+		panic(err)
+	}
+	start := time.Date(2026, 3, 1, 12, 0, 10, 0, time.UTC)
+	body := fmt.Sprintf(`{"start_time":%q,"recording_url":%q,"size":12345,"recording_uuid":%q,"end_time":%q,"conversation_uuid":"CON-f972836a-550f-45fa-956c-12a2ab5b7d22","timestamp":"2026-03-01T12:02:00.000Z"}`,
+		start.Format(time.RFC3339), rec.URL, rec.ID, start.Add(rec.Duration).Format(time.RFC3339))
+	return &provider.Request{Method: http.MethodPost, URL: u, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}
 }
 
 func TestRenderConnectGolden(t *testing.T) {
