@@ -271,3 +271,15 @@ func (p *Provider) RenderWhisper(text string) (provider.Answer, error) {
 func (p *Provider) Ack() provider.Answer {
 	return provider.Answer{ContentType: ContentType, Body: []byte(xml.Header + "<Response></Response>")}
 }
+
+// FallbackDocument renders the static Plivo XML that forwards a caller to
+// to (E.164): the document a host uploads to static hosting, independent
+// of this application, and gives as BuyOptions.FallbackURL. Plivo fetches
+// it as the Application's fallback_answer_url when answer_url fails. It
+// dials without callerId, so the business sees the caller's own number.
+func FallbackDocument(to string) ([]byte, error) {
+	if to == "" || phone.Normalize(to, "") != to {
+		return nil, fmt.Errorf("%w: field To: %q is not an E.164 number", provider.ErrInvalidForward, to)
+	}
+	return provider.MarshalXML(response{Dial: &dial{Timeout: provider.Forward{}.RingSeconds(), Number: digits(to)}})
+}
