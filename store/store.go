@@ -118,6 +118,11 @@ type Calls interface {
 	// strictly before before, and the filing time of the latest of them.
 	// A withheld (empty) number has no history.
 	CallsBefore(ctx context.Context, from string, before time.Time) (count int, latest time.Time, err error)
+	// ShortCallsBetween is the history the spam rule for repeated short
+	// calls reads ([journey.ShortCallHistory]): how many finished calls
+	// from the number, filed in [since, before), lasted less than shorter
+	// by [journey.CallLength]. A withheld (empty) number has none.
+	ShortCallsBetween(ctx context.Context, from string, since, before time.Time, shorter time.Duration) (int, error)
 }
 
 // CallRecords stores what a call produces.

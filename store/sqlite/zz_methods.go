@@ -69,6 +69,11 @@ func (st *Store) CallsBefore(ctx context.Context, from string, before time.Time)
 	return st.engine.CallsBefore(ctx, from, before)
 }
 
+// ShortCallsBetween implements [store.Calls.ShortCallsBetween].
+func (st *Store) ShortCallsBetween(ctx context.Context, from string, since, before time.Time, shorter time.Duration) (int, error) {
+	return st.engine.ShortCallsBetween(ctx, from, since, before, shorter)
+}
+
 // PutCallRecord implements [store.CallRecords.PutCallRecord].
 func (st *Store) PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs ...store.OutboxMessage) error {
 	return st.engine.PutCallRecord(ctx, rec, msgs...)
