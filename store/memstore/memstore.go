@@ -265,6 +265,11 @@ func normCall(ev provider.CallEvent) provider.CallEvent {
 	if len(ev.Raw) == 0 {
 		ev.Raw = nil // as the SQL adapters return it
 	}
+	// Merge may hand back the caller's slice: the stored call shares none.
+	ev.Labels = slices.Clone(ev.Labels)
+	if len(ev.Labels) == 0 {
+		ev.Labels = nil
+	}
 	return ev
 }
 

@@ -46,6 +46,11 @@ func (s *suite) groups() []group {
 			{"CallsBeforeCountsTheCallersEarlierCallsOnly", s.callsBeforeCountsTheCallersEarlierCallsOnly},
 			{"StoredCallTimeIsItsFilingTimeInEveryOrder", s.storedCallTimeIsItsFilingTimeInEveryOrder},
 			{"RecordCallKeepsAKeyedCallerNumberAndItsHistory", s.recordCallKeepsAKeyedCallerNumberAndItsHistory},
+			{"RecordCallRoundTripsEveryForwardField", s.recordCallRoundTripsEveryForwardField},
+			{"RecordCallForwardOutcomeConvergesBeforeOrAfterTheParentsTerminalStatus", s.recordCallForwardOutcomeConvergesBeforeOrAfterTheParentsTerminalStatus},
+			{"RecordCallLabelsAreTheSortedUnionOfEveryReport", s.recordCallLabelsAreTheSortedUnionOfEveryReport},
+			{"RecordCallRecordingReportedTwiceIsStoredOnce", s.recordCallRecordingReportedTwiceIsStoredOnce},
+			{"RecordCallForwardTextTheDatabaseRefusesIsErrInvalidOrKeptExactly", s.recordCallForwardTextTheDatabaseRefusesIsErrInvalidOrKeptExactly},
 		}},
 		{"CallRecords", []testCase{
 			{"PutCallRecordWritesEveryPart", s.putCallRecordWritesEveryPart},
@@ -109,6 +114,7 @@ func (s *suite) groups() []group {
 			{"ErasePersonRemovesEveryLinkedIDAndEverythingKeyedByThem", s.erasePersonRemovesEveryLinkedIDAndEverythingKeyedByThem},
 			{"ErasePersonDeletesTheClaimsOfTheirVisitorsAndSessions", s.erasePersonDeletesTheClaimsOfTheirVisitorsAndSessions},
 			{"ErasePersonLeavesNothingThatNamesThemInAnyTable", s.erasePersonLeavesNothingThatNamesThemInAnyTable},
+			{"ErasePersonLeavesNoTranscriptLabelsOrRecordingOfTheirCalls", s.erasePersonLeavesNoTranscriptLabelsOrRecordingOfTheirCalls},
 			{"ErasePersonUnknownIsNoOp", s.erasePersonUnknownIsNoOp},
 		}},
 		{"Concurrency", []testCase{

@@ -6,36 +6,71 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/store"
 )
 
-const callCols = `provider, call_id, kind, from_number, to_number, direction, status,
-	occurred_at, started_at, answered_at, ended_at, duration_ns,
-	caller_name, caller_city, caller_region, caller_country, forwarded_from, raw`
+// callColumns are the calls table's columns as callArgs and scanCall
+// order them; call_at is apart, as only writes set it.
+var callColumns = []string{"provider", "call_id", "kind", "from_number", "to_number", "direction", "status",
+	"occurred_at", "started_at", "answered_at", "ended_at", "duration_ns",
+	"caller_name", "caller_city", "caller_region", "caller_country", "forwarded_from", "raw",
+	"outcome", "talk_time_ns", "recording_id", "recording_url", "recording_duration_ns", "attestation", "labels", "transcript"}
 
-func callArgs(ev provider.CallEvent) []any {
+var (
+	callCols = strings.Join(callColumns, ", ")
+	// callSet rewrites every column but the key, then call_at.
+	callSet = strings.Join(callColumns[2:], " = ?, ") + " = ?, call_at = ?"
+	// callValues binds call_at and every column.
+	callValues = strings.TrimSuffix(strings.Repeat("?, ", len(callColumns)+1), ", ")
+)
+
+func callArgs(ev provider.CallEvent) ([]any, error) {
 	var raw any
 	if len(ev.Raw) > 0 {
 		raw = ev.Raw
 	}
+	labels, err := labelsText(ev.Labels)
+	if err != nil {
+		return nil, err
+	}
 	return []any{ev.Provider, ev.CallID, int64(ev.Kind), ev.From, ev.To, string(ev.Direction), string(ev.Status),
 		nullMicro(ev.OccurredAt), nullMicro(ev.StartedAt), nullMicro(ev.AnsweredAt), nullMicro(ev.EndedAt), int64(ev.Duration),
-		ev.CallerName, ev.CallerCity, ev.CallerRegion, ev.CallerCountry, ev.ForwardedFrom, raw}
+		ev.CallerName, ev.CallerCity, ev.CallerRegion, ev.CallerCountry, ev.ForwardedFrom, raw,
+		string(ev.Outcome), int64(ev.TalkTime), ev.Recording.ID, ev.Recording.URL, int64(ev.Recording.Duration),
+		string(ev.Attestation), labels, ev.Transcript}, nil
+}
+
+// labelsText is labels as the labels column holds them: a JSON array.
+// JSON would silently replace bytes that are not UTF-8, so such a label is
+// refused instead, as PostgreSQL refuses them in the text columns.
+func labelsText(labels []string) (string, error) {
+	for i, l := range labels {
+		if !utf8.ValidString(l) {
+			return "", fmt.Errorf("%w: call: labels[%d] %q is not valid UTF-8", store.ErrInvalid, i, l)
+		}
+	}
+	if len(labels) == 0 {
+		return "[]", nil
+	}
+	return jsonText(labels)
 }
 
 func scanCall(r interface{ Scan(...any) error }, extra ...any) (provider.CallEvent, error) {
 	var ev provider.CallEvent
-	var kind, duration int64
-	var direction, status string
+	var kind, duration, talk, recDuration int64
+	var direction, status, outcome, attestation, labels string
 	var occurred, started, answered, ended sql.NullInt64
 	var raw []byte
 	dest := []any{&ev.Provider, &ev.CallID, &kind, &ev.From, &ev.To, &direction, &status,
 		&occurred, &started, &answered, &ended, &duration,
-		&ev.CallerName, &ev.CallerCity, &ev.CallerRegion, &ev.CallerCountry, &ev.ForwardedFrom, &raw}
+		&ev.CallerName, &ev.CallerCity, &ev.CallerRegion, &ev.CallerCountry, &ev.ForwardedFrom, &raw,
+		&outcome, &talk, &ev.Recording.ID, &ev.Recording.URL, &recDuration, &attestation, &labels, &ev.Transcript}
 	if err := r.Scan(append(dest, extra...)...); err != nil {
 		return ev, err
 	}
@@ -45,6 +80,15 @@ func scanCall(r interface{ Scan(...any) error }, extra ...any) (provider.CallEve
 	ev.Duration = time.Duration(duration)
 	if len(raw) > 0 {
 		ev.Raw = raw
+	}
+	ev.Outcome, ev.TalkTime = provider.Outcome(outcome), time.Duration(talk)
+	ev.Recording.Duration = time.Duration(recDuration)
+	ev.Attestation = provider.Attestation(attestation)
+	if err := fromJSON(labels, &ev.Labels); err != nil {
+		return ev, fmt.Errorf("call %s/%s: labels: %w", ev.Provider, ev.CallID, err)
+	}
+	if len(ev.Labels) == 0 {
+		ev.Labels = nil
 	}
 	return ev, nil
 }
@@ -61,6 +105,9 @@ func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) (provide
 	if err := store.ValidateCall(ev); err != nil {
 		return provider.CallEvent{}, err
 	}
+	if _, err := labelsText(ev.Labels); err != nil {
+		return provider.CallEvent{}, err
+	}
 	ev = normCall(provider.Merge(provider.CallEvent{}, ev))
 	var merged provider.CallEvent
 	err := e.tx(ctx, func(tx *sql.Tx) error {
@@ -69,9 +116,12 @@ func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) (provide
 			at = t
 		}
 		first, at := store.FileCall(ev, at)
-		res, err := tx.ExecContext(ctx, e.q(`INSERT INTO calls (call_at, `+callCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (provider, call_id) DO NOTHING`), append([]any{micro(at)}, callArgs(first)...)...)
+		args, err := callArgs(first)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, e.q(`INSERT INTO calls (call_at, `+callCols+`) VALUES (`+callValues+`)
+			ON CONFLICT (provider, call_id) DO NOTHING`), append([]any{micro(at)}, args...)...)
 		if err != nil {
 			return fmt.Errorf("store/%s: record call: %w", e.d.Name, err)
 		}
@@ -90,12 +140,11 @@ func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) (provide
 		merged = normCall(provider.Merge(cur, ev))
 		var filed time.Time
 		merged, filed = store.FileCall(merged, fromMicro(min(storedAt, micro(at))))
-		newAt := micro(filed)
-		args := append(callArgs(merged)[2:], newAt, ev.Provider, ev.CallID)
-		_, err = tx.ExecContext(ctx, e.q(`UPDATE calls SET kind = ?, from_number = ?, to_number = ?, direction = ?,
-			status = ?, occurred_at = ?, started_at = ?, answered_at = ?, ended_at = ?, duration_ns = ?,
-			caller_name = ?, caller_city = ?, caller_region = ?, caller_country = ?, forwarded_from = ?, raw = ?,
-			call_at = ? WHERE provider = ? AND call_id = ?`), args...)
+		if args, err = callArgs(merged); err != nil {
+			return err
+		}
+		args = append(args[2:], micro(filed), ev.Provider, ev.CallID)
+		_, err = tx.ExecContext(ctx, e.q(`UPDATE calls SET `+callSet+` WHERE provider = ? AND call_id = ?`), args...)
 		if err != nil {
 			return fmt.Errorf("store/%s: record call: update: %w", e.d.Name, err)
 		}
