@@ -16,3 +16,11 @@ func TestElasticConformance(t *testing.T) {
 		return e
 	}, pooltest.Features{ExactLRU: true})
 }
+
+func TestElasticResize(t *testing.T) {
+	pooltest.RunResize(t, func(t *testing.T, cfg pool.Config) pool.Allocator {
+		e, err := pool.NewElastic(cfg)
+		require.NoError(t, err)
+		return e
+	}, pooltest.Features{ExactLRU: true})
+}
