@@ -65,7 +65,50 @@ func TestConformance(t *testing.T) {
 		SignWrongSecret:  signer("wrong-key", signalwire.SignatureHeader),
 		SignatureHeaders: []string{signalwire.SignatureHeader},
 		ParseForward:     func(a provider.Answer) (string, string, error) { return twilio.ParseDial(a.Body) },
+		Outcome:          outcomeReport,
+		Recording:        recordingReport,
 	}, providertest.Features{})
+}
+
+// outcomeReport is the request SignalWire's <Dial action> makes when the
+// dialled call ends: the call's parameters plus DialCallStatus,
+// DialCallSid and DialCallDuration (cXML <Dial> docs). SignalWire has no
+// answering-machine detection on <Number>, so no voicemail report.
+func outcomeReport(c providertest.Call, callbackURL string, o provider.Outcome, talk time.Duration) *provider.Request {
+	extra := url.Values{"DialCallSid": {"9a3c5f4e-1d2b-4c6a-8e7f-0a1b2c3d4e5f"}}
+	parent := "in-progress"
+	switch o {
+	case provider.OutcomeAnswered:
+		extra.Set("DialCallStatus", "completed")
+		extra.Set("DialCallDuration", strconv.Itoa(int(talk/time.Second)))
+	case provider.OutcomeAbandoned:
+		extra.Set("DialCallStatus", "no-answer")
+		parent = "completed"
+	case provider.OutcomeNoAnswer, provider.OutcomeBusy, provider.OutcomeFailed:
+		extra.Set("DialCallStatus", string(o))
+	default:
+		return nil
+	}
+	r := laml(c, parent, extra)
+	r.URL = callbackURL
+	return r
+}
+
+// recordingReport is SignalWire's recordingStatusCallback request.
+func recordingReport(c providertest.Call, callbackURL string, rec provider.Recording) *provider.Request {
+	r := laml(c, "", nil)
+	r.Body = []byte(url.Values{
+		"AccountSid":        {"446e9986-0848-4d46-a617-48793c5f5e07"},
+		"CallSid":           {c.ID},
+		"RecordingSid":      {rec.ID},
+		"RecordingUrl":      {rec.URL},
+		"RecordingStatus":   {"completed"},
+		"RecordingDuration": {strconv.Itoa(int(rec.Duration / time.Second))},
+		"RecordingChannels": {"2"},
+		"RecordingSource":   {"DialVerb"},
+	}.Encode())
+	r.URL = callbackURL
+	return r
 }
 
 func TestHeaders(t *testing.T) {

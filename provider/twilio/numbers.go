@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
 )
 
@@ -40,13 +41,15 @@ type NumberClientConfig struct {
 	HTTPClient *http.Client
 }
 
-// NumberClient implements provider.NumberProvisioner against Twilio's
-// AvailablePhoneNumbers and IncomingPhoneNumbers resources.
+// NumberClient implements provider.Provisioner against Twilio's
+// AvailablePhoneNumbers and IncomingPhoneNumbers resources. SignalWire's
+// Compatibility API serves the same resources under another base
+// (provider/signalwire).
 type NumberClient struct {
 	cfg NumberClientConfig
 }
 
-var _ provider.NumberProvisioner = (*NumberClient)(nil)
+var _ provider.Provisioner = (*NumberClient)(nil)
 
 // NewNumberClient validates cfg.
 func NewNumberClient(cfg NumberClientConfig) (*NumberClient, error) {
@@ -56,6 +59,11 @@ func NewNumberClient(cfg NumberClientConfig) (*NumberClient, error) {
 	}
 	if cfg.AuthToken == "" {
 		errs = append(errs, errors.New("field AuthToken: required"))
+	}
+	if cfg.APIBase != "" {
+		if u, err := url.Parse(cfg.APIBase); err != nil || u.Host == "" {
+			errs = append(errs, fmt.Errorf("field APIBase: %q is not an absolute URL", cfg.APIBase))
+		}
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", provider.ErrInvalidConfig, errors.Join(errs...))
@@ -113,10 +121,40 @@ type incomingNumber struct {
 	DateCreated string `json:"date_created"`
 }
 
-// BuyNumber purchases number and points its voice webhook and status
-// callback at opts' URLs (POST).
-func (c *NumberClient) BuyNumber(ctx context.Context, number string, opts provider.BuyOptions) (provider.OwnedNumber, error) {
-	form := url.Values{"PhoneNumber": {number}}
+func (n incomingNumber) owned() provider.OwnedNumber {
+	owned := provider.OwnedNumber{ID: n.SID, Number: n.PhoneNumber}
+	if t, err := time.Parse(time.RFC1123Z, n.DateCreated); err == nil {
+		owned.CreatedAt = t.UTC()
+	}
+	return owned
+}
+
+// TwimletForward is Twilio Labs' static forward
+// (https://www.twilio.com/labs/twimlets/forward), the fallback used when
+// BuyOptions.FallbackURL is empty: Twilio serves it, so it answers when
+// this application cannot.
+const TwimletForward = "https://twimlets.com/forward"
+
+// numberForm is the IncomingPhoneNumber parameters for opts: the voice
+// webhook and status callback (POST) and the fail-safe, VoiceFallbackUrl,
+// fetched with GET so that static hosting can serve it.
+func numberForm(opts provider.BuyOptions) (url.Values, error) {
+	var errs []error
+	if opts.FallbackTo == "" {
+		errs = append(errs, errors.New("field FallbackTo: required (the business line callers reach when the webhook fails)"))
+	} else if phone.Normalize(opts.FallbackTo, "") != opts.FallbackTo {
+		errs = append(errs, fmt.Errorf("field FallbackTo: %q is not an E.164 number", opts.FallbackTo))
+	}
+	fallback := opts.FallbackURL
+	if fallback == "" {
+		fallback = TwimletForward + "?PhoneNumber=" + url.QueryEscape(opts.FallbackTo)
+	} else if u, err := url.Parse(fallback); err != nil || !u.IsAbs() || u.Host == "" {
+		errs = append(errs, fmt.Errorf("field FallbackURL: %q is not an absolute URL", opts.FallbackURL))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%w: %w", provider.ErrInvalidConfig, errors.Join(errs...))
+	}
+	form := url.Values{"VoiceFallbackUrl": {fallback}, "VoiceFallbackMethod": {http.MethodGet}}
 	if opts.VoiceURL != "" {
 		form.Set("VoiceUrl", opts.VoiceURL)
 		form.Set("VoiceMethod", http.MethodPost)
@@ -128,15 +166,75 @@ func (c *NumberClient) BuyNumber(ctx context.Context, number string, opts provid
 	if opts.FriendlyName != "" {
 		form.Set("FriendlyName", opts.FriendlyName)
 	}
+	return form, nil
+}
+
+// BuyNumber purchases number with its voice webhook, status callback and
+// fail-safe set (see [NumberClient.ConfigureNumber]).
+func (c *NumberClient) BuyNumber(ctx context.Context, number string, opts provider.BuyOptions) (provider.OwnedNumber, error) {
+	form, err := numberForm(opts)
+	if err != nil {
+		return provider.OwnedNumber{}, err
+	}
+	form.Set("PhoneNumber", number)
 	var got incomingNumber
 	if err := c.do(ctx, http.MethodPost, c.accountPath()+"/IncomingPhoneNumbers.json", form, &got); err != nil {
 		return provider.OwnedNumber{}, err
 	}
-	owned := provider.OwnedNumber{ID: got.SID, Number: got.PhoneNumber}
-	if t, err := time.Parse(time.RFC1123Z, got.DateCreated); err == nil {
-		owned.CreatedAt = t.UTC()
+	return got.owned(), nil
+}
+
+// ConfigureNumber points the owned number id (a PN... sid) at opts' URLs
+// (POST) and sets its fail-safe: VoiceFallbackUrl is opts.FallbackURL, or
+// without one the Forward twimlet to opts.FallbackTo.
+func (c *NumberClient) ConfigureNumber(ctx context.Context, id string, opts provider.BuyOptions) error {
+	if id == "" {
+		return fmt.Errorf("%w: field id: the number's sid is required", provider.ErrInvalidConfig)
 	}
-	return owned, nil
+	form, err := numberForm(opts)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, c.accountPath()+"/IncomingPhoneNumbers/"+url.PathEscape(id)+".json", form, nil)
+}
+
+type incomingList struct {
+	Numbers     []incomingNumber `json:"incoming_phone_numbers"`
+	NextPageURI string           `json:"next_page_uri"`
+}
+
+// maxPages bounds ListNumbers against an API that never stops paging.
+const maxPages = 1000
+
+// ListNumbers returns every IncomingPhoneNumber on the account, following
+// next_page_uri.
+func (c *NumberClient) ListNumbers(ctx context.Context) ([]provider.OwnedNumber, error) {
+	var out []provider.OwnedNumber
+	path := c.accountPath() + "/IncomingPhoneNumbers.json?PageSize=1000"
+	for range maxPages {
+		var page incomingList
+		if err := c.do(ctx, http.MethodGet, path, nil, &page); err != nil {
+			return nil, err
+		}
+		for _, n := range page.Numbers {
+			out = append(out, n.owned())
+		}
+		if page.NextPageURI == "" {
+			return out, nil
+		}
+		path = c.relative(page.NextPageURI)
+	}
+	return nil, fmt.Errorf("twilio: listing numbers: more than %d pages", maxPages)
+}
+
+// relative turns a next_page_uri (rooted at the API host, e.g.
+// "/2010-04-01/Accounts/...", or at SignalWire's "/api/laml/...") into a
+// path under APIBase.
+func (c *NumberClient) relative(uri string) string {
+	if u, err := url.Parse(c.cfg.APIBase); err == nil && u.Path != "" && strings.HasPrefix(uri, u.Path+"/") {
+		return strings.TrimPrefix(uri, u.Path)
+	}
+	return uri
 }
 
 // ReleaseNumber deletes the IncomingPhoneNumber id (a PN... sid). A number

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +69,27 @@ func TestNumberClient(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		w.Write([]byte(incomingJSON))
 	})
+	mux.HandleFunc("POST "+base+"/IncomingPhoneNumbers/{sid}", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		gotForm = map[string]string{"sid": strings.TrimSuffix(r.PathValue("sid"), ".json")}
+		for k := range r.PostForm {
+			gotForm[k] = r.PostForm.Get(k)
+		}
+		w.Write([]byte(incomingJSON))
+	})
+	// Two pages, in the shape of the IncomingPhoneNumbers list reference:
+	// next_page_uri is rooted at the API host.
+	mux.HandleFunc("GET "+base+"/IncomingPhoneNumbers.json", func(w http.ResponseWriter, r *http.Request) {
+		entry := func(sid, number string) string {
+			return `{"sid": "` + sid + `", "phone_number": "` + number + `", "date_created": "Thu, 30 Jul 2015 23:19:04 +0000"}`
+		}
+		if r.URL.Query().Get("PageToken") == "" {
+			w.Write([]byte(`{"incoming_phone_numbers": [` + entry("PN1", "+18089250001") + `, ` + entry("PN2", "+18089250002") + `],
+  "next_page_uri": "` + base + `/IncomingPhoneNumbers.json?PageSize=2&Page=1&PageToken=PAPN2", "page": 0, "page_size": 2}`))
+			return
+		}
+		w.Write([]byte(`{"incoming_phone_numbers": [` + entry("PN3", "+18089250003") + `], "next_page_uri": null, "page": 1, "page_size": 2}`))
+	})
 	mux.HandleFunc("DELETE "+base+"/IncomingPhoneNumbers/{sid}", func(w http.ResponseWriter, r *http.Request) {
 		if r.PathValue("sid") == "PNgone.json" {
 			w.WriteHeader(http.StatusNotFound)
@@ -101,7 +123,7 @@ func TestNumberClient(t *testing.T) {
 		}
 	})
 	t.Run("buy points webhooks at us", func(t *testing.T) {
-		got, err := c.BuyNumber(ctx, "+18089251571", provider.BuyOptions{VoiceURL: "https://example.com/voice", StatusCallbackURL: "https://example.com/status"})
+		got, err := c.BuyNumber(ctx, "+18089251571", provider.BuyOptions{VoiceURL: "https://example.com/voice", StatusCallbackURL: "https://example.com/status", FallbackTo: "+12125550123"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,9 +134,50 @@ func TestNumberClient(t *testing.T) {
 		if gotForm["VoiceUrl"] != "https://example.com/voice" || gotForm["VoiceMethod"] != "POST" || gotForm["StatusCallback"] != "https://example.com/status" {
 			t.Fatalf("form sent = %v", gotForm)
 		}
+		// No FallbackURL: Twilio's own static forward, the Forward twimlet.
+		if gotForm["VoiceFallbackUrl"] != "https://twimlets.com/forward?PhoneNumber=%2B12125550123" || gotForm["VoiceFallbackMethod"] != "GET" {
+			t.Fatalf("fail-safe sent = %q %q", gotForm["VoiceFallbackUrl"], gotForm["VoiceFallbackMethod"])
+		}
+	})
+	t.Run("buy with a hosted fallback document", func(t *testing.T) {
+		if _, err := c.BuyNumber(ctx, "+18089251571", provider.BuyOptions{VoiceURL: "https://example.com/voice", FallbackTo: "+12125550123", FallbackURL: "https://static.example.com/fallback.xml"}); err != nil {
+			t.Fatal(err)
+		}
+		if gotForm["VoiceFallbackUrl"] != "https://static.example.com/fallback.xml" {
+			t.Fatalf("fail-safe sent = %q", gotForm["VoiceFallbackUrl"])
+		}
+	})
+	t.Run("buy without a fail-safe is refused before any request", func(t *testing.T) {
+		gotForm = nil
+		_, err := c.BuyNumber(ctx, "+18089251571", provider.BuyOptions{VoiceURL: "https://example.com/voice", FallbackURL: "not a url"})
+		if !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), "FallbackTo") || !strings.Contains(err.Error(), "FallbackURL") || gotForm != nil {
+			t.Fatalf("err = %v (form sent %v)", err, gotForm)
+		}
+	})
+	t.Run("configure sets webhooks and the fail-safe", func(t *testing.T) {
+		gotForm = nil
+		if err := c.ConfigureNumber(ctx, "PNXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", provider.BuyOptions{VoiceURL: "https://example.com/voice2", FallbackTo: "+12125550199"}); err != nil {
+			t.Fatal(err)
+		}
+		if gotForm["sid"] != "PNXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX" || gotForm["VoiceUrl"] != "https://example.com/voice2" ||
+			gotForm["VoiceFallbackUrl"] != "https://twimlets.com/forward?PhoneNumber=%2B12125550199" || gotForm["PhoneNumber"] != "" {
+			t.Fatalf("form sent = %v", gotForm)
+		}
+		if err := c.ConfigureNumber(ctx, "PNXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", provider.BuyOptions{}); !errors.Is(err, provider.ErrInvalidConfig) {
+			t.Fatalf("configure without FallbackTo: %v", err)
+		}
+	})
+	t.Run("list follows next_page_uri", func(t *testing.T) {
+		got, err := c.ListNumbers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 || got[0].ID != "PN1" || got[2].Number != "+18089250003" || !got[1].CreatedAt.Equal(time.Date(2015, 7, 30, 23, 19, 4, 0, time.UTC)) {
+			t.Fatalf("ListNumbers = %+v", got)
+		}
 	})
 	t.Run("buy failure is a typed API error", func(t *testing.T) {
-		_, err := c.BuyNumber(ctx, "+15005550000", provider.BuyOptions{})
+		_, err := c.BuyNumber(ctx, "+15005550000", provider.BuyOptions{FallbackTo: "+12125550123"})
 		var apiErr *twilio.APIError
 		if !errors.As(err, &apiErr) || apiErr.Code != 21422 || apiErr.HTTPStatus != 400 {
 			t.Fatalf("err = %v", err)

@@ -169,7 +169,62 @@ func TestConformance(t *testing.T) {
 		SignWrongSecret:  signer("not-the-token"),
 		SignatureHeaders: []string{twilio.SignatureHeader},
 		ParseForward:     func(a provider.Answer) (string, string, error) { return twilio.ParseDial(a.Body) },
+		Outcome:          outcomeReport,
+		Recording:        recordingReport,
 	}, providertest.Features{})
+}
+
+// outcomeReport builds what Twilio sends to the <Dial action> URL when the
+// dialled leg ends (the caller's call parameters plus DialCallStatus,
+// DialCallSid, DialCallDuration and DialBridged, per the <Dial> docs), or
+// for voicemail the amdStatusCallback request (the business leg's CallSid,
+// AnsweredBy, MachineDetectionDuration) at the URL RenderForward gave it.
+func outcomeReport(c providertest.Call, callbackURL string, o provider.Outcome, talk time.Duration) *provider.Request {
+	child := "CA" + strings.Repeat("f", 32)
+	if o == provider.OutcomeVoicemail {
+		v := url.Values{"AccountSid": {"ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"}, "CallSid": {child}, "AnsweredBy": {"machine_start"}, "MachineDetectionDuration": {"2410"}}
+		r := req(v)
+		r.URL = callbackURL + "?" + twilio.ParentParam + "=" + c.ID
+		return r
+	}
+	// The caller is still on the line when the business leg ends, except
+	// when they hung up first (abandoned).
+	extra := url.Values{"DialCallSid": {child}, "DialBridged": {"false"}}
+	parent := "in-progress"
+	switch o {
+	case provider.OutcomeAnswered:
+		extra.Set("DialCallStatus", "completed")
+		extra.Set("DialCallDuration", strconv.Itoa(int(talk/time.Second)))
+		extra.Set("DialBridged", "true")
+	case provider.OutcomeAbandoned:
+		extra.Set("DialCallStatus", "no-answer")
+		parent = "completed"
+	case provider.OutcomeNoAnswer, provider.OutcomeBusy, provider.OutcomeFailed:
+		extra.Set("DialCallStatus", string(o))
+	default:
+		return nil
+	}
+	r := req(form(c, parent, extra))
+	r.URL = callbackURL
+	return r
+}
+
+// recordingReport is the recordingStatusCallback request of the <Dial>
+// docs: CallSid is the parent leg's.
+func recordingReport(c providertest.Call, callbackURL string, rec provider.Recording) *provider.Request {
+	r := req(url.Values{
+		"AccountSid":         {"ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"},
+		"CallSid":            {c.ID},
+		"RecordingSid":       {rec.ID},
+		"RecordingUrl":       {rec.URL},
+		"RecordingStatus":    {"completed"},
+		"RecordingDuration":  {strconv.Itoa(int(rec.Duration / time.Second))},
+		"RecordingChannels":  {"2"},
+		"RecordingStartTime": {"Sun, 01 Mar 2026 12:00:05 +0000"},
+		"RecordingSource":    {"DialVerb"},
+	})
+	r.URL = callbackURL
+	return r
 }
 
 func TestParseFormMapsTwilioFields(t *testing.T) {
