@@ -184,7 +184,11 @@ func outcomeReport(c providertest.Call, callbackURL string, o provider.Outcome, 
 	if o == provider.OutcomeVoicemail {
 		v := url.Values{"AccountSid": {"ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"}, "CallSid": {child}, "AnsweredBy": {"machine_start"}, "MachineDetectionDuration": {"2410"}}
 		r := req(v)
-		r.URL = callbackURL + "?" + twilio.ParentParam + "=" + c.ID
+		sep := "?"
+		if strings.Contains(callbackURL, "?") {
+			sep = "&"
+		}
+		r.URL = callbackURL + sep + twilio.ParentParam + "=" + c.ID
 		return r
 	}
 	// The caller is still on the line when the business leg ends, except
