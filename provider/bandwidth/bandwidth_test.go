@@ -189,9 +189,11 @@ func FuzzParseCallback(f *testing.F) {
 	c := providertest.Call{ID: "c-1", From: "+14158675309", To: "+18005551212"}
 	f.Add(callback(c, "initiate", "").Body)
 	f.Add(callback(c, "disconnect", `,"answerTime":"2026-03-01T12:00:05Z","endTime":"2026-03-01T12:01:00Z","cause":"hangup"`).Body)
+	f.Add([]byte(docTransferDisconnectAnswered))
+	f.Add([]byte(docRecordingAvailable))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ev, err := bandwidth.ParseCallback(body)
-		if err == nil && (ev.CallID == "" || ev.Duration < 0) {
+		if err == nil && (ev.CallID == "" || ev.Duration < 0 || ev.TalkTime < 0 || ev.TalkTime > provider.MaxCallDuration || !ev.Outcome.Valid()) {
 			t.Fatalf("accepted %q as %+v", body, ev)
 		}
 	})
