@@ -232,9 +232,12 @@ func FuzzValidateRequest(f *testing.F) {
 
 func FuzzParseForm(f *testing.F) {
 	f.Add(string(form(providertest.Call{ID: "a", From: "+14158675309", To: "+18005551212"}, "Hangup", "completed", url.Values{"Duration": {"12"}}).Body))
+	f.Add("DialAction=hangup&DialALegUUID=a&DialBLegDuration=11&DialBLegHangupCause=NORMAL_CLEARING")
+	f.Add("DialStatus=no-answer&DialALegUUID=a&DialHangupCause=ORIGINATOR_CANCEL")
+	f.Add("CallUUID=a&RecordUrl=https%3A%2F%2Fx.test%2Fr.mp3&RecordingID=r&RecordingDurationMs=24400.00000")
 	f.Fuzz(func(t *testing.T, body string) {
 		ev, err := plivo.ParseForm([]byte(body), "")
-		if err == nil && (ev.CallID == "" || ev.Duration < 0) {
+		if err == nil && (ev.CallID == "" || ev.Duration < 0 || ev.TalkTime < 0 || ev.Recording.Duration < 0 || !ev.Outcome.Valid()) {
 			t.Fatalf("accepted %q as %+v", body, ev)
 		}
 	})
