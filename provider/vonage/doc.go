@@ -1,28 +1,105 @@
 // Package vonage adapts the Vonage Voice API to calltrack: signed-webhook
-// verification, the answer and event webhooks, and NCCO connect answers.
+// verification, the answer webhook (by GET or POST) and event webhooks,
+// NCCO connect answers that report the forward's outcome and recording,
+// recording downloads, and number provisioning with its fail-safe.
 //
 // # Signature
 //
-// With signed webhooks enabled, Vonage sends "Authorization: Bearer
-// <JWT>", HS256 over claims that include iat, jti, iss "Vonage",
-// api_key, application_id and payload_hash, the hex SHA-256 of the body.
+// With signed webhooks, Vonage sends "Authorization: Bearer <JWT>", HS256
+// over claims that include iat, jti, iss "Vonage", api_key,
+// application_id and payload_hash, the hex SHA-256 of the body.
 // [VerifyRequest] checks the HS256 signature with the account's signature
 // secret (only HS256 is accepted, whatever the token's header claims),
 // then payload_hash against the body (provider.ErrBodyHashMismatch), then
-// iat against the injected clock (provider.ErrStaleTimestamp). [Sign]
+// iat against the injected clock (provider.ErrStaleTimestamp). A request
+// without a body, the answer webhook by GET, is checked as Vonage's SDKs
+// check every webhook (vonage_jwt.verify_signature, @vonage/jwt
+// verifySignature: the signature only), plus iat: Vonage hashes a JSON
+// re-encoding of the query for GET whose exact bytes it does not specify,
+// and a re-encoding off by one byte would refuse real calls. [Sign]
 // produces tokens for fixtures. The tests check [VerifyToken] against the
-// token and secret published in the tests of Vonage's Python JWT package
-// (vonage_jwt, verify_signature tests).
+// token and secret published in the tests of Vonage's Python JWT package.
 //
-// # Configuration at Vonage
+// # Answer by GET
 //
-// Set the application's answer URL and event URL to the handler with HTTP
-// POST (the answer webhook defaults to GET at Vonage). The whisper NCCO is
-// fetched from the connect endpoint's onAnswer URL, which the handler
-// serves for GET as well.
+// A new Vonage application fetches its answer URL with GET, the call in
+// the query (to, from, uuid, conversation_uuid, ...). [Provider]
+// implements provider.GETAnswerer, and Parse reads the query of a GET
+// ([ParseQuery]); Raw then keeps the query. The answer webhook carries no
+// STIR/SHAKEN verdict (Vonage's webhook reference lists none), so
+// Attestation stays empty.
+//
+// # Forward outcome
+//
+// The connect action asks for the forwarded leg's events at
+// Forward.CallbackURL by POST (eventUrl, eventMethod). Vonage reports
+// that leg under its own uuid, with the caller's conversation_uuid, and
+// never names the caller's leg, so the eventUrl carries it:
+// [LegEventURL] adds [ParentParam] (the caller's uuid) to CallbackURL.
+// Vonage's signature covers the body, not the URL; a report moved to
+// another call's URL needs a token Vonage signed within the tolerance.
+// [ParseLegEvent] turns the leg's events into status events of the
+// caller's call carrying only the outcome, talk time and answer time:
+// answered and completed (duration > 0, the talk time) are answered; busy
+// is busy; timeout (the connect's ring timeout ran out) and unanswered
+// are no-answer; rejected is busy when the callee declined, else failed;
+// failed is failed. When the caller hangs up while the business line
+// rings, Vonage cancels the attempt and sends cancelled: abandoned. After
+// busy, timeout or cancelled Vonage also sends completed with duration 0,
+// which is ignored, as are started and ringing.
+//
+// Config.MachineDetection runs Vonage's standard machine detection
+// (free of charge) on the leg: the machine event is voicemail, human is
+// answered. A voicemail answers the leg too, so on such a leg (the
+// eventUrl then carries [MachineParam]) answered and completed give only
+// the answer time and talk time, and the verdict decides in any order.
+//
+// # Recording
+//
+// With Forward.Record, the record action (before connect, so it records
+// the whole conversation) reports to the same eventUrl; its report names
+// no call, only recording_uuid, recording_url, start_time, end_time and
+// conversation_uuid, and becomes CallEvent.Recording {recording_uuid,
+// recording_url, end_time − start_time}. Vonage serves recordings only
+// to an application JWT: [Provider.FetchRecording] signs one (RS256 with
+// Config.PrivateKey, claims application_id, iat, jti, exp) and sends it
+// only to Vonage's hosts over HTTPS; without a key it fails naming the
+// field.
+//
+// # Refusing a call
+//
+// Vonage answers the call before it asks for the NCCO and has no hangup
+// action; a call ends when its NCCO's last action ends, and an NCCO
+// Vonage cannot read sends the call to the fallback answer URL, which
+// would connect it. A refused call (Forward.Reject) therefore hears
+// [RejectText] in one talk action, and the call ends.
+//
+// # Provisioning
+//
+// [Numbers] implements provider.Provisioner: the Numbers API on
+// rest.nexmo.com (number/search, number/buy, number/update with app_id,
+// number/cancel, account/numbers) and the Application API v2
+// (api.nexmo.com/v2/applications/{id}), both with the API key and secret.
+// At Vonage a number's webhooks are its application's: BuyNumber and
+// ConfigureNumber set the application's voice answer_url and event_url
+// (POST) and fallback_answer_url (GET), reading the application first and
+// writing it back whole, and link the number to the application.
+//
+// # Fail-safe
+//
+// When the answer URL fails (an error, a timeout, a host that is down),
+// Vonage fetches the application's fallback_answer_url and runs the NCCO
+// it returns. [FallbackDocument] renders that NCCO, a connect to the
+// business line; host it on static hosting that does not depend on this
+// application (it is fetched with GET) and pass its URL as
+// BuyOptions.FallbackURL, which Numbers requires. To set it by hand: in
+// the Vonage API Dashboard open Applications, edit the application, and
+// under Capabilities → Voice set "Fallback URL" to the document's URL with
+// HTTP GET, then save. (Saving in the Dashboard may turn off settings
+// made through the API only; check signed callbacks afterwards.)
 //
 // # Why no SDK
 //
 // Vonage's Go SDK (vonage-go-sdk) is not served by the module proxy here;
-// the scheme needs only crypto/hmac and crypto/sha256.
+// the scheme needs only the standard library's crypto.
 package vonage
