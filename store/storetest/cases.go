@@ -44,6 +44,7 @@ func (s *suite) groups() []group {
 			{"CallsBetweenFilesCallUnderEarliestEventTime", s.callsBetweenFilesCallUnderEarliestEventTime},
 			{"CallsBetweenFilesTimelessCallWhenFirstRecorded", s.callsBetweenFilesTimelessCallWhenFirstRecorded},
 			{"CallsBeforeCountsTheCallersEarlierCallsOnly", s.callsBeforeCountsTheCallersEarlierCallsOnly},
+			{"ShortCallsBetweenCountsTheCallersFinishedShortCalls", s.shortCallsBetweenCountsTheCallersFinishedShortCalls},
 			{"StoredCallTimeIsItsFilingTimeInEveryOrder", s.storedCallTimeIsItsFilingTimeInEveryOrder},
 			{"RecordCallKeepsAKeyedCallerNumberAndItsHistory", s.recordCallKeepsAKeyedCallerNumberAndItsHistory},
 			{"RecordCallRoundTripsEveryForwardField", s.recordCallRoundTripsEveryForwardField},
