@@ -20,7 +20,11 @@
 // Times are BIGINT/INTEGER microseconds since the Unix epoch in UTC, NULL
 // for the zero time: exact, identical in both databases, cheap to index and
 // free of time zone ambiguity. Nested values (a session's classify.Source,
-// an attribution's candidates, a touchpoint's attributes) are JSON text.
+// an attribution's candidates, a touchpoint's attributes, a call's labels)
+// are JSON text; a label that is not UTF-8 is refused with store.ErrInvalid
+// rather than altered by the encoding. Durations are BIGINT/INTEGER
+// nanoseconds. A call is one row, every field of provider.CallEvent a
+// column, so its merge is one locked read and one rewrite.
 // Every write runs in one transaction or one statement, so a refused or
 // interrupted write leaves nothing behind.
 //
