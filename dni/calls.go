@@ -46,7 +46,10 @@ func (s *Service) RecordCall(ctx context.Context, ev provider.CallEvent) error {
 			return err
 		}
 	}
-	return s.store.PutCallRecord(ctx, rec, msgs...)
+	if err := s.store.PutCallRecord(ctx, rec, msgs...); err != nil {
+		return err
+	}
+	return s.queueAnalysis(ctx, call)
 }
 
 // redact is what the Service keeps of a call event: with
@@ -121,6 +124,9 @@ func (s *Service) ErasePerson(ctx context.Context, personID string) error {
 // route answers an inbound call from memory only: the caller must reach the
 // business even when the store is down.
 func (s *Service) route(_ context.Context, ev provider.CallEvent) (provider.Forward, error) {
+	if s.cfg.RejectBlocked && s.spam.Blocked(ev.From, s.cfg.IdentityKey) {
+		return provider.Forward{Reject: true}, nil
+	}
 	if d, ok := s.catalog.Dedicated(ev.To); ok {
 		return s.cfg.forwardTo(d.BusinessNumber, "Call from "+d.Campaign), nil
 	}

@@ -138,6 +138,12 @@ type Config struct {
 	// than this (store.Retention.DeleteBefore), once an hour. Zero keeps
 	// everything.
 	Retention time.Duration
+	// Spam says which calls are spam: marked, never qualified, so never
+	// exported to ad platforms, and shown apart in reports.
+	Spam journey.SpamConfig
+	// RejectBlocked refuses calls from Spam.Block at answer, instead of
+	// forwarding them and marking them spam.
+	RejectBlocked bool
 }
 
 // Forward is how calls are connected to the business (see

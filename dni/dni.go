@@ -49,6 +49,8 @@ type Service struct {
 	providers  []provider.Provider
 	skipVerify bool
 	exports    *export.Exporter
+	analysis   *AnalysisSink       // nil without WithAnalysis
+	spam       *journey.SpamFilter // nil marks no call
 
 	handler   http.Handler
 	webhooks  []*provider.Handler
@@ -76,6 +78,7 @@ type options struct {
 	reportAuth func(http.Handler) http.Handler
 	skipVerify bool
 	exports    *export.Exporter
+	analysis   *AnalysisSink
 	meters     metric.MeterProvider
 }
 
@@ -133,6 +136,13 @@ func WithReportAuth(wrap func(http.Handler) http.Handler) Option {
 // WithStore. The Service owns it from then on: Run runs it and Close
 // closes it.
 func WithExports(x *export.Exporter) Option { return func(o *options) { o.exports = x } }
+
+// WithAnalysis runs a call analyzer on every recorded call (see
+// AnalysisSink): its labels and transcript are stored on the call, where
+// qualification rules (QualifyRule.RequireLabels) and the spam filter read
+// them. Give the same sink to the exporter of WithExports; without
+// WithExports the Service makes an exporter for it on the store's outbox.
+func WithAnalysis(a *AnalysisSink) Option { return func(o *options) { o.analysis = a } }
 
 // WithInsecureSkipVerify DISABLES WEBHOOK SIGNATURE VERIFICATION, so anyone
 // who can reach the webhook URL can forge calls. Local development only.
@@ -198,6 +208,10 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("dni: Qualify: %w", err))
 	}
+	if s.spam, err = journey.NewSpamFilter(cfg.Spam, cfg.IdentityKey, o.store); err != nil {
+		errs = append(errs, fmt.Errorf("dni: Spam: %w", err))
+	}
+	errs = append(errs, s.wireAnalysis(o))
 	if s.script, err = tracker.Build(cfg.Tracker); err != nil {
 		errs = append(errs, fmt.Errorf("dni: Tracker: %w", err))
 	}
@@ -210,7 +224,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.calls = &journey.CallPipeline{Stitcher: stitcher, Qualifier: qualifier, IdentityKey: cfg.IdentityKey,
+	s.calls = &journey.CallPipeline{Stitcher: stitcher, Qualifier: qualifier, IdentityKey: cfg.IdentityKey, Spam: s.spam,
 		PoolOf: func(number string) string {
 			info, _ := s.catalog.Number(number)
 			return info.Pool
@@ -243,6 +257,35 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// wireAnalysis gives the analysis sink to the Service and makes sure an
+// exporter delivers its messages.
+func (s *Service) wireAnalysis(o options) error {
+	if o.analysis == nil {
+		return nil
+	}
+	if o.analysis.analyzer == nil {
+		return errors.New("dni: WithAnalysis: the sink has no analyzer")
+	}
+	s.analysis = o.analysis
+	o.analysis.bind(s)
+	if s.exports != nil {
+		if !s.exports.HasSink(AnalysisSinkName) {
+			return errors.New("dni: WithAnalysis: the exporter of WithExports must deliver to the analysis sink (give it to export.New)")
+		}
+		return nil
+	}
+	outbox, ok := s.store.(store.Outbox)
+	if !ok {
+		return errors.New("dni: WithAnalysis: the store keeps no outbox (store.Outbox) to queue analyses in")
+	}
+	x, err := export.New(outbox, export.Config{Logger: s.log, Now: s.now}, o.analysis)
+	if err != nil {
+		return fmt.Errorf("dni: WithAnalysis: %w", err)
+	}
+	s.exports = x
+	return nil
 }
 
 // Store is the store the service writes to.

@@ -177,7 +177,7 @@ func TestMetricsReportTheIngestAndThePools(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, float64(8), got["calltrack.ingest.spooled"], "two calls of four webhooks each")
+	assert.Equal(t, float64(10), got["calltrack.ingest.spooled"], "two calls of five webhooks each (the forward reports its outcome)")
 	assert.GreaterOrEqual(t, got["calltrack.ingest.dead_letters"], float64(1))
 	assert.GreaterOrEqual(t, got["calltrack.store.errors"], float64(1))
 	assert.Equal(t, float64(1), got["calltrack.pool.leased/paid-search"])

@@ -19,6 +19,19 @@ type CallReport struct {
 	Call        provider.CallEvent   `json:"call"`
 	Attribution *journey.Attribution `json:"attribution,omitempty"` // nil until stitched
 	TalkSeconds int                  `json:"talk_seconds"`
+	// Missed: the caller did not reach the business (the forward's
+	// outcome, or the call ended unanswered).
+	Missed bool `json:"missed"`
+	// Spam says why the call is spam under Config.Spam, "" when it is not.
+	Spam string `json:"spam,omitempty"`
+}
+
+// missed reports whether a finished call did not reach the business.
+func missed(c provider.CallEvent) bool {
+	if c.Outcome != provider.OutcomeUnknown {
+		return c.Outcome.Missed()
+	}
+	return c.Status.Terminal() && !journey.Answered(c)
 }
 
 // Calls lists the calls whose time falls in [from, to), each with its
@@ -31,7 +44,10 @@ func (s *Service) Calls(ctx context.Context, from, to time.Time) ([]CallReport, 
 	out := make([]CallReport, 0, len(calls))
 	for _, c := range calls {
 		c.Raw = nil // reports never echo provider payloads
-		r := CallReport{Call: c, TalkSeconds: int(journey.TalkTime(c).Seconds())}
+		r := CallReport{Call: c, TalkSeconds: int(journey.TalkTime(c).Seconds()), Missed: missed(c)}
+		if r.Spam, err = s.spam.Check(ctx, c); err != nil {
+			return nil, err
+		}
 		a, err := s.store.Attribution(ctx, c.Provider, c.CallID)
 		switch {
 		case err == nil:
@@ -40,6 +56,65 @@ func (s *Service) Calls(ctx context.Context, from, to time.Time) ([]CallReport, 
 			return nil, err
 		}
 		out = append(out, r)
+	}
+	return out, nil
+}
+
+// SourceCalls counts the calls of one traffic source: how many reached
+// the business, how many were missed and how (by forward outcome), and
+// the spam, which is counted apart from the rest.
+type SourceCalls struct {
+	Channel  string `json:"channel"`
+	Source   string `json:"source"`
+	Medium   string `json:"medium"`
+	Campaign string `json:"campaign"`
+	// Calls counts every call, spam included.
+	Calls    int `json:"calls"`
+	Answered int `json:"answered"`
+	Missed   int `json:"missed"`
+	// MissedBy breaks Missed down by the forward's outcome ("" when the
+	// vendor reported none).
+	MissedBy map[provider.Outcome]int `json:"missed_by,omitempty"`
+	Spam     int                      `json:"spam"`
+}
+
+// CallsBySource summarizes the calls of [from, to) per traffic source
+// (channel, source, medium, campaign; calls not yet stitched under an
+// empty source), in the order the sources first appear. Answered and
+// Missed count calls that are not spam; calls still ringing are in Calls
+// only.
+func (s *Service) CallsBySource(ctx context.Context, from, to time.Time) ([]SourceCalls, error) {
+	calls, err := s.Calls(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var out []SourceCalls
+	index := map[[4]string]int{}
+	for _, c := range calls {
+		var src [4]string
+		if a := c.Attribution; a != nil {
+			src = [4]string{string(a.Source.Channel), a.Source.Source, a.Source.Medium, a.Source.Campaign}
+		}
+		i, ok := index[src]
+		if !ok {
+			i = len(out)
+			index[src] = i
+			out = append(out, SourceCalls{Channel: src[0], Source: src[1], Medium: src[2], Campaign: src[3]})
+		}
+		row := &out[i]
+		row.Calls++
+		switch {
+		case c.Spam != "":
+			row.Spam++
+		case c.Missed:
+			row.Missed++
+			if row.MissedBy == nil {
+				row.MissedBy = map[provider.Outcome]int{}
+			}
+			row.MissedBy[c.Call.Outcome]++
+		case journey.Answered(c.Call):
+			row.Answered++
+		}
 	}
 	return out, nil
 }
@@ -95,6 +170,19 @@ func (s *Service) reportsHandler() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, calls)
+	})
+	mux.HandleFunc("GET /reports/calls/by-source", func(w http.ResponseWriter, r *http.Request) {
+		from, to, err := period(r, s.now())
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, apiError{err.Error()})
+			return
+		}
+		rows, err := s.CallsBySource(r.Context(), from, to)
+		if err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, apiError{err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, rows)
 	})
 	return mux
 }

@@ -170,6 +170,10 @@ func New(st store.Outbox, cfg Config, sinks ...Sink) (*Exporter, error) {
 	return &Exporter{st: st, cfg: cfg.withDefaults(), sinks: byName, order: sinks}, nil
 }
 
+// HasSink reports whether a sink of that name delivers this exporter's
+// messages.
+func (x *Exporter) HasSink(name string) bool { return x.sinks[name] != nil }
+
 // MessageID is the id, and idempotency key, of the message reporting ev to
 // the sink named sink: "<sink>/<conversion id>" for a conversion,
 // "<sink>/call:<provider>/<call id>" for a call alone. It depends only on
