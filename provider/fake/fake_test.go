@@ -1,6 +1,7 @@
 package fake_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -122,4 +123,14 @@ func FuzzVerifyAndParse(f *testing.F) {
 			t.Fatal("parsed an event without a call id")
 		}
 	})
+}
+
+func TestAnalyzerLabelsByTalkTimeWithoutFetching(t *testing.T) {
+	a := fake.Analyzer{}
+	for talk, want := range map[time.Duration]string{3 * time.Minute: "booked", 30 * time.Second: "short"} {
+		got, err := a.Analyze(context.Background(), provider.CallEvent{TalkTime: talk, Recording: provider.Recording{ID: "RE1"}}, nil)
+		if err != nil || len(got.Labels) != 1 || got.Labels[0] != want || got.Transcript == "" {
+			t.Errorf("talk %s: %+v, %v; want the label %q and a transcript", talk, got, err, want)
+		}
+	}
 }
