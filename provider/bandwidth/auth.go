@@ -26,10 +26,12 @@ func VerifyBasicAuth(header, username, password string) error {
 	if header == "" {
 		return provider.ErrMissingSignature
 	}
-	encoded, ok := strings.CutPrefix(header, "Basic ")
-	if !ok {
+	// The scheme name is case-insensitive (RFC 7235 section 2.1).
+	const scheme = "Basic "
+	if len(header) < len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) {
 		return provider.ErrMalformedSignature
 	}
+	encoded := header[len(scheme):]
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
 	if err != nil {
 		return provider.ErrMalformedSignature
