@@ -39,6 +39,10 @@ const (
 	flyerNumber = "+14155550150"
 )
 
+// demoSpammer is on the demo's block list: call from it to see a call
+// marked spam, never qualified.
+const demoSpammer = "+12025550199"
+
 func demoConfig() dni.Config {
 	nums := func(first, n int) []string {
 		out := make([]string, n)
@@ -62,7 +66,11 @@ func demoConfig() dni.Config {
 		Dedicated: []pool.DedicatedNumber{{Number: flyerNumber, BusinessNumber: mainLine,
 			Campaign: "Spring flyer", Source: "flyer", Medium: "print", Channel: "Offline"}},
 		Qualify: []journey.QualifyRule{{Name: "booked job", Value: 25000, Currency: "USD"}},
-		Forward: dni.Forward{WhisperSource: true},
+		// Calls are recorded, with the notice callers must hear, and the
+		// fake analyzer labels them (WithAnalysis in newDemo): a real one
+		// would transcribe the audio.
+		Forward: dni.Forward{WhisperSource: true, Record: true, RecordingNotice: "This call may be recorded."},
+		Spam:    journey.SpamConfig{Block: []string{demoSpammer}},
 	}
 }
 
@@ -95,7 +103,7 @@ func newDemo(base string, st store.Store, spoolDir string, now func() time.Time,
 	}
 	d := &demo{caller: &fake.Caller{Secret: secret, Clock: now}, base: base, now: now, mux: http.NewServeMux()}
 	opts = append([]dni.Option{dni.WithStore(st), dni.WithProvider(prov), dni.WithSpoolDir(spoolDir), dni.WithClock(now),
-		dni.WithReportAuth(d.reportsAuth)}, opts...)
+		dni.WithReportAuth(d.reportsAuth), dni.WithAnalysis(dni.NewAnalysisSink(fake.Analyzer{}))}, opts...)
 	// Visitor ids are signed with a key made for this run, as the webhook
 	// secret is: a demo's visitors need not outlive it. (A site sets
 	// Config.VisitorKeys from its secret store; see docs/deploy.md.)

@@ -39,7 +39,6 @@ import (
 
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/internal/cli"
-	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/memstore"
 	"github.com/attriqs/calltrack/store/postgres"
 	"github.com/attriqs/calltrack/store/sqlite"
@@ -185,7 +184,7 @@ func run(ctx context.Context, o options) error {
 }
 
 // openStore opens the store the flags ask for and migrates it.
-func openStore(ctx context.Context, kind, dbPath, dsn string) (store.Store, func(), error) {
+func openStore(ctx context.Context, kind, dbPath, dsn string) (outboxStore, func(), error) {
 	switch {
 	case dsn != "":
 		pool, err := pgxpool.New(ctx, dsn)
