@@ -103,7 +103,10 @@ type Calls interface {
 	// converge on the same call, and a late "ringing" never overwrites
 	// "completed". The stored call's StartedAt is the time it is filed
 	// under ([FileCall]), so [journey.CallTime] of a stored call is that
-	// time, whichever of its events arrived first.
+	// time, whichever of its events arrived first. The forward's outcome,
+	// talk time, recording, attestation, labels and transcript are stored
+	// and merged like every other field: labels are the sorted union of
+	// every report, and a recording reported twice is stored once.
 	RecordCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error)
 	// Call returns the merged state of one call, or [ErrNotFound].
 	Call(ctx context.Context, providerName, callID string) (provider.CallEvent, error)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/phone"
@@ -64,6 +65,26 @@ func ValidateCall(ev provider.CallEvent) error {
 	}
 	if ev.Status != provider.StatusUnknown && ev.Status.Rank() == 0 {
 		errs = append(errs, fmt.Errorf("call: status %q is not a known status", ev.Status))
+	}
+	if !ev.Outcome.Valid() {
+		errs = append(errs, fmt.Errorf("call: outcome %q is not a known outcome", ev.Outcome))
+	}
+	if _, ok := provider.ParseAttestation(string(ev.Attestation)); ev.Attestation != "" && (!ok || len(ev.Attestation) != 1) {
+		errs = append(errs, fmt.Errorf("call: attestation %q is not A, B or C", ev.Attestation))
+	}
+	if ev.TalkTime < 0 {
+		errs = append(errs, fmt.Errorf("call: talk_time %s is negative", ev.TalkTime))
+	}
+	if ev.Recording.Duration < 0 {
+		errs = append(errs, fmt.Errorf("call: recording duration %s is negative", ev.Recording.Duration))
+	}
+	for i, l := range ev.Labels {
+		if !utf8.ValidString(l) || strings.ContainsRune(l, 0) {
+			errs = append(errs, fmt.Errorf("call: labels[%d] is not UTF-8 text", i))
+		}
+	}
+	if !utf8.ValidString(ev.Transcript) || strings.ContainsRune(ev.Transcript, 0) {
+		errs = append(errs, errors.New("call: transcript is not UTF-8 text"))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
