@@ -3,6 +3,7 @@ package telnyx_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -194,5 +195,42 @@ func TestWithoutAPIKeyCallControlIsNotRoutedByCommand(t *testing.T) {
 	}
 	if _, err := telnyx.New(telnyx.Config{PublicKey: publicKey, APIBaseURL: "api.telnyx.com"}); !errors.Is(err, provider.ErrInvalidConfig) {
 		t.Fatalf("relative APIBaseURL: %v", err)
+	}
+}
+
+func TestCallControlRejectSendsTheRejectCommand(t *testing.T) {
+	api := &callControlAPI{}
+	srv, _ := callControlRig(t, api, provider.Forward{Reject: true})
+	call := providertest.Call{ID: "leg-spam", From: "+14158675309", To: "+18005551212"}
+	postSigned(t, srv.URL, event(call, "call.initiated", ""))
+	cmds := api.waitFor(t, 1)
+	if cmds[0].Path != "/calls/v3:AgDIxmoRX6QMuaIj/actions/reject" || cmds[0].Body["cause"] != "CALL_REJECTED" || cmds[0].Body["command_id"] == "" {
+		t.Fatalf("sent %s %v, want the reject command with cause CALL_REJECTED and a command id", cmds[0].Path, cmds[0].Body)
+	}
+}
+
+func TestCallControlMachineDetectionIsConfigured(t *testing.T) {
+	api := &callControlAPI{}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	p, err := telnyx.New(telnyx.Config{PublicKey: publicKey, APIKey: "k", APIBaseURL: srv.URL, MachineDetection: "premium"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := providertest.Call{ID: "leg-amd", From: "+14158675309", To: "+18005551212"}
+	ev, err := p.Parse(event(call, "call.initiated", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.RouteCall(context.Background(), provider.Forward{To: "+12125550123"}, ev); err != nil {
+		t.Fatal(err)
+	}
+	body := api.waitFor(t, 1)[0].Body
+	amd := base64.StdEncoding.EncodeToString([]byte(`{"calltrack_parent":"leg-amd","amd":true}`))
+	if body["answering_machine_detection"] != "premium" || body["target_leg_client_state"] != amd {
+		t.Fatalf("transfer body %v: want premium detection, and the business leg told detection runs", body)
+	}
+	if _, err := telnyx.New(telnyx.Config{PublicKey: publicKey, MachineDetection: "guess"}); !errors.Is(err, provider.ErrInvalidConfig) {
+		t.Fatalf("MachineDetection guess: %v, want ErrInvalidConfig", err)
 	}
 }

@@ -200,7 +200,9 @@ func TestConformanceCallControl(t *testing.T) {
 			}
 			return legEvent(c, "call.hangup", fmt.Sprintf(`,"hangup_cause":%q,"hangup_source":"callee","sip_hangup_cause":"487"`, cause))
 		},
-		Recording:        func(c providertest.Call, _ string, rec provider.Recording) *provider.Request { return recordingSaved(c, rec) },
+		Recording: func(c providertest.Call, _ string, rec provider.Recording) *provider.Request {
+			return recordingSaved(c, rec)
+		},
 		Sign:             signer(privateKey),
 		SignWrongSecret:  signer(otherKey),
 		SignatureHeaders: []string{telnyx.SignatureHeader, telnyx.TimestampHeader},
@@ -319,4 +321,33 @@ func FuzzParseEvent(f *testing.F) {
 			t.Fatalf("accepted %q as %+v", body, ev)
 		}
 	})
+}
+
+// Telnyx's SDKs (telnyx-python lib/webhook_verification.py, telnyx-node
+// src/lib/webhooks.ts) refuse |floor(now) − timestamp| > 300 s: whole
+// seconds, so 300.9 s is still accepted and 301 s is not.
+func TestToleranceIsComparedInWholeSecondsAsTheSDKsDo(t *testing.T) {
+	body := []byte(`{"data":{}}`)
+	sig, ts := telnyx.Sign(privateKey, body, now)
+	cases := []struct {
+		at   time.Time
+		want error
+	}{
+		{now.Add(300*time.Second + 900*time.Millisecond), nil},
+		{now.Add(-300 * time.Second), nil},
+		{now.Add(301 * time.Second), provider.ErrStaleTimestamp},
+		{now.Add(-301 * time.Second), provider.ErrStaleTimestamp},
+	}
+	for _, c := range cases {
+		if err := telnyx.VerifySignature(publicKey, sig, ts, body, c.at, telnyx.DefaultTolerance); !errors.Is(err, c.want) && !(c.want == nil && err == nil) {
+			t.Errorf("at %s: %v, want %v", c.at.Sub(now), err, c.want)
+		}
+	}
+	// A genuine signature over an absurd timestamp is stale, not accepted
+	// through arithmetic overflow.
+	huge := "9223372036854775807"
+	sigHuge := base64.StdEncoding.EncodeToString(ed25519.Sign(privateKey, append([]byte(huge+"|"), body...)))
+	if err := telnyx.VerifySignature(publicKey, sigHuge, huge, body, now, telnyx.DefaultTolerance); !errors.Is(err, provider.ErrStaleTimestamp) {
+		t.Fatalf("timestamp %s: %v", huge, err)
+	}
 }
