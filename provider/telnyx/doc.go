@@ -1,35 +1,97 @@
-// Package telnyx adapts Telnyx voice webhooks to calltrack: Ed25519
-// signature verification with a replay window, Call Control v2 events
-// (call.initiated, call.answered, call.hangup) and TeXML requests, TeXML
-// <Dial> routing answers, and Call Control transfers.
+// Package telnyx adapts Telnyx voice to calltrack: Ed25519 signature
+// verification with a replay window, Call Control v2 events and TeXML
+// requests, TeXML routing answers, Call Control transfer and reject
+// commands, the forward's outcome and recording from either, and number
+// provisioning ([NumberClient]).
 //
 // # Signature
 //
 // Telnyx signs "<telnyx-timestamp>|<raw body>" with Ed25519; the base64
 // signature is in Telnyx-Signature-Ed25519, the Unix timestamp in
 // Telnyx-Timestamp, and the account's public key is in the portal
-// ([ParsePublicKey] reads it). Timestamps more than [DefaultTolerance]
-// (five minutes, as in Telnyx's SDKs) from the injected clock are rejected
-// with provider.ErrStaleTimestamp. Telnyx publishes no fixed test vector
-// (its SDK tests sign with freshly generated keys); the tests here sign
-// with the RFC 8032 test key through [Sign] and check the vendor's SDK
-// sample payload.
+// ([ParsePublicKey] reads it). As in telnyx-python
+// (lib/webhook_verification.py) and telnyx-node (src/lib/webhooks.ts), a
+// timestamp more than [DefaultTolerance] (300 s) from the clock, compared
+// in whole seconds, is refused (provider.ErrStaleTimestamp). Telnyx
+// publishes no fixed test vector (its SDK tests sign with fresh keys); the
+// tests sign with the RFC 8032 test key through [Sign].
 //
 // # Routing answer
 //
-// TeXML applications take the answer in the webhook response, so
-// RenderForward returns TeXML, built by provider/twilio's renderer because
-// TeXML copies TwiML's verbs. Call Control applications ignore response
-// bodies: given Config.APIKey, the provider is a provider.CommandRouter,
-// and the handler acknowledges call.initiated and then sends Call
-// Control's transfer command (POST /calls/{call_control_id}/actions/transfer)
-// with the business line, the ring time (5 to 120 s, Telnyx's bounds) and a
-// command id derived from the call, so a webhook delivered twice transfers
-// once. Network errors, 429 and 5xx answers are retried; other refusals are
-// logged with Telnyx's reason. Events of the leg the transfer dials
-// (direction "outgoing") are ignored. A transfer cannot speak a whisper or
-// announce a recording to the caller first: for those, use a TeXML
-// application.
+// TeXML applications take the answer in the webhook response:
+// [RenderTeXML] renders <Dial> (or <Reject reason="rejected"> for a
+// refused caller). Call Control applications ignore response bodies:
+// given Config.APIKey the provider is a provider.CommandRouter, and the
+// handler acknowledges call.initiated and then sends the transfer command
+// (POST /calls/{call_control_id}/actions/transfer) with the business
+// line, the ring time (5 to 600 s) and a command id derived from the call,
+// so a webhook delivered twice transfers once; a refused caller gets the
+// reject command (cause CALL_REJECTED). Network errors, 429 and 5xx are
+// retried; other refusals are logged with Telnyx's reason.
+//
+// Whisper and recording work with TeXML only. A Call Control transfer
+// plays an audio file to the business (audio_url), not text, and cannot
+// play the caller the recording notice before the business answers, so
+// [Provider.RouteCall] connects without them (the handler warns).
+//
+// # Forward outcomes
+//
+// TeXML: <Dial action> and recordingStatusCallback point at
+// Forward.CallbackURL. Telnyx's TeXML is TwiML-compatible: the action
+// request carries CallSid (the caller's call) and DialCallStatus —
+// completed (answered; DialCallDuration is the talk time), busy,
+// no-answer, failed, canceled (the caller hung up while it rang:
+// abandoned). The recording callback carries RecordingSid, RecordingUrl
+// and RecordingDuration; in-progress and absent reports are ignored.
+// <Dial> runs no machine detection, so TeXML reports no voicemail.
+//
+// Call Control: the transfer sets client_state and target_leg_client_state
+// to base64 JSON naming the caller's leg. Telnyx echoes it on every later
+// event of both legs, so an event whose call_leg_id is another leg is the
+// business leg's and becomes a status event of the caller's call, never
+// changing its Status:
+//
+//   - call.answered: answered, AnsweredAt its occurred_at;
+//   - call.hangup by hangup_cause: normal_clearing and time_limit
+//     answered, user_busy and call_rejected (603) busy, timeout and
+//     no_answer no-answer, originator_cancel abandoned (the caller's leg
+//     hung up while the business line rang: Telnyx cancels the dialled
+//     leg), not_found, unspecified and anything else failed;
+//   - with Config.MachineDetection, the transfer's
+//     answering_machine_detection runs and call.machine.detection.ended
+//     or call.machine.premium.detection.ended says who answered: machine
+//     (or fax_detected) is voicemail, human* and not_sure answered; the
+//     leg's call.answered and a normal hangup then claim no outcome, since
+//     "answered" outranks "voicemail" in provider.Merge;
+//   - call.recording.saved: the recording (public_recording_urls before
+//     recording_urls, which Telnyx signs for ten minutes; recording_id
+//     when present) and, as recording starts at the answer, its length as
+//     the talk time.
+//
+// Telnyx reports no talk time on a single Call Control event: the hangup
+// carries start_time, when the leg was dialled, not when it was answered.
+// An answered, unrecorded transfer therefore has AnsweredAt but TalkTime 0.
+//
+// # STIR/SHAKEN
+//
+// call.initiated's shaken_stir_attestation counts only when
+// shaken_stir_validated is true; an unvalidated level attests nothing.
+//
+// # Fail-safe
+//
+// [NumberClient] attaches each number to the application
+// (NumberClientConfig.ConnectionID, whose webhook URL is where calls go:
+// Telnyx sets webhooks per application, not per number) and sets call
+// forwarding on failure to BuyOptions.FallbackTo
+// (PATCH /v2/phone_numbers/{id}/voice, call_forwarding:
+// call_forwarding_enabled, forwards_to, forwarding_type "on-failure").
+// Telnyx then connects callers to the business line by itself when the
+// application cannot take the call, with no document to host, so
+// BuyOptions.FallbackURL is not used. By hand: Mission Control Portal,
+// Numbers, the number, Voice settings, Call Forwarding: enable it, choose
+// "On Failure" and enter the business line. A TeXML application can also
+// name a voice fallback URL in its settings; [FallbackDocument] renders
+// the static TeXML to serve there.
 //
 // # Why no SDK
 //
