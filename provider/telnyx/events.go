@@ -33,7 +33,7 @@ type payload struct {
 	HangupCause   string    `json:"hangup_cause"`
 	// STIR/SHAKEN on call.initiated.
 	Attestation string `json:"shaken_stir_attestation"`
-	Validated   bool   `json:"shaken_stir_validated"`
+	Validated   flexBool `json:"shaken_stir_validated"`
 	// Answering-machine detection result.
 	Result string `json:"result"`
 	// call.recording.saved.
@@ -47,6 +47,15 @@ type payload struct {
 // maxURLLen bounds a recording URL: Telnyx's are signed and run to several
 // hundred bytes, which provider.MaxTextLen would cut.
 const maxURLLen = 4096
+
+// flexBool reads true, "true" and anything else as false: a flag in an
+// unexpected form must not make Telnyx retry a call's webhook forever.
+type flexBool bool
+
+func (b *flexBool) UnmarshalJSON(data []byte) error {
+	*b = flexBool(strings.EqualFold(strings.Trim(string(data), `"`), "true"))
+	return nil
+}
 
 type recordingURLs struct {
 	MP3 string `json:"mp3"`
@@ -177,7 +186,7 @@ func ParseEvent(body []byte) (provider.CallEvent, error) {
 		if ev.StartedAt.IsZero() {
 			ev.StartedAt = occurred
 		}
-		if pl.Validated {
+		if bool(pl.Validated) {
 			// An attestation Telnyx could not validate attests nothing.
 			ev.Attestation, _ = provider.ParseAttestation(pl.Attestation)
 		}

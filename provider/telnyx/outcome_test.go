@@ -189,6 +189,8 @@ func TestAttestationCountsOnlyWhenValidated(t *testing.T) {
 		{`,"shaken_stir_attestation":"C","shaken_stir_validated":true`, provider.AttestationGateway},
 		{`,"shaken_stir_attestation":"A","shaken_stir_validated":false`, ""},
 		{`,"shaken_stir_attestation":"A"`, ""},
+		{`,"shaken_stir_attestation":"B","shaken_stir_validated":"true"`, provider.AttestationPartial},
+		{`,"shaken_stir_attestation":"B","shaken_stir_validated":1`, ""},
 		{`,"shaken_stir_attestation":"Z","shaken_stir_validated":true`, ""},
 	}
 	for _, tc := range cases {
