@@ -32,7 +32,7 @@ type payload struct {
 	EndTime       time.Time `json:"end_time"`
 	HangupCause   string    `json:"hangup_cause"`
 	// STIR/SHAKEN on call.initiated.
-	Attestation string `json:"shaken_stir_attestation"`
+	Attestation string   `json:"shaken_stir_attestation"`
 	Validated   flexBool `json:"shaken_stir_validated"`
 	// Answering-machine detection result.
 	Result string `json:"result"`
