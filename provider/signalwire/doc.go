@@ -1,22 +1,51 @@
 // Package signalwire adapts SignalWire's Compatibility (LaML/cXML) voice
-// webhooks to calltrack.
+// webhooks to calltrack, and provisions numbers through its Compatibility
+// REST API.
+//
+// SignalWire copied Twilio's dialect: the same form parameters (CallSid,
+// CallStatus, From, To, CallDuration, ...), <Dial action> reports
+// (DialCallStatus, DialCallSid, DialCallDuration), recording callbacks
+// (RecordingSid, RecordingUrl, RecordingDuration) and LaML answers that
+// are TwiML. The logic is therefore provider/twilio's, reused through
+// twilio.NewCompatible rather than copied; see that package for how the
+// forward's outcome, the recording, the caller's attestation and a refused
+// call are handled. SignalWire documents answering-machine detection only
+// for calls it places, not on <Dial><Number>, so there is no voicemail
+// outcome here.
 //
 // # Signature
 //
-// SignalWire copied Twilio's webhook dialect: the same form parameters
-// (CallSid, CallStatus, From, To, CallDuration, ...), the same signature
-// algorithm — base64(HMAC-SHA1(key, URL + sorted parameters)), with the
-// same port normalisation and bodySHA256 variant — and LaML answers that
-// are TwiML. What differs is the key (the project's Signing Key from the
-// dashboard, not an API token) and the header, X-SignalWire-Signature;
-// SignalWire also sends X-Twilio-Signature for drop-in compatibility, so
-// that header is accepted when its own is absent. The logic is therefore
-// provider/twilio's, reused through twilio.NewCompatible rather than
-// copied, and tested here with SignalWire's header and key. SignalWire
-// publishes no vectors of its own; the algorithm is the one checked
-// against Twilio's vectors in provider/twilio.
+// The key is the project's Signing Key, the header X-SignalWire-Signature
+// (X-Twilio-Signature is accepted when it is absent, as the compatibility
+// SDK's middleware does). [Verify] follows SignalWire's SDKs: first its
+// own scheme, hex(HMAC-SHA1(key, URL + raw body)), which the RELAY SDK's
+// WebAPI.validateRequest checks for JSON bodies; then the compatibility
+// SDK's (compatibility-api-js lib/webhooks/webhooks.js): Twilio's
+// algorithm with the URL tried without its port and with the default
+// port, never re-encoded, and a repeated parameter's values in the order
+// sent rather than sorted and deduplicated. The tests use the
+// compatibility SDK's own vectors and vectors computed by each algorithm.
+//
+// # Fail-safe
+//
+// [NewNumberClient] is Twilio's client over
+// https://{space}.signalwire.com/api/laml: BuyNumber and ConfigureNumber
+// set VoiceFallbackUrl (method GET) to BuyOptions.FallbackURL, or without
+// one to Twilio's Forward twimlet, a static TwiML document SignalWire
+// fetches like any other. Host twilio.FallbackDocument's output yourself
+// (a bucket, a LaML Bin) to depend on neither. By hand: Dashboard, Phone
+// Numbers, the number, Edit Settings, Voice and fax: handle calls using
+// LaML webhooks, "When a call comes in" is the handler, and set the
+// fallback URL to the document's URL; Save.
+//
+// # Recordings
+//
+// SignalWire's recording URLs are fetched with a plain GET
+// (Provider.FetchRecording); projects that protect them need the
+// project's API credentials, which a webhook provider does not hold.
 //
 // # Why no SDK
 //
-// SignalWire publishes no Go SDK on the module proxy.
+// SignalWire publishes no Go SDK for its Compatibility API on the module
+// proxy.
 package signalwire

@@ -287,9 +287,12 @@ func FuzzValidateRequest(f *testing.F) {
 func FuzzParseForm(f *testing.F) {
 	f.Add(form(providertest.Call{ID: "CA1", From: "+14158675309", To: "+18005551212"}, "ringing", nil).Encode())
 	f.Add("CallSid=CA1&CallStatus=completed&CallDuration=12&Timestamp=Sun,+01+Mar+2026+12:00:00+%2B0000")
+	f.Add("CallSid=CA1&CallStatus=in-progress&DialCallStatus=completed&DialCallDuration=42&DialCallSid=CA2")
+	f.Add("CallSid=CA1&RecordingSid=RE1&RecordingUrl=https%3A%2F%2Fapi.twilio.com%2Fr&RecordingStatus=completed&RecordingDuration=9")
+	f.Add("CallSid=CA2&AnsweredBy=machine_start&MachineDetectionDuration=2400")
 	f.Fuzz(func(t *testing.T, body string) {
 		ev, err := twilio.ParseForm([]byte(body), "US")
-		if err == nil && (ev.CallID == "" || ev.Duration < 0) {
+		if err == nil && (ev.CallID == "" || ev.Duration < 0 || ev.TalkTime < 0 || ev.Recording.Duration < 0 || !ev.Outcome.Valid()) {
 			t.Fatalf("accepted %q as %+v", body, ev)
 		}
 	})
