@@ -9,6 +9,7 @@ import (
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/phone"
+	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/store"
 )
@@ -130,7 +131,7 @@ func (s *Service) route(_ context.Context, ev provider.CallEvent) (provider.Forw
 	if d, ok := s.catalog.Dedicated(ev.To); ok {
 		return s.cfg.forwardTo(d.BusinessNumber, "Call from "+d.Campaign), nil
 	}
-	info, ok := s.catalog.Number(ev.To)
+	info, ok := s.numbers.Number(ev.To)
 	if !ok {
 		return provider.Forward{}, fmt.Errorf("dni: %q is not a tracking number", ev.To)
 	}
@@ -161,4 +162,25 @@ func (s *Service) display(number string) string {
 	d := phone.National(number)
 	s.displays.Store(number, d)
 	return d
+}
+
+// numberDirectory finds tracking numbers: the configured ones, then the
+// ones a resizable allocator (pool.Elastic, driven by pool/autoscale)
+// added since, so calls to a number bought at run time are routed and
+// stitched like the rest.
+type numberDirectory struct {
+	*pool.Catalog
+	alloc pool.Allocator
+}
+
+func (d numberDirectory) Number(number string) (pool.NumberInfo, bool) {
+	if info, ok := d.Catalog.Number(number); ok {
+		return info, true
+	}
+	if r, ok := d.alloc.(interface {
+		Number(string) (pool.NumberInfo, bool)
+	}); ok {
+		return r.Number(number)
+	}
+	return pool.NumberInfo{}, false
 }

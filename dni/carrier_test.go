@@ -15,6 +15,7 @@ import (
 
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/fake"
 	"github.com/attriqs/calltrack/store/memstore"
@@ -210,4 +211,37 @@ func TestWithAnalysisNeedsTheExporterToDeliverIt(t *testing.T) {
 	require.NoError(t, err)
 	_, err = New(testConfig(), WithStore(st), WithExports(x), WithAnalysis(NewAnalysisSink(&labeller{})))
 	assert.ErrorContains(t, err, "must deliver to the analysis sink")
+}
+
+// A number the autoscaler adds at run time (pool.Elastic) is leased,
+// routed to its pool's business line and stitched to the session that
+// held it, as a configured one is.
+func TestNumberAddedAtRunTimeIsRoutedAndStitched(t *testing.T) {
+	const added = "+14155550103"
+	cfg := testConfig()
+	cfg.Pools[0].Numbers = cfg.Pools[0].Numbers[:1]
+	var elastic *pool.Elastic
+	h := newHarness(t, cfg, WithAllocator(func(c pool.Config) (pool.Allocator, error) {
+		var err error
+		elastic, err = pool.NewElastic(c)
+		return elastic, err
+	}))
+	ctx := context.Background()
+	first := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=a"})
+	require.NoError(t, elastic.AddNumbers(ctx, "paid-search", added))
+	second := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=b"})
+	require.Equal(t, added, second.Swaps[0].Number, "the added number is leased (the configured one is held)")
+	assert.NotEqual(t, first.Swaps[0].Number, second.Swaps[0].Number)
+
+	ans, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: added, Answered: true, Duration: 2 * time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, mainLine, ans.To, "routed to the pool's business line")
+	require.NoError(t, h.svc.Close())
+	attr, err := h.svc.store.Attribution(ctx, "fake", "CA1")
+	require.NoError(t, err)
+	assert.Equal(t, second.SessionID, attr.SessionID)
+
+	stats, err := h.svc.PoolStats(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, stats["paid-search"].Size, "the pool as it is now, which the audit sizes by")
 }

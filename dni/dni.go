@@ -51,6 +51,7 @@ type Service struct {
 	exports    *export.Exporter
 	analysis   *AnalysisSink       // nil without WithAnalysis
 	spam       *journey.SpamFilter // nil marks no call
+	numbers    numberDirectory     // the catalog and the numbers added at run time
 
 	handler   http.Handler
 	webhooks  []*provider.Handler
@@ -218,7 +219,8 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	stitcher, err := journey.NewStitcher(s.catalog, holdSources{s.alloc, o.store}, o.store, journey.StitcherConfig{
+	s.numbers = numberDirectory{s.catalog, s.alloc}
+	stitcher, err := journey.NewStitcher(s.numbers, holdSources{s.alloc, o.store}, o.store, journey.StitcherConfig{
 		CallGrace: cfg.CallGrace, PoolSources: poolSources(cfg.Pools), Clock: s.now,
 	})
 	if err != nil {
@@ -226,7 +228,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	}
 	s.calls = &journey.CallPipeline{Stitcher: stitcher, Qualifier: qualifier, IdentityKey: cfg.IdentityKey, Spam: s.spam,
 		PoolOf: func(number string) string {
-			info, _ := s.catalog.Number(number)
+			info, _ := s.numbers.Number(number)
 			return info.Pool
 		}}
 	s.limits = newLimiter(cfg.VisitsPerIPPerMinute, cfg.VisitsPerVisitorPerMinute, s.now)

@@ -265,5 +265,9 @@ func (s *Service) Audit(ctx context.Context, poolName string, from, to time.Time
 			mine = append(mine, h)
 		}
 	}
-	return pool.Audit(mine, pool.AuditOptions{Size: len(info.Numbers), Cooldown: info.Cooldown})
+	size := len(info.Numbers)
+	if st, err := s.alloc.Stats(ctx, poolName, s.now()); err == nil && st.Size > 0 {
+		size = st.Size // a resizable allocator's pool is the size it is now
+	}
+	return pool.Audit(mine, pool.AuditOptions{Size: size, Cooldown: info.Cooldown})
 }

@@ -151,14 +151,19 @@ func CallConversionID(providerName, callID string) string {
 // ring); else the time from answer to end. A forward that was not
 // answered has none, however long the caller waited.
 func TalkTime(call provider.CallEvent) time.Duration {
+	answeredToEnd := !call.AnsweredAt.IsZero() && call.EndedAt.After(call.AnsweredAt)
 	switch {
 	case call.TalkTime > 0:
 		return call.TalkTime
 	case call.Outcome.Missed():
 		return 0
+	case call.Outcome == provider.OutcomeAnswered && answeredToEnd:
+		// The vendor said who answered and when, not for how long
+		// (Telnyx Call Control): the answer to the call's end.
+		return call.EndedAt.Sub(call.AnsweredAt)
 	case call.Duration > 0:
 		return call.Duration
-	case !call.AnsweredAt.IsZero() && call.EndedAt.After(call.AnsweredAt):
+	case answeredToEnd:
 		return call.EndedAt.Sub(call.AnsweredAt)
 	}
 	return 0

@@ -70,6 +70,14 @@ type Handler struct {
 	commands inFlight // calls being connected by command
 }
 
+// Challenger is implemented by providers whose vendor sends a callback's
+// credentials only when challenged (Bandwidth: HTTP Basic after a 401 with
+// WWW-Authenticate). The Handler answers a request without credentials
+// with 401 and Challenge() as WWW-Authenticate, instead of 403.
+type Challenger interface {
+	Challenge() string
+}
+
 // inFlight counts work under way and lets Wait see it through. Unlike a
 // sync.WaitGroup, work may start while someone waits (a webhook arriving
 // during shutdown): Wait then waits for it too.
@@ -182,7 +190,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &Request{Method: r.Method, URL: h.requestURL(r), Header: r.Header, Body: body}
 	p := h.prov
 	if !h.cfg.InsecureSkipVerify {
-		if err := p.Verify(req); err != nil {
+		err := p.Verify(req)
+		if c, ok := p.(Challenger); ok && errors.Is(err, ErrMissingSignature) {
+			// Sent again with credentials only after a challenge: a 403
+			// here would drop the call to the vendor's fallback.
+			w.Header().Set("WWW-Authenticate", c.Challenge())
+			h.reject(w, r, http.StatusUnauthorized, "calltrack: credentials required", err)
+			return
+		}
+		if err != nil {
 			h.reject(w, r, http.StatusForbidden, "calltrack: webhook signature rejected: "+err.Error(), err, publicURLHint(r, h.pub)...)
 			return
 		}

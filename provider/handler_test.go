@@ -282,3 +282,33 @@ func TestWhisperURLKeepsTheConfiguredQuery(t *testing.T) {
 		t.Fatalf("WhisperURL = %q", ans.WhisperURL)
 	}
 }
+
+// challenging is a fake provider whose vendor sends credentials only when
+// challenged, as Bandwidth does.
+type challenging struct{ provider.Provider }
+
+func (challenging) Challenge() string { return `Basic realm="calltrack"` }
+
+func TestHandlerChallengesAVendorThatSendsCredentialsOnlyWhenAsked(t *testing.T) {
+	p, _ := fake.New(fake.Config{Secret: secret})
+	r := newRig(t, func(c *rigParts) { c.Provider = challenging{p} })
+	res, err := http.Post(r.srv.URL, "application/json", strings.NewReader(`{"type":"call.inbound","call_id":"c8"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") != `Basic realm="calltrack"` {
+		t.Fatalf("unsigned request: %d %q, want 401 with the challenge", res.StatusCode, res.Header.Get("WWW-Authenticate"))
+	}
+	// Credentials that are wrong are still refused outright.
+	req, _ := http.NewRequest(http.MethodPost, r.srv.URL, strings.NewReader(`{"type":"call.inbound","call_id":"c8"}`))
+	req.Header.Set(fake.SignatureHeader, "t=1,v1=00")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("bad signature: %d, want 403", res.StatusCode)
+	}
+}

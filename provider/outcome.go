@@ -41,8 +41,13 @@ func (o Outcome) Missed() bool { return o != OutcomeUnknown && o != OutcomeAnswe
 
 // outcomePrecedence settles two reports of one forward independently of
 // their order: evidence that someone answered outweighs a report that the
-// line was not reached.
+// line was not reached, and a machine verdict outweighs "answered",
+// which vendors also report when a machine picks up (Twilio's Dial
+// status is "completed" either way, with the verdict sent apart).
 func outcomePrecedence(o Outcome) int {
+	if o == OutcomeVoicemail {
+		return len(Outcomes) + 1
+	}
 	if i := slices.Index(Outcomes, o); i >= 0 {
 		return len(Outcomes) - i
 	}
@@ -65,8 +70,11 @@ type Recording struct {
 func (r Recording) IsZero() bool { return r.ID == "" && r.URL == "" }
 
 // mergeRecording keeps one recording per call whatever the order of the
-// callbacks: the longer one, then the smaller id; details missing from one
-// report of the same recording are filled from the other.
+// callbacks, filling in what one report of it lacks from the others. A
+// forward makes one recording; should a vendor report two, the smaller id
+// is kept: a choice by anything a later report can change (its length)
+// would keep details of one recording and the id of the other, depending
+// on the order.
 func mergeRecording(a, b Recording) Recording {
 	switch {
 	case b.IsZero():
@@ -74,10 +82,12 @@ func mergeRecording(a, b Recording) Recording {
 	case a.IsZero():
 		return b
 	case a.ID == b.ID:
-		a.URL = firstNonEmpty(a.URL, b.URL)
+		if a.URL == "" || b.URL != "" && b.URL < a.URL {
+			a.URL = b.URL
+		}
 		a.Duration = max(a.Duration, b.Duration)
 		return a
-	case b.Duration > a.Duration || b.Duration == a.Duration && b.ID < a.ID:
+	case b.ID < a.ID:
 		return b
 	}
 	return a

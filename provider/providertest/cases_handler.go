@@ -61,7 +61,11 @@ func (s *suite) callbacksConverge(t *testing.T) {
 }
 
 func (s *suite) handlerRefusesUnsigned(t *testing.T) {
-	s.refused(t, http.MethodPost, s.fx.Inbound(sample), http.StatusForbidden)
+	want := http.StatusForbidden
+	if _, ok := s.fx.Provider.(provider.Challenger); ok {
+		want = http.StatusUnauthorized // challenged to send its credentials
+	}
+	s.refused(t, http.MethodPost, s.fx.Inbound(sample), want)
 }
 
 func (s *suite) handlerRefusesAnotherSecret(t *testing.T) {

@@ -130,7 +130,7 @@ func (s *suite) cases() []testCase {
 		// Handler
 		{"handler answers an inbound call with the route's forward", s.handlerAnswersWithTheForward},
 		{"duplicate and out-of-order callbacks converge on one call", s.callbacksConverge},
-		{"handler refuses an unsigned request with 403", s.handlerRefusesUnsigned},
+		{"handler refuses an unsigned request with 403 (401 and a challenge for a Challenger)", s.handlerRefusesUnsigned},
 		{"handler refuses a request signed with another secret with 403", s.handlerRefusesAnotherSecret},
 		{"handler refuses a tampered request with 403", s.handlerRefusesTampered},
 		{"handler refuses GET with 405", s.handlerRefusesGET},

@@ -71,7 +71,11 @@ func (r *outcomeRig) send(t *testing.T, reqs ...*provider.Request) {
 		}
 	}
 	// Every kept event was spooled before its answer; ignored ones were not.
+	// A dead letter fails the test at once instead of waiting for ever.
 	for st := r.ingest.Stats(); st.Recorded < st.Spooled || st.Pending > 0; st = r.ingest.Stats() {
+		if st.DeadLettered > 0 {
+			t.Fatalf("an event was refused for good: %+v", st)
+		}
 		time.Sleep(time.Millisecond)
 	}
 }
