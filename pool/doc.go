@@ -32,6 +32,13 @@
 // ([Reused]), the fallback number ([Fallback]) or the business number
 // ([Original]).
 //
+// [Elastic] also implements [Resizer]: numbers are added at run time and
+// drained (no new leases; holds and late calls still resolve) through
+// their cooldown before removal, which pool/autoscale drives from an
+// audit through a vendor's provisioner. It passes the pooltest suite and
+// pooltest.RunResize; [Memory] and pool/redispool keep the numbers they
+// were built with.
+//
 // The journey stitcher asks [Allocator.HoldersAt] which sessions held a
 // number at the time of a call or within the grace window before it; a
 // store writes history through [Config.OnRecord]. [Allocator.Stats] reports
