@@ -71,20 +71,45 @@ func TestPublishedV3Vectors(t *testing.T) {
 	}
 }
 
-// A request with only V2 headers is verified by V2; with V3 headers, by V3.
-func TestValidateRequestChoosesTheScheme(t *testing.T) {
-	body := []byte("CallUUID=abc&From=14155550100")
-	params, _ := url.ParseQuery(string(body))
+// The scheme is the configuration's, never the request's: Plivo sends V2
+// and V3 headers together, and V2 signs no body, so a request stripped of
+// its V3 headers must not be checked by V2 (a forged body would pass).
+func TestValidateRequestNeverDowngradesToV2(t *testing.T) {
 	u := "https://calls.example.com/plivo"
-	v2 := &provider.Request{Method: "POST", URL: u, Body: body, Header: http.Header{
-		plivo.SignatureV2Header: {plivo.SignV2(token, u, "n2")}, plivo.NonceV2Header: {"n2"}}}
-	if err := plivo.ValidateRequest(token, v2); err != nil {
-		t.Fatalf("V2 request: %v", err)
+	genuine := []byte("CallUUID=abc&From=14155550100&CallStatus=ringing")
+	params, _ := url.ParseQuery(string(genuine))
+	captured := http.Header{
+		plivo.SignatureHeader: {plivo.Sign(token, "POST", u, "n3", params)}, plivo.NonceHeader: {"n3"},
+		plivo.SignatureV2Header: {plivo.SignV2(token, u, "n2")}, plivo.NonceV2Header: {"n2"}}
+	if err := plivo.ValidateRequest(token, &provider.Request{Method: "POST", URL: u, Body: genuine, Header: captured}); err != nil {
+		t.Fatalf("genuine request: %v", err)
 	}
-	v2.Header.Set(plivo.SignatureHeader, plivo.Sign("wrong", "POST", u, "n3", params))
-	v2.Header.Set(plivo.NonceHeader, "n3")
-	if err := plivo.ValidateRequest(token, v2); !errors.Is(err, provider.ErrBadSignature) {
-		t.Fatalf("a bad V3 header must not fall back to V2: %v", err)
+	forged := &provider.Request{Method: "POST", URL: u, Body: []byte("CallUUID=other&From=14155550199&CallStatus=ringing"), Header: http.Header{
+		plivo.SignatureV2Header: captured[plivo.SignatureV2Header], plivo.NonceV2Header: captured[plivo.NonceV2Header]}}
+	p, err := plivo.New(plivo.Config{AuthToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Verify(forged); !errors.Is(err, provider.ErrMissingSignature) {
+		t.Fatalf("V3 stripped, V2 kept: Verify = %v, want ErrMissingSignature", err)
+	}
+	// An account configured for V2 verifies V2, and only V2.
+	p2, err := plivo.New(plivo.Config{AuthToken: token, SignatureV2: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p2.Verify(forged); err != nil {
+		t.Fatalf("SignatureV2: %v", err)
+	}
+	v3only := &provider.Request{Method: "POST", URL: u, Body: genuine, Header: http.Header{
+		plivo.SignatureHeader: captured[plivo.SignatureHeader], plivo.NonceHeader: captured[plivo.NonceHeader]}}
+	if err := p2.Verify(v3only); !errors.Is(err, provider.ErrMissingSignature) {
+		t.Fatalf("SignatureV2 with only V3 headers: %v", err)
+	}
+	bad := &provider.Request{Method: "POST", URL: u, Body: genuine, Header: http.Header{
+		plivo.SignatureV2Header: {plivo.SignV2("wrong", u, "n2")}, plivo.NonceV2Header: {"n2"}}}
+	if err := p2.Verify(bad); !errors.Is(err, provider.ErrBadSignature) {
+		t.Fatalf("SignatureV2 with a bad V2 header: %v", err)
 	}
 }
 

@@ -16,11 +16,13 @@
 // absent. An older GET form of the Go and .NET SDKs' first vector
 // ("https://answer.url/?CallUUID=...&Duration=300&") is accepted too.
 //
-// V2, used when no V3 header came: base64(HMAC-SHA256(auth token,
-// scheme://host/path + nonce)) in X-Plivo-Signature-V2 (or -Ma-V2) with
-// X-Plivo-Signature-V2-Nonce, as plivo-python's validate_signature and
-// plivo-go's ValidateSignatureV2 compute it ([SignV2]). V2 signs neither
-// the query nor the body.
+// V2, used only when Config.SignatureV2 says so: base64(HMAC-SHA256(auth
+// token, scheme://host/path + nonce)) in X-Plivo-Signature-V2 (or -Ma-V2)
+// with X-Plivo-Signature-V2-Nonce, as plivo-python's validate_signature
+// and plivo-go's ValidateSignatureV2 compute it ([SignV2]). V2 signs
+// neither the query nor the body, so the request never picks the scheme:
+// a V3 provider does not fall back to V2 when the V3 header is missing
+// (Plivo sends both; a forger would strip V3 and keep a captured V2).
 //
 // # Answers
 //

@@ -24,6 +24,13 @@ type Config struct {
 	// DefaultRegion reads numbers that are neither E.164 nor international
 	// digits; Plivo normally sends international digits ("14155550100").
 	DefaultRegion string
+	// SignatureV2 verifies callbacks by the older V2 scheme instead of
+	// V3, for an account whose callbacks carry no V3 header. V2 signs
+	// neither the query nor the body: anyone who has seen one signed
+	// request can post any body to that URL. The scheme is chosen here,
+	// never by the request, so a forger cannot strip V3 to be checked by
+	// V2.
+	SignatureV2 bool
 }
 
 // Provider implements provider.Provider for Plivo Voice.
@@ -40,9 +47,14 @@ func New(cfg Config) (*Provider, error) {
 // Name returns "plivo".
 func (p *Provider) Name() string { return Name }
 
-// Verify checks X-Plivo-Signature-V3, or X-Plivo-Signature-V2 on a
-// request without V3 headers.
-func (p *Provider) Verify(r *provider.Request) error { return ValidateRequest(p.cfg.AuthToken, r) }
+// Verify checks X-Plivo-Signature-V3 ([ValidateRequest]), or with
+// Config.SignatureV2 X-Plivo-Signature-V2 ([ValidateRequestV2]).
+func (p *Provider) Verify(r *provider.Request) error {
+	if p.cfg.SignatureV2 {
+		return ValidateRequestV2(p.cfg.AuthToken, r)
+	}
+	return ValidateRequest(p.cfg.AuthToken, r)
+}
 
 // Parse reads the answer_url request, the hangup_url callback, and the
 // <Dial> and <Record> callbacks (see [ParseForm]).

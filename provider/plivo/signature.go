@@ -225,22 +225,16 @@ func ValidateSignatureV2(authToken, fullURL, nonce, header string) error {
 	return provider.ErrBadSignature
 }
 
-// ValidateRequest verifies a Plivo callback: the V3 header (or the main
-// account's) with its nonce, over the URL and form parameters, when
-// present; otherwise the V2 header (or the main account's) over the URL.
+// ValidateRequest verifies a Plivo callback by V3: the V3 header (or the
+// main account's) with its nonce, over the URL and form parameters. A
+// request with only V2 headers is ErrMissingSignature: V2 signs neither
+// the query nor the body, so falling back to it when V3 is absent would
+// let anyone who has seen one genuine request (Plivo sends both headers)
+// strip V3 and forge any body. See [ValidateRequestV2].
 func ValidateRequest(authToken string, r *provider.Request) error {
 	header := r.Header.Get(SignatureHeader)
 	if header == "" {
 		header = r.Header.Get(MainSignatureHeader)
-	}
-	if header == "" {
-		v2 := r.Header.Get(SignatureV2Header)
-		if v2 == "" {
-			v2 = r.Header.Get(MainSignatureV2Header)
-		}
-		if v2 != "" {
-			return ValidateSignatureV2(authToken, r.URL, r.Header.Get(NonceV2Header), v2)
-		}
 	}
 	var params url.Values
 	if !strings.EqualFold(r.Method, "GET") && len(r.Body) > 0 {
@@ -253,4 +247,16 @@ func ValidateRequest(authToken string, r *provider.Request) error {
 		}
 	}
 	return ValidateSignature(authToken, r.Method, r.URL, r.Header.Get(NonceHeader), params, header)
+}
+
+// ValidateRequestV2 verifies a Plivo callback by V2 only: the V2 header
+// (or the main account's) with its nonce, over scheme://host/path. It is
+// for accounts whose callbacks carry no V3 header (Config.SignatureV2);
+// V2 authenticates the URL, not what is posted to it.
+func ValidateRequestV2(authToken string, r *provider.Request) error {
+	v2 := r.Header.Get(SignatureV2Header)
+	if v2 == "" {
+		v2 = r.Header.Get(MainSignatureV2Header)
+	}
+	return ValidateSignatureV2(authToken, r.URL, r.Header.Get(NonceV2Header), v2)
 }
