@@ -62,7 +62,7 @@ func (a *AnalysisSink) Accepts(export.Event) bool { return false }
 func (a *AnalysisSink) bind(s *Service) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.record = s.RecordCall
+	a.record = s.amendCall
 	a.exists = func(ctx context.Context, p, id string) error { _, err := s.store.Call(ctx, p, id); return err }
 	a.fetchers = map[string]provider.RecordingFetcher{}
 	for _, p := range s.providers {
@@ -98,8 +98,14 @@ func (a *AnalysisSink) Deliver(ctx context.Context, m export.Message) error {
 	if err != nil {
 		return fmt.Errorf("dni: analyzer: %w", err)
 	}
-	return record(ctx, provider.CallEvent{Provider: call.Provider, CallID: call.CallID, Kind: provider.KindStatus,
+	// Only into the call as still stored: erased while the analyzer ran,
+	// it stays erased.
+	err = record(ctx, provider.CallEvent{Provider: call.Provider, CallID: call.CallID, Kind: provider.KindStatus,
 		Labels: cleanLabels(res.Labels), Transcript: provider.CleanText(res.Transcript, maxTranscriptLen)})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // cleanLabels stores labels lower case, trimmed, bounded, sorted and

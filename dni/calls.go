@@ -34,6 +34,23 @@ func (s *Service) RecordCall(ctx context.Context, ev provider.CallEvent) error {
 	if err != nil {
 		return err
 	}
+	return s.processCall(ctx, call)
+}
+
+// amendCall records what was learned of a stored call after the fact (its
+// analysis) and derives the call again; a call no longer stored (erased
+// since) is left absent: store.ErrNotFound.
+func (s *Service) amendCall(ctx context.Context, ev provider.CallEvent) error {
+	call, err := s.store.AmendCall(ctx, s.redact(ev))
+	if err != nil {
+		return err
+	}
+	return s.processCall(ctx, call)
+}
+
+// processCall stitches and qualifies a call as stored and writes what it
+// produces.
+func (s *Service) processCall(ctx context.Context, call provider.CallEvent) error {
 	rec, err := s.calls.Process(ctx, call)
 	if errors.Is(err, journey.ErrCallNotReady) {
 		return nil // nothing to stitch yet; a later event will carry it

@@ -18,6 +18,7 @@ import (
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/fake"
+	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/memstore"
 )
 
@@ -45,12 +46,16 @@ func (c *captureSink) delivered() []string {
 type labeller struct {
 	labels []string
 	fetch  bool
+	during func() // runs while the analyzer works, if set
 	calls  atomic.Int32
 	bytes  atomic.Int64
 }
 
 func (l *labeller) Analyze(ctx context.Context, call provider.CallEvent, audio provider.RecordingFetcher) (provider.Analysis, error) {
 	l.calls.Add(1)
+	if l.during != nil {
+		l.during()
+	}
 	if l.fetch {
 		body, err := audio.FetchRecording(ctx, call.Recording)
 		if err != nil {
@@ -203,6 +208,29 @@ func TestAnalyzerFetchesTheRecordingOnlyWhenItAsks(t *testing.T) {
 		}
 		require.NoError(t, svc.Close())
 	}
+}
+
+// A call erased while its analysis runs stays erased: the result is not
+// recorded as a new call holding the transcript.
+func TestAnalysisOfACallErasedMeanwhileBringsNothingBack(t *testing.T) {
+	st := memstore.New()
+	analyzer := &labeller{labels: []string{"booked"}}
+	svc, err := New(testConfig(), WithStore(st), WithAnalysis(NewAnalysisSink(analyzer)), WithLogger(quietLogger()))
+	require.NoError(t, err)
+	defer svc.Close()
+	ctx := context.Background()
+	call := provider.CallEvent{Provider: "fake", CallID: "CA1", From: caller, To: printNumber, Kind: provider.KindInbound,
+		Status: provider.StatusCompleted, StartedAt: time.Now(), Recording: provider.Recording{ID: "RE1", URL: "https://r/RE1.wav"}}
+	require.NoError(t, svc.RecordCall(ctx, call))
+	analyzer.during = func() {
+		// The erasure of everything: the call goes, with its outbox.
+		_, err := st.DeleteBefore(ctx, time.Now().Add(time.Hour))
+		require.NoError(t, err)
+	}
+	deliverAll(t, svc.exports)
+	require.Equal(t, int32(1), analyzer.calls.Load())
+	_, err = st.Call(ctx, "fake", "CA1")
+	require.ErrorIs(t, err, store.ErrNotFound, "the analysis brought the erased call back")
 }
 
 func TestWithAnalysisNeedsTheExporterToDeliverIt(t *testing.T) {

@@ -108,6 +108,12 @@ type Calls interface {
 	// and merged like every other field: labels are the sorted union of
 	// every report, and a recording reported twice is stored once.
 	RecordCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error)
+	// AmendCall folds ev into a call already stored, exactly as RecordCall
+	// does, and returns the merged call; a call that is not stored (never
+	// recorded, or erased) is [ErrNotFound] and nothing is written. What
+	// is learned of a call after the fact (an analysis of its recording)
+	// is written with it, so it cannot bring back a call erased meanwhile.
+	AmendCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error)
 	// Call returns the merged state of one call, or [ErrNotFound].
 	Call(ctx context.Context, providerName, callID string) (provider.CallEvent, error)
 	// CallsBetween returns the calls filed in [from, to), ordered by the

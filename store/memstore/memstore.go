@@ -275,6 +275,16 @@ func normCall(ev provider.CallEvent) provider.CallEvent {
 
 // RecordCall implements [store.Calls].
 func (m *Store) RecordCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error) {
+	return m.recordCall(ctx, ev, false)
+}
+
+// AmendCall implements [store.Calls].
+func (m *Store) AmendCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error) {
+	return m.recordCall(ctx, ev, true)
+}
+
+// recordCall upserts the call or, when existing, only updates a stored one.
+func (m *Store) recordCall(ctx context.Context, ev provider.CallEvent, existing bool) (provider.CallEvent, error) {
 	if err := ctxErr(ctx); err != nil {
 		return provider.CallEvent{}, err
 	}
@@ -290,6 +300,9 @@ func (m *Store) RecordCall(ctx context.Context, ev provider.CallEvent) (provider
 	}
 	k := callKey{ev.Provider, ev.CallID}
 	cur, ok := m.calls[k]
+	if !ok && existing {
+		return provider.CallEvent{}, fmt.Errorf("call %s/%s: %w", ev.Provider, ev.CallID, store.ErrNotFound)
+	}
 	if !ok {
 		cur = &callRow{ev: provider.Merge(provider.CallEvent{}, ev), at: at}
 		m.calls[k] = cur

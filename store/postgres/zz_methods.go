@@ -54,6 +54,11 @@ func (st *Store) RecordCall(ctx context.Context, ev provider.CallEvent) (provide
 	return st.engine.RecordCall(ctx, ev)
 }
 
+// AmendCall implements [store.Calls.AmendCall].
+func (st *Store) AmendCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error) {
+	return st.engine.AmendCall(ctx, ev)
+}
+
 // Call implements [store.Calls.Call].
 func (st *Store) Call(ctx context.Context, providerName, callID string) (provider.CallEvent, error) {
 	return st.engine.Call(ctx, providerName, callID)

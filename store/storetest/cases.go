@@ -40,6 +40,7 @@ func (s *suite) groups() []group {
 			{"RecordCallInvalidLeavesExistingCallUnchanged", s.recordCallInvalidLeavesExistingCallUnchanged},
 			{"RecordCallTheDatabaseRefusesIsErrInvalidNeverTransient", s.recordCallTheDatabaseRefusesIsErrInvalidNeverTransient},
 			{"CallMissingIsErrNotFound", s.callMissingIsErrNotFound},
+			{"AmendCallMergesIntoAStoredCallAndNeverCreatesOne", s.amendCallMergesIntoAStoredCallAndNeverCreatesOne},
 			{"CallsBetweenHalfOpenOrderedByTimeProviderID", s.callsBetweenHalfOpenOrderedByTimeProviderID},
 			{"CallsBetweenFilesCallUnderEarliestEventTime", s.callsBetweenFilesCallUnderEarliestEventTime},
 			{"CallsBetweenFilesTimelessCallWhenFirstRecorded", s.callsBetweenFilesTimelessCallWhenFirstRecorded},

@@ -102,6 +102,16 @@ func normCall(ev provider.CallEvent) provider.CallEvent {
 // RecordCall implements store.Calls: insert the event if the call is new;
 // otherwise lock the row, merge and rewrite it.
 func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error) {
+	return e.recordCall(ctx, ev, false)
+}
+
+// AmendCall implements store.Calls.
+func (e *Engine) AmendCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error) {
+	return e.recordCall(ctx, ev, true)
+}
+
+// recordCall upserts the call or, when existing, only updates a stored one.
+func (e *Engine) recordCall(ctx context.Context, ev provider.CallEvent, existing bool) (provider.CallEvent, error) {
 	if err := store.ValidateCall(ev); err != nil {
 		return provider.CallEvent{}, err
 	}
@@ -120,20 +130,25 @@ func (e *Engine) RecordCall(ctx context.Context, ev provider.CallEvent) (provide
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, e.q(`INSERT INTO calls (call_at, `+callCols+`) VALUES (`+callValues+`)
-			ON CONFLICT (provider, call_id) DO NOTHING`), append([]any{micro(at)}, args...)...)
-		if err != nil {
-			return fmt.Errorf("store/%s: record call: %w", e.d.Name, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 1 {
-			merged = first
-			return nil
+		if !existing {
+			res, err := tx.ExecContext(ctx, e.q(`INSERT INTO calls (call_at, `+callCols+`) VALUES (`+callValues+`)
+				ON CONFLICT (provider, call_id) DO NOTHING`), append([]any{micro(at)}, args...)...)
+			if err != nil {
+				return fmt.Errorf("store/%s: record call: %w", e.d.Name, err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				merged = first
+				return nil
+			}
 		}
 		var storedAt int64
 		cur, err := scanCall(tx.QueryRowContext(ctx, e.q(`SELECT `+callCols+`, call_at FROM calls
 			WHERE provider = ? AND call_id = ?`+e.d.ForUpdate), ev.Provider, ev.CallID), &storedAt)
+		if existing && errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("call %s/%s: %w", ev.Provider, ev.CallID, store.ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("store/%s: record call: read: %w", e.d.Name, err)
 		}
