@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/attriqs/calltrack/pool"
+)
+
+func runAudit(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit", stderr)
+	storeURL := fs.String("store", "", "the store: sqlite:PATH or postgres://... (required; opened read-only)")
+	poolName := fs.String("pool", "", "the pool to audit (required)")
+	size := fs.Int("size", 0, "how many numbers the pool has: the store keeps holds, not configuration (required)")
+	cooldown := fs.Duration("cooldown", pool.DefaultCooldown, "the pool's cooldown, as configured (pool.Config.Cooldown)")
+	target := fs.Float64("target", 0.01, "acceptable chance that a visitor finds no number out of cooldown, in (0, 1)")
+	fromFlag := fs.String("from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time; default 30 days before -to")
+	toFlag := fs.String("to", "", "end, excluded (YYYY-MM-DD, UTC, or RFC 3339); default the start of tomorrow")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *poolName == "":
+		return flagError("pool", "is required: the name of the pool to audit")
+	case *size <= 0:
+		return flagError("size", "is required: the pool's count of numbers, above 0")
+	case *cooldown <= 0:
+		return flagError("cooldown", "%v must be positive", *cooldown)
+	case !(*target > 0 && *target < 1):
+		return flagError("target", "%v is not in (0, 1)", *target)
+	}
+	from, to, err := period(*fromFlag, *toFlag, 30, time.Now())
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, closeStore, err := openStore(ctx, *storeURL, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	holds, err := st.HoldsBetween(ctx, from, to)
+	if err != nil {
+		return fmt.Errorf("reading holds: %w", err)
+	}
+	var mine []pool.HoldRecord
+	others := map[string]bool{}
+	for _, h := range holds {
+		if h.Pool == *poolName {
+			mine = append(mine, h)
+		} else {
+			others[h.Pool] = true
+		}
+	}
+	if len(mine) == 0 {
+		names := make([]string, 0, len(others))
+		for n := range others {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return flagError("pool", "no holds of %q from %s to %s; pools with holds then: %v", *poolName, day(from), day(to), names)
+	}
+	rep, err := pool.Audit(mine, pool.AuditOptions{Size: *size, Cooldown: *cooldown, Target: *target})
+	if err != nil {
+		return err
+	}
+	writeAudit(stdout, *poolName, *size, *cooldown, *target, from, to, len(mine), rep)
+	return nil
+}
+
+func writeAudit(w io.Writer, name string, size int, cooldown time.Duration, target float64, from, to time.Time, read int, rep pool.AuditReport) {
+	fmt.Fprintf(w, "Pool %q, %d numbers, cooldown %v: holds from %s to %s\n\n", name, size, cooldown, day(from), day(to))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  holds\t%d", rep.Holds)
+	if live := read - rep.Holds; live > 0 {
+		fmt.Fprintf(tw, " (and %d still held, left out: their end is unknown)", live)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintf(tw, "  span\t%v, first start to last end\n", rep.Span.Round(time.Second))
+	fmt.Fprintf(tw, "  utilisation\t%s of number-time held\n", percent(rep.Utilisation))
+	fmt.Fprintf(tw, "  peak concurrency\t%d holds at once, on %d numbers\n", rep.PeakConcurrency, size)
+	fmt.Fprintf(tw, "  reuse\t%s of holds started on a number already held (the pool was exhausted)\n", percent(rep.ReuseRate))
+	fmt.Fprintf(tw, "  cooling\t%s of holds started on a number inside its cooldown\n", percent(rep.CoolingRate))
+	fmt.Fprintf(tw, "  calls at risk\t%s: holds whose number had another holder within the cooldown\n", percent(rep.CallsAtRisk))
+	fmt.Fprintf(tw, "  peak arrivals\t%d holds started within one hour\n", rep.PeakHourlyArrivals)
+	fmt.Fprintf(tw, "  average hold\t%v\n", rep.AverageHold.Round(time.Second))
+	_ = tw.Flush()
+	rec := rep.Recommended
+	verdict := "keep the size"
+	switch {
+	case rec.Numbers > size:
+		verdict = fmt.Sprintf("add %d", rec.Numbers-size)
+	case rec.Numbers < size:
+		verdict = fmt.Sprintf("%d could go", size-rec.Numbers)
+	}
+	fmt.Fprintf(w, "\nRecommended size: %d numbers (%s)\n\n", rec.Numbers, verdict)
+	fmt.Fprintf(w, "From the observed peak and average hold, which already include the session window:\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  arrivals at the busiest hour\t%d per hour\n", rep.PeakHourlyArrivals)
+	fmt.Fprintf(tw, "  each session holds its number\t%v on average\n", rec.Hold.Round(time.Second))
+	fmt.Fprintf(tw, "  then the number cools for\t%v\n", cooldown)
+	fmt.Fprintf(tw, "  numbers held or cooling, on average\t%.1f = %d/h × (%v + %v)\n", rec.Busy, rep.PeakHourlyArrivals, rec.Hold.Round(time.Second), cooldown)
+	fmt.Fprintf(tw, "  chance no number is free at %d\t%s (target %s)\n", rec.Numbers, percent(rec.ShortfallProbability), percent(target))
+	fmt.Fprintf(tw, "  below %d numbers\tlive sessions share numbers more often than the target\n", rec.NumbersWithoutCooldown)
+	_ = tw.Flush()
+}
+
+func day(t time.Time) string {
+	if t.Equal(t.Truncate(24 * time.Hour)) {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format(time.RFC3339)
+}
