@@ -51,6 +51,7 @@ type Store interface {
 	Touchpoints
 	Conversions
 	Journeys
+	Spends
 	Retention
 }
 

@@ -37,6 +37,7 @@ type Store struct {
 	touchpoints map[string]journey.Touchpoint
 	conversions map[string]journey.Conversion
 	outbox      map[string]*store.OutboxMessage
+	spend       map[spendKey]journey.Spend // made on first write
 }
 
 type holdKey struct {

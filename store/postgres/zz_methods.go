@@ -159,6 +159,16 @@ func (st *Store) JourneysBetween(ctx context.Context, from, to time.Time, lookba
 	return st.engine.JourneysBetween(ctx, from, to, lookback)
 }
 
+// PutSpend implements [store.Spends.PutSpend].
+func (st *Store) PutSpend(ctx context.Context, rows ...journey.Spend) error {
+	return st.engine.PutSpend(ctx, rows...)
+}
+
+// SpendBetween implements [store.Spends.SpendBetween].
+func (st *Store) SpendBetween(ctx context.Context, from, to time.Time) ([]journey.Spend, error) {
+	return st.engine.SpendBetween(ctx, from, to)
+}
+
 // DeleteBefore implements [store.Retention.DeleteBefore].
 func (st *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error) {
 	return st.engine.DeleteBefore(ctx, cutoff)

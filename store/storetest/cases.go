@@ -108,6 +108,15 @@ func (s *suite) groups() []group {
 			{"JourneysBetweenHalfOpenWithInclusiveLookback", s.journeysBetweenHalfOpenWithInclusiveLookback},
 			{"JourneysBetweenFindsTheConversionsPersonThroughItsSession", s.journeysBetweenFindsTheConversionsPersonThroughItsSession},
 		}},
+		{"Spends", []testCase{
+			{"PutSpendRoundTripsEveryFieldInUTC", s.putSpendRoundTripsEveryFieldInUTC},
+			{"PutSpendSameKeyReplacesTheAmount", s.putSpendSameKeyReplacesTheAmount},
+			{"PutSpendKeyIsDayChannelSourceMediumCampaignCurrency", s.putSpendKeyIsDayChannelSourceMediumCampaignCurrency},
+			{"PutSpendRepeatedKeyInOneCallLastWins", s.putSpendRepeatedKeyInOneCallLastWins},
+			{"PutSpendInvalidNamesFieldAndWritesNothing", s.putSpendInvalidNamesFieldAndWritesNothing},
+			{"SpendBetweenHalfOpenOrderedByDayThenKey", s.spendBetweenHalfOpenOrderedByDayThenKey},
+			{"SpendIsKeptByErasePersonAndDeleteBefore", s.spendIsKeptByErasePersonAndDeleteBefore},
+		}},
 		{"Retention", []testCase{
 			{"DeleteBeforeRemovesEverythingOlderKeepsNewerAndOpenHolds", s.deleteBeforeRemovesEverythingOlderKeepsNewerAndOpenHolds},
 			{"DeleteBeforeJudgesSessionWithoutLastSeenByStart", s.deleteBeforeJudgesSessionWithoutLastSeenByStart},
