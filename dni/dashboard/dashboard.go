@@ -1,0 +1,316 @@
+package dashboard
+
+import (
+	"embed"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/attriqs/calltrack/dni"
+)
+
+// Config sets up the dashboard. The zero value means the documented
+// defaults.
+type Config struct {
+	// Prefix is the path the host mounts the handler under, without a
+	// trailing slash, e.g. "/dashboard"; links are built from it. Empty
+	// means the handler is mounted at the root.
+	Prefix string
+	// Title heads every page; empty means "calltrack".
+	Title string
+	// Currency is the ISO 4217 code money is shown in when there is none
+	// yet; empty means "USD".
+	Currency string
+	// Location is the time zone times are shown in; nil means time.Local.
+	Location *time.Location
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// NoCalls is what the calls pages say before the first call: tell the
+	// reader what to do. Empty means a sentence about tracking numbers.
+	NoCalls string
+	// Links are extra links in every page's header (the host's own pages).
+	Links []Link
+	// Logger receives the errors a page could not show; nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Link is a link in the header.
+type Link struct{ Label, Href string }
+
+// Periods are the periods a page may show, in days; DefaultDays is the one
+// shown when the URL names none.
+var Periods = []int{7, 30, 90}
+
+// DefaultDays is the period shown when the URL names none.
+const DefaultDays = 30
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"modelName": modelName,
+}).ParseFS(templateFiles, "templates/*.html"))
+
+// handler serves the pages.
+type handler struct {
+	svc *dni.Service
+	cfg Config
+	mux *http.ServeMux
+}
+
+// New returns the dashboard of svc. Mount it behind the host's own
+// authentication: it serves every call, caller number and revenue figure,
+// and its outcome form changes data. The form is refused unless it comes
+// from the same origin (http.CrossOriginProtection).
+func New(svc *dni.Service, cfg Config) (http.Handler, error) {
+	var errs []error
+	if svc == nil {
+		errs = append(errs, errors.New("dashboard: svc is nil"))
+	}
+	if cfg.Prefix != "" && (!strings.HasPrefix(cfg.Prefix, "/") || strings.HasSuffix(cfg.Prefix, "/")) {
+		errs = append(errs, fmt.Errorf("dashboard: Prefix %q: want a path that starts with / and does not end with one, e.g. /dashboard", cfg.Prefix))
+	}
+	if cfg.Currency != "" && (len(cfg.Currency) != 3 || strings.ToUpper(cfg.Currency) != cfg.Currency) {
+		errs = append(errs, fmt.Errorf("dashboard: Currency %q: want a three-letter ISO 4217 code such as USD", cfg.Currency))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.Title == "" {
+		cfg.Title = "calltrack"
+	}
+	if cfg.Currency == "" {
+		cfg.Currency = "USD"
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NoCalls == "" {
+		cfg.NoCalls = "No calls in this period yet: calls to your tracking numbers show here within seconds of ending."
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	h := &handler{svc: svc, cfg: cfg, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /{$}", h.page("overview", h.overview))
+	h.mux.HandleFunc("GET /calls", h.page("calls", h.calls))
+	h.mux.HandleFunc("GET /calls/{provider}/{id}", h.page("call", h.call))
+	h.mux.HandleFunc("GET /attribution", h.page("attribution", h.attribution))
+	h.mux.HandleFunc("GET /pools", h.page("pools", h.pools))
+	h.routeExtras()
+	var out http.Handler = h.mux
+	if cfg.Prefix != "" {
+		out = http.StripPrefix(cfg.Prefix, out)
+		mounted := out
+		out = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == cfg.Prefix { // "/dashboard" → "/dashboard/"
+				http.Redirect(w, r, cfg.Prefix+"/?"+r.URL.RawQuery, http.StatusFound)
+				return
+			}
+			mounted.ServeHTTP(w, r)
+		})
+	}
+	return http.NewCrossOriginProtection().Handler(out), nil
+}
+
+// view is what every page's template gets.
+type view struct {
+	Title, Page, Heading string
+	Prefix               string
+	Days                 int
+	Periods              []int
+	Query                url.Values // the page's own query, without days and format
+	Links                []Link
+	Nav                  []navLink
+	Data                 any
+}
+
+// PeriodHref is this page's URL for another period.
+func (v view) PeriodHref(days int) string { return v.href(days, "") }
+
+// CSVHref is this page's CSV download.
+func (v view) CSVHref() string { return v.href(v.Days, "csv") }
+
+func (v view) href(days int, format string) string {
+	q := url.Values{}
+	for k, vs := range v.Query {
+		q[k] = vs
+	}
+	q.Set("days", strconv.Itoa(days))
+	if format != "" {
+		q.Set("format", format)
+	}
+	path := v.Prefix + "/"
+	if v.Page != "overview" {
+		path = v.Prefix + "/" + v.Page
+	}
+	return path + "?" + q.Encode()
+}
+
+// period is the span a request asks for: the last days days, up to now.
+type period struct {
+	Days     int
+	From, To time.Time
+}
+
+func (h *handler) period(r *http.Request) period {
+	days := DefaultDays
+	if n, err := strconv.Atoi(r.URL.Query().Get("days")); err == nil && slices.Contains(Periods, n) {
+		days = n
+	}
+	// A minute past now, so a call that just ended is in.
+	to := h.cfg.Now().Add(time.Minute)
+	return period{Days: days, From: to.Add(-time.Duration(days) * 24 * time.Hour), To: to}
+}
+
+// pageFunc builds one page: its heading, its data for the template and
+// its table for ?format=csv (nil when it has none).
+type pageFunc func(r *http.Request, p period) (heading string, data any, csv *table, err error)
+
+// page serves a pageFunc as HTML, or its table as CSV.
+func (h *handler) page(name string, build pageFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := h.period(r)
+		heading, data, tbl, err := build(r, p)
+		var notFound errNotFound
+		switch {
+		case errors.As(err, &notFound):
+			http.Error(w, string(notFound), http.StatusNotFound)
+			return
+		case err != nil:
+			h.cfg.Logger.ErrorContext(r.Context(), "dashboard page failed", "page", name, "err", err)
+			http.Error(w, "The dashboard could not read its data just now; try again in a moment. (The server log has the cause.)", http.StatusServiceUnavailable)
+			return
+		}
+		if r.URL.Query().Get("format") == "csv" && tbl != nil {
+			writeCSV(w, tbl)
+			return
+		}
+		q := url.Values{}
+		for k, vs := range r.URL.Query() {
+			if k != "days" && k != "format" {
+				q[k] = vs
+			}
+		}
+		v := view{Title: h.cfg.Title, Page: name, Heading: heading, Prefix: h.cfg.Prefix, Days: p.Days,
+			Periods: Periods, Query: q, Links: h.cfg.Links, Nav: h.nav(name, p.Days), Data: data}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := templates.ExecuteTemplate(w, name+".html", v); err != nil {
+			h.cfg.Logger.ErrorContext(r.Context(), "dashboard page failed", "page", name, "err", err)
+		}
+	}
+}
+
+// errNotFound is a page that names something that does not exist.
+type errNotFound string
+
+func (e errNotFound) Error() string { return string(e) }
+
+// navLink is a link of the page menu; On marks the page shown.
+type navLink struct {
+	Label, Href string
+	On          bool
+}
+
+func (h *handler) nav(page string, days int) []navLink {
+	d := "?days=" + strconv.Itoa(days)
+	links := []Link{{"Overview", h.cfg.Prefix + "/" + d}, {"Calls", h.cfg.Prefix + "/calls" + d},
+		{"Attribution", h.cfg.Prefix + "/attribution" + d}}
+	links = append(links, h.extraNav(d)...)
+	links = append(links, Link{"Pools", h.cfg.Prefix + "/pools" + d})
+	out := make([]navLink, len(links))
+	for i, l := range links {
+		out[i] = navLink{Label: l.Label, Href: l.Href, On: strings.EqualFold(l.Label, page) || (page == "call" && l.Label == "Calls")}
+	}
+	return out
+}
+
+// table is one table of a page, shown as HTML and downloadable as CSV.
+type table struct {
+	Name string // the CSV's file name, without extension
+	ID   string // the HTML element's id
+	Head []cell
+	Rows [][]cell
+	Foot []cell // a totals row; nil when none
+}
+
+// cell is one cell: its text, a link when it leads somewhere, and whether
+// it is a number (aligned right).
+type cell struct {
+	Text  string
+	Href  string
+	Num   bool
+	Title string // hover text: why a figure is what it is
+}
+
+func txt(s string) cell            { return cell{Text: s} }
+func num(n int) cell               { return cell{Text: strconv.Itoa(n), Num: true} }
+func numText(s string) cell        { return cell{Text: s, Num: true} }
+func link(s, href string) cell     { return cell{Text: s, Href: href} }
+func heads(names ...string) []cell { return headsNum(0, names...) }
+
+// headsNum makes header cells, the ones from index first on numeric.
+func headsNum(first int, names ...string) []cell {
+	out := make([]cell, len(names))
+	for i, n := range names {
+		out[i] = cell{Text: n, Num: first > 0 && i >= first}
+	}
+	return out
+}
+
+// writeCSV writes a table as RFC 4180 CSV, totals row included.
+func writeCSV(w http.ResponseWriter, t *table) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+t.Name+`.csv"`)
+	cw := csv.NewWriter(w)
+	row := func(cells []cell) {
+		rec := make([]string, len(cells))
+		for i, c := range cells {
+			rec[i] = csvSafe(c.Text)
+		}
+		_ = cw.Write(rec)
+	}
+	row(t.Head)
+	for _, r := range t.Rows {
+		row(r)
+	}
+	if t.Foot != nil {
+		row(t.Foot)
+	}
+	cw.Flush()
+}
+
+// csvSafe keeps a spreadsheet from running a cell as a formula: text from
+// outside (campaign names, UTM tags) may start with = + - or @.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	if s != "" && s[0] == '-' {
+		if _, err := strconv.ParseFloat(strings.NewReplacer(",", "", "$", "", "€", "", "£", "").Replace(s), 64); err != nil {
+			return "'" + s
+		}
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
