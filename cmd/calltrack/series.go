@@ -6,5 +6,9 @@ import (
 )
 
 func runSeries(args []string, stdout, stderr io.Writer) error {
-	return errors.New("series: not yet")
+	fs := newFlagSet("series", stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return errors.New("series: waiting for package report")
 }

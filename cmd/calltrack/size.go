@@ -48,7 +48,7 @@ func runSize(args []string, stdout, stderr io.Writer) error {
 	writeReasoning(stdout, *perHour, session, *window, *cooldown, *target, rec)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nRules of thumb, for comparison (they ignore the window, the cooldown and chance):")
-	fmt.Fprintf(tw, "  one number per visitor on the site at once\t%d\n", pool.RuleOfThumbPerPeakHour(*perHour, session))
+	fmt.Fprintf(tw, "  peak hourly visitors ÷ (60 ÷ visit minutes), Nimbata's rule\t%d\n", pool.RuleOfThumbPerPeakHour(*perHour, session))
 	return tw.Flush()
 }
 
