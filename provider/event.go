@@ -178,9 +178,11 @@ func Merge(recorded, incoming CallEvent) CallEvent {
 		out.TalkTime = incoming.TalkTime
 	}
 	out.Recording = mergeRecording(out.Recording, incoming.Recording)
-	if incoming.Attestation.trust() < out.Attestation.trust() {
+	if in, cur := incoming.Attestation.trust(), out.Attestation.trust(); in < cur ||
+		in == cur && incoming.Attestation < out.Attestation {
 		// The least trusted level wins: order does not matter, and a
-		// doubt once raised is kept.
+		// doubt once raised is kept. Values of equal rank (anything but
+		// A, B and C ranks as unknown) are settled by their text.
 		out.Attestation = incoming.Attestation
 	}
 	out.Labels = mergeLabels(out.Labels, incoming.Labels)

@@ -137,10 +137,13 @@ func (a Attestation) trust() int {
 	return 4
 }
 
-// mergeLabels is the sorted union of two label sets.
+// mergeLabels is the sorted union of two label sets, nil when both are
+// empty. It always sorts, and never returns a caller's slice, so the
+// result depends neither on which side a set arrives on nor on the order
+// of its labels.
 func mergeLabels(a, b []string) []string {
-	if len(b) == 0 {
-		return a
+	if len(a)+len(b) == 0 {
+		return nil
 	}
 	out := append(slices.Clone(a), b...)
 	slices.Sort(out)

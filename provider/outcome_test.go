@@ -65,3 +65,32 @@ func TestParseAttestation(t *testing.T) {
 		}
 	}
 }
+
+// Labels converge whichever side of Merge they arrive on, in whatever
+// order a report lists them, and the result shares no caller's slice.
+func TestMergeLabelsIsOrderIndependent(t *testing.T) {
+	a := provider.CallEvent{Provider: "twilio", CallID: "CA1", Labels: []string{"spam", "booked", "spam"}}
+	b := provider.CallEvent{Provider: "twilio", CallID: "CA1"}
+	ab, ba := provider.Merge(a, b), provider.Merge(b, a)
+	want := []string{"booked", "spam"}
+	if !slices.Equal(ab.Labels, want) || !slices.Equal(ba.Labels, want) {
+		t.Fatalf("Merge(a, b).Labels = %q, Merge(b, a).Labels = %q; want %q both ways", ab.Labels, ba.Labels, want)
+	}
+	ab.Labels[0] = "changed"
+	if a.Labels[1] != "booked" {
+		t.Fatalf("Merge returned the recorded event's label slice: %q", a.Labels)
+	}
+	if got := provider.Merge(provider.CallEvent{Labels: []string{}}, provider.CallEvent{}).Labels; got != nil {
+		t.Fatalf("no labels merged to %#v, want nil", got)
+	}
+}
+
+// An attestation Merge does not rank (lower case, say) still merges the
+// same both ways round.
+func TestMergeUnrankedAttestationIsOrderIndependent(t *testing.T) {
+	a := provider.CallEvent{Provider: "twilio", CallID: "CA1", Attestation: "a"}
+	b := provider.CallEvent{Provider: "twilio", CallID: "CA1"}
+	if ab, ba := provider.Merge(a, b).Attestation, provider.Merge(b, a).Attestation; ab != ba {
+		t.Fatalf("Merge(a, b).Attestation = %q, Merge(b, a).Attestation = %q", ab, ba)
+	}
+}

@@ -69,7 +69,7 @@ func ValidateCall(ev provider.CallEvent) error {
 	if !ev.Outcome.Valid() {
 		errs = append(errs, fmt.Errorf("call: outcome %q is not a known outcome", ev.Outcome))
 	}
-	if _, ok := provider.ParseAttestation(string(ev.Attestation)); ev.Attestation != "" && (!ok || len(ev.Attestation) != 1) {
+	if a, ok := provider.ParseAttestation(string(ev.Attestation)); ev.Attestation != "" && (!ok || a != ev.Attestation) {
 		errs = append(errs, fmt.Errorf("call: attestation %q is not A, B or C", ev.Attestation))
 	}
 	if ev.TalkTime < 0 {

@@ -69,3 +69,16 @@ func TestWithoutSessionsReplacesEveryIDLongestFirst(t *testing.T) {
 	require.Equal(t, "held by "+store.ErasedSession+"; others: "+store.ErasedSession+", "+store.ErasedSession+", keep", got)
 	require.Equal(t, "untouched", store.WithoutSessions("untouched", nil))
 }
+
+// Only the levels Merge ranks are stored: "a" would rank as no
+// attestation at all and be replaced by any other report.
+func TestValidateCallAttestationIsExactlyAOrBOrC(t *testing.T) {
+	for _, ok := range []provider.Attestation{"", "A", "B", "C"} {
+		require.NoError(t, store.ValidateCall(provider.CallEvent{Provider: "twilio", CallID: "CA1", Attestation: ok}), ok)
+	}
+	for _, bad := range []provider.Attestation{"a", "b", " C", "D", "AA"} {
+		err := store.ValidateCall(provider.CallEvent{Provider: "twilio", CallID: "CA1", Attestation: bad})
+		require.ErrorIs(t, err, store.ErrInvalid, bad)
+		require.Contains(t, err.Error(), "attestation", bad)
+	}
+}
