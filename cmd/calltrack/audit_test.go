@@ -24,7 +24,7 @@ func holdsFixture(t *testing.T) (string, []pool.HoldRecord) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	day := fixtureDay()
 	var holds []pool.HoldRecord
 	for i := range 40 {
 		from := day.Add(time.Duration(9*60+i*7) * time.Minute)
@@ -44,12 +44,17 @@ func holdsFixture(t *testing.T) (string, []pool.HoldRecord) {
 	return "sqlite:" + path, holds
 }
 
+// fixtureDay is the day of the fixture's holds: two days ago, so that
+// serve finds them among recent holds.
+func fixtureDay() time.Time { return time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -2) }
+
 // TestAuditReadsTheStore wants the command to print what pool.Audit makes
 // of the pool's holds in the period, with the recommendation.
 func TestAuditReadsTheStore(t *testing.T) {
 	storeURL, holds := holdsFixture(t)
 	var out, errOut bytes.Buffer
-	args := []string{"audit", "-store", storeURL, "-pool", "ads", "-size", "4", "-cooldown", "30m", "-from", "2026-03-02", "-to", "2026-03-03"}
+	from := holds[0].From.Truncate(24 * time.Hour)
+	args := []string{"audit", "-store", storeURL, "-pool", "ads", "-size", "4", "-cooldown", "30m", "-from", day(from), "-to", day(from.AddDate(0, 0, 1))}
 	if err := run(args, &out, &errOut); err != nil {
 		t.Fatalf("run: %v\n%s", err, errOut.String())
 	}
@@ -58,7 +63,6 @@ func TestAuditReadsTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want bytes.Buffer
-	from := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	writeAudit(&want, "ads", 4, 30*time.Minute, 0.01, from, from.AddDate(0, 0, 1), len(holds), rep)
 	if out.String() != want.String() {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want.String())
