@@ -50,6 +50,7 @@ type Store interface {
 	Claims
 	Touchpoints
 	Conversions
+	Outcomes
 	Journeys
 	Spends
 	Retention

@@ -25,6 +25,7 @@ type Store struct {
 
 	mu          sync.RWMutex
 	sessions    map[string]journey.Session
+	outcomes    map[string]journey.ManualOutcome // by touchpoint id; made on first write
 	holds       map[holdKey]*pool.HoldRecord
 	holdsByNum  map[string][]*pool.HoldRecord // sorted by From, then SessionID
 	maxSpan     map[string]time.Duration      // longest closed hold per number
@@ -765,6 +766,15 @@ func (m *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 			}
 		}
 	}
+	// Outcomes go with their touchpoints; one whose touchpoint is not
+	// stored goes once it was set before the cut-off.
+	for id, o := range m.outcomes {
+		tp, ok := m.touchpoints[id]
+		if ok && tp.At.Before(cutoff) || !ok && o.SetAt.Before(cutoff) {
+			delete(m.outcomes, id)
+			n++
+		}
+	}
 	for id, tp := range m.touchpoints {
 		if tp.At.Before(cutoff) {
 			delete(m.touchpoints, id)
@@ -844,6 +854,7 @@ func (m *Store) ErasePerson(ctx context.Context, personID string) error {
 		delete(m.calls, k)
 		delete(m.attrs, k)
 		delete(m.touchpoints, journey.CallTouchpointID(k.provider, k.id))
+		delete(m.outcomes, journey.CallTouchpointID(k.provider, k.id))
 		for id := range m.outbox {
 			if store.IsCallOutboxID(id, k.provider, k.id) {
 				delete(m.outbox, id)
@@ -868,6 +879,7 @@ func (m *Store) ErasePerson(ctx context.Context, personID string) error {
 	for id, tp := range m.touchpoints {
 		if theirs(tp.VisitorID, tp.SessionID) {
 			delete(m.touchpoints, id)
+			delete(m.outcomes, id)
 		}
 	}
 	// Claims by their visitors and sessions, and claims of their

@@ -154,6 +154,16 @@ func (st *Store) ConversionsOf(ctx context.Context, personID string) ([]journey.
 	return st.engine.ConversionsOf(ctx, personID)
 }
 
+// SetOutcome implements [store.Outcomes.SetOutcome].
+func (st *Store) SetOutcome(ctx context.Context, o journey.ManualOutcome, put *journey.Conversion, retract []string, msgs ...store.OutboxMessage) error {
+	return st.engine.SetOutcome(ctx, o, put, retract, msgs...)
+}
+
+// ManualOutcome implements [store.Outcomes.ManualOutcome].
+func (st *Store) ManualOutcome(ctx context.Context, touchpointID string) (journey.ManualOutcome, error) {
+	return st.engine.ManualOutcome(ctx, touchpointID)
+}
+
 // JourneysBetween implements [store.Journeys.JourneysBetween].
 func (st *Store) JourneysBetween(ctx context.Context, from, to time.Time, lookback time.Duration) ([]attribution.Journey, error) {
 	return st.engine.JourneysBetween(ctx, from, to, lookback)

@@ -103,6 +103,18 @@ func (s *suite) groups() []group {
 			{"ConversionsBetweenHalfOpenOrderedByTimeThenID", s.conversionsBetweenHalfOpenOrderedByTimeThenID},
 			{"ConversionsOfPersonByVisitorAndSessionOrderedByTimeThenID", s.conversionsOfPersonByVisitorAndSessionOrderedByTimeThenID},
 		}},
+		{"Outcomes", []testCase{
+			{"SetOutcomeRoundTripsEveryFieldInUTCMicroseconds", s.setOutcomeRoundTripsEveryFieldInUTCMicroseconds},
+			{"SetOutcomeVersionMustFollowTheStoredOne", s.setOutcomeVersionMustFollowTheStoredOne},
+			{"SetOutcomePutsTheConversionAndEnqueuesItsMessages", s.setOutcomePutsTheConversionAndEnqueuesItsMessages},
+			{"SetOutcomeRetractsConversionsAndKeepsTheirMessages", s.setOutcomeRetractsConversionsAndKeepsTheirMessages},
+			{"SetOutcomeIsAllOrNothing", s.setOutcomeIsAllOrNothing},
+			{"SetOutcomeInvalidNamesFieldAndWritesNothing", s.setOutcomeInvalidNamesFieldAndWritesNothing},
+			{"ManualOutcomeMissingIsErrNotFound", s.manualOutcomeMissingIsErrNotFound},
+			{"ParallelSetOutcomesOfOneVersionOneWins", s.parallelSetOutcomesOfOneVersionOneWins},
+			{"DeleteBeforeDeletesTheOutcomesOfTheTouchpointsItDeletes", s.deleteBeforeDeletesTheOutcomesOfTheTouchpointsItDeletes},
+			{"ErasePersonDeletesTheOutcomesOfTheirTouchpointsAndCalls", s.erasePersonDeletesTheOutcomesOfTheirTouchpointsAndCalls},
+		}},
 		{"Journeys", []testCase{
 			{"JourneysBetweenCoversConvertingAndOpenJourneysWithoutWriting", s.journeysBetweenCoversConvertingAndOpenJourneysWithoutWriting},
 			{"JourneysBetweenHalfOpenWithInclusiveLookback", s.journeysBetweenHalfOpenWithInclusiveLookback},

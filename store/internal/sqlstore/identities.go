@@ -235,6 +235,8 @@ func (e *Engine) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, err
 	err := e.tx(ctx, func(tx *sql.Tx) error {
 		total = 0
 		for _, stmt := range []string{
+			// Outcomes go with their touchpoints, so before them.
+			deleteOutcomesBefore,
 			// Claims go with their sessions, so before them.
 			`DELETE FROM claims WHERE at < ? OR session_id IN (SELECT id FROM sessions WHERE active_at < ?)`,
 			`DELETE FROM sessions WHERE active_at < ?`,
@@ -277,6 +279,9 @@ func (e *Engine) ErasePerson(ctx context.Context, personID string) error {
 		}
 		calls, err := e.erasedCalls(ctx, tx, personID)
 		if err != nil {
+			return fail(err)
+		}
+		if err := e.eraseOutcomes(ctx, tx, personID, calls); err != nil {
 			return fail(err)
 		}
 		for _, k := range calls {
