@@ -51,7 +51,8 @@ type Result struct {
 
 // Apply carries out p, in this order:
 //
-//  1. grow at once: put draining numbers back into service, then buy the
+//  1. grow at once: put draining numbers back into service (a finished
+//     drain only while the vendor still lists the number), then buy the
 //     rest (search, buy with Config.BuyOptions, add); a bought number that
 //     cannot join the pool is released again, or reported with [ErrOrphan];
 //  2. finish drains: every draining number whose last hold ended a full
@@ -133,15 +134,26 @@ func (r *run) vendorErr(what string, err error) error {
 // draining numbers it left draining.
 func (r *run) grow(need int, draining []string) ([]string, error) {
 	cfg := r.s.cfg
+	var left []string // draining numbers not reclaimed: finish takes them
 	for need > 0 && len(draining) > 0 {
 		n := draining[0]
+		ok, err := r.reclaimable(n)
+		if err != nil {
+			return append(left, draining...), err
+		}
+		if !ok {
+			left = append(left, n)
+			draining = draining[1:]
+			continue
+		}
 		if err := cfg.Resizer.AddNumbers(r.ctx, cfg.Pool, n); err != nil {
-			return draining, fmt.Errorf("%w: pool %q: reclaim %q: %w", ErrPool, cfg.Pool, n, err)
+			return append(left, draining...), fmt.Errorf("%w: pool %q: reclaim %q: %w", ErrPool, cfg.Pool, n, err)
 		}
 		r.logChange(Change{Number: n, Action: ActionReclaim})
 		draining = draining[1:]
 		need--
 	}
+	draining = append(left, draining...)
 	if need == 0 {
 		return draining, nil
 	}
@@ -193,6 +205,44 @@ func (r *run) add(owned provider.OwnedNumber) error {
 	return addErr
 }
 
+// reclaimable reports whether a draining number may go back into service:
+// a drain that is done may have been released at the vendor by an Apply
+// that stopped before removing it, and a number the account no longer
+// owns must not be leased again (its calls reach someone else).
+func (r *run) reclaimable(number string) (bool, error) {
+	cfg := r.s.cfg
+	st, err := cfg.Resizer.Drain(r.ctx, cfg.Pool, number, r.now)
+	if err != nil {
+		return false, fmt.Errorf("%w: pool %q: drain %q: %w", ErrPool, cfg.Pool, number, err)
+	}
+	if !st.Done {
+		return true, nil // never released: release waits for the drain
+	}
+	if err := r.listOwned(); err != nil {
+		return false, err
+	}
+	_, owned := r.owned[number]
+	return owned, nil
+}
+
+// listOwned reads the vendor's list of owned numbers, once per Apply.
+func (r *run) listOwned() error {
+	if r.owned != nil {
+		return nil
+	}
+	list, err := r.s.cfg.Provisioner.ListNumbers(r.ctx)
+	if err != nil {
+		return r.vendorErr("list numbers", err)
+	}
+	r.owned = make(map[string]provider.OwnedNumber, len(list))
+	for _, o := range list {
+		if n, err := pool.ParseNumber(o.Number); err == nil {
+			r.owned[n] = o
+		}
+	}
+	return nil
+}
+
 // finish releases and removes number if its drain is done.
 func (r *run) finish(number string) error {
 	cfg := r.s.cfg
@@ -204,17 +254,8 @@ func (r *run) finish(number string) error {
 		r.res.Draining = append(r.res.Draining, st)
 		return nil
 	}
-	if r.owned == nil {
-		list, err := cfg.Provisioner.ListNumbers(r.ctx)
-		if err != nil {
-			return r.vendorErr("list numbers", err)
-		}
-		r.owned = make(map[string]provider.OwnedNumber, len(list))
-		for _, o := range list {
-			if n, err := pool.ParseNumber(o.Number); err == nil {
-				r.owned[n] = o
-			}
-		}
+	if err := r.listOwned(); err != nil {
+		return err
 	}
 	// A number missing from the vendor's list was released by an earlier
 	// Apply that failed before removing it: only the removal is left.

@@ -307,3 +307,24 @@ func TestApplyReclaimsDrainingNumbersBeforeBuying(t *testing.T) {
 	assert.Equal(t, []string{"reclaim " + held.Number, "buy " + offer[0], "add " + offer[0]}, actions(res.Changes))
 	assert.Len(t, r.members(t), 4)
 }
+
+// A drained number released at the vendor by an Apply that stopped before
+// removing it is not put back into service when the pool grows: the
+// account no longer owns it. It is bought around, and removed.
+func TestApplyNeverReclaimsANumberReleasedAtTheVendor(t *testing.T) {
+	offer := numbers(100, 2)
+	r := newRig(t, 3, offer, nil)
+	m := numbers(1, 1)[0]
+	_, err := r.scaler.Apply(ctx, autoscale.Plan{Pool: "paid", Drain: []string{m}})
+	require.NoError(t, err)
+	require.NoError(t, r.vendor.ReleaseNumber(ctx, "PN0002")) // released; the removal failed
+	res, err := r.scaler.Apply(ctx, autoscale.Plan{Pool: "paid", Buy: 1})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"buy " + offer[0], "add " + offer[0], "remove " + m}, actions(res.Changes))
+	assert.NotContains(t, r.members(t), m, "a number the account no longer owns is never leased")
+	for i := range 3 {
+		l, err := r.pool.Lease(ctx, "paid", fmt.Sprint("s", i), t0)
+		require.NoError(t, err)
+		assert.NotEqual(t, m, l.Number)
+	}
+}
