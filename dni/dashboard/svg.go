@@ -17,7 +17,7 @@ type bar struct {
 // external resource, and it scales down to a phone's width (viewBox).
 // Every piece of text is escaped.
 func barChart(title string, bars []bar) template.HTML {
-	const labelW, barW, valueW, rowH = 190, 300, 110, 26
+	const labelW, barW, valueW, rowH = 130, 170, 100, 26
 	if len(bars) == 0 {
 		return ""
 	}
@@ -37,8 +37,8 @@ func barChart(title string, bars []bar) template.HTML {
 			w = max(1, int(r.Value/maxV*barW))
 		}
 		label := r.Label
-		if len([]rune(label)) > 26 {
-			label = string([]rune(label)[:25]) + "…"
+		if len([]rune(label)) > 18 {
+			label = string([]rune(label)[:17]) + "…"
 		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" text-anchor="end" fill="#33414f">%s</text>`, labelW-6, y+15, template.HTMLEscapeString(label))
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" rx="3" fill="#2f7fc1"/>`, labelW, y+3, w, rowH-8)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/dni"
+	"github.com/attriqs/calltrack/dni/dashboard"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/pool"
@@ -24,12 +25,7 @@ import (
 //go:embed templates/*.html
 var templateFiles embed.FS
 
-var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"money":    money,
-	"national": nationalFormat,
-	"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-	"clock":    func(t time.Time) string { return t.Local().Format("Jan 2 15:04") },
-}).ParseFS(templateFiles, "templates/*.html"))
+var templates = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
 
 // The demo business: a plumber with a main line and a service line, all
 // numbers in the 555-01xx range that is reserved for fiction.
@@ -122,7 +118,16 @@ func newDemo(base string, st store.Store, spoolDir string, now func() time.Time,
 	d.mux.HandleFunc("GET /site/{page}", d.site)
 	d.mux.HandleFunc("GET /flyer", d.flyer)
 	d.mux.Handle("POST /demo/call", d.adminOnly(http.HandlerFunc(d.placeCall)))
-	d.mux.Handle("GET /dashboard", d.adminOnly(http.HandlerFunc(d.dashboard)))
+	dash, err := dashboard.New(svc, dashboard.Config{Prefix: "/dashboard", Title: "calltrack quickstart", Now: now,
+		NoCalls: "No calls yet: place one from the demo phone, bottom right of every page of the demo site.",
+		Links:   []dashboard.Link{{Label: "Demo start", Href: "/"}, {Label: "Demo site", Href: "/site/home"}}})
+	if err != nil {
+		return nil, err
+	}
+	// The dashboard is mounted behind the admin password, as a host mounts
+	// it behind its own sign-in.
+	d.mux.Handle("/dashboard", d.adminOnly(dash))
+	d.mux.Handle("/dashboard/", d.adminOnly(dash))
 	d.mux.Handle("GET /healthz/", localOnly(svc.HealthHandler()))
 	return d, nil
 }
