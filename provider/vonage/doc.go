@@ -33,13 +33,11 @@
 //
 // The connect action asks for the forwarded leg's events at
 // Forward.CallbackURL by POST (eventUrl, eventMethod). Vonage reports
-// that leg under its own uuid, with the caller's conversation_uuid, and
-// never names the caller's leg, so the eventUrl carries it:
-// [LegEventURL] adds [ParentParam] (the caller's uuid) to CallbackURL.
-// Vonage's signature covers the body, not the URL; a report moved to
-// another call's URL needs a token Vonage signed within the tolerance.
-// [ParseLegEvent] turns the leg's events into status events of the
-// caller's call carrying only the outcome, talk time and answer time:
+// that leg under its own uuid and never names the caller's leg, so the
+// eventUrl carries it: [LegEventURL] adds [ParentParam] (the caller's
+// uuid) to CallbackURL, bound by a MAC (see below). [ParseLegEvent]
+// turns the leg's events into status events of the caller's call
+// carrying only the outcome, talk time and answer time:
 // answered and completed (duration > 0, the talk time) are answered; busy
 // is busy; timeout (the connect's ring timeout ran out) and unanswered
 // are no-answer; rejected is busy when the callee declined, else failed;
@@ -53,6 +51,32 @@
 // answered. A voicemail answers the leg too, so on such a leg (the
 // eventUrl then carries [MachineParam]) answered and completed give only
 // the answer time and talk time, and the verdict decides in any order.
+//
+// # The leg's event URL
+//
+// Vonage's JWT signs the body, not the URL, so a signed leg report
+// replayed within the tolerance could otherwise be filed under any call
+// by editing [ParentParam], or have machine detection ignored by dropping
+// [MachineParam]. [LegEventURL] therefore adds [MACParam],
+// base64url(HMAC-SHA256(SignatureSecret, "calltrack-leg|" + parent + "|"
+// + amd)) truncated to 16 bytes, amd "1" or "0"; [VerifyLegEventURL]
+// checks it in constant time, and Verify and Parse refuse a report whose
+// MAC is missing or wrong with provider.ErrBadSignature (the Handler
+// answers 403). Changing the signature secret therefore also refuses the
+// reports of calls still in progress, as does upgrading from a release
+// that rendered no MAC. [RenderConnect], which has no secret, refuses a
+// Forward with a CallbackURL.
+//
+// The MAC does not bind the body's conversation_uuid, though the answer
+// webhook carries the caller's: Vonage documents a transfer event that
+// moves a leg from one conversation to another (conversation_uuid_from,
+// conversation_uuid_to) but not which conversation a connect leg's
+// started, ringing, busy, timeout, unanswered, rejected or cancelled
+// events name before it joins the caller's, nor that a failed leg's
+// report names one at all. Those are the outcomes calltrack needs most,
+// and a report refused with 403 is lost. A replayed body can therefore
+// still be re-sent to its own call's URL, where duplicates converge
+// (provider.Merge), but to no other call.
 //
 // # Recording
 //

@@ -24,7 +24,8 @@ type legEvent struct {
 
 // ParseLegEvent reads a report sent to LegEventURL: parent is the
 // caller's leg (ParentParam), machine says whether machine detection ran
-// on the forwarded leg (MachineParam). The event is a status CallEvent of
+// on the forwarded leg (MachineParam). Both are trusted as given: take
+// them from VerifyLegEventURL (Provider.Parse does). The event is a status CallEvent of
 // the parent call carrying only what the report says about the forward,
 // never the leg's own numbers or status, so that it cannot overwrite the
 // caller's call in any order:

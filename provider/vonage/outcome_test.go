@@ -102,7 +102,10 @@ func TestGETAnswerAndLegEventsThroughHandler(t *testing.T) {
 		t.Fatalf("answer is not one connect action: %s", body)
 	}
 	connect := ncco[0]
-	wantURL := g.srv.URL + "/vonage/answer?" + vonage.ParentParam + "=" + c.ID
+	wantURL, err := vonage.LegEventURL(secret, g.srv.URL+"/vonage/answer", c.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(connect.EventURL) != 1 || connect.EventURL[0] != wantURL || connect.EventMethod != http.MethodPost {
 		t.Fatalf("connect reports to %v by %s, want [%s] by POST", connect.EventURL, connect.EventMethod, wantURL)
 	}
@@ -192,7 +195,7 @@ func TestMachineDetectionDecidesInAnyOrder(t *testing.T) {
 
 func TestParseLegEvent(t *testing.T) {
 	c := providertest.Call{ID: "parent-uuid", From: "+14158675309", To: "+18005551212"}
-	u, err := vonage.LegEventURL(hookURL, c.ID, false)
+	u, err := vonage.LegEventURL(secret, hookURL, c.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +254,10 @@ func TestRenderForwardWithCallbacksGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const u = `"https://calls.example.com/vonage?calltrack_amd=1\u0026calltrack_parent=aaaaaaaa-bbbb-cccc-dddd-0123456789ab\u0026tenant=7"`
+	// calltrack_mac is base64url(HMAC-SHA256(secret,
+	// "calltrack-leg|aaaaaaaa-bbbb-cccc-dddd-0123456789ab|1"))[:16 bytes],
+	// computed outside Go.
+	const u = `"https://calls.example.com/vonage?calltrack_amd=1\u0026calltrack_mac=9ID3I_wJg3L3roGwFphHHg\u0026calltrack_parent=aaaaaaaa-bbbb-cccc-dddd-0123456789ab\u0026tenant=7"`
 	want := `[{"action":"talk","text":"Recorded."},{"action":"record","eventUrl":[` + u + `],"eventMethod":"POST"},` +
 		`{"action":"connect","from":"18005551212","timeout":30,"machineDetection":"hangup","eventUrl":[` + u + `],"eventMethod":"POST","endpoint":[{"type":"phone","number":"12125550123"}]}]`
 	if string(a.Body) != want {
@@ -320,6 +326,117 @@ func FuzzParseQuery(f *testing.F) {
 			if err := providertest.CheckStorable(ev); err != nil {
 				t.Fatalf("%q: %v", q, err)
 			}
+		}
+	})
+}
+
+// Vonage's JWT signs the body, not the URL: a signed leg report replayed
+// within the tolerance with its URL edited (another call's parent, the
+// machine flag added or dropped, the MAC dropped or taken from another
+// URL) is refused with 403 and records nothing; the genuine one is
+// recorded under its parent.
+func TestLegEventURLIsBoundByItsMAC(t *testing.T) {
+	p, err := vonage.New(vonage.Config{SignatureSecret: secret, Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newRig(t, p)
+	c := providertest.Call{ID: "aaaaaaaa-bbbb-cccc-dddd-0123456789ab", From: "+14158675309", To: "+18005551212"}
+	victim := "cccccccc-bbbb-cccc-dddd-0123456789ab"
+	base := g.srv.URL + "/vonage/answer"
+	mustURL := func(key []byte, parent string, machine bool) string {
+		t.Helper()
+		u, err := vonage.LegEventURL(key, base, parent, machine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	edit := func(u string, f func(q url.Values)) string {
+		t.Helper()
+		pu, err := url.Parse(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := pu.Query()
+		f(q)
+		pu.RawQuery = q.Encode()
+		return pu.String()
+	}
+	genuine := mustURL(secret, c.ID, false)
+	genuineAMD := mustURL(secret, c.ID, true)
+	victimMAC, _ := url.Parse(mustURL(secret, victim, false))
+	refused := []struct{ name, url string }{
+		{"edited parent", edit(genuine, func(q url.Values) { q.Set(vonage.ParentParam, victim) })},
+		{"amd flag added", edit(genuine, func(q url.Values) { q.Set(vonage.MachineParam, "1") })},
+		{"amd flag dropped", edit(genuineAMD, func(q url.Values) { q.Del(vonage.MachineParam) })},
+		{"missing MAC", edit(genuine, func(q url.Values) { q.Del(vonage.MACParam) })},
+		{"empty MAC", edit(genuine, func(q url.Values) { q.Set(vonage.MACParam, "") })},
+		{"MAC of another call", edit(genuine, func(q url.Values) { q.Set(vonage.MACParam, victimMAC.Query().Get(vonage.MACParam)) })},
+		{"MAC under another secret", mustURL([]byte("another secret"), c.ID, false)},
+		{"MAC twice", edit(genuine, func(q url.Values) { q.Add(vonage.MACParam, q.Get(vonage.MACParam)) })},
+	}
+	body := legEvent(c, genuine, "busy", "").Body
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, out := g.send(t, http.MethodPost, tc.url, body, secret); code != http.StatusForbidden {
+				t.Fatalf("status %d: %s, want 403", code, out)
+			}
+			if _, err := p.Parse(legEvent(c, tc.url, "busy", "")); !errors.Is(err, provider.ErrBadSignature) && !errors.Is(err, provider.ErrMalformedPayload) {
+				t.Fatalf("Parse: %v, want ErrBadSignature", err)
+			}
+		})
+	}
+	if w := g.rec.Writes(); w != 0 {
+		t.Fatalf("refused reports were recorded: %d writes", w)
+	}
+	if code, out := g.send(t, http.MethodPost, genuine, body, secret); code != http.StatusOK {
+		t.Fatalf("genuine report: status %d: %s", code, out)
+	}
+	g.settle(t, 1)
+	if got, ok := g.rec.Call(vonage.Name, c.ID); !ok || got.Outcome != provider.OutcomeBusy {
+		t.Fatalf("genuine report recorded as %+v (found %v), want busy on %s", got, ok, c.ID)
+	}
+	if _, ok := g.rec.Call(vonage.Name, victim); ok {
+		t.Fatal("a report was filed under the victim's call")
+	}
+}
+
+func TestParseRefusesLegReportWithoutMAC(t *testing.T) {
+	p, _ := vonage.New(vonage.Config{SignatureSecret: secret})
+	c := providertest.Call{ID: "parent-uuid", From: "+14158675309", To: "+18005551212"}
+	for name, u := range map[string]string{
+		"no MAC":  hookURL + "?" + vonage.ParentParam + "=" + c.ID,
+		"bad MAC": hookURL + "?" + vonage.ParentParam + "=" + c.ID + "&" + vonage.MACParam + "=AAAAAAAAAAAAAAAAAAAAAA",
+	} {
+		if _, err := p.Parse(legEvent(c, u, "busy", "")); !errors.Is(err, provider.ErrBadSignature) {
+			t.Errorf("%s: Parse = %v, want ErrBadSignature", name, err)
+		}
+	}
+	if _, err := vonage.RenderConnect(provider.Forward{To: "+12125550123", CallbackURL: hookURL}, provider.CallEvent{CallID: c.ID}); !errors.Is(err, provider.ErrInvalidForward) {
+		t.Errorf("RenderConnect with a CallbackURL it cannot sign: %v, want ErrInvalidForward", err)
+	}
+}
+
+func FuzzVerifyLegEventURL(f *testing.F) {
+	u, _ := vonage.LegEventURL(secret, hookURL, "u", true)
+	pu, _ := url.Parse(u)
+	f.Add(pu.RawQuery)
+	f.Add(vonage.ParentParam + "=u&" + vonage.MACParam + "=x")
+	f.Fuzz(func(t *testing.T, rawQuery string) {
+		q, err := url.ParseQuery(rawQuery)
+		if err != nil {
+			return
+		}
+		parent, machine, isLeg, err := vonage.VerifyLegEventURL(secret, q)
+		if err != nil || !isLeg {
+			return
+		}
+		// Accepted: the URL must be the one LegEventURL renders.
+		want, _ := vonage.LegEventURL(secret, hookURL, parent, machine)
+		wu, _ := url.Parse(want)
+		if wu.Query().Get(vonage.MACParam) != q.Get(vonage.MACParam) {
+			t.Fatalf("accepted %q, whose MAC LegEventURL does not render", rawQuery)
 		}
 	})
 }

@@ -24,7 +24,7 @@ const ContentType = "application/json"
 // and record actions' eventUrl: the uuid of the caller's inbound leg.
 // Vonage reports the forwarded leg under that leg's own uuid and the
 // recording under the conversation only, so the parameter is what ties
-// both back to the caller's call.
+// both back to the caller's call. MACParam binds it.
 const ParentParam = "calltrack_parent"
 
 // MachineParam marks an eventUrl whose leg runs Vonage's machine
@@ -124,28 +124,50 @@ func (p *Provider) Name() string { return Name }
 // URL with GET, the call in the query.
 func (p *Provider) AnswersGET() bool { return true }
 
-// Verify checks the signed-webhook JWT.
+// Verify checks the signed-webhook JWT and, on a report to a leg's event
+// URL, the MAC binding its ParentParam and MachineParam
+// (VerifyLegEventURL), which the JWT does not cover.
 func (p *Provider) Verify(r *provider.Request) error {
-	return VerifyRequest(p.cfg.SignatureSecret, r.Header.Get(AuthorizationHeader), r.Body, p.cfg.Clock(), p.cfg.Tolerance)
+	if err := VerifyRequest(p.cfg.SignatureSecret, r.Header.Get(AuthorizationHeader), r.Body, p.cfg.Clock(), p.cfg.Tolerance); err != nil {
+		return err
+	}
+	_, _, _, err := p.legParams(r)
+	return err
+}
+
+// legParams reads and checks the leg parameters of a request Parse would
+// read as a leg report; isLeg is false for any other request.
+func (p *Provider) legParams(r *provider.Request) (parent string, machine, isLeg bool, err error) {
+	if r.Method == http.MethodGet && len(r.Body) == 0 {
+		return "", false, false, nil // the answer by GET: ParseQuery
+	}
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return "", false, false, fmt.Errorf("%w: request URL: %v", provider.ErrMalformedPayload, err)
+	}
+	return VerifyLegEventURL(p.cfg.SignatureSecret, u.Query())
 }
 
 // Parse reads the answer webhook (JSON body, or the query of a GET), an
 // event webhook of the caller's leg, or a report on the forwarded leg or
 // the recording (an eventUrl carrying ParentParam, see ParseLegEvent).
+// A leg report whose MACParam is missing or does not match its
+// ParentParam and MachineParam is ErrBadSignature (VerifyLegEventURL), so
+// Parse is safe to call without Verify's check of the URL.
 func (p *Provider) Parse(r *provider.Request) (provider.CallEvent, error) {
-	u, err := url.Parse(r.URL)
-	if err != nil {
-		return provider.CallEvent{}, fmt.Errorf("%w: request URL: %v", provider.ErrMalformedPayload, err)
-	}
-	q := u.Query()
 	if r.Method == http.MethodGet && len(r.Body) == 0 {
+		u, err := url.Parse(r.URL)
+		if err != nil {
+			return provider.CallEvent{}, fmt.Errorf("%w: request URL: %v", provider.ErrMalformedPayload, err)
+		}
 		return ParseQuery(u.RawQuery)
 	}
-	if parent, ok := q[ParentParam]; ok {
-		if len(parent) != 1 {
-			return provider.CallEvent{}, fmt.Errorf("%w: %s appears %d times", provider.ErrMalformedPayload, ParentParam, len(parent))
-		}
-		return ParseLegEvent(r.Body, parent[0], q.Get(MachineParam) == "1")
+	parent, machine, isLeg, err := p.legParams(r)
+	if err != nil {
+		return provider.CallEvent{}, err
+	}
+	if isLeg {
+		return ParseLegEvent(r.Body, parent, machine)
 	}
 	return ParseWebhook(r.Body)
 }
@@ -295,28 +317,15 @@ type (
 
 func digits(e164 string) string { return strings.TrimPrefix(e164, "+") }
 
-// LegEventURL is the eventUrl RenderForward gives the connect and record
-// actions of callID's forward: callbackURL with ParentParam set to
-// callID, and MachineParam when machine detection runs on the leg. The
-// query of callbackURL is kept.
-func LegEventURL(callbackURL, callID string, machineDetection bool) (string, error) {
-	u, err := url.Parse(callbackURL)
-	if err != nil || !u.IsAbs() {
-		return "", fmt.Errorf("%w: field CallbackURL: %q is not an absolute URL", provider.ErrInvalidForward, callbackURL)
-	}
-	q := u.Query()
-	q.Set(ParentParam, callID)
-	if machineDetection {
-		q.Set(MachineParam, "1")
-	}
-	u.RawQuery = q.Encode()
-	return u.String(), nil
-}
-
 // RenderConnect renders f as an NCCO without machine detection (see
-// Provider.RenderForward).
+// Provider.RenderForward). It has no secret to sign the leg's event URL
+// with (LegEventURL), so a Forward with a CallbackURL is refused: use
+// Provider.RenderForward.
 func RenderConnect(f provider.Forward, ev provider.CallEvent) ([]byte, error) {
-	return renderNCCO(f, ev, "")
+	if f.CallbackURL != "" && !f.Reject {
+		return nil, fmt.Errorf("%w: field CallbackURL: the event URL must carry a MAC under the signature secret; use Provider.RenderForward", provider.ErrInvalidForward)
+	}
+	return renderNCCO(nil, f, ev, "")
 }
 
 // renderNCCO renders f: a refused call hears RejectText and the call ends
@@ -326,9 +335,9 @@ func RenderConnect(f provider.Forward, ev provider.CallEvent) ([]byte, error) {
 // talk action (the caller notice) and a record action first; then connect
 // to a phone endpoint whose onAnswer NCCO is the whisper. With
 // f.CallbackURL, the record and connect actions report to LegEventURL by
-// POST. Vonage only presents caller ids it allows (your Vonage numbers,
-// or the caller's with the feature enabled).
-func renderNCCO(f provider.Forward, ev provider.CallEvent, machine string) ([]byte, error) {
+// POST, bound to the call by secret. Vonage only presents caller ids it
+// allows (your Vonage numbers, or the caller's with the feature enabled).
+func renderNCCO(secret []byte, f provider.Forward, ev provider.CallEvent, machine string) ([]byte, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -337,7 +346,7 @@ func renderNCCO(f provider.Forward, ev provider.CallEvent, machine string) ([]by
 	}
 	var events []string
 	if f.CallbackURL != "" && ev.CallID != "" {
-		u, err := LegEventURL(f.CallbackURL, ev.CallID, machine != "")
+		u, err := LegEventURL(secret, f.CallbackURL, ev.CallID, machine != "")
 		if err != nil {
 			return nil, err
 		}
@@ -381,7 +390,7 @@ func ParseConnect(doc []byte) (to, callerID string, err error) {
 // RenderForward answers with an NCCO, running the configured machine
 // detection on the forwarded leg.
 func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (provider.Answer, error) {
-	body, err := renderNCCO(f, ev, p.cfg.MachineDetection)
+	body, err := renderNCCO(p.cfg.SignatureSecret, f, ev, p.cfg.MachineDetection)
 	if err != nil {
 		return provider.Answer{}, err
 	}

@@ -141,7 +141,7 @@ func legEvent(c providertest.Call, eventURL, status, extra string) *provider.Req
 // the connect timeout ran out; busy; cancelled when the caller hung up
 // while it rang; failed; machine from machine detection.
 func legOutcome(c providertest.Call, callbackURL string, o provider.Outcome, talk time.Duration) *provider.Request {
-	u, err := vonage.LegEventURL(callbackURL, c.ID, o == provider.OutcomeVoicemail)
+	u, err := vonage.LegEventURL(secret, callbackURL, c.ID, o == provider.OutcomeVoicemail)
 	if err != nil {
 		panic(err)
 	}
@@ -167,7 +167,7 @@ func legOutcome(c providertest.Call, callbackURL string, o provider.Outcome, tal
 // shape of the NCCO reference: no call uuid, the length as start_time
 // and end_time.
 func legRecording(c providertest.Call, callbackURL string, rec provider.Recording) *provider.Request {
-	u, err := vonage.LegEventURL(callbackURL, c.ID, false)
+	u, err := vonage.LegEventURL(secret, callbackURL, c.ID, false)
 	if err != nil {
 		panic(err)
 	}
