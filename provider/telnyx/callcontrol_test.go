@@ -52,23 +52,46 @@ func (a *callControlAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"data":{"result":"ok"}}`))
 }
 
-func (a *callControlAPI) waitFor(t *testing.T, n int) []recordedCommand {
+// sent returns the commands received so far, and fails the test unless
+// there are exactly n. Call it once nothing can still be sending: after
+// Provider.RouteCall returns, or after callControlRig's handler's Wait.
+func (a *callControlAPI) sent(t *testing.T, n int) []recordedCommand {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		a.mu.Lock()
-		got := append([]recordedCommand(nil), a.commands...)
-		a.mu.Unlock()
-		if len(got) >= n {
-			return got
+	a.mu.Lock()
+	got := append([]recordedCommand(nil), a.commands...)
+	a.mu.Unlock()
+	if len(got) != n {
+		t.Fatalf("Telnyx API received %d commands, want %d: %v", len(got), n, got)
+	}
+	return got
+}
+
+// ccRig is a Handler serving the provider's webhooks, with its logs.
+type ccRig struct {
+	srv  *httptest.Server
+	h    *provider.Handler
+	logs *logbuf.Buffer
+}
+
+// deliver posts each webhook as Telnyx does, then waits until the
+// handler has no call being connected: the handler counts a command in
+// flight before it answers the webhook and until the command, retries
+// and failure log included, is done, so on return every command has
+// reached the API. No clock is involved; the test binary's timeout
+// bounds a hang.
+func (r *ccRig) deliver(t *testing.T, reqs ...*provider.Request) {
+	t.Helper()
+	for _, req := range reqs {
+		if resp := postSigned(t, r.srv.URL, req); resp.StatusCode != http.StatusOK {
+			t.Fatalf("webhook answered %d", resp.StatusCode)
 		}
 	}
-	t.Fatalf("Telnyx API did not receive %d commands in time", n)
-	return nil
+	r.h.Wait()
 }
 
 // callControlRig serves the provider's webhooks through a provider.Handler
 // whose Route sends every call to business.
-func callControlRig(t *testing.T, api *callControlAPI, fwd provider.Forward) (*httptest.Server, *logbuf.Buffer) {
+func callControlRig(t *testing.T, api *callControlAPI, fwd provider.Forward) *ccRig {
 	t.Helper()
 	apiSrv := httptest.NewServer(api)
 	t.Cleanup(apiSrv.Close)
@@ -90,7 +113,7 @@ func callControlRig(t *testing.T, api *callControlAPI, fwd provider.Forward) (*h
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { srv.Close(); in.Close() })
-	return srv, logs
+	return &ccRig{srv: srv, h: h, logs: logs}
 }
 
 func postSigned(t *testing.T, url string, r *provider.Request) *http.Response {
@@ -110,16 +133,13 @@ func postSigned(t *testing.T, url string, r *provider.Request) *http.Response {
 
 func TestCallControlCallIsTransferredToTheBusinessLine(t *testing.T) {
 	api := &callControlAPI{}
-	srv, _ := callControlRig(t, api, provider.Forward{To: "+12125550123", RingTimeout: 200 * time.Second})
+	rig := callControlRig(t, api, provider.Forward{To: "+12125550123", RingTimeout: 200 * time.Second})
 	call := providertest.Call{ID: "leg-1", From: "+14158675309", To: "+18005551212"}
 
-	resp := postSigned(t, srv.URL, event(call, "call.initiated", ""))
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("webhook answered %d", resp.StatusCode)
-	}
-	postSigned(t, srv.URL, event(call, "call.initiated", "")) // Telnyx delivers again
+	// Telnyx delivers the webhook again.
+	rig.deliver(t, event(call, "call.initiated", ""), event(call, "call.initiated", ""))
 
-	cmds := api.waitFor(t, 2)
+	cmds := api.sent(t, 2)
 	for _, c := range cmds {
 		if c.Path != "/calls/v3:AgDIxmoRX6QMuaIj/actions/transfer" || c.Auth != "Bearer KEY0123" {
 			t.Fatalf("command sent to %s with %q", c.Path, c.Auth)
@@ -147,26 +167,22 @@ func TestCallControlCallIsTransferredToTheBusinessLine(t *testing.T) {
 
 func TestCallControlTransferRetriesTransientFailuresAndStopsOnPermanentOnes(t *testing.T) {
 	api := &callControlAPI{fail: []int{http.StatusServiceUnavailable, http.StatusTooManyRequests}}
-	srv, _ := callControlRig(t, api, provider.Forward{To: "+12125550123", CallerIDPassthrough: true})
+	rig := callControlRig(t, api, provider.Forward{To: "+12125550123", CallerIDPassthrough: true})
 	call := providertest.Call{ID: "leg-2", From: "+14158675309", To: "+18005551212"}
-	postSigned(t, srv.URL, event(call, "call.initiated", ""))
-	cmds := api.waitFor(t, 3)
+	rig.deliver(t, event(call, "call.initiated", ""))
+	cmds := api.sent(t, 3) // 503, 429, then success
 	if cmds[2].Body["from"] != call.From {
 		t.Fatalf("transfer body %v: passthrough shows the caller's number", cmds[2].Body)
 	}
 
+	// The command is over once deliver returns, so one command means the
+	// 422 was not retried, however slow the machine.
 	api2 := &callControlAPI{fail: []int{http.StatusUnprocessableEntity}}
-	srv2, logs := callControlRig(t, api2, provider.Forward{To: "+12125550123"})
-	postSigned(t, srv2.URL, event(call, "call.initiated", ""))
-	api2.waitFor(t, 1)
-	time.Sleep(600 * time.Millisecond) // longer than a retry would wait
-	if n := len(api2.waitFor(t, 1)); n != 1 {
-		t.Fatalf("a 422 was sent %d times; it cannot succeed on a retry", n)
-	}
-	for deadline := time.Now().Add(5 * time.Second); !logs.Contains("Call has already ended"); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the failure was not logged with Telnyx's reason")
-		}
+	rig2 := callControlRig(t, api2, provider.Forward{To: "+12125550123"})
+	rig2.deliver(t, event(call, "call.initiated", ""))
+	api2.sent(t, 1)
+	if !rig2.logs.Contains("Call has already ended") {
+		t.Fatalf("the failure was not logged with Telnyx's reason: %s", rig2.logs.String())
 	}
 }
 
@@ -200,10 +216,10 @@ func TestWithoutAPIKeyCallControlIsNotRoutedByCommand(t *testing.T) {
 
 func TestCallControlRejectSendsTheRejectCommand(t *testing.T) {
 	api := &callControlAPI{}
-	srv, _ := callControlRig(t, api, provider.Forward{Reject: true})
+	rig := callControlRig(t, api, provider.Forward{Reject: true})
 	call := providertest.Call{ID: "leg-spam", From: "+14158675309", To: "+18005551212"}
-	postSigned(t, srv.URL, event(call, "call.initiated", ""))
-	cmds := api.waitFor(t, 1)
+	rig.deliver(t, event(call, "call.initiated", ""))
+	cmds := api.sent(t, 1)
 	if cmds[0].Path != "/calls/v3:AgDIxmoRX6QMuaIj/actions/reject" || cmds[0].Body["cause"] != "CALL_REJECTED" || cmds[0].Body["command_id"] == "" {
 		t.Fatalf("sent %s %v, want the reject command with cause CALL_REJECTED and a command id", cmds[0].Path, cmds[0].Body)
 	}
@@ -225,7 +241,7 @@ func TestCallControlMachineDetectionIsConfigured(t *testing.T) {
 	if err := p.RouteCall(context.Background(), provider.Forward{To: "+12125550123"}, ev); err != nil {
 		t.Fatal(err)
 	}
-	body := api.waitFor(t, 1)[0].Body
+	body := api.sent(t, 1)[0].Body // RouteCall returns once Telnyx answered
 	amd := base64.StdEncoding.EncodeToString([]byte(`{"calltrack_parent":"leg-amd","amd":true}`))
 	if body["answering_machine_detection"] != "premium" || body["target_leg_client_state"] != amd {
 		t.Fatalf("transfer body %v: want premium detection, and the business leg told detection runs", body)
