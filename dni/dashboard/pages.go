@@ -59,7 +59,7 @@ func (h *handler) callsOf(ctx context.Context, p period) ([]callRow, error) {
 	for _, c := range calls {
 		r := callRow{CallReport: c}
 		r.At, _ = journey.CallTime(c.Call)
-		if conv, ok := byCall[c.Call.Key()]; ok && c.Spam == "" {
+		if conv, ok := byCall[c.Call.Key()]; ok { // a hand-set outcome may qualify a call the filter took for spam
 			r.Qualified, r.Value, r.Currency = true, conv.Value, conv.Currency
 		}
 		rows = append(rows, r)
