@@ -24,8 +24,9 @@ import (
 
 // captureSink is an export sink that keeps the ids of what it was given.
 type captureSink struct {
-	mu  sync.Mutex
-	ids []string
+	mu   sync.Mutex
+	ids  []string
+	msgs []export.Message
 }
 
 func (c *captureSink) Name() string { return "capture" }
@@ -33,7 +34,19 @@ func (c *captureSink) Deliver(_ context.Context, m export.Message) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ids = append(c.ids, m.ID)
+	c.msgs = append(c.msgs, m)
 	return nil
+}
+
+func (c *captureSink) message(id string) (export.Message, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.msgs {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return export.Message{}, false
 }
 func (c *captureSink) delivered() []string {
 	c.mu.Lock()

@@ -227,6 +227,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	s.calls = &journey.CallPipeline{Stitcher: stitcher, Qualifier: qualifier, IdentityKey: cfg.IdentityKey, Spam: s.spam,
+		Outcomes: outcomeBook{o.store},
 		PoolOf: func(number string) string {
 			info, _ := s.numbers.Number(number)
 			return info.Pool

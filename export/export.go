@@ -180,6 +180,9 @@ func (x *Exporter) HasSink(name string) bool { return x.sinks[name] != nil }
 // what the event reports, so recording the same conversion again (a call
 // qualified twice) queues nothing new.
 func MessageID(sink string, ev Event) string {
+	if a := ev.Adjustment; a != nil {
+		return fmt.Sprintf("%s/adjust:%s/v%d", sink, a.ConversionID, a.Version)
+	}
 	if ev.Conversion != nil {
 		return sink + "/" + ev.Conversion.ID
 	}
@@ -192,7 +195,7 @@ func MessageID(sink string, ev Event) string {
 // Messages returns the outbox messages Record would write for ev: one per
 // sink that accepts it (see [Filter]), due now.
 func (x *Exporter) Messages(ev Event) ([]store.OutboxMessage, error) {
-	if ev.Conversion == nil && ev.Call == nil {
+	if ev.Conversion == nil && ev.Call == nil && ev.Adjustment == nil {
 		return nil, ErrNothingToRecord
 	}
 	if ev.Call != nil {
@@ -206,7 +209,10 @@ func (x *Exporter) Messages(ev Event) ([]store.OutboxMessage, error) {
 	}
 	now := x.cfg.Now()
 	convID := ""
-	if ev.Conversion != nil {
+	switch {
+	case ev.Adjustment != nil:
+		convID = ev.Adjustment.ConversionID
+	case ev.Conversion != nil:
 		convID = ev.Conversion.ID
 	}
 	var msgs []store.OutboxMessage

@@ -22,7 +22,34 @@ const (
 	KindConversion = "conversion"
 	// KindCall: the event reports a call that did not (or not yet) convert.
 	KindCall = "call"
+	// KindAdjustment: the event changes a conversion already reported
+	// (a value set by hand, a retraction).
+	KindAdjustment = "adjustment"
 )
+
+// Adjustment types, as ad platforms name them.
+const (
+	// AdjustRestate: the conversion's value changed.
+	AdjustRestate = "restate"
+	// AdjustRetract: the conversion is withdrawn.
+	AdjustRetract = "retract"
+)
+
+// Adjustment changes a conversion a sink already received: each change
+// is its own message (its Version names it), in the order they were made.
+type Adjustment struct {
+	ConversionID string `json:"conversion_id"`
+	// Type is AdjustRestate or AdjustRetract.
+	Type string `json:"type"`
+	// Value and Currency restate the conversion; zero for a retraction.
+	Value    int64  `json:"value"`
+	Currency string `json:"currency,omitempty"`
+	// Status is the outcome behind the change ("won", "lost", ...).
+	Status string    `json:"status,omitempty"`
+	At     time.Time `json:"at"`
+	// Version counts the changes of the conversion's outcome, from 1.
+	Version int64 `json:"version"`
+}
 
 // Event is what happened, as sinks receive it: a conversion, a call, or
 // both (a qualified call), with the traffic source that earned it. It is
@@ -32,14 +59,20 @@ type Event struct {
 	Conversion *journey.Conversion `json:"conversion,omitempty"`
 	// Call carries the call's merged state, without the provider's raw body.
 	Call *provider.CallEvent `json:"call,omitempty"`
+	// Adjustment, when set, changes a conversion reported before; the
+	// event then carries no Conversion.
+	Adjustment *Adjustment `json:"adjustment,omitempty"`
 	// Source is the classified source of the session the conversion or
 	// call was attributed to (its campaign, click id, ...).
 	Source classify.Source `json:"source"`
 }
 
-// Kind is [KindConversion] when the event carries a conversion, else
-// [KindCall].
+// Kind is [KindAdjustment] when the event carries an adjustment,
+// [KindConversion] when it carries a conversion, else [KindCall].
 func (ev Event) Kind() string {
+	if ev.Adjustment != nil {
+		return KindAdjustment
+	}
 	if ev.Conversion != nil {
 		return KindConversion
 	}

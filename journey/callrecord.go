@@ -52,6 +52,9 @@ type CallPipeline struct {
 	PoolOf func(number string) string
 	// Spam marks spam calls, which never qualify; nil marks none.
 	Spam *SpamFilter
+	// Outcomes holds the outcomes set by hand, which win over the rules
+	// and the spam filter; nil means none.
+	Outcomes OutcomeBook
 }
 
 // ErrCallNotReady is returned by [CallPipeline.Process] for a call that
@@ -97,15 +100,22 @@ func (p *CallPipeline) Process(ctx context.Context, call provider.CallEvent) (Ca
 	if spam != "" {
 		rec.Touchpoint.Attrs[AttrSpam] = spam
 		rec.Decision = Decision{Rule: LabelSpam, Reason: "spam: " + spam}
-		return rec, nil
-	}
-	if rec.Decision, err = p.Qualifier.Qualify(ctx, call, a, poolName); err != nil {
+	} else if rec.Decision, err = p.Qualifier.Qualify(ctx, call, a, poolName); err != nil {
 		return CallRecord{}, err
 	}
 	if rec.Decision.Qualified {
 		c := rec.Decision.Conversion
 		c.VisitorID = visitor // a caller with no session is filed under the caller
 		rec.Conversion = &c
+	}
+	if p.Outcomes != nil {
+		o, ok, err := p.Outcomes.HandSetOutcome(ctx, rec.Touchpoint.ID)
+		if err != nil {
+			return CallRecord{}, fmt.Errorf("journey: the call's outcome set by hand: %w", err)
+		}
+		if ok {
+			rec = ApplyOutcome(rec, call, o)
+		}
 	}
 	return rec, nil
 }

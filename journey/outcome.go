@@ -1,11 +1,15 @@
 package journey
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/attriqs/calltrack/provider"
 )
 
 // OutcomeStatus is where a lead stands, as the business says by hand.
@@ -89,3 +93,33 @@ func (o ManualOutcome) Validate() error {
 // ManualConversionID is the id of the conversion a hand-set outcome makes
 // of a touchpoint that is not a call (a call's is [CallConversionID]).
 func ManualConversionID(touchpointID string) string { return "outcome:" + touchpointID }
+
+// OutcomeBook finds the hand-set outcome of a touchpoint; ok is false when
+// there is none.
+type OutcomeBook interface {
+	HandSetOutcome(ctx context.Context, touchpointID string) (o ManualOutcome, ok bool, err error)
+}
+
+// ApplyOutcome makes rec, derived from call, say what the hand-set
+// outcome o says: a conversion at o's value when o converts (whatever the
+// rules and the spam filter decided), none when it does not.
+func ApplyOutcome(rec CallRecord, call provider.CallEvent, o ManualOutcome) CallRecord {
+	rec.Touchpoint.Attrs = maps.Clone(rec.Touchpoint.Attrs)
+	if rec.Touchpoint.Attrs == nil {
+		rec.Touchpoint.Attrs = map[string]string{}
+	}
+	rec.Touchpoint.Attrs[AttrOutcomeSet] = string(o.Status)
+	rec.Decision = Decision{Rule: "set by hand", Reason: fmt.Sprintf("outcome %s set by hand", o.Status)}
+	rec.Conversion = nil
+	if !o.Status.Converts() {
+		return rec
+	}
+	c := Conversion{ID: CallConversionID(call.Provider, call.CallID), Type: ConversionCall, At: rec.Touchpoint.At,
+		VisitorID: rec.Touchpoint.VisitorID, SessionID: rec.Attribution.SessionID, Value: o.Value, Currency: o.Currency,
+		CallProvider: call.Provider, CallID: call.CallID}
+	rec.Decision.Qualified, rec.Decision.Conversion, rec.Conversion = true, c, &c
+	return rec
+}
+
+// AttrOutcomeSet is the touchpoint attribute naming the status set by hand.
+const AttrOutcomeSet = "outcome_set"

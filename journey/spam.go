@@ -145,7 +145,7 @@ func (f *SpamFilter) Check(ctx context.Context, call provider.CallEvent) (string
 	if err != nil {
 		return "", fmt.Errorf("journey: the caller's short calls: %w", err)
 	}
-	if call.Status.Terminal() && CallLength(call) < r.Shorter {
+	if !call.EndedAt.IsZero() && CallLength(call) < r.Shorter { // finished, as the stores count earlier calls
 		n++
 	}
 	if n >= r.Count {

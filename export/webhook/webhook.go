@@ -47,11 +47,12 @@ var (
 // covers its exact bytes.
 type Body struct {
 	ID         string              `json:"id"`   // the idempotency key, also in the Idempotency-Key header
-	Type       string              `json:"type"` // "conversion" or "call"
+	Type       string              `json:"type"` // "conversion", "call" or "adjustment"
 	Attempt    int                 `json:"attempt"`
 	CreatedAt  time.Time           `json:"created_at"`
 	Conversion *journey.Conversion `json:"conversion,omitempty"`
 	Call       *provider.CallEvent `json:"call,omitempty"`
+	Adjustment *export.Adjustment  `json:"adjustment,omitempty"`
 	Source     classify.Source     `json:"source"`
 }
 
@@ -119,7 +120,7 @@ func (s *Sink) Name() string { return s.cfg.Name }
 // Retry-After.
 func (s *Sink) Deliver(ctx context.Context, m export.Message) error {
 	body, err := json.Marshal(Body{ID: m.ID, Type: m.Kind(), Attempt: m.Attempt, CreatedAt: m.CreatedAt.UTC(),
-		Conversion: m.Conversion, Call: m.Call, Source: m.Source})
+		Conversion: m.Conversion, Call: m.Call, Adjustment: m.Adjustment, Source: m.Source})
 	if err != nil {
 		return export.Permanent(fmt.Errorf("webhook: encode: %w", err))
 	}

@@ -1,0 +1,127 @@
+package dni
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/attriqs/calltrack/export"
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/journey/attribution"
+	"github.com/attriqs/calltrack/provider/fake"
+	"github.com/attriqs/calltrack/store"
+	"github.com/attriqs/calltrack/store/memstore"
+)
+
+// A value set by hand: it replaces the rule's value in the conversion and
+// in every attribution model, survives the call being qualified again,
+// and reaches the sink that had the conversion as one adjustment per
+// change; "lost" retracts it.
+func TestOutcomeSetByHandWinsAndReachesExportsAsAdjustments(t *testing.T) {
+	st := memstore.New()
+	crm := &captureSink{}
+	x, err := export.New(st, export.Config{}, crm)
+	require.NoError(t, err)
+	h := newHarness(t, testConfig(), WithStore(st), WithExports(x))
+	ctx := context.Background()
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=x"})
+	placed := fake.Call{ID: "CA1", From: caller, To: a.Swaps[0].Number, Answered: true, Duration: 2 * time.Minute}
+	_, err = h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", placed)
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Close())
+	deliverAll(t, x)
+	require.Equal(t, []string{"capture/call:fake/CA1"}, crm.delivered())
+	tp := journey.CallTouchpointID(fake.Name, "CA1")
+	period := func() (time.Time, time.Time) { return h.clock.now().Add(-time.Hour), h.clock.now().Add(time.Hour) }
+
+	require.NoError(t, h.svc.SetOutcome(ctx, tp, Outcome{Status: OutcomeWon, Value: 90000, Currency: "USD", Note: "roof job"}))
+	from, to := period()
+	convs, err := st.ConversionsBetween(ctx, from, to)
+	require.NoError(t, err)
+	require.Len(t, convs, 1)
+	assert.Equal(t, int64(90000), convs[0].Value, "the value set by hand replaces the rule's 25000")
+	cmp, err := h.svc.Attribute(ctx, from, to, attribution.Options{}, attribution.FirstTouch{}, attribution.Linear{})
+	require.NoError(t, err)
+	for _, r := range cmp.Results {
+		assert.Equal(t, int64(90000), r.Value, "model %s credits the value set by hand", r.Model)
+	}
+
+	// The call qualified again (a duplicate webhook) keeps the hand's value.
+	call, err := st.Call(ctx, fake.Name, "CA1")
+	require.NoError(t, err)
+	require.NoError(t, h.svc.RecordCall(ctx, call))
+	convs, err = st.ConversionsBetween(ctx, from, to)
+	require.NoError(t, err)
+	require.Len(t, convs, 1)
+	assert.Equal(t, int64(90000), convs[0].Value)
+
+	deliverAll(t, x)
+	m, ok := crm.message("capture/adjust:call:fake/CA1/v1")
+	require.True(t, ok, "delivered: %v", crm.delivered())
+	assert.Equal(t, export.Adjustment{ConversionID: "call:fake/CA1", Type: export.AdjustRestate, Value: 90000, Currency: "USD",
+		Status: "won", At: m.Adjustment.At, Version: 1}, *m.Adjustment)
+	assert.Len(t, crm.delivered(), 2, "the conversion once, then one adjustment, nothing for the re-qualification")
+
+	require.NoError(t, h.svc.SetOutcome(ctx, tp, Outcome{Status: OutcomeLost, Currency: "USD"}))
+	convs, err = st.ConversionsBetween(ctx, from, to)
+	require.NoError(t, err)
+	assert.Empty(t, convs, "lost retracts the conversion")
+	require.NoError(t, h.svc.RecordCall(ctx, call))
+	convs, err = st.ConversionsBetween(ctx, from, to)
+	require.NoError(t, err)
+	assert.Empty(t, convs, "and the rules do not bring it back")
+	deliverAll(t, x)
+	m, ok = crm.message("capture/adjust:call:fake/CA1/v2")
+	require.True(t, ok, "delivered: %v", crm.delivered())
+	assert.Equal(t, export.AdjustRetract, m.Adjustment.Type)
+}
+
+// A call the rules turned down (too short) and a spam call become
+// conversions when the business says they were won; the first conversion
+// is exported as a conversion, not an adjustment.
+func TestOutcomeConvertsACallTheRulesTurnedDown(t *testing.T) {
+	st := memstore.New()
+	crm := &captureSink{}
+	x, err := export.New(st, export.Config{}, crm)
+	require.NoError(t, err)
+	cfg := testConfig()
+	cfg.Spam = journey.SpamConfig{Block: []string{"+12125550999"}}
+	h := newHarness(t, cfg, WithStore(st), WithExports(x))
+	ctx := context.Background()
+	hook := h.srv.URL + DefaultPrefix + "webhooks/fake"
+	for _, c := range []fake.Call{
+		{ID: "CA1", From: caller, To: printNumber, Answered: true, Duration: 10 * time.Second},
+		{ID: "CA2", From: "+12125550999", To: printNumber, Answered: true, Duration: 5 * time.Minute},
+	} {
+		_, err := h.caller.PlaceCall(ctx, hook, c)
+		require.NoError(t, err)
+	}
+	require.NoError(t, h.svc.Close())
+	deliverAll(t, x)
+	require.Empty(t, crm.delivered(), "neither qualifies by the rules")
+	for _, id := range []string{"CA1", "CA2"} {
+		require.NoError(t, h.svc.SetOutcome(ctx, journey.CallTouchpointID(fake.Name, id), Outcome{Status: OutcomeQualified, Value: 5000, Currency: "USD"}))
+	}
+	deliverAll(t, x)
+	assert.ElementsMatch(t, []string{"capture/call:fake/CA1", "capture/call:fake/CA2"}, crm.delivered())
+}
+
+func TestSetOutcomeRefusesWhatItCannotSet(t *testing.T) {
+	h := newHarness(t, testConfig())
+	ctx := context.Background()
+	err := h.svc.SetOutcome(ctx, "call:fake/nope", Outcome{Status: OutcomeWon, Value: 1, Currency: "USD"})
+	assert.ErrorIs(t, err, ErrNotACall)
+	err = h.svc.SetOutcome(ctx, "session:s1", Outcome{Status: OutcomeWon, Value: 1, Currency: "USD"})
+	assert.ErrorIs(t, err, ErrNotACall)
+	_, err = h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: printNumber, Answered: true, Duration: time.Minute})
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Close())
+	err = h.svc.SetOutcome(ctx, journey.CallTouchpointID(fake.Name, "CA1"), Outcome{Status: "maybe", Value: -1, Currency: "dollars"})
+	assert.ErrorIs(t, err, store.ErrInvalid)
+	for _, field := range []string{"status", "value", "currency"} {
+		assert.ErrorContains(t, err, field)
+	}
+}
