@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -133,6 +132,3 @@ func WriteSpendCSV(w io.Writer, rows []journey.Spend) error {
 	cw.Flush()
 	return cw.Error()
 }
-
-// itoa is strconv.FormatInt for the CSV writers.
-func itoa(v int64) string { return strconv.FormatInt(v, 10) }
