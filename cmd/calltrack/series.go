@@ -1,14 +1,86 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"fmt"
 	"io"
+	"strings"
+	"time"
+
+	"github.com/attriqs/calltrack/journey/attribution"
+	"github.com/attriqs/calltrack/report"
+	"github.com/attriqs/calltrack/store"
 )
 
 func runSeries(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("series", stderr)
+	storeURL := fs.String("store", "", "the store: sqlite:PATH or postgres://... (required; opened read-only)")
+	fromFlag := fs.String("from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time; default 30 days before -to")
+	toFlag := fs.String("to", "", "end, excluded (YYYY-MM-DD, UTC, or RFC 3339); default the start of tomorrow")
+	granularity := fs.String("granularity", "day", "period of a row: day, or week (ISO weeks, Monday to Sunday, dated by the Monday)")
+	byCampaign := fs.Bool("campaign", false, "split every channel by campaign")
+	layout := fs.String("layout", "wide", "wide: a row per date and a column per channel metric, as Robyn's and Meridian's examples read; long: a row per date, channel and metric")
+	currency := fs.String("currency", "", "ISO 4217 code of the money columns; default the one currency of the period's conversions and spend")
+	out := fs.String("out", "", "output file; default standard output")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return errors.New("series: waiting for package report")
+	opts := report.SeriesOptions{ByCampaign: *byCampaign, Currency: strings.ToUpper(*currency)}
+	switch report.Granularity(*granularity) {
+	case report.Daily, report.Weekly:
+		opts.Granularity = report.Granularity(*granularity)
+	default:
+		return flagError("granularity", "%q is neither day nor week", *granularity)
+	}
+	if *layout != "wide" && *layout != "long" {
+		return flagError("layout", "%q is neither wide nor long", *layout)
+	}
+	if c := opts.Currency; c != "" && (len(c) != 3 || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+		return flagError("currency", "%q is not a three-letter ISO 4217 code such as USD", *currency)
+	}
+	var err error
+	if opts.From, opts.To, err = period(*fromFlag, *toFlag, 30, time.Now()); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, closeStore, err := openStore(ctx, *storeURL, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	series, err := buildSeries(ctx, st, opts)
+	if err != nil {
+		return err
+	}
+	write := series.WriteWide
+	if *layout == "long" {
+		write = series.WriteLong
+	}
+	if *out == "" {
+		return write(stdout)
+	}
+	return writeFile(*out, write)
+}
+
+// buildSeries reads what report.BuildSeries counts: the journeys of the
+// period as dni.Service.Journeys reads them (the default lookback; only
+// touchpoints and conversions inside the period are counted) and the
+// spend of its days.
+func buildSeries(ctx context.Context, st store.Store, opts report.SeriesOptions) (*report.Series, error) {
+	journeys, err := st.JourneysBetween(ctx, opts.From, opts.To, attribution.DefaultLookback)
+	if err != nil {
+		return nil, fmt.Errorf("reading journeys: %w", err)
+	}
+	spend, err := st.SpendBetween(ctx, opts.From.Truncate(24*time.Hour), opts.To)
+	if err != nil {
+		return nil, fmt.Errorf("reading spend: %w", err)
+	}
+	series, err := report.BuildSeries(journeys, spend, opts)
+	if err != nil {
+		if opts.Currency == "" && strings.Contains(err.Error(), "currenc") {
+			return nil, flagError("currency", "%v", err)
+		}
+		return nil, err
+	}
+	return series, nil
 }
