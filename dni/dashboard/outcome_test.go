@@ -72,7 +72,7 @@ func TestOutcomeFormNamesItsMistakes(t *testing.T) {
 	f.journeyWithThreeCalls(t)
 	require.NoError(t, f.svc.Close())
 	for form, want := range map[string]string{
-		"status=maybe&value=1&currency=USD":   "status &#34;maybe&#34;",
+		"status=maybe&value=1&currency=USD":    "status &#34;maybe&#34;",
 		"status=won&value=12.345&currency=USD": "value: &#34;12.345&#34;: at most 2 decimals",
 		"status=won&value=abc&currency=USD":    "value: &#34;abc&#34;: not an amount",
 		"status=won&value=1&currency=dollars":  "currency &#34;dollars&#34;",
