@@ -7,7 +7,7 @@
 //
 // [Store] embeds [Sessions], [Leases], [Calls], [CallRecords],
 // [Attributions], [Identities], [Claims], [Touchpoints], [Conversions],
-// [Journeys] and [Retention]. Consumers depend on the role they need (call stitching
+// [Outcomes], [Journeys], [Spends] and [Retention]. Consumers depend on the role they need (call stitching
 // needs [Leases.HoldersAt]; qualification rules read the caller history,
 // [Calls.CallsBefore]). Each interface's doc comment is its contract, and
 // the storetest package checks every sentence of it.
@@ -17,7 +17,9 @@
 // [CallRecords.PutCallRecord] writes what the journey package derived from
 // it (attribution, caller link, touchpoint, conversion and its outbox
 // messages) in one transaction. Reports read a period's journeys in one
-// pass with [Journeys.JourneysBetween].
+// pass with [Journeys.JourneysBetween]. [Outcomes.SetOutcome] writes an
+// outcome set by hand with the conversion it makes or retracts and its
+// export adjustments in one transaction.
 //
 // # Outbox
 //

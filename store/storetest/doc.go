@@ -25,7 +25,8 @@
 //
 // Subtests are named role/rule, one group per role interface of package
 // store (Sessions, Leases, Calls, CallRecords, Attributions, Identities,
-// Touchpoints, Conversions, Journeys, Retention, and Outbox when declared),
+// Touchpoints, Conversions, Outcomes, Journeys, Spends, Retention, and
+// Outbox when declared),
 // plus Store and Concurrency for the rules every role shares. Each case
 // is named after the sentence of the role's doc comment it enforces, such
 // as Calls/RecordCallConvergesInEveryOrderLateRingingNeverOverwritesCompleted
