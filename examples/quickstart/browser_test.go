@@ -58,11 +58,13 @@ func TestQuickstartInChromium(t *testing.T) {
 	// A script sent while the page swaps its JavaScript context (a load
 	// finishing as the tracker starts) can name the context just
 	// destroyed; the browser then refuses it, and the same script sent
-	// again runs in the new one.
+	// again runs in the new one. A poll sent as a form's post navigates
+	// away is told the target navigated: sent again, it polls the new page.
 	retry := func(run func() error) error {
 		for {
 			err := run()
-			if err == nil || !strings.Contains(err.Error(), "Cannot find context with specified id") || time.Now().After(deadline) {
+			if err == nil || !(strings.Contains(err.Error(), "Cannot find context with specified id") ||
+				strings.Contains(err.Error(), "Inspected target navigated or closed")) || time.Now().After(deadline) {
 				return err
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -137,9 +139,8 @@ func TestQuickstartInChromium(t *testing.T) {
 
 	step("open the calls log", chromedp.Navigate(dash+"/calls"))
 	assert.True(t, strings.HasPrefix(text(`#calls-count`), "3 calls · 1 qualified · "+revenue), text(`#calls-count`))
-	callPage := eval(`document.querySelector('#calls tbody tr a').href`) // newest first: the spammer
 	step("open the qualified calls", chromedp.Navigate(dash+"/calls?outcome=qualified"))
-	callPage = eval(`document.querySelector('#calls tbody tr a').href`)
+	callPage := eval(`document.querySelector('#calls tbody tr a').href`)
 	for ; time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		step("open the call's journey", chromedp.Navigate(callPage))
 		if strings.Contains(text(`#journey-steps`), "Chat started") {
@@ -162,6 +163,29 @@ func TestQuickstartInChromium(t *testing.T) {
 	models := text(`#models tbody`)
 	assert.Contains(t, models, "Email", "the multi-touch journey credits the newsletter too")
 	assert.Contains(t, text(`svg.chart`), "Value credited by First touch, per channel")
+
+	// The missed call was a customer after all: set its outcome on its
+	// page, and every page's totals move together.
+	step("open the missed calls", chromedp.Navigate(dash+"/calls?outcome=missed"))
+	missedPage := eval(`document.querySelector('#calls tbody tr a').href`)
+	step("open the missed call", chromedp.Navigate(missedPage))
+	step("fill the outcome form", chromedp.Evaluate[chromedp.Void](`var f=document.querySelector('#outcome form');`+
+		`f.status.value='won';f.value.value='120.00';f.note.value='called back, booked';f.submit()`))
+	step("see it saved", poll(`document.getElementById('outcome-saved') !== null`))
+	step("open the overview", chromedp.Navigate(dash+"/"))
+	assert.Equal(t, "2", text(`#kpi-qualified`))
+	revenue = text(`#kpi-revenue`)
+	assert.Equal(t, "$370.00", revenue)
+	step("open the calls log", chromedp.Navigate(dash+"/calls"))
+	assert.True(t, strings.HasPrefix(text(`#calls-count`), "3 calls · 2 qualified · "+revenue), text(`#calls-count`))
+	step("open the attribution", chromedp.Navigate(dash+"/attribution"))
+	totals = eval(`[].slice.call(document.querySelectorAll('#models tfoot td')).slice(1).map(function(td){return td.textContent}).join('|')`)
+	for i, total := range strings.Split(totals, "|") {
+		assert.Equal(t, revenue, total, "attribution column %d after the outcome", i)
+	}
+	if haveSourcesPage {
+		checkSources(t, eval, func(url string) { step("open "+url, chromedp.Navigate(url)) }, dash, text(`#kpi-calls`), revenue)
+	}
 
 	// Every page at both widths.
 	dir, err := os.MkdirTemp("", "calltrack-dashboard-")
