@@ -155,7 +155,7 @@ func (s *Service) personOf(ctx context.Context, id journey.Identifier) (string, 
 }
 
 // reportsHandler serves GET reports/calls?from=RFC3339&to=RFC3339 (default:
-// the last 7 days).
+// the last 7 days), and the routes of insightRoutes.
 func (s *Service) reportsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /reports/calls", func(w http.ResponseWriter, r *http.Request) {
@@ -184,6 +184,7 @@ func (s *Service) reportsHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, rows)
 	})
+	s.insightRoutes(mux) // spend, sources and series: insights.go
 	return mux
 }
 

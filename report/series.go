@@ -26,6 +26,15 @@ const (
 	Weekly Granularity = "week"
 )
 
+// Errors of [BuildSeries], wrapped with what they concern.
+var (
+	// ErrSeriesOptions: the options are incomplete or invalid.
+	ErrSeriesOptions = errors.New("report: invalid series options")
+	// ErrSeveralCurrencies: the period's conversions and spend are in
+	// several currencies and the options chose none.
+	ErrSeveralCurrencies = errors.New("report: several currencies")
+)
+
 // SeriesOptions choose a series. From and To are required; the zero value
 // of the others means daily, by channel, in the period's one currency.
 type SeriesOptions struct {
@@ -145,7 +154,7 @@ func BuildSeries(journeys []attribution.Journey, spend []journey.Spend, opts Ser
 		errs = append(errs, fmt.Errorf("series: currency %q is not an ISO 4217 code", opts.Currency))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrSeriesOptions, err)
 	}
 	in := func(t time.Time) bool { return !t.Before(opts.From) && t.Before(opts.To) }
 	currency, err := seriesCurrency(journeys, spend, opts, in)
@@ -257,7 +266,8 @@ func seriesCurrency(journeys []attribution.Journey, spend []journey.Spend, opts 
 	}
 	slices.Sort(all)
 	if len(all) > 1 {
-		return "", fmt.Errorf("series: currency: the period has conversions or spend in %s; choose one", strings.Join(all, " and "))
+		return "", fmt.Errorf("series: currency: the period has conversions or spend in %s; choose one: %w",
+			strings.Join(all, " and "), ErrSeveralCurrencies)
 	}
 	if len(all) == 1 {
 		return all[0], nil
