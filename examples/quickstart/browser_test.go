@@ -28,8 +28,8 @@ var defects = []string{"chat: Paid Search", "conversion: call_conversion", "call
 // then photographed at desktop and phone width, checked for horizontal
 // overflow on the phone and for the issue's defects, and the totals must
 // agree across pages. The screenshots' paths are logged;
-// CALLTRACK_SCREENSHOT=path also saves the overview at desktop width (the
-// one in docs/ was made so).
+// CALLTRACK_SCREENSHOT=path also saves the attribution page at desktop
+// width (docs/dashboard.png was made so).
 func TestQuickstartInChromium(t *testing.T) {
 	chromium := testenv.ChromiumPath(t)
 	_, srv := startDemo(t)
@@ -215,7 +215,7 @@ func TestQuickstartInChromium(t *testing.T) {
 			path := filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, width))
 			require.NoError(t, os.WriteFile(path, png, 0o644))
 			t.Logf("screenshot: %s", path)
-			if name == "overview" && width == 1280 {
+			if name == "attribution" && width == 1280 {
 				if doc := os.Getenv("CALLTRACK_SCREENSHOT"); doc != "" {
 					require.NoError(t, os.MkdirAll(filepath.Dir(doc), 0o755))
 					require.NoError(t, os.WriteFile(doc, png, 0o644))
