@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/attriqs/calltrack/internal/cli"
 	"github.com/attriqs/calltrack/journey/attribution"
 )
 
@@ -55,7 +56,13 @@ func runAttribute(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.sep, "sep", "", "field separator of the output, one character; default: the input's (';' or ',')")
 	fs.StringVar(&f.format, "format", "combined", "combined: one CSV, a row per channel and two columns per model; channelattribution: -out is a directory that gets heuristic_models.csv and markov_model.csv with ChannelAttribution's columns")
 	fs.StringVar(&f.out, "out", "", "output file (combined) or directory (channelattribution); default standard output (combined only)")
-	if err := parseFlags(fs, args); err != nil {
+	writable := func() error {
+		if f.format == "channelattribution" {
+			return cli.WritableDir("out", &f.out)()
+		}
+		return cli.WritableFile("out", &f.out)()
+	}
+	if err := parseFlags(fs, args, stderr, writable); err != nil {
 		return err
 	}
 	models, err := f.pathModels()

@@ -20,7 +20,7 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	target := fs.Float64("target", 0.01, "acceptable chance that a visitor finds no number out of cooldown, in (0, 1)")
 	fromFlag := fs.String("from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time; default 30 days before -to")
 	toFlag := fs.String("to", "", "end, excluded (YYYY-MM-DD, UTC, or RFC 3339); default the start of tomorrow")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	switch {

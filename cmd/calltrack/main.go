@@ -15,6 +15,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/attriqs/calltrack/internal/cli"
 )
 
 // command is one subcommand: its usage line, a short summary for the
@@ -46,15 +48,15 @@ func main() {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 	case errors.Is(err, errUsage):
-		os.Exit(2)
+		fmt.Fprintln(os.Stderr, "calltrack:", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+		os.Exit(cli.ExitUsage)
 	default:
 		fmt.Fprintln(os.Stderr, "calltrack:", err)
 		os.Exit(1)
 	}
 }
 
-// errUsage reports a command line that was not understood; the usage has
-// already been printed.
+// errUsage reports a command line that was not understood.
 var errUsage = errors.New("usage")
 
 // run runs the command line args (without the program name), writing
@@ -63,7 +65,7 @@ var errUsage = errors.New("usage")
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		printHelp(stderr)
-		return errUsage
+		return fmt.Errorf("%w: no command", errUsage)
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
@@ -78,9 +80,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return c.run(args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "calltrack: unknown command %q\n\n", name)
 	printHelp(stderr)
-	return errUsage
+	return fmt.Errorf("%w: unknown command %q", errUsage, name)
 }
 
 func printHelp(w io.Writer) {
@@ -104,8 +105,10 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	for _, c := range commands() {
 		if c.name == name {
+			// Usage prints to the set's output, which cli.Parse silences
+			// while parsing: parseFlags prints it for -h.
 			fs.Usage = func() {
-				fmt.Fprintf(stderr, "Usage: calltrack %s %s\n\n%s.\n\nFlags:\n", c.name, c.args, upperFirst(c.summary))
+				fmt.Fprintf(fs.Output(), "Usage: calltrack %s %s\n\n%s.\n\nFlags:\n", c.name, c.args, upperFirst(c.summary))
 				fs.PrintDefaults()
 			}
 		}
@@ -113,21 +116,22 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, refusing positional arguments: every input of
-// a command is a flag, so a stray word is a mistake worth reporting.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		// The flag package has printed the error, which names the flag,
-		// and the usage.
-		return fmt.Errorf("%w: %v", errUsage, err)
+// parseFlags parses args as the project's commands do (internal/cli):
+// positional arguments refused, nothing printed by the flag package, then
+// the checks that need no work (an -out that cannot be written). A
+// mistake is an errUsage error; -h prints the usage and returns
+// flag.ErrHelp.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer, checks ...func() error) error {
+	err := cli.Parse(fs, args, checks...)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stderr)
+		fs.Usage()
+		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q (every input is a flag: see calltrack %s -h)", fs.Name(), fs.Arg(0), fs.Name())
-	}
-	return nil
+	return fmt.Errorf("%w: %s", errUsage, cli.Line(fs.Name(), err))
 }
 
 // flagError is a flag whose value was parsed but is not acceptable.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/attriqs/calltrack/internal/cli"
 	"github.com/attriqs/calltrack/journey/attribution"
 	"github.com/attriqs/calltrack/report"
 	"github.com/attriqs/calltrack/store"
@@ -22,7 +23,7 @@ func runSeries(args []string, stdout, stderr io.Writer) error {
 	layout := fs.String("layout", "wide", "wide: a row per date and a column per channel metric, as Robyn's and Meridian's examples read; long: a row per date, channel and metric")
 	currency := fs.String("currency", "", "ISO 4217 code of the money columns; default the one currency of the period's conversions and spend")
 	out := fs.String("out", "", "output file; default standard output")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stderr, cli.WritableFile("out", out)); err != nil {
 		return err
 	}
 	opts := report.SeriesOptions{ByCampaign: *byCampaign, Currency: strings.ToUpper(*currency)}

@@ -46,7 +46,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on; the dashboard has no login of its own, so keep it on loopback or behind an authenticating proxy")
 	configFile := fs.String("config", "", `JSON file naming the pools: {"pools":[{"name":"ads","numbers":["+14155550100"],"cooldown":"1h"}],"currency":"USD"}; default: the pools and numbers in the store's last 90 days of holds`)
 	readOnly := fs.Bool("read-only", false, "open the store read-only: the pages work, the outcome form fails")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

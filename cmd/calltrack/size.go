@@ -17,7 +17,7 @@ func runSize(args []string, stdout, stderr io.Writer) error {
 	window := fs.Duration("window", pool.DefaultSessionWindow, "the pool's session window: inactivity before a lease expires")
 	cooldown := fs.Duration("cooldown", pool.DefaultCooldown, "the pool's cooldown: the call-grace period after a hold ends")
 	target := fs.Float64("target", 0.01, "acceptable chance that a visitor finds no number out of cooldown, in (0, 1)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	switch {

@@ -45,7 +45,7 @@ func TestSizeFlagErrorsNameTheFlag(t *testing.T) {
 		{[]string{"-arrivals-per-hour", "10", "-session-minutes", "5", "-window", "0s"}, "-window"},
 		{[]string{"-arrivals-per-hour", "10", "-session-minutes", "5", "-cooldown", "ten"}, "-cooldown"},
 		{[]string{"-arrivals-per-hour", "10", "-session-minutes", "5", "-target", "1"}, "-target"},
-		{[]string{"-arrivals-per-hour", "10", "-session-minutes", "5", "extra"}, "every input is a flag"},
+		{[]string{"-arrivals-per-hour", "10", "-session-minutes", "5", "extra"}, "every setting is a flag"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -69,7 +69,7 @@ func TestHelp(t *testing.T) {
 		out.Reset()
 		errOut.Reset()
 		_ = run([]string{c.name, "-h"}, &out, &errOut)
-		if !strings.Contains(errOut.String(), "Usage: calltrack "+c.name) {
+		if !strings.Contains(errOut.String(), "Usage: calltrack "+c.name) || !strings.Contains(errOut.String(), "  -") {
 			t.Errorf("%s -h printed:\n%s", c.name, errOut.String())
 		}
 	}
