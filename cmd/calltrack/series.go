@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -63,23 +64,24 @@ func runSeries(args []string, stdout, stderr io.Writer) error {
 	return writeFile(*out, write)
 }
 
-// buildSeries reads what report.BuildSeries counts: the journeys of the
-// period as dni.Service.Journeys reads them (the default lookback; only
-// touchpoints and conversions inside the period are counted) and the
-// spend of its days.
+// buildSeries is dni.Service.Series without a service (which needs the
+// pools' configuration): the period's journeys as Service.Journeys reads
+// them (the default lookback; only touchpoints and conversions inside the
+// period are counted) and its spend, through report.BuildSeries. A test
+// holds the two equal.
 func buildSeries(ctx context.Context, st store.Store, opts report.SeriesOptions) (*report.Series, error) {
 	journeys, err := st.JourneysBetween(ctx, opts.From, opts.To, attribution.DefaultLookback)
 	if err != nil {
 		return nil, fmt.Errorf("reading journeys: %w", err)
 	}
-	spend, err := st.SpendBetween(ctx, opts.From.Truncate(24*time.Hour), opts.To)
+	spend, err := st.SpendBetween(ctx, opts.From, opts.To)
 	if err != nil {
 		return nil, fmt.Errorf("reading spend: %w", err)
 	}
 	series, err := report.BuildSeries(journeys, spend, opts)
 	if err != nil {
-		if opts.Currency == "" && strings.Contains(err.Error(), "currenc") {
-			return nil, flagError("currency", "%v", err)
+		if errors.Is(err, report.ErrSeveralCurrencies) {
+			return nil, flagError("currency", "is needed: %v", err)
 		}
 		return nil, err
 	}

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/report"
 	"github.com/attriqs/calltrack/store/sqlite"
 )
@@ -134,6 +136,52 @@ func TestSeriesTotalsEqualThePeriod(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestSeriesEqualsTheService wants the command's series to be the one
+// dni.Service.Series (behind the dashboard and reports/series) builds
+// from the same store, in both layouts.
+func TestSeriesEqualsTheService(t *testing.T) {
+	storeURL, day := seriesFixture(t)
+	st, closeStore, err := openStore(context.Background(), storeURL, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore()
+	svc, err := dni.New(dni.Config{Pools: []dni.Pool{{PoolConfig: pool.PoolConfig{
+		Name: "ads", Numbers: []string{"+14155550100"}, BusinessNumber: "+14155550199"}}}}, dni.WithStore(st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	for _, campaign := range []bool{false, true} {
+		opts := report.SeriesOptions{From: day, To: day.AddDate(0, 0, 3), Granularity: report.Daily, ByCampaign: campaign}
+		want, err := svc.Series(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, layout := range []string{"wide", "long"} {
+			var wantCSV bytes.Buffer
+			write := want.WriteWide
+			if layout == "long" {
+				write = want.WriteLong
+			}
+			if err := write(&wantCSV); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"series", "-store", storeURL, "-from", day.Format(time.DateOnly), "-to", opts.To.Format(time.DateOnly), "-layout", layout}
+			if campaign {
+				args = append(args, "-campaign")
+			}
+			var out, errOut bytes.Buffer
+			if err := run(args, &out, &errOut); err != nil {
+				t.Fatalf("run: %v\n%s", err, errOut.String())
+			}
+			if out.String() != wantCSV.String() {
+				t.Errorf("%v:\n%s\nthe service's:\n%s", args[5:], out.String(), wantCSV.String())
+			}
 		}
 	}
 }
