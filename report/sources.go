@@ -55,8 +55,8 @@ type ModelCredit struct {
 
 // BySource summarises journeys per key of dim: BySourceBetween without a
 // period, so every touchpoint and conversion of the journeys counts.
-func BySource(journeys []attribution.Journey, cmp *attribution.Comparison, spend []journey.Spend, dim Dimension) []SourceRow {
-	return BySourceBetween(journeys, cmp, spend, dim, time.Time{}, time.Time{})
+func BySource(journeys []attribution.Journey, comparison *attribution.Comparison, spend []journey.Spend, dim Dimension) []SourceRow {
+	return BySourceBetween(journeys, comparison, spend, dim, time.Time{}, time.Time{})
 }
 
 // BySourceBetween summarises journeys per key of dim (keys as
@@ -72,14 +72,14 @@ func BySource(journeys []attribution.Journey, cmp *attribution.Comparison, spend
 //   - Qualified calls and revenue are the call conversions with time in
 //     the period, each under the key of its call's touchpoint (unknown
 //     when the journey does not hold it).
-//   - Currency is cmp's, else that of the first conversion; conversions
-//     and spend in other currencies are left out.
+//   - Currency is the comparison's, else that of the first conversion;
+//     conversions and spend in other currencies are left out.
 //   - Spend rows are matched by channel, "source / medium" or campaign;
 //     a spend row whose key no touchpoint has still makes a row, so total
 //     spend is the sum of the rows. Keyword and landing page rows carry
 //     no spend.
-//   - Models: one credit per result of cmp, which must be made with
-//     dim.Key(); nil cmp gives none.
+//   - Models: one credit per result of comparison, which must be made with
+//     dim.Key(); a nil comparison gives none.
 //
 // Rows are ordered by key.
 func BySourceBetween(journeys []attribution.Journey, comparison *attribution.Comparison, spend []journey.Spend, dim Dimension, from, to time.Time) []SourceRow {
