@@ -7,7 +7,10 @@ var storeNotFound = store.ErrNotFound
 // routeExtras registers the pages built on newer Service methods.
 func (h *handler) routeExtras() {
 	h.mux.HandleFunc("POST /calls/{provider}/{id}/outcome", h.setOutcome)
+	h.mux.HandleFunc("GET /sources", h.page("sources", h.sources))
 }
 
 // extraNav links the pages routeExtras adds.
-func (h *handler) extraNav(days string) []Link { return nil }
+func (h *handler) extraNav(days string) []Link {
+	return []Link{{"Sources", h.cfg.Prefix + "/sources" + days}}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/report"
 )
 
 // Human names: a dashboard reader sees "Chat started (Intercom)", never a
@@ -186,13 +187,10 @@ func number(n string) string {
 	return phone.National(n)
 }
 
-// zeroDecimals are the ISO 4217 currencies without minor units that a
-// dashboard is likely to meet.
-var zeroDecimals = map[string]bool{"JPY": true, "KRW": true, "VND": true, "CLP": true, "ISK": true, "UGX": true}
-
 var symbols = map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥", "INR": "₹"}
 
-// money writes minor units of a currency for people: "$250.00".
+// money writes minor units of a currency for people: "$250.00", with the
+// currency's own minor digits (report.FormatMoney).
 func money(minor int64, currency string) string {
 	sign := ""
 	if minor < 0 {
@@ -202,10 +200,13 @@ func money(minor int64, currency string) string {
 	if !ok {
 		sym = currency + " "
 	}
-	if zeroDecimals[currency] {
-		return fmt.Sprintf("%s%s%d", sign, sym, minor)
-	}
-	return fmt.Sprintf("%s%s%d.%02d", sign, sym, minor/100, minor%100)
+	return sign + sym + report.FormatMoney(minor, currency)
+}
+
+// minorDigits is how many minor-unit digits currency has.
+func minorDigits(currency string) int {
+	_, frac, _ := strings.Cut(report.FormatMoney(1, currency), ".")
+	return len(frac)
 }
 
 // amounts is money in one or more currencies, never summed across them.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/report"
 	"github.com/attriqs/calltrack/store"
 )
 
@@ -129,10 +130,7 @@ func minor(s, currency string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	digits := 2
-	if zeroDecimals[currency] {
-		digits = 0
-	}
+	digits := minorDigits(currency)
 	whole, frac, hasFrac := strings.Cut(s, ".")
 	if whole == "" {
 		whole = "0"
@@ -154,9 +152,4 @@ func minor(s, currency string) (int64, error) {
 }
 
 // major writes minor units as the form shows them: "250.00".
-func major(v int64, currency string) string {
-	if zeroDecimals[currency] {
-		return strconv.FormatInt(v, 10)
-	}
-	return fmt.Sprintf("%d.%02d", v/100, v%100)
-}
+func major(v int64, currency string) string { return report.FormatMoney(v, currency) }

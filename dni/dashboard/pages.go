@@ -15,6 +15,7 @@ import (
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/journey/attribution"
+	"github.com/attriqs/calltrack/report"
 )
 
 // notStitched names the calls not yet credited to a source.
@@ -399,10 +400,11 @@ var groupings = []struct {
 	Value, Label string
 	Key          attribution.KeyFunc
 }{
-	{"channel", "channel", attribution.ByChannel},
-	{"source_medium", "source / medium", attribution.BySourceMedium},
-	{"campaign", "campaign", func(t journey.Touchpoint) string { return or(t.Source.Campaign, "(no campaign)") }},
-	{"keyword", "keyword", func(t journey.Touchpoint) string { return or(t.Source.Term, "(no keyword)") }},
+	// The sources report's keys, so both pages name the same rows.
+	{"channel", "channel", report.DimChannel.Key()},
+	{"source_medium", "source / medium", report.DimSourceMedium.Key()},
+	{"campaign", "campaign", report.DimCampaign.Key()},
+	{"keyword", "keyword", report.DimKeyword.Key()},
 }
 
 func or(s, def string) string {

@@ -183,8 +183,11 @@ func TestQuickstartInChromium(t *testing.T) {
 	for i, total := range strings.Split(totals, "|") {
 		assert.Equal(t, revenue, total, "attribution column %d after the outcome", i)
 	}
-	if haveSourcesPage {
-		checkSources(t, eval, func(url string) { step("open "+url, chromedp.Navigate(url)) }, dash, text(`#kpi-calls`), revenue)
+	for _, dim := range []string{"channel", "source_medium", "campaign", "keyword", "landing_page"} {
+		step("open the sources by "+dim, chromedp.Navigate(dash+"/sources?dim="+dim))
+		assert.Equal(t, "3", eval(`String([].slice.call(document.querySelectorAll('#sources tbody tr td:nth-child(2)')).reduce(function(s,td){return s+parseInt(td.textContent,10)},0))`),
+			"the %s rows' calls sum to the overview's", dim)
+		assert.Equal(t, revenue, text(`#sources tfoot td:nth-child(8)`), "the %s rows' call revenue", dim)
 	}
 
 	// Every page at both widths.
@@ -195,9 +198,8 @@ func TestQuickstartInChromium(t *testing.T) {
 		"attribution-by-campaign": dash + "/attribution?by=campaign&model=linear", "pools": dash + "/pools",
 		"start": srv.URL + "/",
 	}
-	if haveSourcesPage {
-		pages["sources"] = dash + "/sources"
-	}
+	pages["sources"] = dash + "/sources"
+	pages["sources-by-keyword"] = dash + "/sources?dim=keyword"
 	for name, url := range pages {
 		for _, width := range []int64{1280, 390} {
 			step(name+" at "+fmt.Sprint(width), chromedp.EmulateViewport(width, 900))
