@@ -23,7 +23,9 @@ import (
 //	                                         403 for other sites' pages)
 //	POST webhooks/{provider}                 telephony webhooks, one path per WithProvider
 //	POST v1/chat/{platform}                  chat platforms' webhooks, one per Config.ChatWebhooks
-//	GET  reports/…                           reports, only behind WithReportAuth
+//	GET  reports/…                           reports, only behind WithReportAuth: calls,
+//	                                         calls/by-source, sources, series
+//	POST reports/spend, reports/outcomes     spend CSV and outcomes set by hand, behind it too
 //
 // Webhooks are answered and their events spooled at once; Run records
 // them.

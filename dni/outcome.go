@@ -2,8 +2,10 @@ package dni
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 
 	"github.com/attriqs/calltrack/export"
@@ -145,4 +147,35 @@ func (b outcomeBook) HandSetOutcome(ctx context.Context, touchpointID string) (j
 		return journey.ManualOutcome{}, false, nil
 	}
 	return o, err == nil, err
+}
+
+// OutcomeRequest is the body of POST {Prefix}reports/outcomes, by which a
+// CRM or a host's back office sets a call's outcome.
+type OutcomeRequest struct {
+	TouchpointID string `json:"touchpoint_id"`
+	Outcome
+}
+
+// serveSetOutcome answers 204 once the outcome is set, 400 for a body or
+// outcome that cannot be set (naming the field), 404 for an unknown call,
+// 503 when the store fails.
+func (s *Service) serveSetOutcome(w http.ResponseWriter, r *http.Request) {
+	var req OutcomeRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{"body: " + err.Error()})
+		return
+	}
+	err := s.SetOutcome(r.Context(), req.TouchpointID, req.Outcome)
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, ErrNotACall):
+		writeJSON(w, http.StatusNotFound, apiError{err.Error()})
+	case errors.Is(err, store.ErrInvalid):
+		writeJSON(w, http.StatusBadRequest, apiError{err.Error()})
+	default:
+		writeJSON(w, http.StatusServiceUnavailable, apiError{err.Error()})
+	}
 }

@@ -2,6 +2,8 @@ package dni
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,4 +126,33 @@ func TestSetOutcomeRefusesWhatItCannotSet(t *testing.T) {
 	for _, field := range []string{"status", "value", "currency"} {
 		assert.ErrorContains(t, err, field)
 	}
+}
+
+// A CRM sets a call's outcome over HTTP, behind the report auth.
+func TestOutcomeOverHTTP(t *testing.T) {
+	h := newHarness(t, testConfig(), WithReportAuth(tokenAuth))
+	ctx := context.Background()
+	_, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: printNumber, Answered: true, Duration: 2 * time.Minute})
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Close())
+	code, body := h.report(t, http.MethodPost, "reports/outcomes", `{"touchpoint_id":"call:fake/CA1","status":"won","value":120000,"currency":"USD","note":"kitchen"}`)
+	require.Equal(t, http.StatusNoContent, code, body)
+	o, err := h.svc.store.ManualOutcome(ctx, "call:fake/CA1")
+	require.NoError(t, err)
+	assert.Equal(t, journey.OutcomeWon, o.Status)
+	assert.Equal(t, int64(120000), o.Value)
+	for body, want := range map[string]int{
+		`{"touchpoint_id":"call:fake/none","status":"won","value":1,"currency":"USD"}`:  http.StatusNotFound,
+		`{"touchpoint_id":"call:fake/CA1","status":"maybe","value":1,"currency":"USD"}`: http.StatusBadRequest,
+		`{"touchpoint_id":"call:fake/CA1","stat":"won"}`:                                http.StatusBadRequest,
+		`not json`: http.StatusBadRequest,
+	} {
+		code, msg := h.report(t, http.MethodPost, "reports/outcomes", body)
+		assert.Equal(t, want, code, "%s: %s", body, msg)
+	}
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+"reports/outcomes", strings.NewReader(`{}`))
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "behind the report auth")
 }

@@ -185,6 +185,7 @@ func (s *Service) reportsHandler() http.Handler {
 		writeJSON(w, http.StatusOK, rows)
 	})
 	s.insightRoutes(mux) // spend, sources and series: insights.go
+	mux.HandleFunc("POST /reports/outcomes", s.serveSetOutcome)
 	return mux
 }
 
