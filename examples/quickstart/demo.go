@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/json"
@@ -70,6 +71,19 @@ func demoConfig() dni.Config {
 	}
 }
 
+// demoSpend is made-up Google Ads spend, $40 a day for the last 30 days,
+// so the dashboard's sources page shows cost per call and ROAS. Imported
+// again at every start, it replaces itself (spend upserts by day).
+func demoSpend(now time.Time) []journey.Spend {
+	today := now.UTC().Truncate(24 * time.Hour)
+	rows := make([]journey.Spend, 30)
+	for i := range rows {
+		rows[i] = journey.Spend{Day: today.AddDate(0, 0, -i), Channel: string(classify.ChannelPaidSearch), Source: "google",
+			Medium: "cpc", Campaign: "emergency-plumber", Currency: "USD", Amount: 4000}
+	}
+	return rows
+}
+
 // demo serves the demo site, the simulated phone, the dashboard and the
 // calltrack handler.
 type demo struct {
@@ -113,6 +127,9 @@ func newDemo(base string, st store.Store, spoolDir string, now func() time.Time,
 		return nil, err
 	}
 	d.svc = svc
+	if err := svc.ImportSpend(context.Background(), demoSpend(now())); err != nil {
+		return nil, err
+	}
 	d.mux.Handle(dni.DefaultPrefix, svc.Handler())
 	d.mux.HandleFunc("GET /{$}", d.start)
 	d.mux.HandleFunc("GET /site/{page}", d.site)

@@ -1,7 +1,8 @@
 // Command quickstart runs calltrack end to end on embedded defaults: a demo
 // business site whose phone numbers swap by traffic source, simulated calls
-// placed through the fake provider's signed webhooks, and a dashboard of
-// calls, revenue, attribution models, a caller's journey and pool usage.
+// placed through the fake provider's signed webhooks, and the dashboard
+// package (dni/dashboard) mounted at /dashboard: calls and revenue, each
+// caller's journey, every attribution model, sources with spend, pools.
 //
 //	go run ./examples/quickstart                      # SQLite in ./calltrack-quickstart.db
 //	go run ./examples/quickstart -store memory        # nothing kept
