@@ -5,26 +5,15 @@ import (
 	"math"
 	"strings"
 
-	"github.com/attriqs/calltrack/export/googleads"
+	"github.com/attriqs/calltrack/journey"
 )
 
-// minorDigits is the number of minor-unit digits of an ISO 4217 currency,
-// read from googleads.FormatValue so the table lives in one place (the
-// lowest package that had it): one
-// minor unit is "0.01" in a currency of two digits, "1" in one of none.
-func minorDigits(currency string) int {
-	_, frac, ok := strings.Cut(googleads.FormatValue(1, currency), ".")
-	if !ok {
-		return 0
-	}
-	return len(frac)
-}
+// minorDigits is the number of minor-unit digits of an ISO 4217 currency.
+func minorDigits(currency string) int { return journey.MinorDigits(currency) }
 
 // FormatMoney writes minor units as a decimal in the currency's major
 // unit with its minor digits: 1250 USD is "12.50", 500 JPY is "500".
-func FormatMoney(minor int64, currency string) string {
-	return googleads.FormatValue(minor, currency)
-}
+func FormatMoney(minor int64, currency string) string { return journey.FormatMinor(minor, currency) }
 
 // parseMoney reads a non-negative decimal amount in major units with at
 // most the currency's minor digits ("12.5", "12.50", "12") as minor units.

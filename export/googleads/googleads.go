@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -289,33 +288,5 @@ func (x *Exporter) WriteCalls(w io.Writer, b Batch) error {
 
 // FormatValue writes an amount in minor units as a decimal in the
 // currency's unit: 12345 USD is "123.45", 500 JPY is "500", 1234 KWD is
-// "1.234".
-func FormatValue(minor int64, currency string) string {
-	exp := exponent(currency)
-	neg := minor < 0
-	if neg {
-		minor = -minor
-	}
-	s := strconv.FormatInt(minor, 10)
-	if exp > 0 {
-		if len(s) <= exp {
-			s = strings.Repeat("0", exp-len(s)+1) + s
-		}
-		s = s[:len(s)-exp] + "." + s[len(s)-exp:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
-
-// exponent is the number of minor-unit digits of an ISO 4217 currency.
-func exponent(currency string) int {
-	switch strings.ToUpper(currency) {
-	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF":
-		return 0
-	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
-		return 3
-	}
-	return 2
-}
+// "1.234" ([journey.FormatMinor]).
+func FormatValue(minor int64, currency string) string { return journey.FormatMinor(minor, currency) }
