@@ -14,6 +14,7 @@ import (
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/journey/attribution"
 	"github.com/attriqs/calltrack/provider/fake"
+	"github.com/attriqs/calltrack/report"
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/memstore"
 )
@@ -50,6 +51,19 @@ func TestOutcomeSetByHandWinsAndReachesExportsAsAdjustments(t *testing.T) {
 	for _, r := range cmp.Results {
 		assert.Equal(t, int64(90000), r.Value, "model %s credits the value set by hand", r.Model)
 	}
+	rows, err := h.svc.Sources(ctx, from, to, report.DimChannel)
+	require.NoError(t, err)
+	var revenue int64
+	for _, r := range rows {
+		revenue += r.Revenue
+		for _, m := range r.Models {
+			assert.LessOrEqual(t, m.Value, int64(90000), "model %s", m.Model)
+		}
+	}
+	assert.Equal(t, int64(90000), revenue, "the sources report the value set by hand")
+	series, err := h.svc.Series(ctx, report.SeriesOptions{From: from.Truncate(24 * time.Hour), To: to.Add(24 * time.Hour)})
+	require.NoError(t, err)
+	assert.Equal(t, int64(90000), series.Totals().CallRevenue, "and so does the mix-model series")
 
 	// The call qualified again (a duplicate webhook) keeps the hand's value.
 	call, err := st.Call(ctx, fake.Name, "CA1")
