@@ -316,6 +316,37 @@ func (k SeriesKey) ColumnName(metric string) string {
 	return name + "_" + metric
 }
 
+// columnKeys is each key's column prefix in the wide layout: its
+// ColumnName without the metric, made unique by a suffix where two keys'
+// names collide (with each other, or with the totals' columns).
+func (s *Series) columnKeys() []string {
+	used := map[string]bool{}
+	for _, c := range append(slices.Clone(seriesTotalColumns), seriesMetrics...) {
+		used[c] = true
+	}
+	taken := func(name string) bool {
+		for _, m := range seriesMetrics {
+			if used[name+"_"+m] {
+				return true
+			}
+		}
+		return false
+	}
+	out := make([]string, len(s.Keys))
+	for i, k := range s.Keys {
+		base := strings.TrimSuffix(k.ColumnName("x"), "_x")
+		name := base
+		for n := 2; taken(name); n++ {
+			name = base + "_" + strconv.Itoa(n)
+		}
+		for _, m := range seriesMetrics {
+			used[name+"_"+m] = true
+		}
+		out[i] = name
+	}
+	return out
+}
+
 // snake writes s in lower snake case: letters and digits kept, every run
 // of anything else one underscore; "(unknown)" is "unknown".
 func snake(s string) string {
@@ -342,15 +373,17 @@ func snake(s string) string {
 // (YYYY-MM-DD, column "date"), then the period's conversions and revenue,
 // the six metrics summed over every key (calls, qualified_calls,
 // call_revenue, chats, forms, spend), then each key's six metrics
-// ([SeriesKey.ColumnName]). Money is in major units with the currency's
-// minor digits.
+// ([SeriesKey.ColumnName]; keys whose names collide in snake case,
+// "Spring Sale" and "spring-sale", are told apart by "_2", "_3", ... in key
+// order, so every column is one key's). Money is in major units with the
+// currency's minor digits.
 func (s *Series) WriteWide(w io.Writer) error {
 	header := []string{"date"}
 	header = append(header, seriesTotalColumns...)
 	header = append(header, seriesMetrics...)
-	for _, k := range s.Keys {
+	for _, name := range s.columnKeys() {
 		for _, m := range seriesMetrics {
-			header = append(header, k.ColumnName(m))
+			header = append(header, name+"_"+m)
 		}
 	}
 	cw := csv.NewWriter(w)
@@ -383,7 +416,8 @@ const AllChannels = "(all)"
 // date,channel[,campaign],metric,value, the campaign column only in a
 // series by campaign. Each date first has its conversions and revenue
 // under the channel [AllChannels], then every key's six metrics, zeros
-// included.
+// included. A channel or campaign a spreadsheet would run as a formula is
+// quoted ([SpreadsheetSafe]).
 func (s *Series) WriteLong(w io.Writer) error {
 	header := []string{"date", "channel"}
 	if s.ByCampaign {
@@ -395,9 +429,9 @@ func (s *Series) WriteLong(w io.Writer) error {
 		return err
 	}
 	write := func(date string, k SeriesKey, metric, value string) error {
-		rec := []string{date, k.Channel}
+		rec := []string{date, SpreadsheetSafe(k.Channel)}
 		if s.ByCampaign {
-			rec = append(rec, k.Campaign)
+			rec = append(rec, SpreadsheetSafe(k.Campaign))
 		}
 		return cw.Write(append(rec, metric, value))
 	}

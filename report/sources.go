@@ -201,7 +201,8 @@ func perUnit(total int64, n int) int64 {
 // WriteSourcesCSV writes rows as CSV: one line per key with the counts,
 // money in major units, and per model its conversions, value and ROAS
 // (columns named "<model>_conversions", "<model>_value", "<model>_roas",
-// from the first row's models).
+// from the first row's models). Keys come from visitors' URLs, so one a
+// spreadsheet would run as a formula is quoted ([SpreadsheetSafe]).
 func WriteSourcesCSV(w io.Writer, dim Dimension, rows []SourceRow) error {
 	cw := csv.NewWriter(w)
 	header := []string{string(dim), "calls", "qualified_calls", "missed_calls", "spam_calls", "chats", "forms",
@@ -218,7 +219,7 @@ func WriteSourcesCSV(w io.Writer, dim Dimension, rows []SourceRow) error {
 	}
 	for _, r := range rows {
 		money := func(v int64) string { return FormatMoney(v, r.Currency) }
-		rec := []string{r.Key, strconv.Itoa(r.Calls), strconv.Itoa(r.QualifiedCalls), strconv.Itoa(r.MissedCalls),
+		rec := []string{SpreadsheetSafe(r.Key), strconv.Itoa(r.Calls), strconv.Itoa(r.QualifiedCalls), strconv.Itoa(r.MissedCalls),
 			strconv.Itoa(r.SpamCalls), strconv.Itoa(r.Chats), strconv.Itoa(r.Forms), money(r.Revenue), r.Currency,
 			money(r.Spend), money(r.CostPerCall), money(r.CostPerQualifiedCall)}
 		for i := range models {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/dni"
+	"github.com/attriqs/calltrack/report"
 )
 
 // Config sets up the dashboard. The zero value means the documented
@@ -278,7 +279,7 @@ func writeCSV(w http.ResponseWriter, t *table) {
 	row := func(cells []cell) {
 		rec := make([]string, len(cells))
 		for i, c := range cells {
-			rec[i] = csvSafe(c.Text)
+			rec[i] = report.SpreadsheetSafe(c.Text)
 		}
 		_ = cw.Write(rec)
 	}
@@ -290,20 +291,6 @@ func writeCSV(w http.ResponseWriter, t *table) {
 		row(t.Foot)
 	}
 	cw.Flush()
-}
-
-// csvSafe keeps a spreadsheet from running a cell as a formula: text from
-// outside (campaign names, UTM tags) may start with = + - or @.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	if s != "" && s[0] == '-' {
-		if _, err := strconv.ParseFloat(strings.NewReplacer(",", "", "$", "", "€", "", "£", "").Replace(s), 64); err != nil {
-			return "'" + s
-		}
-	}
-	return s
 }
 
 func sortedKeys[V any](m map[string]V) []string {
