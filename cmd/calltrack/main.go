@@ -38,7 +38,7 @@ func commands() []command {
 			"audit a pool's hold history in a store and recommend its size", runAudit},
 		{"series", "-store URL [-from DAY] [-to DAY] [-granularity day|week] [-campaign] [-layout wide|long]",
 			"write the mix-model series (Robyn/Meridian wide layout, or long)", runSeries},
-		{"serve", "-store URL [-addr 127.0.0.1:8090] [-config FILE] [-read-only]",
+		{"serve", "-store URL [-addr 127.0.0.1:8090] [-config FILE] [-read-only] [-allow-host NAME,...]",
 			"serve the admin dashboard over a store", runServe},
 	}
 }

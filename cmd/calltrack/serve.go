@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,12 +47,13 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on; the dashboard has no login of its own, so keep it on loopback or behind an authenticating proxy")
 	configFile := fs.String("config", "", `JSON file naming the pools: {"pools":[{"name":"ads","numbers":["+14155550100"],"cooldown":"1h"}],"currency":"USD"}; default: the pools and numbers in the store's last 90 days of holds`)
 	readOnly := fs.Bool("read-only", false, "open the store read-only: the pages work, the outcome form fails")
+	allowHosts := fs.String("allow-host", "", "on a loopback -addr, host names besides localhost and loopback addresses that requests may name (comma-separated): the name an authenticating proxy passes in Host")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, ln, closeAll, err := newServer(ctx, *storeURL, *addr, *configFile, *readOnly, stderr)
+	srv, ln, closeAll, err := newServer(ctx, *storeURL, *addr, *configFile, *readOnly, hostList(*allowHosts), stderr)
 	if err != nil {
 		return err
 	}
@@ -76,7 +78,7 @@ func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener) error {
 
 // newServer opens the store, builds the service and the dashboard over it
 // and listens on addr. closeAll closes what it opened.
-func newServer(ctx context.Context, storeURL, addr, configFile string, readOnly bool, stderr io.Writer) (*http.Server, net.Listener, func(), error) {
+func newServer(ctx context.Context, storeURL, addr, configFile string, readOnly bool, allowHosts []string, stderr io.Writer) (*http.Server, net.Listener, func(), error) {
 	var cfg serveConfig
 	if configFile != "" {
 		raw, err := os.ReadFile(configFile)
@@ -113,8 +115,45 @@ func newServer(ctx context.Context, storeURL, addr, configFile string, readOnly 
 		closeAll()
 		return nil, nil, nil, flagError("addr", "%v", err)
 	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		h = loopbackHosts(h, allowHosts)
+	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	return srv, ln, closeAll, nil
+}
+
+// loopbackHosts refuses requests whose Host is not a loopback address,
+// localhost or one of allow. The dashboard has no login and relies on loopback: a page of
+// another site that rebinds its own name to 127.0.0.1 (DNS rebinding)
+// would be same-origin to it, read every caller and pass the outcome
+// form's origin check; its requests name that site in Host.
+func loopbackHosts(h http.Handler, allow []string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if hp, _, err := net.SplitHostPort(host); err == nil {
+			host = hp
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		ip := net.ParseIP(host)
+		ok := strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback() ||
+			slices.ContainsFunc(allow, func(a string) bool { return strings.EqualFold(a, host) })
+		if !ok {
+			http.Error(w, "calltrack serve answers only to localhost and loopback addresses", http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// hostList splits -allow-host.
+func hostList(s string) []string {
+	var out []string
+	for _, h := range strings.Split(s, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // A pool needs a business number, but the dashboard forwards no call:

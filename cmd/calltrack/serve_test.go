@@ -31,7 +31,7 @@ func TestServeShowsTheStore(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var errOut bytes.Buffer
-			srv, ln, closeAll, err := newServer(ctx, storeURL, "127.0.0.1:0", tc.config, true, &errOut)
+			srv, ln, closeAll, err := newServer(ctx, storeURL, "127.0.0.1:0", tc.config, true, nil, &errOut)
 			if err != nil {
 				t.Fatalf("newServer: %v\n%s", err, errOut.String())
 			}
@@ -87,5 +87,50 @@ func TestServeFlagErrorsNameTheFlag(t *testing.T) {
 				t.Errorf("error %v does not name %s", err, tc.flag)
 			}
 		})
+	}
+}
+
+// TestServeOnLoopbackRefusesOtherHosts: the dashboard has no login, and
+// on loopback a page of another site that rebinds its own name to
+// 127.0.0.1 would be same-origin to it; a Host other than a loopback
+// address or localhost is refused.
+func TestServeOnLoopbackRefusesOtherHosts(t *testing.T) {
+	storeURL, _ := holdsFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var errOut bytes.Buffer
+	srv, ln, closeAll, err := newServer(ctx, storeURL, "127.0.0.1:0", "", true, []string{"calls.example.com"}, &errOut)
+	if err != nil {
+		t.Fatalf("newServer: %v\n%s", err, errOut.String())
+	}
+	defer closeAll()
+	done := make(chan error, 1)
+	go func() { done <- serveUntil(ctx, srv, ln) }()
+	_, port, _ := strings.Cut(ln.Addr().String(), ":")
+	for host, want := range map[string]int{
+		"127.0.0.1:" + port:        http.StatusOK,
+		"localhost:" + port:        http.StatusOK,
+		"[::1]:" + port:            http.StatusOK,
+		"calls.example.com":        http.StatusOK, // -allow-host, for a proxy
+		"evil.example:" + port:     http.StatusMisdirectedRequest,
+		"127.0.0.1.nip.io:" + port: http.StatusMisdirectedRequest,
+	} {
+		req, err := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/calls", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve after cancel: %v", err)
 	}
 }
