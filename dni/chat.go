@@ -56,6 +56,13 @@ func (s *Service) RecordChat(ctx context.Context, events []chat.Event) error {
 			if !r.Matches(ev) {
 				continue
 			}
+			// An outcome set by hand on the conversation wins over the rules.
+			if set, err := s.chatOutcomeSet(ctx, ev.Platform, ev.JoinKey()); err != nil || set {
+				if err != nil {
+					return err
+				}
+				break
+			}
 			c := journey.Conversion{ID: r.ConversionID(ev), Type: r.Name, At: cmp.Or(ev.At, s.now()).UTC(),
 				VisitorID: sess.VisitorID, SessionID: sess.ID, Value: r.Value, Currency: r.Currency}
 			if err := s.store.PutConversion(ctx, c); err != nil {

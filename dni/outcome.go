@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
+	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/provider"
@@ -34,36 +36,32 @@ type Outcome struct {
 	Note     string        `json:"note,omitempty"`
 }
 
-// ErrNotACall is returned by SetOutcome for a touchpoint that is not a
-// recorded call.
-var ErrNotACall = errors.New("dni: not a recorded call")
+// ErrUnknownTouchpoint is returned by SetOutcome for an id that names no
+// recorded call, chat or form.
+var ErrUnknownTouchpoint = errors.New("dni: no recorded call, chat or form")
 
-// SetOutcome sets by hand the outcome of the call whose touchpoint id is
-// touchpointID (journey.CallTouchpointID). It wins over the qualification
-// rules and the spam filter, now and whenever the call is qualified
-// again: qualified and won make the call a conversion at o's value, lead
-// and lost make it none (a conversion already made is retracted). The
-// outcome, the conversion and its export messages are written in one
-// transaction: the first conversion of a call is exported as a
-// conversion; a change to one already exported goes to the sinks that had
-// it as an adjustment (export.Adjustment: restate or retract), one per
-// change. Setting an outcome again is a new change.
+// SetOutcome sets by hand the outcome of a call, a chat or a form, named
+// by its touchpoint id (journey.CallTouchpointID for a call; a chat's is
+// journey.ChatTouchpointID). It wins over the qualification rules, the
+// chat conversion rules and the spam filter, now and whenever they run
+// again: qualified and won make the touchpoint a conversion at o's value,
+// lead and lost make it none (a conversion already made is retracted).
+// The outcome, the conversion and its export messages are written in one
+// transaction. A call's first conversion is exported as a conversion; a
+// change to one already exported goes to the sinks that had it as an
+// adjustment (export.Adjustment: restate or retract), one per change.
+// Chats and forms are not exported, so their outcomes change the
+// conversions and the reports only. Setting an outcome again is a new
+// change.
 func (s *Service) SetOutcome(ctx context.Context, touchpointID string, o Outcome) error {
-	providerName, callID, ok := journey.ParseCallTouchpointID(touchpointID)
-	if !ok {
-		return fmt.Errorf("dni: set outcome: touchpoint %q: %w (outcomes are set on calls: call:<provider>/<call id>)", touchpointID, ErrNotACall)
-	}
-	call, err := s.store.Call(ctx, providerName, callID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("dni: set outcome: touchpoint %q: %w", touchpointID, ErrNotACall)
-	}
+	set, err := s.outcomeSetter(ctx, touchpointID)
 	if err != nil {
 		return fmt.Errorf("dni: set outcome: %w", err)
 	}
-	// Two hands setting the same call at once: the loser of the version
-	// check reads the winner's outcome and goes again.
+	// Two hands setting the same touchpoint at once: the loser of the
+	// version check reads the winner's outcome and goes again.
 	for range 5 {
-		err = s.setOutcome(ctx, touchpointID, call, o)
+		err = s.setOutcome(ctx, touchpointID, o, set)
 		if !errors.Is(err, store.ErrConflict) {
 			return err
 		}
@@ -71,7 +69,39 @@ func (s *Service) SetOutcome(ctx context.Context, touchpointID string, o Outcome
 	return fmt.Errorf("dni: set outcome: %w", err)
 }
 
-func (s *Service) setOutcome(ctx context.Context, touchpointID string, call provider.CallEvent, o Outcome) error {
+// applyOutcome derives, for a hand-set outcome, the conversion to put
+// (nil for none), the conversion ids to retract and the export messages.
+type applyOutcome func(ctx context.Context, mo journey.ManualOutcome) (put *journey.Conversion, retract []string, msgs []store.OutboxMessage, err error)
+
+// outcomeSetter finds what touchpointID names and how an outcome applies
+// to it.
+func (s *Service) outcomeSetter(ctx context.Context, touchpointID string) (applyOutcome, error) {
+	if providerName, callID, ok := journey.ParseCallTouchpointID(touchpointID); ok {
+		call, err := s.store.Call(ctx, providerName, callID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("touchpoint %q: %w", touchpointID, ErrUnknownTouchpoint)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, mo journey.ManualOutcome) (*journey.Conversion, []string, []store.OutboxMessage, error) {
+			return s.callOutcome(ctx, call, mo)
+		}, nil
+	}
+	tp, err := s.store.Touchpoint(ctx, touchpointID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && tp.Kind != journey.TouchChat && tp.Kind != journey.TouchForm {
+		return nil, fmt.Errorf("touchpoint %q: %w", touchpointID, ErrUnknownTouchpoint)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func(_ context.Context, mo journey.ManualOutcome) (*journey.Conversion, []string, []store.OutboxMessage, error) {
+		put, retract := s.touchOutcome(tp, mo)
+		return put, retract, nil, nil
+	}, nil
+}
+
+func (s *Service) setOutcome(ctx context.Context, touchpointID string, o Outcome, apply applyOutcome) error {
 	version := int64(1)
 	switch prev, err := s.store.ManualOutcome(ctx, touchpointID); {
 	case err == nil:
@@ -84,9 +114,22 @@ func (s *Service) setOutcome(ctx context.Context, touchpointID string, call prov
 	if err := mo.Validate(); err != nil {
 		return fmt.Errorf("dni: set outcome: %w: %w", store.ErrInvalid, err)
 	}
-	rec, err := s.calls.Process(ctx, call)
+	put, retract, msgs, err := apply(ctx, mo)
 	if err != nil {
 		return fmt.Errorf("dni: set outcome: %w", err)
+	}
+	if err := s.store.SetOutcome(ctx, mo, put, retract, msgs...); err != nil {
+		return fmt.Errorf("dni: set outcome: %w", err)
+	}
+	return nil
+}
+
+// callOutcome applies a hand-set outcome to a call: its conversion, as the
+// call pipeline derives it under the outcome, and the export messages.
+func (s *Service) callOutcome(ctx context.Context, call provider.CallEvent, mo journey.ManualOutcome) (*journey.Conversion, []string, []store.OutboxMessage, error) {
+	rec, err := s.calls.Process(ctx, call)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	rec = journey.ApplyOutcome(rec, call, mo)
 	convID := journey.CallConversionID(call.Provider, call.CallID)
@@ -95,13 +138,59 @@ func (s *Service) setOutcome(ctx context.Context, touchpointID string, call prov
 		retract = []string{convID}
 	}
 	msgs, err := s.outcomeMessages(ctx, rec, call, mo, convID)
-	if err != nil {
-		return fmt.Errorf("dni: set outcome: %w", err)
+	return rec.Conversion, retract, msgs, err
+}
+
+// touchOutcome applies a hand-set outcome to a chat or a form: a
+// conversion of its own at the outcome's value, and, for a chat, the
+// conversions the chat rules made of its conversation retracted, so the
+// hand's value is the conversation's only one.
+func (s *Service) touchOutcome(tp journey.Touchpoint, mo journey.ManualOutcome) (*journey.Conversion, []string) {
+	c := journey.Conversion{ID: journey.ManualConversionID(tp.ID), Type: journey.ConversionForm, At: tp.At,
+		VisitorID: tp.VisitorID, SessionID: tp.SessionID, Value: mo.Value, Currency: mo.Currency}
+	var retract []string
+	if tp.Kind == journey.TouchChat {
+		c.Type = journey.ConversionChat
+		if platform, conversation, ok := chatConversation(tp.ID); ok {
+			for _, r := range s.cfg.ChatConversions {
+				retract = append(retract, r.ConversionID(chat.Event{Platform: platform, ConversationID: conversation}))
+			}
+		}
 	}
-	if err := s.store.SetOutcome(ctx, mo, rec.Conversion, retract, msgs...); err != nil {
-		return fmt.Errorf("dni: set outcome: %w", err)
+	if !mo.Status.Converts() {
+		return nil, append(retract, c.ID)
 	}
-	return nil
+	return &c, retract
+}
+
+// chatConversation reads the platform and conversation of a chat
+// touchpoint id (journey.ChatTouchpointID: chat:platform/conversation/type).
+func chatConversation(touchpointID string) (platform, conversation string, ok bool) {
+	rest, ok := strings.CutPrefix(touchpointID, "chat:")
+	if !ok {
+		return "", "", false
+	}
+	platform, rest, ok = strings.Cut(rest, "/")
+	i := strings.LastIndexByte(rest, '/')
+	if !ok || i <= 0 {
+		return "", "", false
+	}
+	return platform, rest[:i], true
+}
+
+// chatOutcomeSet reports whether any touchpoint of a chat conversation has
+// an outcome set by hand, which the chat rules then leave alone.
+func (s *Service) chatOutcomeSet(ctx context.Context, platform, conversation string) (bool, error) {
+	for _, t := range []chat.Type{chat.Opened, chat.Started, chat.Message, chat.Lead} {
+		_, err := s.store.ManualOutcome(ctx, journey.ChatTouchpointID(platform, conversation, string(t)))
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // outcomeMessages are the deliveries a change of outcome owes: the
@@ -171,7 +260,7 @@ func (s *Service) serveSetOutcome(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		w.WriteHeader(http.StatusNoContent)
-	case errors.Is(err, ErrNotACall):
+	case errors.Is(err, ErrUnknownTouchpoint):
 		writeJSON(w, http.StatusNotFound, apiError{err.Error()})
 	case errors.Is(err, store.ErrInvalid):
 		writeJSON(w, http.StatusBadRequest, apiError{err.Error()})

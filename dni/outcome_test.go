@@ -1,6 +1,7 @@
 package dni
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/journey/attribution"
@@ -129,9 +131,9 @@ func TestSetOutcomeRefusesWhatItCannotSet(t *testing.T) {
 	h := newHarness(t, testConfig())
 	ctx := context.Background()
 	err := h.svc.SetOutcome(ctx, "call:fake/nope", Outcome{Status: OutcomeWon, Value: 1, Currency: "USD"})
-	assert.ErrorIs(t, err, ErrNotACall)
+	assert.ErrorIs(t, err, ErrUnknownTouchpoint)
 	err = h.svc.SetOutcome(ctx, "session:s1", Outcome{Status: OutcomeWon, Value: 1, Currency: "USD"})
-	assert.ErrorIs(t, err, ErrNotACall)
+	assert.ErrorIs(t, err, ErrUnknownTouchpoint)
 	_, err = h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: printNumber, Answered: true, Duration: time.Minute})
 	require.NoError(t, err)
 	require.NoError(t, h.svc.Close())
@@ -169,4 +171,52 @@ func TestOutcomeOverHTTP(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "behind the report auth")
+}
+
+// A chat's outcome set by hand replaces the conversion the chat rules
+// made of the conversation, and the rules do not bring theirs back.
+func TestOutcomeOfAChatWinsOverTheChatRules(t *testing.T) {
+	cfg := testConfig()
+	cfg.ChatWebhooks = []chat.Webhook{chat.TawkWebhook{Secret: "whsec"}}
+	cfg.ChatConversions = []chat.Rule{{Name: "chat_conversation", Types: []chat.Type{chat.Started}, Value: 5000, Currency: "USD"}}
+	h := newHarness(t, cfg)
+	ctx := context.Background()
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=facebook&utm_medium=social"})
+	res, body := h.post(t, "v1/events", EventsRequest{VisitorID: a.VisitorID, SessionID: a.SessionID,
+		Events: []Event{{Type: EventChatStarted, Platform: "tawk", ConversationID: "c-1", At: h.clock.now()}}})
+	require.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
+	hook := []byte(`{"event":"chat:start","chatId":"c-1","time":"` + h.clock.now().Format(time.RFC3339) + `",
+		"message":{"text":"Do you fix boilers?","type":"msg","sender":{"type":"visitor"}},"visitor":{"name":"V"},"property":{"id":"p","name":"Shop"}}`)
+	postHook := func() {
+		req, err := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+"v1/chat/tawk", bytes.NewReader(hook))
+		require.NoError(t, err)
+		req.Header.Set("X-Tawk-Signature", chat.SignTawk("whsec", hook))
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+	}
+	postHook()
+	conversions := func() []journey.Conversion {
+		_, convs, err := h.svc.Journey(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: a.VisitorID}, h.clock.now().Add(-time.Hour), h.clock.now().Add(time.Hour))
+		require.NoError(t, err)
+		return convs
+	}
+	require.Len(t, conversions(), 1, "the rule's conversion")
+
+	tp := journey.ChatTouchpointID("tawk", "c-1", string(chat.Started))
+	require.NoError(t, h.svc.SetOutcome(ctx, tp, Outcome{Status: OutcomeWon, Value: 20000, Currency: "USD"}))
+	convs := conversions()
+	require.Len(t, convs, 1, "the hand's conversion replaces the rule's")
+	assert.Equal(t, journey.ManualConversionID(tp), convs[0].ID)
+	assert.Equal(t, journey.ConversionChat, convs[0].Type)
+	assert.Equal(t, int64(20000), convs[0].Value)
+	assert.Equal(t, a.SessionID, convs[0].SessionID)
+
+	postHook() // the platform sends the start again
+	require.Len(t, conversions(), 1, "the rules leave a conversation with a hand-set outcome alone")
+	require.NoError(t, h.svc.SetOutcome(ctx, tp, Outcome{Status: OutcomeLost, Currency: "USD"}))
+	assert.Empty(t, conversions(), "lost: no conversion, neither the hand's nor the rule's")
+	assert.ErrorIs(t, h.svc.SetOutcome(ctx, "session:"+a.SessionID, Outcome{Status: OutcomeWon, Value: 1, Currency: "USD"}), ErrUnknownTouchpoint,
+		"a visit is not a call, chat or form")
 }

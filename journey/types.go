@@ -203,6 +203,8 @@ const (
 	ConversionCall     = "call_conversion"
 	ConversionPurchase = "purchase"
 	ConversionForm     = "form"
+	// ConversionChat is a chat made a conversion by an outcome set by hand.
+	ConversionChat = "chat_conversion"
 )
 
 // Conversion is one row of the transactions table: something of value that

@@ -211,6 +211,8 @@ type Touchpoints interface {
 	// VisitorID, or the VisitorID of its session, is one of the person's
 	// visitor identifiers. An unknown person has no touchpoints.
 	TouchpointsOf(ctx context.Context, personID string, from, to time.Time) ([]journey.Touchpoint, error)
+	// Touchpoint returns the touchpoint with id, or [ErrNotFound].
+	Touchpoint(ctx context.Context, id string) (journey.Touchpoint, error)
 }
 
 // Conversions is the transactions table.

@@ -67,7 +67,7 @@ func (h *handler) setOutcome(w http.ResponseWriter, r *http.Request) {
 	o, err := outcomeOf(r.PostForm)
 	if err == nil {
 		err = h.svc.SetOutcome(r.Context(), journey.CallTouchpointID(prov, id), o)
-		if errors.Is(err, dni.ErrNotACall) {
+		if errors.Is(err, dni.ErrUnknownTouchpoint) {
 			http.Error(w, "No call "+prov+"/"+id+".", http.StatusNotFound)
 			return
 		}

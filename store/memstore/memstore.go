@@ -655,6 +655,20 @@ func (m *Store) TouchpointsOf(ctx context.Context, personID string, from, to tim
 	return out, nil
 }
 
+// Touchpoint implements [store.Touchpoints].
+func (m *Store) Touchpoint(ctx context.Context, id string) (journey.Touchpoint, error) {
+	if err := ctxErr(ctx); err != nil {
+		return journey.Touchpoint{}, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	tp, ok := m.touchpoints[id]
+	if !ok {
+		return journey.Touchpoint{}, fmt.Errorf("touchpoint %q: %w", id, store.ErrNotFound)
+	}
+	return normTouchpoint(tp), nil
+}
+
 // ---- conversions
 
 func normConversion(c journey.Conversion) journey.Conversion {

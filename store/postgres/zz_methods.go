@@ -139,6 +139,11 @@ func (st *Store) TouchpointsOf(ctx context.Context, personID string, from, to ti
 	return st.engine.TouchpointsOf(ctx, personID, from, to)
 }
 
+// Touchpoint implements [store.Touchpoints.Touchpoint].
+func (st *Store) Touchpoint(ctx context.Context, id string) (journey.Touchpoint, error) {
+	return st.engine.Touchpoint(ctx, id)
+}
+
 // PutConversion implements [store.Conversions.PutConversion].
 func (st *Store) PutConversion(ctx context.Context, c journey.Conversion) error {
 	return st.engine.PutConversion(ctx, c)

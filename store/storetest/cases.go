@@ -95,6 +95,7 @@ func (s *suite) groups() []group {
 			{"TouchpointsOfHalfOpenWindowOrderedByTimeThenID", s.touchpointsOfHalfOpenWindowOrderedByTimeThenID},
 			{"TouchpointsOfFollowsSessionToVisitor", s.touchpointsOfFollowsSessionToVisitor},
 			{"TouchpointsOfUnknownPersonIsEmpty", s.touchpointsOfUnknownPersonIsEmpty},
+			{"TouchpointReadsOneByIDOrErrNotFound", s.touchpointReadsOneByIDOrErrNotFound},
 		}},
 		{"Conversions", []testCase{
 			{"PutConversionRoundTripsAndRequalifiedCallNeverDuplicates", s.putConversionRoundTripsAndRequalifiedCallNeverDuplicates},

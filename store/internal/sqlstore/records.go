@@ -383,6 +383,23 @@ func (e *Engine) TouchpointsOf(ctx context.Context, personID string, from, to ti
 	return out, err
 }
 
+// Touchpoint implements store.Touchpoints.
+func (e *Engine) Touchpoint(ctx context.Context, id string) (journey.Touchpoint, error) {
+	var out []journey.Touchpoint
+	err := e.query(ctx, func(r *sql.Rows) error {
+		tp, err := scanTouch(r)
+		out = append(out, tp)
+		return err
+	}, `SELECT `+touchCols+` FROM touchpoints WHERE id = ?`, id)
+	switch {
+	case err != nil:
+		return journey.Touchpoint{}, err
+	case len(out) == 0:
+		return journey.Touchpoint{}, fmt.Errorf("touchpoint %q: %w", id, store.ErrNotFound)
+	}
+	return out[0], nil
+}
+
 // ---- conversions
 
 const convCols = `id, type, at, visitor_id, session_id, value, currency, call_provider, call_id`
