@@ -286,3 +286,25 @@ func TestNumberAddedAtRunTimeIsRoutedAndStitched(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, stats["paid-search"].Size, "the pool as it is now, which the audit sizes by")
 }
+
+// Reports show the spam verdict a call was derived with, the one that
+// decided its export, even after the configuration changed.
+func TestReportsKeepTheSpamVerdictTheCallWasDerivedWith(t *testing.T) {
+	const spammer = "+12125550999"
+	st := memstore.New()
+	cfg := testConfig()
+	cfg.Spam = journey.SpamConfig{Block: []string{spammer}}
+	h := newHarness(t, cfg, WithStore(st))
+	ctx := context.Background()
+	_, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: spammer, To: printNumber, Answered: true, Duration: time.Minute})
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Close())
+
+	later, err := New(testConfig(), WithStore(st), WithLogger(quietLogger())) // the block list emptied since
+	require.NoError(t, err)
+	defer later.Close()
+	calls, err := later.Calls(ctx, h.clock.now().Add(-time.Hour), h.clock.now().Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, calls, 1)
+	assert.Contains(t, calls[0].Spam, "block list")
+}

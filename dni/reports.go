@@ -26,6 +26,22 @@ type CallReport struct {
 	Spam string `json:"spam,omitempty"`
 }
 
+// spamVerdict is the verdict the call was derived with, which decided
+// whether it qualified and was exported: the one its touchpoint keeps.
+// Checking again could differ (the caller's history changes as calls are
+// recorded late, retained or erased). A call not derived yet is checked
+// now.
+func (s *Service) spamVerdict(ctx context.Context, c provider.CallEvent) (string, error) {
+	tp, err := s.store.Touchpoint(ctx, journey.CallTouchpointID(c.Provider, c.CallID))
+	switch {
+	case err == nil:
+		return tp.Attrs[journey.AttrSpam], nil
+	case errors.Is(err, store.ErrNotFound):
+		return s.spam.Check(ctx, c)
+	}
+	return "", err
+}
+
 // missed reports whether a finished call did not reach the business.
 func missed(c provider.CallEvent) bool {
 	if c.Outcome != provider.OutcomeUnknown {
@@ -45,7 +61,7 @@ func (s *Service) Calls(ctx context.Context, from, to time.Time) ([]CallReport, 
 	for _, c := range calls {
 		c.Raw = nil // reports never echo provider payloads
 		r := CallReport{Call: c, TalkSeconds: int(journey.TalkTime(c).Seconds()), Missed: missed(c)}
-		if r.Spam, err = s.spam.Check(ctx, c); err != nil {
+		if r.Spam, err = s.spamVerdict(ctx, c); err != nil {
 			return nil, err
 		}
 		a, err := s.store.Attribution(ctx, c.Provider, c.CallID)
