@@ -134,7 +134,8 @@ func (f *fakeTwilio) search(w http.ResponseWriter, r *http.Request) {
 }
 
 // purchase: POST …/IncomingPhoneNumbers.json with PhoneNumber, VoiceUrl,
-// VoiceMethod, StatusCallback, StatusCallbackMethod, FriendlyName.
+// VoiceMethod, StatusCallback, StatusCallbackMethod, VoiceFallbackUrl,
+// VoiceFallbackMethod, FriendlyName. Methods default to POST, as Twilio's do.
 func (f *fakeTwilio) purchase(w http.ResponseWriter, r *http.Request) {
 	number := r.PostForm.Get("PhoneNumber")
 	i := slices.Index(f.forSale, number)
@@ -147,6 +148,7 @@ func (f *fakeTwilio) purchase(w http.ResponseWriter, r *http.Request) {
 		SID: fmt.Sprintf("PN%032d", len(f.owned)+1), PhoneNumber: number, FriendlyName: orDefault(r.PostForm.Get("FriendlyName"), number),
 		VoiceURL: r.PostForm.Get("VoiceUrl"), VoiceMethod: orDefault(r.PostForm.Get("VoiceMethod"), "POST"),
 		StatusCallback: r.PostForm.Get("StatusCallback"), StatusCallbackMethod: orDefault(r.PostForm.Get("StatusCallbackMethod"), "POST"),
+		VoiceFallbackURL: r.PostForm.Get("VoiceFallbackUrl"), VoiceFallbackMethod: orDefault(r.PostForm.Get("VoiceFallbackMethod"), "POST"),
 	}
 	f.owned = append(f.owned, n)
 	f.purchases++
@@ -196,6 +198,8 @@ func (f *fakeTwilio) update(w http.ResponseWriter, r *http.Request, sid string) 
 	set("VoiceMethod", &n.VoiceMethod)
 	set("StatusCallback", &n.StatusCallback)
 	set("StatusCallbackMethod", &n.StatusCallbackMethod)
+	set("VoiceFallbackUrl", &n.VoiceFallbackURL)
+	set("VoiceFallbackMethod", &n.VoiceFallbackMethod)
 	set("FriendlyName", &n.FriendlyName)
 	f.updates++
 	f.reply(w, http.StatusOK, f.resource(n))
@@ -205,7 +209,8 @@ func (f *fakeTwilio) resource(n *ownedNumber) map[string]any {
 	return map[string]any{
 		"sid": n.SID, "account_sid": f.sid, "phone_number": n.PhoneNumber, "friendly_name": n.FriendlyName,
 		"voice_url": n.VoiceURL, "voice_method": n.VoiceMethod, "status_callback": n.StatusCallback,
-		"status_callback_method": n.StatusCallbackMethod, "date_created": time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC).Format(time.RFC1123Z),
+		"status_callback_method": n.StatusCallbackMethod, "voice_fallback_url": n.VoiceFallbackURL,
+		"voice_fallback_method": n.VoiceFallbackMethod, "date_created": time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC).Format(time.RFC1123Z),
 		"capabilities": map[string]bool{"voice": true, "sms": true, "mms": true},
 		"uri":          "/2010-04-01/Accounts/" + f.sid + "/IncomingPhoneNumbers/" + n.SID + ".json",
 	}

@@ -1,7 +1,8 @@
 // Command twilio runs calltrack on a real Twilio account: it provisions a
 // pool of local tracking numbers through Twilio's REST API, points every
 // number's voice webhook and status callback at this server's public URL,
-// and serves the dni service with the Twilio provider mounted, so calls to
+// with a fail-safe that forwards straight to the business line when this
+// server does not answer, and serves the dni service with the Twilio provider mounted, so calls to
 // a tracking number are forwarded to the business line and attributed to
 // the visit that showed the number.
 //
@@ -151,7 +152,8 @@ func run(ctx context.Context, cfg config, ln net.Listener, out io.Writer) error 
 	}
 	api := newAccountAPI(cfg.APIBase, cfg.AccountSID, cfg.AuthToken)
 	plan, err := provision(ctx, numbers, api, provisionOptions{
-		Tag: cfg.Tag, Want: cfg.PoolSize, AreaCode: cfg.AreaCode, Country: cfg.Country, WebhookURL: cfg.webhookURL(), Buy: cfg.Buy,
+		Tag: cfg.Tag, Want: cfg.PoolSize, AreaCode: cfg.AreaCode, Country: cfg.Country, WebhookURL: cfg.webhookURL(),
+		FallbackTo: cfg.Business, Buy: cfg.Buy,
 	})
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/internal/logbuf"
+	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/twilio"
 )
 
@@ -34,74 +35,128 @@ func market(f *fakeTwilio) {
 	f.forSale = []string{"+16505550121", "+14155550111", "+14155550112", "+16505550122", "+14155550113", "+14155550114", "+14155550115"}
 }
 
+// wantFallback is the fail-safe provisioning sets: Twilio's Forward twimlet
+// to the business line, fetched with GET.
+var wantFallback = twilio.TwimletForward + "?PhoneNumber=" + url.QueryEscape(testBusiness)
+
 func TestProvisionBuysWhatIsMissingAndRepointsTheRest(t *testing.T) {
 	f, srv := newFakeTwilio(t, testSID, testToken)
 	f.pageSize = 1 // every listed number on its own page: next_page_uri is followed
 	market(f)
 	hook := testPublic + webhookPath
+	const handSet = "https://static.example/forward-to-business.xml" // a fail-safe set by hand in the Console
 	f.own(ownedNumber{PhoneNumber: "+14155550101", FriendlyName: testTag, VoiceURL: "https://old-tunnel.example/dni/webhooks/twilio", VoiceMethod: "POST",
 		StatusCallback: "https://old-tunnel.example/dni/webhooks/twilio", StatusCallbackMethod: "POST"})
-	f.own(ownedNumber{PhoneNumber: "+14155550102", FriendlyName: testTag, VoiceURL: hook, VoiceMethod: "POST", StatusCallback: hook, StatusCallbackMethod: "POST"})
+	f.own(ownedNumber{PhoneNumber: "+14155550102", FriendlyName: testTag, VoiceURL: hook, VoiceMethod: "POST", StatusCallback: hook, StatusCallbackMethod: "POST",
+		VoiceFallbackURL: handSet, VoiceFallbackMethod: "GET"})
+	f.own(ownedNumber{PhoneNumber: "+14155550103", FriendlyName: testTag, VoiceURL: hook, VoiceMethod: "POST", StatusCallback: hook, StatusCallbackMethod: "POST"})
 	f.own(ownedNumber{PhoneNumber: "+14155550199", FriendlyName: "office line", VoiceURL: "https://office.example/voice", VoiceMethod: "POST"})
 
-	buyer, err := twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: testSID, AuthToken: testToken, APIBase: srv.URL})
+	prov, err := twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: testSID, AuthToken: testToken, APIBase: srv.URL})
 	require.NoError(t, err)
 	api := newAccountAPI(srv.URL, testSID, testToken)
-	opts := provisionOptions{Tag: testTag, Want: 4, AreaCode: "415", Country: "US", WebhookURL: hook}
+	opts := provisionOptions{Tag: testTag, Want: 5, AreaCode: "415", Country: "US", WebhookURL: hook, FallbackTo: testBusiness}
 
 	// Without -buy nothing is bought: the plan names what could be.
-	plan, err := provision(t.Context(), buyer, api, opts)
+	plan, err := provision(t.Context(), prov, api, opts)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"+14155550101", "+14155550102"}, plan.Numbers)
+	assert.Equal(t, []string{"+14155550101", "+14155550102", "+14155550103"}, plan.Numbers)
 	assert.Equal(t, 2, plan.Missing)
 	assert.Equal(t, []string{"+14155550111", "+14155550112"}, plan.Candidates, "local numbers in area code 415 only")
 	assert.Zero(t, f.purchases)
-	assert.Equal(t, []string{"+14155550101"}, plan.Repointed, "the stale webhook is fixed even without -buy")
+	assert.Equal(t, []string{"+14155550101", "+14155550103"}, plan.Repointed,
+		"the stale webhook and the missing fail-safe are fixed even without -buy; a fail-safe set by hand is kept")
 
 	opts.Buy = true
-	plan, err = provision(t.Context(), buyer, api, opts)
+	plan, err = provision(t.Context(), prov, api, opts)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"+14155550111", "+14155550112"}, plan.Bought)
-	assert.Empty(t, plan.Repointed, "already pointing at the right URL")
+	assert.Empty(t, plan.Repointed, "already pointing at the right URL, with a fail-safe")
 	assert.Zero(t, plan.Missing)
-	assert.Len(t, plan.Numbers, 4)
+	assert.Len(t, plan.Numbers, 5)
 	assert.Equal(t, 2, f.purchases)
-	assert.Equal(t, 1, f.updates, "only the stale number was updated")
+	assert.Equal(t, 2, f.updates, "only the stale number and the one without a fail-safe were updated")
 
 	for _, n := range f.snapshot() {
 		if n.FriendlyName != testTag {
 			assert.Equal(t, "https://office.example/voice", n.VoiceURL, "numbers outside the pool are left alone")
+			assert.Empty(t, n.VoiceFallbackURL, "numbers outside the pool are left alone")
 			continue
 		}
 		assert.Equal(t, hook, n.VoiceURL, n.PhoneNumber)
 		assert.Equal(t, "POST", n.VoiceMethod, n.PhoneNumber)
 		assert.Equal(t, hook, n.StatusCallback, n.PhoneNumber)
 		assert.Equal(t, "POST", n.StatusCallbackMethod, n.PhoneNumber)
+		if n.PhoneNumber == "+14155550102" {
+			assert.Equal(t, handSet, n.VoiceFallbackURL, "a number already in order is not touched")
+			continue
+		}
+		// Bought and re-pointed alike: Twilio forwards to the business
+		// line by itself when the webhook fails.
+		assert.Equal(t, wantFallback, n.VoiceFallbackURL, n.PhoneNumber)
+		assert.Equal(t, "GET", n.VoiceFallbackMethod, n.PhoneNumber)
 	}
 
 	// A third run has nothing to do.
 	before := len(f.requests)
-	plan, err = provision(t.Context(), buyer, api, opts)
+	plan, err = provision(t.Context(), prov, api, opts)
 	require.NoError(t, err)
-	assert.Len(t, plan.Numbers, 4)
+	assert.Len(t, plan.Numbers, 5)
 	assert.Empty(t, plan.Bought)
+	assert.Empty(t, plan.Repointed)
 	for _, r := range f.requests[before:] {
 		assert.True(t, strings.HasPrefix(r, "GET "), "only reads: %s", r)
 	}
 }
 
+func TestWebhooksAtNeedsTheFailSafe(t *testing.T) {
+	hook := testPublic + webhookPath
+	pointed := ownedNumber{VoiceURL: hook, VoiceMethod: "POST", StatusCallback: hook, StatusCallbackMethod: "POST"}
+	with := func(fallback string) ownedNumber { n := pointed; n.VoiceFallbackURL = fallback; return n }
+	for name, c := range map[string]struct {
+		n    ownedNumber
+		want bool
+	}{
+		"twimlet to the business line":        {with(wantFallback), true},
+		"fallback set by hand is kept":        {with("https://static.example/forward.xml"), true},
+		"no fallback":                         {pointed, false},
+		"twimlet to a previous business line": {with(twilio.TwimletForward + "?PhoneNumber=%2B14155550999"), false},
+		"webhook elsewhere":                   {ownedNumber{VoiceURL: "https://old.example/x", VoiceMethod: "POST", StatusCallback: hook, StatusCallbackMethod: "POST", VoiceFallbackURL: wantFallback}, false},
+	} {
+		t.Run(name, func(t *testing.T) { assert.Equal(t, c.want, c.n.webhooksAt(hook, testBusiness)) })
+	}
+}
+
+func TestProvisionNeedsTheBusinessLine(t *testing.T) {
+	f, srv := newFakeTwilio(t, testSID, testToken)
+	market(f)
+	f.own(ownedNumber{PhoneNumber: "+14155550101", FriendlyName: testTag, VoiceURL: "https://old-tunnel.example/x", VoiceMethod: "POST"})
+	prov, err := twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: testSID, AuthToken: testToken, APIBase: srv.URL})
+	require.NoError(t, err)
+	_, err = provision(t.Context(), prov, newAccountAPI(srv.URL, testSID, testToken),
+		provisionOptions{Tag: testTag, Want: 2, AreaCode: "415", WebhookURL: testPublic + webhookPath, Buy: true})
+	require.ErrorIs(t, err, provider.ErrInvalidConfig)
+	assert.ErrorContains(t, err, "FallbackTo")
+	assert.Zero(t, f.purchases, "nothing bought without a fail-safe")
+	assert.Zero(t, f.updates, "nothing re-pointed without a fail-safe")
+}
+
 func TestProvisionReportsTwilioErrors(t *testing.T) {
 	f, srv := newFakeTwilio(t, testSID, testToken)
 	market(f)
-	buyer, err := twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: testSID, AuthToken: "wrong", APIBase: srv.URL})
+	prov, err := twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: testSID, AuthToken: "wrong", APIBase: srv.URL})
 	require.NoError(t, err)
-	_, err = provision(t.Context(), buyer, newAccountAPI(srv.URL, testSID, "wrong"), provisionOptions{Tag: testTag, Want: 1, AreaCode: "415", WebhookURL: testPublic + webhookPath, Buy: true})
+	_, err = provision(t.Context(), prov, newAccountAPI(srv.URL, testSID, "wrong"),
+		provisionOptions{Tag: testTag, Want: 1, AreaCode: "415", WebhookURL: testPublic + webhookPath, FallbackTo: testBusiness, Buy: true})
 	var apiErr *twilio.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusUnauthorized, apiErr.HTTPStatus)
 	assert.Equal(t, 20003, apiErr.Code)
 
-	_, err = newAccountAPI(srv.URL, testSID, testToken).pointWebhooks(t.Context(), "PN404", testPublic+webhookPath)
+	// A pool number that vanished between listing and re-pointing.
+	prov, err = twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: testSID, AuthToken: testToken, APIBase: srv.URL})
+	require.NoError(t, err)
+	err = prov.ConfigureNumber(t.Context(), "PN404", provider.BuyOptions{VoiceURL: testPublic + webhookPath, FallbackTo: testBusiness})
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 20404, apiErr.Code)
 }
@@ -173,6 +228,8 @@ func TestEndToEnd(t *testing.T) {
 		assert.Equal(t, testPublic+"/dni/webhooks/twilio", n.VoiceURL)
 		assert.Equal(t, testPublic+"/dni/webhooks/twilio", n.StatusCallback)
 		assert.Equal(t, "POST", n.VoiceMethod)
+		assert.Equal(t, wantFallback, n.VoiceFallbackURL, "%s forwards to the business line when this server is down", n.PhoneNumber)
+		assert.Equal(t, "GET", n.VoiceFallbackMethod)
 		pool = append(pool, n.PhoneNumber)
 	}
 	require.Len(t, pool, 3)

@@ -16,10 +16,12 @@ import (
 )
 
 // accountAPI is the part of Twilio's IncomingPhoneNumbers resource that
-// provider/twilio's NumberClient does not cover: listing the account's
-// numbers and updating a number's webhooks. It follows Twilio's documented
-// 2010-04-01 REST API: form-encoded POSTs, JSON answers, HTTP basic auth
-// with the account SID and auth token.
+// provider/twilio's NumberClient does not cover: listing the numbers with a
+// given FriendlyName, with their webhook and fail-safe URLs, so provisioning
+// can tell which need re-pointing. It follows Twilio's documented
+// 2010-04-01 REST API: JSON answers, HTTP basic auth with the account SID
+// and auth token. Changes go through the NumberClient (ConfigureNumber),
+// which also sets the fail-safe.
 type accountAPI struct {
 	base       string // e.g. https://api.twilio.com
 	accountSID string
@@ -44,12 +46,30 @@ type ownedNumber struct {
 	VoiceMethod          string `json:"voice_method"`
 	StatusCallback       string `json:"status_callback"`
 	StatusCallbackMethod string `json:"status_callback_method"`
+	VoiceFallbackURL     string `json:"voice_fallback_url"`
+	VoiceFallbackMethod  string `json:"voice_fallback_method"`
 }
 
-// webhooksAt reports whether the number already posts both webhooks to u.
-func (n ownedNumber) webhooksAt(u string) bool {
+// webhooksAt reports whether the number already posts both webhooks to u
+// and has a fail-safe (VoiceFallbackUrl) for when u does not answer. A
+// fallback set by hand in the Console is kept; the Forward twimlet to
+// another line than business (the line changed) is not.
+func (n ownedNumber) webhooksAt(u, business string) bool {
 	return n.VoiceURL == u && strings.EqualFold(n.VoiceMethod, http.MethodPost) &&
-		n.StatusCallback == u && strings.EqualFold(n.StatusCallbackMethod, http.MethodPost)
+		n.StatusCallback == u && strings.EqualFold(n.StatusCallbackMethod, http.MethodPost) &&
+		n.fallsBackTo(business)
+}
+
+func (n ownedNumber) fallsBackTo(business string) bool {
+	if n.VoiceFallbackURL == "" {
+		return false
+	}
+	query, twimlet := strings.CutPrefix(n.VoiceFallbackURL, twilio.TwimletForward+"?")
+	if !twimlet {
+		return true
+	}
+	q, err := url.ParseQuery(query)
+	return err == nil && q.Get("PhoneNumber") == business
 }
 
 type ownedPage struct {
@@ -68,7 +88,7 @@ func (a *accountAPI) listByFriendlyName(ctx context.Context, name string) ([]own
 			return nil, errors.New("twilio: IncomingPhoneNumbers: more than 100 pages")
 		}
 		var page ownedPage
-		if err := a.do(ctx, http.MethodGet, next, nil, &page); err != nil {
+		if err := a.get(ctx, next, &page); err != nil {
 			return nil, err
 		}
 		out = append(out, page.Numbers...)
@@ -77,44 +97,26 @@ func (a *accountAPI) listByFriendlyName(ctx context.Context, name string) ([]own
 	return out, nil
 }
 
-// pointWebhooks sets the number's voice URL and status callback URL, both
-// POSTed, and returns the number as Twilio now has it.
-func (a *accountAPI) pointWebhooks(ctx context.Context, sid, webhookURL string) (ownedNumber, error) {
-	form := url.Values{
-		"VoiceUrl": {webhookURL}, "VoiceMethod": {http.MethodPost},
-		"StatusCallback": {webhookURL}, "StatusCallbackMethod": {http.MethodPost},
-	}
-	var got ownedNumber
-	err := a.do(ctx, http.MethodPost, a.accountPath()+"/IncomingPhoneNumbers/"+url.PathEscape(sid)+".json", form, &got)
-	return got, err
-}
-
 func (a *accountAPI) accountPath() string {
 	return "/2010-04-01/Accounts/" + url.PathEscape(a.accountSID)
 }
 
-func (a *accountAPI) do(ctx context.Context, method, path string, form url.Values, out any) error {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
+// get reads path (rooted at the API host, as next_page_uri is) into out.
+func (a *accountAPI) get(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+path, nil)
 	if err != nil {
 		return err
 	}
 	req.SetBasicAuth(a.accountSID, a.authToken)
 	req.Header.Set("Accept", "application/json")
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
 	resp, err := a.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("twilio: %s %s: %w", method, path, err)
+		return fmt.Errorf("twilio: GET %s: %w", path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return fmt.Errorf("twilio: %s %s: %w", method, path, err)
+		return fmt.Errorf("twilio: GET %s: %w", path, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		apiErr := &twilio.APIError{HTTPStatus: resp.StatusCode}
@@ -124,7 +126,7 @@ func (a *accountAPI) do(ctx context.Context, method, path string, form url.Value
 		return apiErr
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("twilio: %s %s: decoding answer: %w", method, path, err)
+		return fmt.Errorf("twilio: GET %s: decoding answer: %w", path, err)
 	}
 	return nil
 }
@@ -147,23 +149,28 @@ type provisionOptions struct {
 	AreaCode   string
 	Country    string
 	WebhookURL string // where Twilio posts the voice webhook and status callbacks
+	FallbackTo string // the business line Twilio forwards to by itself when WebhookURL fails, E.164
 	Buy        bool   // spend money: buy the missing numbers
 }
 
 // provision makes the account hold a pool of Want numbers tagged Tag, each
-// posting its voice webhook and status callbacks to WebhookURL: it finds
-// the numbers already tagged, re-points those whose webhooks are elsewhere
-// (a new tunnel URL, say), and buys what is missing in AreaCode when Buy
-// is set. It never releases numbers.
-func provision(ctx context.Context, buyer provider.NumberProvisioner, api *accountAPI, o provisionOptions) (provisionPlan, error) {
+// posting its voice webhook and status callbacks to WebhookURL and falling
+// back to FallbackTo when that fails: it finds the numbers already tagged,
+// re-points those whose webhooks are elsewhere (a new tunnel URL, say) or
+// that lack a fail-safe, and buys what is missing in AreaCode when Buy is
+// set. It never releases numbers.
+func provision(ctx context.Context, prov provider.Provisioner, api *accountAPI, o provisionOptions) (provisionPlan, error) {
 	var plan provisionPlan
 	owned, err := api.listByFriendlyName(ctx, o.Tag)
 	if err != nil {
 		return plan, fmt.Errorf("listing the pool's numbers: %w", err)
 	}
+	// The same options for numbers bought and re-pointed; FriendlyName
+	// keeps a re-pointed number in the pool.
+	numberOpts := provider.BuyOptions{VoiceURL: o.WebhookURL, StatusCallbackURL: o.WebhookURL, FriendlyName: o.Tag, FallbackTo: o.FallbackTo}
 	for _, n := range owned {
-		if !n.webhooksAt(o.WebhookURL) {
-			if _, err := api.pointWebhooks(ctx, n.SID, o.WebhookURL); err != nil {
+		if !n.webhooksAt(o.WebhookURL, o.FallbackTo) {
+			if err := prov.ConfigureNumber(ctx, n.SID, numberOpts); err != nil {
 				return plan, fmt.Errorf("pointing %s at %s: %w", n.PhoneNumber, o.WebhookURL, err)
 			}
 			plan.Repointed = append(plan.Repointed, n.PhoneNumber)
@@ -174,7 +181,7 @@ func provision(ctx context.Context, buyer provider.NumberProvisioner, api *accou
 	if missing <= 0 {
 		return plan, nil
 	}
-	available, err := buyer.SearchNumbers(ctx, provider.NumberQuery{Country: o.Country, AreaCode: o.AreaCode, Limit: missing})
+	available, err := prov.SearchNumbers(ctx, provider.NumberQuery{Country: o.Country, AreaCode: o.AreaCode, Limit: missing})
 	if err != nil {
 		return plan, fmt.Errorf("searching numbers in area code %s: %w", o.AreaCode, err)
 	}
@@ -186,7 +193,7 @@ func provision(ctx context.Context, buyer provider.NumberProvisioner, api *accou
 		return plan, nil
 	}
 	for _, a := range available[:min(missing, len(available))] {
-		got, err := buyer.BuyNumber(ctx, a.Number, provider.BuyOptions{VoiceURL: o.WebhookURL, StatusCallbackURL: o.WebhookURL, FriendlyName: o.Tag})
+		got, err := prov.BuyNumber(ctx, a.Number, numberOpts)
 		if err != nil {
 			return plan, fmt.Errorf("buying %s: %w", a.Number, err)
 		}
