@@ -206,7 +206,9 @@ func (s *Service) outcomeMessages(ctx context.Context, rec journey.CallRecord, c
 	}
 	var had []string
 	for _, m := range sent {
-		if m.Kind == export.KindConversion {
+		// A dead-lettered conversion never reached its sink: there is
+		// nothing there to adjust.
+		if m.Kind == export.KindConversion && m.State != store.OutboxDead {
 			had = append(had, m.Sink)
 		}
 	}

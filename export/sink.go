@@ -35,8 +35,12 @@ const (
 	AdjustRetract = "retract"
 )
 
-// Adjustment changes a conversion a sink already received: each change
-// is its own message (its Version names it), in the order they were made.
+// Adjustment changes a conversion a sink was sent: each change is its own
+// message, named by its Version. Messages are delivered by due time, so a
+// change whose delivery is retried may arrive after a later one: a
+// receiver keeps the highest Version it has seen of a conversion (ad
+// platforms order adjustments by their time, At). Sinks that file calls
+// rather than conversions (the HubSpot sink) do not take adjustments.
 type Adjustment struct {
 	ConversionID string `json:"conversion_id"`
 	// Type is AdjustRestate or AdjustRetract.

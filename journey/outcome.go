@@ -104,6 +104,18 @@ type OutcomeBook interface {
 // outcome o says: a conversion at o's value when o converts (whatever the
 // rules and the spam filter decided), none when it does not.
 func ApplyOutcome(rec CallRecord, call provider.CallEvent, o ManualOutcome) CallRecord {
+	return applyOutcome(rec, call.Provider, call.CallID, o)
+}
+
+// ApplyStoredOutcome is ApplyOutcome for a store holding rec, which names
+// its call by its attribution: stores apply the outcome they hold inside
+// the transaction that writes rec, so an outcome set while rec was being
+// derived is not undone by it.
+func ApplyStoredOutcome(rec CallRecord, o ManualOutcome) CallRecord {
+	return applyOutcome(rec, rec.Attribution.Provider, rec.Attribution.CallID, o)
+}
+
+func applyOutcome(rec CallRecord, providerName, callID string, o ManualOutcome) CallRecord {
 	rec.Touchpoint.Attrs = maps.Clone(rec.Touchpoint.Attrs)
 	if rec.Touchpoint.Attrs == nil {
 		rec.Touchpoint.Attrs = map[string]string{}
@@ -114,9 +126,9 @@ func ApplyOutcome(rec CallRecord, call provider.CallEvent, o ManualOutcome) Call
 	if !o.Status.Converts() {
 		return rec
 	}
-	c := Conversion{ID: CallConversionID(call.Provider, call.CallID), Type: ConversionCall, At: rec.Touchpoint.At,
+	c := Conversion{ID: CallConversionID(providerName, callID), Type: ConversionCall, At: rec.Touchpoint.At,
 		VisitorID: rec.Touchpoint.VisitorID, SessionID: rec.Attribution.SessionID, Value: o.Value, Currency: o.Currency,
-		CallProvider: call.Provider, CallID: call.CallID}
+		CallProvider: providerName, CallID: callID}
 	rec.Decision.Qualified, rec.Decision.Conversion, rec.Conversion = true, c, &c
 	return rec
 }

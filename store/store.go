@@ -143,7 +143,11 @@ type CallRecords interface {
 	// AddTouchpoint) and, when set, the conversion with msgs (as
 	// PutConversionWithOutbox; msgs must be empty without a conversion):
 	// all of it is stored or none. Repeating it with the same record
-	// changes nothing.
+	// changes nothing. When the touchpoint has an outcome set by hand
+	// ([Outcomes]), the record is written as that outcome says
+	// ([journey.ApplyStoredOutcome]: its conversion at the outcome's value,
+	// or none) and msgs are dropped, so a record derived before the
+	// outcome was set does not undo it.
 	PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs ...OutboxMessage) error
 }
 

@@ -46,6 +46,11 @@ func (m *Store) PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// An outcome set by hand while rec was derived wins over it; its
+	// conversion's deliveries are SetOutcome's to make.
+	if o, ok := m.outcomes[rec.Touchpoint.ID]; ok {
+		rec, msgs = journey.ApplyStoredOutcome(rec, o), nil
+	}
 	tp := rec.Touchpoint
 	if cur, ok := m.touchpoints[tp.ID]; ok && cur.Kind != tp.Kind {
 		return fmt.Errorf("touchpoint %q is a %s, not a %s: %w", tp.ID, cur.Kind, tp.Kind, store.ErrConflict)

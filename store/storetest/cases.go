@@ -115,6 +115,7 @@ func (s *suite) groups() []group {
 			{"ParallelSetOutcomesOfOneVersionOneWins", s.parallelSetOutcomesOfOneVersionOneWins},
 			{"DeleteBeforeDeletesTheOutcomesOfTheTouchpointsItDeletes", s.deleteBeforeDeletesTheOutcomesOfTheTouchpointsItDeletes},
 			{"ErasePersonDeletesTheOutcomesOfTheirTouchpointsAndCalls", s.erasePersonDeletesTheOutcomesOfTheirTouchpointsAndCalls},
+			{"PutCallRecordFollowsTheOutcomeSetByHand", s.putCallRecordFollowsTheOutcomeSetByHand},
 		}},
 		{"Journeys", []testCase{
 			{"JourneysBetweenCoversConvertingAndOpenJourneysWithoutWriting", s.journeysBetweenCoversConvertingAndOpenJourneysWithoutWriting},

@@ -214,6 +214,22 @@ func (e *Engine) PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs
 		if _, err := tx.ExecContext(ctx, e.q(putAttribution), attr...); err != nil {
 			return fmt.Errorf("store/%s: put call record: attribution: %w", e.d.Name, err)
 		}
+		// An outcome set by hand while rec was derived wins over it; its
+		// conversion's deliveries are SetOutcome's to make.
+		var outcomes []journey.ManualOutcome
+		if err := e.queryTx(ctx, tx, func(r *sql.Rows) error {
+			o, err := scanOutcome(r)
+			outcomes = append(outcomes, o)
+			return err
+		}, `SELECT `+outcomeCols+` FROM outcomes WHERE touchpoint_id = ?`, rec.Touchpoint.ID); err != nil {
+			return fmt.Errorf("store/%s: put call record: outcome: %w", e.d.Name, err)
+		}
+		if len(outcomes) > 0 {
+			rec, msgs = journey.ApplyStoredOutcome(rec, outcomes[0]), nil
+			if touch, err = touchpointArgs(rec.Touchpoint); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, e.q(addTouchpoint), touch...)
 		if err := e.addTouchpointResult(rec.Touchpoint, res, err); err != nil {
 			return err

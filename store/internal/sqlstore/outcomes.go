@@ -57,6 +57,16 @@ func (e *Engine) SetOutcome(ctx context.Context, o journey.ManualOutcome, put *j
 	})
 }
 
+// scanOutcome reads a row of outcomeCols.
+func scanOutcome(r *sql.Rows) (journey.ManualOutcome, error) {
+	var o journey.ManualOutcome
+	var status string
+	var setAt int64
+	err := r.Scan(&o.TouchpointID, &status, &o.Value, &o.Currency, &o.Note, &setAt, &o.Version)
+	o.Status, o.SetAt = journey.OutcomeStatus(status), fromMicro(setAt)
+	return o, err
+}
+
 // ManualOutcome implements store.Outcomes.
 func (e *Engine) ManualOutcome(ctx context.Context, touchpointID string) (journey.ManualOutcome, error) {
 	var o journey.ManualOutcome
