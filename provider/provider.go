@@ -2,9 +2,14 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
+
+	"github.com/attriqs/calltrack/phone"
 )
 
 // Request is an inbound webhook as the verifier and parser see it: the URL
@@ -113,6 +118,47 @@ type BuyOptions struct {
 	// it must not depend on this application. Empty uses the vendor's
 	// own static forward where it has one and is refused otherwise.
 	FallbackURL string
+}
+
+// Validate reports every unusable field of o at once, as an error
+// wrapping [ErrInvalidConfig] that names each field; nil when o can be
+// sent to a vendor. FallbackTo is required in E.164; VoiceURL,
+// StatusCallbackURL and FallbackURL, when set, must be absolute http(s)
+// URLs. needFallbackURL says the vendor has no static forward of its
+// own and fetches the fail-safe document from FallbackURL, which is then
+// required too. Provisioners call it first and add their own checks
+// (a vendor that must be given VoiceURL, say).
+func (o BuyOptions) Validate(needFallbackURL bool) error {
+	var errs []error
+	switch {
+	case o.FallbackTo == "":
+		errs = append(errs, errors.New("field FallbackTo: required: the business line, in E.164, that the carrier connects callers to when VoiceURL fails; a tracking number without a fail-safe drops calls while the host is down"))
+	case phone.Normalize(o.FallbackTo, "") != o.FallbackTo:
+		errs = append(errs, fmt.Errorf("field FallbackTo: %q is not an E.164 number such as +14155550100 (the business line callers reach when VoiceURL fails)", o.FallbackTo))
+	}
+	switch {
+	case o.FallbackURL == "" && needFallbackURL:
+		errs = append(errs, errors.New("field FallbackURL: required: this vendor has no static forward of its own and fetches the fail-safe document from a URL; host the vendor package's FallbackDocument(FallbackTo) on static hosting that does not depend on this application and give its URL"))
+	case o.FallbackURL != "" && !webURL(o.FallbackURL):
+		errs = append(errs, fmt.Errorf("field FallbackURL: %q is not an absolute http(s) URL (where the vendor fetches the static fail-safe document, the vendor package's FallbackDocument(FallbackTo))", o.FallbackURL))
+	}
+	if o.VoiceURL != "" && !webURL(o.VoiceURL) {
+		errs = append(errs, fmt.Errorf("field VoiceURL: %q is not an absolute http(s) URL (the inbound-call webhook the vendor POSTs to)", o.VoiceURL))
+	}
+	if o.StatusCallbackURL != "" && !webURL(o.StatusCallbackURL) {
+		errs = append(errs, fmt.Errorf("field StatusCallbackURL: %q is not an absolute http(s) URL (the status-callback webhook the vendor POSTs to)", o.StatusCallbackURL))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+	}
+	return nil
+}
+
+// webURL reports whether s is an absolute http or https URL with a host,
+// the only kind a vendor can call.
+func webURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 // NumberProvisioner searches, buys and releases tracking numbers at a

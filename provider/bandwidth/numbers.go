@@ -321,31 +321,20 @@ func (n *Numbers) ConfigureNumber(ctx context.Context, id string, opts provider.
 	return n.configureApplication(ctx, opts)
 }
 
+// validBuyOptions checks opts: Bandwidth fetches the fail-safe BXML from
+// FallbackURL, so it is required, and VoiceURL too, as the application's
+// callbacks are written whole on every call.
 func validBuyOptions(opts provider.BuyOptions) error {
-	var errs []error
-	for _, f := range []struct{ name, v string }{{"VoiceURL", opts.VoiceURL}, {"StatusCallbackURL", opts.StatusCallbackURL}, {"FallbackURL", opts.FallbackURL}} {
-		if f.v == "" {
-			continue
-		}
-		if u, err := url.Parse(f.v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("field %s: %q is not an http(s) URL", f.name, f.v))
-		}
-	}
+	err := opts.Validate(true)
 	if opts.VoiceURL == "" {
-		errs = append(errs, errors.New("field VoiceURL: required"))
+		// Joined with the shared problems, so that every field is named at once.
+		missing := errors.New("field VoiceURL: required (the application's CallInitiatedCallbackUrl)")
+		if err == nil {
+			return fmt.Errorf("%w: %w", provider.ErrInvalidConfig, missing)
+		}
+		return errors.Join(err, missing)
 	}
-	if opts.FallbackTo == "" {
-		errs = append(errs, errors.New("field FallbackTo: required (the business line callers reach while the host is down)"))
-	} else if phone.Normalize(opts.FallbackTo, "") != opts.FallbackTo {
-		errs = append(errs, fmt.Errorf("field FallbackTo: %q is not an E.164 number", opts.FallbackTo))
-	}
-	if opts.FallbackURL == "" {
-		errs = append(errs, errors.New("field FallbackURL: required: Bandwidth fetches the fail-safe BXML from a URL; host bandwidth.FallbackDocument(FallbackTo) on static hosting"))
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", provider.ErrInvalidConfig, errors.Join(errs...))
-	}
-	return nil
+	return err
 }
 
 // configureApplication PATCHes the Voice application: initiate and

@@ -209,10 +209,12 @@ func TestNumbersBuySetsTheFallbackAndWaitsForTheOrder(t *testing.T) {
 func TestNumbersBuyRefusesWithoutAFallback(t *testing.T) {
 	d, n := newDashboard(t)
 	opts := buyOpts
-	opts.FallbackURL, opts.FallbackTo = "", ""
+	opts.FallbackURL, opts.FallbackTo, opts.VoiceURL = "", "", ""
 	_, err := n.BuyNumber(context.Background(), "+19192286710", opts)
-	if !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), "field FallbackURL") || !strings.Contains(err.Error(), "field FallbackTo") {
-		t.Fatalf("BuyNumber without a fallback: %v", err)
+	for _, field := range []string{"FallbackURL", "FallbackTo", "VoiceURL"} {
+		if !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), "field "+field+":") {
+			t.Fatalf("BuyNumber without a fallback or VoiceURL: %v, want ErrInvalidConfig naming %s", err, field)
+		}
 	}
 	if len(d.requests) != 0 {
 		t.Fatalf("a refused purchase reached the API: %v", d.requests)

@@ -139,30 +139,20 @@ func (n *Numbers) SearchNumbers(ctx context.Context, q provider.NumberQuery) ([]
 
 // checkOptions reports every missing or unusable BuyOptions field. Plivo
 // has no static forward of its own: the fail-safe is the Application's
-// fallback_answer_url, so FallbackURL is required.
+// fallback_answer_url, so FallbackURL is required. VoiceURL is required
+// too, as every call writes the number's own Application whole: without
+// it answer_url would be blanked.
 func checkOptions(opts provider.BuyOptions) error {
-	var errs []error
-	if !absoluteURL(opts.VoiceURL) {
-		errs = append(errs, errors.New("field VoiceURL: an absolute URL is required"))
+	err := opts.Validate(true)
+	if opts.VoiceURL == "" {
+		// Joined with the shared problems, so that every field is named at once.
+		missing := errors.New("field VoiceURL: required (the answer_url of the number's Application)")
+		if err == nil {
+			return fmt.Errorf("%w: %w", provider.ErrInvalidConfig, missing)
+		}
+		return errors.Join(err, missing)
 	}
-	if opts.StatusCallbackURL != "" && !absoluteURL(opts.StatusCallbackURL) {
-		errs = append(errs, fmt.Errorf("field StatusCallbackURL: %q is not an absolute URL", opts.StatusCallbackURL))
-	}
-	if opts.FallbackTo == "" || phone.Normalize(opts.FallbackTo, "") != opts.FallbackTo {
-		errs = append(errs, errors.New("field FallbackTo: the business line in E.164 is required (callers reach it when the application is down)"))
-	}
-	if !absoluteURL(opts.FallbackURL) {
-		errs = append(errs, errors.New("field FallbackURL: required for Plivo, which has no static forward of its own: host FallbackDocument(FallbackTo) elsewhere and give its URL"))
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", provider.ErrInvalidConfig, errors.Join(errs...))
-	}
-	return nil
-}
-
-func absoluteURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+	return err
 }
 
 // appParams are the Application fields the Provisioner sets.

@@ -230,6 +230,8 @@ func TestBuyNumberRequiresTheFailSafe(t *testing.T) {
 		{"no fallback URL", provider.BuyOptions{VoiceURL: buyOpts.VoiceURL, FallbackTo: buyOpts.FallbackTo}, "field FallbackURL"},
 		{"no fallback number", provider.BuyOptions{VoiceURL: buyOpts.VoiceURL, FallbackURL: buyOpts.FallbackURL}, "field FallbackTo"},
 		{"no voice URL", provider.BuyOptions{FallbackTo: buyOpts.FallbackTo, FallbackURL: buyOpts.FallbackURL}, "field VoiceURL"},
+		{"no voice URL, named with the rest", provider.BuyOptions{FallbackURL: buyOpts.FallbackURL}, "field VoiceURL"},
+		{"the rest, named with no voice URL", provider.BuyOptions{FallbackURL: buyOpts.FallbackURL}, "field FallbackTo"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -198,14 +198,11 @@ func (c *NumberClient) BuyNumber(ctx context.Context, number string, opts provid
 	return owned, nil
 }
 
+// checkFallback checks opts before anything is ordered. Telnyx forwards
+// to FallbackTo by itself (call forwarding on failure), so FallbackURL is
+// not needed.
 func checkFallback(opts provider.BuyOptions) error {
-	if opts.FallbackTo == "" {
-		return fmt.Errorf("%w: field FallbackTo: required (the business line Telnyx forwards to when the application fails)", provider.ErrInvalidConfig)
-	}
-	if phone.Normalize(opts.FallbackTo, "") != opts.FallbackTo {
-		return fmt.Errorf("%w: field FallbackTo: %q is not an E.164 number", provider.ErrInvalidConfig, opts.FallbackTo)
-	}
-	return nil
+	return opts.Validate(false)
 }
 
 // ConfigureNumber attaches the number to the application

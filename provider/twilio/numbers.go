@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/attriqs/calltrack/phone"
 	"github.com/attriqs/calltrack/provider"
 )
 
@@ -139,20 +138,13 @@ const TwimletForward = "https://twimlets.com/forward"
 // webhook and status callback (POST) and the fail-safe, VoiceFallbackUrl,
 // fetched with GET so that static hosting can serve it.
 func numberForm(opts provider.BuyOptions) (url.Values, error) {
-	var errs []error
-	if opts.FallbackTo == "" {
-		errs = append(errs, errors.New("field FallbackTo: required (the business line callers reach when the webhook fails)"))
-	} else if phone.Normalize(opts.FallbackTo, "") != opts.FallbackTo {
-		errs = append(errs, fmt.Errorf("field FallbackTo: %q is not an E.164 number", opts.FallbackTo))
+	// Without FallbackURL the Forward twimlet is the fail-safe.
+	if err := opts.Validate(false); err != nil {
+		return nil, err
 	}
 	fallback := opts.FallbackURL
 	if fallback == "" {
 		fallback = TwimletForward + "?PhoneNumber=" + url.QueryEscape(opts.FallbackTo)
-	} else if u, err := url.Parse(fallback); err != nil || !u.IsAbs() || u.Host == "" {
-		errs = append(errs, fmt.Errorf("field FallbackURL: %q is not an absolute URL", opts.FallbackURL))
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%w: %w", provider.ErrInvalidConfig, errors.Join(errs...))
 	}
 	form := url.Values{"VoiceFallbackUrl": {fallback}, "VoiceFallbackMethod": {http.MethodGet}}
 	if opts.VoiceURL != "" {

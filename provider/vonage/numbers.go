@@ -296,22 +296,7 @@ func cmpOr(a, b string) string {
 // of the static NCCO (FallbackDocument) Vonage fetches when the answer
 // URL fails.
 func checkBuyOptions(opts provider.BuyOptions) error {
-	var errs []error
-	if !phone.IsE164(opts.FallbackTo) {
-		errs = append(errs, fmt.Errorf("field FallbackTo: %q is not an E.164 number (a tracking number without a fail-safe drops calls when the host is down)", opts.FallbackTo))
-	}
-	if u, err := url.Parse(opts.FallbackURL); opts.FallbackURL == "" || err != nil || !u.IsAbs() || u.Host == "" {
-		errs = append(errs, fmt.Errorf("field FallbackURL: %q is not an absolute URL; Vonage has no static forward of its own and fetches the fallback NCCO (FallbackDocument) from this URL", opts.FallbackURL))
-	}
-	for _, f := range []struct{ name, v string }{{"VoiceURL", opts.VoiceURL}, {"StatusCallbackURL", opts.StatusCallbackURL}} {
-		if u, err := url.Parse(f.v); f.v != "" && (err != nil || !u.IsAbs()) {
-			errs = append(errs, fmt.Errorf("field %s: %q is not an absolute URL", f.name, f.v))
-		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", provider.ErrInvalidConfig, errors.Join(errs...))
-	}
-	return nil
+	return opts.Validate(true)
 }
 
 // countryOf is the ISO country of an E.164 number ("US" for +1 numbers
