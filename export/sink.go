@@ -69,6 +69,10 @@ type Event struct {
 	// Source is the classified source of the session the conversion or
 	// call was attributed to (its campaign, click id, ...).
 	Source classify.Source `json:"source"`
+	// AdIDs are that session's ad platform ids and consent; zero when the
+	// conversion has no session or the visitor gave no ads consent, and
+	// then ad platform sinks send nothing.
+	AdIDs journey.AdIDs `json:"ad_ids,omitzero"`
 }
 
 // Kind is [KindAdjustment] when the event carries an adjustment,

@@ -21,6 +21,8 @@ type Session struct {
 	Source     classify.Source `json:"source"`
 	Pool       string          `json:"pool,omitempty"`   // the pool the number came from
 	Number     string          `json:"number,omitempty"` // the tracking number shown, E.164; empty when none
+	// AdIDs are the ad platforms' browser ids, captured with consent.
+	AdIDs AdIDs `json:"ad_ids,omitzero"`
 }
 
 // Validate reports every missing or inconsistent field, each named.
