@@ -60,7 +60,7 @@ func (s *Service) processCall(ctx context.Context, call provider.CallEvent) erro
 	}
 	var msgs []store.OutboxMessage
 	if rec.Conversion != nil && s.exports != nil {
-		if msgs, err = s.exports.Messages(export.Event{Conversion: rec.Conversion, Call: &call, Source: rec.Attribution.Source}); err != nil {
+		if msgs, err = s.conversionMessages(ctx, rec, call); err != nil {
 			return err
 		}
 	}
@@ -68,6 +68,29 @@ func (s *Service) processCall(ctx context.Context, call provider.CallEvent) erro
 		return err
 	}
 	return s.queueAnalysis(ctx, call)
+}
+
+// conversionMessages are the deliveries a call's conversion owes, with
+// what the sinks match it by: the session's source and ad ids.
+func (s *Service) conversionMessages(ctx context.Context, rec journey.CallRecord, call provider.CallEvent) ([]store.OutboxMessage, error) {
+	ids, err := s.adIDsOf(ctx, rec.Attribution.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	return s.exports.Messages(export.Event{Conversion: rec.Conversion, Call: &call, Source: rec.Attribution.Source, AdIDs: ids})
+}
+
+// adIDsOf reads the ad ids a session holds; a call with no session, or a
+// session gone since, has none.
+func (s *Service) adIDsOf(ctx context.Context, sessionID string) (journey.AdIDs, error) {
+	if sessionID == "" {
+		return journey.AdIDs{}, nil
+	}
+	sess, err := s.store.Session(ctx, sessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return journey.AdIDs{}, nil
+	}
+	return sess.AdIDs, err
 }
 
 // redact is what the Service keeps of a call event: with

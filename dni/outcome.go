@@ -216,13 +216,17 @@ func (s *Service) outcomeMessages(ctx context.Context, rec journey.CallRecord, c
 		if rec.Conversion == nil {
 			return nil, nil
 		}
-		return s.exports.Messages(export.Event{Conversion: rec.Conversion, Call: &call, Source: rec.Attribution.Source})
+		return s.conversionMessages(ctx, rec, call)
 	}
 	adj := &export.Adjustment{ConversionID: convID, Type: export.AdjustRetract, Status: string(mo.Status), At: mo.SetAt, Version: mo.Version}
 	if rec.Conversion != nil {
 		adj.Type, adj.Value, adj.Currency = export.AdjustRestate, rec.Conversion.Value, rec.Conversion.Currency
 	}
-	msgs, err := s.exports.Messages(export.Event{Adjustment: adj, Source: rec.Attribution.Source})
+	ids, err := s.adIDsOf(ctx, rec.Attribution.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := s.exports.Messages(export.Event{Adjustment: adj, Source: rec.Attribution.Source, AdIDs: ids})
 	if err != nil {
 		return nil, err
 	}

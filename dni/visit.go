@@ -24,6 +24,9 @@ type VisitRequest struct {
 	URL       string `json:"url"`
 	Referrer  string `json:"referrer,omitempty"`
 	UserAgent string `json:"-"` // from the request header
+	// AdIDs are the ad platforms' browser ids the tracker read with the
+	// visitor's ads consent (journey.AdIDs); each page view may add some.
+	AdIDs journey.AdIDs `json:"ad_ids,omitzero"`
 }
 
 // Swap tells the tracker to show Number wherever the page shows Target.
@@ -99,6 +102,7 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 		sess = journey.Session{ID: uuid.NewString(), VisitorID: visitor, StartedAt: now, LandingURL: req.URL, Referrer: req.Referrer, Source: src}
 	}
 	sess.LastSeenAt = now
+	sess.AdIDs = mergeAdIDs(sess.AdIDs, cleanAdIDs(req.AdIDs, src, now))
 	a := s.lease(ctx, &sess, clientOf(ctx), now)
 	// Failures are logged, not returned: the lease stands and the numbers
 	// show; a call can still be stitched through the allocator's memory.

@@ -1,0 +1,53 @@
+package dni
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/attriqs/calltrack/export"
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/provider/fake"
+	"github.com/attriqs/calltrack/store/memstore"
+)
+
+// The ad ids a visit brings with ads consent reach the sinks with the
+// call's conversion; without consent nothing of them is kept.
+func TestAdIDsTravelWithTheConversionOnlyWithConsent(t *testing.T) {
+	for _, consent := range []bool{true, false} {
+		st := memstore.New()
+		crm := &captureSink{}
+		x, err := export.New(st, export.Config{}, crm)
+		require.NoError(t, err)
+		h := newHarness(t, testConfig(), WithStore(st), WithExports(x))
+		ctx := context.Background()
+		a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=facebook&utm_medium=paid_social&fbclid=IwAR0abc",
+			AdIDs: journey.AdIDs{Consent: consent, GAClientID: "1234567890.1700000000", FBP: "fb.1.1700000000000.987", AdUserData: "granted", AdPersonalization: "maybe"}})
+		h.clock.add(time.Minute)
+		h.visit(t, VisitRequest{VisitorID: a.VisitorID, SessionID: a.SessionID, URL: "https://example-plumbing.com/contact",
+			AdIDs: journey.AdIDs{Consent: consent, GASessionID: "1700000100", AdUserData: "denied"}})
+		_, err = h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: a.Swaps[0].Number, Answered: true, Duration: 2 * time.Minute})
+		require.NoError(t, err)
+		require.NoError(t, h.svc.Close())
+		deliverAll(t, x)
+		m, ok := crm.message("capture/call:fake/CA1")
+		require.True(t, ok, "delivered: %v", crm.delivered())
+		if !consent {
+			assert.True(t, m.AdIDs.IsZero(), "without consent: %+v", m.AdIDs)
+			continue
+		}
+		got := m.AdIDs
+		assert.True(t, got.Consent)
+		assert.Equal(t, "1234567890.1700000000", got.GAClientID)
+		assert.Equal(t, "1700000100", got.GASessionID, "a later page view fills in what was missing")
+		assert.Equal(t, "fb.1.1700000000000.987", got.FBP)
+		assert.True(t, strings.HasPrefix(got.FBC, "fb.1.") && strings.HasSuffix(got.FBC, ".IwAR0abc"), "fbc built from fbclid: %q", got.FBC)
+		assert.Equal(t, "denied", got.AdUserData, "the latest consent signal")
+		assert.Empty(t, got.AdPersonalization, "only granted or denied are kept")
+		assert.False(t, got.SharesUserData())
+	}
+}
