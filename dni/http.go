@@ -24,7 +24,7 @@ import (
 //	POST webhooks/{provider}                 telephony webhooks, one path per WithProvider
 //	POST v1/chat/{platform}                  chat platforms' webhooks, one per Config.ChatWebhooks
 //	GET  reports/…                           reports, only behind WithReportAuth: calls,
-//	                                         calls/by-source, sources, series
+//	                                         calls/by-source, sources, series, exports
 //	POST reports/spend, reports/outcomes     spend CSV and outcomes set by hand, behind it too
 //
 // Webhooks are answered and their events spooled at once; Run records

@@ -274,3 +274,13 @@ func (s *Service) serveSetOutcome(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, apiError{err.Error()})
 	}
 }
+
+// ExportStatus is each export sink's status report (export.Exporter.Report):
+// pending, accepted and rejected deliveries, with the platforms' reasons.
+// Without exports it is empty.
+func (s *Service) ExportStatus(ctx context.Context) ([]export.SinkStatus, error) {
+	if s.exports == nil {
+		return nil, nil
+	}
+	return s.exports.Report(ctx)
+}

@@ -220,3 +220,20 @@ func TestOutcomeOfAChatWinsOverTheChatRules(t *testing.T) {
 	assert.ErrorIs(t, h.svc.SetOutcome(ctx, "session:"+a.SessionID, Outcome{Status: OutcomeWon, Value: 1, Currency: "USD"}), ErrUnknownTouchpoint,
 		"a visit is not a call, chat or form")
 }
+
+func TestExportStatusOverHTTP(t *testing.T) {
+	st := memstore.New()
+	crm := &captureSink{}
+	x, err := export.New(st, export.Config{}, crm)
+	require.NoError(t, err)
+	h := newHarness(t, testConfig(), WithStore(st), WithExports(x), WithReportAuth(tokenAuth))
+	ctx := context.Background()
+	_, err = h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: printNumber, Answered: true, Duration: 2 * time.Minute})
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Close())
+	deliverAll(t, x)
+	code, body := h.report(t, http.MethodGet, "reports/exports", "")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `"sink":"capture"`)
+	assert.Contains(t, body, `"accepted":1`)
+}

@@ -202,6 +202,14 @@ func (s *Service) reportsHandler() http.Handler {
 	})
 	s.insightRoutes(mux) // spend, sources and series: insights.go
 	mux.HandleFunc("POST /reports/outcomes", s.serveSetOutcome)
+	mux.HandleFunc("GET /reports/exports", func(w http.ResponseWriter, r *http.Request) {
+		rows, err := s.ExportStatus(r.Context())
+		if err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, apiError{err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, rows)
+	})
 	return mux
 }
 
