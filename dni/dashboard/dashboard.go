@@ -131,7 +131,7 @@ type view struct {
 	Title, Page, Heading string
 	Prefix               string
 	Days                 int
-	Periods              []int
+	Periods              []int      // nil on a page that shows no period
 	Query                url.Values // the page's own query, without days and format
 	Links                []Link
 	Nav                  []navLink
@@ -149,7 +149,9 @@ func (v view) href(days int, format string) string {
 	for k, vs := range v.Query {
 		q[k] = vs
 	}
-	q.Set("days", strconv.Itoa(days))
+	if v.Periods != nil {
+		q.Set("days", strconv.Itoa(days))
+	}
 	if format != "" {
 		q.Set("format", format)
 	}
@@ -207,12 +209,19 @@ func (h *handler) page(name string, build pageFunc) http.HandlerFunc {
 		}
 		v := view{Title: h.cfg.Title, Page: name, Heading: heading, Prefix: h.cfg.Prefix, Days: p.Days,
 			Periods: Periods, Query: q, Links: h.cfg.Links, Nav: h.nav(name, p.Days), Data: data}
+		if periodFree[name] {
+			v.Periods = nil
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := templates.ExecuteTemplate(w, name+".html", v); err != nil {
 			h.cfg.Logger.ErrorContext(r.Context(), "dashboard page failed", "page", name, "err", err)
 		}
 	}
 }
+
+// periodFree are the pages that show no period: their figures are not
+// over one. They keep the period the reader chose in their menu links.
+var periodFree = map[string]bool{"exports": true}
 
 // errNotFound is a page that names something that does not exist.
 type errNotFound string
@@ -230,7 +239,7 @@ func (h *handler) nav(page string, days int) []navLink {
 	links := []Link{{"Overview", h.cfg.Prefix + "/" + d}, {"Calls", h.cfg.Prefix + "/calls" + d},
 		{"Attribution", h.cfg.Prefix + "/attribution" + d}}
 	links = append(links, h.extraNav(d)...)
-	links = append(links, Link{"Pools", h.cfg.Prefix + "/pools" + d})
+	links = append(links, Link{"Pools", h.cfg.Prefix + "/pools" + d}, Link{"Exports", h.cfg.Prefix + "/exports" + d})
 	out := make([]navLink, len(links))
 	for i, l := range links {
 		out[i] = navLink{Label: l.Label, Href: l.Href, On: strings.EqualFold(l.Label, page) || (page == "call" && l.Label == "Calls")}

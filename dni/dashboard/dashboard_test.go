@@ -21,6 +21,7 @@ import (
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/fake"
+	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/memstore"
 )
 
@@ -40,10 +41,21 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, memstore.New(), nil)
+}
+
+// newFixtureWith is newFixture on st, with the options opts gives for the
+// fixture's clock (nil: none).
+func newFixtureWith(t *testing.T, st store.Store, opts func(clock func() time.Time) []dni.Option) *fixture {
+	t.Helper()
 	f := &fixture{now: time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return f.now }
 	prov, err := fake.New(fake.Config{Secret: []byte("webhook secret"), Clock: clock})
 	require.NoError(t, err)
+	var options []dni.Option
+	if opts != nil {
+		options = opts(clock)
+	}
 	svc, err := dni.New(dni.Config{
 		Classify: classify.Config{OwnDomains: []string{"example-plumbing.com"}},
 		Pools: []dni.Pool{
@@ -57,7 +69,7 @@ func newFixture(t *testing.T) *fixture {
 		VisitorKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
 		Qualify:     []journey.QualifyRule{{Name: "booked job", MinTalk: time.Minute, Value: 25000, Currency: "USD"}},
 		Spam:        journey.SpamConfig{Block: []string{spammer}},
-	}, dni.WithStore(memstore.New()), dni.WithProvider(prov), dni.WithSpoolDir(t.TempDir()), dni.WithClock(clock))
+	}, append([]dni.Option{dni.WithStore(st), dni.WithProvider(prov), dni.WithSpoolDir(t.TempDir()), dni.WithClock(clock)}, options...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = svc.Close() })
 	h, err := dashboard.New(svc, dashboard.Config{Prefix: "/dashboard", Now: clock, Location: time.UTC,

@@ -1,6 +1,6 @@
 // Package dashboard is the admin dashboard of a [dni.Service]: an
 // [http.Handler] a Go backend mounts to show its calls, revenue,
-// attribution, sources and number pools.
+// attribution, sources, number pools and exports.
 //
 //	dash, err := dashboard.New(svc, dashboard.Config{Prefix: "/admin/calls"})
 //	if err != nil { … }
@@ -17,7 +17,7 @@
 //
 // # Pages
 //
-// Every page shows the last 7, 30 or 90 days (?days=, default
+// Every page but Exports shows the last 7, 30 or 90 days (?days=, default
 // [DefaultDays]) and every table downloads as CSV (?format=csv, the page's
 // filters applied; cells a spreadsheet would run as formulas are quoted).
 //
@@ -38,6 +38,12 @@
 //   - Pools (/pools): each pool's numbers in use now, peak holders,
 //     reuses, and from the period's hold history its use, calls at risk
 //     and recommended size, with the reasoning in words and a legend.
+//   - Exports (/exports): each export sink's deliveries
+//     ([dni.Service.ExportStatus]): pending (unsent, retrying), accepted
+//     and rejected, with the platforms' rejection reasons and the last
+//     error of a retrying sink. It shows no period: it counts every
+//     delivery the store keeps. Without exports it says how to add them
+//     ([dni.WithExports]).
 //
 // # Totals
 //

@@ -8,6 +8,7 @@ var storeNotFound = store.ErrNotFound
 func (h *handler) routeExtras() {
 	h.mux.HandleFunc("POST /calls/{provider}/{id}/outcome", h.setOutcome)
 	h.mux.HandleFunc("GET /sources", h.page("sources", h.sources))
+	h.mux.HandleFunc("GET /exports", h.page("exports", h.exports))
 }
 
 // extraNav links the pages routeExtras adds.

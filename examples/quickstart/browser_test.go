@@ -200,6 +200,7 @@ func TestQuickstartInChromium(t *testing.T) {
 	}
 	pages["sources"] = dash + "/sources"
 	pages["sources-by-keyword"] = dash + "/sources?dim=keyword"
+	pages["exports"] = dash + "/exports"
 	for name, url := range pages {
 		for _, width := range []int64{1280, 390} {
 			step(name+" at "+fmt.Sprint(width), chromedp.EmulateViewport(width, 900))
