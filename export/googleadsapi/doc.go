@@ -1,0 +1,116 @@
+// Package googleadsapi is the export sink that uploads conversions, and
+// later changes to their value, to the Google Ads API server to server, so
+// qualified calls count in Google Ads bidding without a file uploaded by
+// hand (package export/googleads writes those files and stays).
+//
+// # What is sent
+//
+// A conversion (a qualified call, or any conversion the host records)
+// whose session came from a Google click becomes one ClickConversion,
+// POSTed to ConversionUploadService.UploadClickConversions:
+//
+//	POST {BaseURL}/{Version}/customers/{CustomerID}:uploadClickConversions
+//	{"conversions": [{"gclid": "...", "conversionAction": "customers/1234567890/conversionActions/555",
+//	  "conversionDateTime": "2026-03-14 10:26:53-04:00", "conversionValue": 250.00, "currencyCode": "USD",
+//	  "orderId": "google-ads/call:twilio/CA…", "consent": {"adUserData": "GRANTED"},
+//	  "userIdentifiers": [{"userIdentifierSource": "FIRST_PARTY", "hashedPhoneNumber": "<sha-256 hex>"}]}],
+//	 "partialFailure": true, "validateOnly": false}
+//
+// The click id is sent in the field of its kind (gclid, gbraid or wbraid;
+// exactly one). Times are written in [Config].Location with their offset
+// ([TimeLayout]); values go from minor units to the currency's decimals
+// (journey.FormatMinor). The order id is the message's id
+// ([export.MessageID], "<sink name>/<conversion id>"): Google keeps one
+// conversion per order id and conversion action, so a message delivered
+// twice is counted once. partialFailure is always true, as Google
+// requires for conversion uploads; [Config].ValidateOnly sets validateOnly.
+// Each request carries the headers Authorization (Bearer), developer-token
+// and, when set, login-customer-id.
+//
+// Calls placed from a Google call asset are not uploaded as call
+// conversions (UploadCallConversions): such a call comes with no session,
+// so no consent of its caller is known, and the sink sends nothing without
+// consent. Export them with package export/googleads
+// (Config.CallAssetNumbers), whose file someone uploads deliberately.
+//
+// # Matching
+//
+// Google matches a click conversion on its click id. With
+// [Config].EnhancedConversionsForLeads (enhanced conversions for leads),
+// the caller's number is added: the caller id as the provider reported it
+// in E.164, SHA-256 hashed to lower-case hex, as Google's normalisation
+// rules ask. A number kept keyed (dni.Config.IdentityKey, "h:…"), withheld
+// or not in E.164 is never sent. Turn it on only after enabling enhanced
+// conversions for leads in the account and accepting the customer data
+// terms: otherwise Google refuses the conversion
+// (CUSTOMER_NOT_ENABLED_ENHANCED_CONVERSIONS_FOR_LEADS,
+// CUSTOMER_NOT_ACCEPTED_CUSTOMER_DATA_TERMS) and it is dead-lettered.
+//
+// # Consent
+//
+// [Sink.Accepts] takes only conversions and adjustments whose session had
+// ads consent (journey.AdIDs.Consent) and a Google click id; nothing else
+// is queued. consent.adUserData is DENIED when Google Consent Mode denied
+// ad_user_data, else GRANTED; adPersonalization is sent when the page set
+// it. The hashed number goes only when journey.AdIDs.SharesUserData.
+//
+// # Limits
+//
+// Google takes up to 2,000 conversions (and 2,000 adjustments) per
+// request ([MaxRowsPerRequest]); the sink sends one per request, so each
+// outbox message has its own fate, retries and status. Google imports
+// conversions within the conversion action's click-through window
+// (EXPIRED_EVENT after it), not before 6 hours after the click
+// (TOO_RECENT_EVENT) or the action's creation
+// (TOO_RECENT_CONVERSION_ACTION), and adjusts conversions at least 24 hours
+// old (TOO_RECENT_CONVERSION) and at most 54 days old (CONVERSION_EXPIRED).
+// API quotas answer RESOURCE_EXHAUSTED.
+//
+// # Adjustments
+//
+// An export.Adjustment becomes one ConversionAdjustment, POSTed to
+// ConversionAdjustmentUploadService.UploadConversionAdjustments: RESTATEMENT
+// with restatementValue {adjustedValue, currencyCode}, or RETRACTION,
+// matched by the conversion's order id ([OrderID]) and conversion action,
+// at adjustmentDateTime = the change's time (Adjustment.At). Google keeps
+// the latest adjustment by that time, as the outbox asks of receivers.
+//
+// # Authentication
+//
+// [Config].TokenSource gives access tokens for the adwords scope; without
+// it the sink exchanges [Config].RefreshToken at Google's token endpoint
+// (golang.org/x/oauth2) and caches the token until it expires. When Google
+// answers UNAUTHENTICATED the sink gets a new token and sends the request
+// once more; a host TokenSource must then hand out a fresh one.
+//
+// # Status
+//
+// Deliver returns nil when Google accepted the row, and also when Google
+// answers that it already has it: ORDER_ID_ALREADY_IN_USE or
+// CLICK_CONVERSION_ALREADY_EXISTS (an earlier attempt landed and its answer
+// was lost), RESTATEMENT_ALREADY_EXISTS and, for a retraction,
+// CONVERSION_ALREADY_RETRACTED (the same change again), and
+// MORE_RECENT_RESTATEMENT_FOUND (a later change landed first and
+// supersedes this one). Other row errors in partialFailureError
+// dead-letter the message at once ([export.Permanent]), its reason being
+// Google's: an [*Error] naming each GoogleAdsError code ("<type>: <code>",
+// e.g. "conversionUploadError: EXPIRED_EVENT"), its message and the request
+// id. The "too recent" rows above are retried after Google's documented
+// wait (6 hours; 24 for TOO_RECENT_CONVERSION), capped by the exporter's
+// MaxDelay. Whole-request answers: 429 RESOURCE_EXHAUSTED, 408 and 5xx are
+// retried, after Retry-After or the quota error's retryDelay, whichever is
+// longer; UNAUTHENTICATED after the one refresh, and failures of the token
+// endpoint (a revoked refresh token: invalid_grant), are retried so that
+// fixed credentials let the messages through before the exporter's
+// MaxAttempts; other 4xx (INVALID_ARGUMENT, PERMISSION_DENIED) are
+// dead-lettered with Google's status, codes and message.
+//
+// Sources: Google Ads API reference, ConversionUploadService,
+// ClickConversion, ConversionAdjustmentUploadService, ConversionAdjustment,
+// RestatementValue, ConversionUploadErrorEnum,
+// ConversionAdjustmentUploadErrorEnum and QuotaErrorDetails
+// (developers.google.com/google-ads/api/reference/rpc, and the protos in
+// googleapis/googleapis google/ads/googleads); "Best practices for partial
+// failures"; "Upload enhanced conversions for leads" (normalisation and
+// hashing); the REST interface (developers.google.com/google-ads/api/rest).
+package googleadsapi

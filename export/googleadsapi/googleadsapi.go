@@ -1,0 +1,416 @@
+package googleadsapi
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/endpoints"
+
+	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/export"
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/phone"
+)
+
+// Defaults of [Config].
+const (
+	// DefaultName is the sink's name when Config.Name is empty.
+	DefaultName = "google-ads"
+	// DefaultVersion is the Google Ads API version the sink calls; Google
+	// keeps a major version for about a year, so hosts move Config.Version
+	// on as versions are sunset.
+	DefaultVersion = "v26"
+	// DefaultBaseURL is the Google Ads API's REST endpoint.
+	DefaultBaseURL = "https://googleads.googleapis.com"
+	// MaxRowsPerRequest is Google's limit of conversions (or adjustments)
+	// in one upload request; the sink sends one per request.
+	MaxRowsPerRequest = 2000
+)
+
+// TimeLayout is Google's "yyyy-mm-dd hh:mm:ss+|-hh:mm" for conversion,
+// call and adjustment times.
+const TimeLayout = "2006-01-02 15:04:05-07:00"
+
+// Config configures a [Sink]. CustomerID, DeveloperToken,
+// ConversionAction and credentials (TokenSource, or ClientID, ClientSecret
+// and RefreshToken) are required.
+type Config struct {
+	// Name is the sink's name in the outbox; empty means [DefaultName]. It
+	// is also the start of every order id the sink sends, so it must not
+	// change while conversions may still be adjusted.
+	Name string
+	// CustomerID is the Google Ads account the conversions are uploaded to
+	// (ten digits; dashes as the Google Ads UI shows them are removed).
+	CustomerID string
+	// LoginCustomerID is the manager account the credentials act through,
+	// sent as the login-customer-id header; empty when they belong to
+	// CustomerID itself.
+	LoginCustomerID string
+	// DeveloperToken is the API developer token (developer-token header).
+	DeveloperToken string
+	// ConversionAction is the resource name of the conversion action
+	// (type "Import from clicks") every conversion and adjustment is
+	// counted under: "customers/<id>/conversionActions/<id>".
+	ConversionAction string
+	// TokenSource gives OAuth 2 access tokens for the
+	// https://www.googleapis.com/auth/adwords scope. Leave it nil to have
+	// the sink refresh them from ClientID, ClientSecret and RefreshToken.
+	TokenSource oauth2.TokenSource
+	// ClientID, ClientSecret and RefreshToken are an OAuth 2 client and
+	// a refresh token it was granted, used when TokenSource is nil.
+	ClientID, ClientSecret, RefreshToken string
+	// TokenURL is where refresh tokens are exchanged; empty means Google's.
+	TokenURL string
+	// Version is the API version in the URL ("v26"); empty means
+	// [DefaultVersion].
+	Version string
+	// BaseURL is the API's address; empty means [DefaultBaseURL].
+	BaseURL string
+	// ValidateOnly asks Google to check each upload without recording it:
+	// for trying a setup. Validated messages count as delivered.
+	ValidateOnly bool
+	// EnhancedConversionsForLeads adds the caller's number, normalised to
+	// E.164 and SHA-256 hashed, to each call conversion whose visitor's
+	// consent allows sharing user data (journey.AdIDs.SharesUserData).
+	// Turn it on only once the account has enhanced conversions for leads
+	// on and has accepted the customer data terms: Google refuses the
+	// whole conversion otherwise.
+	EnhancedConversionsForLeads bool
+	// Location is the zone times are written in (with their offset); nil
+	// means UTC.
+	Location *time.Location
+	// Timeout bounds one request; 0 means 30s.
+	Timeout time.Duration
+	// Client sends the requests (and token refreshes); nil means a client
+	// with Timeout.
+	Client *http.Client
+	// Now is the clock used for Retry-After dates; nil means time.Now.
+	Now func() time.Time
+}
+
+var (
+	digits10         = regexp.MustCompile(`^[0-9]{10}$`)
+	conversionAction = regexp.MustCompile(`^customers/[0-9]+/conversionActions/[0-9]+$`)
+	version          = regexp.MustCompile(`^v[0-9]+(_[0-9]+)?$`)
+)
+
+// Sink uploads conversions and their adjustments to the Google Ads API. It
+// implements export.Sink and export.Filter.
+type Sink struct {
+	cfg    Config
+	tokens *tokens
+}
+
+var (
+	_ export.Sink   = (*Sink)(nil)
+	_ export.Filter = (*Sink)(nil)
+)
+
+// New validates cfg, naming every bad field, and returns the sink.
+func New(cfg Config) (*Sink, error) {
+	var errs []error
+	cfg.CustomerID = strings.ReplaceAll(strings.TrimSpace(cfg.CustomerID), "-", "")
+	cfg.LoginCustomerID = strings.ReplaceAll(strings.TrimSpace(cfg.LoginCustomerID), "-", "")
+	if !digits10.MatchString(cfg.CustomerID) {
+		errs = append(errs, fmt.Errorf("googleadsapi: Config.CustomerID %q is not a ten-digit Google Ads customer id", cfg.CustomerID))
+	}
+	if cfg.LoginCustomerID != "" && !digits10.MatchString(cfg.LoginCustomerID) {
+		errs = append(errs, fmt.Errorf("googleadsapi: Config.LoginCustomerID %q is not a ten-digit Google Ads customer id", cfg.LoginCustomerID))
+	}
+	if strings.TrimSpace(cfg.DeveloperToken) == "" {
+		errs = append(errs, errors.New("googleadsapi: Config.DeveloperToken is empty"))
+	}
+	if !conversionAction.MatchString(cfg.ConversionAction) {
+		errs = append(errs, fmt.Errorf("googleadsapi: Config.ConversionAction %q is not a resource name customers/<id>/conversionActions/<id>", cfg.ConversionAction))
+	}
+	if cfg.TokenSource == nil {
+		for _, f := range []struct{ name, v string }{{"ClientID", cfg.ClientID}, {"ClientSecret", cfg.ClientSecret}, {"RefreshToken", cfg.RefreshToken}} {
+			if f.v == "" {
+				errs = append(errs, fmt.Errorf("googleadsapi: Config.%s is empty and Config.TokenSource is nil", f.name))
+			}
+		}
+	} else if cfg.ClientID != "" || cfg.ClientSecret != "" || cfg.RefreshToken != "" {
+		errs = append(errs, errors.New("googleadsapi: Config.TokenSource and Config.ClientID/ClientSecret/RefreshToken are both set; give one"))
+	}
+	if cfg.Version != "" && !version.MatchString(cfg.Version) {
+		errs = append(errs, fmt.Errorf("googleadsapi: Config.Version %q is not like %q", cfg.Version, DefaultVersion))
+	}
+	for _, f := range []struct{ name, v string }{{"BaseURL", cfg.BaseURL}, {"TokenURL", cfg.TokenURL}} {
+		if f.v == "" {
+			continue
+		}
+		if u, err := url.Parse(f.v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("googleadsapi: Config.%s %q is not an http(s) URL", f.name, f.v))
+		}
+	}
+	if cfg.Timeout < 0 {
+		errs = append(errs, errors.New("googleadsapi: Config.Timeout is negative"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if cfg.Name == "" {
+		cfg.Name = DefaultName
+	}
+	if cfg.Version == "" {
+		cfg.Version = DefaultVersion
+	}
+	cfg.BaseURL = strings.TrimRight(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/")
+	cfg.TokenURL = cmp.Or(cfg.TokenURL, endpoints.Google.TokenURL)
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: cfg.Timeout}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Sink{cfg: cfg, tokens: newTokens(cfg)}, nil
+}
+
+// Name implements export.Sink.
+func (s *Sink) Name() string { return s.cfg.Name }
+
+// Accepts implements export.Filter: a conversion, or an adjustment of one,
+// whose visitor consented to ads measurement and whose session came from a
+// Google click (gclid, gbraid or wbraid). Calls that did not convert, and
+// anything without consent, are not queued.
+func (s *Sink) Accepts(ev export.Event) bool {
+	if !ev.AdIDs.Consent {
+		return false
+	}
+	if _, ok := googleClick(ev.Source); !ok {
+		return false
+	}
+	return ev.Conversion != nil || ev.Adjustment != nil
+}
+
+// googleClick returns the Google click id of a source, if it has one.
+func googleClick(src classify.Source) (classify.ClickID, bool) {
+	switch src.ClickID.Param {
+	case "gclid", "gbraid", "wbraid":
+		return src.ClickID, src.ClickID.Value != ""
+	}
+	return classify.ClickID{}, false
+}
+
+// Deliver uploads m: a conversion through
+// ConversionUploadService.UploadClickConversions, an adjustment through
+// ConversionAdjustmentUploadService.UploadConversionAdjustments, one row
+// per request. See the package documentation for how answers are treated.
+func (s *Sink) Deliver(ctx context.Context, m export.Message) error {
+	switch {
+	case m.Adjustment != nil:
+		return s.upload(ctx, "upload conversion adjustment", "uploadConversionAdjustments", s.adjustmentRequest(m), m.Adjustment.Type != export.AdjustRestate)
+	case m.Conversion != nil:
+		req, err := s.clickRequest(m)
+		if err != nil {
+			return export.Permanent(err)
+		}
+		return s.upload(ctx, "upload click conversion", "uploadClickConversions", req, false)
+	}
+	return export.Permanent(fmt.Errorf("googleadsapi: message %q has neither a conversion nor an adjustment", m.ID))
+}
+
+// Request bodies, in the REST (proto3 JSON) names of the Google Ads API.
+type (
+	clickConversionsRequest struct {
+		Conversions    []clickConversion `json:"conversions"`
+		PartialFailure bool              `json:"partialFailure"`
+		ValidateOnly   bool              `json:"validateOnly,omitempty"`
+	}
+	clickConversion struct {
+		GCLID              string           `json:"gclid,omitempty"`
+		GBRAID             string           `json:"gbraid,omitempty"`
+		WBRAID             string           `json:"wbraid,omitempty"`
+		ConversionAction   string           `json:"conversionAction"`
+		ConversionDateTime string           `json:"conversionDateTime"`
+		ConversionValue    json.Number      `json:"conversionValue"`
+		CurrencyCode       string           `json:"currencyCode"`
+		OrderID            string           `json:"orderId"`
+		UserIdentifiers    []userIdentifier `json:"userIdentifiers,omitempty"`
+		Consent            consent          `json:"consent"`
+	}
+	userIdentifier struct {
+		UserIdentifierSource string `json:"userIdentifierSource,omitempty"`
+		HashedPhoneNumber    string `json:"hashedPhoneNumber,omitempty"`
+	}
+	consent struct {
+		AdUserData        string `json:"adUserData,omitempty"`
+		AdPersonalization string `json:"adPersonalization,omitempty"`
+	}
+	conversionAdjustmentsRequest struct {
+		ConversionAdjustments []conversionAdjustment `json:"conversionAdjustments"`
+		PartialFailure        bool                   `json:"partialFailure"`
+		ValidateOnly          bool                   `json:"validateOnly,omitempty"`
+	}
+	conversionAdjustment struct {
+		OrderID            string            `json:"orderId"`
+		ConversionAction   string            `json:"conversionAction"`
+		AdjustmentDateTime string            `json:"adjustmentDateTime"`
+		AdjustmentType     string            `json:"adjustmentType"`
+		RestatementValue   *restatementValue `json:"restatementValue,omitempty"`
+	}
+	restatementValue struct {
+		AdjustedValue json.Number `json:"adjustedValue"`
+		CurrencyCode  string      `json:"currencyCode,omitempty"`
+	}
+)
+
+func (s *Sink) clickRequest(m export.Message) (clickConversionsRequest, error) {
+	click, ok := googleClick(m.Source)
+	if !ok {
+		return clickConversionsRequest{}, fmt.Errorf("googleadsapi: conversion %q has no gclid, gbraid or wbraid", m.Conversion.ID)
+	}
+	c := m.Conversion
+	row := clickConversion{
+		ConversionAction:   s.cfg.ConversionAction,
+		ConversionDateTime: c.At.In(s.cfg.Location).Format(TimeLayout),
+		ConversionValue:    json.Number(journey.FormatMinor(c.Value, c.Currency)),
+		CurrencyCode:       c.Currency,
+		OrderID:            m.ID,
+		Consent:            consentOf(m.AdIDs),
+	}
+	switch click.Param {
+	case "gclid":
+		row.GCLID = click.Value
+	case "gbraid":
+		row.GBRAID = click.Value
+	case "wbraid":
+		row.WBRAID = click.Value
+	}
+	if h, ok := s.hashedCaller(m); ok {
+		row.UserIdentifiers = []userIdentifier{{UserIdentifierSource: "FIRST_PARTY", HashedPhoneNumber: h}}
+	}
+	return clickConversionsRequest{Conversions: []clickConversion{row}, PartialFailure: true, ValidateOnly: s.cfg.ValidateOnly}, nil
+}
+
+// hashedCaller is the SHA-256 hex of the caller's E.164 number, when the
+// host turned enhanced conversions for leads on and the visitor's consent
+// allows sharing user data. A number kept keyed ("h:...") or withheld is
+// never sent.
+func (s *Sink) hashedCaller(m export.Message) (string, bool) {
+	if !s.cfg.EnhancedConversionsForLeads || !m.AdIDs.SharesUserData() || m.Call == nil {
+		return "", false
+	}
+	from := strings.TrimSpace(m.Call.From)
+	if journey.IsKeyed(from) || !phone.IsE164(from) {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(from))
+	return hex.EncodeToString(sum[:]), true
+}
+
+// consentOf maps the session's consent to Google's: the visitor consented
+// (the sink sends nothing otherwise), so user data is GRANTED unless
+// Consent Mode denied it; personalization is sent only when the page set
+// it.
+func consentOf(a journey.AdIDs) consent {
+	c := consent{AdUserData: "GRANTED"}
+	if a.AdUserData == "denied" {
+		c.AdUserData = "DENIED"
+	}
+	switch a.AdPersonalization {
+	case "granted":
+		c.AdPersonalization = "GRANTED"
+	case "denied":
+		c.AdPersonalization = "DENIED"
+	}
+	return c
+}
+
+// OrderID is the order id a conversion was uploaded with, by which its
+// adjustments find it: the id of the message that carried it,
+// "<sink name>/<conversion id>" ([export.MessageID]).
+func OrderID(sinkName, conversionID string) string {
+	return export.MessageID(sinkName, export.Event{Conversion: &journey.Conversion{ID: conversionID}})
+}
+
+func (s *Sink) adjustmentRequest(m export.Message) conversionAdjustmentsRequest {
+	a := m.Adjustment
+	at := a.At
+	if at.IsZero() {
+		at = m.CreatedAt
+	}
+	row := conversionAdjustment{
+		OrderID:            OrderID(s.cfg.Name, a.ConversionID),
+		ConversionAction:   s.cfg.ConversionAction,
+		AdjustmentDateTime: at.In(s.cfg.Location).Format(TimeLayout),
+		AdjustmentType:     "RETRACTION",
+	}
+	if a.Type == export.AdjustRestate {
+		row.AdjustmentType = "RESTATEMENT"
+		row.RestatementValue = &restatementValue{AdjustedValue: json.Number(journey.FormatMinor(a.Value, a.Currency)), CurrencyCode: a.Currency}
+	}
+	return conversionAdjustmentsRequest{ConversionAdjustments: []conversionAdjustment{row}, PartialFailure: true, ValidateOnly: s.cfg.ValidateOnly}
+}
+
+// upload posts body to customers/{id}:{method}, refreshing the access
+// token once if Google answers UNAUTHENTICATED, and reads the answer.
+func (s *Sink) upload(ctx context.Context, op, method string, body any, retraction bool) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return export.Permanent(fmt.Errorf("googleadsapi: %s: encode: %w", op, err))
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	endpoint := fmt.Sprintf("%s/%s/customers/%s:%s", s.cfg.BaseURL, s.cfg.Version, s.cfg.CustomerID, method)
+	rejected := ""
+	for try := 0; ; try++ {
+		tok, err := s.tokens.token(ctx, rejected)
+		if err != nil {
+			return fmt.Errorf("googleadsapi: %s: access token: %w", op, err)
+		}
+		err = s.post(ctx, op, endpoint, tok, b, retraction)
+		var ae *Error
+		if try == 0 && errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized {
+			rejected = tok
+			continue
+		}
+		return err
+	}
+}
+
+// post sends one request: nil when its row was accepted.
+func (s *Sink) post(ctx context.Context, op, endpoint, token string, body []byte, retraction bool) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return export.Permanent(fmt.Errorf("googleadsapi: %s: %w", op, err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("developer-token", s.cfg.DeveloperToken)
+	if s.cfg.LoginCustomerID != "" {
+		req.Header.Set("login-customer-id", s.cfg.LoginCustomerID)
+	}
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("googleadsapi: %s: %w", op, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("googleadsapi: %s: read answer: %w", op, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return requestError(op, resp, raw, s.cfg.Now())
+	}
+	return rowResult(op, raw, retraction)
+}

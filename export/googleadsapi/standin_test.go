@@ -1,0 +1,314 @@
+package googleadsapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeAds stands in for the Google Ads API's REST endpoints and Google's
+// OAuth 2 token endpoint, following the documented request and response
+// shapes: ConversionUploadService.UploadClickConversions,
+// ConversionAdjustmentUploadService.UploadConversionAdjustments (partial
+// failures as google.rpc.Status with a GoogleAdsFailure), RPC errors as
+// {"error": {code, message, status, details}}.
+type fakeAds struct {
+	t   *testing.T
+	srv *httptest.Server
+	now func() time.Time
+
+	mu            sync.Mutex
+	access        string // the access token the API accepts
+	issued        int    // access tokens handed out
+	refreshTokens []string
+	rejectNext    int               // answer this many uploads UNAUTHENTICATED
+	throttleNext  int               // answer this many uploads RESOURCE_EXHAUSTED
+	rowErrors     map[string]string // click id -> conversionUploadError
+	headers       []http.Header
+	clicks        []fakeClick          // every row received
+	accepted      map[string]fakeClick // by order id
+	adjustments   []fakeAdjustment     // accepted
+	adjustTimes   map[string]time.Time // latest adjustment per order id
+	retracted     map[string]bool
+}
+
+type fakeClick struct {
+	GCLID              string  `json:"gclid"`
+	GBRAID             string  `json:"gbraid"`
+	WBRAID             string  `json:"wbraid"`
+	ConversionAction   string  `json:"conversionAction"`
+	ConversionDateTime string  `json:"conversionDateTime"`
+	ConversionValue    float64 `json:"-"`
+	CurrencyCode       string  `json:"currencyCode"`
+	OrderID            string  `json:"orderId"`
+	UserIdentifiers    []struct {
+		UserIdentifierSource string `json:"userIdentifierSource"`
+		HashedPhoneNumber    string `json:"hashedPhoneNumber"`
+		HashedEmail          string `json:"hashedEmail"`
+	} `json:"userIdentifiers"`
+	Consent struct {
+		AdUserData        string `json:"adUserData"`
+		AdPersonalization string `json:"adPersonalization"`
+	} `json:"consent"`
+	RawValue json.RawMessage `json:"conversionValue"`
+}
+
+type fakeAdjustment struct {
+	OrderID            string `json:"orderId"`
+	ConversionAction   string `json:"conversionAction"`
+	AdjustmentDateTime string `json:"adjustmentDateTime"`
+	AdjustmentType     string `json:"adjustmentType"`
+	RestatementValue   *struct {
+		AdjustedValue json.RawMessage `json:"adjustedValue"`
+		CurrencyCode  string          `json:"currencyCode"`
+	} `json:"restatementValue"`
+}
+
+const (
+	fakeCustomer   = "1234567890"
+	fakeAction     = "customers/1234567890/conversionActions/555"
+	fakeDevToken   = "dev-token"
+	fakeClientID   = "client-id"
+	fakeSecret     = "client-secret"
+	fakeRefresh    = "refresh-1"
+	googleTimeForm = "2006-01-02 15:04:05-07:00"
+)
+
+var (
+	actionName  = regexp.MustCompile(`^customers/[0-9]+/conversionActions/[0-9]+$`)
+	sha256Hex   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	currencyISO = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+func newFakeAds(t *testing.T, now func() time.Time) *fakeAds {
+	f := &fakeAds{t: t, now: now, rowErrors: map[string]string{}, accepted: map[string]fakeClick{},
+		adjustTimes: map[string]time.Time{}, retracted: map[string]bool{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /token", f.token)
+	mux.HandleFunc("POST /v26/customers/{call}", f.upload)
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeAds) token(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "refresh_token" ||
+		r.PostForm.Get("client_id") != fakeClientID || r.PostForm.Get("client_secret") != fakeSecret {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"error":"invalid_client","error_description":"Unauthorized"}`)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refreshTokens = append(f.refreshTokens, r.PostForm.Get("refresh_token"))
+	if r.PostForm.Get("refresh_token") != fakeRefresh {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"error":"invalid_grant","error_description":"Token has been expired or revoked."}`)
+		return
+	}
+	f.issued++
+	f.access = fmt.Sprintf("access-%d", f.issued)
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"access_token":%q,"expires_in":3599,"scope":"https://www.googleapis.com/auth/adwords","token_type":"Bearer"}`, f.access)
+}
+
+// rpcError writes Google's JSON error for a failed call.
+func rpcError(w http.ResponseWriter, code int, status, errType, errCode, msg string, extra string) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, `{"error":{"code":%d,"message":%q,"status":%q,"details":[{"@type":"type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure","errors":[{"errorCode":{%q:%q},"message":%q%s}],"requestId":"req-1"}]}}`,
+		code, msg, status, errType, errCode, msg, extra)
+}
+
+// partialFailure is the partialFailureError of a one-row request.
+func partialFailure(field, errType, errCode, msg string) string {
+	return fmt.Sprintf(`{"code":3,"message":%q,"details":[{"@type":"type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure","errors":[{"errorCode":{%q:%q},"message":%q,"location":{"fieldPathElements":[{"fieldName":%q,"index":0}]}}],"requestId":"req-2"}]}`,
+		msg+", at "+field+"[0]", errType, errCode, msg, field)
+}
+
+func (f *fakeAds) upload(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.headers = append(f.headers, r.Header.Clone())
+	customer, method, _ := strings.Cut(r.PathValue("call"), ":")
+	if r.Header.Get("Authorization") != "Bearer "+f.access || f.access == "" || f.rejectNext > 0 {
+		if f.rejectNext > 0 {
+			f.rejectNext--
+		}
+		rpcError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "authenticationError", "OAUTH_TOKEN_EXPIRED",
+			"Request had invalid authentication credentials. Expected OAuth 2 access token.", "")
+		return
+	}
+	if r.Header.Get("developer-token") != fakeDevToken {
+		rpcError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "authenticationError", "DEVELOPER_TOKEN_PARAMETER_MISSING", "The developer token is missing.", "")
+		return
+	}
+	if customer != fakeCustomer {
+		rpcError(w, http.StatusForbidden, "PERMISSION_DENIED", "authorizationError", "USER_PERMISSION_DENIED", "The caller does not have permission", "")
+		return
+	}
+	if f.throttleNext > 0 {
+		f.throttleNext--
+		w.Header().Set("Retry-After", "30")
+		rpcError(w, http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "quotaError", "RESOURCE_TEMPORARILY_EXHAUSTED", "Too many requests. Retry in 30 seconds.",
+			`,"details":{"quotaErrorDetails":{"rateScope":"DEVELOPER","rateName":"Number of operations for basic access","retryDelay":"30s"}}`)
+		return
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	switch method {
+	case "uploadClickConversions":
+		var req struct {
+			Conversions    []fakeClick `json:"conversions"`
+			PartialFailure bool        `json:"partialFailure"`
+			ValidateOnly   bool        `json:"validateOnly"`
+			JobID          int32       `json:"jobId"`
+		}
+		if err := dec.Decode(&req); err != nil {
+			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "BAD_RESOURCE_ID", "Invalid JSON payload received. "+err.Error(), "")
+			return
+		}
+		f.clickConversions(w, req.Conversions, req.PartialFailure, req.ValidateOnly)
+	case "uploadConversionAdjustments":
+		var req struct {
+			ConversionAdjustments []fakeAdjustment `json:"conversionAdjustments"`
+			PartialFailure        bool             `json:"partialFailure"`
+			ValidateOnly          bool             `json:"validateOnly"`
+			JobID                 int32            `json:"jobId"`
+		}
+		if err := dec.Decode(&req); err != nil {
+			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "BAD_RESOURCE_ID", "Invalid JSON payload received. "+err.Error(), "")
+			return
+		}
+		f.conversionAdjustments(w, req.ConversionAdjustments, req.PartialFailure, req.ValidateOnly)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (f *fakeAds) clickConversions(w http.ResponseWriter, rows []fakeClick, partial, validateOnly bool) {
+	switch {
+	case !partial:
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "INVALID_INPUT", "partial_failure must be true for conversion uploads.", "")
+		return
+	case len(rows) == 0 || len(rows) > 2000:
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "conversionUploadError", "TOO_MANY_CONVERSIONS_IN_REQUEST", "Upload fewer than 2001 events in a single request.", "")
+		return
+	}
+	c := rows[0]
+	f.clicks = append(f.clicks, c)
+	fail := func(code, msg string) {
+		fmt.Fprintf(w, `{"partialFailureError":%s,"results":[{}],"jobId":"42"}`, partialFailure("conversions", "conversionUploadError", code, msg))
+	}
+	if err := json.Unmarshal(c.RawValue, &c.ConversionValue); err != nil {
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "fieldError", "INVALID_VALUE", "conversion_value is not a number", "")
+		return
+	}
+	ids := 0
+	for _, v := range []string{c.GCLID, c.GBRAID, c.WBRAID} {
+		if v != "" {
+			ids++
+		}
+	}
+	_, timeErr := time.Parse(googleTimeForm, c.ConversionDateTime)
+	badIdentifier := len(c.UserIdentifiers) > 5
+	for _, u := range c.UserIdentifiers {
+		badIdentifier = badIdentifier || !sha256Hex.MatchString(u.HashedPhoneNumber) || u.HashedEmail != ""
+	}
+	switch {
+	case !actionName.MatchString(c.ConversionAction):
+		fail("NO_CONVERSION_ACTION_FOUND", "The conversion action specified in the upload request cannot be found.")
+	case timeErr != nil:
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "dateError", "INVALID_FIELD_VALUES_IN_DATE_TIME", "conversion_date_time: "+timeErr.Error(), "")
+	case ids != 1:
+		fail("GBRAID_WBRAID_BOTH_SET", "Exactly one of gclid, gbraid and wbraid is set.")
+	case !currencyISO.MatchString(c.CurrencyCode):
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "fieldError", "INVALID_VALUE", "currency_code", "")
+	case badIdentifier:
+		fail("INVALID_USER_IDENTIFIER", "Make sure you hash user provided data using SHA-256.")
+	case c.Consent.AdUserData != "GRANTED" && c.Consent.AdUserData != "DENIED":
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "fieldError", "INVALID_VALUE", "consent.ad_user_data", "")
+	case f.rowErrors[c.GCLID+c.GBRAID+c.WBRAID] != "":
+		fail(f.rowErrors[c.GCLID+c.GBRAID+c.WBRAID], "The row was refused.")
+	case f.accepted[c.OrderID].OrderID != "":
+		fail("ORDER_ID_ALREADY_IN_USE", "The imported event includes an order ID that was previously recorded, so the event was not processed.")
+	case validateOnly:
+		fmt.Fprint(w, `{"jobId":"42"}`)
+	default:
+		f.accepted[c.OrderID] = c
+		fmt.Fprintf(w, `{"results":[{"gclid":%q,"conversionAction":%q,"conversionDateTime":%q}],"jobId":"42"}`, c.GCLID, c.ConversionAction, c.ConversionDateTime)
+	}
+}
+
+func (f *fakeAds) conversionAdjustments(w http.ResponseWriter, rows []fakeAdjustment, partial, validateOnly bool) {
+	switch {
+	case !partial:
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "INVALID_INPUT", "partial_failure must be true.", "")
+		return
+	case len(rows) == 0 || len(rows) > 2000:
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "conversionAdjustmentUploadError", "TOO_MANY_ADJUSTMENTS_IN_REQUEST", "Try uploading fewer than 2001 adjustments.", "")
+		return
+	}
+	a := rows[0]
+	fail := func(code, msg string) {
+		fmt.Fprintf(w, `{"partialFailureError":%s,"results":[{}],"jobId":"43"}`, partialFailure("conversion_adjustments", "conversionAdjustmentUploadError", code, msg))
+	}
+	at, err := time.Parse(googleTimeForm, a.AdjustmentDateTime)
+	if err != nil {
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "dateError", "INVALID_FIELD_VALUES_IN_DATE_TIME", "adjustment_date_time: "+err.Error(), "")
+		return
+	}
+	conv, found := f.accepted[a.OrderID]
+	convAt, _ := time.Parse(googleTimeForm, conv.ConversionDateTime)
+	switch {
+	case a.AdjustmentType != "RESTATEMENT" && a.AdjustmentType != "RETRACTION":
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "fieldError", "INVALID_VALUE", "adjustment_type", "")
+	case a.AdjustmentType == "RESTATEMENT" && a.RestatementValue == nil,
+		a.AdjustmentType == "RETRACTION" && a.RestatementValue != nil:
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "fieldError", "INVALID_VALUE", "restatement_value is required for restatements and refused for retractions", "")
+	case !found || a.ConversionAction != conv.ConversionAction:
+		fail("CONVERSION_NOT_FOUND", "The conversion for this conversion action and conversion identifier can't be found.")
+	case f.now().Sub(convAt) < 24*time.Hour:
+		fail("TOO_RECENT_CONVERSION", "Try adjusting a conversion that occurred at least 24 hours ago.")
+	case at.Before(convAt):
+		fail("ADJUSTMENT_PRECEDES_CONVERSION", "Adjustment has an adjustment_date_time that occurred before the associated conversion.")
+	case f.retracted[a.OrderID]:
+		fail("CONVERSION_ALREADY_RETRACTED", "The conversion was already retracted. This adjustment was not processed.")
+	case f.adjustTimes[a.OrderID].Equal(at):
+		fail("RESTATEMENT_ALREADY_EXISTS", "The conversion has prior a restatement with the same adjustment_date_time.")
+	case f.adjustTimes[a.OrderID].After(at):
+		fail("MORE_RECENT_RESTATEMENT_FOUND", "More recent adjustment adjustment_date_time has already been reported.")
+	case validateOnly:
+		fmt.Fprint(w, `{"jobId":"43"}`)
+	default:
+		f.adjustments = append(f.adjustments, a)
+		f.adjustTimes[a.OrderID] = at
+		f.retracted[a.OrderID] = a.AdjustmentType == "RETRACTION"
+		fmt.Fprintf(w, `{"results":[{"orderId":%q,"conversionAction":%q,"adjustmentDateTime":%q,"adjustmentType":%q}],"jobId":"43"}`,
+			a.OrderID, a.ConversionAction, a.AdjustmentDateTime, a.AdjustmentType)
+	}
+}
+
+func (f *fakeAds) snapshot() (accepted map[string]fakeClick, clicks []fakeClick, adjustments []fakeAdjustment, headers []http.Header) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	accepted = map[string]fakeClick{}
+	for k, v := range f.accepted {
+		accepted[k] = v
+	}
+	return accepted, append([]fakeClick(nil), f.clicks...), append([]fakeAdjustment(nil), f.adjustments...), append([]http.Header(nil), f.headers...)
+}
+
+func (f *fakeAds) set(fn func(f *fakeAds)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
