@@ -24,6 +24,11 @@
 // to show the event in Realtime and tie it to the session, and an offline
 // conversion has no engagement of its own.
 //
+// Delivery is at least once: a request whose answer was lost is sent
+// again, and GA keeps both (it drops repeated transaction ids of purchase
+// events only). The repeat has the same transaction_id and timestamp, so
+// a report counting distinct transaction_id counts the lead once.
+//
 // # Matching
 //
 // GA ties the event to the visitor by client_id, the GA client id the
