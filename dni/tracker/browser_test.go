@@ -52,6 +52,7 @@ type request struct {
 	URL         string
 	Referrer    string
 	Events      []map[string]any
+	AdIDs       map[string]any // the visit's ad_ids, nil when left out
 }
 
 // stub implements the backend contract of the package documentation.
@@ -99,6 +100,7 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		URL       string           `json:"url"`
 		Referrer  string           `json:"referrer"`
 		Events    []map[string]any `json:"events"`
+		AdIDs     map[string]any   `json:"ad_ids"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
@@ -114,12 +116,12 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if path == "v1/events" != (body.Events != nil) {
 		s.t.Errorf("stub: %s: events %v in the wrong endpoint", path, body.Events)
 	}
-	if path != "v1/visit" && (body.URL != "" || body.Referrer != "") {
+	if path != "v1/visit" && (body.URL != "" || body.Referrer != "" || body.AdIDs != nil) {
 		s.t.Errorf("stub: %s carries visit fields", path)
 	}
 	s.mu.Lock()
 	s.reqs = append(s.reqs, request{Path: path, ContentType: r.Header.Get("Content-Type"), UserAgent: r.UserAgent(),
-		VisitorID: body.VisitorID, SessionID: body.SessionID, URL: body.URL, Referrer: body.Referrer, Events: body.Events})
+		VisitorID: body.VisitorID, SessionID: body.SessionID, URL: body.URL, Referrer: body.Referrer, Events: body.Events, AdIDs: body.AdIDs})
 	status, hang, delay, hb := s.status, s.hang, s.delay, s.heartbeat
 	refused := path != "v1/events" && s.refuse != nil && s.refuse(body.VisitorID)
 	swaps := s.swaps

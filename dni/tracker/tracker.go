@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -75,6 +76,12 @@ type Config struct {
 	// path such as "/dni/" or an absolute http(s) URL, ending in "/". Empty:
 	// the directory the script itself was loaded from.
 	Prefix string
+
+	// GAMeasurementID is the GA4 web stream's measurement id ("G-XXXXXXXXXX")
+	// whose session id the tracker reads, with ads consent, from the
+	// stream's _ga_XXXXXXXXXX cookie. Empty: the first _ga_ cookie that holds
+	// a session id, right for a site that runs one GA4 stream.
+	GAMeasurementID string
 }
 
 // Defaults of the zero Config.
@@ -154,8 +161,15 @@ func (c Config) Validate() error {
 			bad("Prefix", "%q is not an absolute path", c.Prefix)
 		}
 	}
+	if c.GAMeasurementID != "" && !gaMeasurementID.MatchString(c.GAMeasurementID) {
+		bad("GAMeasurementID", "%q is not a GA4 measurement id (G-XXXXXXXXXX)", c.GAMeasurementID)
+	}
 	return errors.Join(errs...)
 }
+
+// gaMeasurementID is a GA4 web stream's measurement id; the tracker puts
+// what follows "G-" into a regular expression, so nothing else may pass.
+var gaMeasurementID = regexp.MustCompile(`^G-[A-Z0-9]{1,20}$`)
 
 // inline is the configuration as the script reads it.
 type inline struct {
@@ -166,6 +180,7 @@ type inline struct {
 	HeartbeatS  float64  `json:"hb"`
 	RequestMs   int64    `json:"rt"`
 	Prefix      string   `json:"p"`
+	GACookie    string   `json:"ga,omitempty"` // the _ga_<stream> cookie's suffix
 }
 
 // inline returns the configuration as a JSON object that is safe inside a
@@ -186,6 +201,7 @@ func (c Config) inline() ([]byte, error) {
 		HeartbeatS:  d.Heartbeat.Seconds(),
 		RequestMs:   d.RequestTimeout.Milliseconds(),
 		Prefix:      d.Prefix,
+		GACookie:    strings.TrimPrefix(d.GAMeasurementID, "G-"),
 	})
 	if err != nil {
 		return nil, err

@@ -24,6 +24,7 @@ func TestConfigValidate(t *testing.T) {
 			HideUntilSwapped: true, HideTimeout: time.Second, Heartbeat: 30 * time.Second, RequestTimeout: time.Second, Prefix: "/track/"},
 		{HideUntilSwapped: true},
 		{Prefix: "https://api.example.com/dni/"},
+		{GAMeasurementID: "G-ABC123XYZ9"},
 	}
 	for _, c := range ok {
 		if err := c.Validate(); err != nil {
@@ -61,6 +62,9 @@ func TestConfigValidate(t *testing.T) {
 		{Config{Prefix: "/dni"}, "Prefix"},
 		{Config{Prefix: "/dni/?a=1/"}, "Prefix"},
 		{Config{RequestTimeout: time.Millisecond}, "RequestTimeout"},
+		{Config{GAMeasurementID: "ABC123XYZ9"}, "GAMeasurementID"},
+		{Config{GAMeasurementID: "G-.*"}, "GAMeasurementID"},
+		{Config{GAMeasurementID: "UA-1234-1"}, "GAMeasurementID"},
 	} {
 		err := c.cfg.Validate()
 		if err == nil || !strings.Contains(err.Error(), c.field) {
@@ -73,12 +77,12 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestBuildInlinesConfig(t *testing.T) {
-	s, err := Build(Config{Selectors: []string{".call-us"}, HideUntilSwapped: true, SessionTimeout: 45 * time.Minute, Prefix: "/t/"})
+	s, err := Build(Config{Selectors: []string{".call-us"}, HideUntilSwapped: true, SessionTimeout: 45 * time.Minute, Prefix: "/t/", GAMeasurementID: "G-ABC123"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	js := string(s.Bytes())
-	for _, want := range []string{`"sel":[".call-us"]`, `"vd":365`, `"sm":45`, `"hide":300`, `"hb":60`, `"rt":5000`, `"p":"/t/"`} {
+	for _, want := range []string{`"sel":[".call-us"]`, `"vd":365`, `"sm":45`, `"hide":300`, `"hb":60`, `"rt":5000`, `"p":"/t/"`, `"ga":"ABC123"`} {
 		if !strings.Contains(js, want) {
 			t.Errorf("script lacks %s: %.300s", want, js)
 		}

@@ -14,7 +14,8 @@
   var KEY = "_attriqs", CKEY = "_attriqs_v", MIN = 6e4;
   var E164 = /^\+[1-9]\d{6,14}$/, ID = /^[\w-]{1,64}$/;
   // Country codes of two digits; 1 and 7 are the one-digit ones, all others have three.
-  var CC2 = "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98";
+  // (20 27 30-34 36 39 40 41 43-49 51-58 60-66 81 82 84 86 90-95 98)
+  var CC2 = /^(2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58])/;
   // Separators a page may put between the digits of a phone number.
   var SEP = "[\\s().\\-/\\u00a0\\u2010-\\u2015]*";
   // TAGS: 1 for inline elements (a number may run across them), 2 for
@@ -27,6 +28,7 @@
   var TELSEL = 'a[href^="tel:" i],[data-attriqs-phone][href]';
 
   var consent = 1; // 0 pending, 1 granted, 2 denied
+  var ads = 0, adsSent = 0, vurl; // ads consent as consent; the last visit carried ad ids; its URL
   var started = 0, gen = 0, hooks = [], ran = 0, sessionHooks = [], told = "";
   var st = {}; // persisted: v visitor, vx its expiry, s session, sl last activity, sw swaps, sx lease expiry
   var shown = {}; // target -> swap currently shown on the page
@@ -69,6 +71,11 @@
     try { localStorage.setItem(KEY, JSON.stringify(st)); } catch (e) {}
     if (st.v) setCookie(st.v, cfg.vd * 86400);
   }
+  // cookie returns the first capture of v (default: the whole value) in
+  // the first cookie named n that matches it.
+  function cookie(n, v) {
+    return (RegExp("(?:^|; *)" + n + "=" + (v || "([^;]+)")).exec(d.cookie) || 0)[1];
+  }
   function forget() {
     try { localStorage.removeItem(KEY); } catch (e) {}
     setCookie("", 0);
@@ -81,7 +88,7 @@
   /* ---- number matching ---- */
 
   function split(e) {
-    var s = e.slice(1), a = s[0], c = a == "1" || a == "7" ? 1 : CC2.indexOf(s.slice(0, 2)) >= 0 ? 2 : 3;
+    var s = e.slice(1), a = s[0], c = a == "1" || a == "7" ? 1 : CC2.test(s) ? 2 : 3;
     return { c: s.slice(0, c), n: s.slice(c) };
   }
   function dig(s) { return s.split("").join(SEP); }
@@ -373,10 +380,53 @@
     }
     flush();
     schedule();
+    if (late()) revisit();
+  }
+
+  /* ---- ad platforms' ids, with ads consent only ---- */
+
+  // gcm is Google Consent Mode's state of key k from the gtag() commands in
+  // dataLayer: the last update, else a regional default's denial (the
+  // visitor may be in that region), else the last default.
+  function gcm(k) {
+    var u, r, f;
+    (w.dataLayer || []).forEach(function (e) {
+      var o = e && e[0] == "consent" && e[2], v = o && o[k];
+      if (!v) return;
+      if (e[1] == "update") u = v;
+      else if (e[1] == "default") o.region ? v == "denied" && (r = v) : f = v;
+    });
+    return u || r || f;
+  }
+  // adsOn: attriqs.adsConsent decides; unset, Consent Mode's ad_user_data.
+  var adsOn = guard(function () { return ads == 1 || !ads && gcm("ad_user_data") == "granted"; });
+  // revisit sends the page view's visit (again, when ads consent came after
+  // it: a visit of a live session adds the ids to it). Without ads consent
+  // no cookie is read and ad_ids is left out.
+  function revisit(useBeacon) {
+    var b = { visitor_id: st.v || "", session_id: st.s || "", url: vurl, referrer: d.referrer };
+    if ((adsSent = adsOn())) guard(function () {
+      b.ad_ids = {
+        consent: true,
+        // _ga is "GA1.<domain depth>.<random>.<first visit>": the client id is the last two.
+        ga_client_id: cookie("_ga", "GA\\d\\.[\\d-]+\\.(\\d+\\.\\d+)(;|$)"),
+        // _ga_<stream> is "GS1.1.<session id>.<count>..." or "GS2.1.s<session id>$o<count>$..." (in any order).
+        ga_session_id: cookie("_ga_" + (cfg.ga || "\\w+"), "GS(?:1\\.[\\d-]+\\.|2\\.[\\d-]+\\.(?:[^;]*\\$)?s)(\\d+)"),
+        fbp: cookie("_fbp"),
+        fbc: cookie("_fbc"),
+        ad_user_data: gcm("ad_user_data"),
+        ad_personalization: gcm("ad_personalization")
+      };
+    })();
+    if (useBeacon) beacon("v1/visit", b);
+    else post("v1/visit", b, got);
   }
   function visit() {
-    post("v1/visit", { visitor_id: st.v || "", session_id: st.s || "", url: location.href, referrer: d.referrer }, got);
+    vurl = location.href;
+    revisit();
   }
+  // late: ads consent came after this page view's visit was answered.
+  function late() { return consent == 1 && told && !adsSent && adsOn(); }
   function schedule() {
     clearTimeout(hbT);
     if (consent == 1 && st.s && d.visibilityState != "hidden")
@@ -384,7 +434,8 @@
   }
   function beat() {
     lastBeat = now();
-    post("v1/heartbeat", { visitor_id: st.v, session_id: st.s }, got);
+    if (late()) revisit();
+    else post("v1/heartbeat", { visitor_id: st.v, session_id: st.s }, got);
   }
   // bye runs when the page is hidden or left: it stops the heartbeat and
   // sends one last heartbeat and any queued events as beacons.
@@ -393,7 +444,8 @@
     if (consent != 1 || !st.s || beaconed) return;
     beaconed = 1;
     flush(1);
-    beacon("v1/heartbeat", { visitor_id: st.v, session_id: st.s });
+    if (late()) revisit(1);
+    else beacon("v1/heartbeat", { visitor_id: st.v, session_id: st.s });
     st.sl = now();
     persist();
   }
@@ -440,8 +492,8 @@
     var t = now(), c;
     st = load();
     if (!(st.vx > t && ID.test(st.v))) {
-      c = /(?:^|;\s*)_attriqs_v=([^;]+)/.exec(d.cookie || ""); // localStorage cleared: the cookie may remain
-      st.v = c && ID.test(c[1]) ? c[1] : "";
+      c = cookie(CKEY) || ""; // localStorage cleared: the cookie may remain
+      st.v = ID.test(c) ? c : "";
     }
     if (!(st.sl + cfg.sm * MIN > t && ID.test(st.s))) st = { v: st.v };
     // The session's cached lease swaps synchronously, as the page is parsed.
@@ -487,6 +539,12 @@
     // consent(true) starts (or resumes) tracking, consent(false) stops it,
     // deletes the ids and puts the original numbers back.
     consent: guard(setConsent),
+    // adsConsent(true|false): the visitor's consent to their conversions
+    // being reported to ad platforms (see the package documentation).
+    adsConsent: guard(function (v) {
+      ads = v ? 1 : 2;
+      if (late()) revisit();
+    }),
     // ids returns {visitor_id, session_id}, or null when there is none (yet)
     // or tracking is denied: for forms that pass them to the backend.
     ids: guard(ids),
@@ -500,6 +558,7 @@
   try {
     w.attriqs = api;
     if (script && script.getAttribute("data-consent") == "pending") consent = 0;
+    if (script && script.getAttribute("data-ads-consent") == "granted") ads = 1;
     if (Array.isArray(prev)) prev.forEach(api.push);
     d.addEventListener("visibilitychange", guard(function () {
       if (d.visibilityState == "hidden") bye();
