@@ -140,10 +140,11 @@ func (m Markov) build(paths *PathSet) (*markovChain, error) {
 		code, from := uint64(0), int32(0)
 		last := int32(-1)     // the previous channel
 		lastCode := uint64(0) // the previous window's code; no window's is 0
-		for t, ch := range r.steps {
+		steps := paths.stepsOf(r)
+		for t, ch := range steps {
 			if windows {
 				code = (code*base + uint64(ch) + 1) % span
-				if t < k-1 && t < len(r.steps)-1 {
+				if t < k-1 && t < len(steps)-1 {
 					continue // the first window is not full yet
 				}
 				if code == lastCode && !m.KeepRepeats {

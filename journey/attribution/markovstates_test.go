@@ -252,8 +252,9 @@ func TestMarkovStateDefinitionsAgree(t *testing.T) {
 	without := NewPathSet()
 	for _, r := range withRepeats.rows {
 		var names []string
-		for i, c := range r.steps {
-			if i == 0 || c != r.steps[i-1] {
+		steps := withRepeats.stepsOf(&r)
+		for i, c := range steps {
+			if i == 0 || c != steps[i-1] {
 				names = append(names, withRepeats.channels[c])
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -22,18 +23,22 @@ import (
 type PathSet struct {
 	channels []string         // channel id → name, in order of first sight
 	ids      map[string]int32 // name → channel id
+	names    hashIndex        // the same, for names still in a file's bytes
 	rows     []pathRow
-	// Paths are found by a hash of their encoded steps; the rare path
-	// whose hash another path already holds goes to collided.
-	seed     maphash.Seed
-	byHash   map[uint64]int32
-	collided map[string]int32
-	buf      []byte
-	arena    []int32 // steps of new rows are carved from here
+	// Paths are found by a seeded hash of their encoded steps, so that a
+	// file cannot choose paths that collide.
+	seed  maphash.Seed
+	index hashIndex // path → row, for the first len(index.hashes) rows
+	buf   []byte
+	steps []int32 // every row's channel ids, back to back
 }
 
+// pathRow is one distinct path. Its steps are an offset into the set's
+// steps, not a slice of their own, so that rows hold no pointers for the
+// garbage collector to scan.
 type pathRow struct {
-	steps       []int32
+	start       int   // of its steps in PathSet.steps
+	n           int32 // steps
 	conversions float64
 	value       int64 // minor units
 	nulls       float64
@@ -41,7 +46,38 @@ type pathRow struct {
 
 // NewPathSet returns an empty set.
 func NewPathSet() *PathSet {
-	return &PathSet{ids: map[string]int32{}, seed: maphash.MakeSeed(), byHash: map[uint64]int32{}}
+	return &PathSet{ids: map[string]int32{}, seed: maphash.MakeSeed()}
+}
+
+// channelID returns the id of a channel name, adding it when new.
+func (s *PathSet) channelID(name string) int32 {
+	if id, ok := s.ids[name]; ok {
+		return id
+	}
+	return s.addChannel(name)
+}
+
+func (s *PathSet) addChannel(name string) int32 {
+	id := int32(len(s.channels))
+	s.ids[name] = id
+	s.channels = append(s.channels, name)
+	s.names.insert(maphash.String(s.seed, name))
+	return id
+}
+
+// channelBytes is channelID for a name in a file's bytes, without
+// converting it to a string unless it is new.
+func (s *PathSet) channelBytes(name []byte) int32 {
+	h := maphash.Bytes(s.seed, name)
+	for slot := s.names.first(h); ; slot = s.names.next(slot) {
+		id, found := s.names.at(slot, h)
+		if id < 0 {
+			return s.addChannel(string(name))
+		}
+		if found && s.channels[id] == string(name) {
+			return id
+		}
+	}
 }
 
 // Add records journeys along one path of channel names; a path already in
@@ -67,13 +103,7 @@ func (s *PathSet) AddWeighted(channels []string, conversions float64, value int6
 		if c == "" || strings.Contains(c, ">") {
 			return fmt.Errorf("%w: channel name %q is empty or holds '>'", ErrInvalidPathInput, c)
 		}
-		id, ok := s.ids[c]
-		if !ok {
-			id = int32(len(s.channels))
-			s.ids[c] = id
-			s.channels = append(s.channels, c)
-		}
-		s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(id))
+		s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(s.channelID(c)))
 	}
 	s.addEncoded(conversions, value, nulls)
 	return nil
@@ -83,20 +113,20 @@ func validCount(c float64) bool { return c >= 0 && !math.IsInf(c, 1) }
 
 // addEncoded adds counts to the path encoded in s.buf.
 func (s *PathSet) addEncoded(conversions float64, value int64, nulls float64) {
+	s.indexRows()
 	h := maphash.Bytes(s.seed, s.buf)
-	row, ok := s.byHash[h]
-	if ok && !s.rows[row].encodedEqual(s.buf) {
-		row, ok = s.collided[string(s.buf)]
-		if !ok {
-			if s.collided == nil {
-				s.collided = map[string]int32{}
-			}
+	row := int32(-1)
+	for slot := s.index.first(h); ; slot = s.index.next(slot) {
+		id, found := s.index.at(slot, h)
+		if id < 0 {
 			row = s.newRow()
-			s.collided[string(s.buf)] = row
+			s.index.insert(h)
+			break
 		}
-	} else if !ok {
-		row = s.newRow()
-		s.byHash[h] = row
+		if found && s.encodedEqual(id, s.buf) {
+			row = id
+			break
+		}
 	}
 	r := &s.rows[row]
 	r.conversions += conversions
@@ -104,26 +134,62 @@ func (s *PathSet) addEncoded(conversions float64, value int64, nulls float64) {
 	r.nulls += nulls
 }
 
+// appendNew adds the path encoded in s.buf as a new row, known to differ
+// from every row in the set: the reader of a sorted file knows it, and
+// leaves the index to be built when a path is next added otherwise.
+func (s *PathSet) appendNew(conversions float64, value int64, nulls float64) {
+	r := &s.rows[s.newRow()]
+	r.conversions, r.value, r.nulls = conversions, value, nulls
+}
+
+// indexRows adds the rows that appendNew added to the index.
+func (s *PathSet) indexRows() {
+	if len(s.index.hashes) == len(s.rows) {
+		return
+	}
+	var enc []byte
+	for i := len(s.index.hashes); i < len(s.rows); i++ {
+		enc = enc[:0]
+		for _, c := range s.stepsOf(&s.rows[i]) {
+			enc = binary.LittleEndian.AppendUint32(enc, uint32(c))
+		}
+		s.index.insert(maphash.Bytes(s.seed, enc))
+	}
+}
+
 func (s *PathSet) newRow() int32 {
-	n := len(s.buf) / 4
-	// One allocation per few thousand paths rather than one per path.
-	if cap(s.arena)-len(s.arena) < n {
-		s.arena = make([]int32, 0, max(1<<14, n))
+	start, n := len(s.steps), len(s.buf)/4
+	s.steps = double(s.steps, n)[:start+n]
+	for i := range n {
+		s.steps[start+i] = int32(binary.LittleEndian.Uint32(s.buf[4*i:]))
 	}
-	steps := s.arena[len(s.arena) : len(s.arena)+n : len(s.arena)+n]
-	s.arena = s.arena[:len(s.arena)+n]
-	for i := range steps {
-		steps[i] = int32(binary.LittleEndian.Uint32(s.buf[4*i:]))
-	}
-	s.rows = append(s.rows, pathRow{steps: steps})
+	s.rows = append(double(s.rows, 1), pathRow{start: start, n: int32(n)})
 	return int32(len(s.rows) - 1)
 }
 
-func (r *pathRow) encodedEqual(b []byte) bool {
-	if len(b) != 4*len(r.steps) {
+// double makes room for n more elements, doubling the capacity when it
+// grows: append grows large slices by a quarter, which for a set read
+// from a file copied and cleared four times its final size.
+func double[T any](x []T, n int) []T {
+	if len(x)+n <= cap(x) {
+		return x
+	}
+	return slices.Grow(x, max(len(x)+n, 2*cap(x), 64)-len(x))
+}
+
+// stepsOf are a row's channel ids.
+func (s *PathSet) stepsOf(r *pathRow) []int32 {
+	end := r.start + int(r.n)
+	return s.steps[r.start:end:end]
+}
+
+// encodedEqual reports whether row holds the path encoded in b.
+func (s *PathSet) encodedEqual(row int32, b []byte) bool {
+	steps := s.stepsOf(&s.rows[row])
+	if len(b) != 4*len(steps) {
 		return false
 	}
-	for i, c := range r.steps {
+	for i, c := range steps {
 		if int32(binary.LittleEndian.Uint32(b[4*i:])) != c {
 			return false
 		}
@@ -165,13 +231,7 @@ func pathsOf(set *preparedSet) *PathSet {
 		p := &set.journeys[i]
 		s.buf = s.buf[:0]
 		for _, t := range p.touches {
-			id, ok := s.ids[t.key]
-			if !ok {
-				id = int32(len(s.channels))
-				s.ids[t.key] = id
-				s.channels = append(s.channels, t.key)
-			}
-			s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(id))
+			s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(s.channelID(t.key)))
 		}
 		if p.converted() {
 			s.addEncoded(1, p.j.Conversion.Value, 0)

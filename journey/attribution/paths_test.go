@@ -94,15 +94,53 @@ func TestPathRulesMatchJourneyRules(t *testing.T) {
 func TestPathSetHashCollision(t *testing.T) {
 	s := NewPathSet()
 	require.NoError(t, s.Add([]string{"A", "B"}, 1, 10, 0))
-	// Force the next path onto the same hash as A > B.
-	s.seed = maphash.MakeSeed()
-	clear(s.byHash)
-	s.buf = s.buf[:0]
-	s.buf = append(s.buf, 1, 0, 0, 0) // B
-	s.byHash[maphash.Bytes(s.seed, s.buf)] = 0
+	require.NoError(t, s.Add([]string{"B", "A"}, 0, 0, 1))
+	// File A > B (row 0) under the hash of B, as if the two collided.
+	s.index = hashIndex{}
+	s.index.insert(maphash.Bytes(s.seed, []byte{1, 0, 0, 0})) // B
+	s.index.insert(maphash.Bytes(s.seed, []byte{1, 0, 0, 0, 0, 0, 0, 0}))
 	require.NoError(t, s.Add([]string{"B"}, 0, 0, 1))
 	require.NoError(t, s.Add([]string{"B"}, 0, 0, 2))
-	assert.Equal(t, 2, s.Len())
-	assert.Equal(t, 3.0, s.rows[1].nulls)
+	require.NoError(t, s.Add([]string{"B", "A"}, 0, 0, 1))
+	assert.Equal(t, 3, s.Len())
+	assert.Equal(t, 3.0, s.rows[2].nulls)
+	assert.Equal(t, 2.0, s.rows[1].nulls)
 	assert.Equal(t, 1.0, s.rows[0].conversions)
+}
+
+// Ids whose hashes are equal, or equal in their slot bits, all stay
+// found as the table grows.
+func TestHashIndexCollisions(t *testing.T) {
+	var x hashIndex
+	hashOf := func(id int) uint64 { return uint64(id%3)<<32 | uint64(id%5)<<40 | 7 }
+	const n = 1000
+	for id := range n {
+		h := hashOf(id)
+		slot := x.first(h)
+		for {
+			got, match := x.at(slot, h)
+			if got < 0 {
+				break
+			}
+			require.False(t, match && int(got) == id, "id %d found before it was inserted", id)
+			slot = x.next(slot)
+		}
+		x.insert(h)
+	}
+	require.GreaterOrEqual(t, len(x.slots), 2*n)
+	for id := range n {
+		h := hashOf(id)
+		found := false
+		for slot := x.first(h); ; slot = x.next(slot) {
+			got, match := x.at(slot, h)
+			if got < 0 {
+				break
+			}
+			if match && int(got) == id {
+				found = true
+				break
+			}
+		}
+		assert.True(t, found, "id %d", id)
+	}
 }

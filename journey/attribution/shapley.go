@@ -112,7 +112,7 @@ func shapleyWithin(paths *PathSet, withPositions bool) (conv []float64, value []
 			continue
 		}
 		distinct = distinct[:0]
-		for _, c := range r.steps {
+		for _, c := range paths.stepsOf(r) {
 			if seen[c] != i+1 {
 				seen[c] = i + 1
 				slot[c] = len(distinct)
@@ -135,7 +135,7 @@ func shapleyWithin(paths *PathSet, withPositions bool) (conv []float64, value []
 		for range distinct {
 			taken = append(taken, 0)
 		}
-		for t, c := range r.steps {
+		for t, c := range paths.stepsOf(r) {
 			d := slot[c]
 			occParts = resetInts(occParts, occurs[c])
 			splitEqual(parts[d], occParts)
@@ -177,7 +177,7 @@ func (m Shapley) shapleyRate(paths *PathSet) (phi, phiValue []float64, err error
 	for i := range paths.rows {
 		r := &paths.rows[i]
 		mask := 0
-		for _, c := range r.steps {
+		for _, c := range paths.stepsOf(r) {
 			mask |= 1 << c
 		}
 		conv[mask] += float64(r.conversions)

@@ -35,7 +35,7 @@ func TestShapleyClosedFormMatchesEnumeration(t *testing.T) {
 	v := make([]float64, 1<<n)
 	for _, r := range paths.rows {
 		mask := 0
-		for _, c := range r.steps {
+		for _, c := range paths.stepsOf(&r) {
 			mask |= 1 << c
 		}
 		v[mask] += float64(r.conversions)
