@@ -77,7 +77,9 @@
 //   - Retried with backoff: 429 (after its Retry-After), CallRateExceeded
 //     (117, after 60 seconds as Microsoft asks), InternalError (0),
 //     OfflineConversionsApplyFailed (5612), 5xx, 408, timeouts and
-//     connection errors, and errors of Config.Credit or ConversionTime.
+//     connection errors, and errors of Config.Credit or ConversionTime
+//     (but for store.ErrNotFound: a conversion gone from the store is
+//     dead-lettered).
 //   - AuthenticationTokenExpired (109): the token is dropped and the
 //     request sent once more with a new one from [Config].TokenSource; if
 //     that fails too the message is retried later.

@@ -281,6 +281,9 @@ func (s *Sink) conversion(ctx context.Context, m export.Message) (ApplyOfflineCo
 	}
 	if s.cfg.Credit != nil {
 		model, credit, err := s.cfg.Credit(ctx, m.Event)
+		if errors.Is(err, store.ErrNotFound) { // erased, or never stored: no credit will come
+			return ApplyOfflineConversionsRequest{}, export.Permanent(fmt.Errorf("microsoftads: attribution credit: %w", err))
+		}
 		if err != nil {
 			return ApplyOfflineConversionsRequest{}, fmt.Errorf("microsoftads: attribution credit: %w", err)
 		}

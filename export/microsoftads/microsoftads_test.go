@@ -134,6 +134,11 @@ func TestZeroCreditIsDeadLetteredWithTheReason(t *testing.T) {
 	err = newSink(t, cfg).Deliver(t.Context(), conversionMsg("msclk-1", 100))
 	require.Error(t, err)
 	assert.False(t, export.IsPermanent(err), "a failing credit lookup is retried")
+
+	cfg.Credit = func(context.Context, export.Event) (string, float64, error) { return "", 0, store.ErrNotFound }
+	err = newSink(t, cfg).Deliver(t.Context(), conversionMsg("msclk-1", 100))
+	require.Error(t, err)
+	assert.True(t, export.IsPermanent(err), "a conversion gone from the store gets no credit")
 }
 
 func TestRowErrorsAreDeadLetteredWithCodeAndMessage(t *testing.T) {
