@@ -78,11 +78,13 @@ func TestBrowserAdIDs(t *testing.T) {
 		{name: "attriqs.adsConsent queued: the ids, no signals without Consent Mode",
 			head: adCookies + queueAds, want: all},
 		{name: "data-ads-consent and the configured GA4 stream; Consent Mode's signals forwarded",
-			cfg:  Config{GAMeasurementID: "G-ABC123"},
+			cfg: Config{GAMeasurementID: "G-ABC123"},
 			head: adCookies + gtag + `<script>gtag("consent", "default", {ad_storage: "denied", ad_user_data: "denied", ad_personalization: "denied"});
 				gtag("consent", "update", {ad_user_data: "granted"});</script>`,
-			tag:  `<script src="{{src}}" data-ads-consent="granted"></script>`,
-			want: with(func(a *journey.AdIDs) { a.GASessionID, a.AdUserData, a.AdPersonalization = gs2Session, "granted", "denied" })},
+			tag: `<script src="{{src}}" data-ads-consent="granted"></script>`,
+			want: with(func(a *journey.AdIDs) {
+				a.GASessionID, a.AdUserData, a.AdPersonalization = gs2Session, "granted", "denied"
+			})},
 		{name: "ads consent given, Consent Mode denying ad_user_data: forwarded as denied",
 			head: adCookies + gtag + `<script>gtag("consent", "default", {ad_user_data: "denied", ad_personalization: "granted"});</script>` + queueAds,
 			want: with(func(a *journey.AdIDs) { a.AdUserData, a.AdPersonalization = "denied", "granted" })},

@@ -11,6 +11,7 @@ func (s *suite) groups() []group {
 			{"PutSessionRoundTripsEveryFieldInUTCMicroseconds", s.putSessionRoundTripsEveryFieldInUTCMicroseconds},
 			{"PutSessionZeroLastSeenStaysZero", s.putSessionZeroLastSeenStaysZero},
 			{"PutSessionUpsertReplacesBySameID", s.putSessionUpsertReplacesBySameID},
+			{"PutSessionKeepsAdIDsAndReplacesThem", s.putSessionKeepsAdIDsAndReplacesThem},
 			{"PutSessionInvalidNamesFieldAndWritesNothing", s.putSessionInvalidNamesFieldAndWritesNothing},
 			{"PutSessionsBatchStoresAllLastDuplicateWins", s.putSessionsBatchStoresAllLastDuplicateWins},
 			{"PutSessionsInvalidMemberWritesNothing", s.putSessionsInvalidMemberWritesNothing},

@@ -49,6 +49,29 @@ func (s *suite) putSessionUpsertReplacesBySameID(t *testing.T) {
 	require.Len(t, all, 1)
 }
 
+// A session's ad ids (journey.AdIDs) round-trip through Session and
+// SessionsOfVisitor; a write without them replaces them, as every field.
+func (s *suite) putSessionKeepsAdIDsAndReplacesThem(t *testing.T) {
+	st := s.newStore(t)
+	sess := session("s1", "v1", 0)
+	sess.AdIDs = journey.AdIDs{Consent: true, GAClientID: "1234567890.1700000000", GASessionID: "1747132561",
+		FBP: "fb.1.1596403881668.1116446470", FBC: "fb.1.1554763741205.AbCdEf_123-x", AdUserData: "granted", AdPersonalization: "denied"}
+	plain := session("s2", "v1", time.Hour)
+	require.NoError(t, st.PutSessions(t.Context(), []journey.Session{sess, plain}))
+	got, err := st.Session(t.Context(), "s1")
+	require.NoError(t, err)
+	require.Equal(t, wantSession(sess), got)
+	all, err := st.SessionsOfVisitor(t.Context(), "v1")
+	require.NoError(t, err)
+	require.Equal(t, []journey.Session{wantSession(sess), wantSession(plain)}, all)
+
+	sess.AdIDs = journey.AdIDs{}
+	require.NoError(t, st.PutSession(t.Context(), sess))
+	got, err = st.Session(t.Context(), "s1")
+	require.NoError(t, err)
+	require.True(t, got.AdIDs.IsZero(), "ad ids %+v after a write without them", got.AdIDs)
+}
+
 func (s *suite) sessionMissingIsErrNotFound(t *testing.T) {
 	st := s.newStore(t)
 	_, err := st.Session(t.Context(), "nope")

@@ -28,7 +28,7 @@ func fromJSON(s string, v any) error {
 
 // ---- sessions
 
-const sessionCols = `id, visitor_id, started_at, last_seen_at, active_at, landing_url, referrer, source, pool, number`
+const sessionCols = `id, visitor_id, started_at, last_seen_at, active_at, landing_url, referrer, source, pool, number, ad_ids`
 
 func sessionArgs(s journey.Session) ([]any, error) {
 	s.StartedAt, s.LastSeenAt = store.Micro(s.StartedAt), store.Micro(s.LastSeenAt)
@@ -36,25 +36,35 @@ func sessionArgs(s journey.Session) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session %q: source: %w", s.ID, err)
 	}
+	// Most sessions have no ad ids: '' rather than a JSON object of empty fields.
+	var adIDs string
+	if !s.AdIDs.IsZero() {
+		if adIDs, err = jsonText(s.AdIDs); err != nil {
+			return nil, fmt.Errorf("session %q: ad_ids: %w", s.ID, err)
+		}
+	}
 	active := s.LastSeenAt
 	if active.IsZero() {
 		active = s.StartedAt
 	}
 	return []any{s.ID, s.VisitorID, micro(s.StartedAt), nullMicro(s.LastSeenAt), micro(active),
-		s.LandingURL, s.Referrer, source, s.Pool, s.Number}, nil
+		s.LandingURL, s.Referrer, source, s.Pool, s.Number, adIDs}, nil
 }
 
 func scanSession(r interface{ Scan(...any) error }) (journey.Session, error) {
 	var s journey.Session
 	var started, active int64
 	var lastSeen sql.NullInt64
-	var source string
-	if err := r.Scan(&s.ID, &s.VisitorID, &started, &lastSeen, &active, &s.LandingURL, &s.Referrer, &source, &s.Pool, &s.Number); err != nil {
+	var source, adIDs string
+	if err := r.Scan(&s.ID, &s.VisitorID, &started, &lastSeen, &active, &s.LandingURL, &s.Referrer, &source, &s.Pool, &s.Number, &adIDs); err != nil {
 		return s, err
 	}
 	s.StartedAt, s.LastSeenAt = fromMicro(started), fromNullMicro(lastSeen)
 	if err := fromJSON(source, &s.Source); err != nil {
 		return s, fmt.Errorf("session %q: source: %w", s.ID, err)
+	}
+	if err := fromJSON(adIDs, &s.AdIDs); err != nil {
+		return s, fmt.Errorf("session %q: ad_ids: %w", s.ID, err)
 	}
 	return s, nil
 }
@@ -102,19 +112,19 @@ func (e *Engine) PutSessions(ctx context.Context, ss []journey.Session) error {
 			chunk := rows[start:min(start+sessionChunk, len(rows))]
 			var b strings.Builder
 			b.WriteString(`INSERT INTO sessions (` + sessionCols + `) VALUES `)
-			args := make([]any, 0, len(chunk)*10)
+			args := make([]any, 0, len(chunk)*11)
 			for i, r := range chunk {
 				if i > 0 {
 					b.WriteString(", ")
 				}
-				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 				args = append(args, r...)
 			}
 			b.WriteString(` ON CONFLICT (id) DO UPDATE SET visitor_id = excluded.visitor_id,
 				started_at = excluded.started_at, last_seen_at = excluded.last_seen_at,
 				active_at = excluded.active_at, landing_url = excluded.landing_url,
 				referrer = excluded.referrer, source = excluded.source, pool = excluded.pool,
-				number = excluded.number`)
+				number = excluded.number, ad_ids = excluded.ad_ids`)
 			if _, err := tx.ExecContext(ctx, e.q(b.String()), args...); err != nil {
 				return fmt.Errorf("store/%s: put sessions: %w", e.d.Name, err)
 			}
