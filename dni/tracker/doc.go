@@ -29,13 +29,14 @@
 // the script sends exactly the fields below and nothing else, so a strict
 // decoder (DisallowUnknownFields) accepts it.
 //
-//	POST {prefix}v1/visit     {"visitor_id","session_id","url","referrer"}
+//	POST {prefix}v1/visit     {"visitor_id","session_id","url","referrer","ad_ids"?}
 //	POST {prefix}v1/heartbeat {"visitor_id","session_id"}
 //	POST {prefix}v1/events    {"visitor_id","session_id","events":[{"type","at",...}]}
 //
 // The ids are empty strings on a first visit. url is location.href (UTM
 // parameters and click ids included), referrer is document.referrer.
-// visit and heartbeat answer 200 with
+// ad_ids is there only with ads consent (see "Ads consent and the ad
+// platforms' ids"). visit and heartbeat answer 200 with
 //
 //	{"visitor_id","session_id","source":{...},
 //	 "swaps":[{"target":"+18005551212","number":"+18005550199","display":"(800) 555-0199"}],
@@ -125,6 +126,9 @@
 //	attriqs.push(["consent", false]);    // queued: deny before the script runs
 //	attriqs.consent(true);               // start or resume tracking
 //	attriqs.consent(false);              // stop: ids deleted, originals back, no requests
+//	attriqs.adsConsent(true);            // the ad platforms' ids go with the visit (default: not granted)
+//	attriqs.adsConsent(false);           // they do not, whatever Consent Mode says
+//	attriqs.push(["adsConsent", true]);  // queued, before the script runs
 //	attriqs.swap(element);               // re-scan a subtree (default: the document); returns the count changed
 //	attriqs.ids();                       // {visitor_id, session_id} or null
 //	attriqs.push(function (a) { ... });  // run once the script is loaded
@@ -134,6 +138,53 @@
 // denied, the script stores nothing (and deletes what it stored), sends
 // nothing and swaps nothing. The site's consent tool calls it on every page
 // view; the script does not remember the choice itself.
+//
+// # Ads consent and the ad platforms' ids
+//
+// For the server-to-server conversion uploads (Google Ads, GA4, Meta) the
+// visit request carries the ad platforms' browser ids as ad_ids, the JSON
+// of journey.AdIDs, but only with the visitor's ads consent, a consent of
+// its own that is not granted by default. It is granted by
+// attriqs.adsConsent(true) (or the queued ["adsConsent", true], or a script
+// tag with data-ads-consent="granted"); attriqs.adsConsent(false) withholds
+// it. Left unset, Google Consent Mode decides: granted when the page's
+// ad_user_data is "granted". The script reads that state from the gtag()
+// commands in window.dataLayer (["consent", "default"|"update", {...}]):
+// the last update wins; without one, a default scoped to regions counts
+// only when it denies (the script cannot tell whether the visitor is in
+// them, so a regional denial is taken to apply and a regional grant is
+// not), and otherwise the last default. Tracking consent still governs
+// everything: without it nothing is sent at all.
+//
+// Without ads consent no cookie is read (the tracker's own visitor cookie
+// aside) and ad_ids is left out. With it, ad_ids is
+//
+//	{"consent":true,"ga_client_id","ga_session_id","fbp","fbc","ad_user_data","ad_personalization"}
+//
+// each field left out when absent:
+//
+//   - ga_client_id: from the _ga cookie, "GA1.1.1234567890.1700000000"
+//     gives "1234567890.1700000000" (the random number and the first
+//     visit's time, after the version and the cookie domain's depth).
+//   - ga_session_id: from the GA4 stream's cookie _ga_<id>, both formats:
+//     "GS1.1.1747132561.3.1..." (the third field) and the newer
+//     "GS2.1.s1747132561$o3$g1$t..." (the field prefixed s, in any
+//     position). [Config.GAMeasurementID] names the stream; without it the
+//     first _ga_ cookie that holds a session id is read.
+//   - fbp, fbc: the _fbp and _fbc cookies as Meta's pixel wrote them. The
+//     backend builds fbc from the landing URL's fbclid when there is no
+//     _fbc cookie, so the script does not.
+//   - ad_user_data, ad_personalization: Consent Mode's state as above,
+//     forwarded as "granted" or "denied" (even when attriqs.adsConsent(true)
+//     granted ads consent: the backend then shares no user data with
+//     Google when ad_user_data is "denied").
+//
+// Ads consent given after the page view's visit was answered
+// (attriqs.adsConsent(true), or a Consent Mode update that the next
+// heartbeat or the page hiding finds) sends that visit again, same ids and
+// URL, with ad_ids, once per page view; the backend adds them to the live
+// session. Withdrawing ads consent stops what later visits carry; what the
+// session already holds stays with it.
 //
 // # Configuration
 //
@@ -199,8 +250,9 @@
 // # Size
 //
 // The whole script, chat detection of eight platforms included, must stay at
-// most 6 KB minified and gzipped. With the default config it is 13,233
-// bytes minified and 5,828 gzip (the core alone: 9,138 and 4,331);
+// most 6 KB minified and gzipped. With the default config it is 13,998
+// bytes minified and 6,125 gzip (5,828 before the ad platforms' ids; the
+// core alone: 9,903 and 4,643);
 // TestSizeBudget logs the current figures and fails above 6,144 bytes
 // gzipped. CallRail's
 // swap.js is about 36 KB minified, 11 KB gzipped.
