@@ -96,7 +96,11 @@ func ReadPathsCSV(r io.Reader) (*PathSet, error) { return PathsCSV{}.Read(r) }
 // the line where it starts, from 1). The input is read in large blocks
 // and lines without quotes are split in place, without an allocation
 // per line; quoted lines go through encoding/csv.
-func (o PathsCSV) Read(r io.Reader) (*PathSet, error) {
+func (o PathsCSV) Read(r io.Reader) (*PathSet, error) { return o.read(r, readBlock) }
+
+// read is Read in blocks of the given size, small in tests to cross
+// blocks often.
+func (o PathsCSV) read(r io.Reader, block int) (*PathSet, error) {
 	scale := o.ValueScale
 	if scale == 0 {
 		scale = 1
@@ -104,7 +108,7 @@ func (o PathsCSV) Read(r io.Reader) (*PathSet, error) {
 	if scale < 0 {
 		return nil, fmt.Errorf("%w: ValueScale %d is negative", ErrInvalidOptions, scale)
 	}
-	lr := newLineReader(r)
+	lr := newLineReader(r, block)
 	first, ok, err := lr.next()
 	if err != nil {
 		return nil, err

@@ -27,8 +27,8 @@ type lineReader struct {
 	line       int // the number of the line last returned, from 1
 }
 
-func newLineReader(r io.Reader) *lineReader {
-	return &lineReader{r: r, buf: make([]byte, readBlock)}
+func newLineReader(r io.Reader, block int) *lineReader {
+	return &lineReader{r: r, buf: make([]byte, max(block, 1))}
 }
 
 // next returns the next line without its line end ("\n" or "\r\n"), and
