@@ -3,6 +3,7 @@ package pool_test
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,9 +29,8 @@ func TestRecommendMatchesPoissonQuantiles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := pool.Recommend(tc.traffic)
 			require.NoError(t, err)
-			assert.Equal(t, tc.numbers, r.Numbers)
+			assert.Equal(t, tc.numbers, r.CooldownNumbers)
 			assert.Equal(t, tc.withoutC, r.NumbersWithoutCooldown)
-			assert.LessOrEqual(t, r.ShortfallProbability, max(tc.traffic.Target, 0.01))
 		})
 	}
 }
@@ -41,13 +41,14 @@ func TestRecommendLargePoolsStayNearNormalApproximation(t *testing.T) {
 	mean := 10000 * (35.0 + 60) / 60
 	assert.InDelta(t, mean, r.Busy, 1e-6)
 	normal := mean + 2.326*math.Sqrt(mean)
-	assert.InDelta(t, normal, float64(r.Numbers), 0.01*normal)
+	assert.InDelta(t, normal, float64(r.CooldownNumbers), 0.01*normal)
 }
 
 func TestRecommendRejectsNonsense(t *testing.T) {
-	_, err := pool.Recommend(pool.Traffic{PeakHourlyVisitors: math.NaN(), Cooldown: -time.Minute, Target: 1})
+	_, err := pool.Recommend(pool.Traffic{PeakHourlyVisitors: math.NaN(), Cooldown: -time.Minute, Target: 1,
+		Accuracy: 1, MeanCallDelay: -time.Second, DailyProfile: []float64{1, math.Inf(1)}})
 	require.ErrorIs(t, err, pool.ErrInvalidConfig)
-	for _, field := range []string{"peak_hourly_visitors", "cooldown", "target"} {
+	for _, field := range []string{"peak_hourly_visitors", "cooldown", "target", "accuracy", "mean_call_delay", "daily_profile[1]"} {
 		assert.Contains(t, err.Error(), field)
 	}
 }
@@ -111,4 +112,67 @@ func TestAuditOfUndersizedPool(t *testing.T) {
 	assert.Positive(t, rep.ReuseRate)
 	assert.Greater(t, rep.CallsAtRisk, 0.5)
 	assert.Greater(t, rep.Recommended.Numbers, 5)
+}
+
+// The accuracy model, case by case: each rule of Recommend's doc.
+func TestRecommendSizesForAccuracy(t *testing.T) {
+	base := pool.Traffic{PeakHourlyVisitors: 120, AverageSession: 4 * time.Minute, MeanCallDelay: 10 * time.Minute}
+	rec := func(t *testing.T, tr pool.Traffic) pool.Recommendation {
+		t.Helper()
+		r, err := pool.Recommend(tr)
+		require.NoError(t, err)
+		return r
+	}
+	t.Run("smallest size meeting the default 99.5 %", func(t *testing.T) {
+		r := rec(t, base)
+		assert.GreaterOrEqual(t, r.Accuracy, pool.DefaultAccuracy)
+		below := base
+		below.Accuracy = r.Accuracy + 1e-12 // demands a little more than Numbers gives
+		assert.Greater(t, rec(t, below).Numbers, r.Numbers, "one number fewer misses the target")
+		assert.Less(t, r.Numbers, r.CooldownNumbers, "10-minute callers need far fewer numbers than the cooldown rule")
+		assert.Greater(t, r.Numbers, r.NumbersWithoutCooldown, "but more than the live sessions")
+	})
+	t.Run("a stricter target needs more numbers", func(t *testing.T) {
+		strict := base
+		strict.Accuracy = 0.9999
+		assert.Greater(t, rec(t, strict).Numbers, rec(t, base).Numbers)
+	})
+	t.Run("later callers need more numbers", func(t *testing.T) {
+		late := base
+		late.MeanCallDelay = 30 * time.Minute
+		assert.Greater(t, rec(t, late).Numbers, rec(t, base).Numbers)
+	})
+	t.Run("CallDelay overrides MeanCallDelay", func(t *testing.T) {
+		custom := base
+		custom.MeanCallDelay = 30 * time.Minute
+		custom.CallDelay = func(d time.Duration) float64 { return -math.Expm1(-d.Minutes() / 10) }
+		assert.Equal(t, rec(t, base).Numbers, rec(t, custom).Numbers)
+	})
+	t.Run("unknown callers: spread over window and cooldown", func(t *testing.T) {
+		unknown := base
+		unknown.MeanCallDelay = 0
+		r := rec(t, unknown)
+		assert.Greater(t, r.Numbers, rec(t, base).Numbers)
+		assert.LessOrEqual(t, r.Numbers, r.CooldownNumbers)
+	})
+	t.Run("a flat profile at the peak is the peak", func(t *testing.T) {
+		flat := base
+		flat.DailyProfile = slices.Repeat([]float64{120}, 24)
+		assert.Equal(t, rec(t, base).Numbers, rec(t, flat).Numbers)
+	})
+	t.Run("a daily curve needs fewer numbers than its peak all day", func(t *testing.T) {
+		curve := base
+		curve.PeakHourlyVisitors = 0 // taken from the profile
+		for h := range 24 {
+			curve.DailyProfile = append(curve.DailyProfile, 24+96*math.Pow(math.Sin(math.Pi*(float64(h)+0.5-4)/24), 2))
+		}
+		r := rec(t, curve)
+		assert.Less(t, r.Numbers, rec(t, base).Numbers)
+		assert.InDelta(t, 120, r.Busy/(r.Hold+time.Hour).Hours(), 1, "the peak comes from the profile")
+	})
+	t.Run("no calls counted: no numbers", func(t *testing.T) {
+		never := base
+		never.CallDelay = func(time.Duration) float64 { return 0 }
+		assert.Zero(t, rec(t, never).Numbers)
+	})
 }
