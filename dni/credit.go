@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/attriqs/calltrack/export"
@@ -27,11 +26,10 @@ func ClickPlatform(tp journey.Touchpoint) string { return tp.Source.ClickID.Plat
 // attribution.ByChannel, group "" the touchpoints with no key. A
 // conversion no counted touchpoint explains earns every group 0.
 //
-// The conversion's own touchpoint (the qualified call, or the chat or form
-// whose outcome was set by hand) is not one of the touches credited: it is
-// what converted, and counted it would hand its session's source a second
-// share (linear over Email → Microsoft Ads → call gives each 0.5, not
-// Microsoft Ads 2/3).
+// The journey is the one the reports credit, the converting call's own
+// touchpoint included (it carries its session's source), so an ad
+// platform is told the share the dashboard shows: linear over Email →
+// Microsoft Ads → call gives Microsoft Ads 2/3.
 //
 // The conversion is found by its touchpoint (a call's conversion has the
 // call's id, journey.CallConversionID); others are found through
@@ -96,12 +94,7 @@ func (s *Service) creditAt(ctx context.Context, conversionID string, at time.Tim
 	if j == nil {
 		return 0, fmt.Errorf("dni: conversion %q: %w", conversionID, store.ErrNotFound)
 	}
-	own := *j
-	own.Touchpoints = slices.DeleteFunc(slices.Clone(j.Touchpoints), func(tp journey.Touchpoint) bool { return converts(tp, j.Conversion) })
-	if len(own.Touchpoints) == 0 {
-		return 0, nil // nothing but the conversion itself: no touch earned it
-	}
-	res, err := model.Attribute([]attribution.Journey{own}, attribution.Options{Key: key, Currency: j.Conversion.Currency})
+	res, err := model.Attribute([]attribution.Journey{*j}, attribution.Options{Key: key, Currency: j.Conversion.Currency})
 	if err != nil {
 		return 0, fmt.Errorf("dni: credit of conversion %q under %s: %w", conversionID, model.Name(), err)
 	}
@@ -113,13 +106,4 @@ func (s *Service) creditAt(ctx context.Context, conversionID string, at time.Tim
 	}
 	// Shares are sums of fractions: keep float error from leaving [0, 1].
 	return min(max(share, 0), 1), nil
-}
-
-// converts reports whether tp is the conversion itself (the qualified
-// call, the chat or form whose outcome was set by hand) rather than a
-// touch that led to it: counted as a touch it would give its own
-// session's source a second share.
-func converts(tp journey.Touchpoint, c *journey.Conversion) bool {
-	return tp.ID == c.ID || journey.ManualConversionID(tp.ID) == c.ID ||
-		(c.CallID != "" && tp.ID == journey.CallTouchpointID(c.CallProvider, c.CallID))
 }

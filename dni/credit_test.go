@@ -40,7 +40,7 @@ func TestConversionCreditByModel(t *testing.T) {
 		model attribution.Model
 		want  float64
 	}{
-		{attribution.Linear{}, 0.5},
+		{attribution.Linear{}, 2.0 / 3}, // the Microsoft Ads visit and the call it led to
 		{attribution.LastTouch{}, 1},
 		{attribution.FirstTouch{}, 0},
 	} {
@@ -52,7 +52,20 @@ func TestConversionCreditByModel(t *testing.T) {
 	}
 	email, err := h.svc.ConversionCredit(ctx, id, attribution.Linear{}, attribution.ByChannel, "Email")
 	require.NoError(t, err)
-	assert.InDelta(t, 0.5, email, 1e-9, "the other half is email's")
+	assert.InDelta(t, 1.0/3, email, 1e-9, "the rest is email's")
+	// The share is the one the reports show for the same journey.
+	at, err := h.svc.store.Touchpoint(ctx, id)
+	require.NoError(t, err)
+	cmp, err := h.svc.Attribute(ctx, at.At.Add(-time.Minute), at.At.Add(time.Minute), attribution.Options{Key: ClickPlatform}, attribution.Linear{})
+	require.NoError(t, err)
+	found := false
+	for _, g := range cmp.Results[0].Groups {
+		if g.Key == "Microsoft Ads" {
+			found = true
+			assert.InDelta(t, 2.0/3, g.Conversions, 1e-9, "Service.Attribute agrees")
+		}
+	}
+	assert.True(t, found, "the reports credit Microsoft Ads: %+v", cmp.Results[0].Groups)
 
 	_, err = h.svc.ConversionCredit(ctx, "call:fake/none", attribution.Linear{}, ClickPlatform, "Microsoft Ads")
 	assert.ErrorIs(t, err, store.ErrNotFound)
@@ -68,7 +81,7 @@ func TestCreditForGivesTheModelNameAndShare(t *testing.T) {
 	model, share, err := credit(context.Background(), export.Event{Conversion: &conv})
 	require.NoError(t, err)
 	assert.Equal(t, "linear", model)
-	assert.InDelta(t, 0.5, share, 1e-9)
+	assert.InDelta(t, 2.0/3, share, 1e-9)
 
 	_, _, err = credit(context.Background(), export.Event{})
 	assert.Error(t, err, "no conversion")

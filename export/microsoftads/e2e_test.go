@@ -110,7 +110,7 @@ func (s *service) deliverAll(t *testing.T) {
 
 // Email, then a Microsoft Ads click (msclkid) with ads consent, then a
 // qualified call: Microsoft gets one offline conversion with the linear
-// model's credit, 0.5; the job won later is one restatement; a visit
+// model's credit, 2/3; the job won later is one restatement; a visit
 // without consent sends nothing.
 func TestAQualifiedCallReachesMicrosoftOnceThroughTheService(t *testing.T) {
 	for _, consent := range []bool{true, false} {
@@ -146,7 +146,7 @@ func TestAQualifiedCallReachesMicrosoftOnceThroughTheService(t *testing.T) {
 			assert.Equal(t, 250.0, *c.ConversionValue)
 			assert.Equal(t, "USD", c.ConversionCurrencyCode)
 			assert.Equal(t, "linear", c.ExternalAttributionModel)
-			assert.InDelta(t, 0.5, *c.ExternalAttributionCredit, 1e-9, "email and Microsoft Ads share the call")
+			assert.InDelta(t, 2.0/3, *c.ExternalAttributionCredit, 1e-9, "linear over email, the Microsoft Ads visit and the call it led to, as the reports credit it")
 
 			clk.add(24 * time.Hour)
 			require.NoError(t, s.svc.SetOutcome(ctx, journey.CallTouchpointID(fake.Name, "CA1"),
