@@ -100,19 +100,31 @@ func (tr Traffic) rate(h float64) float64 {
 
 // Sizing is how big the pool should be by each rule.
 type Sizing struct {
-	Recommended int // pool.Recommend: the M/G/∞ model's Poisson quantile
+	Recommended int // pool.Recommend: the accuracy model, for AccuracyTarget
 	CTM         int // CallTrackingMetrics: 1 number per 20 daily visitors per source
 	Nimbata     int // Nimbata: peak hourly visitors ÷ (60 ÷ average session minutes)
 }
 
-// Target is the chance a new visitor finds no cold number that the
-// recommended size keeps to.
+// Target is the chance a new visitor finds no cold number that the pool
+// audit keeps to.
 const Target = 0.01
 
+// AccuracyTarget is the share of calls within the grace stitched to their
+// true session that the recommended size is for.
+const AccuracyTarget = 0.995
+
 // SizeFor applies every rule to tr with the pool's default session window
-// and cooldown.
+// and cooldown. pool.Recommend is told what the simulation knows: the
+// exponential call delay and the daily curve, hour by hour.
 func SizeFor(tr Traffic) (Sizing, error) {
-	rec, err := pool.Recommend(pool.Traffic{PeakHourlyVisitors: tr.PeakPerHour, AverageSession: tr.MeanSession, Target: Target})
+	profile := make([]float64, 24)
+	for h := range profile {
+		profile[h] = tr.rate(float64(h) + 0.5)
+	}
+	rec, err := pool.Recommend(pool.Traffic{
+		PeakHourlyVisitors: tr.PeakPerHour, AverageSession: tr.MeanSession, Target: Target,
+		Accuracy: AccuracyTarget, MeanCallDelay: tr.MeanCallDelay, DailyProfile: profile,
+	})
 	if err != nil {
 		return Sizing{}, err
 	}

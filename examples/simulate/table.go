@@ -18,7 +18,7 @@ import (
 func (s Sizing) marks(size int) string {
 	var m []string
 	if size == s.Recommended {
-		m = append(m, fmt.Sprintf("pool.Recommend (%.0f%%)", 100*(1-Target)))
+		m = append(m, fmt.Sprintf("pool.Recommend (%.1f%%)", 100*AccuracyTarget))
 	}
 	if size == s.CTM {
 		m = append(m, "CallTrackingMetrics rule")
