@@ -218,7 +218,8 @@ func (s *Service) outcomeMessages(ctx context.Context, rec journey.CallRecord, c
 		}
 		return s.conversionMessages(ctx, rec, call)
 	}
-	adj := &export.Adjustment{ConversionID: convID, Type: export.AdjustRetract, Status: string(mo.Status), At: mo.SetAt, Version: mo.Version}
+	adj := &export.Adjustment{ConversionID: convID, Type: export.AdjustRetract, Status: string(mo.Status), At: mo.SetAt, Version: mo.Version,
+		ConversionAt: rec.Touchpoint.At}
 	if rec.Conversion != nil {
 		adj.Type, adj.Value, adj.Currency = export.AdjustRestate, rec.Conversion.Value, rec.Conversion.Currency
 	}

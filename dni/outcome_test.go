@@ -80,7 +80,7 @@ func TestOutcomeSetByHandWinsAndReachesExportsAsAdjustments(t *testing.T) {
 	m, ok := crm.message("capture/adjust:call:fake/CA1/v1")
 	require.True(t, ok, "delivered: %v", crm.delivered())
 	assert.Equal(t, export.Adjustment{ConversionID: "call:fake/CA1", Type: export.AdjustRestate, Value: 90000, Currency: "USD",
-		Status: "won", At: m.Adjustment.At, Version: 1}, *m.Adjustment)
+		Status: "won", At: m.Adjustment.At, Version: 1, ConversionAt: convs[0].At}, *m.Adjustment)
 	assert.Len(t, crm.delivered(), 2, "the conversion once, then one adjustment, nothing for the re-qualification")
 
 	require.NoError(t, h.svc.SetOutcome(ctx, tp, Outcome{Status: OutcomeLost, Currency: "USD"}))

@@ -51,6 +51,9 @@ type Adjustment struct {
 	// Status is the outcome behind the change ("won", "lost", ...).
 	Status string    `json:"status,omitempty"`
 	At     time.Time `json:"at"`
+	// ConversionAt is the time of the conversion adjusted, which some
+	// platforms match the original upload by (Microsoft Ads).
+	ConversionAt time.Time `json:"conversion_at,omitzero"`
 	// Version counts the changes of the conversion's outcome, from 1.
 	Version int64 `json:"version"`
 }

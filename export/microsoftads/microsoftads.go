@@ -77,8 +77,9 @@ type Config struct {
 	// earn it. dni.Service.CreditFor builds one.
 	Credit func(ctx context.Context, ev export.Event) (model string, credit float64, err error)
 	// ConversionTime returns the time a conversion was sent with (its
-	// ConversionTime), which an adjustment must name. Without it the sink
-	// takes no adjustments. [SentConversionTime] reads it from the outbox.
+	// ConversionTime), which an adjustment must name, for adjustments that
+	// do not carry it (export.Adjustment.ConversionAt, which the Service
+	// fills). [SentConversionTime] reads it from the outbox.
 	ConversionTime func(ctx context.Context, conversionID string) (time.Time, error)
 	// Timeout bounds one request; 0 means 30s.
 	Timeout time.Duration
@@ -148,8 +149,8 @@ func New(cfg Config) (*Sink, error) {
 func (s *Sink) Name() string { return s.cfg.Name }
 
 // Accepts takes conversions and adjustments of visitors who gave ads
-// consent and came by a Microsoft Ads click (msclkid); adjustments only
-// when Config.ConversionTime is set. Calls without a conversion are not
+// consent and came by a Microsoft Ads click (msclkid); adjustments when
+// they name their conversion's time or Config.ConversionTime finds it. Calls without a conversion are not
 // conversions to Microsoft.
 func (s *Sink) Accepts(ev export.Event) bool {
 	if !ev.AdIDs.Consent || ev.Source.ClickID.Param != "msclkid" || ev.Source.ClickID.Value == "" {
@@ -159,7 +160,7 @@ func (s *Sink) Accepts(ev export.Event) bool {
 	case export.KindConversion:
 		return true
 	case export.KindAdjustment:
-		return s.cfg.ConversionTime != nil
+		return !ev.Adjustment.ConversionAt.IsZero() || s.cfg.ConversionTime != nil
 	}
 	return false
 }
@@ -302,7 +303,10 @@ func (s *Sink) conversion(ctx context.Context, m export.Message) (ApplyOfflineCo
 
 func (s *Sink) adjustment(ctx context.Context, m export.Message) (ApplyOfflineConversionAdjustmentsRequest, error) {
 	a := m.Adjustment
-	at, err := s.cfg.ConversionTime(ctx, a.ConversionID)
+	at, err := a.ConversionAt, error(nil)
+	if at.IsZero() {
+		at, err = s.cfg.ConversionTime(ctx, a.ConversionID)
+	}
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return ApplyOfflineConversionAdjustmentsRequest{}, export.Permanent(fmt.Errorf("microsoftads: conversion %q was never sent: %w", a.ConversionID, err))
