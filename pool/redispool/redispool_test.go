@@ -41,7 +41,7 @@ func newClient(t testing.TB) *redis.Client {
 	return rdb
 }
 
-func newAllocator(t testing.TB, rdb *redis.Client, cfg pool.Config, prefix string) *redispool.Allocator {
+func newAllocator(t testing.TB, rdb redis.UniversalClient, cfg pool.Config, prefix string) *redispool.Allocator {
 	a, err := redispool.New(context.Background(), rdb, redispool.Config{Config: cfg, Prefix: prefix})
 	require.NoError(t, err)
 	return a
