@@ -140,7 +140,7 @@ func (m Markov) build(paths *PathSet) (*markovChain, error) {
 		code, from := uint64(0), int32(0)
 		last := int32(-1)     // the previous channel
 		lastCode := uint64(0) // the previous window's code; no window's is 0
-		steps := paths.stepsOf(r)
+		steps := paths.stepsOf(i)
 		for t, ch := range steps {
 			if windows {
 				code = (code*base + uint64(ch) + 1) % span

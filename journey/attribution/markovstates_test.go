@@ -250,9 +250,9 @@ func TestMarkovStateDefinitionsAgree(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	withRepeats := randomPaths(t, rng, 3000, 6)
 	without := NewPathSet()
-	for _, r := range withRepeats.rows {
+	for row, r := range withRepeats.rows {
 		var names []string
-		steps := withRepeats.stepsOf(&r)
+		steps := withRepeats.stepsOf(row)
 		for i, c := range steps {
 			if i == 0 || c != steps[i-1] {
 				names = append(names, withRepeats.channels[c])

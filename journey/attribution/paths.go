@@ -35,10 +35,10 @@ type PathSet struct {
 
 // pathRow is one distinct path. Its steps are an offset into the set's
 // steps, not a slice of their own, so that rows hold no pointers for the
-// garbage collector to scan.
+// garbage collector to scan; they end where the next row's start, as
+// rows are only appended.
 type pathRow struct {
-	start       int   // of its steps in PathSet.steps
-	n           int32 // steps
+	start       int // of its steps in PathSet.steps
 	conversions float64
 	value       int64 // minor units
 	nulls       float64
@@ -134,12 +134,13 @@ func (s *PathSet) addEncoded(conversions float64, value int64, nulls float64) {
 	r.nulls += nulls
 }
 
-// appendNew adds the path encoded in s.buf as a new row, known to differ
-// from every row in the set: the reader of a sorted file knows it, and
-// leaves the index to be built when a path is next added otherwise.
-func (s *PathSet) appendNew(conversions float64, value int64, nulls float64) {
-	r := &s.rows[s.newRow()]
-	r.conversions, r.value, r.nulls = conversions, value, nulls
+// appendNew adds a path as a new row, known to differ from every row in
+// the set: the reader of a sorted file knows it, and leaves the index to
+// be built when a path is next added otherwise.
+func (s *PathSet) appendNew(steps []int32, conversions float64, value int64, nulls float64) {
+	start := len(s.steps)
+	s.steps = append(double(s.steps, len(steps)), steps...)
+	s.rows = append(double(s.rows, 1), pathRow{start: start, conversions: conversions, value: value, nulls: nulls})
 }
 
 // indexRows adds the rows that appendNew added to the index.
@@ -150,7 +151,7 @@ func (s *PathSet) indexRows() {
 	var enc []byte
 	for i := len(s.index.hashes); i < len(s.rows); i++ {
 		enc = enc[:0]
-		for _, c := range s.stepsOf(&s.rows[i]) {
+		for _, c := range s.stepsOf(i) {
 			enc = binary.LittleEndian.AppendUint32(enc, uint32(c))
 		}
 		s.index.insert(maphash.Bytes(s.seed, enc))
@@ -163,7 +164,7 @@ func (s *PathSet) newRow() int32 {
 	for i := range n {
 		s.steps[start+i] = int32(binary.LittleEndian.Uint32(s.buf[4*i:]))
 	}
-	s.rows = append(double(s.rows, 1), pathRow{start: start, n: int32(n)})
+	s.rows = append(double(s.rows, 1), pathRow{start: start})
 	return int32(len(s.rows) - 1)
 }
 
@@ -177,15 +178,18 @@ func double[T any](x []T, n int) []T {
 	return slices.Grow(x, max(len(x)+n, 2*cap(x), 64)-len(x))
 }
 
-// stepsOf are a row's channel ids.
-func (s *PathSet) stepsOf(r *pathRow) []int32 {
-	end := r.start + int(r.n)
-	return s.steps[r.start:end:end]
+// stepsOf are the channel ids of row i.
+func (s *PathSet) stepsOf(i int) []int32 {
+	end := len(s.steps)
+	if i+1 < len(s.rows) {
+		end = s.rows[i+1].start
+	}
+	return s.steps[s.rows[i].start:end:end]
 }
 
 // encodedEqual reports whether row holds the path encoded in b.
 func (s *PathSet) encodedEqual(row int32, b []byte) bool {
-	steps := s.stepsOf(&s.rows[row])
+	steps := s.stepsOf(int(row))
 	if len(b) != 4*len(steps) {
 		return false
 	}

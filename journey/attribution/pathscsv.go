@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -34,8 +36,8 @@ func (s *PathSet) WriteCSV(w io.Writer) error {
 	for i := range s.rows {
 		r := &s.rows[i]
 		sb.Reset()
-		for i, id := range s.stepsOf(r) {
-			if i > 0 {
+		for k, id := range s.stepsOf(i) {
+			if k > 0 {
 				sb.WriteString(" > ")
 			}
 			sb.WriteString(s.channels[id])
@@ -141,6 +143,7 @@ func (o PathsCSV) read(r io.Reader, block int) (*PathSet, error) {
 		pr.idx[i] = c
 	}
 	s := NewPathSet()
+	size := sizeOf(r)
 	for {
 		b, ok, err := lr.next()
 		if err != nil {
@@ -152,7 +155,41 @@ func (o PathsCSV) read(r io.Reader, block int) (*PathSet, error) {
 		if err := pr.read(s, b); err != nil {
 			return nil, fmt.Errorf("%w: line %d, %v", ErrInvalidPathInput, lr.line, err)
 		}
+		if size > 0 && lr.read >= presizeAfter {
+			s.presize(lr.read, size)
+			size = 0
+		}
 	}
+}
+
+// presizeAfter is how much of an input of known size is read before its
+// rows are reserved, from the rows and steps of what was read.
+const presizeAfter = 1 << 18
+
+// presize reserves room for the rows and steps of an input of size bytes
+// when read bytes of it gave the rows and steps so far: growing by
+// doubling copies and clears about twice the final size.
+func (s *PathSet) presize(read, size int64) {
+	if size <= read {
+		return
+	}
+	scale := float64(size) / float64(read) * 1.25 // paths early in a sorted file run longer
+	s.rows = slices.Grow(s.rows, int(float64(len(s.rows))*scale)-len(s.rows))
+	s.steps = slices.Grow(s.steps, int(float64(len(s.steps))*scale)-len(s.steps))
+}
+
+// sizeOf is the size of an input that tells it (a file, a bytes.Reader),
+// or 0.
+func sizeOf(r io.Reader) int64 {
+	switch r := r.(type) {
+	case interface{ Size() int64 }:
+		return r.Size()
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if fi, err := r.Stat(); err == nil && fi.Mode().IsRegular() {
+			return fi.Size()
+		}
+	}
+	return 0
 }
 
 // pathsLineReader reads the lines after the header.
@@ -170,6 +207,9 @@ type pathsLineReader struct {
 	prevEnd []int
 	prevIDs []int32
 	ids     []int32 // this path's, while it is read
+	// recent remembers a channel id by its name's length and last byte,
+	// which tell most channel names apart, before a lookup by hash.
+	recent [256]int32
 	// sorted holds while every path came after the one before in the
 	// order of channel names (a path before its extensions, as
 	// ChannelAttribution's files and sorted exports list them). Then no
@@ -178,12 +218,16 @@ type pathsLineReader struct {
 	sorted bool
 }
 
-// channels encodes a path's channel ids into s.buf, and reports whether
-// the path comes after the previous one in the order of channel names;
-// at is the column where the path starts.
+// channels reads a path's channel ids into pr.prevIDs, where the next
+// path finds them, and reports whether the path comes after the previous
+// one in the order of channel names; at is the column where the path
+// starts.
 func (pr *pathsLineReader) channels(s *PathSet, path []byte, at int) (after bool, err error) {
-	same := 0 // bytes the path shares with the previous one
-	for same < len(path) && same < len(pr.prev) && path[same] == pr.prev[same] {
+	same, prev := 0, pr.prev // bytes the path shares with the previous one
+	for same+8 <= len(path) && same+8 <= len(prev) && binary.LittleEndian.Uint64(path[same:]) == binary.LittleEndian.Uint64(prev[same:]) {
+		same += 8
+	}
+	for same < len(path) && same < len(prev) && path[same] == prev[same] {
 		same++
 	}
 	reused := 0
@@ -202,23 +246,30 @@ func (pr *pathsLineReader) channels(s *PathSet, path []byte, at int) (after bool
 		}
 		name := trimSpace(path[pos:end])
 		if len(name) == 0 {
-			pr.prev, pr.prevEnd, pr.prevIDs = pr.prev[:0], ends[:0], pr.prevIDs[:0]
 			return false, colErr(at+pos, "empty channel in path %q", path)
 		}
-		ids, ends = append(ids, s.channelBytes(name)), append(ends, end)
+		ids, ends = append(ids, pr.channelID(s, name)), append(ends, end)
 		if end == len(path) {
 			break
 		}
 		pos = end + 1
 	}
 	after = pr.follows(s, ids, reused)
-	s.buf = s.buf[:0]
-	for _, id := range ids {
-		s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(id))
-	}
 	pr.prev = append(pr.prev[:0], path...)
 	pr.ids, pr.prevIDs, pr.prevEnd = pr.prevIDs, ids, ends
 	return after, nil
+}
+
+// channelID is s.channelBytes, first trying the channel last seen with
+// a name of the same length and last byte.
+func (pr *pathsLineReader) channelID(s *PathSet, name []byte) int32 {
+	k := byte(len(name)*31) ^ name[len(name)-1]
+	if id := pr.recent[k] - 1; id >= 0 && s.channels[id] == string(name) {
+		return id
+	}
+	id := s.channelBytes(name)
+	pr.recent[k] = id + 1
+	return id
 }
 
 // follows reports whether the path ids comes after the previous path in
@@ -277,10 +328,14 @@ func (pr *pathsLineReader) read(s *PathSet, b []byte) error {
 		return err
 	}
 	if pr.sorted = pr.sorted && after; pr.sorted {
-		s.appendNew(counts[0], value, counts[1])
-	} else {
-		s.addEncoded(counts[0], value, counts[1])
+		s.appendNew(pr.prevIDs, counts[0], value, counts[1])
+		return nil
 	}
+	s.buf = s.buf[:0]
+	for _, id := range pr.prevIDs {
+		s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(id))
+	}
+	s.addEncoded(counts[0], value, counts[1])
 	return nil
 }
 
@@ -306,22 +361,20 @@ func (pr *pathsLineReader) split(b []byte) error {
 		}
 		return nil
 	}
-	n, start := 0, 0
-	for i, c := range b {
-		if c != pr.sep {
-			continue
+	last := len(pr.fields) - 1
+	start := 0
+	for n := range last {
+		i := bytes.IndexByte(b[start:], pr.sep)
+		if i < 0 {
+			return colErr(len(b)+1, "%d fields, want %d separated by %q", n+1, len(pr.fields), pr.sep)
 		}
-		if n == len(pr.fields)-1 {
-			return colErr(i+1, "more than %d fields separated by %q", len(pr.fields), pr.sep)
-		}
-		pr.fields[n], pr.cols[n] = b[start:i], start+1
-		n++
-		start = i + 1
+		pr.fields[n], pr.cols[n] = b[start:start+i], start+1
+		start += i + 1
 	}
-	if n != len(pr.fields)-1 {
-		return colErr(len(b)+1, "%d fields, want %d separated by %q", n+1, len(pr.fields), pr.sep)
+	if i := bytes.IndexByte(b[start:], pr.sep); i >= 0 {
+		return colErr(start+i+1, "more than %d fields separated by %q", len(pr.fields), pr.sep)
 	}
-	pr.fields[n], pr.cols[n] = b[start:], start+1
+	pr.fields[last], pr.cols[last] = b[start:], start+1
 	return nil
 }
 

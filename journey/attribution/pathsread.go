@@ -24,7 +24,8 @@ type lineReader struct {
 	buf        []byte
 	start, end int // buf[start:end] is read but not yet returned
 	eof        bool
-	line       int // the number of the line last returned, from 1
+	line       int   // the number of the line last returned, from 1
+	read       int64 // bytes returned, line ends included
 }
 
 func newLineReader(r io.Reader, block int) *lineReader {
@@ -38,6 +39,7 @@ func (lr *lineReader) next() ([]byte, bool, error) {
 	for {
 		if i := bytes.IndexByte(lr.buf[lr.start+searched:lr.end], '\n'); i >= 0 {
 			line := lr.buf[lr.start : lr.start+searched+i]
+			lr.read += int64(searched + i + 1)
 			lr.start += searched + i + 1
 			lr.line++
 			return dropCR(line), true, nil
@@ -48,6 +50,7 @@ func (lr *lineReader) next() ([]byte, bool, error) {
 				return nil, false, nil
 			}
 			line := lr.buf[lr.start:lr.end]
+			lr.read += int64(lr.end - lr.start)
 			lr.start = lr.end
 			lr.line++
 			return dropCR(line), true, nil

@@ -94,7 +94,7 @@ func samePaths(t *testing.T, want, got *PathSet) {
 	require.Equal(t, want.Len(), got.Len())
 	for i := range want.rows {
 		w, g := &want.rows[i], &got.rows[i]
-		require.Equal(t, want.stepsOf(w), got.stepsOf(g), "row %d", i)
+		require.Equal(t, want.stepsOf(i), got.stepsOf(i), "row %d", i)
 		require.Equal(t, []any{w.conversions, w.value, w.nulls}, []any{g.conversions, g.value, g.nulls}, "row %d", i)
 	}
 }

@@ -77,7 +77,7 @@ func attributePathRule(name string, paths *PathSet, credit func(steps []int32, c
 		if r.conversions == 0 {
 			continue
 		}
-		credit(paths.stepsOf(r), r.conversions, r.value, acc)
+		credit(paths.stepsOf(i), r.conversions, r.value, acc)
 		res.Conversions += r.conversions
 		res.Value += r.value
 	}

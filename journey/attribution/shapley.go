@@ -112,7 +112,7 @@ func shapleyWithin(paths *PathSet, withPositions bool) (conv []float64, value []
 			continue
 		}
 		distinct = distinct[:0]
-		for _, c := range paths.stepsOf(r) {
+		for _, c := range paths.stepsOf(i) {
 			if seen[c] != i+1 {
 				seen[c] = i + 1
 				slot[c] = len(distinct)
@@ -135,7 +135,7 @@ func shapleyWithin(paths *PathSet, withPositions bool) (conv []float64, value []
 		for range distinct {
 			taken = append(taken, 0)
 		}
-		for t, c := range paths.stepsOf(r) {
+		for t, c := range paths.stepsOf(i) {
 			d := slot[c]
 			occParts = resetInts(occParts, occurs[c])
 			splitEqual(parts[d], occParts)
@@ -177,7 +177,7 @@ func (m Shapley) shapleyRate(paths *PathSet) (phi, phiValue []float64, err error
 	for i := range paths.rows {
 		r := &paths.rows[i]
 		mask := 0
-		for _, c := range paths.stepsOf(r) {
+		for _, c := range paths.stepsOf(i) {
 			mask |= 1 << c
 		}
 		conv[mask] += float64(r.conversions)

@@ -33,9 +33,9 @@ func TestShapleyClosedFormMatchesEnumeration(t *testing.T) {
 	paths := randomPaths(t, rng, 5000, 9)
 	n := len(paths.channels)
 	v := make([]float64, 1<<n)
-	for _, r := range paths.rows {
+	for i, r := range paths.rows {
 		mask := 0
-		for _, c := range paths.stepsOf(&r) {
+		for _, c := range paths.stepsOf(i) {
 			mask |= 1 << c
 		}
 		v[mask] += float64(r.conversions)
