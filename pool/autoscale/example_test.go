@@ -61,7 +61,7 @@ func Example() {
 	now, _ := elastic.Numbers("paid-search")
 	fmt.Printf("%d changes, pool of %d\n", len(res.Changes), len(now))
 	// Output:
-	// recommended 24, have 2, buy 4 now
+	// recommended 20, have 2, buy 4 now
 	// level=INFO msg="autoscale: pool change" pool=paid-search number=+14155550142 action=buy id=PN0001
 	// level=INFO msg="autoscale: pool change" pool=paid-search number=+14155550142 action=add id=PN0001
 	// level=INFO msg="autoscale: pool change" pool=paid-search number=+14155550143 action=buy id=PN0002
