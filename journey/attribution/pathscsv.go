@@ -133,14 +133,16 @@ func (o PathsCSV) read(r io.Reader, block int) (*PathSet, error) {
 	for i, h := range head {
 		col[strings.TrimSpace(h)] = i
 	}
-	pr := pathsLineReader{sep: sep, scale: scale, sorted: true, fields: make([][]byte, len(head)), cols: make([]int, len(head))}
-	header := pathsHeader()
-	for i, name := range header {
+	pr := pathsLineReader{sep: sep, scale: scale, sorted: true, role: make([]int, len(head))}
+	for i := range pr.role {
+		pr.role[i] = -1
+	}
+	for i, name := range pathsHeader() {
 		c, ok := col[name]
 		if !ok {
 			return nil, fmt.Errorf("%w: line 1 (header) lacks %q (separator %q)", ErrInvalidPathInput, name, sep)
 		}
-		pr.idx[i] = c
+		pr.idx[i], pr.role[c] = c, i
 	}
 	s := NewPathSet()
 	size := sizeOf(r)
@@ -194,19 +196,21 @@ func sizeOf(r io.Reader) int64 {
 
 // pathsLineReader reads the lines after the header.
 type pathsLineReader struct {
-	sep    byte
-	scale  int64
-	idx    [4]int   // column of path, total_conversions, total_conversion_value, total_null
-	fields [][]byte // this line's fields
-	cols   []int    // and the column where each starts, from 1
-	// The previous path, the end of each of its channels' names (the
-	// index of the '>' after it, or the path's length) and their ids:
-	// files list paths in order, so a path mostly begins as the one
-	// before, and those channels need no lookup.
-	prev    []byte
-	prevEnd []int
-	prevIDs []int32
-	ids     []int32 // this path's, while it is read
+	sep   byte
+	scale int64
+	idx   [4]int // column of path, total_conversions, total_conversion_value, total_null
+	role  []int  // column → its index in idx, or -1
+	// The previous path, prev[:prevLen], the end of each of its first
+	// prevSteps channels' names (the index of the '>' after it, or the
+	// path's length) and their ids, in ids[1-cur]: files list paths in
+	// order, so a path mostly begins as the one before, and those
+	// channels need no lookup. The current path's ids go to ids[cur].
+	prev      []byte
+	prevLen   int
+	ends      []int
+	ids       [2][]int32
+	cur       int
+	prevSteps int
 	// recent remembers a channel id by its name's length and last byte,
 	// which tell most channel names apart, before a lookup by hash.
 	recent [256]int32
@@ -216,73 +220,6 @@ type pathsLineReader struct {
 	// path can repeat an earlier one, and rows are added without looking
 	// them up; the first path out of order ends it.
 	sorted bool
-}
-
-// channels reads a path's channel ids into pr.prevIDs, where the next
-// path finds them, and reports whether the path comes after the previous
-// one in the order of channel names; at is the column where the path
-// starts.
-func (pr *pathsLineReader) channels(s *PathSet, path []byte, at int) (after bool, err error) {
-	same, prev := 0, pr.prev // bytes the path shares with the previous one
-	for same+8 <= len(path) && same+8 <= len(prev) && binary.LittleEndian.Uint64(path[same:]) == binary.LittleEndian.Uint64(prev[same:]) {
-		same += 8
-	}
-	for same < len(path) && same < len(prev) && path[same] == prev[same] {
-		same++
-	}
-	reused := 0
-	for reused < len(pr.prevEnd) && pr.prevEnd[reused] < same {
-		reused++ // the previous path's '>' after this name is shared too
-	}
-	ids, ends := append(pr.ids[:0], pr.prevIDs[:reused]...), pr.prevEnd[:reused]
-	pos := 0
-	if reused > 0 {
-		pos = ends[reused-1] + 1
-	}
-	for {
-		end := len(path)
-		if j := bytes.IndexByte(path[pos:], '>'); j >= 0 {
-			end = pos + j
-		}
-		name := trimSpace(path[pos:end])
-		if len(name) == 0 {
-			return false, colErr(at+pos, "empty channel in path %q", path)
-		}
-		ids, ends = append(ids, pr.channelID(s, name)), append(ends, end)
-		if end == len(path) {
-			break
-		}
-		pos = end + 1
-	}
-	after = pr.follows(s, ids, reused)
-	pr.prev = append(pr.prev[:0], path...)
-	pr.ids, pr.prevIDs, pr.prevEnd = pr.prevIDs, ids, ends
-	return after, nil
-}
-
-// channelID is s.channelBytes, first trying the channel last seen with
-// a name of the same length and last byte.
-func (pr *pathsLineReader) channelID(s *PathSet, name []byte) int32 {
-	k := byte(len(name)*31) ^ name[len(name)-1]
-	if id := pr.recent[k] - 1; id >= 0 && s.channels[id] == string(name) {
-		return id
-	}
-	id := s.channelBytes(name)
-	pr.recent[k] = id + 1
-	return id
-}
-
-// follows reports whether the path ids comes after the previous path in
-// the order of channel names, a path before its extensions; the first
-// shared steps are known to be equal.
-func (pr *pathsLineReader) follows(s *PathSet, ids []int32, shared int) bool {
-	prev := pr.prevIDs
-	for i := shared; i < len(ids) && i < len(prev); i++ {
-		if ids[i] != prev[i] {
-			return s.channels[ids[i]] > s.channels[prev[i]]
-		}
-	}
-	return len(ids) > len(prev)
 }
 
 // lineError is the error of one line, its text starting with the column.
@@ -302,45 +239,47 @@ func (pr *pathsLineReader) read(s *PathSet, b []byte) error {
 	if isBlank(b) {
 		return nil
 	}
-	if err := pr.split(b); err != nil {
+	// The four fields in local arrays: storing slices in pr on every
+	// line would cost a write barrier each while the collector runs.
+	f, at, err := pr.split(b)
+	if err != nil {
 		return err
 	}
-	header := pathsHeader
 	var counts [2]float64
 	for i, c := range [2]int{1, 3} {
-		f := trimSpace(pr.fields[pr.idx[c]])
-		v, ok := parseWeight(f)
+		v, ok := parseWeight(trimSpace(f[c]))
 		if !ok {
-			return colErr(pr.cols[pr.idx[c]], "%s %q is not a non-negative number", header()[c], f)
+			return colErr(at[c], "%s %q is not a non-negative number", pathsHeader()[c], trimSpace(f[c]))
 		}
 		counts[i] = v
 	}
-	f := trimSpace(pr.fields[pr.idx[2]])
-	value, ok := parseMinorUnits(f, pr.scale)
+	value, ok := parseMinorUnits(trimSpace(f[2]), pr.scale)
 	if !ok {
-		return colErr(pr.cols[pr.idx[2]], "%s %q is not a non-negative number, or is too large", header()[2], f)
+		return colErr(at[2], "%s %q is not a non-negative number, or is too large", pathsHeader()[2], trimSpace(f[2]))
 	}
 	if value > 0 && counts[0] == 0 {
-		return colErr(pr.cols[pr.idx[2]], "value without conversions on path %q", pr.fields[pr.idx[0]])
+		return colErr(at[2], "value without conversions on path %q", f[0])
 	}
-	after, err := pr.channels(s, pr.fields[pr.idx[0]], pr.cols[pr.idx[0]])
+	ids, after, err := pr.channels(s, f[0], at[0])
 	if err != nil {
 		return err
 	}
 	if pr.sorted = pr.sorted && after; pr.sorted {
-		s.appendNew(pr.prevIDs, counts[0], value, counts[1])
+		s.appendNew(ids, counts[0], value, counts[1])
 		return nil
 	}
 	s.buf = s.buf[:0]
-	for _, id := range pr.prevIDs {
+	for _, id := range ids {
 		s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(id))
 	}
 	s.addEncoded(counts[0], value, counts[1])
 	return nil
 }
 
-// split finds the line's fields, in place when it has no quotes.
-func (pr *pathsLineReader) split(b []byte) error {
+// split returns the path, total_conversions, total_conversion_value and
+// total_null fields of a line and the columns where they start, in place
+// when the line has no quotes.
+func (pr *pathsLineReader) split(b []byte) (f [4][]byte, at [4]int, err error) {
 	if bytes.IndexByte(b, '"') >= 0 {
 		cr := csv.NewReader(bytes.NewReader(b))
 		cr.Comma = rune(pr.sep)
@@ -348,34 +287,120 @@ func (pr *pathsLineReader) split(b []byte) error {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return colErr(pe.Column, "%v", pe.Err)
+				return f, at, colErr(pe.Column, "%v", pe.Err)
 			}
-			return colErr(1, "%v", err)
+			return f, at, colErr(1, "%v", err)
 		}
-		if len(rec) != len(pr.fields) {
-			return colErr(1, "%d fields, want %d separated by %q", len(rec), len(pr.fields), pr.sep)
+		if len(rec) != len(pr.role) {
+			return f, at, colErr(1, "%d fields, want %d separated by %q", len(rec), len(pr.role), pr.sep)
 		}
-		for i, f := range rec {
-			pr.fields[i] = []byte(f)
-			_, pr.cols[i] = cr.FieldPos(i)
+		for i, c := range pr.idx {
+			f[i] = []byte(rec[c])
+			_, at[i] = cr.FieldPos(c)
 		}
-		return nil
+		return f, at, nil
 	}
-	last := len(pr.fields) - 1
+	last := len(pr.role) - 1
 	start := 0
-	for n := range last {
-		i := bytes.IndexByte(b[start:], pr.sep)
-		if i < 0 {
-			return colErr(len(b)+1, "%d fields, want %d separated by %q", n+1, len(pr.fields), pr.sep)
+	for n := 0; ; n++ {
+		end := len(b)
+		if n < last {
+			i := bytes.IndexByte(b[start:], pr.sep)
+			if i < 0 {
+				return f, at, colErr(len(b)+1, "%d fields, want %d separated by %q", n+1, len(pr.role), pr.sep)
+			}
+			end = start + i
+		} else if i := bytes.IndexByte(b[start:], pr.sep); i >= 0 {
+			return f, at, colErr(start+i+1, "more than %d fields separated by %q", len(pr.role), pr.sep)
 		}
-		pr.fields[n], pr.cols[n] = b[start:start+i], start+1
-		start += i + 1
+		if r := pr.role[n]; r >= 0 {
+			f[r], at[r] = b[start:end], start+1
+		}
+		if n == last {
+			return f, at, nil
+		}
+		start = end + 1
 	}
-	if i := bytes.IndexByte(b[start:], pr.sep); i >= 0 {
-		return colErr(start+i+1, "more than %d fields separated by %q", len(pr.fields), pr.sep)
+}
+
+// channels returns a path's channel ids, valid until the next call, and
+// whether the path comes after the previous one in the order of channel
+// names; at is the column where the path starts.
+func (pr *pathsLineReader) channels(s *PathSet, path []byte, at int) (ids []int32, after bool, err error) {
+	same, prev := 0, pr.prev[:pr.prevLen] // bytes the path shares with the previous one
+	for same+8 <= len(path) && same+8 <= len(prev) && binary.LittleEndian.Uint64(path[same:]) == binary.LittleEndian.Uint64(prev[same:]) {
+		same += 8
 	}
-	pr.fields[last], pr.cols[last] = b[start:], start+1
-	return nil
+	for same < len(path) && same < len(prev) && path[same] == prev[same] {
+		same++
+	}
+	prevIDs, ends := pr.ids[1-pr.cur][:pr.prevSteps], pr.ends
+	reused := 0
+	for reused < len(prevIDs) && ends[reused] < same {
+		reused++ // the previous path's '>' after this name is shared too
+	}
+	ids = append(pr.ids[pr.cur][:0], prevIDs[:reused]...)
+	n, pos := reused, 0
+	if reused > 0 {
+		pos = ends[reused-1] + 1
+	}
+	for {
+		end := len(path)
+		if j := bytes.IndexByte(path[pos:], '>'); j >= 0 {
+			end = pos + j
+		}
+		name := trimSpace(path[pos:end])
+		if len(name) == 0 {
+			pr.prevLen, pr.prevSteps = 0, 0
+			return nil, false, colErr(at+pos, "empty channel in path %q", path)
+		}
+		ids = append(ids, pr.channelID(s, name))
+		if n == len(ends) {
+			ends = append(ends, 0)
+			ends = ends[:cap(ends)]
+			pr.ends = ends
+		}
+		ends[n] = end
+		n++
+		if end == len(path) {
+			break
+		}
+		pos = end + 1
+	}
+	if cap(ids) != cap(pr.ids[pr.cur]) { // grown
+		pr.ids[pr.cur] = ids
+	}
+	after = pr.follows(s, ids, prevIDs, reused)
+	if len(path) > len(pr.prev) {
+		pr.prev = make([]byte, 2*len(path))
+	}
+	pr.prevLen = copy(pr.prev, path)
+	pr.prevSteps, pr.cur = n, 1-pr.cur
+	return ids, after, nil
+}
+
+// channelID is s.channelBytes, first trying the channel last seen with
+// a name of the same length and last byte.
+func (pr *pathsLineReader) channelID(s *PathSet, name []byte) int32 {
+	k := byte(len(name)*31) ^ name[len(name)-1]
+	if id := pr.recent[k] - 1; id >= 0 && s.channels[id] == string(name) {
+		return id
+	}
+	id := s.channelBytes(name)
+	pr.recent[k] = id + 1
+	return id
+}
+
+// follows reports whether the path ids comes after the path prev in the
+// order of channel names, a path before its extensions; their first
+// shared steps are known to be equal.
+func (pr *pathsLineReader) follows(s *PathSet, ids, prev []int32, shared int) bool {
+	for i := shared; i < len(ids) && i < len(prev); i++ {
+		if ids[i] != prev[i] {
+			return s.channels[ids[i]] > s.channels[prev[i]]
+		}
+	}
+	return len(ids) > len(prev)
 }
 
 // parseCount parses a non-negative decimal integer of at most 18 digits.
