@@ -238,3 +238,8 @@ func (st *Store) OutboxOfConversion(ctx context.Context, conversionID string) ([
 func (st *Store) OutboxByState(ctx context.Context, state store.OutboxState, limit int) ([]store.OutboxMessage, error) {
 	return st.engine.OutboxByState(ctx, state, limit)
 }
+
+// WriteBatch implements [store.Batches.WriteBatch].
+func (st *Store) WriteBatch(ctx context.Context, b store.Batch) error {
+	return st.engine.WriteBatch(ctx, b)
+}

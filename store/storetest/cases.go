@@ -151,6 +151,7 @@ func (s *suite) groups() []group {
 			{"ParallelSessionBatchesAllLand", s.parallelSessionBatchesAllLand},
 		}},
 	}
+	gs = append(gs, group{"Batches", s.batchCases()})
 	if s.features.Outbox {
 		gs = append(gs, group{"Outbox", []testCase{
 			{"EnqueueRoundTripsPendingInUTCAndRepeatChangesNothing", s.enqueueRoundTripsPendingInUTCAndRepeatChangesNothing},

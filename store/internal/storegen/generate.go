@@ -20,7 +20,7 @@ const OutputFile = "zz_methods.go"
 
 // Interfaces are the store interfaces every SQL adapter implements, in the
 // order their methods are written.
-var Interfaces = []string{"Store", "Outbox"}
+var Interfaces = []string{"Store", "Outbox", "Batches"}
 
 // EngineField is the adapter Store's field holding the *sqlstore.Engine.
 const EngineField = "engine"
