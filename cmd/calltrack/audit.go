@@ -17,7 +17,7 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	poolName := fs.String("pool", "", "the pool to audit (required)")
 	size := fs.Int("size", 0, "how many numbers the pool has: the store keeps holds, not configuration (required)")
 	cooldown := fs.Duration("cooldown", pool.DefaultCooldown, "the pool's cooldown, as configured (pool.Config.Cooldown)")
-	target := fs.Float64("target", 0.01, "acceptable chance that a visitor finds no number out of cooldown, in (0, 1)")
+	target := fs.Float64("target", 0.01, "acceptable chance that a visitor finds no number out of cooldown (the cooldown rule's size and the floor), in (0, 1)")
 	fromFlag := fs.String("from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time; default 30 days before -to")
 	toFlag := fs.String("to", "", "end, excluded (YYYY-MM-DD, UTC, or RFC 3339); default the start of tomorrow")
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -97,14 +97,15 @@ func writeAudit(w io.Writer, name string, size int, cooldown time.Duration, targ
 	case rec.Numbers < size:
 		verdict = fmt.Sprintf("%d could go", size-rec.Numbers)
 	}
-	fmt.Fprintf(w, "\nRecommended size: %d numbers (%s)\n\n", rec.Numbers, verdict)
-	fmt.Fprintf(w, "From the observed peak and average hold, which already include the session window:\n")
+	fmt.Fprintf(w, "\nRecommended size: %d numbers (%s; %s of calls stitched to their true session, target %s)\n\n", rec.Numbers, verdict, percent(rec.Accuracy), percent(pool.DefaultAccuracy))
+	fmt.Fprintf(w, "From the observed peak and average hold, which already include the session window, for the default accuracy:\n")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  arrivals at the busiest hour\t%d per hour\n", rep.PeakHourlyArrivals)
 	fmt.Fprintf(tw, "  each session holds its number\t%v on average\n", rec.Hold.Round(time.Second))
 	fmt.Fprintf(tw, "  then the number cools for\t%v\n", cooldown)
 	fmt.Fprintf(tw, "  numbers held or cooling, on average\t%.1f = %d/h × (%v + %v)\n", rec.Busy, rep.PeakHourlyArrivals, rec.Hold.Round(time.Second), cooldown)
-	fmt.Fprintf(tw, "  chance no number is free at %d\t%s (target %s)\n", rec.Numbers, percent(rec.ShortfallProbability), percent(target))
+	fmt.Fprintf(tw, "  callers call after leaving the page\tunknown: spread evenly over window + cooldown, the worst case\n")
+	writeAccuracy(tw, rec, target, pool.DefaultAccuracy)
 	fmt.Fprintf(tw, "  below %d numbers\tlive sessions share numbers more often than the target\n", rec.NumbersWithoutCooldown)
 	_ = tw.Flush()
 }
