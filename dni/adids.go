@@ -23,9 +23,12 @@ func cleanAdIDs(in journey.AdIDs, src classify.Source, now time.Time) journey.Ad
 	if !in.Consent {
 		return journey.AdIDs{}
 	}
+	// An id is kept as sent or dropped, never altered: one cut at
+	// maxAdIDLen or stripped of control characters is another id, which
+	// the platform would match to someone else or refuse.
 	clean := func(s string) string {
-		s = provider.CleanText(strings.TrimSpace(s), maxAdIDLen)
-		if strings.ContainsAny(s, " \t\n") {
+		s = strings.TrimSpace(s)
+		if len(s) > maxAdIDLen || provider.CleanText(s, maxAdIDLen) != s || strings.ContainsAny(s, " \t\n") {
 			return ""
 		}
 		return s
@@ -38,8 +41,8 @@ func cleanAdIDs(in journey.AdIDs, src classify.Source, now time.Time) journey.Ad
 	}
 	out := journey.AdIDs{Consent: true, GAClientID: clean(in.GAClientID), GASessionID: clean(in.GASessionID),
 		FBP: clean(in.FBP), FBC: clean(in.FBC), AdUserData: signal(in.AdUserData), AdPersonalization: signal(in.AdPersonalization)}
-	if out.FBC == "" && src.ClickID.Param == "fbclid" && src.ClickID.Value != "" {
-		out.FBC = "fb.1." + strconv.FormatInt(now.UnixMilli(), 10) + "." + clean(src.ClickID.Value)
+	if fbclid := clean(src.ClickID.Value); out.FBC == "" && src.ClickID.Param == "fbclid" && fbclid != "" {
+		out.FBC = "fb.1." + strconv.FormatInt(now.UnixMilli(), 10) + "." + fbclid
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/provider/fake"
@@ -49,5 +50,32 @@ func TestAdIDsTravelWithTheConversionOnlyWithConsent(t *testing.T) {
 		assert.Equal(t, "denied", got.AdUserData, "the latest consent signal")
 		assert.Empty(t, got.AdPersonalization, "only granted or denied are kept")
 		assert.False(t, got.SharesUserData())
+	}
+}
+
+// An ad id is kept exactly as the browser sent it or not at all: cut or
+// stripped it would be another visitor's id, or one the platform refuses.
+func TestCleanAdIDsDropsRatherThanAlters(t *testing.T) {
+	now := time.UnixMilli(1700000000000)
+	long := strings.Repeat("a", maxAdIDLen+1)
+	fb := func(v string) classify.Source {
+		return classify.Source{ClickID: classify.ClickID{Param: "fbclid", Value: v}}
+	}
+	for _, tc := range []struct {
+		name string
+		in   journey.AdIDs
+		src  classify.Source
+		want journey.AdIDs
+	}{
+		{"kept as sent", journey.AdIDs{Consent: true, FBP: " fb.1.1.2 "}, classify.Source{}, journey.AdIDs{Consent: true, FBP: "fb.1.1.2"}},
+		{"too long", journey.AdIDs{Consent: true, FBP: long, GAClientID: long}, classify.Source{}, journey.AdIDs{Consent: true}},
+		{"control character", journey.AdIDs{Consent: true, FBC: "fb.1.1.ab\x00c"}, classify.Source{}, journey.AdIDs{Consent: true}},
+		{"fbclid too long", journey.AdIDs{Consent: true}, fb(long), journey.AdIDs{Consent: true}},
+		{"fbclid with a space", journey.AdIDs{Consent: true}, fb("ab c"), journey.AdIDs{Consent: true}},
+		{"fbclid", journey.AdIDs{Consent: true}, fb("IwAR0abc"), journey.AdIDs{Consent: true, FBC: "fb.1.1700000000000.IwAR0abc"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, cleanAdIDs(tc.in, tc.src, now))
+		})
 	}
 }
