@@ -50,9 +50,8 @@ func cleanAdIDs(in journey.AdIDs, src classify.Source, now time.Time) journey.Ad
 // mergeAdIDs folds a page view's ids into the session's: an id seen once
 // is kept, a later page view fills in what was missing, and the consent
 // signals are the latest the page set. A page view without consent leaves
-// the session as it was: withdrawing consent in the browser stops what
-// the tracker sends, and what the session already holds is erased with
-// the person.
+// the session as it was; a withdrawal (VisitRequest.AdsWithdrawn) clears
+// it before this merge.
 func mergeAdIDs(session, page journey.AdIDs) journey.AdIDs {
 	if !page.Consent {
 		return session

@@ -79,3 +79,25 @@ func TestCleanAdIDsDropsRatherThanAlters(t *testing.T) {
 		})
 	}
 }
+
+// Ads consent withdrawn after it was given: the session forgets its ad
+// ids, and the call's conversion goes to the sinks without them (ad
+// platform sinks then send nothing).
+func TestWithdrawnAdsConsentClearsTheSessionsAdIDs(t *testing.T) {
+	st := memstore.New()
+	crm := &captureSink{}
+	x, err := export.New(st, export.Config{}, crm)
+	require.NoError(t, err)
+	h := newHarness(t, testConfig(), WithStore(st), WithExports(x))
+	ctx := context.Background()
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=abc",
+		AdIDs: journey.AdIDs{Consent: true, GAClientID: "1234567890.1700000000", AdUserData: "granted"}})
+	h.visit(t, VisitRequest{VisitorID: a.VisitorID, SessionID: a.SessionID, URL: "https://example-plumbing.com/?gclid=abc", AdsWithdrawn: true})
+	_, err = h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: a.Swaps[0].Number, Answered: true, Duration: 2 * time.Minute})
+	require.NoError(t, err)
+	require.NoError(t, h.svc.Close())
+	deliverAll(t, x)
+	m, ok := crm.message("capture/call:fake/CA1")
+	require.True(t, ok, "delivered: %v", crm.delivered())
+	assert.True(t, m.AdIDs.IsZero(), "withdrawn consent: %+v", m.AdIDs)
+}

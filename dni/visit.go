@@ -27,6 +27,10 @@ type VisitRequest struct {
 	// AdIDs are the ad platforms' browser ids the tracker read with the
 	// visitor's ads consent (journey.AdIDs); each page view may add some.
 	AdIDs journey.AdIDs `json:"ad_ids,omitzero"`
+	// AdsWithdrawn says the visitor withdrew the ads consent they had
+	// given: the session forgets its ad ids, so nothing more of it is
+	// sent to an ad platform.
+	AdsWithdrawn bool `json:"ads_withdrawn,omitempty"`
 }
 
 // Swap tells the tracker to show Number wherever the page shows Target.
@@ -102,6 +106,9 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 		sess = journey.Session{ID: uuid.NewString(), VisitorID: visitor, StartedAt: now, LandingURL: req.URL, Referrer: req.Referrer, Source: src}
 	}
 	sess.LastSeenAt = now
+	if req.AdsWithdrawn {
+		sess.AdIDs = journey.AdIDs{}
+	}
 	sess.AdIDs = mergeAdIDs(sess.AdIDs, cleanAdIDs(req.AdIDs, src, now))
 	a := s.lease(ctx, &sess, clientOf(ctx), now)
 	// Failures are logged, not returned: the lease stands and the numbers

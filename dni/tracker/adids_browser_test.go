@@ -184,6 +184,28 @@ func TestBrowserAdIDs(t *testing.T) {
 		s.noConsoleErrors()
 	})
 
+	// Consent withdrawn after the ids went: the visit again, saying so and
+	// carrying none, so the server forgets the session's ids; once.
+	t.Run("ads consent withdrawn: the visit again, withdrawn, without ids", func(t *testing.T) {
+		s := newSite(t, browser, Config{}, map[string]string{"/": page(adCookies+queueAds, simpleBody+`<script src="{{src}}"></script>`)})
+		s.navigate("/")
+		s.waitFor("the answer", `attriqs.ids() && attriqs.ids().session_id != ""`)
+		if v := s.waitRequests("v1/visit", 1); adIDsOf(t, v[0]) != all || v[0].Withdrawn {
+			t.Fatalf("first visit %+v, want the ad ids", v[0])
+		}
+		eval[any](s, `attriqs.adsConsent(false), attriqs.adsConsent(false)`)
+		v := s.waitRequests("v1/visit", 2)
+		if !v[1].Withdrawn || v[1].AdIDs != nil || v[1].SessionID != "s-2" {
+			t.Errorf("visit after withdrawal %+v, want ads_withdrawn and no ad ids for the same session", v[1])
+		}
+		eval[any](s, `attriqs.adsConsent(true)`)
+		v = s.waitRequests("v1/visit", 3)
+		if v[2].Withdrawn || adIDsOf(t, v[2]) != all {
+			t.Errorf("visit after consent again %+v, want the ad ids", v[2])
+		}
+		s.noConsoleErrors()
+	})
+
 	t.Run("Consent Mode granted later: the next heartbeat is the visit with the ids", func(t *testing.T) {
 		s := newSite(t, browser, Config{}, map[string]string{"/": page(adCookies+gtag+
 			`<script>gtag("consent", "default", {ad_user_data: "denied"});</script>{{tracker}}`, simpleBody)})

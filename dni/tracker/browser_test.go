@@ -53,6 +53,7 @@ type request struct {
 	Referrer    string
 	Events      []map[string]any
 	AdIDs       map[string]any // the visit's ad_ids, nil when left out
+	Withdrawn   bool           // the visit's ads_withdrawn
 }
 
 // stub implements the backend contract of the package documentation.
@@ -101,6 +102,7 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Referrer  string           `json:"referrer"`
 		Events    []map[string]any `json:"events"`
 		AdIDs     map[string]any   `json:"ad_ids"`
+		Withdrawn bool             `json:"ads_withdrawn"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
@@ -116,12 +118,12 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if path == "v1/events" != (body.Events != nil) {
 		s.t.Errorf("stub: %s: events %v in the wrong endpoint", path, body.Events)
 	}
-	if path != "v1/visit" && (body.URL != "" || body.Referrer != "" || body.AdIDs != nil) {
+	if path != "v1/visit" && (body.URL != "" || body.Referrer != "" || body.AdIDs != nil || body.Withdrawn) {
 		s.t.Errorf("stub: %s carries visit fields", path)
 	}
 	s.mu.Lock()
 	s.reqs = append(s.reqs, request{Path: path, ContentType: r.Header.Get("Content-Type"), UserAgent: r.UserAgent(),
-		VisitorID: body.VisitorID, SessionID: body.SessionID, URL: body.URL, Referrer: body.Referrer, Events: body.Events, AdIDs: body.AdIDs})
+		VisitorID: body.VisitorID, SessionID: body.SessionID, URL: body.URL, Referrer: body.Referrer, Events: body.Events, AdIDs: body.AdIDs, Withdrawn: body.Withdrawn})
 	status, hang, delay, hb := s.status, s.hang, s.delay, s.heartbeat
 	refused := path != "v1/events" && s.refuse != nil && s.refuse(body.VisitorID)
 	swaps := s.swaps

@@ -183,8 +183,12 @@
 // (attriqs.adsConsent(true), or a Consent Mode update that the next
 // heartbeat or the page hiding finds) sends that visit again, same ids and
 // URL, with ad_ids, once per page view; the backend adds them to the live
-// session. Withdrawing ads consent stops what later visits carry; what the
-// session already holds stays with it.
+// session. Withdrawing ads consent after the ids went (attriqs.adsConsent
+// (false), or a Consent Mode update denying ad_user_data) sends the visit
+// once more with "ads_withdrawn":true and no ad_ids: the backend forgets
+// the session's ids, so nothing more of it reaches an ad platform. A new
+// page view that starts without ads consent sends nothing of the kind: the
+// consent tool may not have run yet.
 //
 // # Configuration
 //

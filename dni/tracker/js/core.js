@@ -405,6 +405,9 @@
   // no cookie is read and ad_ids is left out.
   function revisit(useBeacon) {
     var b = { visitor_id: st.v || "", session_id: st.s || "", url: vurl, referrer: d.referrer };
+    // Consent withdrawn after ids went with this page's visit: the server
+    // forgets the session's ids.
+    if (adsSent && !adsOn()) b.ads_withdrawn = true;
     if ((adsSent = adsOn())) guard(function () {
       b.ad_ids = {
         consent: true,
@@ -425,8 +428,9 @@
     vurl = location.href;
     revisit();
   }
-  // late: ads consent came after this page view's visit was answered.
-  function late() { return consent == 1 && told && !adsSent && adsOn(); }
+  // late: ads consent came, or went, after this page view's visit was
+  // answered.
+  function late() { return consent == 1 && told && adsSent != adsOn(); }
   function schedule() {
     clearTimeout(hbT);
     if (consent == 1 && st.s && d.visibilityState != "hidden")
