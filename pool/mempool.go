@@ -113,8 +113,19 @@ func (p *memPool) homeShard() int {
 	return id
 }
 
-func (p *memPool) leaseOf(idx uint32, tok Token, until uint64, o Outcome) Lease {
-	return Lease{Pool: p.info.Name, Number: p.info.Numbers[idx], Token: tok, ExpiresAt: decodeTime(until), Outcome: o}
+// grant is what a lease decided, in three words. The hot path passes grants
+// and builds the Lease once, at the end: a Lease has five fields, so the
+// compiler keeps it in memory and copies it at every return, and each copy
+// read back 16 bytes written 8 at a time a moment before, which stalls on
+// store forwarding (a sixth of a lease + release on one core, by perf).
+type grant struct {
+	tok   Token // zero for Fallback and Original
+	until uint64
+	o     Outcome
+}
+
+func (p *memPool) leaseOf(g grant) Lease {
+	return Lease{Pool: p.info.Name, Number: p.numberOf(g), Token: g.tok, ExpiresAt: p.expiryOf(g), Outcome: g.o}
 }
 
 func (p *memPool) original() Lease {
@@ -130,9 +141,32 @@ func (p *memPool) noteExpiry(until uint64) {
 	}
 }
 
-// lease implements Allocator.Lease for a valid session id.
+// lease implements Allocator.Lease for a valid session id. It builds the
+// Lease in its return statement rather than returning leaseOf's: that saves
+// one more copy of it (see grant).
 func (p *memPool) lease(session string, now time.Time) Lease {
-	nowc := encodeTime(now)
+	g := p.grantFor(session, encodeTime(now))
+	return Lease{Pool: p.info.Name, Number: p.numberOf(g), Token: g.tok, ExpiresAt: p.expiryOf(g), Outcome: g.o}
+}
+
+func (p *memPool) numberOf(g grant) string {
+	switch g.o {
+	case Assigned, Continued, Reused:
+		return p.info.Numbers[uint32(uint64(g.tok)>>genBits)-1]
+	case Fallback:
+		return p.info.Fallback
+	}
+	return p.info.BusinessNumber
+}
+
+func (p *memPool) expiryOf(g grant) time.Time {
+	if g.tok == 0 {
+		return time.Time{}
+	}
+	return decodeTime(g.until)
+}
+
+func (p *memPool) grantFor(session string, nowc uint64) grant {
 	h := p.table.hash(session)
 	for {
 		if tok, s, ok := p.findLive(h, session, nil); ok {
@@ -143,20 +177,20 @@ func (p *memPool) lease(session string, now time.Time) Lease {
 			}
 			until := max(nowc+p.window, holdUntil(s))
 			if until == holdUntil(s) || p.hold(idx, gen).state.CompareAndSwap(s, withUntil(s, until)) {
-				return p.leaseOf(idx, tok, until, Continued)
+				return grant{tok, until, Continued}
 			}
 			continue
 		}
 		idx, ok := p.take(nowc)
 		if !ok {
-			if l, done := p.exhausted(h, session, nowc); done {
-				return l
+			if g, done := p.exhausted(h, session, nowc); done {
+				return g
 			}
 			continue
 		}
 		tok, until := p.startHold(idx, session, nowc)
-		if l, done := p.publish(h, session, tok, until, Assigned, nowc); done {
-			return l
+		if g, done := p.publish(h, session, tok, until, Assigned, nowc); done {
+			return g
 		}
 	}
 }

@@ -2,14 +2,14 @@ package pool
 
 // exhausted applies the pool's exhaustion policy when no number is free.
 // done=false asks the caller to retry (the session got a lease meanwhile).
-func (p *memPool) exhausted(h uint64, session string, now uint64) (Lease, bool) {
+func (p *memPool) exhausted(h uint64, session string, now uint64) (grant, bool) {
 	p.notePeak(int64(len(p.numbers)))
 	if p.info.Exhaustion == ReuseLeastRecent {
-		if l, done, ok := p.reuse(h, session, now); ok {
+		if g, done, ok := p.reuse(h, session, now); ok {
 			if done {
 				p.reuses.Add(1)
 			}
-			return l, done
+			return g, done
 		}
 	}
 	return p.unserved(), true
@@ -18,22 +18,22 @@ func (p *memPool) exhausted(h uint64, session string, now uint64) (Lease, bool) 
 // unserved is what a visitor gets when no tracking number can be given:
 // the fallback number if the pool has one and the policy allows, else the
 // business number.
-func (p *memPool) unserved() Lease {
+func (p *memPool) unserved() grant {
 	if p.info.Fallback != "" && p.info.Exhaustion != ServeOriginal {
 		p.fallbacks.Add(1)
-		return Lease{Pool: p.info.Name, Number: p.info.Fallback, Outcome: Fallback}
+		return grant{o: Fallback}
 	}
 	p.originals.Add(1)
-	return p.original()
+	return grant{o: Original}
 }
 
 // reuse shares the held number whose holders were least recently active.
 // ok=false means no number can take one more holder.
-func (p *memPool) reuse(h uint64, session string, now uint64) (l Lease, done, ok bool) {
+func (p *memPool) reuse(h uint64, session string, now uint64) (g grant, done, ok bool) {
 	for range 8 {
 		idx, st, found := p.leastRecentlyActive()
 		if !found {
-			return Lease{}, false, false
+			return grant{}, false, false
 		}
 		gen := (numberGen(st) + 1) & genMask
 		slot := &p.numbers[idx]
@@ -43,10 +43,10 @@ func (p *memPool) reuse(h uint64, session string, now uint64) (l Lease, done, ok
 		until := now + p.window
 		p.hold(idx, gen).write(session, gen, now, until, true)
 		p.noteExpiry(until)
-		l, done := p.publish(h, session, makeToken(idx, gen), until, Reused, now)
-		return l, done, true
+		g, done := p.publish(h, session, makeToken(idx, gen), until, Reused, now)
+		return g, done, true
 	}
-	return Lease{}, false, false
+	return grant{}, false, false
 }
 
 // leastRecentlyActive scans the pool for the held number whose latest

@@ -34,7 +34,7 @@ func (p *memPool) renew(session string, tok Token, now time.Time) (Lease, error)
 		until := max(nowc+p.window, holdUntil(s))
 		if until == holdUntil(s) || hs.state.CompareAndSwap(s, withUntil(s, until)) {
 			p.noteExpiry(until)
-			return p.leaseOf(idx, tok, until, Continued), nil
+			return p.leaseOf(grant{tok, until, Continued}), nil
 		}
 		s = hs.state.Load()
 		if !holdLive(s) || holdGen(s) != gen {

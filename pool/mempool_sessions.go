@@ -6,7 +6,7 @@ import "sync/atomic"
 // the same session published concurrently, one of them (at least) sees the
 // other, undoes its own hold and reports done=false so the caller retries
 // and finds the survivor.
-func (p *memPool) publish(h uint64, session string, tok Token, until uint64, o Outcome, now uint64) (Lease, bool) {
+func (p *memPool) publish(h uint64, session string, tok Token, until uint64, o Outcome, now uint64) (grant, bool) {
 	idx, gen, _ := p.splitToken(tok)
 	word, ok := p.insert(h, tok)
 	if !ok { // table full: only possible with extreme sharing
@@ -15,12 +15,12 @@ func (p *memPool) publish(h uint64, session string, tok Token, until uint64, o O
 	}
 	if _, _, dup := p.findLive(h, session, word); dup {
 		p.endHold(idx, gen, p.hold(idx, gen).state.Load(), now, byRelease)
-		return Lease{}, false
+		return grant{}, false
 	}
 	if p.onRecord != nil {
 		p.emit(idx, gen, 0)
 	}
-	return p.leaseOf(idx, tok, until, o), true
+	return grant{tok, until, o}, true
 }
 
 // findLive finds the live hold of session, skipping the entry word skip.
@@ -29,8 +29,9 @@ func (p *memPool) findLive(h uint64, session string, skip *atomic.Uint64) (Token
 	tag := entryTag(h)
 	b := h & t.bucketMask
 	for range t.bucketMask + 1 {
-		for j := range uint64(entriesPerBucket) {
-			w := t.entryWord(b, j)
+		bk := t.bucket(b)
+		for j := range entriesPerBucket {
+			w := &bk[j]
 			e := w.Load()
 			if e>>tagShift != tag || w == skip {
 				continue
@@ -61,8 +62,9 @@ func (p *memPool) insert(h uint64, tok Token) (*atomic.Uint64, bool) {
 	entry := makeEntry(h, tok)
 	b := h & t.bucketMask
 	for range t.bucketMask + 1 {
-		for j := range uint64(entriesPerBucket) {
-			w := t.entryWord(b, j)
+		bk := t.bucket(b)
+		for j := range entriesPerBucket {
+			w := &bk[j]
 			e := w.Load()
 			if (e == 0 || !p.entryLive(e)) && w.CompareAndSwap(e, entry) {
 				return w, true
