@@ -74,7 +74,7 @@ func New(ctx context.Context, rdb redis.UniversalClient, cfg Config) (*Allocator
 			args[i] = n
 		}
 		if err := a.scripts.init.Run(ctx, rdb, []string{a.key(name)}, args...).Err(); err != nil {
-			return nil, unavailable("register pool "+strconv.Quote(name), err)
+			return nil, a.unavailable("register pool "+strconv.Quote(name), err)
 		}
 	}
 	return a, nil
@@ -94,9 +94,19 @@ func (a *Allocator) pool(name string) (*pool.PoolInfo, error) {
 	return nil, fmt.Errorf("%w: %q", pool.ErrUnknownPool, name)
 }
 
-func unavailable(what string, err error) error {
+// unavailable classes a failed call as pool.ErrUnavailable (a caller's
+// cancellation or deadline is its own error). On a cluster it also asks the
+// client to reload the slot map: go-redis reloads it by itself only after a
+// MOVED, ASK or READONLY reply or once a minute
+// (ClusterOptions.ClusterStateReloadInterval), so without this a master that
+// died without answering stays the slot's address long after its replica
+// was promoted.
+func (a *Allocator) unavailable(what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("redispool: %s: %w", what, err)
+	}
+	if cc, ok := a.rdb.(*redis.ClusterClient); ok {
+		cc.ReloadState(context.Background()) // lazy and coalesced by go-redis
 	}
 	return fmt.Errorf("%w: redispool: %s: %w", pool.ErrUnavailable, what, err)
 }
@@ -120,7 +130,7 @@ func (a *Allocator) Lease(ctx context.Context, poolName, sessionID string, now t
 	}
 	res, err := a.calls.run(ctx, a.scripts.lease, []string{a.key(p.Name)}, a.leaseArgs(p, sessionID, now)...).Slice()
 	if err != nil {
-		return original(p), unavailable("lease", err)
+		return original(p), a.unavailable("lease", err)
 	}
 	return a.leaseResult(p, sessionID, res)
 }
@@ -201,7 +211,7 @@ func (a *Allocator) Renew(ctx context.Context, poolName, sessionID string, token
 	res, err := a.calls.run(ctx, a.scripts.renew, []string{a.key(p.Name)},
 		sessionID, uint64(token), millis(now), durMillis(p.SessionWindow)).Slice()
 	if err != nil {
-		return pool.Lease{}, unavailable("renew", err)
+		return pool.Lease{}, a.unavailable("renew", err)
 	}
 	if len(res) != 4 {
 		return pool.Lease{}, fmt.Errorf("%w: redispool: renew: malformed reply %v", pool.ErrUnavailable, res)
@@ -226,7 +236,7 @@ func (a *Allocator) Release(ctx context.Context, poolName, sessionID string, tok
 	}
 	res, err := a.calls.run(ctx, a.scripts.release, []string{a.key(p.Name)}, sessionID, uint64(token), millis(now)).Slice()
 	if err != nil {
-		return unavailable("release", err)
+		return a.unavailable("release", err)
 	}
 	if len(res) != 2 {
 		return fmt.Errorf("%w: redispool: release: malformed reply %v", pool.ErrUnavailable, res)
@@ -257,7 +267,7 @@ func (a *Allocator) HoldersAt(ctx context.Context, number string, at time.Time, 
 	res, err := a.calls.run(ctx, a.scripts.holders, []string{a.key(info.Pool)},
 		info.Number, millis(at), millis(at.Add(-grace))).Slice()
 	if err != nil {
-		return nil, unavailable("holders", err)
+		return nil, a.unavailable("holders", err)
 	}
 	var out []pool.Holder
 	for i := 0; i+4 < len(res); i += 5 {
@@ -280,7 +290,7 @@ func (a *Allocator) Sweep(ctx context.Context, now time.Time) (int, error) {
 		for {
 			res, err := a.scripts.sweep.Run(ctx, a.rdb, []string{a.key(name)}, millis(now), batch).Slice()
 			if err != nil {
-				return total, unavailable("sweep", err)
+				return total, a.unavailable("sweep", err)
 			}
 			n, _ := res[0].(int64)
 			a.report(name, res[1])
@@ -302,7 +312,7 @@ func (a *Allocator) Stats(ctx context.Context, poolName string, now time.Time) (
 	}
 	res, err := a.scripts.stats.Run(ctx, a.rdb, []string{a.key(p.Name)}, millis(now), durMillis(p.Cooldown)).Int64Slice()
 	if err != nil {
-		return pool.Stats{}, unavailable("stats", err)
+		return pool.Stats{}, a.unavailable("stats", err)
 	}
 	if len(res) != 9 {
 		return pool.Stats{}, fmt.Errorf("%w: redispool: stats: malformed reply %v", pool.ErrUnavailable, res)

@@ -36,7 +36,7 @@ func (a *Allocator) LeaseMany(ctx context.Context, poolName string, sessionIDs [
 	if pipeErr != nil && isNoScript(pipeErr) {
 		// Redis restarted and lost its script cache: load and go again.
 		if err := a.scripts.lease.Load(ctx, a.rdb).Err(); err != nil {
-			return fill(out, p), unavailable("lease many", err)
+			return fill(out, p), a.unavailable("lease many", err)
 		}
 		return a.LeaseMany(ctx, poolName, sessionIDs, now)
 	}
@@ -47,7 +47,7 @@ func (a *Allocator) LeaseMany(ctx context.Context, poolName string, sessionIDs [
 		}
 		res, err := cmd.Slice()
 		if err != nil {
-			firstErr = cmp(firstErr, unavailable("lease many", err))
+			firstErr = cmp(firstErr, a.unavailable("lease many", err))
 			continue
 		}
 		l, err := a.leaseResult(p, sessionIDs[i], res)

@@ -19,6 +19,24 @@
 //   - hist:<number>: the last HistoryPerNumber holds of each number, scored
 //     by start, which answers HoldersAt in O(log n).
 //
+// Keys have carried the hash tag since the first release, so a single node
+// and a cluster use the same keys and a move to Redis Cluster needs no
+// migration of keys (copy them with MIGRATE or DUMP/RESTORE, slot by slot).
+//
+// # Redis Cluster
+//
+// [New] takes any [redis.UniversalClient]: a *redis.Client for one node, a
+// *redis.ClusterClient for a cluster, where each pool lives on the master
+// serving its slot. When a master fails, calls for its pools fail with
+// [pool.ErrUnavailable] (Lease answers the business number) until a replica
+// is promoted, a few seconds after cluster-node-timeout; each failure also
+// asks the client to reload the slot map, which go-redis otherwise does only
+// after a MOVED reply or once a minute. Replication is asynchronous: a lease
+// acknowledged just before its master died may be missing on the promoted
+// replica, which may then hand the number to another session; the first
+// session's next Renew answers [pool.ErrStaleLease] and it leases again.
+// TestClusterFailover shows this on a cluster the test starts.
+//
 // The scripts use ZADD GT, so Redis 6.2 or later is required.
 //
 // Expiry uses the instants callers pass, not Redis TTLs, so it is exact under
