@@ -157,6 +157,12 @@
 //
 //	go test -run '^$' -bench Anchor -benchmem ./journey/attribution/
 //
+// BenchmarkPathsFile reads a grouped paths file in ChannelAttribution's
+// layout and runs its anchors' models; CALLTRACK_PATHS_FILE names the
+// file of the comparison in docs/benchmarks.md:
+//
+//	CALLTRACK_PATHS_FILE=paths-1m.csv go test -run '^$' -bench PathsFile ./journey/attribution/
+//
 // and the internal/cmd/attribench command writes it as files (grouped
 // paths in ChannelAttribution's format, and one line per journey) and
 // times one model on the grouped file as a whole process:
