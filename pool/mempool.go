@@ -141,12 +141,22 @@ func (p *memPool) noteExpiry(until uint64) {
 	}
 }
 
-// lease implements Allocator.Lease for a valid session id. It builds the
-// Lease in its return statement rather than returning leaseOf's: that saves
-// one more copy of it (see grant).
-func (p *memPool) lease(session string, now time.Time) Lease {
+// lease implements Allocator.Lease for a valid session id. It is small
+// enough to be inlined into Memory.Lease, so the Lease is written once, in
+// the caller's frame, and never copied (see grant).
+func (p *memPool) lease(session string, now time.Time) (l Lease) {
+	p.leaseInto(&l, session, now)
+	return l
+}
+
+func (p *memPool) leaseInto(l *Lease, session string, now time.Time) {
 	g := p.grantFor(session, encodeTime(now))
-	return Lease{Pool: p.info.Name, Number: p.numberOf(g), Token: g.tok, ExpiresAt: p.expiryOf(g), Outcome: g.o}
+	// Field by field: a composite literal is built aside and copied.
+	l.Pool = p.info.Name
+	l.Number = p.numberOf(g)
+	l.Token = g.tok
+	l.ExpiresAt = p.expiryOf(g)
+	l.Outcome = g.o
 }
 
 func (p *memPool) numberOf(g grant) string {
