@@ -99,12 +99,17 @@ func benchSixteen(b *testing.B, cfg Config) {
 		b.Logf("redis-benchmark not on PATH: no ratio")
 		return
 	}
-	rb, err := redisBenchmarkRate(ctx, b, rdb, addr, max(b.N, 20000), now)
+	rb, rbP99, err := redisBenchmarkRate(ctx, b, rdb, addr, max(b.N, 20000), now)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(rb, "rb-leases/s")
 	b.ReportMetric(rate/rb, "ratio")
+	if rbP99 > 0 && len(all) > 0 {
+		p99 := float64(all[len(all)*99/100].Microseconds()) / 1000
+		b.ReportMetric(rbP99, "rb-p99-ms")
+		b.ReportMetric(p99/rbP99, "p99-ratio")
+	}
 }
 
 func newBenchAllocator(b *testing.B, rdb *redis.Client, cfg Config) *Allocator {
@@ -123,12 +128,13 @@ func newBenchAllocator(b *testing.B, rdb *redis.Client, cfg Config) *Allocator {
 }
 
 // redisBenchmarkRate runs redis-benchmark on a fresh pool with the lease
-// script, exactly as Lease calls it, and returns its scripts per second.
-func redisBenchmarkRate(ctx context.Context, b *testing.B, rdb *redis.Client, addr string, n int, now time.Time) (float64, error) {
+// script, exactly as Lease calls it, and returns its scripts per second and
+// its p99 latency in milliseconds (0 when its output has none).
+func redisBenchmarkRate(ctx context.Context, b *testing.B, rdb *redis.Client, addr string, n int, now time.Time) (rate, p99 float64, err error) {
 	a := newBenchAllocator(b, rdb, Config{})
 	p, _ := a.catalog.Pool("bench")
 	if err := a.scripts.lease.Load(ctx, rdb).Err(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	args := []string{"-h", host, "-p", port, "-c", strconv.Itoa(benchCallers), "-n", strconv.Itoa(n),
@@ -138,13 +144,20 @@ func redisBenchmarkRate(ctx context.Context, b *testing.B, rdb *redis.Client, ad
 		strconv.FormatInt(durMillis(p.Cooldown), 10), "0", strconv.Itoa(a.catalog.HistoryPerNumber()), "0"}
 	out, err := exec.CommandContext(ctx, "redis-benchmark", args...).Output()
 	if err != nil {
-		return 0, fmt.Errorf("redis-benchmark: %w", err)
+		return 0, 0, fmt.Errorf("redis-benchmark: %w", err)
 	}
 	rows, err := csv.NewReader(strings.NewReader(string(out))).ReadAll()
 	if err != nil || len(rows) < 2 || len(rows[1]) < 2 {
-		return 0, fmt.Errorf("redis-benchmark: unexpected output %q", out)
+		return 0, 0, fmt.Errorf("redis-benchmark: unexpected output %q", out)
 	}
-	return strconv.ParseFloat(rows[1][1], 64)
+	if rate, err = strconv.ParseFloat(rows[1][1], 64); err != nil {
+		return 0, 0, fmt.Errorf("redis-benchmark: rps: %w", err)
+	}
+	// Redis 7's CSV has a header naming p99_latency_ms; older ones lack it.
+	if i := slices.Index(rows[0], "p99_latency_ms"); i >= 0 && i < len(rows[1]) {
+		p99, _ = strconv.ParseFloat(rows[1][i], 64)
+	}
+	return rate, p99, nil
 }
 
 // BenchmarkLeaseManyBurst leases a burst of 100 sessions in one pipelined
