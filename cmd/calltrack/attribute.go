@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +46,10 @@ type attributeFlags struct {
 }
 
 func runAttribute(args []string, stdout, stderr io.Writer) error {
+	// A short batch command over one file: collecting garbage less often
+	// is cheaper than the memory it keeps (about 15 % of the run at the
+	// default).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	fs := newFlagSet("attribute", stderr)
 	var f attributeFlags
 	fs.StringVar(&f.paths, "paths", "", "grouped paths file in ChannelAttribution's layout: header path;total_conversions;total_conversion_value;total_null, channels joined by '>' (required)")
@@ -80,6 +85,12 @@ func runAttribute(args []string, stdout, stderr io.Writer) error {
 	inSep, body, err := peekSeparator(in)
 	if err != nil {
 		return flagError("paths", "%v", err)
+	}
+	// Read from the file itself when it can be rewound: the reader then
+	// knows its size and reserves its rows once (a pipe keeps the peeked
+	// reader).
+	if _, err := in.Seek(0, io.SeekStart); err == nil {
+		body = in
 	}
 	sep := inSep
 	if f.sep != "" {
