@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/attriqs/calltrack/dni"
@@ -57,9 +58,13 @@ const DefaultDays = 30
 //go:embed templates/*.html
 var templateFiles embed.FS
 
-var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"modelName": modelName,
-}).ParseFS(templateFiles, "templates/*.html"))
+// templates are parsed when first needed, not when a program that
+// imports the package starts (the command-line tool's other commands).
+var templates = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"modelName": modelName,
+	}).ParseFS(templateFiles, "templates/*.html"))
+})
 
 // handler serves the pages.
 type handler struct {
@@ -73,6 +78,7 @@ type handler struct {
 // and its outcome form changes data. The form is refused unless it comes
 // from the same origin (http.CrossOriginProtection).
 func New(svc *dni.Service, cfg Config) (http.Handler, error) {
+	templates() // parsed here, so a host that mounts the dashboard parses them at start
 	var errs []error
 	if svc == nil {
 		errs = append(errs, errors.New("dashboard: svc is nil"))
@@ -213,7 +219,7 @@ func (h *handler) page(name string, build pageFunc) http.HandlerFunc {
 			v.Periods = nil
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := templates.ExecuteTemplate(w, name+".html", v); err != nil {
+		if err := templates().ExecuteTemplate(w, name+".html", v); err != nil {
 			h.cfg.Logger.ErrorContext(r.Context(), "dashboard page failed", "page", name, "err", err)
 		}
 	}
