@@ -2,82 +2,99 @@ package dni
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/store"
 )
 
-// writeBehind lets the tracker API answer from memory when the store is
-// slow. A request writes on its own goroutine under its store deadline
-// (Config.StoreWait); a write that the deadline cut short is queued, and
-// one goroutine finishes it. The store's writes are idempotent by natural
-// id (store.Store), so repeating one that may have landed is harmless.
+// writeBehind writes the tracker API's sessions and touchpoints in
+// batches (group commit), so a busy site pays one transaction for many
+// visits, without answering before the write is durable.
 //
-// Queued writes are keyed by the record they write: a newer write of a
-// record that is still queued replaces the queued one, and is queued
-// rather than written directly; an older session version cut short is
-// not queued over a newer one that is queued or being written (versions
-// are ordered by LastSeenAt), so an older version never lands after a
-// newer one. Queued sessions are readable (session), so the heartbeats
-// and page views that follow find a session the store has not got yet.
+// A request queues its records and waits for them to land, for at most
+// its store deadline (Config.StoreWait). While no batch is being written,
+// the waiting request writes one itself: everything queued, up to
+// writeBehindBatch records, in one transaction when the store has the
+// store.Batches role (one write each otherwise). The records queued while
+// a batch is written go in the next one, so batches grow with the load and
+// an idle service writes at once, with no timer. A request whose deadline
+// ends first answers from memory; its records stay queued and the next
+// batch, or Service.Run (run), writes them: what a crash can lose is
+// what it could lose before batching, the records of requests that were
+// answered after StoreWait without them.
+//
+// Records are keyed: a newer write of a queued record replaces it (a
+// session keeps its latest state: an older version, by LastSeenAt, never
+// replaces a newer one), and a key is in at most one batch at a time, so
+// a session's versions land in order. Queued and in-flight sessions are
+// readable (session), so the heartbeats and page views that follow find
+// a session the store has not got yet.
 //
 // The queue is bounded; a write that finds it full is dropped, logged at
-// Error and counted. Service.Run drains it (run); close writes what is
-// still queued, gives up on the rest once the store stops answering, and
-// waits for run.
+// Error and counted. A batch the store refuses as invalid or conflicting
+// is written again one record at a time, so one bad record does not sink
+// the others; a failure the store answers is logged and not retried (the
+// lease stands; a call can still be stitched through the allocator's
+// memory). close writes what is still queued, giving up once the store
+// stops answering, and waits for run.
 type writeBehind struct {
 	log     *slog.Logger
-	limit   int           // most records queued at once
-	timeout time.Duration // bounds one write on the goroutine
+	limit   int           // most records queued or in flight at once
+	batch   int           // most records in one batch
+	timeout time.Duration // bounds one write made by run or close
 
-	mu      sync.Mutex
-	wake    *sync.Cond
-	pending map[string]*queuedWrite
-	order   []string           // keys of pending, oldest first
-	flying  map[string]*flight // session writes under way directly, by key
-	closed  bool
-	runs    sync.WaitGroup // run, while it drains
+	mu       sync.Mutex
+	pending  map[string]*queuedWrite
+	order    []string                // keys of pending, oldest first
+	inflight map[string]*queuedWrite // the batch being written
+	writing  bool
+	turn     chan struct{} // closed when the batch being written ends
+	waiting  int           // requests waiting for a batch to end
+	kick     chan struct{} // tells run that queued records have no writer
+	closing  chan struct{}
+	closed   bool
+	runs     sync.WaitGroup // run, while it drains
 
 	queued, written, failed, dropped atomic.Uint64
 }
 
-// flight is the direct writes of one session under way: the newest
-// version any of them writes outlives the ones that finished, so an older
-// write cut short afterwards is not queued over it.
-type flight struct {
-	writes int
-	newest time.Time
-}
-
 type queuedWrite struct {
-	write   func(ctx context.Context) error
-	session *journey.Session // for session writes, what the store will hold
-	gen     uint64           // bumped when a newer write replaces this one
+	key     string
+	write   func(ctx context.Context) error // one record alone
+	batcher store.Batches                   // nil when the store writes no batches
+	session *journey.Session
+	touch   *journey.Touchpoint
+	done    chan struct{}   // closed once this record, or a newer one of its key, landed or failed
+	also    []chan struct{} // done of older writes of the key this one stands for
+	left    bool            // its request answered without it (counted in Queued)
 }
 
 const (
 	writeBehindLimit   = 10000
+	writeBehindBatch   = 256
 	writeBehindTimeout = 10 * time.Second
 )
 
 func newWriteBehind(log *slog.Logger) *writeBehind {
-	w := &writeBehind{log: log, limit: writeBehindLimit, timeout: writeBehindTimeout,
-		pending: map[string]*queuedWrite{}, flying: map[string]*flight{}}
-	w.wake = sync.NewCond(&w.mu)
-	return w
+	return &writeBehind{log: log, limit: writeBehindLimit, batch: writeBehindBatch, timeout: writeBehindTimeout,
+		pending: map[string]*queuedWrite{}, inflight: map[string]*queuedWrite{},
+		kick: make(chan struct{}, 1), closing: make(chan struct{})}
 }
 
 // WriteBehindStats counts the tracker API's store writes that did not
 // finish within Config.StoreWait and went on in the background.
 type WriteBehindStats struct {
-	Queued  uint64 // writes queued after their request's store deadline
-	Written uint64 // queued writes the store took
+	Queued  uint64 // writes whose request answered before they landed (after Config.StoreWait)
+	Written uint64 // such writes the store took later
 	Failed  uint64 // writes the store refused or did not take in time (logged at Error)
 	Dropped uint64 // writes not queued: the queue was full or closed (logged at Error)
-	Pending int    // records queued now
+	Pending int    // records queued or being written now
 }
 
 // WriteBehindStats reports the background writes of the tracker API.
@@ -85,133 +102,320 @@ func (s *Service) WriteBehindStats() WriteBehindStats { return s.writes.stats() 
 
 func (w *writeBehind) stats() WriteBehindStats {
 	w.mu.Lock()
-	n := len(w.pending)
+	n := len(w.pending) + len(w.inflight)
 	w.mu.Unlock()
 	return WriteBehindStats{Queued: w.queued.Load(), Written: w.written.Load(), Failed: w.failed.Load(),
 		Dropped: w.dropped.Load(), Pending: n}
 }
 
-// putSession writes a session, in the background if ctx ends first.
-func (w *writeBehind) putSession(ctx context.Context, st interface {
+type sessionWriter interface {
 	PutSession(context.Context, journey.Session) error
-}, sess journey.Session) {
-	w.do(ctx, "session:"+sess.ID, &sess, func(ctx context.Context) error { return st.PutSession(ctx, sess) })
+}
+
+type touchpointWriter interface {
+	AddTouchpoint(context.Context, journey.Touchpoint) error
+}
+
+func sessionWrite(st sessionWriter, sess journey.Session) *queuedWrite {
+	b, _ := st.(store.Batches)
+	return &queuedWrite{key: "session:" + sess.ID, session: &sess, batcher: b,
+		write: func(ctx context.Context) error { return st.PutSession(ctx, sess) }}
+}
+
+func touchpointWrite(st touchpointWriter, tp journey.Touchpoint) *queuedWrite {
+	b, _ := st.(store.Batches)
+	return &queuedWrite{key: "touchpoint:" + tp.ID, touch: &tp, batcher: b,
+		write: func(ctx context.Context) error { return st.AddTouchpoint(ctx, tp) }}
+}
+
+// putSession writes a session, in the background if ctx ends first.
+func (w *writeBehind) putSession(ctx context.Context, st sessionWriter, sess journey.Session) {
+	w.do(ctx, sessionWrite(st, sess))
 }
 
 // addTouchpoint writes a touchpoint, in the background if ctx ends first.
-func (w *writeBehind) addTouchpoint(ctx context.Context, st interface {
-	AddTouchpoint(context.Context, journey.Touchpoint) error
-}, tp journey.Touchpoint) {
-	w.do(ctx, "touchpoint:"+tp.ID, nil, func(ctx context.Context) error { return st.AddTouchpoint(ctx, tp) })
+func (w *writeBehind) addTouchpoint(ctx context.Context, st touchpointWriter, tp journey.Touchpoint) {
+	w.do(ctx, touchpointWrite(st, tp))
 }
 
-// session returns a session whose write is still queued.
+// putSessionAndTouchpoint writes a new session and its touchpoint, in one
+// batch, waiting once.
+func (w *writeBehind) putSessionAndTouchpoint(ctx context.Context, st interface {
+	sessionWriter
+	touchpointWriter
+}, sess journey.Session, tp journey.Touchpoint) {
+	w.do(ctx, sessionWrite(st, sess), touchpointWrite(st, tp))
+}
+
+// session returns a session whose write is queued or under way.
 func (w *writeBehind) session(id string) (journey.Session, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if q, ok := w.pending["session:"+id]; ok && q.session != nil {
+	q, ok := w.pending["session:"+id]
+	if !ok {
+		q, ok = w.inflight["session:"+id]
+	}
+	if ok && q.session != nil {
 		return *q.session, true
 	}
 	return journey.Session{}, false
 }
 
-// do writes now under ctx, or queues the write when ctx ends before the
-// store answers or an older write of the same record is still queued.
-func (w *writeBehind) do(ctx context.Context, key string, sess *journey.Session, write func(context.Context) error) {
-	if w.replace(key, sess, write) {
-		return
-	}
-	if sess != nil {
-		w.takeOff(key, sess.LastSeenAt)
-		defer w.land(key)
-	}
-	if ctx.Err() == nil {
-		err := write(ctx)
-		if err == nil {
-			return
+// do queues recs and waits until they land, writing batches itself while
+// no one else is, or until ctx ends (they then stay queued).
+func (w *writeBehind) do(ctx context.Context, recs ...*queuedWrite) {
+	waits := make([]awaited, 0, len(recs))
+	w.mu.Lock()
+	for _, r := range recs {
+		if d := w.enqueue(r); d != nil {
+			waits = append(waits, awaited{r.key, d})
 		}
-		if ctx.Err() == nil {
-			// The store answered with a failure: queuing would only repeat
-			// it. The lease stands and the numbers show; a call can still
-			// be stitched through the allocator's memory.
-			w.failed.Add(1)
-			w.log.Error("dni: saving", "record", key, "err", err)
+	}
+	w.mu.Unlock()
+	for _, wf := range waits {
+		if !w.await(ctx, wf.done) {
+			w.leave(waits)
 			return
 		}
 	}
-	w.enqueue(key, sess, write)
 }
 
-// takeOff and land bracket a direct write of a session version.
-func (w *writeBehind) takeOff(key string, version time.Time) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	f := w.flying[key]
-	if f == nil {
-		f = &flight{}
-		w.flying[key] = f
-	}
-	f.writes++
-	if version.After(f.newest) {
-		f.newest = version
+// await waits for done, leading batches while no one else writes; false
+// when ctx ended first.
+func (w *writeBehind) await(ctx context.Context, done chan struct{}) bool {
+	for {
+		select {
+		case <-done:
+			return true
+		default:
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		w.mu.Lock()
+		if !w.writing && len(w.order) > 0 {
+			b := w.take()
+			w.mu.Unlock()
+			w.write(ctx, b)
+			continue
+		}
+		turn := w.turn
+		w.waiting++
+		w.mu.Unlock()
+		if turn == nil {
+			// Not writing and nothing queued: done is closed already.
+			turn = done
+		}
+		select {
+		case <-done:
+		case <-turn:
+		case <-ctx.Done():
+		}
+		w.mu.Lock()
+		w.waiting--
+		w.mu.Unlock()
 	}
 }
 
-func (w *writeBehind) land(key string) {
+// leave counts the records of a request that answers without them and
+// hands them to run.
+func (w *writeBehind) leave(waits []awaited) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if f := w.flying[key]; f != nil {
-		if f.writes--; f.writes == 0 {
-			delete(w.flying, key)
+	for _, wf := range waits {
+		for _, q := range []*queuedWrite{w.pending[wf.key], w.inflight[wf.key]} {
+			if q != nil && !q.left && (q.done == wf.done || slices.Contains(q.also, wf.done)) {
+				q.left = true
+				w.queued.Add(1)
+			}
+		}
+	}
+	w.kickRun()
+}
+
+// awaited is a record a request waits for: its key and what closes when
+// it lands.
+type awaited struct {
+	key  string
+	done chan struct{}
+}
+
+// kickRun wakes run when records are queued and no request will write
+// them; w.mu is held.
+func (w *writeBehind) kickRun() {
+	if !w.writing && len(w.order) > 0 {
+		select {
+		case w.kick <- struct{}{}:
+		default:
 		}
 	}
 }
 
-// replace swaps in a newer write of a record that is still queued.
-func (w *writeBehind) replace(key string, sess *journey.Session, write func(context.Context) error) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	q, ok := w.pending[key]
-	if ok {
-		q.swap(sess, write)
+// enqueue queues r, or merges it into a queued write of its key, and
+// returns what to wait on; nil when r was dropped. w.mu is held.
+func (w *writeBehind) enqueue(r *queuedWrite) chan struct{} {
+	if q, ok := w.pending[r.key]; ok {
+		q.swap(r)
+		return q.done
 	}
-	return ok
-}
-
-// swap makes q write sess instead, unless what q writes is a newer
-// version of the session: writes do not land in the order they were
-// cut short.
-func (q *queuedWrite) swap(sess *journey.Session, write func(context.Context) error) {
-	if sess != nil && q.session != nil && sess.LastSeenAt.Before(q.session.LastSeenAt) {
-		return
+	if f, ok := w.inflight[r.key]; ok && r.session != nil && f.session != nil && r.session.LastSeenAt.Before(f.session.LastSeenAt) {
+		return f.done // a newer version is being written
 	}
-	q.write, q.session = write, sess
-	q.gen++
-}
-
-func (w *writeBehind) enqueue(key string, sess *journey.Session, write func(context.Context) error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if q, ok := w.pending[key]; ok {
-		q.swap(sess, write)
-		return
-	}
-	if f := w.flying[key]; sess != nil && f != nil && sess.LastSeenAt.Before(f.newest) {
-		return // a newer version is being written, or was while this one waited
-	}
-	if w.closed || len(w.pending) >= w.limit {
+	if w.closed || len(w.pending)+len(w.inflight) >= w.limit {
 		w.dropped.Add(1)
 		w.log.Error("dni: store too slow and the write-behind queue full or closed; record not saved",
-			"record", key, "queued", len(w.pending), "closed", w.closed)
-		return
+			"record", r.key, "queued", len(w.pending)+len(w.inflight), "closed", w.closed)
+		return nil
 	}
-	w.pending[key] = &queuedWrite{write: write, session: sess}
-	w.order = append(w.order, key)
-	w.queued.Add(1)
-	w.wake.Signal()
+	r.done = make(chan struct{})
+	w.pending[r.key] = r
+	w.order = append(w.order, r.key)
+	return r.done
 }
 
-// run writes queued records until ctx ends or close is called.
+// swap makes q write r's record instead, unless q holds a newer version
+// of the session.
+func (q *queuedWrite) swap(r *queuedWrite) {
+	if r.session != nil && q.session != nil && r.session.LastSeenAt.Before(q.session.LastSeenAt) {
+		return
+	}
+	q.write, q.batcher, q.session, q.touch = r.write, r.batcher, r.session, r.touch
+}
+
+// take moves the oldest queued records, up to one batch, in flight and
+// makes the caller the writer. w.mu is held.
+func (w *writeBehind) take() []*queuedWrite {
+	n := min(len(w.order), w.batch)
+	b := make([]*queuedWrite, n)
+	for i, key := range w.order[:n] {
+		b[i] = w.pending[key]
+		delete(w.pending, key)
+		w.inflight[key] = b[i]
+	}
+	w.order = w.order[n:]
+	if len(w.order) == 0 {
+		w.order = nil // let the backing array go
+	}
+	w.writing = true
+	w.turn = make(chan struct{})
+	return b
+}
+
+type outcome int
+
+const (
+	landed outcome = iota
+	refused        // the store answered with an error
+	cut            // ctx ended before the store answered
+)
+
+// write writes batch under ctx and settles each record.
+func (w *writeBehind) write(ctx context.Context, batch []*queuedWrite) {
+	out := make([]outcome, len(batch))
+	errs := make([]error, len(batch))
+	var together []int
+	var b store.Batch
+	var batcher store.Batches
+	for i, q := range batch {
+		if q.batcher == nil {
+			continue
+		}
+		// One store behind a Service: the first record's batcher is theirs too.
+		batcher = q.batcher
+		together = append(together, i)
+		if q.session != nil {
+			b.Sessions = append(b.Sessions, *q.session)
+		}
+		if q.touch != nil {
+			b.Touchpoints = append(b.Touchpoints, *q.touch)
+		}
+	}
+	alone := make([]bool, len(batch))
+	for i := range alone {
+		alone[i] = true
+	}
+	if len(together) > 0 {
+		err := batcher.WriteBatch(ctx, b)
+		if err == nil || !(errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict)) || len(together) == 1 {
+			o := landed
+			switch {
+			case err != nil && ctx.Err() != nil:
+				o = cut
+			case err != nil:
+				o = refused
+			}
+			for _, i := range together {
+				out[i], errs[i], alone[i] = o, err, false
+			}
+		}
+		// Otherwise one record sinks the batch: each is written alone below.
+	}
+	for i, q := range batch {
+		if !alone[i] {
+			continue
+		}
+		if ctx.Err() != nil {
+			out[i] = cut
+			continue
+		}
+		if err := q.write(ctx); err != nil {
+			out[i], errs[i] = refused, err
+			if ctx.Err() != nil {
+				out[i] = cut
+			}
+		}
+	}
+	w.settle(batch, out, errs)
+}
+
+// settle ends a batch: landed and refused records are done, cut ones are
+// queued again (under a newer write of their key, if one came meanwhile).
+func (w *writeBehind) settle(batch []*queuedWrite, out []outcome, errs []error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var again []string
+	for i, q := range batch {
+		delete(w.inflight, q.key)
+		switch out[i] {
+		case landed:
+			if q.left {
+				w.written.Add(1)
+			}
+			q.finish()
+		case refused:
+			w.failed.Add(1)
+			w.log.Error("dni: saving", "record", q.key, "err", errs[i])
+			q.finish()
+		case cut:
+			if newer, ok := w.pending[q.key]; ok {
+				newer.also = append(append(newer.also, q.done), q.also...)
+				newer.left = newer.left || q.left
+				continue
+			}
+			w.pending[q.key] = q
+			again = append(again, q.key)
+		}
+	}
+	if len(again) > 0 {
+		w.order = append(again, w.order...)
+	}
+	w.writing = false
+	close(w.turn)
+	w.turn = nil
+	if w.waiting == 0 {
+		w.kickRun()
+	}
+}
+
+func (q *queuedWrite) finish() {
+	close(q.done)
+	for _, d := range q.also {
+		close(d)
+	}
+}
+
+// run writes the queued records no request waits for, until ctx ends or
+// close is called.
 func (w *writeBehind) run(ctx context.Context) error {
 	w.mu.Lock()
 	if w.closed {
@@ -221,83 +425,81 @@ func (w *writeBehind) run(ctx context.Context) error {
 	w.runs.Add(1)
 	w.mu.Unlock()
 	defer w.runs.Done()
-	stop := context.AfterFunc(ctx, func() {
-		w.mu.Lock()
-		w.wake.Broadcast()
-		w.mu.Unlock()
-	})
-	defer stop()
-	w.drain(ctx)
-	if w.isClosed() {
-		return nil
+	for {
+		select {
+		case <-w.kick:
+			w.drain(ctx, false)
+		case <-w.closing:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	return ctx.Err()
 }
 
-func (w *writeBehind) isClosed() bool {
+// drain writes queued batches, each under its own timeout, until nothing
+// is queued, someone else writes (unless closing, when it waits for them),
+// or ctx ends. Closing, it gives up on the rest once a write times out:
+// each would wait out the timeout too.
+func (w *writeBehind) drain(ctx context.Context, closing bool) {
+	for ctx.Err() == nil {
+		w.mu.Lock()
+		if w.writing && closing {
+			turn := w.turn
+			w.mu.Unlock()
+			<-turn
+			continue
+		}
+		if w.writing || len(w.order) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		b := w.take()
+		w.mu.Unlock()
+		wctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+		w.writeEach(wctx, b, closing)
+		cancel()
+	}
+}
+
+// writeEach writes batch for drain: records cut by the timeout fail
+// rather than queue again, and closing, the rest of the queue with them.
+func (w *writeBehind) writeEach(ctx context.Context, batch []*queuedWrite, closing bool) {
+	w.write(ctx, batch)
+	if ctx.Err() == nil {
+		return
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.closed
-}
-
-// drain writes queued records, oldest first, until the queue is empty
-// after close, or ctx ends first (what is left stays queued for close).
-func (w *writeBehind) drain(ctx context.Context) {
-	giveUp := false
-	w.mu.Lock()
-	for {
-		for len(w.order) == 0 && !w.closed && ctx.Err() == nil {
-			w.wake.Wait()
-		}
-		if len(w.order) == 0 || (ctx.Err() != nil && !w.closed) {
-			w.mu.Unlock()
-			return
-		}
-		if giveUp {
-			// Closing on a store that stopped answering: the rest would
-			// each wait out the timeout too.
-			n := len(w.order)
-			w.failed.Add(uint64(n))
-			w.log.Error("dni: closing: store not answering; queued records not saved", "records", n)
-			w.order, w.pending = nil, map[string]*queuedWrite{}
-			w.mu.Unlock()
-			return
-		}
-		key := w.order[0]
-		w.order = w.order[1:]
+	giveUp := w.closed && closing
+	n := 0
+	keep := w.order[:0]
+	for _, key := range w.order {
 		q := w.pending[key]
-		gen, write := q.gen, q.write
-		w.mu.Unlock()
-
-		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
-		err := write(ctx)
-		timedOut := ctx.Err() != nil
-		cancel()
-		if err != nil {
-			w.failed.Add(1)
-			w.log.Error("dni: writing behind", "record", key, "err", err)
-		} else {
-			w.written.Add(1)
-		}
-
-		w.mu.Lock()
-		if q.gen != gen {
-			w.order = append(w.order, key) // a newer version arrived meanwhile
-		} else {
+		if giveUp || slices.Contains(batch, q) {
 			delete(w.pending, key)
+			q.finish()
+			n++
+			continue
 		}
-		giveUp = w.closed && err != nil && timedOut
+		keep = append(keep, key)
+	}
+	w.order = keep
+	if n > 0 {
+		w.failed.Add(uint64(n))
+		w.log.Error("dni: store not answering; queued records not saved", "records", n, "closing", giveUp)
 	}
 }
 
-// close writes what is queued (giving up once a write times out): run
-// does when it is draining, close itself otherwise. It waits for run and
-// is idempotent; writes queued after it are dropped.
+// close writes what is queued (giving up once a write times out), waits
+// for run and is idempotent; writes queued after it are dropped.
 func (w *writeBehind) close() {
 	w.mu.Lock()
-	w.closed = true
-	w.wake.Broadcast()
+	if !w.closed {
+		w.closed = true
+		close(w.closing)
+	}
 	w.mu.Unlock()
 	w.runs.Wait()
-	w.drain(context.Background())
+	w.drain(context.Background(), true)
 }
