@@ -304,9 +304,9 @@ func (w *writeBehind) take() []*queuedWrite {
 type outcome int
 
 const (
-	landed outcome = iota
-	refused        // the store answered with an error
-	cut            // ctx ended before the store answered
+	landed  outcome = iota
+	refused         // the store answered with an error
+	cut             // ctx ended before the store answered
 )
 
 // write writes batch under ctx and settles each record.
