@@ -13,7 +13,7 @@ import (
 
 // holdWriter writes the allocator's hold records through to the store
 // without making the allocator wait on it: records go into a queue that
-// Service.Run drains (run). When the queue is full, or after close, a
+// Service.Run drains (run), in batches (store.Batches). When the queue is full, or after close, a
 // record is written on the caller's goroutine instead, so nothing is ever
 // dropped; close writes what is still queued.
 type holdWriter struct {
@@ -48,7 +48,8 @@ func (w *holdWriter) record(h pool.HoldRecord) {
 	}
 }
 
-// run writes queued records until ctx ends or close is called.
+// run writes queued records until ctx ends or close is called: what has
+// queued up while the last write ran goes in one batch.
 func (w *holdWriter) run(ctx context.Context) error {
 	w.mu.Lock()
 	if w.closed {
@@ -58,17 +59,61 @@ func (w *holdWriter) run(ctx context.Context) error {
 	w.runs.Add(1)
 	w.mu.Unlock()
 	defer w.runs.Done()
+	batch := make([]pool.HoldRecord, 0, holdBatch)
 	for {
 		select {
 		case h, ok := <-w.queue:
 			if !ok {
 				return nil
 			}
-			_ = w.write(h) // logged
+			batch = append(batch[:0], h)
+		more:
+			for len(batch) < holdBatch {
+				select {
+				case h, ok := <-w.queue:
+					if !ok {
+						break more
+					}
+					batch = append(batch, h)
+				default:
+					break more
+				}
+			}
+			_ = w.writeBatch(batch) // logged
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+// holdBatch bounds the hold records of one transaction.
+const holdBatch = 256
+
+// writeBatch writes hs in one transaction when the store can, else (or
+// when one record sinks the batch) one at a time.
+func (w *holdWriter) writeBatch(hs []pool.HoldRecord) error {
+	b, ok := w.store.(store.Batches)
+	if !ok || len(hs) == 1 {
+		var err error
+		for _, h := range hs {
+			err = errors.Join(err, w.write(h))
+		}
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := b.WriteBatch(ctx, store.Batch{Holds: hs})
+	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) {
+		err = nil
+		for _, h := range hs {
+			err = errors.Join(err, w.write(h))
+		}
+		return err
+	}
+	if err != nil {
+		w.log.Error("dni: writing hold history", "records", len(hs), "err", err)
+	}
+	return err
 }
 
 func (w *holdWriter) write(h pool.HoldRecord) error {
