@@ -5,10 +5,15 @@
 //
 //	go run ./dni/internal/cmd/visitserver -store memory &
 //	wrk -t2 -c32 -d10s --latency -s dni/internal/cmd/visitserver/visit.lua http://127.0.0.1:8099/dni/v1/visit
+//
+// With -store bare it serves the anchor instead: a plain net/http handler
+// that decodes the same JSON and encodes an answer of the same shape, with
+// no classification, lease or store, for the ratio in docs/benchmarks.md.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -30,7 +35,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8099", "listen address")
-	kind := flag.String("store", "memory", "memory, sqlite or postgres")
+	kind := flag.String("store", "memory", "memory, sqlite, postgres, or bare (the net/http + JSON anchor)")
 	dsn := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL URL for -store postgres")
 	flag.Parse()
 	if err := run(*addr, *kind, *dsn); err != nil {
@@ -43,6 +48,10 @@ func run(addr, kind, dsn string) error {
 	ctx := context.Background()
 	var st store.Store
 	switch kind {
+	case "bare":
+		fmt.Printf("visitserver: bare net/http + JSON on http://%s%sv1/visit\n", addr, dni.DefaultPrefix)
+		srv := &http.Server{Addr: addr, Handler: bareHandler(), ReadHeaderTimeout: 5 * time.Second}
+		return srv.ListenAndServe()
 	case "memory":
 		st = memstore.New()
 	case "sqlite":
@@ -69,7 +78,7 @@ func run(addr, kind, dsn string) error {
 		}
 		st = s
 	default:
-		return fmt.Errorf("-store %q: memory, sqlite or postgres", kind)
+		return fmt.Errorf("-store %q: memory, sqlite, postgres or bare", kind)
 	}
 	numbers := make([]string, 1000)
 	for i := range numbers {
@@ -88,4 +97,25 @@ func run(addr, kind, dsn string) error {
 	fmt.Printf("visitserver: %s store on http://%s%sv1/visit\n", kind, addr, dni.DefaultPrefix)
 	srv := &http.Server{Addr: addr, Handler: svc.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	return srv.ListenAndServe()
+}
+
+// bareHandler decodes a visit and answers an assignment of the same shape
+// as the service's, from constants: the floor any handler of this API
+// pays for net/http and JSON.
+func bareHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+dni.DefaultPrefix+"v1/visit", func(w http.ResponseWriter, r *http.Request) {
+		var req dni.VisitRequest
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&req); err != nil || req.URL == "" {
+			http.Error(w, "bad visit", http.StatusBadRequest)
+			return
+		}
+		a := dni.Assignment{VisitorID: "v1.0123456789abcdef0123456789abcdef", SessionID: "4f9d1c2e-8b7a-4e6f-9d3c-2b1a0f9e8d7c",
+			Swaps:     []dni.Swap{{Target: "+14155550100", Number: "+14152000001", Display: "(415) 200-0001"}},
+			ExpiresAt: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC), HeartbeatS: 60}
+		a.Source.Source, a.Source.Medium, a.Source.Campaign = "google", "cpc", "emergency"
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(a)
+	})
+	return mux
 }
