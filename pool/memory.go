@@ -56,7 +56,7 @@ func (m *Memory) pool(name string) (*memPool, error) {
 
 // Lease implements [Allocator.Lease]. It fails only for an unknown pool or an
 // invalid session id.
-func (m *Memory) Lease(_ context.Context, pool, sessionID string, now time.Time) (Lease, error) {
+func (m *Memory) Lease(_ context.Context, pool, sessionID string, now time.Time) (l Lease, err error) {
 	p, err := m.pool(pool)
 	if err != nil {
 		return Lease{}, err
@@ -64,7 +64,9 @@ func (m *Memory) Lease(_ context.Context, pool, sessionID string, now time.Time)
 	if len(sessionID) == 0 || len(sessionID) > MaxSessionIDLen {
 		return p.original(), fmt.Errorf("%w: length %d", ErrInvalidSession, len(sessionID))
 	}
-	return p.lease(sessionID, now), nil
+	// Written straight into the result: a returned Lease would be copied.
+	p.leaseInto(&l, sessionID, now)
+	return l, nil
 }
 
 // Renew implements [Allocator.Renew].
