@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
@@ -37,7 +38,11 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8099", "listen address")
 	kind := flag.String("store", "memory", "memory, sqlite, postgres, or bare (the net/http + JSON anchor)")
 	dsn := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL URL for -store postgres")
+	profile := flag.String("pprof", "", "serve net/http/pprof on this address too (e.g. 127.0.0.1:6060)")
 	flag.Parse()
+	if *profile != "" {
+		go func() { _ = http.ListenAndServe(*profile, pprofMux()) }()
+	}
 	if err := run(*addr, *kind, *dsn); err != nil {
 		fmt.Fprintln(os.Stderr, "visitserver:", err)
 		os.Exit(1)
@@ -117,5 +122,13 @@ func bareHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(a)
 	})
+	return mux
+}
+
+// pprofMux serves the runtime profiles, for finding what a visit costs.
+func pprofMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	return mux
 }
