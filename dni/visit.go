@@ -113,10 +113,12 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 	a := s.lease(ctx, &sess, clientOf(ctx), now)
 	// Failures are logged, not returned: the lease stands and the numbers
 	// show; a call can still be stitched through the allocator's memory.
-	s.writes.putSession(storeCtx, s.store, sess)
-	if !live {
-		s.writes.addTouchpoint(storeCtx, s.store, journey.Touchpoint{ID: "session:" + sess.ID, Kind: journey.TouchSession, At: now,
-			VisitorID: visitor, SessionID: sess.ID, Source: sess.Source})
+	if live {
+		s.writes.putSession(storeCtx, s.store, sess)
+	} else {
+		// A new session and its touchpoint: one batch, one wait.
+		s.writes.putSessionAndTouchpoint(storeCtx, s.store, sess, journey.Touchpoint{ID: "session:" + sess.ID, Kind: journey.TouchSession,
+			At: now, VisitorID: visitor, SessionID: sess.ID, Source: sess.Source})
 	}
 	return a, nil
 }
