@@ -151,7 +151,8 @@ func (e *Engine) multiRow(ctx context.Context, tx *sql.Tx, head string, cols int
 	return nil
 }
 
-// recordHoldTx is RecordHold's upsert inside tx; h is valid and truncated.
+// recordHoldTx is the upsert of one hold record inside tx (RecordHold's,
+// and each of a batch's); h is valid and truncated.
 func (e *Engine) recordHoldTx(ctx context.Context, tx *sql.Tx, h pool.HoldRecord) error {
 	res, err := tx.ExecContext(ctx, e.q(`INSERT INTO holds (number, held_from, session_id, held_until, pool, token, reused)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -164,7 +165,7 @@ func (e *Engine) recordHoldTx(ctx context.Context, tx *sql.Tx, h pool.HoldRecord
 		WHERE holds.pool = excluded.pool`),
 		h.Number, micro(h.From), h.SessionID, nullMicro(h.Until), h.Pool, int64(h.Token), h.Reused)
 	if err != nil {
-		return fmt.Errorf("store/%s: write batch: hold: %w", e.d.Name, err)
+		return fmt.Errorf("store/%s: record hold: %w", e.d.Name, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/attriqs/calltrack/journey"
@@ -69,68 +68,21 @@ func scanSession(r interface{ Scan(...any) error }) (journey.Session, error) {
 	return s, nil
 }
 
-// sessionChunk bounds the rows of one multi-row INSERT so that its
-// placeholders stay under every engine's limit.
-const sessionChunk = 200
-
 // PutSession implements store.Sessions.
 func (e *Engine) PutSession(ctx context.Context, s journey.Session) error {
 	return e.PutSessions(ctx, []journey.Session{s})
 }
 
-// PutSessions implements store.Sessions with multi-row upserts in one
-// transaction.
+// PutSessions implements store.Sessions: a batch of sessions alone
+// (WriteBatch), multi-row upserts in one transaction.
 func (e *Engine) PutSessions(ctx context.Context, ss []journey.Session) error {
-	if len(ss) == 0 {
-		return nil
-	}
-	// Validate everything first; keep the last of repeated ids (a single
-	// INSERT ... ON CONFLICT may not touch one row twice).
-	last := make(map[string]int, len(ss))
-	for i, s := range ss {
-		if err := store.ValidateRecord(s); err != nil {
-			if len(ss) > 1 {
-				return fmt.Errorf("session %d: %w", i, err)
-			}
+	if len(ss) == 1 {
+		// One session's problem is named without a position.
+		if err := store.ValidateRecord(ss[0]); err != nil {
 			return err
 		}
-		last[s.ID] = i
 	}
-	rows := make([][]any, 0, len(last))
-	for i, s := range ss {
-		if last[s.ID] != i {
-			continue
-		}
-		args, err := sessionArgs(s)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, args)
-	}
-	return e.tx(ctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(rows); start += sessionChunk {
-			chunk := rows[start:min(start+sessionChunk, len(rows))]
-			var b strings.Builder
-			b.WriteString(`INSERT INTO sessions (` + sessionCols + `) VALUES `)
-			args := make([]any, 0, len(chunk)*11)
-			for i, r := range chunk {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-				args = append(args, r...)
-			}
-			b.WriteString(` ON CONFLICT (id) DO UPDATE SET visitor_id = excluded.visitor_id,
-				started_at = excluded.started_at, last_seen_at = excluded.last_seen_at,
-				active_at = excluded.active_at, landing_url = excluded.landing_url,
-				referrer = excluded.referrer, source = excluded.source, pool = excluded.pool,
-				number = excluded.number, ad_ids = excluded.ad_ids`)
-			if _, err := tx.ExecContext(ctx, e.q(b.String()), args...); err != nil {
-				return fmt.Errorf("store/%s: put sessions: %w", e.d.Name, err)
-			}
-		}
-		return nil
-	})
+	return e.WriteBatch(ctx, store.Batch{Sessions: ss})
 }
 
 // Session implements store.Sessions.
@@ -166,35 +118,7 @@ func (e *Engine) RecordHold(ctx context.Context, h pool.HoldRecord) error {
 		return err
 	}
 	h.From, h.Until = store.Micro(h.From), store.Micro(h.Until)
-	return e.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, e.q(`INSERT INTO holds (number, held_from, session_id, held_until, pool, token, reused)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (number, held_from, session_id) DO UPDATE SET
-				held_until = CASE WHEN excluded.held_until IS NULL THEN holds.held_until
-					WHEN holds.held_until IS NULL OR excluded.held_until > holds.held_until THEN excluded.held_until
-					ELSE holds.held_until END,
-				token = CASE WHEN holds.token = 0 THEN excluded.token ELSE holds.token END,
-				reused = holds.reused OR excluded.reused
-			WHERE holds.pool = excluded.pool`),
-			h.Number, micro(h.From), h.SessionID, nullMicro(h.Until), h.Pool, int64(h.Token), h.Reused)
-		if err != nil {
-			return fmt.Errorf("store/%s: record hold: %w", e.d.Name, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("hold of %s by %q from %s is in another pool than %q: %w",
-				h.Number, h.SessionID, h.From.Format(time.RFC3339Nano), h.Pool, store.ErrConflict)
-		}
-		if h.Until.IsZero() {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, e.q(`INSERT INTO hold_spans (number, max_span) VALUES (?, ?)
-			ON CONFLICT (number) DO UPDATE SET max_span = excluded.max_span
-			WHERE excluded.max_span > hold_spans.max_span`),
-			h.Number, micro(h.Until)-micro(h.From))
-		return err
-	})
+	return e.tx(ctx, func(tx *sql.Tx) error { return e.recordHoldTx(ctx, tx, h) })
 }
 
 const holdCols = `pool, number, session_id, held_from, held_until, reused, token`
