@@ -133,11 +133,6 @@ func (w *writeBehind) putSession(ctx context.Context, st sessionWriter, sess jou
 	w.do(ctx, sessionWrite(st, sess))
 }
 
-// addTouchpoint writes a touchpoint, in the background if ctx ends first.
-func (w *writeBehind) addTouchpoint(ctx context.Context, st touchpointWriter, tp journey.Touchpoint) {
-	w.do(ctx, touchpointWrite(st, tp))
-}
-
 // putSessionAndTouchpoint writes a new session and its touchpoint, in one
 // batch, waiting once.
 func (w *writeBehind) putSessionAndTouchpoint(ctx context.Context, st interface {
