@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/fake"
+	"github.com/attriqs/calltrack/report"
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/memstore"
 )
@@ -330,4 +332,21 @@ func TestCSVCellsCannotRunAsFormulas(t *testing.T) {
 		assert.NotEqual(t, "=HYPERLINK(1)", r[0])
 	}
 	assert.True(t, found, "%v", rows)
+}
+
+// The mix-model series of the dashboard's period counts what the overview
+// shows: the calls, the qualified calls and their revenue.
+func TestSeriesEqualsTheDashboardsTotals(t *testing.T) {
+	f := newFixture(t)
+	f.journeyWithThreeCalls(t)
+	require.NoError(t, f.svc.Close(), "write what was behind")
+	overview := f.get(t, "/dashboard/")
+	day := 24 * time.Hour
+	series, err := f.svc.Series(context.Background(), report.SeriesOptions{
+		From: f.now.Add(-dashboard.DefaultDays * day).Truncate(day), To: f.now.Truncate(day).Add(day)})
+	require.NoError(t, err)
+	tot := series.Totals()
+	assert.Equal(t, kpi(t, overview, "kpi-calls"), strconv.Itoa(tot.Calls))
+	assert.Equal(t, kpi(t, overview, "kpi-qualified"), strconv.Itoa(tot.QualifiedCalls))
+	assert.Equal(t, kpi(t, overview, "kpi-revenue"), "$"+report.FormatMoney(tot.CallRevenue, "USD"))
 }
