@@ -208,7 +208,21 @@ func (w *writeBehind) await(ctx context.Context, done chan struct{}) bool {
 		}
 		w.mu.Lock()
 		w.waiting--
+		if w.waiting == 0 && isClosed(done) {
+			// settle left the queue to its waiters; this one returns
+			// without writing, so the records requests left go to run.
+			w.kickRun()
+		}
 		w.mu.Unlock()
+	}
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -208,3 +208,32 @@ func TestWriteBehindCutBatchRequeuesUnderNewerVersion(t *testing.T) {
 	assert.Equal(t, sessionAt("s", 5).LastSeenAt, got.LastSeenAt)
 	assert.Zero(t, w.stats().Failed)
 }
+
+// A record left by its request while a batch is written reaches Run even
+// when the batch's only waiter is a request whose own record landed in
+// it: that waiter hands the queue over as it returns.
+func TestWriteBehindRunWritesWhatRequestsLeftWhileAWaiterReturns(t *testing.T) {
+	st := &batchLog{Store: memstore.New(), hold: make(chan struct{}), started: make(chan struct{})}
+	w := newWriteBehind(quietLogger())
+	runWriteBehind(t, w)
+	ctx := context.Background()
+	first := make(chan struct{})
+	go func() { w.putSession(ctx, st, sessionAt("s1", 5)); close(first) }()
+	<-st.started
+	// An older version waits for the newer one being written.
+	older := make(chan struct{})
+	go func() { w.putSession(ctx, st, sessionAt("s1", 1)); close(older) }()
+	until(t, func() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.waiting == 1 })
+	// A request that answers without its record leaves it queued.
+	expired, cancel := context.WithCancel(ctx)
+	cancel()
+	w.putSession(expired, st, sessionAt("s2", 0))
+	close(st.hold)
+	<-first
+	<-older
+	require.Eventually(t, func() bool { return w.stats().Written == 1 }, 5*time.Second, time.Millisecond,
+		"s2 stays queued with no writer until the next request or Close")
+	_, err := st.Session(ctx, "s2")
+	require.NoError(t, err)
+	w.close()
+}
