@@ -107,6 +107,10 @@ func (s *suite) writeBatchConflictIsErrConflictAndWritesNothing(t *testing.T) {
 			require.NoError(t, st.AddTouchpoint(t.Context(), touch("x1", journey.TouchChat, "v9", "", 0)))
 			return store.Batch{Touchpoints: []journey.Touchpoint{touch("x1", journey.TouchForm, "v9", "", 0)}}
 		},
+		"TouchpointRepeatedInTheBatchAsAnotherKind": func(t *testing.T, st store.Store) store.Batch {
+			// As two AddTouchpoint calls would: the second conflicts with the first.
+			return store.Batch{Touchpoints: []journey.Touchpoint{touch("x1", journey.TouchChat, "v9", "", 0), touch("x1", journey.TouchForm, "v9", "", 0)}}
+		},
 		"HoldInAnotherPool": func(t *testing.T, st store.Store) store.Batch {
 			require.NoError(t, st.RecordHold(t.Context(), hold("+14155550109", "s9", 0, open)))
 			h := hold("+14155550109", "s9", 0, open)

@@ -86,12 +86,16 @@ func (e *Engine) sessionRows(ss []journey.Session) ([][]any, error) {
 }
 
 // touchpointRows validates tps and returns their rows and ids, the last of
-// repeated ids only.
+// repeated ids only; a repeated id of another Kind conflicts, as a second
+// AddTouchpoint would.
 func touchpointRows(tps []journey.Touchpoint) ([][]any, []string, error) {
 	last := make(map[string]int, len(tps))
 	for i, tp := range tps {
 		if err := store.ValidateRecord(tp); err != nil {
 			return nil, nil, fmt.Errorf("touchpoint %d: %w", i, err)
+		}
+		if j, ok := last[tp.ID]; ok && tps[j].Kind != tp.Kind {
+			return nil, nil, fmt.Errorf("touchpoint %q is a %s, not a %s: %w", tp.ID, tps[j].Kind, tp.Kind, store.ErrConflict)
 		}
 		last[tp.ID] = i
 	}
