@@ -175,33 +175,11 @@ func (m *Store) RecordHold(ctx context.Context, h pool.HoldRecord) error {
 	h.From, h.Until = store.Micro(h.From), store.Micro(h.Until)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := holdKey{h.Number, h.SessionID, h.From}
-	cur, ok := m.holds[k]
-	if !ok {
-		r := h
-		m.holds[k] = &r
-		list := m.holdsByNum[h.Number]
-		i, _ := slices.BinarySearchFunc(list, &r, compareHold)
-		m.holdsByNum[h.Number] = slices.Insert(list, i, &r)
-		cur = &r
-	} else {
-		if cur.Pool != h.Pool {
-			return fmt.Errorf("hold of %s by %q from %s is in pool %q, not %q: %w",
-				h.Number, h.SessionID, h.From.Format(time.RFC3339Nano), cur.Pool, h.Pool, store.ErrConflict)
-		}
-		if h.Until.After(cur.Until) {
-			cur.Until = h.Until
-		}
-		cur.Reused = cur.Reused || h.Reused
-		if cur.Token == 0 {
-			cur.Token = h.Token
-		}
+	if cur, ok := m.holds[holdKey{h.Number, h.SessionID, h.From}]; ok && cur.Pool != h.Pool {
+		return fmt.Errorf("hold of %s by %q from %s is in pool %q, not %q: %w",
+			h.Number, h.SessionID, h.From.Format(time.RFC3339Nano), cur.Pool, h.Pool, store.ErrConflict)
 	}
-	if !cur.Until.IsZero() {
-		if span := cur.Until.Sub(cur.From); span > m.maxSpan[h.Number] {
-			m.maxSpan[h.Number] = span
-		}
-	}
+	m.recordHoldLocked(h)
 	return nil
 }
 
