@@ -1,6 +1,7 @@
 package vonage
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -277,19 +278,12 @@ func (n *Numbers) configureApplication(ctx context.Context, opts provider.BuyOpt
 	if opts.VoiceURL != "" {
 		hooks["answer_url"] = appWebhook{opts.VoiceURL, http.MethodPost}
 	}
-	if ev := cmpOr(opts.StatusCallbackURL, opts.VoiceURL); ev != "" {
+	if ev := cmp.Or(opts.StatusCallbackURL, opts.VoiceURL); ev != "" {
 		hooks["event_url"] = appWebhook{ev, http.MethodPost}
 	}
 	hooks["fallback_answer_url"] = appWebhook{opts.FallbackURL, http.MethodGet}
 	delete(app, "_links")
 	return n.do(ctx, http.MethodPut, appURL, app, nil)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // checkBuyOptions requires the fail-safe: the business line, and the URL
