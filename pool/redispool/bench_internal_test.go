@@ -59,35 +59,10 @@ func benchSixteen(b *testing.B, cfg Config) {
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%012d", i)
 	}
-	latencies := make([][]time.Duration, benchCallers)
-	b.ResetTimer()
-	began := time.Now()
-	var wg sync.WaitGroup
-	for c := range benchCallers {
-		n := b.N / benchCallers
-		if c < b.N%benchCallers {
-			n++
-		}
-		wg.Go(func() {
-			r := rand.New(rand.NewPCG(uint64(c), 1))
-			lat := make([]time.Duration, 0, n)
-			for range n {
-				t := time.Now()
-				if _, err := a.Lease(ctx, "bench", ids[r.IntN(benchSessions)], now); err != nil {
-					b.Error(err)
-					return
-				}
-				lat = append(lat, time.Since(t))
-			}
-			latencies[c] = lat
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(began)
-	b.StopTimer()
-
-	all := slices.Concat(latencies...)
-	slices.Sort(all)
+	all, elapsed := sixteenCallers(b, func(r *rand.Rand) error {
+		_, err := a.Lease(ctx, "bench", ids[r.IntN(benchSessions)], now)
+		return err
+	})
 	rate := float64(b.N) / elapsed.Seconds()
 	b.ReportMetric(rate, "leases/s")
 	if len(all) > 0 {
@@ -110,6 +85,41 @@ func benchSixteen(b *testing.B, cfg Config) {
 		b.ReportMetric(rbP99, "rb-p99-ms")
 		b.ReportMetric(p99/rbP99, "p99-ratio")
 	}
+}
+
+// sixteenCallers times b.N calls of call from benchCallers goroutines, each
+// with its own seeded source, and returns their latencies, sorted, and the
+// wall time of the run; a failed call ends its goroutine's share.
+func sixteenCallers(b *testing.B, call func(r *rand.Rand) error) (all []time.Duration, elapsed time.Duration) {
+	latencies := make([][]time.Duration, benchCallers)
+	b.ResetTimer()
+	began := time.Now()
+	var wg sync.WaitGroup
+	for c := range benchCallers {
+		n := b.N / benchCallers
+		if c < b.N%benchCallers {
+			n++
+		}
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(c), 1))
+			lat := make([]time.Duration, 0, n)
+			for range n {
+				t := time.Now()
+				if err := call(r); err != nil {
+					b.Error(err)
+					return
+				}
+				lat = append(lat, time.Since(t))
+			}
+			latencies[c] = lat
+		})
+	}
+	wg.Wait()
+	elapsed = time.Since(began)
+	b.StopTimer()
+	all = slices.Concat(latencies...)
+	slices.Sort(all)
+	return all, elapsed
 }
 
 func newBenchAllocator(b *testing.B, rdb *redis.Client, cfg Config) *Allocator {
@@ -136,12 +146,18 @@ func redisBenchmarkRate(ctx context.Context, b *testing.B, rdb *redis.Client, ad
 	if err := a.scripts.lease.Load(ctx, rdb).Err(); err != nil {
 		return 0, 0, err
 	}
-	host, port, _ := net.SplitHostPort(addr)
-	args := []string{"-h", host, "-p", port, "-c", strconv.Itoa(benchCallers), "-n", strconv.Itoa(n),
-		"-r", strconv.Itoa(benchSessions), "--csv",
+	return runRedisBenchmark(ctx, addr, n, "-r", strconv.Itoa(benchSessions),
 		"EVALSHA", a.scripts.lease.Hash(), "1", a.key("bench"), "__rand_int__",
 		strconv.FormatInt(millis(now), 10), strconv.FormatInt(durMillis(p.SessionWindow), 10),
-		strconv.FormatInt(durMillis(p.Cooldown), 10), "0", strconv.Itoa(a.catalog.HistoryPerNumber()), "0"}
+		strconv.FormatInt(durMillis(p.Cooldown), 10), "0", strconv.Itoa(a.catalog.HistoryPerNumber()), "0")
+}
+
+// runRedisBenchmark runs redis-benchmark against addr with benchCallers
+// clients and n requests, then args, and returns its requests per second
+// and its p99 latency in milliseconds (0 when its output has none).
+func runRedisBenchmark(ctx context.Context, addr string, n int, args ...string) (rate, p99 float64, err error) {
+	host, port, _ := net.SplitHostPort(addr)
+	args = append([]string{"-h", host, "-p", port, "-c", strconv.Itoa(benchCallers), "-n", strconv.Itoa(n), "--csv"}, args...)
 	out, err := exec.CommandContext(ctx, "redis-benchmark", args...).Output()
 	if err != nil {
 		return 0, 0, fmt.Errorf("redis-benchmark: %w", err)

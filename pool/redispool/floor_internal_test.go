@@ -2,16 +2,9 @@ package redispool
 
 import (
 	"context"
-	"encoding/csv"
-	"fmt"
-	"net"
+	"math/rand/v2"
 	"os/exec"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -30,37 +23,10 @@ func BenchmarkPingSixteenCallers(b *testing.B) {
 	addr := testenv.RedisAddr(b)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: benchCallers})
 	b.Cleanup(func() { _ = rdb.Close() })
-	latencies := make([][]time.Duration, benchCallers)
-	b.ResetTimer()
-	began := time.Now()
-	var wg sync.WaitGroup
-	for c := range benchCallers {
-		n := b.N / benchCallers
-		if c < b.N%benchCallers {
-			n++
-		}
-		wg.Go(func() {
-			lat := make([]time.Duration, 0, n)
-			for range n {
-				t := time.Now()
-				if err := rdb.Ping(ctx).Err(); err != nil {
-					b.Error(err)
-					return
-				}
-				lat = append(lat, time.Since(t))
-			}
-			latencies[c] = lat
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(began)
-	b.StopTimer()
-
-	all := slices.Concat(latencies...)
+	all, elapsed := sixteenCallers(b, func(*rand.Rand) error { return rdb.Ping(ctx).Err() })
 	if len(all) == 0 {
 		return
 	}
-	slices.Sort(all)
 	p99 := float64(all[len(all)*99/100].Microseconds()) / 1000
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "pings/s")
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
@@ -70,20 +36,12 @@ func BenchmarkPingSixteenCallers(b *testing.B) {
 		b.Logf("redis-benchmark not on PATH: no ratio")
 		return
 	}
-	host, port, _ := net.SplitHostPort(addr)
-	out, err := exec.CommandContext(ctx, "redis-benchmark", "-h", host, "-p", port,
-		"-c", strconv.Itoa(benchCallers), "-n", strconv.Itoa(max(b.N, 20000)), "--csv", "PING").Output()
+	_, rbP99, err := runRedisBenchmark(ctx, addr, max(b.N, 20000), "PING")
 	if err != nil {
-		b.Fatal(fmt.Errorf("redis-benchmark: %w", err))
+		b.Fatal(err)
 	}
-	rows, err := csv.NewReader(strings.NewReader(string(out))).ReadAll()
-	if err != nil || len(rows) < 2 {
-		b.Fatalf("redis-benchmark: unexpected output %q", out)
-	}
-	if i := slices.Index(rows[0], "p99_latency_ms"); i >= 0 && i < len(rows[1]) {
-		if rbP99, _ := strconv.ParseFloat(rows[1][i], 64); rbP99 > 0 {
-			b.ReportMetric(rbP99, "rb-p99-ms")
-			b.ReportMetric(p99/rbP99, "p99-ratio")
-		}
+	if rbP99 > 0 {
+		b.ReportMetric(rbP99, "rb-p99-ms")
+		b.ReportMetric(p99/rbP99, "p99-ratio")
 	}
 }
