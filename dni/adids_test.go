@@ -10,28 +10,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/attriqs/calltrack/classify"
-	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/provider/fake"
-	"github.com/attriqs/calltrack/store/memstore"
 )
 
 // The ad ids a visit brings with ads consent reach the sinks with the
 // call's conversion; without consent nothing of them is kept.
 func TestAdIDsTravelWithTheConversionOnlyWithConsent(t *testing.T) {
 	for _, consent := range []bool{true, false} {
-		st := memstore.New()
-		crm := &captureSink{}
-		x, err := export.New(st, export.Config{}, crm)
-		require.NoError(t, err)
-		h := newHarness(t, testConfig(), WithStore(st), WithExports(x))
+		h, _, x, crm := newExportHarness(t, testConfig())
 		ctx := context.Background()
 		a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=facebook&utm_medium=paid_social&fbclid=IwAR0abc",
 			AdIDs: journey.AdIDs{Consent: consent, GAClientID: "1234567890.1700000000", FBP: "fb.1.1700000000000.987", AdUserData: "granted", AdPersonalization: "maybe"}})
 		h.clock.add(time.Minute)
 		h.visit(t, VisitRequest{VisitorID: a.VisitorID, SessionID: a.SessionID, URL: "https://example-plumbing.com/contact",
 			AdIDs: journey.AdIDs{Consent: consent, GASessionID: "1700000100", AdUserData: "denied"}})
-		_, err = h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: a.Swaps[0].Number, Answered: true, Duration: 2 * time.Minute})
+		_, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: a.Swaps[0].Number, Answered: true, Duration: 2 * time.Minute})
 		require.NoError(t, err)
 		require.NoError(t, h.svc.Close())
 		deliverAll(t, x)
@@ -84,16 +78,12 @@ func TestCleanAdIDsDropsRatherThanAlters(t *testing.T) {
 // ids, and the call's conversion goes to the sinks without them (ad
 // platform sinks then send nothing).
 func TestWithdrawnAdsConsentClearsTheSessionsAdIDs(t *testing.T) {
-	st := memstore.New()
-	crm := &captureSink{}
-	x, err := export.New(st, export.Config{}, crm)
-	require.NoError(t, err)
-	h := newHarness(t, testConfig(), WithStore(st), WithExports(x))
+	h, _, x, crm := newExportHarness(t, testConfig())
 	ctx := context.Background()
 	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=abc",
 		AdIDs: journey.AdIDs{Consent: true, GAClientID: "1234567890.1700000000", AdUserData: "granted"}})
 	h.visit(t, VisitRequest{VisitorID: a.VisitorID, SessionID: a.SessionID, URL: "https://example-plumbing.com/?gclid=abc", AdsWithdrawn: true})
-	_, err = h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: a.Swaps[0].Number, Answered: true, Duration: 2 * time.Minute})
+	_, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: a.Swaps[0].Number, Answered: true, Duration: 2 * time.Minute})
 	require.NoError(t, err)
 	require.NoError(t, h.svc.Close())
 	deliverAll(t, x)

@@ -84,6 +84,17 @@ func (l *labeller) Analyze(ctx context.Context, call provider.CallEvent, audio p
 	return provider.Analysis{Labels: l.labels, Transcript: "caller booked a visit"}, nil
 }
 
+// newExportHarness is a harness whose Service exports, through an exporter
+// on a memstore, to a captureSink.
+func newExportHarness(t *testing.T, cfg Config, opts ...Option) (*harness, *memstore.Store, *export.Exporter, *captureSink) {
+	t.Helper()
+	st := memstore.New()
+	crm := &captureSink{}
+	x, err := export.New(st, export.Config{}, crm)
+	require.NoError(t, err)
+	return newHarness(t, cfg, append([]Option{WithStore(st), WithExports(x)}, opts...)...), st, x, crm
+}
+
 // deliverAll delivers the outbox until nothing is due: analyses first,
 // then what their results qualified.
 func deliverAll(t *testing.T, x *export.Exporter) {
@@ -148,11 +159,7 @@ func TestMissedAndSpamCallsBySource(t *testing.T) {
 	const spammer = "+12125550999"
 	cfg := testConfig()
 	cfg.Spam = journey.SpamConfig{Block: []string{spammer}}
-	st := memstore.New()
-	crm := &captureSink{}
-	x, err := export.New(st, export.Config{}, crm)
-	require.NoError(t, err)
-	h := newHarness(t, cfg, WithStore(st), WithExports(x))
+	h, _, x, crm := newExportHarness(t, cfg)
 	ctx := context.Background()
 	hook := h.srv.URL + DefaultPrefix + "webhooks/fake"
 	for _, c := range []fake.Call{

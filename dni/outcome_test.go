@@ -18,7 +18,6 @@ import (
 	"github.com/attriqs/calltrack/provider/fake"
 	"github.com/attriqs/calltrack/report"
 	"github.com/attriqs/calltrack/store"
-	"github.com/attriqs/calltrack/store/memstore"
 )
 
 // A value set by hand: it replaces the rule's value in the conversion and
@@ -26,15 +25,11 @@ import (
 // and reaches the sink that had the conversion as one adjustment per
 // change; "lost" retracts it.
 func TestOutcomeSetByHandWinsAndReachesExportsAsAdjustments(t *testing.T) {
-	st := memstore.New()
-	crm := &captureSink{}
-	x, err := export.New(st, export.Config{}, crm)
-	require.NoError(t, err)
-	h := newHarness(t, testConfig(), WithStore(st), WithExports(x))
+	h, st, x, crm := newExportHarness(t, testConfig())
 	ctx := context.Background()
 	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=x"})
 	placed := fake.Call{ID: "CA1", From: caller, To: a.Swaps[0].Number, Answered: true, Duration: 2 * time.Minute}
-	_, err = h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", placed)
+	_, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", placed)
 	require.NoError(t, err)
 	require.NoError(t, h.svc.Close())
 	deliverAll(t, x)
@@ -101,13 +96,9 @@ func TestOutcomeSetByHandWinsAndReachesExportsAsAdjustments(t *testing.T) {
 // conversions when the business says they were won; the first conversion
 // is exported as a conversion, not an adjustment.
 func TestOutcomeConvertsACallTheRulesTurnedDown(t *testing.T) {
-	st := memstore.New()
-	crm := &captureSink{}
-	x, err := export.New(st, export.Config{}, crm)
-	require.NoError(t, err)
 	cfg := testConfig()
 	cfg.Spam = journey.SpamConfig{Block: []string{"+12125550999"}}
-	h := newHarness(t, cfg, WithStore(st), WithExports(x))
+	h, _, x, crm := newExportHarness(t, cfg)
 	ctx := context.Background()
 	hook := h.srv.URL + DefaultPrefix + "webhooks/fake"
 	for _, c := range []fake.Call{
@@ -222,13 +213,9 @@ func TestOutcomeOfAChatWinsOverTheChatRules(t *testing.T) {
 }
 
 func TestExportStatusOverHTTP(t *testing.T) {
-	st := memstore.New()
-	crm := &captureSink{}
-	x, err := export.New(st, export.Config{}, crm)
-	require.NoError(t, err)
-	h := newHarness(t, testConfig(), WithStore(st), WithExports(x), WithReportAuth(tokenAuth))
+	h, _, x, _ := newExportHarness(t, testConfig(), WithReportAuth(tokenAuth))
 	ctx := context.Background()
-	_, err = h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: printNumber, Answered: true, Duration: 2 * time.Minute})
+	_, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: "CA1", From: caller, To: printNumber, Answered: true, Duration: 2 * time.Minute})
 	require.NoError(t, err)
 	require.NoError(t, h.svc.Close())
 	deliverAll(t, x)
