@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"database/sql"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,37 +14,23 @@ import (
 // wrote it, then migrates on: the session reads with no ad ids, and a later
 // write adds them.
 func TestSessionsWrittenBeforeTheAdIDsColumnReadWithoutAdIDs(t *testing.T) {
-	for name, open := range map[string]func(t *testing.T) (*sql.DB, sqlstore.Dialect){
-		"sqlite": func(t *testing.T) (*sql.DB, sqlstore.Dialect) {
-			db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "calltrack.db"))
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = db.Close() })
-			return db, sqlstore.SQLite()
-		},
-		"postgres": openPostgres,
-	} {
-		t.Run(name, func(t *testing.T) {
-			ctx := t.Context()
-			db, d := open(t)
-			old := d
-			old.Migrations = migrationsBefore(t, d.Migrations, "0007")
-			require.NoError(t, sqlstore.New(db, old, sqlstore.Options{}).Migrate(ctx))
-			_, err := db.ExecContext(ctx, `INSERT INTO sessions (id, visitor_id, started_at, last_seen_at, active_at,
-				landing_url, referrer, source, pool, number)
-				VALUES ('s1', 'v1', 1773498413000000, NULL, 1773498413000000, 'https://example.com/', '', '{}', 'paid', '+14155550100')`)
-			require.NoError(t, err)
+	migratedBefore(t, "0007", func(t *testing.T, db *sql.DB, d sqlstore.Dialect) {
+		ctx := t.Context()
+		_, err := db.ExecContext(ctx, `INSERT INTO sessions (id, visitor_id, started_at, last_seen_at, active_at,
+			landing_url, referrer, source, pool, number)
+			VALUES ('s1', 'v1', 1773498413000000, NULL, 1773498413000000, 'https://example.com/', '', '{}', 'paid', '+14155550100')`)
+		require.NoError(t, err)
 
-			e := sqlstore.New(db, d, sqlstore.Options{})
-			require.NoError(t, e.Migrate(ctx))
-			got, err := e.Session(ctx, "s1")
-			require.NoError(t, err)
-			require.True(t, got.AdIDs.IsZero())
+		e := sqlstore.New(db, d, sqlstore.Options{})
+		require.NoError(t, e.Migrate(ctx))
+		got, err := e.Session(ctx, "s1")
+		require.NoError(t, err)
+		require.True(t, got.AdIDs.IsZero())
 
-			got.AdIDs.Consent, got.AdIDs.GAClientID = true, "1234567890.1700000000"
-			require.NoError(t, e.PutSession(ctx, got))
-			again, err := e.Session(ctx, "s1")
-			require.NoError(t, err)
-			require.Equal(t, got.AdIDs, again.AdIDs)
-		})
-	}
+		got.AdIDs.Consent, got.AdIDs.GAClientID = true, "1234567890.1700000000"
+		require.NoError(t, e.PutSession(ctx, got))
+		again, err := e.Session(ctx, "s1")
+		require.NoError(t, err)
+		require.Equal(t, got.AdIDs, again.AdIDs)
+	})
 }

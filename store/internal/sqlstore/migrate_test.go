@@ -27,6 +27,41 @@ import (
 // it, then migrates on: the call reads with every forward field empty, and
 // later events fill them in.
 func TestCallsRecordedBeforeTheForwardColumnsReadAsNotReported(t *testing.T) {
+	migratedBefore(t, "0004", func(t *testing.T, db *sql.DB, d sqlstore.Dialect) {
+		ctx := t.Context()
+		_, err := db.ExecContext(ctx, `INSERT INTO calls (provider, call_id, call_at, kind, from_number, to_number,
+			direction, status, started_at, duration_ns, caller_name, caller_city, caller_region, caller_country, forwarded_from)
+			VALUES ('twilio', 'CA1', 1773498413000000, 1, '+14155550123', '+14155550100', 'inbound', 'completed',
+			1773498413000000, 60000000000, '', '', '', '', '')`)
+		require.NoError(t, err)
+
+		e := sqlstore.New(db, d, sqlstore.Options{})
+		require.NoError(t, e.Migrate(ctx))
+		got, err := e.Call(ctx, "twilio", "CA1")
+		require.NoError(t, err)
+		require.Equal(t, provider.StatusCompleted, got.Status)
+		require.Equal(t, time.Minute, got.Duration)
+		require.Empty(t, got.Outcome)
+		require.Zero(t, got.TalkTime)
+		require.Zero(t, got.Recording)
+		require.Empty(t, got.Attestation)
+		require.Nil(t, got.Labels)
+		require.Empty(t, got.Transcript)
+
+		leg := provider.CallEvent{Provider: "twilio", CallID: "CA1", Outcome: provider.OutcomeAnswered,
+			TalkTime: 50 * time.Second, Labels: []string{"booked"}}
+		merged, err := e.RecordCall(ctx, leg)
+		require.NoError(t, err)
+		require.Equal(t, provider.OutcomeAnswered, merged.Outcome)
+		require.Equal(t, 50*time.Second, merged.TalkTime)
+		require.Equal(t, []string{"booked"}, merged.Labels)
+	})
+}
+
+// migratedBefore runs test once per dialect on a database migrated to the
+// schema before version, for it to store rows as that version wrote them
+// and migrate on with d.
+func migratedBefore(t *testing.T, version string, test func(t *testing.T, db *sql.DB, d sqlstore.Dialect)) {
 	for name, open := range map[string]func(t *testing.T) (*sql.DB, sqlstore.Dialect){
 		"sqlite": func(t *testing.T) (*sql.DB, sqlstore.Dialect) {
 			db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "calltrack.db"))
@@ -37,37 +72,11 @@ func TestCallsRecordedBeforeTheForwardColumnsReadAsNotReported(t *testing.T) {
 		"postgres": openPostgres,
 	} {
 		t.Run(name, func(t *testing.T) {
-			ctx := t.Context()
 			db, d := open(t)
 			old := d
-			old.Migrations = migrationsBefore(t, d.Migrations, "0004")
-			require.NoError(t, sqlstore.New(db, old, sqlstore.Options{}).Migrate(ctx))
-			_, err := db.ExecContext(ctx, `INSERT INTO calls (provider, call_id, call_at, kind, from_number, to_number,
-				direction, status, started_at, duration_ns, caller_name, caller_city, caller_region, caller_country, forwarded_from)
-				VALUES ('twilio', 'CA1', 1773498413000000, 1, '+14155550123', '+14155550100', 'inbound', 'completed',
-				1773498413000000, 60000000000, '', '', '', '', '')`)
-			require.NoError(t, err)
-
-			e := sqlstore.New(db, d, sqlstore.Options{})
-			require.NoError(t, e.Migrate(ctx))
-			got, err := e.Call(ctx, "twilio", "CA1")
-			require.NoError(t, err)
-			require.Equal(t, provider.StatusCompleted, got.Status)
-			require.Equal(t, time.Minute, got.Duration)
-			require.Empty(t, got.Outcome)
-			require.Zero(t, got.TalkTime)
-			require.Zero(t, got.Recording)
-			require.Empty(t, got.Attestation)
-			require.Nil(t, got.Labels)
-			require.Empty(t, got.Transcript)
-
-			leg := provider.CallEvent{Provider: "twilio", CallID: "CA1", Outcome: provider.OutcomeAnswered,
-				TalkTime: 50 * time.Second, Labels: []string{"booked"}}
-			merged, err := e.RecordCall(ctx, leg)
-			require.NoError(t, err)
-			require.Equal(t, provider.OutcomeAnswered, merged.Outcome)
-			require.Equal(t, 50*time.Second, merged.TalkTime)
-			require.Equal(t, []string{"booked"}, merged.Labels)
+			old.Migrations = migrationsBefore(t, d.Migrations, version)
+			require.NoError(t, sqlstore.New(db, old, sqlstore.Options{}).Migrate(t.Context()))
+			test(t, db, d)
 		})
 	}
 }
