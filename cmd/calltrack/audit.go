@@ -13,13 +13,11 @@ import (
 
 func runAudit(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("audit", stderr)
-	storeURL := fs.String("store", "", "the store: sqlite:PATH or postgres://... (required; opened read-only)")
+	read := addReadFlags(fs)
 	poolName := fs.String("pool", "", "the pool to audit (required)")
 	size := fs.Int("size", 0, "how many numbers the pool has: the store keeps holds, not configuration (required)")
 	cooldown := fs.Duration("cooldown", pool.DefaultCooldown, "the pool's cooldown, as configured (pool.Config.Cooldown)")
 	target := fs.Float64("target", 0.01, "acceptable chance that a visitor finds no number out of cooldown (the cooldown rule's size and the floor), in (0, 1)")
-	fromFlag := fs.String("from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time; default 30 days before -to")
-	toFlag := fs.String("to", "", "end, excluded (YYYY-MM-DD, UTC, or RFC 3339); default the start of tomorrow")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -33,12 +31,12 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	case !(*target > 0 && *target < 1):
 		return flagError("target", "%v is not in (0, 1)", *target)
 	}
-	from, to, err := period(*fromFlag, *toFlag, 30, time.Now())
+	from, to, err := read.period(time.Now())
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
-	st, closeStore, err := openStore(ctx, *storeURL, true)
+	st, closeStore, err := read.openStore(ctx)
 	if err != nil {
 		return err
 	}

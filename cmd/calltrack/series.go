@@ -16,9 +16,7 @@ import (
 
 func runSeries(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("series", stderr)
-	storeURL := fs.String("store", "", "the store: sqlite:PATH or postgres://... (required; opened read-only)")
-	fromFlag := fs.String("from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time; default 30 days before -to")
-	toFlag := fs.String("to", "", "end, excluded (YYYY-MM-DD, UTC, or RFC 3339); default the start of tomorrow")
+	read := addReadFlags(fs)
 	granularity := fs.String("granularity", "day", "period of a row: day, or week (ISO weeks, Monday to Sunday, dated by the Monday)")
 	byCampaign := fs.Bool("campaign", false, "split every channel by campaign")
 	layout := fs.String("layout", "wide", "wide: a row per date and a column per channel metric, as Robyn's and Meridian's examples read; long: a row per date, channel and metric")
@@ -41,11 +39,11 @@ func runSeries(args []string, stdout, stderr io.Writer) error {
 		return flagError("currency", "%q is not a three-letter ISO 4217 code such as USD", *currency)
 	}
 	var err error
-	if opts.From, opts.To, err = period(*fromFlag, *toFlag, 30, time.Now()); err != nil {
+	if opts.From, opts.To, err = read.period(time.Now()); err != nil {
 		return err
 	}
 	ctx := context.Background()
-	st, closeStore, err := openStore(ctx, *storeURL, true)
+	st, closeStore, err := read.openStore(ctx)
 	if err != nil {
 		return err
 	}

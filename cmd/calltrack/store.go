@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -88,6 +89,27 @@ func redact(spec string) string {
 		return spec
 	}
 	return u.Redacted()
+}
+
+// readFlags are the flags of a command that reads a period of a store:
+// -store, opened read-only, and -from and -to, a period of 30 days by
+// default.
+type readFlags struct{ store, from, to *string }
+
+func addReadFlags(fs *flag.FlagSet) readFlags {
+	return readFlags{
+		store: fs.String("store", "", "the store: sqlite:PATH or postgres://... (required; opened read-only)"),
+		from:  fs.String("from", "", "first day (YYYY-MM-DD, UTC) or RFC 3339 time; default 30 days before -to"),
+		to:    fs.String("to", "", "end, excluded (YYYY-MM-DD, UTC, or RFC 3339); default the start of tomorrow"),
+	}
+}
+
+func (f readFlags) period(now time.Time) (from, to time.Time, err error) {
+	return period(*f.from, *f.to, 30, now)
+}
+
+func (f readFlags) openStore(ctx context.Context) (store.Store, func() error, error) {
+	return openStore(ctx, *f.store, true)
 }
 
 // period reads -from and -to: days (YYYY-MM-DD, UTC midnight) or RFC 3339
