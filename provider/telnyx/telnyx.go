@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/provider/twilio"
 )
 
 // Name is the provider name in CallEvents.
@@ -103,7 +104,7 @@ func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (pro
 
 // RenderWhisper answers with TeXML <Say>.
 func (p *Provider) RenderWhisper(text string) (provider.Answer, error) {
-	body, err := provider.MarshalXML(texmlResponse{Say: &texmlSay{Text: text}})
+	body, err := twilio.RenderSay(text)
 	if err != nil {
 		return provider.Answer{}, err
 	}
@@ -113,6 +114,5 @@ func (p *Provider) RenderWhisper(text string) (provider.Answer, error) {
 // Ack answers with an empty TeXML document: after a <Dial action> it ends
 // the call, and Call Control ignores it.
 func (p *Provider) Ack() provider.Answer {
-	body, _ := provider.MarshalXML(texmlResponse{})
-	return provider.Answer{ContentType: ContentType, Body: body}
+	return provider.Answer{ContentType: ContentType, Body: twilio.EmptyResponse()}
 }

@@ -1,10 +1,8 @@
 package telnyx
 
 import (
-	"encoding/xml"
 	"fmt"
 	"net/url"
-	"strconv"
 
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/twilio"
@@ -12,42 +10,6 @@ import (
 
 // ContentType of TeXML answers.
 const ContentType = "text/xml; charset=utf-8"
-
-// maxDialTimeout is the longest ring TeXML's <Dial timeout> takes (5–120 s).
-const maxDialTimeout = 120
-
-type texmlResponse struct {
-	XMLName xml.Name     `xml:"Response"`
-	Say     *texmlSay    `xml:"Say,omitempty"`
-	Dial    *texmlDial   `xml:"Dial,omitempty"`
-	Reject  *texmlReject `xml:"Reject,omitempty"`
-}
-
-type texmlSay struct {
-	Text string `xml:",chardata"`
-}
-
-type texmlReject struct {
-	Reason string `xml:"reason,attr,omitempty"`
-}
-
-type texmlDial struct {
-	Action                        string      `xml:"action,attr,omitempty"`
-	Method                        string      `xml:"method,attr,omitempty"`
-	CallerID                      string      `xml:"callerId,attr,omitempty"`
-	Timeout                       string      `xml:"timeout,attr"`
-	Record                        string      `xml:"record,attr,omitempty"`
-	RecordingStatusCallback       string      `xml:"recordingStatusCallback,attr,omitempty"`
-	RecordingStatusCallbackMethod string      `xml:"recordingStatusCallbackMethod,attr,omitempty"`
-	RecordingStatusCallbackEvent  string      `xml:"recordingStatusCallbackEvent,attr,omitempty"`
-	Number                        texmlNumber `xml:"Number"`
-}
-
-type texmlNumber struct {
-	URL    string `xml:"url,attr,omitempty"`
-	Method string `xml:"method,attr,omitempty"`
-	Value  string `xml:",chardata"`
-}
 
 // RenderTeXML renders f as a TeXML document. f.Reject renders
 // <Reject reason="rejected"/>. Otherwise: the recording notice as <Say>
@@ -57,32 +19,10 @@ type texmlNumber struct {
 // recordingStatusCallback (the saved recording) pointing at it; the
 // <Number> fetches the whisper from f.WhisperURL.
 func RenderTeXML(f provider.Forward, ev provider.CallEvent) ([]byte, error) {
-	if err := f.Validate(); err != nil {
-		return nil, err
-	}
-	if f.Reject {
-		return provider.MarshalXML(texmlResponse{Reject: &texmlReject{Reason: "rejected"}})
-	}
-	d := &texmlDial{
-		CallerID: f.CallerID(ev),
-		Timeout:  strconv.Itoa(min(f.RingSeconds(), maxDialTimeout)),
-		Number:   texmlNumber{Value: f.To},
-	}
-	if f.CallbackURL != "" {
-		d.Action, d.Method = f.CallbackURL, "POST"
-	}
-	resp := texmlResponse{Dial: d}
-	if f.Record {
-		resp.Say = &texmlSay{Text: f.RecordingNotice}
-		d.Record = "record-from-answer-dual"
-		if f.CallbackURL != "" {
-			d.RecordingStatusCallback, d.RecordingStatusCallbackMethod, d.RecordingStatusCallbackEvent = f.CallbackURL, "POST", "completed"
-		}
-	}
-	if f.WhisperURL != "" {
-		d.Number.URL, d.Number.Method = f.WhisperURL, "POST"
-	}
-	return provider.MarshalXML(resp)
+	// TeXML copies TwiML's verbs: Twilio's renderer with the callbacks,
+	// without answering-machine detection, with TeXML's 120 s ring limit
+	// and its reject reason.
+	return twilio.RenderDialFor(twilio.Dialect{Callbacks: true, RejectReason: "rejected", MaxRingSeconds: 120}, f, ev)
 }
 
 // FallbackDocument is the static TeXML that forwards every caller to

@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"net/url"
@@ -68,6 +69,11 @@ type Dialect struct {
 	// amdStatusCallback>, so a machine answering the business line is
 	// reported (Twilio bills each detection).
 	VoicemailDetection bool
+	// RejectReason is <Reject reason> for f.Reject; empty means "busy".
+	RejectReason string
+	// MaxRingSeconds caps <Dial timeout> at the longest ring the vendor
+	// takes; 0 means no cap.
+	MaxRingSeconds int
 }
 
 // RenderDial renders f as TwiML without vendor callbacks: an optional
@@ -91,11 +97,15 @@ func RenderDialFor(d Dialect, f provider.Forward, ev provider.CallEvent) ([]byte
 		// A busy signal; Twilio's default, "rejected", plays a
 		// not-in-service message. Either way Twilio does not answer, so the
 		// refused call is not billed.
-		return provider.MarshalXML(twimlResponse{Reject: &reject{Reason: "busy"}})
+		return provider.MarshalXML(twimlResponse{Reject: &reject{Reason: cmp.Or(d.RejectReason, "busy")}})
+	}
+	ring := f.RingSeconds()
+	if d.MaxRingSeconds > 0 {
+		ring = min(ring, d.MaxRingSeconds)
 	}
 	resp := twimlResponse{Dial: &dial{
 		CallerID: f.CallerID(ev),
-		Timeout:  strconv.Itoa(f.RingSeconds()),
+		Timeout:  strconv.Itoa(ring),
 		Number:   &number{Value: f.To},
 	}}
 	if f.Record {
