@@ -44,9 +44,7 @@ func (e *Engine) WriteBatch(ctx context.Context, b store.Batch) error {
 			return fmt.Errorf("store/%s: write batch: sessions: %w", e.d.Name, err)
 		}
 		var written int64
-		if err := e.multiRow(ctx, tx, `INSERT INTO touchpoints (`+touchCols+`) VALUES `, 7, touches, ` ON CONFLICT (id) DO UPDATE SET at = excluded.at, visitor_id = excluded.visitor_id,
-				session_id = excluded.session_id, source = excluded.source, attrs = excluded.attrs
-				WHERE touchpoints.kind = excluded.kind`, &written); err != nil {
+		if err := e.multiRow(ctx, tx, `INSERT INTO touchpoints (`+touchCols+`) VALUES `, 7, touches, touchpointUpsert, &written); err != nil {
 			return fmt.Errorf("store/%s: write batch: touchpoints: %w", e.d.Name, err)
 		}
 		if written != int64(len(touches)) {

@@ -245,7 +245,11 @@ func scanTouch(r *sql.Rows) (journey.Touchpoint, error) {
 	return tp, nil
 }
 
-const addTouchpoint = `INSERT INTO touchpoints (` + touchCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)
+const addTouchpoint = `INSERT INTO touchpoints (` + touchCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)` + touchpointUpsert
+
+// touchpointUpsert ends an INSERT INTO touchpoints: a stored id is updated
+// only when its kind is the same, so a row of another kind is not affected.
+const touchpointUpsert = `
 	ON CONFLICT (id) DO UPDATE SET at = excluded.at, visitor_id = excluded.visitor_id,
 		session_id = excluded.session_id, source = excluded.source, attrs = excluded.attrs
 	WHERE touchpoints.kind = excluded.kind`
