@@ -74,10 +74,10 @@ func ParseTeXML(body []byte, defaultRegion string) (provider.CallEvent, error) {
 			return provider.CallEvent{}, provider.ErrIgnoredEvent // in-progress, absent
 		}
 		dur, _ := provider.ParseSeconds("RecordingDuration", form.Get("RecordingDuration")) // unknown (0) when absurd
-		ev.Recording = provider.Recording{
-			ID:       provider.CleanText(form.Get("RecordingSid"), provider.MaxTextLen),
-			URL:      provider.CleanText(form.Get("RecordingUrl"), maxURLLen),
-			Duration: dur,
+		ev.Recording = provider.Recording{ID: provider.CleanText(form.Get("RecordingSid"), provider.MaxTextLen), Duration: dur}
+		// Only a web address is a recording's URL, as for Twilio.
+		if u, err := url.Parse(form.Get("RecordingUrl")); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+			ev.Recording.URL = provider.CleanText(u.String(), maxURLLen)
 		}
 		return ev, nil
 	}

@@ -59,6 +59,21 @@ func TestTeXMLRecordingInProgressIsIgnored(t *testing.T) {
 	}
 }
 
+// A recording URL that is not a web address is not kept (the recording
+// is, by its id).
+func TestTeXMLRecordingKeepsOnlyAWebURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https%3A%2F%2Fapi.telnyx.com%2Fr1.mp3": "https://api.telnyx.com/r1.mp3",
+		"javascript%3Aalert(1)":                 "",
+		"file%3A%2F%2F%2Fetc%2Fpasswd":          "",
+	} {
+		ev, err := telnyx.ParseTeXML([]byte("CallSid=v3:abc&RecordingSid=r1&RecordingStatus=completed&RecordingUrl="+raw), "")
+		if err != nil || ev.Recording.ID != "r1" || ev.Recording.URL != want {
+			t.Errorf("RecordingUrl %s: recording %+v (%v), want id r1 and URL %q", raw, ev.Recording, err, want)
+		}
+	}
+}
+
 func FuzzParseTeXML(f *testing.F) {
 	f.Add([]byte("CallSid=v3:abc&DialCallStatus=completed&DialCallDuration=42"))
 	f.Add([]byte("CallSid=v3:abc&RecordingSid=r1&RecordingStatus=completed&RecordingDuration=5&RecordingUrl=https%3A%2F%2Fx"))
