@@ -89,7 +89,14 @@ func (s *suite) recordCallConvergesInEveryOrderLateRingingNeverOverwritesComplet
 	st := s.newStore(t)
 	want := wantCall(mergeAll(lifecycle("x")))
 	require.Equal(t, provider.StatusCompleted, want.Status)
-	for i, order := range permutations(lifecycle("x")) {
+	requireSameCallInEveryOrder(t, st, lifecycle("x"), want)
+}
+
+// requireSameCallInEveryOrder records evs in every order, each order as a
+// call of its own id, and requires each call to read back as want.
+func requireSameCallInEveryOrder(t *testing.T, st store.Store, evs []provider.CallEvent, want provider.CallEvent) {
+	t.Helper()
+	for i, order := range permutations(evs) {
 		id := fmt.Sprintf("CA%03d", i)
 		for _, ev := range order {
 			ev.CallID = id
