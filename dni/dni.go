@@ -226,8 +226,10 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	// No Outcomes: the store's PutCallRecord applies a hand-set outcome
+	// inside its transaction and SetOutcome applies the new one, so a read
+	// here would be one more per call event, and overridden.
 	s.calls = &journey.CallPipeline{Stitcher: stitcher, Qualifier: qualifier, IdentityKey: cfg.IdentityKey, Spam: s.spam,
-		Outcomes: outcomeBook{o.store},
 		PoolOf: func(number string) string {
 			info, _ := s.numbers.Number(number)
 			return info.Pool

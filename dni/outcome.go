@@ -234,17 +234,6 @@ func (s *Service) outcomeMessages(ctx context.Context, rec journey.CallRecord, c
 	return slices.DeleteFunc(msgs, func(m store.OutboxMessage) bool { return !slices.Contains(had, m.Sink) }), nil
 }
 
-// outcomeBook reads the store's hand-set outcomes for the call pipeline.
-type outcomeBook struct{ st store.Outcomes }
-
-func (b outcomeBook) HandSetOutcome(ctx context.Context, touchpointID string) (journey.ManualOutcome, bool, error) {
-	o, err := b.st.ManualOutcome(ctx, touchpointID)
-	if errors.Is(err, store.ErrNotFound) {
-		return journey.ManualOutcome{}, false, nil
-	}
-	return o, err == nil, err
-}
-
 // OutcomeRequest is the body of POST {Prefix}reports/outcomes, by which a
 // CRM or a host's back office sets a call's outcome.
 type OutcomeRequest struct {
