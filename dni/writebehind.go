@@ -466,21 +466,25 @@ func (w *writeBehind) drain(ctx context.Context, closing bool) {
 		b := w.take()
 		w.mu.Unlock()
 		wctx, cancel := context.WithTimeout(context.Background(), w.timeout)
-		w.writeEach(wctx, b, closing)
+		w.writeEach(wctx, b)
 		cancel()
 	}
 }
 
 // writeEach writes batch for drain: records cut by the timeout fail
-// rather than queue again, and closing, the rest of the queue with them.
-func (w *writeBehind) writeEach(ctx context.Context, batch []*queuedWrite, closing bool) {
+// rather than queue again, and once Close has begun, the rest of the
+// queue with them.
+func (w *writeBehind) writeEach(ctx context.Context, batch []*queuedWrite) {
 	w.write(ctx, batch)
 	if ctx.Err() == nil {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	giveUp := w.closed && closing
+	// Once Close has begun, a timeout means the store is not answering:
+	// whichever drain saw it (Run's, still at work, or Close's), the rest
+	// of the queue is given up rather than each waiting out the timeout.
+	giveUp := w.closed
 	n := 0
 	keep := w.order[:0]
 	for _, key := range w.order {
