@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ type Allocator struct {
 	calls   *combiner
 	// onRecord mirrors pool.Config.OnRecord.
 	onRecord func(pool.HoldRecord)
+	log      *slog.Logger
 }
 
 var _ pool.Allocator = (*Allocator)(nil)
@@ -48,6 +50,9 @@ type Config struct {
 	// trip (see the package documentation); zero means 64, one turns
 	// combining off.
 	MaxBatch int
+	// Logger receives a Warn record when a pool's state is found missing
+	// in Redis and registered again; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // New validates cfg and registers its numbers in Redis (idempotently: a
@@ -65,19 +70,44 @@ func New(ctx context.Context, rdb redis.UniversalClient, cfg Config) (*Allocator
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 64
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	a := &Allocator{rdb: rdb, catalog: cat, prefix: cfg.Prefix, scripts: loadScripts(),
-		calls: newCombiner(rdb, cfg.MaxBatch), onRecord: cfg.OnRecord}
+		calls: newCombiner(rdb, cfg.MaxBatch), onRecord: cfg.OnRecord, log: cfg.Logger}
 	for _, name := range cat.PoolNames() {
 		info, _ := cat.Pool(name)
-		args := make([]any, len(info.Numbers))
-		for i, n := range info.Numbers {
-			args[i] = n
-		}
-		if err := a.scripts.init.Run(ctx, rdb, []string{a.key(name)}, args...).Err(); err != nil {
-			return nil, a.unavailable("register pool "+strconv.Quote(name), err)
+		if err := a.register(ctx, info); err != nil {
+			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// register adds the pool's numbers to Redis, leaving existing state alone.
+func (a *Allocator) register(ctx context.Context, p *pool.PoolInfo) error {
+	args := make([]any, len(p.Numbers))
+	for i, n := range p.Numbers {
+		args[i] = n
+	}
+	if err := a.scripts.init.Run(ctx, a.rdb, []string{a.key(p.Name)}, args...).Err(); err != nil {
+		return a.unavailable("register pool "+strconv.Quote(p.Name), err)
+	}
+	return nil
+}
+
+// errUnregistered is the lease script's answer when the pool has no number
+// free and was never registered on this server: its state was lost.
+var errUnregistered = errors.New("redispool: the pool's state is missing in Redis")
+
+// reregister registers a pool whose state was lost, and says so at Warn:
+// the holds before the loss are forgotten (their Renew answers
+// pool.ErrStaleLease) and HoldersAt no longer lists them, so calls on those
+// numbers are matched from the holds the host recorded through OnRecord.
+func (a *Allocator) reregister(ctx context.Context, p *pool.PoolInfo) error {
+	a.log.Warn("redispool: a pool's state is missing in Redis (a failover to a replica that had not synced, or a restart without persistence); registering its numbers again",
+		"pool", p.Name, "key", a.key(p.Name), "numbers", len(p.Numbers))
+	return a.register(ctx, p)
 }
 
 // Catalog returns the validated configuration.
@@ -128,6 +158,17 @@ func (a *Allocator) Lease(ctx context.Context, poolName, sessionID string, now t
 	if err := checkSession(sessionID); err != nil {
 		return original(p), err
 	}
+	l, err := a.lease(ctx, p, sessionID, now)
+	if !errors.Is(err, errUnregistered) {
+		return l, err
+	}
+	if err := a.reregister(ctx, p); err != nil {
+		return original(p), err
+	}
+	return a.lease(ctx, p, sessionID, now)
+}
+
+func (a *Allocator) lease(ctx context.Context, p *pool.PoolInfo, sessionID string, now time.Time) (pool.Lease, error) {
 	res, err := a.calls.run(ctx, a.scripts.lease, []string{a.key(p.Name)}, a.leaseArgs(p, sessionID, now)...).Slice()
 	if err != nil {
 		return original(p), a.unavailable("lease", err)
@@ -175,6 +216,8 @@ func (a *Allocator) leaseResult(p *pool.PoolInfo, sessionID string, res []any) (
 		}
 	case "fallback":
 		return pool.Lease{Pool: p.Name, Number: p.Fallback, Outcome: pool.Fallback}, nil
+	case "unregistered":
+		return original(p), fmt.Errorf("%w: %w", pool.ErrUnavailable, errUnregistered)
 	default:
 		return original(p), nil
 	}

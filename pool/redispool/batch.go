@@ -2,6 +2,7 @@ package redispool
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -51,6 +52,9 @@ func (a *Allocator) LeaseMany(ctx context.Context, poolName string, sessionIDs [
 			continue
 		}
 		l, err := a.leaseResult(p, sessionIDs[i], res)
+		if errors.Is(err, errUnregistered) {
+			l, err = a.Lease(ctx, poolName, sessionIDs[i], now) // registers the pool again
+		}
 		firstErr = cmp(firstErr, err)
 		out[i] = l
 	}

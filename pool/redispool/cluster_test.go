@@ -241,7 +241,10 @@ func TestClusterConformance(t *testing.T) {
 // Replication is asynchronous: a lease acknowledged in the last instant
 // before the kill may be missing on the promoted replica. The test counts
 // such leases (their Renew answers ErrStaleLease, which is how a page
-// learns to lease again) and logs them; see the package documentation.
+// learns to lease again) and logs them; see the package documentation. On a
+// loaded machine the promoted replica sometimes holds none of the pool's
+// keys at all; the allocator then registers the numbers again (a Warn line
+// in the output) and leases go on.
 func TestClusterFailover(t *testing.T) {
 	c := startCluster(t)
 	rdb := c.client(t)

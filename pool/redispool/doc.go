@@ -35,7 +35,13 @@
 // acknowledged just before its master died may be missing on the promoted
 // replica, which may then hand the number to another session; the first
 // session's next Renew answers [pool.ErrStaleLease] and it leases again.
-// TestClusterFailover shows this on a cluster the test starts.
+// A promoted replica may even hold none of a pool's keys (it had not
+// synced, as on a loaded machine in TestClusterFailover; a restart without
+// persistence does the same): a lease that finds no number free and the
+// pool never registered on that server registers the numbers again, logs
+// it at Warn ([Config].Logger), and goes on, instead of answering the
+// business number until the next restart. TestClusterFailover shows all
+// this on a cluster the test starts.
 //
 // The scripts use ZADD GT, so Redis 6.2 or later is required.
 //

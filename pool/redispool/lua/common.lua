@@ -12,6 +12,7 @@ local kActivity = base .. ':activity' -- zset held number -> latest expiry of it
 local kEnded = base .. ':ended'       -- hash number -> when its latest hold ended
 local kSeq = base .. ':seq'           -- lease token counter
 local kStats = base .. ':stats'       -- hash of counters
+local kRegistered = base .. ':registered' -- set by init: the pool's numbers are here
 local function histKey(number) return base .. ':hist:' .. number end
 
 local ended = {} -- holds ended by this call, reported to the caller

@@ -59,6 +59,14 @@ if head[1] then
   return {'assigned', l.n, t, l.u, ended}
 end
 
+-- No number free and the pool never registered here: its state is gone (a
+-- failover to a replica that had not synced, a restart without
+-- persistence). The caller registers the numbers again and retries, rather
+-- than answering the business number forever.
+if redis.call('EXISTS', kRegistered) == 0 then
+  return {'unregistered', '', '0', 0, ended}
+end
+
 if policy == 0 then
   for _, number in ipairs(redis.call('ZRANGE', kActivity, 0, 15)) do
     if tonumber(redis.call('HGET', kHolds, number) or '0') < perNumber - 1 then
