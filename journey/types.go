@@ -23,6 +23,11 @@ type Session struct {
 	Number     string          `json:"number,omitempty"` // the tracking number shown, E.164; empty when none
 	// AdIDs are the ad platforms' browser ids, captured with consent.
 	AdIDs AdIDs `json:"ad_ids,omitzero"`
+	// PageViews counts the session's page views (its visits; LandingURL
+	// is the first, ExitURL the last). Zero for a session recorded before
+	// page views were counted.
+	PageViews int    `json:"page_views,omitempty"`
+	ExitURL   string `json:"exit_url,omitempty"`
 }
 
 // Validate reports every missing or inconsistent field, each named.
@@ -39,6 +44,9 @@ func (s Session) Validate() error {
 	}
 	if !s.LastSeenAt.IsZero() && s.LastSeenAt.Before(s.StartedAt) {
 		errs = append(errs, errors.New("session: last_seen_at is before started_at"))
+	}
+	if s.PageViews < 0 {
+		errs = append(errs, errors.New("session: page_views is negative"))
 	}
 	return errors.Join(errs...)
 }

@@ -26,6 +26,7 @@ func (s *suite) putSessionZeroLastSeenStaysZero(t *testing.T) {
 	sess.LastSeenAt = time.Time{}
 	sess.Source = journey.Session{}.Source
 	sess.Number, sess.Pool, sess.LandingURL, sess.Referrer = "", "", "", ""
+	sess.PageViews, sess.ExitURL = 0, ""
 	require.NoError(t, st.PutSession(t.Context(), sess))
 	got, err := st.Session(t.Context(), "s1")
 	require.NoError(t, err)
@@ -40,6 +41,8 @@ func (s *suite) putSessionUpsertReplacesBySameID(t *testing.T) {
 	require.NoError(t, st.PutSession(t.Context(), sess), "repeating a write is a no-op")
 	sess.LastSeenAt = at(time.Hour)
 	sess.Number = "+14155550199"
+	// A page view of a live session: its count and exit page change.
+	sess.PageViews, sess.ExitURL = sess.PageViews+1, "https://example.com/thanks"
 	require.NoError(t, st.PutSession(t.Context(), sess))
 	got, err := st.Session(t.Context(), "s1")
 	require.NoError(t, err)
@@ -126,6 +129,7 @@ func (s *suite) putSessionInvalidNamesFieldAndWritesNothing(t *testing.T) {
 		{"EmptyVisitor", func(sess *journey.Session) { sess.VisitorID = "" }, "visitor_id"},
 		{"ZeroStart", func(sess *journey.Session) { sess.StartedAt = time.Time{} }, "started_at"},
 		{"LastSeenBeforeStart", func(sess *journey.Session) { sess.LastSeenAt = sess.StartedAt.Add(-time.Second) }, "last_seen_at"},
+		{"NegativePageViews", func(sess *journey.Session) { sess.PageViews = -1 }, "page_views"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -128,6 +128,7 @@ func session(id, visitor string, start time.Duration) journey.Session {
 		ID: id, VisitorID: visitor, StartedAt: at(start), LastSeenAt: at(start + 5*time.Minute),
 		LandingURL: "https://example.com/?gclid=x&utm_campaign=" + id, Referrer: "https://www.google.com/",
 		Source: src("c-" + id), Pool: "paid", Number: "+14155550100",
+		PageViews: 3, ExitURL: "https://example.com/contact?from=" + id,
 	}
 }
 

@@ -36,11 +36,12 @@ func (e *Engine) WriteBatch(ctx context.Context, b store.Batch) error {
 		holds[i] = h
 	}
 	return e.tx(ctx, func(tx *sql.Tx) error {
-		if err := e.multiRow(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES `, 11, sessions, ` ON CONFLICT (id) DO UPDATE SET visitor_id = excluded.visitor_id,
+		if err := e.multiRow(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES `, 13, sessions, ` ON CONFLICT (id) DO UPDATE SET visitor_id = excluded.visitor_id,
 				started_at = excluded.started_at, last_seen_at = excluded.last_seen_at,
 				active_at = excluded.active_at, landing_url = excluded.landing_url,
 				referrer = excluded.referrer, source = excluded.source, pool = excluded.pool,
-				number = excluded.number, ad_ids = excluded.ad_ids`, nil); err != nil {
+				number = excluded.number, ad_ids = excluded.ad_ids,
+				page_views = excluded.page_views, exit_url = excluded.exit_url`, nil); err != nil {
 			return fmt.Errorf("store/%s: write batch: sessions: %w", e.d.Name, err)
 		}
 		var written int64

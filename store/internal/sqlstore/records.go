@@ -27,7 +27,7 @@ func fromJSON(s string, v any) error {
 
 // ---- sessions
 
-const sessionCols = `id, visitor_id, started_at, last_seen_at, active_at, landing_url, referrer, source, pool, number, ad_ids`
+const sessionCols = `id, visitor_id, started_at, last_seen_at, active_at, landing_url, referrer, source, pool, number, ad_ids, page_views, exit_url`
 
 func sessionArgs(s journey.Session) ([]any, error) {
 	s.StartedAt, s.LastSeenAt = store.Micro(s.StartedAt), store.Micro(s.LastSeenAt)
@@ -47,7 +47,7 @@ func sessionArgs(s journey.Session) ([]any, error) {
 		active = s.StartedAt
 	}
 	return []any{s.ID, s.VisitorID, micro(s.StartedAt), nullMicro(s.LastSeenAt), micro(active),
-		s.LandingURL, s.Referrer, source, s.Pool, s.Number, adIDs}, nil
+		s.LandingURL, s.Referrer, source, s.Pool, s.Number, adIDs, s.PageViews, s.ExitURL}, nil
 }
 
 func scanSession(r interface{ Scan(...any) error }) (journey.Session, error) {
@@ -55,7 +55,7 @@ func scanSession(r interface{ Scan(...any) error }) (journey.Session, error) {
 	var started, active int64
 	var lastSeen sql.NullInt64
 	var source, adIDs string
-	if err := r.Scan(&s.ID, &s.VisitorID, &started, &lastSeen, &active, &s.LandingURL, &s.Referrer, &source, &s.Pool, &s.Number, &adIDs); err != nil {
+	if err := r.Scan(&s.ID, &s.VisitorID, &started, &lastSeen, &active, &s.LandingURL, &s.Referrer, &source, &s.Pool, &s.Number, &adIDs, &s.PageViews, &s.ExitURL); err != nil {
 		return s, err
 	}
 	s.StartedAt, s.LastSeenAt = fromMicro(started), fromNullMicro(lastSeen)
