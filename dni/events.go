@@ -5,7 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/journey"
@@ -41,6 +48,121 @@ type Event struct {
 	// links the visitor to no one: anyone can send any hash. An address the
 	// host has verified is linked with [Service.Identify].
 	EmailHash string `json:"email_hash,omitempty"`
+	// Page is the path of the page a form or custom event happened on.
+	Page string `json:"page,omitempty"`
+	// Outcome is what became of a form submission, as the page reported it
+	// ("sent", "invalid"): [A-Za-z0-9_.:-], 1 to 32 characters.
+	Outcome string `json:"outcome,omitempty"`
+	// Props are a custom event's properties: at most 10 keys of
+	// [A-Za-z0-9_.:-], 1 to 32 characters, each a string of at most 100
+	// characters, a number or a boolean. Each is kept as the touchpoint
+	// attribute "prop." + key.
+	Props map[string]any `json:"props,omitempty"`
+	// EmailSHA256 and PhoneSHA256 are the unkeyed SHA-256, 64 lower-case
+	// hex digits, of a form's email address (trimmed, lower-case) and phone
+	// number (E.164), hashed in the browser with the visitor's ads consent,
+	// in the form the ad platforms' conversion uploads take. Like
+	// EmailHash they are claims, kept on the touchpoint, linking no one.
+	EmailSHA256 string `json:"email_sha256,omitempty"`
+	PhoneSHA256 string `json:"phone_sha256,omitempty"`
+}
+
+// Bounds of the tracker's events.
+const (
+	maxFormName   = 128 // characters of a form event's name
+	maxPage       = 512 // characters of Page
+	maxProps      = 10  // keys of Props
+	maxPropString = 100 // characters of a string in Props
+)
+
+// customName, propKey and outcomeName are the names the tracker's public
+// API accepts.
+var (
+	customName  = regexp.MustCompile(`^[\w.:-]{1,64}$`)
+	propKey     = regexp.MustCompile(`^[\w.:-]{1,32}$`)
+	outcomeName = regexp.MustCompile(`^[\w.:-]{1,32}$`)
+)
+
+// validate checks what an event carries besides its type's own fields,
+// naming the field at fault.
+func (ev Event) validate() error {
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrInvalidEvent, field, fmt.Sprintf(format, args...))
+	}
+	page := ev.Type == EventForm || ev.Type == EventCustom
+	switch {
+	case ev.EmailHash != "" && !isKeyedHash(ev.EmailHash):
+		return bad("email_hash", `not a keyed hash: want "h:" and 64 lower-case hex digits, as journey.EmailHashID makes it`)
+	case ev.Type == EventForm && !plainText(ev.Name, maxFormName):
+		return bad("name", "want 1 to %d characters, no control characters", maxFormName)
+	case ev.Type == EventCustom && !customName.MatchString(ev.Name):
+		return bad("name", "want [A-Za-z0-9_.:-], 1 to 64 characters")
+	case ev.Page != "" && !page:
+		return bad("page", "only form and custom events carry one")
+	case ev.Page != "" && (ev.Page[0] != '/' || !plainText(ev.Page, maxPage)):
+		return bad("page", "want a path starting with /, at most %d characters", maxPage)
+	case ev.Outcome != "" && ev.Type != EventForm:
+		return bad("outcome", "only form events carry one")
+	case ev.Outcome != "" && !outcomeName.MatchString(ev.Outcome):
+		return bad("outcome", "want [A-Za-z0-9_.:-], 1 to 32 characters")
+	case ev.EmailSHA256 != "" && ev.Type != EventForm:
+		return bad("email_sha256", "only form events carry one")
+	case ev.PhoneSHA256 != "" && ev.Type != EventForm:
+		return bad("phone_sha256", "only form events carry one")
+	case ev.EmailSHA256 != "" && !isHex64(ev.EmailSHA256):
+		return bad("email_sha256", "want 64 lower-case hex digits")
+	case ev.PhoneSHA256 != "" && !isHex64(ev.PhoneSHA256):
+		return bad("phone_sha256", "want 64 lower-case hex digits")
+	case ev.Props != nil && ev.Type != EventCustom:
+		return bad("props", "only custom events carry them")
+	case len(ev.Props) > maxProps:
+		return bad("props", "%d keys, at most %d", len(ev.Props), maxProps)
+	}
+	for _, k := range slices.Sorted(maps.Keys(ev.Props)) {
+		if !propKey.MatchString(k) {
+			return bad("props", "key %q: want [A-Za-z0-9_.:-], 1 to 32 characters", k)
+		}
+		if _, ok := propText(ev.Props[k]); !ok {
+			return bad("props", "%s: want a string of at most %d characters, a number or a boolean", k, maxPropString)
+		}
+	}
+	return nil
+}
+
+// plainText reports whether s is 1 to max characters of valid UTF-8
+// without control characters.
+func plainText(s string, max int) bool {
+	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return false
+	}
+	return !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// isHex64 reports whether s is 64 lower-case hex digits, a SHA-256.
+func isHex64(s string) bool {
+	return isKeyedHash("h:" + s)
+}
+
+// propText is a property's value as a touchpoint attribute: a number as
+// JavaScript writes it, a boolean as true or false.
+func propText(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, utf8.ValidString(v) && utf8.RuneCountInString(v) <= maxPropString
+	case bool:
+		return strconv.FormatBool(v), true
+	case float64:
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return "", false
+		}
+		if math.Abs(v) < 1e21 {
+			return strconv.FormatFloat(v, 'f', -1, 64), true
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64), true
+	case int: // Go callers
+		return strconv.Itoa(v), true
+	}
+	return "", false
 }
 
 // EventsRequest is a batch of events of one session.
@@ -84,8 +206,8 @@ func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
 		return fmt.Errorf("%w: events: send 1 to %d", ErrInvalidEvent, maxEventsPerRequest)
 	}
 	for i, ev := range req.Events {
-		if ev.EmailHash != "" && !isKeyedHash(ev.EmailHash) {
-			return fmt.Errorf(`events[%d]: %w: email_hash: not a keyed hash: want "h:" and 64 lower-case hex digits, as journey.EmailHashID makes it`, i, ErrInvalidEvent)
+		if err := ev.validate(); err != nil {
+			return fmt.Errorf("events[%d]: %w", i, err)
 		}
 	}
 	// A session whose write is still queued behind a slow store is known.
@@ -147,6 +269,14 @@ func (s *Service) recordEvent(ctx context.Context, sess journey.Session, ev Even
 			At: at, VisitorID: sess.VisitorID, SessionID: sess.ID, Source: sess.Source,
 			Attrs: map[string]string{"event": ev.Type, "name": ev.Name}}
 		maps.Copy(tp.Attrs, claims)
+		for k, v := range map[string]string{"page": ev.Page, "outcome": ev.Outcome, "email_sha256": ev.EmailSHA256, "phone_sha256": ev.PhoneSHA256} {
+			if v != "" {
+				tp.Attrs[k] = v
+			}
+		}
+		for k, v := range ev.Props {
+			tp.Attrs["prop."+k], _ = propText(v)
+		}
 		if err := s.store.AddTouchpoint(ctx, tp); err != nil {
 			return err
 		}
