@@ -58,7 +58,8 @@ var ErrInvalidID = errors.New("dni: invalid id")
 // live session keeps its source (the landing that started it) and its
 // numbers, unless the page view arrived through another campaign, which
 // starts a new session as in GA4; a visit without a live session starts
-// one. Crawlers get no
+// one. Every visit is a page view of its session (journey.Session's
+// PageViews and ExitURL; LandingURL stays the first). Crawlers get no
 // session and no swaps: they see, and index, the real numbers. Exhausted
 // pools never fail a visit; the visitor then sees what the pool's policy
 // says, possibly the real number.
@@ -105,6 +106,11 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 	if !live {
 		sess = journey.Session{ID: uuid.NewString(), VisitorID: visitor, StartedAt: now, LandingURL: req.URL, Referrer: req.Referrer, Source: src}
 	}
+	// Every visit is a page view. The count and exit page ride on the
+	// session write a live session's visit makes anyway (written behind,
+	// batched): no write of their own.
+	sess.PageViews++
+	sess.ExitURL = req.URL
 	sess.LastSeenAt = now
 	if req.AdsWithdrawn {
 		sess.AdIDs = journey.AdIDs{}
