@@ -26,7 +26,18 @@
 // display}], expires_at, heartbeat_s}. Bodies are JSON (sent as
 // application/json or text/plain, which needs no CORS preflight), decoded
 // strictly and limited in size; requests are rate-limited per address and
-// per visitor. Crawlers get no session and no swaps.
+// per visitor. Crawlers get no session and no swaps. Every visit is a
+// page view of its session: the session's PageViews and ExitURL travel in
+// the session write the visit makes anyway, written behind and batched,
+// so a busy site pays no write per page view.
+//
+// With Config.Tracker.ServerCookie, serve the API from the site's own
+// origin over HTTPS: visit and heartbeat answers then set the visitor id
+// in the HttpOnly cookie [VisitorCookie] (on Tracker.CookieDomain when
+// set), a visit whose body has no visitor id takes the cookie's, verified
+// as a body id is (one that fails is ignored and replaced, never
+// refused), and POST {prefix}v1/forget deletes it. Safari's 7-day purge of
+// script storage then no longer makes returning visitors new ones.
 //
 // # Calls
 //
