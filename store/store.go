@@ -147,7 +147,13 @@ type CallRecords interface {
 	// ([Outcomes]), the record is written as that outcome says
 	// ([journey.ApplyStoredOutcome]: its conversion at the outcome's value,
 	// or none) and msgs are dropped, so a record derived before the
-	// outcome was set does not undo it.
+	// outcome was set does not undo it. The call (the attribution's
+	// Provider and CallID) must be stored: a record of a call not stored,
+	// such as one erased by [Retention.ErasePerson] while the record was
+	// derived, writes nothing and is [ErrNotFound] naming the call, so an
+	// erasure racing a call's recording never brings the person back. An
+	// erasure and PutCallRecord are ordered: each happens wholly before
+	// the other.
 	PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs ...OutboxMessage) error
 }
 

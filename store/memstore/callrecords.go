@@ -44,8 +44,14 @@ func (m *Store) PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs 
 	if err := store.ValidateCallRecord(rec, msgs); err != nil {
 		return err
 	}
+	a := rec.Attribution
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// Erased since rec was derived from it: writing rec would bring the
+	// person back.
+	if _, ok := m.calls[callKey{a.Provider, a.CallID}]; !ok {
+		return fmt.Errorf("put call record: call %s/%s: %w", a.Provider, a.CallID, store.ErrNotFound)
+	}
 	// An outcome set by hand while rec was derived wins over it; its
 	// conversion's deliveries are SetOutcome's to make.
 	if o, ok := m.outcomes[rec.Touchpoint.ID]; ok {
@@ -60,7 +66,6 @@ func (m *Store) PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs 
 			return fmt.Errorf("conversion %q is a %s, not a %s: %w", c.ID, cur.Type, c.Type, store.ErrConflict)
 		}
 	}
-	a := rec.Attribution
 	m.attrs[callKey{a.Provider, a.CallID}] = normAttribution(a)
 	if rec.Caller != nil {
 		m.link(rec.Caller.Phone, rec.Caller.Visitor)

@@ -60,6 +60,7 @@ func (s *suite) groups() []group {
 			{"PutCallRecordWithoutCallerOrConversionWritesNeither", s.putCallRecordWithoutCallerOrConversionWritesNeither},
 			{"PutCallRecordIsAllOrNothing", s.putCallRecordIsAllOrNothing},
 			{"PutCallRecordInvalidNamesThePart", s.putCallRecordInvalidNamesThePart},
+			{"PutCallRecordOfACallNotStoredIsErrNotFoundAndWritesNothing", s.putCallRecordOfACallNotStoredIsErrNotFoundAndWritesNothing},
 		}},
 		{"Attributions", []testCase{
 			{"PutAttributionRoundTripsEveryField", s.putAttributionRoundTripsEveryField},
@@ -142,6 +143,7 @@ func (s *suite) groups() []group {
 			{"ErasePersonLeavesNothingThatNamesThemInAnyTable", s.erasePersonLeavesNothingThatNamesThemInAnyTable},
 			{"ErasePersonLeavesNoTranscriptLabelsOrRecordingOfTheirCalls", s.erasePersonLeavesNoTranscriptLabelsOrRecordingOfTheirCalls},
 			{"ErasePersonUnknownIsNoOp", s.erasePersonUnknownIsNoOp},
+			{"PutCallRecordDerivedBeforeAnErasureBringsNothingBack", s.putCallRecordDerivedBeforeAnErasureBringsNothingBack},
 		}},
 		{"Concurrency", []testCase{
 			{"ParallelCallbacksOfOneCallLoseNoUpdate", s.parallelCallbacksOfOneCallLoseNoUpdate},
@@ -149,6 +151,7 @@ func (s *suite) groups() []group {
 			{"ParallelAttachesOfOneIDNeverMerge", s.parallelAttachesOfOneIDNeverMerge},
 			{"ParallelHoldStartAndEndConverge", s.parallelHoldStartAndEndConverge},
 			{"ParallelSessionBatchesAllLand", s.parallelSessionBatchesAllLand},
+			{"ErasePersonRacingPutCallRecordLeavesNothingOfThem", s.erasePersonRacingPutCallRecordLeavesNothingOfThem},
 		}},
 	}
 	gs = append(gs, group{"Batches", s.batchCases()})

@@ -11,25 +11,44 @@ import (
 	"github.com/attriqs/calltrack/store"
 )
 
-// callRecord is what a call to session "s1" of visitor "v1" produces.
+// callRecord is what a call from "+14155550123" to session "s1" of
+// visitor "v1" produces.
 func callRecord(callID string, converted bool) journey.CallRecord {
+	return callRecordOf(callID, "+14155550123", "v1", "s1", converted)
+}
+
+// callRecordOf is what a call from number to session sessionID of
+// visitorID produces.
+func callRecordOf(callID, number, visitorID, sessionID string, converted bool) journey.CallRecord {
 	rec := journey.CallRecord{
-		Attribution: attribution(callID, "s1"),
-		Caller: &journey.CallerLink{Phone: journey.Identifier{Kind: journey.IDPhone, Value: "+14155550123"},
-			Visitor: journey.Identifier{Kind: journey.IDVisitor, Value: "v1"}},
-		Touchpoint: touch(journey.CallTouchpointID("twilio", callID), journey.TouchCall, "v1", "s1", time.Hour),
+		Attribution: attribution(callID, sessionID),
+		Caller:      &journey.CallerLink{Phone: phone(number), Visitor: visitor(visitorID)},
+		Touchpoint:  touch(journey.CallTouchpointID("twilio", callID), journey.TouchCall, visitorID, sessionID, time.Hour),
 	}
 	if converted {
-		c := conversion(journey.CallConversionID("twilio", callID), "v1", time.Hour, 5000)
-		c.Type, c.SessionID, c.CallProvider, c.CallID = journey.ConversionCall, "s1", "twilio", callID
+		c := conversion(journey.CallConversionID("twilio", callID), visitorID, time.Hour, 5000)
+		c.Type, c.SessionID, c.CallProvider, c.CallID = journey.ConversionCall, sessionID, "twilio", callID
 		rec.Conversion = &c
 	}
 	return rec
 }
 
+// recordCallOf records the call rec was derived from, as PutCallRecord
+// requires.
+func recordCallOf(t *testing.T, st store.Store, rec journey.CallRecord) {
+	t.Helper()
+	ev := call(rec.Attribution.CallID)
+	if rec.Caller != nil {
+		ev.From = rec.Caller.Phone.Value
+	}
+	_, err := st.RecordCall(t.Context(), ev)
+	require.NoError(t, err)
+}
+
 func (s *suite) putCallRecordWritesEveryPart(t *testing.T) {
 	st := s.newStore(t)
 	rec := callRecord("CA1", true)
+	recordCallOf(t, st, rec)
 	msgs := []store.OutboxMessage{msg("m1", "crm", rec.Conversion.ID, 0)}
 	require.NoError(t, st.PutCallRecord(t.Context(), rec, msgs...))
 	require.NoError(t, st.PutCallRecord(t.Context(), rec, msgs...), "repeating a record changes nothing")
@@ -59,6 +78,7 @@ func (s *suite) putCallRecordWithoutCallerOrConversionWritesNeither(t *testing.T
 	st := s.newStore(t)
 	rec := callRecord("CA1", false)
 	rec.Caller = nil
+	recordCallOf(t, st, rec)
 	require.NoError(t, st.PutCallRecord(t.Context(), rec))
 	convs, err := st.ConversionsBetween(t.Context(), at(0), at(2*time.Hour))
 	require.NoError(t, err)
@@ -72,6 +92,7 @@ func (s *suite) putCallRecordIsAllOrNothing(t *testing.T) {
 	// The conversion id is taken by another type: the whole record is
 	// refused and nothing of it is stored.
 	rec := callRecord("CA1", true)
+	recordCallOf(t, st, rec)
 	taken := *rec.Conversion
 	taken.Type = journey.ConversionPurchase
 	require.NoError(t, st.PutConversion(t.Context(), taken))
@@ -89,6 +110,7 @@ func (s *suite) putCallRecordIsAllOrNothing(t *testing.T) {
 func (s *suite) putCallRecordInvalidNamesThePart(t *testing.T) {
 	st := s.newStore(t)
 	rec := callRecord("CA1", true)
+	recordCallOf(t, st, rec)
 	rec.Touchpoint.ID = ""
 	rec.Conversion.Currency = ""
 	err := st.PutCallRecord(t.Context(), rec)
@@ -212,4 +234,37 @@ func personKey(t *testing.T, st store.Store, visitor string) string {
 	}
 	require.ErrorIs(t, err, store.ErrNotFound)
 	return "visitor:" + visitor
+}
+
+func (s *suite) putCallRecordOfACallNotStoredIsErrNotFoundAndWritesNothing(t *testing.T) {
+	st := s.newStore(t)
+	rec := callRecord("CA1", true)
+	err := st.PutCallRecord(t.Context(), rec, msg("m1", "crm", rec.Conversion.ID, 0))
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorContains(t, err, "twilio/CA1", "the error names the call")
+	requireNothingOfCallRecord(t, s, st, rec)
+}
+
+// requireNothingOfCallRecord fails unless no part of rec is stored: the
+// caller's identifiers, the attribution, the touchpoint, the conversion
+// and its messages.
+func requireNothingOfCallRecord(t *testing.T, s *suite, st store.Store, rec journey.CallRecord) {
+	t.Helper()
+	ctx := t.Context()
+	for _, id := range []journey.Identifier{rec.Caller.Phone, rec.Caller.Visitor} {
+		_, err := st.PersonOf(ctx, id)
+		require.ErrorIs(t, err, store.ErrNotFound, id.String())
+	}
+	_, err := st.Attribution(ctx, rec.Attribution.Provider, rec.Attribution.CallID)
+	require.ErrorIs(t, err, store.ErrNotFound, "attribution")
+	_, err = st.Touchpoint(ctx, rec.Touchpoint.ID)
+	require.ErrorIs(t, err, store.ErrNotFound, "touchpoint")
+	convs, err := st.ConversionsBetween(ctx, at(-1000*time.Hour), at(1000*time.Hour))
+	require.NoError(t, err)
+	require.NotContains(t, convIDs(convs), rec.Conversion.ID, "conversion")
+	if s.features.Outbox {
+		msgs, err := outboxOf(t, st).OutboxOfConversion(ctx, rec.Conversion.ID)
+		require.NoError(t, err)
+		require.Empty(t, msgs, "outbox messages")
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
+	"github.com/attriqs/calltrack/store"
 )
 
 type poolHold = pool.HoldRecord
@@ -151,4 +152,38 @@ func (s *suite) parallelSessionBatchesAllLand(t *testing.T) {
 	got, err := st.SessionsOfVisitor(t.Context(), "v1")
 	require.NoError(t, err)
 	require.Len(t, got, writers*10)
+}
+
+// An erasure racing the write of a call record derived before it: in
+// either order nothing of the person is left. The record is written and
+// then erased, or it is refused as the call is gone.
+func (s *suite) erasePersonRacingPutCallRecordLeavesNothingOfThem(t *testing.T) {
+	st := s.newStore(t)
+	ctx := t.Context()
+	const rounds = 24
+	refused := 0
+	for i := range rounds {
+		rec := callRecordOf(fmt.Sprintf("CA-race-%d", i), fmt.Sprintf("+1415555%04d", 2000+i),
+			fmt.Sprintf("v-race-%d", i), "", true)
+		recordCallOf(t, st, rec)
+		p, err := st.Link(ctx, rec.Caller.Phone, rec.Caller.Visitor)
+		require.NoError(t, err)
+		var putErr error
+		// Which goroutine writes alternates, so neither always starts first.
+		require.NoError(t, parallel(2, func(j int) error {
+			if (i+j)%2 == 0 {
+				putErr = st.PutCallRecord(ctx, rec, msg("crm/"+rec.Conversion.ID, "crm", rec.Conversion.ID, 0))
+				return nil
+			}
+			return st.ErasePerson(ctx, p)
+		}))
+		if putErr != nil {
+			require.ErrorIs(t, putErr, store.ErrNotFound, "round %d", i)
+			refused++
+		}
+		_, err = st.Call(ctx, "twilio", rec.Attribution.CallID)
+		require.ErrorIs(t, err, store.ErrNotFound, "round %d: the call", i)
+		requireNothingOfCallRecord(t, s, st, rec)
+	}
+	t.Logf("%d of %d records came after the erasure and were refused", refused, rounds)
 }

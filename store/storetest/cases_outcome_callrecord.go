@@ -19,6 +19,7 @@ func (s *suite) putCallRecordFollowsTheOutcomeSetByHand(t *testing.T) {
 		t.Run(string(status), func(t *testing.T) {
 			st := s.newStore(t)
 			rec := callRecord("CA1", true)
+			recordCallOf(t, st, rec)
 			o := journey.ManualOutcome{TouchpointID: rec.Touchpoint.ID, Status: status, Value: 90000, Currency: "USD",
 				SetAt: at(time.Hour), Version: 1}
 			retract := []string{rec.Conversion.ID}

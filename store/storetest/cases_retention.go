@@ -445,3 +445,37 @@ func sortedIDs(xs []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// A call recorded, its caller erased, then the record derived from the
+// call before the erasure written: it is refused, and nothing of the
+// person comes back.
+func (s *suite) putCallRecordDerivedBeforeAnErasureBringsNothingBack(t *testing.T) {
+	st := s.newStore(t)
+	ctx := t.Context()
+	const number, vid, sid, callID = "+14155550166", "v-raced-4d1b", "s-raced-4d1b", "CA-raced-4d1b"
+	require.NoError(t, st.PutSession(ctx, session(sid, vid, 0)))
+	rec := callRecordOf(callID, number, vid, sid, true)
+	recordCallOf(t, st, rec)
+	// An earlier call linked the caller to the visitor.
+	p, err := st.Link(ctx, rec.Caller.Phone, rec.Caller.Visitor)
+	require.NoError(t, err)
+	require.NoError(t, st.ErasePerson(ctx, p))
+
+	err = st.PutCallRecord(ctx, rec, msg("crm/"+rec.Conversion.ID, "crm", rec.Conversion.ID, 0))
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorContains(t, err, "twilio/"+callID, "the error names the call")
+	requireNothingOfCallRecord(t, s, st, rec)
+	_, err = st.Call(ctx, "twilio", callID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	if s.features.Dump != nil {
+		var left []string
+		for _, v := range s.features.Dump(t, st) {
+			for _, n := range []string{number, vid, sid, callID} {
+				if strings.Contains(v, n) {
+					left = append(left, v)
+				}
+			}
+		}
+		require.Empty(t, left, "erased, yet stored again")
+	}
+}

@@ -203,11 +203,27 @@ func (e *Engine) PutCallRecord(ctx context.Context, rec journey.CallRecord, msgs
 	if err != nil {
 		return err
 	}
+	a := rec.Attribution
 	return e.tx(ctx, func(tx *sql.Tx) error {
-		// The link first: it takes the identity lock before any row, in
-		// the order ErasePerson takes them, so the two cannot deadlock.
+		// The identity lock before any row, in the order ErasePerson takes
+		// them, so the two cannot deadlock; held to commit, it orders this
+		// record wholly before or after an erasure, and after one the call
+		// is gone: rec was derived from it before, and would bring the
+		// person back.
+		if err := e.lockIdentities(ctx, tx); err != nil {
+			return fmt.Errorf("store/%s: put call record: %w", e.d.Name, err)
+		}
+		var one int
+		err := tx.QueryRowContext(ctx, e.q(`SELECT 1 FROM calls WHERE provider = ? AND call_id = ?`+e.d.ForUpdate),
+			a.Provider, a.CallID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store/%s: put call record: call %s/%s: %w", e.d.Name, a.Provider, a.CallID, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("store/%s: put call record: call %s/%s: %w", e.d.Name, a.Provider, a.CallID, err)
+		}
 		if rec.Caller != nil {
-			if _, err := e.linkTx(ctx, tx, rec.Caller.Phone, rec.Caller.Visitor); err != nil {
+			if _, err := e.linkLockedTx(ctx, tx, rec.Caller.Phone, rec.Caller.Visitor); err != nil {
 				return fmt.Errorf("store/%s: put call record: caller link: %w", e.d.Name, err)
 			}
 		}
