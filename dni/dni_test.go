@@ -20,6 +20,7 @@ import (
 
 	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/dni/tracker"
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/export/webhook"
 	"github.com/attriqs/calltrack/journey"
@@ -339,6 +340,13 @@ func TestTrackerScriptIsServed(t *testing.T) {
 	defer res.Body.Close()
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, res.Header.Get("Cache-Control"), "immutable")
+	assert.Contains(t, res.Header.Get("Content-Type"), "javascript")
+
+	// The chat detection the tracker loads, beside it.
+	res, err = http.Get(h.srv.URL + DefaultPrefix + tracker.ChatFile)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, res.Header.Get("Content-Type"), "javascript")
 }
 

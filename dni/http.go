@@ -13,14 +13,16 @@ import (
 	"strings"
 
 	"github.com/attriqs/calltrack/chat"
+	"github.com/attriqs/calltrack/dni/tracker"
 	"github.com/attriqs/calltrack/provider"
 )
 
 // Handler serves everything under Config.Prefix (mount it there):
 //
-//	GET  tracker.js                          the browser script (see ScriptSrc)
+//	GET  tracker.js, tracker-chat.js         the browser script (see ScriptSrc) and the chat detection it loads
 //	POST v1/visit, v1/heartbeat, v1/events   the tracker's API (JSON; CORS for AllowedOrigins,
 //	                                         403 for other sites' pages)
+//	POST v1/forget                           deletes VisitorCookie (Tracker.ServerCookie)
 //	POST webhooks/{provider}                 telephony webhooks, one path per WithProvider
 //	POST v1/chat/{platform}                  chat platforms' webhooks, one per Config.ChatWebhooks
 //	GET  reports/…                           reports, only behind WithReportAuth: calls,
@@ -35,9 +37,13 @@ func (s *Service) buildHandler() (http.Handler, error) {
 	mux := http.NewServeMux()
 	p := s.cfg.Prefix
 	mux.Handle(p+"tracker.js", s.script.Handler())
+	if chat := s.script.Chat(); chat != nil {
+		mux.Handle(p+tracker.ChatFile, chat.Handler())
+	}
 	mux.Handle(p+"v1/visit", s.api(s.serveVisit))
 	mux.Handle(p+"v1/heartbeat", s.api(s.serveHeartbeat))
 	mux.Handle(p+"v1/events", s.api(s.serveEvents))
+	mux.Handle(p+"v1/forget", s.api(s.serveForget))
 
 	if s.ingest != nil {
 		for _, prov := range s.providers {
@@ -145,10 +151,15 @@ func decodeStrict(body []byte, v any) error {
 	return nil
 }
 
-func (s *Service) serveVisit(_ http.ResponseWriter, r *http.Request, body []byte) (any, int, error) {
+func (s *Service) serveVisit(w http.ResponseWriter, r *http.Request, body []byte) (any, int, error) {
 	var req VisitRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, http.StatusBadRequest, err
+	}
+	if req.VisitorID == "" {
+		// The script's storage is gone (Safari purges it after 7 days); the
+		// server's cookie may remain.
+		req.VisitorID = s.cookieVisitor(r)
 	}
 	if req.VisitorID != "" && !s.limits.allowVisitor(req.VisitorID) {
 		return nil, http.StatusTooManyRequests, errors.New("too many visits from this visitor")
@@ -158,6 +169,9 @@ func (s *Service) serveVisit(_ http.ResponseWriter, r *http.Request, body []byte
 	if err != nil {
 		return nil, statusOf(err), err
 	}
+	if a.VisitorID != "" { // crawlers get none
+		s.setVisitorCookie(w, a.VisitorID)
+	}
 	return a, http.StatusOK, nil
 }
 
@@ -166,7 +180,7 @@ type heartbeatRequest struct {
 	SessionID string `json:"session_id"`
 }
 
-func (s *Service) serveHeartbeat(_ http.ResponseWriter, r *http.Request, body []byte) (any, int, error) {
+func (s *Service) serveHeartbeat(w http.ResponseWriter, r *http.Request, body []byte) (any, int, error) {
 	var req heartbeatRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, http.StatusBadRequest, err
@@ -178,6 +192,7 @@ func (s *Service) serveHeartbeat(_ http.ResponseWriter, r *http.Request, body []
 	if err != nil {
 		return nil, statusOf(err), err
 	}
+	s.setVisitorCookie(w, a.VisitorID)
 	return a, http.StatusOK, nil
 }
 

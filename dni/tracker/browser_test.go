@@ -217,6 +217,9 @@ func newSite(t testing.TB, browser context.Context, cfg Config, pages map[string
 	st := &stub{t: t, done: make(chan struct{}), swaps: []swap{swapUS, swapUK}}
 	mux := http.NewServeMux()
 	mux.Handle("/dni/tracker.js", script.Handler())
+	if chat := script.Chat(); chat != nil {
+		mux.Handle("/dni/"+ChatFile, chat.Handler())
+	}
 	mux.Handle("/dni/v1/", st)
 	tag := `<script src="` + script.Src("/dni/") + `"></script>`
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

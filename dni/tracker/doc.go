@@ -22,9 +22,11 @@
 //
 // The script sends three requests, to the configured [Config.Prefix] or
 // else to the directory it was loaded from. Each is a fetch POST with
-// credentials "omit", a JSON body and, because the body is a string, the
-// browser's default Content-Type "text/plain;charset=UTF-8": a CORS
-// "simple" request that needs no preflight. The backend must accept that
+// credentials "same-origin" (the site's cookies go to a backend on the
+// page's own origin, none to another), a JSON body and, because the body
+// is a string, the browser's default Content-Type
+// "text/plain;charset=UTF-8": a CORS "simple" request that needs no
+// preflight. The backend must accept that
 // content type (as well as application/json) and decode the body as JSON;
 // the script sends exactly the fields below and nothing else, so a strict
 // decoder (DisallowUnknownFields) accepts it.
@@ -64,8 +66,35 @@
 // # Ids, sessions and the cached number
 //
 // The visitor id lives in the first-party cookie _attriqs_v (path /,
-// SameSite=Lax, Secure on https, Max-Age [Config.VisitorLifetime]) and in
-// localStorage; both are renewed on each answer. The session id, its last
+// SameSite=Lax, Secure on https, Max-Age [Config.VisitorLifetime], domain
+// [Config.CookieDomain] when set) and in localStorage; both are renewed on
+// each answer. With a CookieDomain such as "example.com", www.example.com
+// and shop.example.com read the same cookie, so they share one visitor
+// (localStorage stays per origin; the cookie is read when it has none).
+//
+// Safari keeps what a script writes (localStorage, document.cookie) for 7
+// days without a visit; a cookie a server on the site's own domain sets
+// lives as long as its Max-Age. With [Config.ServerCookie], the backend
+// serving the API from the site's own origin sets the visitor id in an
+// HttpOnly, Secure, SameSite=Lax cookie of its own (dni names it
+// _attriqs_vs) on each visit and heartbeat answer, and takes the id from
+// it when a visit's body has none: a visitor whose page storage was purged
+// comes back as the same visitor. The script cannot read or delete that
+// cookie; when consent is withdrawn or denied it posts an empty object to
+// {prefix}v1/forget, whose answer deletes it.
+//
+// With [Config.LinkDomains], a click on a link to one of those domains (or
+// their subdomains) on another host than the page's adds the visitor id
+// to the link as the query parameter _attriqs. A page loaded with it
+// adopts the id when it is well formed ([A-Za-z0-9_-]{1,64}) and the
+// visitor has none there yet, and removes the parameter from the address
+// bar (history.replaceState) before the visit is sent. Both happen only
+// with tracking consent. The script trusts nothing else about the
+// parameter: the id goes to the backend as any stored id does, and the
+// backend verifies it (dni refuses one it did not sign; the script then
+// starts a new visitor). Anyone who sees a decorated link sees the id,
+// and one opened by someone else makes them that visitor: list only
+// domains of the same owner, sharing the backend's signing keys. The session id, its last
 // activity, and the session's swaps with their expires_at live in the one
 // localStorage entry _attriqs. A page view within [Config.SessionTimeout]
 // of the last activity, whose lease has not expired, swaps from that cache
@@ -131,13 +160,75 @@
 //	attriqs.push(["adsConsent", true]);  // queued, before the script runs
 //	attriqs.swap(element);               // re-scan a subtree (default: the document); returns the count changed
 //	attriqs.ids();                       // {visitor_id, session_id} or null
+//	attriqs.track("signup", {plan: "pro", seats: 3}); // a custom event: true when queued
+//	attriqs.push(["track", "video:play"]);            // queued, before the script runs
+//	attriqs.formOutcome(form, "sent");   // what became of a form's submission (see "Forms")
 //	attriqs.push(function (a) { ... });  // run once the script is loaded
+//
+// track(name, props) sends an event of type "custom" (a touchpoint of kind
+// custom): name of 1 to 64 characters of A-Z a-z 0-9 _ . : -; props, if
+// given, a plain object of at most 10 keys of 1 to 32 such characters,
+// each value a string of at most 100 characters, a finite number or a
+// boolean. It returns true once the event is queued, and false, sending
+// nothing and writing nothing to the console, for anything else or
+// without consent.
 //
 // Consent is granted by default. A script tag with data-consent="pending"
 // waits for attriqs.consent(true): until then, and whenever consent is
 // denied, the script stores nothing (and deletes what it stored), sends
 // nothing and swaps nothing. The site's consent tool calls it on every page
 // view; the script does not remember the choice itself.
+//
+// # Forms
+//
+// Every form submission on the page is an event of type "form" (a
+// touchpoint of kind form): the submit event, caught on the document in
+// the capture phase, so forms inserted later count too, as do
+// form.requestSubmit() and a submit handler that calls preventDefault and
+// posts with fetch or XMLHttpRequest; and form.submit(), which fires no
+// event, through a wrapper of HTMLFormElement.prototype.submit that calls
+// the original. Both are set up when tracking starts, not before consent.
+// The event is
+//
+//	{"type":"form","at","name","page","outcome"?,"email_sha256"?,"phone_sha256"?}
+//
+// name is the form's id attribute, else its name attribute, else the path
+// of its action, else "form" (at most 128 characters); page is
+// location.pathname. A form inside an element with data-attriqs-noform
+// (the form itself included) is skipped.
+//
+// The event leaves at once as a beacon, so a plain form post that leaves
+// the page does not lose it (a first page view whose visit is not yet
+// answered keeps it queued until the answer, and loses it if the page is
+// left first).
+//
+// Fields are never sent. Only with ads consent (see below) the script
+// reads two: the first input that is type=email, or whose autocomplete has
+// the token email or whose name contains "email", and the first that is
+// type=tel or whose autocomplete has the token tel; never a hidden,
+// password or card (autocomplete cc-*) input, and no other field. The
+// email, trimmed and lower-cased, when it has the shape a@b, and the phone
+// in E.164 go as the hex SHA-256 (crypto.subtle; none where it is missing)
+// in email_sha256 and phone_sha256, the form the ad platforms' conversion
+// uploads take. A phone written with + or 00 is taken as it is (a "(0)"
+// after the country code dropped); a national number only with
+// [Config.PhoneCountryCode], its trunk prefix dropped (0; 1 in the NANP;
+// Italy's 0 kept); anything that is then no E.164 number is not sent.
+//
+// attriqs.formOutcome(form, outcome) reports what became of the last
+// submission of that form (the element, or its name as above) in this page
+// view, outcome 1 to 32 characters of A-Z a-z 0-9 _ . : -: the event goes
+// again with the same at and the outcome, and the backend updates that
+// submission's touchpoint. It returns false, sending nothing, for a form
+// not submitted in this page view, a bad outcome, or without consent. A
+// page reached after a plain form post reports its own event with
+// attriqs.track instead.
+//
+//	form.addEventListener("submit", e => {
+//	  e.preventDefault();
+//	  fetch(form.action, {method: "POST", body: new FormData(form)})
+//	    .then(r => attriqs.formOutcome(form, r.ok ? "sent" : "failed"));
+//	});
 //
 // # Ads consent and the ad platforms' ids
 //
@@ -204,16 +295,23 @@
 //
 // # Adding a module
 //
-// Further features, such as chat detection (chat.js), are separate source
-// files: put the file in this package's js directory and run
+// Further features are separate source files in this package's js
+// directory, compiled by
 //
 //	go generate ./dni/tracker
 //
-// which compiles every js/*.js file other than core.js into
-// tracker.min.js, in name order, inside the core's function scope, before
-// tracking starts. Every build includes every module. A module is a
-// list of statements; wrap it in a block or a function to keep its names
-// its own. It may use:
+// A file in js/ itself (forms.js) is compiled into tracker.min.js, in name
+// order, inside the core's function scope, before tracking starts. A file
+// in js/lazy/ (chat.js) becomes a script of its own, <name>.min.js, which
+// the tracker loads from its own directory once tracking starts (never
+// without consent; with the tag's CSP nonce), so the number swap never
+// waits for it and it costs the page's tag nothing: chat widgets load late
+// anyway. Its source is wrapped as window.attriqs.m(function (send, ids,
+// onStart, onSession, guard, cfg, w, d, script) {...}), so it reads as if
+// compiled in. Chat detection is served as [ChatFile] ([Script.Chat];
+// package dni mounts it) and [Config.DisableChat] leaves it out. A module
+// is a list of statements; wrap it in a block or a function to keep its
+// names its own. It may use:
 //
 //	send(events)      queue events ({type, at?, ...}) for v1/events: posted within 0.5 s,
 //	                  beaconed on page hide, dropped without consent
@@ -222,6 +320,7 @@
 //	onSession(fn)     fn(ids()) whenever the backend confirms a new session id
 //	guard(fn)         fn wrapped so that it can never throw into the page
 //	cfg, w, d         the inlined config, window, document
+//	script            the tracker's script element (for data- attributes)
 //
 // A module must catch its own errors (use guard for every callback it hands
 // to a widget) and must keep the whole script within the size budget below;

@@ -11,12 +11,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // minified is js/core.js with every module of js/, minified by the
@@ -25,6 +28,16 @@ import (
 //
 //go:embed tracker.min.js
 var minified string
+
+// chatMinified is js/lazy/chat.js, minified by the generator as a script of
+// its own: the tracker loads it once tracking starts.
+//
+//go:embed chat.min.js
+var chatMinified string
+
+// ChatFile is the name the chat detection script is served under, next to
+// tracker.js: the tracker loads it from its own directory.
+const ChatFile = "tracker-chat.js"
 
 const (
 	// configPlaceholder is jsbuild.ConfigPlaceholder, which a test keeps equal.
@@ -56,7 +69,14 @@ type Config struct {
 
 	// HideUntilSwapped hides the page (opacity 0 on the root element) on a
 	// page view that has no cached number yet, until the backend answered or
-	// HideTimeout passed. Off by default.
+	// HideTimeout passed. Off by default: measured with a number above the
+	// fold (BenchmarkLayoutShift), a number written digit for digit shifts
+	// nothing, a later page view swaps from the cache before the first
+	// paint, and only a first view whose display changes the line's width
+	// shifts the layout (cumulative shift 0.01-0.03, well under the 0.1 that
+	// counts as good), while hiding delays that first view's paint by up
+	// to HideTimeout. Turn it on where the number's text changes width and
+	// the shift matters more than the paint.
 	HideUntilSwapped bool
 
 	// HideTimeout bounds the hiding. Default 300 ms when HideUntilSwapped is
@@ -77,11 +97,45 @@ type Config struct {
 	// the directory the script itself was loaded from.
 	Prefix string
 
+	// DisableChat leaves chat detection out: the tracker then never loads
+	// ChatFile. On by default; a site without a chat widget saves the
+	// second request (about 1.5 KB gzipped, cached for a year).
+	DisableChat bool
+
 	// GAMeasurementID is the GA4 web stream's measurement id ("G-XXXXXXXXXX")
 	// whose session id the tracker reads, with ads consent, from the
 	// stream's _ga_XXXXXXXXXX cookie. Empty: the first _ga_ cookie that holds
 	// a session id, right for a site that runs one GA4 stream.
 	GAMeasurementID string
+
+	// ServerCookie says the backend answering the tracker's API keeps the
+	// visitor id in an HttpOnly cookie of its own, as dni.Service does with
+	// it on: served from the site's own domain, that cookie outlives
+	// Safari's 7-day purge of script-written storage. The tracker's
+	// requests carry the site's cookies either way (credentials
+	// "same-origin"); with it, withdrawing consent also asks the backend to
+	// delete its cookie (v1/forget).
+	ServerCookie bool
+
+	// CookieDomain is the domain the visitor cookies are set for (the
+	// script's and, with ServerCookie, the backend's), e.g. "example.com",
+	// so that www.example.com and shop.example.com share one visitor. A host
+	// name: no scheme, port, path or leading dot, not a public suffix.
+	// Empty: each host keeps its own.
+	CookieDomain string
+
+	// LinkDomains are other sites of the same owner (host names; each
+	// covers its subdomains) whose pages run the tracker too. A click on a
+	// link to one of them, from another host, adds the visitor id to the
+	// link (the _attriqs query parameter), so the visitor is one across
+	// the sites; see "Ids, sessions and the cached number".
+	LinkDomains []string
+
+	// PhoneCountryCode is the country calling code ("1", "44") of the
+	// national phone numbers visitors type into forms: with it, such a
+	// number is hashed in E.164 (see "Forms"); without it, only numbers
+	// written with + or 00 are.
+	PhoneCountryCode string
 }
 
 // Defaults of the zero Config.
@@ -164,8 +218,49 @@ func (c Config) Validate() error {
 	if c.GAMeasurementID != "" && !gaMeasurementID.MatchString(c.GAMeasurementID) {
 		bad("GAMeasurementID", "%q is not a GA4 measurement id (G-XXXXXXXXXX)", c.GAMeasurementID)
 	}
+	if c.PhoneCountryCode != "" && !countryCode.MatchString(c.PhoneCountryCode) {
+		bad("PhoneCountryCode", "%q is not a country calling code (1 to 3 digits, no +)", c.PhoneCountryCode)
+	}
+	if c.CookieDomain != "" {
+		if why := hostProblem(c.CookieDomain); why != "" {
+			bad("CookieDomain", "%q %s", c.CookieDomain, why)
+		} else if ps, _ := publicsuffix.PublicSuffix(strings.ToLower(c.CookieDomain)); ps == strings.ToLower(c.CookieDomain) {
+			bad("CookieDomain", "%q is a public suffix: browsers refuse cookies for it", c.CookieDomain)
+		}
+	}
+	for i, h := range c.LinkDomains {
+		if why := hostProblem(h); why != "" {
+			bad(fmt.Sprintf("LinkDomains[%d]", i), "%q %s", h, why)
+		}
+	}
 	return errors.Join(errs...)
 }
+
+// countryCode is a country calling code as PhoneCountryCode takes it.
+var countryCode = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
+
+// hostProblem says why h is not a host name such as "example.com"; ""
+// when it is one.
+func hostProblem(h string) string {
+	switch {
+	case strings.Contains(h, "://"):
+		return "has a scheme; give the host name alone"
+	case strings.ContainsAny(h, "/?#"):
+		return "has a path; give the host name alone"
+	case strings.Contains(h, ":"):
+		return "has a port; give the host name alone"
+	case strings.HasPrefix(h, "."):
+		return "starts with a dot; give the host name alone"
+	case net.ParseIP(h) != nil:
+		return "is an IP address, not a host name"
+	case !hostName.MatchString(strings.ToLower(h)):
+		return "is not a host name of two or more labels (letters, digits, hyphens)"
+	}
+	return ""
+}
+
+// hostName is a host name of at least two labels, in lower case.
+var hostName = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // gaMeasurementID is a GA4 web stream's measurement id; the tracker puts
 // what follows "G-" into a regular expression, so nothing else may pass.
@@ -181,14 +276,23 @@ type inline struct {
 	RequestMs   int64    `json:"rt"`
 	Prefix      string   `json:"p"`
 	GACookie    string   `json:"ga,omitempty"` // the _ga_<stream> cookie's suffix
+	SrvCookie   bool     `json:"sc,omitempty"` // ServerCookie
+	CookieDom   string   `json:"cd,omitempty"` // CookieDomain, lower case
+	LinkDomains []string `json:"ld,omitempty"` // lower case
+	CountryCode string   `json:"cc,omitempty"` // PhoneCountryCode
+	Chat        string   `json:"ch,omitempty"` // ChatFile with its hash, relative to the script
 }
 
 // inline returns the configuration as a JSON object that is safe inside a
 // script element as well as a script file: json.Marshal escapes <, >, &,
 // U+2028 and U+2029, and every other non-ASCII character is escaped too, so
 // the script stays ASCII like the rest of the minified output.
-func (c Config) inline() ([]byte, error) {
+func (c Config) inline(chat *Script) ([]byte, error) {
 	d := c.withDefaults()
+	var chatSrc string
+	if chat != nil {
+		chatSrc = chat.Src("")
+	}
 	sel := d.Selectors
 	if sel == nil {
 		sel = []string{}
@@ -202,11 +306,24 @@ func (c Config) inline() ([]byte, error) {
 		RequestMs:   d.RequestTimeout.Milliseconds(),
 		Prefix:      d.Prefix,
 		GACookie:    strings.TrimPrefix(d.GAMeasurementID, "G-"),
+		SrvCookie:   d.ServerCookie,
+		CookieDom:   strings.ToLower(d.CookieDomain),
+		LinkDomains: lowerAll(d.LinkDomains),
+		CountryCode: d.PhoneCountryCode,
+		Chat:        chatSrc,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return asciiJSON(b), nil
+}
+
+func lowerAll(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, strings.ToLower(s))
+	}
+	return out
 }
 
 // asciiJSON escapes the non-ASCII characters of b, valid JSON whose
@@ -235,8 +352,10 @@ func asciiJSON(b []byte) []byte {
 // Script is a built tracker: configured, compressed and hashed once, then
 // served by [Script.Handler]. It is immutable and safe for concurrent use.
 type Script struct {
+	name    string // the file name it is served under
 	min, gz []byte
 	hash    string
+	chat    *Script // loaded by the tracker; nil when chat detection is off
 }
 
 // Sizes are a script's byte counts.
@@ -246,31 +365,44 @@ type Sizes struct {
 
 // Build validates cfg and builds the script: the minified tracker (core and
 // every module, minified ahead of time by go generate) with cfg put in as a
-// JSON object, and its gzip variant. It takes about a millisecond.
+// JSON object, and its gzip variant; and, unless cfg.DisableChat, the chat
+// detection script it loads ([Script.Chat]). It takes about a millisecond.
 func Build(cfg Config) (*Script, error) {
-	return build(cfg, minified)
+	return build(cfg, minified, chatMinified)
 }
 
 // build puts cfg into tmpl, a minified script holding configPlaceholder
-// once.
-func build(cfg Config, tmpl string) (*Script, error) {
+// once; chat is the minified chat detection script.
+func build(cfg Config, tmpl, chat string) (*Script, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	var chatScript *Script
+	if !cfg.DisableChat {
+		var err error
+		if chatScript, err = newScript([]byte(chat), ChatFile); err != nil {
+			return nil, err
+		}
 	}
 	before, after, ok := strings.Cut(tmpl, configPlaceholder)
 	if !ok || strings.Contains(after, configPlaceholder) {
 		return nil, errors.New("tracker: the minified script does not hold its config placeholder once (run go generate ./dni/tracker)")
 	}
-	conf, err := cfg.inline()
+	conf, err := cfg.inline(chatScript)
 	if err != nil {
 		return nil, err
 	}
 	min := make([]byte, 0, len(before)+len(conf)+len(after))
 	min = append(append(append(min, before...), conf...), after...)
-	return newScript(min)
+	s, err := newScript(min, "tracker.js")
+	if err != nil {
+		return nil, err
+	}
+	s.chat = chatScript
+	return s, nil
 }
 
-func newScript(min []byte) (*Script, error) {
+func newScript(min []byte, name string) (*Script, error) {
 	var gz bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	if err != nil {
@@ -281,8 +413,13 @@ func newScript(min []byte) (*Script, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(min)
-	return &Script{min: min, gz: gz.Bytes(), hash: hex.EncodeToString(sum[:8])}, nil
+	return &Script{name: name, min: min, gz: gz.Bytes(), hash: hex.EncodeToString(sum[:8])}, nil
 }
+
+// Chat returns the chat detection script the tracker loads from its own
+// directory, to be served under ChatFile beside it (package dni mounts
+// it); nil when Config.DisableChat.
+func (s *Script) Chat() *Script { return s.chat }
 
 // Bytes returns the minified script. The caller must not modify it.
 func (s *Script) Bytes() []byte { return s.min }
@@ -296,7 +433,7 @@ func (s *Script) Sizes() Sizes { return Sizes{Min: len(s.min), Gzip: len(s.gz)} 
 
 // Src returns the URL path to put in the script tag for a handler mounted
 // so that prefix+"tracker.js" reaches it: prefix + "tracker.js?v=" + Hash(),
-// which the handler serves as immutable.
+// which the handler serves as immutable. (For the chat script, ChatFile.)
 func (s *Script) Src(prefix string) string {
-	return prefix + "tracker.js?v=" + s.hash
+	return prefix + s.name + "?v=" + s.hash
 }

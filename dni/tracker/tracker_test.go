@@ -114,7 +114,7 @@ func TestConfigEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf, err := cfg.inline()
+	conf, err := cfg.inline(s.Chat())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestBuildModules(t *testing.T) {
 			t.Error("the core is listed as a module")
 		}
 	}
-	if _, err := build(Config{}, "(function(){})()"); err == nil {
+	if _, err := build(Config{}, "(function(){})()", chatMinified); err == nil {
 		t.Error("build of a script without the config placeholder succeeded")
 	}
 }

@@ -62,7 +62,7 @@
   }
   function setCookie(v, age) {
     try {
-      d.cookie = CKEY + "=" + v + ";path=/;max-age=" + age + ";samesite=lax" + (location.protocol == "https:" ? ";secure" : "");
+      d.cookie = CKEY + "=" + v + ";path=/;max-age=" + age + ";samesite=lax" + (location.protocol == "https:" ? ";secure" : "") + (cfg.cd ? ";domain=" + cfg.cd : "");
     } catch (e) {}
   }
   function persist() {
@@ -80,9 +80,24 @@
     try { localStorage.removeItem(KEY); } catch (e) {}
     setCookie("", 0);
     st = {};
+    // Consent withdrawn or denied: the backend deletes its HttpOnly cookie,
+    // which no script can.
+    if (cfg.sc && consent - 1 && w.fetch) post("v1/forget", {});
   }
   function ids() {
     return consent == 1 && st.v ? { visitor_id: st.v, session_id: st.s || "" } : null;
+  }
+  // deco adds the visitor id to a link clicked to another of the site's
+  // domains (cfg.ld and their subdomains), whose tracker adopts it.
+  function deco(e) {
+    var a = e.target.closest("a[href]"), u, h;
+    if (!a || consent != 1 || !st.v) return;
+    u = new URL(a.href);
+    h = u.hostname;
+    if (h != location.hostname && cfg.ld.some(function (x) { return h == x || h.slice(-x.length - 1) == "." + x; })) {
+      u.searchParams.set(KEY, st.v);
+      a.href = u.href;
+    }
   }
 
   /* ---- number matching ---- */
@@ -130,34 +145,39 @@
   // (adjacent text nodes of one block, or {data} holders for attributes),
   // digit by digit, keeping every separator. It returns how many nodes changed.
   function swapRun(nodes) {
-    var S = "", at = [], ep = [], ec = [], i, j, k, m, x, n = 0;
+    var S = "", at = [], E = [], i, j, k, m, e, n = 0;
     for (i = 0; i < nodes.length; i++) { at.push(S.length); S += nodes[i].data; }
     if (S.length < 7) return 0;
     re.lastIndex = 0;
-    // Collect the edits (position in S, new text) in ascending order.
+    // Collect the edits [from, to, new text, display?] in ascending order.
     while ((m = re.exec(S))) {
-      var a = m.index, b = a + m[0].length, D = "", r, nd;
+      var a = m.index, b = re.lastIndex, r, nd;
       if (isD(S, a - 1) || isD(S, b)) { re.lastIndex = a + 1; continue; }
       for (k = 1; m[k] == null; k++);
       r = rules[k - 1];
-      for (i = a; i < b; i++) if (isD(S, i)) D += S[i];
-      nd = digits(D, r);
+      nd = digits(m[0].replace(/\D/g, ""), r);
       if (nd) {
-        for (i = a, x = 0; i < b; i++) if (isD(S, i)) { if (S[i] != nd[x]) { ep.push(i); ec.push(nd[x]); } x++; }
+        // The separators between the new digits, natively (no loop per character).
+        E.push([a, b, String.raw({ raw: m[0].split(/\d/) }, ...nd)]);
       } else {
         // Not writable digit for digit: the display text replaces the whole
-        // number, with an opening parenthesis just before it.
+        // number, with an opening parenthesis just before it, in the node
+        // where it starts.
         if (S[a - 1] == "(" && m[0].indexOf(")") > 0) a--;
-        for (i = a; i < b; i++) { ep.push(i); ec.push(i == a ? r.d : ""); }
+        E.push([a, b, r.d, 1]);
       }
     }
-    // Rebuild only the nodes that hold an edit.
-    for (j = 0, k = 0; j < nodes.length && k < ep.length; j++) {
-      var end = j + 1 < nodes.length ? at[j + 1] : S.length, pos = at[j], out = "";
-      if (ep[k] >= end) continue;
-      for (; k < ep.length && ep[k] < end; k++) { out += S.slice(pos, ep[k]) + ec[k]; pos = ep[k] + 1; }
-      nodes[j].data = out + S.slice(pos, end);
-      n++;
+    // Rebuild the nodes whose text an edit changes.
+    for (j = 0, k = 0; j < nodes.length && k < E.length; j++) {
+      var p = at[j], z = j + 1 < nodes.length ? at[j + 1] : S.length, o = "";
+      for (; k < E.length && (e = E[k])[0] < z; k++) {
+        i = Math.max(p, e[0]);
+        o += S.slice(p, i) + (e[3] ? (i > e[0] ? "" : e[2]) : e[2].slice(i - e[0], Math.min(z, e[1]) - e[0]));
+        p = Math.min(z, e[1]);
+        if (e[1] > z) break; // continues in the next node
+      }
+      o += S.slice(p, z);
+      if (o != nodes[j].data) { nodes[j].data = o; n++; }
     }
     return n;
   }
@@ -190,16 +210,20 @@
   // children is walked; the tel: and explicit passes still cover root.
   function scan(root, from, to) {
     if (!re || !root || root.nodeType != 1 || root.closest(SKIPSEL)) return 0;
-    var n = 0, run = [], blk, lp, lb, t, node, no = new Set(root.querySelectorAll(NOSEL));
+    var n = 0, run = [], L = 0, blk, lp, lb, t, node, no = new Set(root.querySelectorAll(NOSEL));
     var tw = d.createTreeWalker(root, 5), stop = to ? to.nextSibling : null;
+    // end swaps the run so far; one too short for a number (a line break
+    // between blocks) is dropped unread.
     function end() {
-      if (run.length) { n += swapRun(run); run = []; }
+      if (L > 6) n += swapRun(run);
+      run = [];
+      L = 0;
     }
     all(root, TELSEL).forEach(function (e) { if (!e.closest(SKIPSEL)) n += tel(e); });
     all(root, XSEL).forEach(function (e) {
       if (e.closest(SKIPSEL)) return;
       var w2 = d.createTreeWalker(e, 4), x;
-      while ((x = w2.nextNode())) if (!x.parentNode.closest(SKIPSEL)) run.push(x);
+      while ((x = w2.nextNode())) if (!x.parentNode.closest(SKIPSEL)) run.push(x), L += x.length;
       end();
       // An empty placeholder naming its line, <span data-attriqs-phone="+1...">
       // </span>, shows the tracking number's display text.
@@ -215,6 +239,7 @@
         if (node.parentNode !== lp) { lp = node.parentNode; lb = blockOf(lp); }
         if (lb !== blk) { end(); blk = lb; }
         run.push(node);
+        L += node.length;
       } else {
         t = TAGS[node.tagName];
         if (t != 1) end();
@@ -333,7 +358,7 @@
       clearTimeout(tm);
       if (cb && g == gen && consent == 1) cb(j, e);
     }
-    fetch(base + path, { method: "POST", body: JSON.stringify(body), credentials: "omit", signal: ctl && ctl.signal })
+    fetch(base + path, { method: "POST", body: JSON.stringify(body), credentials: "same-origin", signal: ctl && ctl.signal })
       .then(function (r) { code = r.status; return code == 200 || code == 400 ? r.json() : r.ok ? {} : null; })
       .then(guard(function (j) {
         j = j && typeof j == "object" ? j : null;
@@ -493,11 +518,17 @@
   function start() {
     if (started || consent != 1 || !w.fetch) return;
     started = 1;
-    var t = now(), c;
+    var t = now(), c, q = RegExp("[?&]" + KEY + "=([^&#]*)").exec(location.search);
     st = load();
     if (!(st.vx > t && ID.test(st.v))) {
       c = cookie(CKEY) || ""; // localStorage cleared: the cookie may remain
       st.v = ID.test(c) ? c : "";
+    }
+    // A decorated link (deco) brings the visitor id of another domain: a
+    // visitor new here adopts it. The parameter leaves the address bar.
+    if (q) {
+      if (!st.v && ID.test(q[1])) st.v = q[1];
+      try { history.replaceState(history.state, "", location.href.replace(RegExp("([?&])" + KEY + "=[^&#]*&?"), "$1").replace(/[?&](#|$)/, "$1")); } catch (e) {}
     }
     if (!(st.sl + cfg.sm * MIN > t && ID.test(st.s))) st = { v: st.v };
     // The session's cached lease swaps synchronously, as the page is parsed.
@@ -506,6 +537,7 @@
     visit();
     if (!ran) {
       ran = 1;
+      if (cfg.ld) d.addEventListener("click", guard(deco), true);
       hooks.forEach(function (f) { guard(f)(); });
     }
   }
@@ -533,6 +565,9 @@
 
   var api = {
     v: 1,
+    // m(f) runs a lazily loaded module (js/lazy/): f gets the core's names
+    // that a module compiled in would see.
+    m: guard(function (f) { f(send, ids, onStart, onSession, guard, cfg, w, d, script); }),
     // swap re-scans root (default: the whole document) and returns how many
     // text nodes and links it changed.
     swap: guard(function (root) {
@@ -552,6 +587,19 @@
     // ids returns {visitor_id, session_id}, or null when there is none (yet)
     // or tracking is denied: for forms that pass them to the backend.
     ids: guard(ids),
+    // track(name, props) queues a custom event and returns true; false, and
+    // nothing sent, without consent or beyond the documented bounds.
+    track: guard(function (n, p) {
+      var o = {}, r = /^[\w.:-]{1,64}$/, ok = consent == 1 && typeof n == "string" && r.test(n) &&
+        (p == null || typeof p == "object" && !Array.isArray(p) && Object.keys(p).length < 11);
+      if (ok) Object.keys(p || o).forEach(function (k) {
+        var v = p[k], t = typeof v;
+        if (k.length < 33 && r.test(k) && (t == "string" ? v.length < 101 : t == "number" ? isFinite(v) : t == "boolean")) o[k] = v;
+        else ok = false;
+      });
+      if (ok) send({ type: "custom", name: n, props: o });
+      return ok;
+    }),
     // push runs a queued command: ["consent", false], ["swap", el] or fn(attriqs).
     push: guard(function (c) {
       if (typeof c == "function") c(api);
@@ -573,6 +621,15 @@
     // window), the observer's pending records are handled: page code that
     // reads a number then already sees the tracking number.
     w.addEventListener("DOMContentLoaded", guard(function () { if (mo) onMut(mo.takeRecords()); }), true);
+    // Chat detection is a script of its own, next to this one, loaded once
+    // tracking starts: the swap never waits for it, and without consent it
+    // is never fetched.
+    if (cfg.ch) onStart(function () {
+      var e = d.createElement("script");
+      e.src = (src ? src.replace(/[^/]*$/, "") : base) + cfg.ch;
+      e.nonce = (script && script.nonce) || "";
+      (d.head || d.documentElement).appendChild(e);
+    });
     /*@modules@*/
     start();
   } catch (e) { /* never break the page */ }

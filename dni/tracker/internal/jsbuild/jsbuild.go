@@ -60,6 +60,41 @@ func Read(fsys fs.FS) (core string, mods []Module, err error) {
 	return core, mods, nil
 }
 
+// LazyDir is the directory, under the js directory, of the modules loaded
+// as scripts of their own once tracking starts (chat detection): the page's
+// tag does not carry them.
+const LazyDir = "lazy"
+
+// ReadLazy returns the lazily loaded modules of a js directory, in name
+// order.
+func ReadLazy(fsys fs.FS) ([]Module, error) {
+	names, err := fs.Glob(fsys, LazyDir+"/*.js")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var mods []Module
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		mods = append(mods, Module{Name: path.Base(n), Source: string(b)})
+	}
+	return mods, nil
+}
+
+// lazyParams are the core's names a lazy module sees, in the order the
+// core's attriqs.m passes them.
+const lazyParams = "send, ids, onStart, onSession, guard, cfg, w, d, script"
+
+// BuildLazy returns m minified as a script of its own: a function of the
+// core's names that the script hands to window.attriqs.m, which calls it
+// with them, so the module reads as if it were compiled into the core.
+func BuildLazy(m Module) ([]byte, error) {
+	return Minify("window.attriqs.m(function ("+lazyParams+") {\n"+m.Source+"\n});", m.Name)
+}
+
 // Build returns the minified script: core with mods inserted at its
 // modules marker, with [ConfigPlaceholder] where the configuration goes.
 // A module with a syntax error fails the build with its file name.

@@ -1,0 +1,66 @@
+/* Form tracking: each submission (the submit event, caught on the document
+   in the capture phase so that forms inserted later count too, and
+   form.submit(), which fires none) becomes a "form" event with the form's
+   name and the page; with ads consent also the SHA-256 of the normalised
+   email and phone fields. No other field is ever read. See the package
+   documentation, "Forms". */
+{
+  let last = new Map(); // form name -> its last submission's event, for formOutcome
+  // name: the form's id, else its name, else its action's path. Attributes,
+  // not properties: a field named "id" or "action" shadows those.
+  let name = function (f) {
+    let a = function (n) { return f.getAttribute(n); };
+    return (a("id") || a("name") || a("action") && guard(function () { return new URL(a("action"), location.href).pathname; })() || "form").slice(0, 128);
+  };
+  // val is the trimmed value of the first input of f matching s that is not
+  // hidden, a password or a card field; those are never read.
+  let val = function (f, s) {
+    let e = [].find.call(f.querySelectorAll(s), function (e) { return !e.matches("[type=hidden],[type=password],[autocomplete^=cc-]"); });
+    return e ? e.value.trim() : "";
+  };
+  // e164: "+..." or "00..." as written; a national number only with the
+  // configured country code (trunk 0, or 1 in the NANP, dropped; Italy keeps its 0).
+  let e164 = function (v) {
+    let n = v.replace(/\(0\)/, "").replace(/\D/g, ""), c = cfg.cc;
+    n = "+" + (v[0] == "+" ? n : /^00/.test(n) ? n.slice(2) : c ? c + (c == "39" ? n : n.replace(c == "1" ? /^1(?=\d{10}$)/ : /^0/, "")) : "");
+    return E164.test(n) && n;
+  };
+  // hash: the hex SHA-256 of s (a promise), or nothing without s or crypto.subtle.
+  let hash = guard(function (s) {
+    return s && crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)).then(function (b) {
+      return [].map.call(new Uint8Array(b), function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    });
+  });
+  let sub = guard(function (f) {
+    if (consent != 1 || !f || f.closest("[data-attriqs-noform]")) return;
+    let n = name(f), e = { type: "form", name: n, page: location.pathname.slice(0, 512) }, h = [], m;
+    last.set(n, e);
+    send(e);
+    if (adsOn()) {
+      m = val(f, "input[type=email],input[autocomplete~=email i],input[name*=email i]").toLowerCase();
+      h = [/^[^\s@]+@[^\s@]+$/.test(m) && hash(m), hash(e164(val(f, "input[type=tel],input[autocomplete~=tel i]")))];
+    }
+    // A beacon, not a fetch: a plain form post leaves the page at once.
+    let go = guard(function (a) {
+      if (a && a[0]) e.email_sha256 = a[0];
+      if (a && a[1]) e.phone_sha256 = a[1];
+      flush(1);
+    });
+    Promise.all(h).then(go, go);
+  });
+  onStart(function () {
+    d.addEventListener("submit", function (v) { sub(v.target); }, true);
+    let P = HTMLFormElement.prototype, s = P.submit;
+    P.submit = function () { sub(this); return s.apply(this, arguments); };
+  });
+  // formOutcome(form or its name, outcome) reports what became of the
+  // form's last submission in this page view: the event goes again, same
+  // time, with the outcome, so the backend updates its touchpoint.
+  api.formOutcome = guard(function (f, o) {
+    let e = last.get(f && f.nodeType ? name(f) : f);
+    if (!e || consent != 1 || !/^[\w.:-]{1,32}$/.test(o)) return false;
+    e.outcome = o;
+    send(e);
+    return true;
+  });
+}
