@@ -45,6 +45,12 @@ func TestPageViewsCountEveryVisitOfTheSession(t *testing.T) {
 	assert.Equal(t, 3, s.PageViews, "a heartbeat is no page view")
 	assert.Equal(t, "https://example-plumbing.com/contact", s.ExitURL)
 
+	// The same page view's visit sent again (ads consent changed) is no
+	// new page view.
+	h.clock.add(time.Minute)
+	h.visit(t, VisitRequest{VisitorID: first.VisitorID, SessionID: first.SessionID, URL: "https://example-plumbing.com/contact", Again: true})
+	assert.Equal(t, 3, session(first.SessionID).PageViews, "a visit sent again is no page view")
+
 	h.clock.add(time.Minute)
 	ad := h.visit(t, VisitRequest{VisitorID: first.VisitorID, SessionID: first.SessionID, URL: "https://example-plumbing.com/?gclid=abc"})
 	require.NotEqual(t, first.SessionID, ad.SessionID)

@@ -31,6 +31,10 @@ type VisitRequest struct {
 	// given: the session forgets its ad ids, so nothing more of it is
 	// sent to an ad platform.
 	AdsWithdrawn bool `json:"ads_withdrawn,omitempty"`
+	// Again marks a page view's visit sent a second time (ads consent
+	// given or withdrawn after the first was answered): it is not another
+	// page view.
+	Again bool `json:"again,omitempty"`
 }
 
 // Swap tells the tracker to show Number wherever the page shows Target.
@@ -106,11 +110,13 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 	if !live {
 		sess = journey.Session{ID: uuid.NewString(), VisitorID: visitor, StartedAt: now, LandingURL: req.URL, Referrer: req.Referrer, Source: src}
 	}
-	// Every visit is a page view. The count and exit page ride on the
-	// session write a live session's visit makes anyway (written behind,
-	// batched): no write of their own.
-	sess.PageViews++
-	sess.ExitURL = req.URL
+	// Every visit is a page view, but for one sent again. The count and
+	// exit page ride on the session write a live session's visit makes
+	// anyway (written behind, batched): no write of their own.
+	if !live || !req.Again {
+		sess.PageViews++
+		sess.ExitURL = req.URL
+	}
 	sess.LastSeenAt = now
 	if req.AdsWithdrawn {
 		sess.AdIDs = journey.AdIDs{}

@@ -190,13 +190,13 @@ func TestBrowserAdIDs(t *testing.T) {
 		s := newSite(t, browser, Config{}, map[string]string{"/": page(adCookies+queueAds, simpleBody+`<script src="{{src}}"></script>`)})
 		s.navigate("/")
 		s.waitFor("the answer", `attriqs.ids() && attriqs.ids().session_id != ""`)
-		if v := s.waitRequests("v1/visit", 1); adIDsOf(t, v[0]) != all || v[0].Withdrawn {
+		if v := s.waitRequests("v1/visit", 1); adIDsOf(t, v[0]) != all || v[0].Withdrawn || v[0].Again {
 			t.Fatalf("first visit %+v, want the ad ids", v[0])
 		}
 		eval[any](s, `attriqs.adsConsent(false), attriqs.adsConsent(false)`)
 		v := s.waitRequests("v1/visit", 2)
-		if !v[1].Withdrawn || v[1].AdIDs != nil || v[1].SessionID != "s-2" {
-			t.Errorf("visit after withdrawal %+v, want ads_withdrawn and no ad ids for the same session", v[1])
+		if !v[1].Withdrawn || !v[1].Again || v[1].AdIDs != nil || v[1].SessionID != "s-2" {
+			t.Errorf("visit after withdrawal %+v, want ads_withdrawn, again (no new page view) and no ad ids for the same session", v[1])
 		}
 		eval[any](s, `attriqs.adsConsent(true)`)
 		v = s.waitRequests("v1/visit", 3)

@@ -54,6 +54,7 @@ type request struct {
 	Events      []map[string]any
 	AdIDs       map[string]any // the visit's ad_ids, nil when left out
 	Withdrawn   bool           // the visit's ads_withdrawn
+	Again       bool           // the visit's again: this page view's visit sent a second time
 }
 
 // stub implements the backend contract of the package documentation.
@@ -103,6 +104,7 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Events    []map[string]any `json:"events"`
 		AdIDs     map[string]any   `json:"ad_ids"`
 		Withdrawn bool             `json:"ads_withdrawn"`
+		Again     bool             `json:"again"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
@@ -118,12 +120,12 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if path == "v1/events" != (body.Events != nil) {
 		s.t.Errorf("stub: %s: events %v in the wrong endpoint", path, body.Events)
 	}
-	if path != "v1/visit" && (body.URL != "" || body.Referrer != "" || body.AdIDs != nil || body.Withdrawn) {
+	if path != "v1/visit" && (body.URL != "" || body.Referrer != "" || body.AdIDs != nil || body.Withdrawn || body.Again) {
 		s.t.Errorf("stub: %s carries visit fields", path)
 	}
 	s.mu.Lock()
 	s.reqs = append(s.reqs, request{Path: path, ContentType: r.Header.Get("Content-Type"), UserAgent: r.UserAgent(),
-		VisitorID: body.VisitorID, SessionID: body.SessionID, URL: body.URL, Referrer: body.Referrer, Events: body.Events, AdIDs: body.AdIDs, Withdrawn: body.Withdrawn})
+		VisitorID: body.VisitorID, SessionID: body.SessionID, URL: body.URL, Referrer: body.Referrer, Events: body.Events, AdIDs: body.AdIDs, Withdrawn: body.Withdrawn, Again: body.Again})
 	status, hang, delay, hb := s.status, s.hang, s.delay, s.heartbeat
 	refused := path != "v1/events" && s.refuse != nil && s.refuse(body.VisitorID)
 	swaps := s.swaps

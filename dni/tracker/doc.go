@@ -31,7 +31,7 @@
 // the script sends exactly the fields below and nothing else, so a strict
 // decoder (DisallowUnknownFields) accepts it.
 //
-//	POST {prefix}v1/visit     {"visitor_id","session_id","url","referrer","ad_ids"?}
+//	POST {prefix}v1/visit     {"visitor_id","session_id","url","referrer","ad_ids"?,"ads_withdrawn"?,"again"?}
 //	POST {prefix}v1/heartbeat {"visitor_id","session_id"}
 //	POST {prefix}v1/events    {"visitor_id","session_id","events":[{"type","at",...}]}
 //
@@ -274,7 +274,8 @@
 // (attriqs.adsConsent(true), or a Consent Mode update that the next
 // heartbeat or the page hiding finds) sends that visit again, same ids and
 // URL, with ad_ids, once per page view; the backend adds them to the live
-// session. Withdrawing ads consent after the ids went (attriqs.adsConsent
+// session; such a visit carries "again":true, so the backend does not count
+// it as another page view. Withdrawing ads consent after the ids went (attriqs.adsConsent
 // (false), or a Consent Mode update denying ad_user_data) sends the visit
 // once more with "ads_withdrawn":true and no ad_ids: the backend forgets
 // the session's ids, so nothing more of it reaches an ad platform. A new

@@ -145,39 +145,34 @@
   // (adjacent text nodes of one block, or {data} holders for attributes),
   // digit by digit, keeping every separator. It returns how many nodes changed.
   function swapRun(nodes) {
-    var S = "", at = [], E = [], i, j, k, m, e, n = 0;
+    var S = "", at = [], ep = [], ec = [], i, j, k, m, x, n = 0;
     for (i = 0; i < nodes.length; i++) { at.push(S.length); S += nodes[i].data; }
     if (S.length < 7) return 0;
     re.lastIndex = 0;
-    // Collect the edits [from, to, new text, display?] in ascending order.
+    // Collect the edits (position in S, new text) in ascending order.
     while ((m = re.exec(S))) {
-      var a = m.index, b = re.lastIndex, r, nd;
+      var a = m.index, b = a + m[0].length, D = "", r, nd;
       if (isD(S, a - 1) || isD(S, b)) { re.lastIndex = a + 1; continue; }
       for (k = 1; m[k] == null; k++);
       r = rules[k - 1];
-      nd = digits(m[0].replace(/\D/g, ""), r);
+      for (i = a; i < b; i++) if (isD(S, i)) D += S[i];
+      nd = digits(D, r);
       if (nd) {
-        // The separators between the new digits, natively (no loop per character).
-        E.push([a, b, String.raw({ raw: m[0].split(/\d/) }, ...nd)]);
+        for (i = a, x = 0; i < b; i++) if (isD(S, i)) { if (S[i] != nd[x]) { ep.push(i); ec.push(nd[x]); } x++; }
       } else {
         // Not writable digit for digit: the display text replaces the whole
-        // number, with an opening parenthesis just before it, in the node
-        // where it starts.
+        // number, with an opening parenthesis just before it.
         if (S[a - 1] == "(" && m[0].indexOf(")") > 0) a--;
-        E.push([a, b, r.d, 1]);
+        for (i = a; i < b; i++) { ep.push(i); ec.push(i == a ? r.d : ""); }
       }
     }
-    // Rebuild the nodes whose text an edit changes.
-    for (j = 0, k = 0; j < nodes.length && k < E.length; j++) {
-      var p = at[j], z = j + 1 < nodes.length ? at[j + 1] : S.length, o = "";
-      for (; k < E.length && (e = E[k])[0] < z; k++) {
-        i = Math.max(p, e[0]);
-        o += S.slice(p, i) + (e[3] ? (i > e[0] ? "" : e[2]) : e[2].slice(i - e[0], Math.min(z, e[1]) - e[0]));
-        p = Math.min(z, e[1]);
-        if (e[1] > z) break; // continues in the next node
-      }
-      o += S.slice(p, z);
-      if (o != nodes[j].data) { nodes[j].data = o; n++; }
+    // Rebuild only the nodes that hold an edit.
+    for (j = 0, k = 0; j < nodes.length && k < ep.length; j++) {
+      var end = j + 1 < nodes.length ? at[j + 1] : S.length, pos = at[j], out = "";
+      if (ep[k] >= end) continue;
+      for (; k < ep.length && ep[k] < end; k++) { out += S.slice(pos, ep[k]) + ec[k]; pos = ep[k] + 1; }
+      nodes[j].data = out + S.slice(pos, end);
+      n++;
     }
     return n;
   }
@@ -210,20 +205,16 @@
   // children is walked; the tel: and explicit passes still cover root.
   function scan(root, from, to) {
     if (!re || !root || root.nodeType != 1 || root.closest(SKIPSEL)) return 0;
-    var n = 0, run = [], L = 0, blk, lp, lb, t, node, no = new Set(root.querySelectorAll(NOSEL));
+    var n = 0, run = [], blk, lp, lb, t, node, no = new Set(root.querySelectorAll(NOSEL));
     var tw = d.createTreeWalker(root, 5), stop = to ? to.nextSibling : null;
-    // end swaps the run so far; one too short for a number (a line break
-    // between blocks) is dropped unread.
     function end() {
-      if (L > 6) n += swapRun(run);
-      run = [];
-      L = 0;
+      if (run.length) { n += swapRun(run); run = []; }
     }
     all(root, TELSEL).forEach(function (e) { if (!e.closest(SKIPSEL)) n += tel(e); });
     all(root, XSEL).forEach(function (e) {
       if (e.closest(SKIPSEL)) return;
       var w2 = d.createTreeWalker(e, 4), x;
-      while ((x = w2.nextNode())) if (!x.parentNode.closest(SKIPSEL)) run.push(x), L += x.length;
+      while ((x = w2.nextNode())) if (!x.parentNode.closest(SKIPSEL)) run.push(x);
       end();
       // An empty placeholder naming its line, <span data-attriqs-phone="+1...">
       // </span>, shows the tracking number's display text.
@@ -239,7 +230,6 @@
         if (node.parentNode !== lp) { lp = node.parentNode; lb = blockOf(lp); }
         if (lb !== blk) { end(); blk = lb; }
         run.push(node);
-        L += node.length;
       } else {
         t = TAGS[node.tagName];
         if (t != 1) end();
@@ -433,6 +423,8 @@
     // Consent withdrawn after ids went with this page's visit: the server
     // forgets the session's ids.
     if (adsSent && !adsOn()) b.ads_withdrawn = true;
+    // Sent again after this page view's visit was answered: no new page view.
+    if (told) b.again = true;
     if ((adsSent = adsOn())) guard(function () {
       b.ad_ids = {
         consent: true,
