@@ -49,7 +49,7 @@ func (s *Service) amendCall(ctx context.Context, ev provider.CallEvent) error {
 }
 
 // processCall stitches and qualifies a call as stored and writes what it
-// produces.
+// produces; a call erased meanwhile is left erased.
 func (s *Service) processCall(ctx context.Context, call provider.CallEvent) error {
 	rec, err := s.calls.Process(ctx, call)
 	if errors.Is(err, journey.ErrCallNotReady) {
@@ -64,7 +64,15 @@ func (s *Service) processCall(ctx context.Context, call provider.CallEvent) erro
 			return err
 		}
 	}
-	if err := s.store.PutCallRecord(ctx, rec, msgs...); err != nil {
+	err = s.store.PutCallRecord(ctx, rec, msgs...)
+	if errors.Is(err, store.ErrNotFound) {
+		// The call was erased (ErasePerson) while rec was derived: it
+		// stays erased, so nothing to retry or dead-letter.
+		s.log.Info("dni: call erased while being recorded; its record is not written",
+			"provider", call.Provider, "call_id", call.CallID)
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	return s.queueAnalysis(ctx, call)
@@ -110,7 +118,9 @@ func (s *Service) redact(ev provider.CallEvent) provider.CallEvent {
 // recorded, without them), then every record of the store that names them
 // (store.Retention.ErasePerson: identifiers, sessions, holds, calls with
 // and without a session, attributions, touchpoints, conversions, outbox
-// messages). An unknown person is a no-op, so erasure may be retried.
+// messages). An unknown person is a no-op, so erasure may be retried. A
+// call being recorded as the erasure runs stays erased: what was derived
+// from it before is not written (store.CallRecords), nor retried.
 //
 // Events are matched by the caller's and the forwarding number only: a
 // waiting event from a withheld number that would have been attributed to
