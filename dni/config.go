@@ -50,6 +50,12 @@ type Config struct {
 	// Qualify decides which calls become conversions; empty means
 	// journey.DefaultQualifyRule.
 	Qualify []journey.QualifyRule
+	// FormRules decide which form submissions become conversions (type
+	// journey.ConversionForm), the first matching rule deciding; empty,
+	// none does unless an outcome is set by hand. Forms the tracker
+	// reports are claims (see Service.RecordEvents); FormRule.Verified
+	// counts only those the host reports with Service.RecordForm.
+	FormRules []journey.FormRule
 
 	// AllowedOrigins may call the visitor API from a browser (CORS), e.g.
 	// "https://www.example.com". The site serving the tracker from the same
@@ -314,6 +320,9 @@ func (c Config) validate() error {
 		default:
 			platforms[wh.Platform()] = true
 		}
+	}
+	if err := journey.ValidateFormRules(c.FormRules); err != nil {
+		errs = append(errs, fmt.Errorf("dni: FormRules: %w", err))
 	}
 	for i, r := range c.ChatConversions {
 		if r.Name == "" || len(r.Types) == 0 {

@@ -190,6 +190,13 @@ const maxEventsPerRequest = 50
 // its own session, so it cannot overwrite the first one's. People are
 // merged on verified sources only: a call's caller number, a chat
 // platform's signed webhook and the host's [Service.Identify].
+//
+// A form event goes through Config.FormRules, so its conversion is a
+// claim too, as GA4's generate_lead is: one conversion at most per
+// submission (its touchpoint), the rules' FirstTimeOnly, and the
+// per-visitor rate limits bound what a forger gets. A host that needs
+// verified form conversions reports the forms it received with
+// [Service.RecordForm] and sets FormRule.Verified.
 func (s *Service) RecordEvents(ctx context.Context, req EventsRequest) error {
 	visitor := req.VisitorID
 	if visitor == "" {
@@ -279,6 +286,9 @@ func (s *Service) recordEvent(ctx context.Context, sess journey.Session, ev Even
 		}
 		if err := s.store.AddTouchpoint(ctx, tp); err != nil {
 			return err
+		}
+		if kind == journey.TouchForm {
+			return s.convertForm(ctx, tp) // the outcome, sent later under the same id, may qualify it
 		}
 	default:
 		return fmt.Errorf("%w: type %q is not one of chat_opened, chat_started, chat_message, chat_lead, form, custom", ErrInvalidEvent, ev.Type)

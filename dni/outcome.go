@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/attriqs/calltrack/chat"
+	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/provider"
@@ -50,9 +52,10 @@ var ErrUnknownTouchpoint = errors.New("dni: no recorded call, chat or form")
 // transaction. A call's first conversion is exported as a conversion; a
 // change to one already exported goes to the sinks that had it as an
 // adjustment (export.Adjustment: restate or retract), one per change.
-// Chats and forms are not exported, so their outcomes change the
-// conversions and the reports only. Setting an outcome again is a new
-// change.
+// A form's outcome is exported the same way, on the conversion the form
+// rules write (journey.FormConversionID). Chats are not exported, so
+// their outcomes change the conversions and the reports only. Setting an
+// outcome again is a new change.
 func (s *Service) SetOutcome(ctx context.Context, touchpointID string, o Outcome) error {
 	set, err := s.outcomeSetter(ctx, touchpointID)
 	if err != nil {
@@ -94,6 +97,11 @@ func (s *Service) outcomeSetter(ctx context.Context, touchpointID string) (apply
 	}
 	if err != nil {
 		return nil, err
+	}
+	if tp.Kind == journey.TouchForm {
+		return func(ctx context.Context, mo journey.ManualOutcome) (*journey.Conversion, []string, []store.OutboxMessage, error) {
+			return s.formOutcome(ctx, tp, mo)
+		}, nil
 	}
 	return func(_ context.Context, mo journey.ManualOutcome) (*journey.Conversion, []string, []store.OutboxMessage, error) {
 		put, retract := s.touchOutcome(tp, mo)
@@ -141,8 +149,8 @@ func (s *Service) callOutcome(ctx context.Context, call provider.CallEvent, mo j
 	return rec.Conversion, retract, msgs, err
 }
 
-// touchOutcome applies a hand-set outcome to a chat or a form: a
-// conversion of its own at the outcome's value, and, for a chat, the
+// touchOutcome applies a hand-set outcome to a chat (a form's is
+// formOutcome): a conversion of its own at the outcome's value, and the
 // conversions the chat rules made of its conversation retracted, so the
 // hand's value is the conversation's only one.
 func (s *Service) touchOutcome(tp journey.Touchpoint, mo journey.ManualOutcome) (*journey.Conversion, []string) {
@@ -197,6 +205,15 @@ func (s *Service) chatOutcomeSet(ctx context.Context, platform, conversation str
 // conversion itself to every sink when none has had it, otherwise an
 // adjustment to each sink that has.
 func (s *Service) outcomeMessages(ctx context.Context, rec journey.CallRecord, call provider.CallEvent, mo journey.ManualOutcome, convID string) ([]store.OutboxMessage, error) {
+	return s.changeMessages(ctx, convID, rec.Conversion, rec.Touchpoint.At, rec.Attribution.SessionID, rec.Attribution.Source, mo,
+		func() ([]store.OutboxMessage, error) { return s.conversionMessages(ctx, rec, call) })
+}
+
+// changeMessages are the deliveries a change of outcome owes conversion
+// convID (put: its new state, nil when retracted; at: when it happened):
+// first's messages when no sink has had it, else the adjustment.
+func (s *Service) changeMessages(ctx context.Context, convID string, put *journey.Conversion, at time.Time, sessionID string,
+	src classify.Source, mo journey.ManualOutcome, first func() ([]store.OutboxMessage, error)) ([]store.OutboxMessage, error) {
 	if s.exports == nil {
 		return nil, nil
 	}
@@ -213,21 +230,21 @@ func (s *Service) outcomeMessages(ctx context.Context, rec journey.CallRecord, c
 		}
 	}
 	if len(had) == 0 {
-		if rec.Conversion == nil {
+		if put == nil {
 			return nil, nil
 		}
-		return s.conversionMessages(ctx, rec, call)
+		return first()
 	}
 	adj := &export.Adjustment{ConversionID: convID, Type: export.AdjustRetract, Status: string(mo.Status), At: mo.SetAt, Version: mo.Version,
-		ConversionAt: rec.Touchpoint.At}
-	if rec.Conversion != nil {
-		adj.Type, adj.Value, adj.Currency = export.AdjustRestate, rec.Conversion.Value, rec.Conversion.Currency
+		ConversionAt: at}
+	if put != nil {
+		adj.Type, adj.Value, adj.Currency = export.AdjustRestate, put.Value, put.Currency
 	}
-	ids, err := s.adIDsOf(ctx, rec.Attribution.SessionID)
+	ids, err := s.adIDsOf(ctx, sessionID)
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := s.exports.Messages(export.Event{Adjustment: adj, Source: rec.Attribution.Source, AdIDs: ids})
+	msgs, err := s.exports.Messages(export.Event{Adjustment: adj, Source: src, AdIDs: ids})
 	if err != nil {
 		return nil, err
 	}
