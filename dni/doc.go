@@ -49,6 +49,27 @@
 // the service is degraded and why, and its metrics go through the
 // OpenTelemetry API ([WithMeterProvider]).
 //
+// # Forms
+//
+// The tracker reports form submissions on v1/events as touchpoints of kind
+// form (name, page, and the outcome the page reports later, which updates
+// the same touchpoint). Config.FormRules make them conversions of type
+// journey.ConversionForm, as Config.Qualify does calls: the first rule
+// whose scope (form name or glob, page prefix) matches decides, by its
+// conditions (RequireOutcome, FirstTimeOnly per visitor, Verified), at
+// its Value and Currency. The conversion's id is the touchpoint's
+// ([journey.FormConversionID]), so a resent event or its outcome rewrites
+// it and queues no second export; an outcome set by hand
+// ([Service.SetOutcome]) wins over the rules and reaches the sinks that
+// had the conversion as an adjustment.
+//
+// Browser form conversions are claims, as GA4's generate_lead is: anyone
+// can post v1/events. What a forger gets is bounded by one conversion per
+// submission touchpoint, FirstTimeOnly, and the per-visitor rate limit.
+// A host that needs verified form conversions reports the forms it
+// received with [Service.RecordForm] and sets FormRule.Verified, which
+// counts those only.
+//
 // # Background work
 //
 // New opens what can fail and starts no goroutine. [Service.Run] does all
