@@ -252,7 +252,6 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		}
 	}
 	if s.handler, err = s.buildHandler(); err == nil {
-		s.handler = s.withClientAddress(s.handler)
 		s.metrics, err = s.registerMetrics(o.meters)
 	}
 	if err != nil {

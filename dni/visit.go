@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"sync"
 	"time"
@@ -101,7 +100,7 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 		return Assignment{}, fmt.Errorf("session_id: %w", err)
 	}
 
-	storeCtx, cancel := context.WithTimeout(ctx, s.cfg.StoreWait)
+	storeCtx, cancel := withDeadline(ctx, s.cfg.StoreWait, "")
 	defer cancel()
 	sess, live := s.liveSession(storeCtx, sessionID, visitor, now)
 	if live && newCampaign(sess.Source, src) {
@@ -155,7 +154,7 @@ func (s *Service) Heartbeat(ctx context.Context, visitorID, sessionID string) (A
 	if err != nil || id == "" {
 		return Assignment{}, fmt.Errorf("session_id: %w", orEmpty(err))
 	}
-	storeCtx, cancel := context.WithTimeout(ctx, s.cfg.StoreWait)
+	storeCtx, cancel := withDeadline(ctx, s.cfg.StoreWait, "")
 	defer cancel()
 	sess, err := s.session(storeCtx, id)
 	switch {
@@ -392,19 +391,11 @@ func share(percent, size int) int {
 	return max(1, size*percent/100)
 }
 
-// clientKey is the context key of the client address Handler found.
+// clientKey is the context key of the client address Handler found (as
+// the rate limits find it), which Visit and Heartbeat read.
 type clientKey struct{}
 
-// withClientAddress puts each request's client address (found as the rate
-// limits find it) in its context, where Visit and Heartbeat read it.
-func (s *Service) withClientAddress(next http.Handler) http.Handler {
-	clients := newClientAddresses(s.cfg)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, clients.of(r))))
-	})
-}
-
-// clientOf is the client address Handler put in ctx; "" without one.
+// clientOf is the client address Handler put in ctx (api); "" without one.
 func clientOf(ctx context.Context) string {
 	c, _ := ctx.Value(clientKey{}).(string)
 	return c

@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"hash"
 	"strings"
+	"sync"
 )
 
 // Visitor ids are issued by the service in the answer to a visitor's first
@@ -48,6 +50,9 @@ var visitorB64 = base64.RawURLEncoding.Strict()
 // visitorIDs issues and verifies signed visitor ids (Config.VisitorKeys).
 type visitorIDs struct {
 	keys [][]byte // the first signs; every one verifies
+	// macs[i] holds HMACs keyed with keys[i], reset after each use: a new
+	// one costs five allocations, on every new visitor and every visit.
+	macs []sync.Pool
 	// generated: no keys were configured and keys[0] was made for this
 	// process.
 	generated bool
@@ -65,25 +70,31 @@ func newVisitorIDs(keys [][]byte) *visitorIDs {
 		_, _ = rand.Read(key) // never fails (crypto/rand crashes the program instead)
 		v.keys, v.generated = [][]byte{key}, true
 	}
+	v.macs = make([]sync.Pool, len(v.keys))
+	for i, key := range v.keys {
+		v.macs[i].New = func() any { return hmac.New(sha256.New, key) }
+	}
 	return v
 }
 
 // issue returns a new visitor id, signed with the first key.
 func (v *visitorIDs) issue() string {
-	random := make([]byte, visitorRandomSize)
-	_, _ = rand.Read(random)
-	return v.sign(random)
+	var random [visitorRandomSize]byte
+	_, _ = rand.Read(random[:])
+	return v.sign(random[:])
 }
 
-// sign is the id of random, signed with the first key.
+// sign is the id of random (visitorRandomSize bytes), signed with the
+// first key.
 func (v *visitorIDs) sign(random []byte) string {
-	var b strings.Builder
-	b.Grow(visitorIDLen)
-	b.WriteString(visitorIDPrefix)
-	b.WriteString(visitorB64.EncodeToString(random))
-	b.WriteByte('_')
-	b.WriteString(visitorB64.EncodeToString(visitorMAC(v.keys[0], random)))
-	return b.String()
+	var id [visitorIDLen]byte
+	n := copy(id[:], visitorIDPrefix)
+	visitorB64.Encode(id[n:], random)
+	n += visitorPartLen
+	id[n] = '_'
+	var mac [sha256.Size]byte
+	visitorB64.Encode(id[n+1:], v.mac(0, random, mac[:0]))
+	return string(id[:])
 }
 
 // verify accepts the ids issue made under any of the keys; every other id
@@ -103,17 +114,22 @@ func (v *visitorIDs) verify(id string) error {
 	if err1 != nil || err2 != nil {
 		return fmt.Errorf("%w: not a visitor id this site issued", ErrInvalidID)
 	}
-	for _, key := range v.keys {
-		if hmac.Equal(mac, visitorMAC(key, random)) {
+	var buf [sha256.Size]byte
+	for i := range v.keys {
+		if hmac.Equal(mac, v.mac(i, random, buf[:0])) {
 			return nil
 		}
 	}
 	return fmt.Errorf("%w: the signature does not verify (not issued by this site, or under a key no longer in VisitorKeys)", ErrInvalidID)
 }
 
-func visitorMAC(key, random []byte) []byte {
-	m := hmac.New(sha256.New, key)
+// mac is the MAC of random under keys[i], appended to dst.
+func (v *visitorIDs) mac(i int, random, dst []byte) []byte {
+	m := v.macs[i].Get().(hash.Hash)
 	m.Write([]byte(visitorMACDomain))
 	m.Write(random)
-	return m.Sum(nil)[:visitorMACSize]
+	dst = m.Sum(dst)[:len(dst)+visitorMACSize]
+	m.Reset()
+	v.macs[i].Put(m)
+	return dst
 }
