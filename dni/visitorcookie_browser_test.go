@@ -105,19 +105,22 @@ document.cookie = "_attriqs_v=;path=/;max-age=0;domain=calltrack.test";</script>
 	}
 
 	ctx := startIdentityBrowser(t)
-	open := func(url string) {
+	open := func(t *testing.T, url string) {
 		t.Helper()
 		if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 			t.Fatalf("navigate %s: %v", url, err)
 		}
 	}
 	// poll waits until expr is truthy and returns its value. A poll aimed
-	// at a page that a navigation has just replaced is started again.
-	poll := func(what, expr string) string {
+	// at a page that a navigation has just replaced is started again. The
+	// helpers take the (sub)test they fail, as FailNow must run on its own
+	// goroutine.
+	poll := func(t *testing.T, what, expr string) string {
 		t.Helper()
 		for {
 			v, err := chromedp.Run(ctx, chromedp.Poll[string](expr, chromedp.WithPollingInterval(20*time.Millisecond)))
-			if err != nil && strings.Contains(err.Error(), "Cannot find context with specified id") && ctx.Err() == nil {
+			if err != nil && (strings.Contains(err.Error(), "Cannot find context with specified id") ||
+				strings.Contains(err.Error(), "Inspected target navigated or closed")) && ctx.Err() == nil {
 				continue
 			}
 			if err != nil {
@@ -126,11 +129,11 @@ document.cookie = "_attriqs_v=;path=/;max-age=0;domain=calltrack.test";</script>
 			return v
 		}
 	}
-	visitor := func(what string) string {
+	visitor := func(t *testing.T, what string) string {
 		t.Helper()
-		return poll(what, `attriqs.ids() && attriqs.ids().visitor_id`)
+		return poll(t, what, `attriqs.ids() && attriqs.ids().visitor_id`)
 	}
-	cookies := func() map[string]*network.Cookie {
+	cookies := func(t *testing.T) map[string]*network.Cookie {
 		t.Helper()
 		res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{at(wwwHost, "/")}})
 		if err != nil {
@@ -143,11 +146,11 @@ document.cookie = "_attriqs_v=;path=/;max-age=0;domain=calltrack.test";</script>
 		return m
 	}
 
-	open(at(wwwHost, "/"))
-	v := visitor("the first visit")
+	open(t, at(wwwHost, "/"))
+	v := visitor(t, "the first visit")
 
 	t.Run("the server sets an HttpOnly, Secure, Lax cookie on the cookie domain, out of the page's reach", func(t *testing.T) {
-		cs := cookies()
+		cs := cookies(t)
 		sc, ok := cs[VisitorCookie]
 		if !ok {
 			t.Fatalf("no %s cookie; cookies %v", VisitorCookie, cs)
@@ -165,8 +168,8 @@ document.cookie = "_attriqs_v=;path=/;max-age=0;domain=calltrack.test";</script>
 	})
 
 	t.Run("one visitor across the subdomains", func(t *testing.T) {
-		open(at(shopHost, "/"))
-		if got := visitor("the shop's visit"); got != v {
+		open(t, at(shopHost, "/"))
+		if got := visitor(t, "the shop's visit"); got != v {
 			t.Errorf("shop visitor %s, want www's %s", got, v)
 		}
 		if got := lastVisit(); got.Host != shopHost || got.VisitorID != v {
@@ -175,13 +178,13 @@ document.cookie = "_attriqs_v=;path=/;max-age=0;domain=calltrack.test";</script>
 	})
 
 	t.Run("after Safari's purge of script storage the server cookie brings the visitor back", func(t *testing.T) {
-		open(at(shopHost, "/wipe"))
-		open(at(wwwHost, "/wipe"))
-		if _, ok := cookies()["_attriqs_v"]; ok {
+		open(t, at(shopHost, "/wipe"))
+		open(t, at(wwwHost, "/wipe"))
+		if _, ok := cookies(t)["_attriqs_v"]; ok {
 			t.Fatal("the script cookie survived the wipe")
 		}
-		open(at(wwwHost, "/"))
-		if got := visitor("the visit after the purge"); got != v {
+		open(t, at(wwwHost, "/"))
+		if got := visitor(t, "the visit after the purge"); got != v {
 			t.Errorf("visitor %s after the purge, want %s", got, v)
 		}
 		if got := lastVisit(); got.Host != wwwHost || got.VisitorID != "" {
@@ -203,8 +206,8 @@ document.cookie = "_attriqs_v=;path=/;max-age=0;domain=calltrack.test";</script>
 			t.Errorf("links %v: only LinkDomains' are decorated", hrefs)
 		}
 		evalIn[chromedp.Void](t, ctx, `void document.getElementById("partner").click()`)
-		poll("the partner page", `location.hostname == "`+partnerHost+`" && location.hostname`)
-		if got := visitor("the partner's visit"); got != v {
+		poll(t, "the partner page", `location.hostname == "`+partnerHost+`" && location.hostname`)
+		if got := visitor(t, "the partner's visit"); got != v {
 			t.Errorf("partner visitor %s, want %s", got, v)
 		}
 		href := evalIn[string](t, ctx, `location.href`)
@@ -213,6 +216,30 @@ document.cookie = "_attriqs_v=;path=/;max-age=0;domain=calltrack.test";</script>
 		}
 		if got := lastVisit(); got.Host != partnerHost || got.VisitorID != v || got.URL != href {
 			t.Errorf("partner visit %+v, want %s at %s", got, v, href)
+		}
+	})
+
+	t.Run("consent withdrawn: every visitor cookie goes, a host-only one from before CookieDomain too", func(t *testing.T) {
+		open(t, at(wwwHost, "/"))
+		visitor(t, "the visit")
+		// The script's cookie without a domain, as it was written before the
+		// site set CookieDomain.
+		left := evalIn[string](t, ctx, `document.cookie = "_attriqs_v=old;path=/;max-age=999;secure;samesite=lax";
+			attriqs.consent(false), document.cookie`)
+		if left != "" {
+			t.Errorf("document.cookie %q after consent(false), want none", left)
+		}
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if _, ok := cookies(t)[VisitorCookie]; !ok {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("%s was never deleted (v1/forget)", VisitorCookie)
+			case <-tick.C:
+			}
 		}
 	})
 }

@@ -20,7 +20,7 @@
 //
 // # Backend contract
 //
-// The script sends three requests, to the configured [Config.Prefix] or
+// The script sends these requests, to the configured [Config.Prefix] or
 // else to the directory it was loaded from. Each is a fetch POST with
 // credentials "same-origin" (the site's cookies go to a backend on the
 // page's own origin, none to another), a JSON body and, because the body
@@ -34,6 +34,7 @@
 //	POST {prefix}v1/visit     {"visitor_id","session_id","url","referrer","ad_ids"?,"ads_withdrawn"?,"again"?}
 //	POST {prefix}v1/heartbeat {"visitor_id","session_id"}
 //	POST {prefix}v1/events    {"visitor_id","session_id","events":[{"type","at",...}]}
+//	POST {prefix}v1/forget    {}   (only with Config.ServerCookie, when consent is withdrawn or denied)
 //
 // The ids are empty strings on a first visit. url is location.href (UTM
 // parameters and click ids included), referrer is document.referrer.
@@ -187,13 +188,17 @@
 // form.requestSubmit() and a submit handler that calls preventDefault and
 // posts with fetch or XMLHttpRequest; and form.submit(), which fires no
 // event, through a wrapper of HTMLFormElement.prototype.submit that calls
-// the original. Both are set up when tracking starts, not before consent.
+// the original; submit() of a form whose submit event was seen in this
+// page view adds nothing, so a page that cancels the event to validate
+// (or await a captcha) and then calls submit() records one submission.
+// Both are set up when tracking starts, not before consent.
 // The event is
 //
 //	{"type":"form","at","name","page","outcome"?,"email_sha256"?,"phone_sha256"?}
 //
 // name is the form's id attribute, else its name attribute, else the path
-// of its action, else "form" (at most 128 characters); page is
+// of its action, else "form" (at most 128 characters; control characters,
+// which the backend refuses, become spaces); page is
 // location.pathname. A form inside an element with data-attriqs-noform
 // (the form itself included) is skipped.
 //
@@ -206,11 +211,13 @@
 // reads two: the first input that is type=email, or whose autocomplete has
 // the token email or whose name contains "email", and the first that is
 // type=tel or whose autocomplete has the token tel; never a hidden,
-// password or card (autocomplete cc-*) input, and no other field. The
+// password or card input (an autocomplete token cc-*, as in "cc-number"
+// or "billing cc-number"), and no other field. The
 // email, trimmed and lower-cased, when it has the shape a@b, and the phone
 // in E.164 go as the hex SHA-256 (crypto.subtle; none where it is missing)
 // in email_sha256 and phone_sha256, the form the ad platforms' conversion
-// uploads take. A phone written with + or 00 is taken as it is (a "(0)"
+// uploads take; a hash finished after ads consent went is dropped. A
+// phone written with + or 00 is taken as it is (a "(0)"
 // after the country code dropped); a national number only with
 // [Config.PhoneCountryCode], its trunk prefix dropped (0; 1 in the NANP;
 // Italy's 0 kept); anything that is then no E.164 number is not sent.
@@ -218,7 +225,8 @@
 // attriqs.formOutcome(form, outcome) reports what became of the last
 // submission of that form (the element, or its name as above) in this page
 // view, outcome 1 to 32 characters of A-Z a-z 0-9 _ . : -: the event goes
-// again with the same at and the outcome, and the backend updates that
+// again with the same at and the outcome (and its hashes only while ads
+// consent holds), and the backend updates that
 // submission's touchpoint. It returns false, sending nothing, for a form
 // not submitted in this page view, a bad outcome, or without consent. A
 // page reached after a plain form post reports its own event with
@@ -355,8 +363,8 @@
 //
 // What the page's tag loads, tracker.js with every module compiled in,
 // must stay at most 6 KB minified and gzipped; chat detection, loaded
-// later as ChatFile, at most 2 KB. With the default config they are 12,701
-// bytes minified and 5,886 gzip, and 4,129 and 1,688 (the one script with
+// later as ChatFile, at most 2 KB. With the default config they are 12,848
+// bytes minified and 5,948 gzip, and 4,142 and 1,697 (the one script with
 // chat detection compiled in was 6,141 bytes gzipped before forms, track
 // and the identity options). TestSizeBudget logs the current figures and
 // fails above either budget. CallRail's swap.js is about 36 KB minified,

@@ -107,11 +107,12 @@ func TestFormsBrowser(t *testing.T) {
 				<input type="hidden" id="hid" name="email_hidden" value="x@y.example">
 				<input type="password" id="pw" name="email_pw" value="hunter2">
 				<input id="cc" autocomplete="cc-number" name="card_email" value="4111111111111111">
+				<input type="tel" id="cc2" autocomplete="billing cc-number" name="card" value="4111111111111111">
 				<input type="email" id="em" name="email" value="  Jane.Doe@Example.COM ">
 				<input type="tel" id="ph" name="phone" value="+1 (415) 555-0123">
 				<input id="msg" name="message" value="hello">
 				<button id="go">Send</button></form>
-				<script>spy("hid", "pw", "cc", "em", "ph", "msg")</script>`),
+				<script>spy("hid", "pw", "cc", "cc2", "em", "ph", "msg")</script>`),
 			"/thanks": thanks,
 		})
 		s.navigate("/")
@@ -132,7 +133,7 @@ func TestFormsBrowser(t *testing.T) {
 		s.waitFor("the session", ready)
 		reads := eval[map[string]int](s, `document.getElementById("contact").addEventListener("submit", e => e.preventDefault()),
 			document.getElementById("contact").requestSubmit(), __reads`)
-		if !reflect.DeepEqual(reads, map[string]int{"hid": 0, "pw": 0, "cc": 0, "em": 1, "ph": 1, "msg": 0}) {
+		if !reflect.DeepEqual(reads, map[string]int{"hid": 0, "pw": 0, "cc": 0, "cc2": 0, "em": 1, "ph": 1, "msg": 0}) {
 			t.Errorf("value reads %v, want the email and phone fields once each, nothing else", reads)
 		}
 		s.noConsoleErrors()
@@ -206,6 +207,55 @@ func TestFormsBrowser(t *testing.T) {
 		s.waitPage("/thanks?q=1&submit=shadow")
 		if ev := s.events("form", 1); len(ev) != 1 || ev[0]["name"] != "legacy" || ev[0]["page"] != "/" {
 			t.Errorf("events %v, want legacy on /", ev)
+		}
+	})
+
+	t.Run("a cancelled submit event and then form.submit() are one submission; no control characters in names", func(t *testing.T) {
+		s := newSite(t, browser, Config{}, map[string]string{
+			"/": page("{{tracker}}", `<iframe name="sink"></iframe>
+				<form id="checked" action="/thanks" target="sink"></form><form name="news&#9;letter&#10;" action="/thanks" target="sink"></form>
+				<script>const f = document.getElementById("checked");
+				// The validation (or captcha) pattern: cancel, check, then submit().
+				f.addEventListener("submit", e => { e.preventDefault(); f.submit(); });
+				document.forms[1].addEventListener("submit", e => e.preventDefault());</script>`),
+			"/thanks": thanks,
+		})
+		s.navigate("/")
+		s.waitFor("the session", ready)
+		// One batch: the forms' events are queued before the marker.
+		eval[bool](s, `f.requestSubmit(); document.forms[1].requestSubmit(); attriqs.track("marker")`)
+		s.events("custom", 1)
+		var names []any
+		for _, e := range s.events("form", 0) {
+			names = append(names, e["name"])
+		}
+		if want := []any{"checked", "news letter "}; !reflect.DeepEqual(names, want) {
+			t.Errorf("form events named %q, want %q", names, want)
+		}
+	})
+
+	t.Run("hashes only while ads consent holds, formOutcome included", func(t *testing.T) {
+		s := newSite(t, browser, Config{}, map[string]string{"/": page(adsHead, `<form id="f">
+			<input type="email" value="a@b.example"></form>
+			<script>document.getElementById("f").addEventListener("submit", e => e.preventDefault());</script>`)})
+		s.navigate("/")
+		s.waitFor("the session", ready)
+		const submit = `document.getElementById("f").requestSubmit()`
+		// Withdrawn while the hash is being made.
+		eval[bool](s, submit+`; attriqs.adsConsent(false); true`)
+		ev := s.events("form", 1)
+		if _, ok := ev[0]["email_sha256"]; ok {
+			t.Errorf("submission %v carries a hash made before ads consent was withdrawn", ev[0])
+		}
+		eval[bool](s, `attriqs.adsConsent(true); `+submit+`; true`)
+		ev = s.events("form", 2)
+		if ev[1]["email_sha256"] != sha("a@b.example") {
+			t.Fatalf("submission %v, want the email's hash", ev[1])
+		}
+		eval[bool](s, `attriqs.adsConsent(false); attriqs.formOutcome(document.getElementById("f"), "sent")`)
+		ev = s.events("form", 3)
+		if _, ok := ev[2]["email_sha256"]; ok || ev[2]["outcome"] != "sent" || ev[2]["at"] != ev[1]["at"] {
+			t.Errorf("outcome %v, want the submission again with outcome sent and without its hash", ev[2])
 		}
 	})
 

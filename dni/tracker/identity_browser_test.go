@@ -59,14 +59,15 @@ func TestBrowserLinkDecoration(t *testing.T) {
 	})
 
 	t.Run("without consent nothing is decorated or adopted", func(t *testing.T) {
-		s := newSite(t, browser, cfg, map[string]string{"/": page(`<script src="{{src}}" data-consent="pending"></script>`, body)})
+		s := newSite(t, browser, cfg, map[string]string{"/": page(netSpy+`<script src="{{src}}" data-consent="pending"></script>`, body)})
 		s.navigate("/?_attriqs=v-77")
 		if got := eval[map[string]string](s, click)["p"]; got != "https://shop.partner.example/a?x=1" {
 			t.Errorf("link %q: decorated without consent", got)
 		}
-		eval[any](s, `new Promise(r => setTimeout(r, 200))`)
-		if n := len(s.stub.requests("")); n != 0 {
-			t.Errorf("%d requests without consent", n)
+		// The tracker requests synchronously (netSpy records the calls):
+		// none by now means none.
+		if net := eval[[]string](s, `__net`); len(net) != 0 {
+			t.Errorf("requests without consent: %v", net)
 		}
 		eval[any](s, `attriqs.consent(true)`)
 		v := s.waitRequests("v1/visit", 1)
@@ -82,19 +83,18 @@ func TestBrowserLinkDecoration(t *testing.T) {
 func TestBrowserForgetAsksTheBackend(t *testing.T) {
 	browser := startBrowser(t)
 	for _, sc := range []bool{true, false} {
-		s := newSite(t, browser, Config{ServerCookie: sc}, map[string]string{"/": page("{{tracker}}", simpleBody)})
+		s := newSite(t, browser, Config{ServerCookie: sc}, map[string]string{"/": page(netSpy+"{{tracker}}", simpleBody)})
 		s.navigate("/")
 		s.waitFor("the ids", `attriqs.ids() && attriqs.ids().visitor_id == "v-1"`)
-		eval[any](s, `attriqs.consent(false)`)
+		// post calls fetch synchronously, which netSpy records.
+		forgets := eval[int](s, `attriqs.consent(false), __net.filter(r => r.startsWith("/dni/v1/forget")).length`)
+		if want := map[bool]int{true: 1, false: 0}[sc]; forgets != want {
+			t.Errorf("ServerCookie %v: %d v1/forget requests, want %d", sc, forgets, want)
+		}
 		if sc {
 			f := s.waitRequests("v1/forget", 1)
 			if f[0].VisitorID != "" || f[0].SessionID != "" {
 				t.Errorf("forget %+v carries ids", f[0])
-			}
-		} else {
-			eval[any](s, `new Promise(r => setTimeout(r, 200))`)
-			if n := len(s.stub.requests("v1/forget")); n != 0 {
-				t.Errorf("%d forget requests without ServerCookie", n)
 			}
 		}
 		if c := eval[string](s, `document.cookie`); c != "" {

@@ -27,6 +27,8 @@ func TestConfigValidateIdentityDomains(t *testing.T) {
 		{"link domains", Config{LinkDomains: []string{"example.org", "shop.example.net"}}, ""},
 		{"link domain with a scheme", Config{LinkDomains: []string{"example.org", "http://example.net"}}, `LinkDomains[1] "http://example.net" has a scheme`},
 		{"link domain empty", Config{LinkDomains: []string{""}}, `LinkDomains[0] "" is not a host name`},
+		{"link domain a public suffix", Config{LinkDomains: []string{"example.org", "co.uk"}}, `LinkDomains[1] "co.uk" is a public suffix`},
+		{"link domain a hosting suffix", Config{LinkDomains: []string{"GitHub.io"}}, `LinkDomains[0] "GitHub.io" is a public suffix`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()

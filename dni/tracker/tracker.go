@@ -128,7 +128,8 @@ type Config struct {
 	// covers its subdomains) whose pages run the tracker too. A click on a
 	// link to one of them, from another host, adds the visitor id to the
 	// link (the _attriqs query parameter), so the visitor is one across
-	// the sites; see "Ids, sessions and the cached number".
+	// the sites; see "Ids, sessions and the cached number". Not a public
+	// suffix (co.uk, github.io): other owners' sites share those.
 	LinkDomains []string
 
 	// PhoneCountryCode is the country calling code ("1", "44") of the
@@ -224,16 +225,27 @@ func (c Config) Validate() error {
 	if c.CookieDomain != "" {
 		if why := hostProblem(c.CookieDomain); why != "" {
 			bad("CookieDomain", "%q %s", c.CookieDomain, why)
-		} else if ps, _ := publicsuffix.PublicSuffix(strings.ToLower(c.CookieDomain)); ps == strings.ToLower(c.CookieDomain) {
+		} else if isPublicSuffix(c.CookieDomain) {
 			bad("CookieDomain", "%q is a public suffix: browsers refuse cookies for it", c.CookieDomain)
 		}
 	}
 	for i, h := range c.LinkDomains {
 		if why := hostProblem(h); why != "" {
 			bad(fmt.Sprintf("LinkDomains[%d]", i), "%q %s", h, why)
+		} else if isPublicSuffix(h) {
+			// Each covers its subdomains: the visitor id would go to every
+			// site under it, of other owners.
+			bad(fmt.Sprintf("LinkDomains[%d]", i), "%q is a public suffix: links to other owners' sites would carry the visitor id", h)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// isPublicSuffix reports whether h is a public suffix (co.uk, github.io).
+func isPublicSuffix(h string) bool {
+	h = strings.ToLower(h)
+	ps, _ := publicsuffix.PublicSuffix(h)
+	return ps == h
 }
 
 // countryCode is a country calling code as PhoneCountryCode takes it.

@@ -60,9 +60,10 @@
   function load() {
     try { return JSON.parse(localStorage.getItem(KEY)) || {}; } catch (e) { return {}; }
   }
-  function setCookie(v, age) {
+  // setCookie writes the visitor cookie, on cfg.cd unless h (host only).
+  function setCookie(v, age, h) {
     try {
-      d.cookie = CKEY + "=" + v + ";path=/;max-age=" + age + ";samesite=lax" + (location.protocol == "https:" ? ";secure" : "") + (cfg.cd ? ";domain=" + cfg.cd : "");
+      d.cookie = CKEY + "=" + v + ";path=/;max-age=" + age + ";samesite=lax" + (location.protocol == "https:" ? ";secure" : "") + (cfg.cd && !h ? ";domain=" + cfg.cd : "");
     } catch (e) {}
   }
   function persist() {
@@ -79,6 +80,8 @@
   function forget() {
     try { localStorage.removeItem(KEY); } catch (e) {}
     setCookie("", 0);
+    // and the host's own, written before CookieDomain was set
+    setCookie("", 0, 1);
     st = {};
     // Consent withdrawn or denied: the backend deletes its HttpOnly cookie,
     // which no script can.

@@ -5,17 +5,21 @@
    email and phone fields. No other field is ever read. See the package
    documentation, "Forms". */
 {
-  let last = new Map(); // form name -> its last submission's event, for formOutcome
+  let last = new Map(), // form name -> its last submission's event, for formOutcome
+    seen = new WeakSet(); // forms submitted in this page view
   // name: the form's id, else its name, else its action's path. Attributes,
-  // not properties: a field named "id" or "action" shadows those.
+  // not properties: a field named "id" or "action" shadows those. Control
+  // characters become spaces: the backend refuses them, and its 400 would
+  // keep the whole queue from leaving.
   let name = function (f) {
     let a = function (n) { return f.getAttribute(n); };
-    return (a("id") || a("name") || a("action") && guard(function () { return new URL(a("action"), location.href).pathname; })() || "form").slice(0, 128);
+    return (a("id") || a("name") || a("action") && guard(function () { return new URL(a("action"), location.href).pathname; })() || "form").replace(/[\0-\x1f\x7f-\x9f]/g, " ").slice(0, 128);
   };
   // val is the trimmed value of the first input of f matching s that is not
-  // hidden, a password or a card field; those are never read.
+  // hidden, a password or a card field (autocomplete cc-*, also after a
+  // section or billing token); those are never read.
   let val = function (f, s) {
-    let e = [].find.call(f.querySelectorAll(s), function (e) { return !e.matches("[type=hidden],[type=password],[autocomplete^=cc-]"); });
+    let e = [].find.call(f.querySelectorAll(s), function (e) { return !e.matches("[type=hidden],[type=password],[autocomplete*=cc-]"); });
     return e ? e.value.trim() : "";
   };
   // e164: "+..." or "00..." as written; a national number only with the
@@ -31,8 +35,12 @@
       return [].map.call(new Uint8Array(b), function (x) { return (x + 256).toString(16).slice(1); }).join("");
     });
   });
-  let sub = guard(function (f) {
-    if (consent != 1 || !f || f.closest("[data-attriqs-noform]")) return;
+  // sub records a submission of f; k: by form.submit(), which counts only
+  // for a form whose submit event did not (a page that validates, or waits
+  // for a captcha, cancels the event and then calls submit()).
+  let sub = guard(function (f, k) {
+    if (consent != 1 || !f || k && seen.has(f) || f.closest("[data-attriqs-noform]")) return;
+    seen.add(f);
     let n = name(f), e = { type: "form", name: n, page: location.pathname.slice(0, 512) }, h = [], m;
     last.set(n, e);
     send(e);
@@ -41,9 +49,12 @@
       h = [/^[^\s@]+@[^\s@]+$/.test(m) && hash(m), hash(e164(val(f, "input[type=tel],input[autocomplete~=tel i]")))];
     }
     // A beacon, not a fetch: a plain form post leaves the page at once.
+    // Ads consent may have gone while the hashes were made.
     let go = guard(function (a) {
-      if (a && a[0]) e.email_sha256 = a[0];
-      if (a && a[1]) e.phone_sha256 = a[1];
+      if (a && adsOn()) {
+        if (a[0]) e.email_sha256 = a[0];
+        if (a[1]) e.phone_sha256 = a[1];
+      }
       flush(1);
     });
     Promise.all(h).then(go, go);
@@ -51,7 +62,7 @@
   onStart(function () {
     d.addEventListener("submit", function (v) { sub(v.target); }, true);
     let P = HTMLFormElement.prototype, s = P.submit;
-    P.submit = function () { sub(this); return s.apply(this, arguments); };
+    P.submit = function () { sub(this, 1); return s.apply(this, arguments); };
   });
   // formOutcome(form or its name, outcome) reports what became of the
   // form's last submission in this page view: the event goes again, same
@@ -60,6 +71,8 @@
     let e = last.get(f && f.nodeType ? name(f) : f);
     if (!e || consent != 1 || !/^[\w.:-]{1,32}$/.test(o)) return false;
     e.outcome = o;
+    // Without ads consent (withdrawn since), the hashes do not go again.
+    if (!adsOn()) delete e.email_sha256, delete e.phone_sha256;
     send(e);
     return true;
   });

@@ -90,9 +90,10 @@ const lazyParams = "send, ids, onStart, onSession, guard, cfg, w, d, script"
 
 // BuildLazy returns m minified as a script of its own: a function of the
 // core's names that the script hands to window.attriqs.m, which calls it
-// with them, so the module reads as if it were compiled into the core.
+// with them, so the module reads as if it were compiled into the core,
+// strict mode included.
 func BuildLazy(m Module) ([]byte, error) {
-	return Minify("window.attriqs.m(function ("+lazyParams+") {\n"+m.Source+"\n});", m.Name)
+	return Minify("window.attriqs.m(function ("+lazyParams+") {\n\"use strict\";\n"+m.Source+"\n});", m.Name)
 }
 
 // Build returns the minified script: core with mods inserted at its
