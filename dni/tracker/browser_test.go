@@ -73,8 +73,11 @@ type stub struct {
 	// are answered 400 naming visitor_id, as dni answers an id it did not
 	// sign.
 	refuse func(visitorID string) bool
-	reqs   []request
-	nextID int
+	// refuseEvents, when set, picks the event batches answered 400, as dni
+	// answers an event it refuses.
+	refuseEvents func(events []map[string]any) bool
+	reqs         []request
+	nextID       int
 }
 
 func (s *stub) set(f func(s *stub)) {
@@ -128,6 +131,7 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		VisitorID: body.VisitorID, SessionID: body.SessionID, URL: body.URL, Referrer: body.Referrer, Events: body.Events, AdIDs: body.AdIDs, Withdrawn: body.Withdrawn, Again: body.Again})
 	status, hang, delay, hb := s.status, s.hang, s.delay, s.heartbeat
 	refused := path != "v1/events" && s.refuse != nil && s.refuse(body.VisitorID)
+	badEvents := path == "v1/events" && s.refuseEvents != nil && s.refuseEvents(body.Events)
 	swaps := s.swaps
 	if path == "v1/heartbeat" && s.beatSwaps != nil {
 		swaps = s.beatSwaps
@@ -165,6 +169,12 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprintf(w, `{"error":"visitor_id: dni: invalid id: not a visitor id this site issued"}`+"\n")
+		return
+	}
+	if badEvents {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":"events[0]: dni: invalid event: name: refused by the stub"}`+"\n")
 		return
 	}
 	if path == "v1/events" {

@@ -45,7 +45,9 @@
 //	 "swaps":[{"target":"+18005551212","number":"+18005550199","display":"(800) 555-0199"}],
 //	 "expires_at":"RFC3339","heartbeat_s":60}
 //
-// (a heartbeat may answer 204 instead); events answer 202. The script keeps
+// (a heartbeat may answer 204 instead); events answer 202 (an events batch
+// answered 400 is dropped, the backend having refused it for good; any
+// other failure keeps it for the next send). The script keeps
 // whatever ids the answer carries (ids match [A-Za-z0-9_-]{1,64}), swaps
 // each target (E.164) for its number (E.164), and puts the original back for
 // a target that an answer no longer lists. An empty swaps list (crawlers, or
@@ -363,8 +365,8 @@
 //
 // What the page's tag loads, tracker.js with every module compiled in,
 // must stay at most 6 KB minified and gzipped; chat detection, loaded
-// later as ChatFile, at most 2 KB. With the default config they are 12,848
-// bytes minified and 5,948 gzip, and 4,142 and 1,697 (the one script with
+// later as ChatFile, at most 2 KB. With the default config they are 12,860
+// bytes minified and 5,955 gzip, and 4,142 and 1,697 (the one script with
 // chat detection compiled in was 6,141 bytes gzipped before forms, track
 // and the identity options). TestSizeBudget logs the current figures and
 // fails above either budget. CallRail's swap.js is about 36 KB minified,

@@ -493,7 +493,9 @@
     if (!queue.length || !st.s || !st.v || consent != 1) return;
     var b = { visitor_id: st.v, session_id: st.s, events: queue.splice(0, 50) };
     if (useBeacon) beacon("v1/events", b);
-    else post("v1/events", b, function (j) { if (!j) queue = b.events.concat(queue).slice(0, 100); });
+    // Failed in transit: queued again. Refused (400): dropped, or it would
+    // block every later event of the page view.
+    else post("v1/events", b, function (j, e) { if (!j && e == null) queue = b.events.concat(queue).slice(0, 100); });
   }
   // onStart registers fn to run once, when tracking starts (consent given;
   // now, if it has started). The ids may still be empty then.
