@@ -67,6 +67,7 @@ func BenchmarkVisitAnchor(b *testing.B) {
 func benchmarkVisits(b *testing.B, h http.Handler) {
 	body := `{"url":"https://www.example-plumbing.com/?utm_source=google&utm_medium=cpc&utm_campaign=emergency&gclid=Cj0KCQjw","referrer":"https://www.google.com/"}`
 	b.ReportAllocs()
+	b.ResetTimer() // not the setup: New checks 1,000 numbers
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			req := httptest.NewRequest(http.MethodPost, DefaultPrefix+"v1/visit", strings.NewReader(body))

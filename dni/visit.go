@@ -397,6 +397,13 @@ type clientKey struct{}
 
 // clientOf is the client address Handler put in ctx (api); "" without one.
 func clientOf(ctx context.Context) string {
+	// Read from Handler's deadlines directly: Value would box the string,
+	// an allocation per visit.
+	for d, ok := ctx.(*deadlineCtx); ok; d, ok = d.parent.(*deadlineCtx) {
+		if d.client != "" {
+			return d.client
+		}
+	}
 	c, _ := ctx.Value(clientKey{}).(string)
 	return c
 }
