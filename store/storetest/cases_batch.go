@@ -117,6 +117,12 @@ func (s *suite) writeBatchConflictIsErrConflictAndWritesNothing(t *testing.T) {
 			h.Pool = "organic"
 			return store.Batch{Holds: []pool.HoldRecord{h}}
 		},
+		"HoldRepeatedInTheBatchInAnotherPool": func(t *testing.T, st store.Store) store.Batch {
+			// As two RecordHold calls would: the second conflicts with the first.
+			h := hold("+14155550109", "s9", 0, open)
+			h.Pool = "organic"
+			return store.Batch{Holds: []pool.HoldRecord{hold("+14155550109", "s9", 0, open), h}}
+		},
 	}
 	for name, setup := range conflicts {
 		t.Run(name, func(t *testing.T) {

@@ -12,9 +12,10 @@ import (
 	"github.com/attriqs/calltrack/store"
 )
 
-// WriteBatch implements store.Batches: sessions and touchpoints as
-// multi-row upserts, holds one statement each, all in one transaction, so
-// a batch pays one commit (one fsync) however many visits it carries.
+// WriteBatch implements store.Batches: all in one transaction, so a batch
+// pays one commit however many visits it carries. Each table's rows go in
+// one array statement (Dialect.ArrayBatches) or one cached prepared
+// statement per row.
 func (e *Engine) WriteBatch(ctx context.Context, b store.Batch) error {
 	if b.Len() == 0 {
 		return nil
@@ -23,41 +24,216 @@ func (e *Engine) WriteBatch(ctx context.Context, b store.Batch) error {
 	if err != nil {
 		return err
 	}
-	touches, touchIDs, err := touchpointRows(b.Touchpoints)
+	touches, err := touchpointRows(b.Touchpoints)
 	if err != nil {
 		return err
 	}
-	holds := make([]pool.HoldRecord, len(b.Holds))
-	for i, h := range b.Holds {
-		if err := store.ValidateHold(h); err != nil {
-			return fmt.Errorf("hold %d: %w", i, err)
-		}
-		h.From, h.Until = store.Micro(h.From), store.Micro(h.Until)
-		holds[i] = h
+	holds, err := mergeHolds(b.Holds)
+	if err != nil {
+		return err
 	}
-	return e.tx(ctx, func(tx *sql.Tx) error {
-		if err := e.multiRow(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES `, 13, sessions, ` ON CONFLICT (id) DO UPDATE SET visitor_id = excluded.visitor_id,
-				started_at = excluded.started_at, last_seen_at = excluded.last_seen_at,
-				active_at = excluded.active_at, landing_url = excluded.landing_url,
-				referrer = excluded.referrer, source = excluded.source, pool = excluded.pool,
-				number = excluded.number, ad_ids = excluded.ad_ids,
-				page_views = excluded.page_views, exit_url = excluded.exit_url`, nil); err != nil {
+	write := e.rowBatch
+	if e.d.ArrayBatches {
+		write = e.arrayBatch
+	}
+	return e.tx(ctx, func(tx *sql.Tx) error { return write(ctx, tx, sessions, touches, holds) })
+}
+
+const sessionUpsert = ` ON CONFLICT (id) DO UPDATE SET visitor_id = excluded.visitor_id,
+	started_at = excluded.started_at, last_seen_at = excluded.last_seen_at,
+	active_at = excluded.active_at, landing_url = excluded.landing_url,
+	referrer = excluded.referrer, source = excluded.source, pool = excluded.pool,
+	number = excluded.number, ad_ids = excluded.ad_ids,
+	page_views = excluded.page_views, exit_url = excluded.exit_url`
+
+const putSession = `INSERT INTO sessions (` + sessionCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` + sessionUpsert
+
+const holdUpsert = `
+	ON CONFLICT (number, held_from, session_id) DO UPDATE SET
+		held_until = CASE WHEN excluded.held_until IS NULL THEN holds.held_until
+			WHEN holds.held_until IS NULL OR excluded.held_until > holds.held_until THEN excluded.held_until
+			ELSE holds.held_until END,
+		token = CASE WHEN holds.token = 0 THEN excluded.token ELSE holds.token END,
+		reused = holds.reused OR excluded.reused
+	WHERE holds.pool = excluded.pool`
+
+const holdSpanUpsert = `
+	ON CONFLICT (number) DO UPDATE SET max_span = excluded.max_span
+	WHERE excluded.max_span > hold_spans.max_span`
+
+// rowBatch writes a batch inside tx one row at a time, each through a
+// cached prepared statement.
+func (e *Engine) rowBatch(ctx context.Context, tx *sql.Tx, sessions, touches [][]any, holds []pool.HoldRecord) error {
+	for _, r := range sessions {
+		if _, err := e.txExec(ctx, tx, putSession, r...); err != nil {
+			return fmt.Errorf("store/%s: write batch: session %q: %w", e.d.Name, r[0], err)
+		}
+	}
+	for _, r := range touches {
+		res, err := e.txExec(ctx, tx, addTouchpoint, r...)
+		if err != nil {
+			return fmt.Errorf("store/%s: write batch: touchpoint %q: %w", e.d.Name, r[0], err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("touchpoint %q exists with another kind: %w", r[0], store.ErrConflict)
+		}
+	}
+	for _, h := range holds {
+		if err := e.recordHoldTx(ctx, tx, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// arrayBatch writes a batch inside tx with one statement per table, the
+// rows passed as arrays, one per column.
+func (e *Engine) arrayBatch(ctx context.Context, tx *sql.Tx, sessions, touches [][]any, holds []pool.HoldRecord) error {
+	if len(sessions) > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
+				$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::text[])`+sessionUpsert,
+			arrays(sessions)...); err != nil {
 			return fmt.Errorf("store/%s: write batch: sessions: %w", e.d.Name, err)
 		}
-		var written int64
-		if err := e.multiRow(ctx, tx, `INSERT INTO touchpoints (`+touchCols+`) VALUES `, 7, touches, touchpointUpsert, &written); err != nil {
+	}
+	if len(touches) > 0 {
+		var written []string
+		err := e.queryTx(ctx, tx, func(r *sql.Rows) error {
+			var id string
+			written = append(written, id)
+			return r.Scan(&written[len(written)-1])
+		}, `INSERT INTO touchpoints (`+touchCols+`)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])`+touchpointUpsert+`
+			RETURNING id`, arrays(touches)...)
+		if err != nil {
 			return fmt.Errorf("store/%s: write batch: touchpoints: %w", e.d.Name, err)
 		}
-		if written != int64(len(touches)) {
-			return fmt.Errorf("a touchpoint of %s exists with another kind: %w", strings.Join(touchIDs, ", "), store.ErrConflict)
+		if len(written) != len(touches) {
+			return fmt.Errorf("touchpoint %s exists with another kind: %w", missing(touches, written, func(r []any) string { return r[0].(string) }), store.ErrConflict)
 		}
-		for _, h := range holds {
-			if err := e.recordHoldTx(ctx, tx, h); err != nil {
-				return err
+	}
+	if len(holds) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(holds))
+	var spans [][]any
+	spanOf := map[string]int{}
+	for i, h := range holds {
+		rows[i] = []any{h.Number, micro(h.From), h.SessionID, nullMicro(h.Until), h.Pool, int64(h.Token), h.Reused}
+		if h.Until.IsZero() {
+			continue
+		}
+		span := micro(h.Until) - micro(h.From)
+		if j, ok := spanOf[h.Number]; !ok {
+			spanOf[h.Number] = len(spans)
+			spans = append(spans, []any{h.Number, span})
+		} else if span > spans[j][1].(int64) {
+			spans[j][1] = span
+		}
+	}
+	var written []string
+	err := e.queryTx(ctx, tx, func(r *sql.Rows) error {
+		var number, session string
+		var from int64
+		if err := r.Scan(&number, &from, &session); err != nil {
+			return err
+		}
+		written = append(written, holdKey(number, from, session))
+		return nil
+	}, `INSERT INTO holds (number, held_from, session_id, held_until, pool, token, reused)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::boolean[])`+holdUpsert+`
+		RETURNING number, held_from, session_id`, arrays(rows)...)
+	if err != nil {
+		return fmt.Errorf("store/%s: write batch: holds: %w", e.d.Name, err)
+	}
+	if len(written) != len(holds) {
+		return fmt.Errorf("hold %s is in another pool: %w", missing(rows, written, func(r []any) string {
+			return holdKey(r[0].(string), r[1].(int64), r[2].(string))
+		}), store.ErrConflict)
+	}
+	if len(spans) > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hold_spans (number, max_span)
+			SELECT * FROM unnest($1::text[], $2::bigint[])`+holdSpanUpsert, arrays(spans)...); err != nil {
+			return fmt.Errorf("store/%s: write batch: hold spans: %w", e.d.Name, err)
+		}
+	}
+	return nil
+}
+
+// arrays turns rows into one array per column, typed by the column's
+// first non-NULL value: string, int64 (a NULL-able one as *int64), int or
+// bool.
+func arrays(rows [][]any) []any {
+	cols := make([]any, len(rows[0]))
+	for c := range cols {
+		nullable := false
+		var kind any
+		for _, r := range rows {
+			if r[c] == nil {
+				nullable = true
+			} else if kind == nil {
+				kind = r[c]
 			}
 		}
-		return nil
-	})
+		switch kind.(type) {
+		case string:
+			a := make([]string, len(rows))
+			for i, r := range rows {
+				a[i] = r[c].(string)
+			}
+			cols[c] = a
+		case bool:
+			a := make([]bool, len(rows))
+			for i, r := range rows {
+				a[i] = r[c].(bool)
+			}
+			cols[c] = a
+		default: // int64, int, or all NULL
+			a := make([]*int64, len(rows))
+			for i, r := range rows {
+				switch v := r[c].(type) {
+				case int64:
+					a[i] = &v
+				case int:
+					n := int64(v)
+					a[i] = &n
+				}
+			}
+			if !nullable {
+				ints := make([]int64, len(rows))
+				for i, p := range a {
+					ints[i] = *p
+				}
+				cols[c] = ints
+				continue
+			}
+			cols[c] = a
+		}
+	}
+	return cols
+}
+
+// missing names the rows whose keys are not in written, quoted and
+// comma-separated.
+func missing(rows [][]any, written []string, key func([]any) string) string {
+	got := make(map[string]bool, len(written))
+	for _, k := range written {
+		got[k] = true
+	}
+	var out []string
+	for _, r := range rows {
+		if k := key(r); !got[k] {
+			out = append(out, fmt.Sprintf("%q", k))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func holdKey(number string, from int64, session string) string {
+	return number + " by " + session + " from " + fromMicro(from).Format(time.RFC3339Nano)
 }
 
 // sessionRows validates ss and returns their rows, the last of repeated
@@ -84,88 +260,73 @@ func (e *Engine) sessionRows(ss []journey.Session) ([][]any, error) {
 	return rows, nil
 }
 
-// touchpointRows validates tps and returns their rows and ids, the last of
+// touchpointRows validates tps and returns their rows, the last of
 // repeated ids only; a repeated id of another Kind conflicts, as a second
 // AddTouchpoint would.
-func touchpointRows(tps []journey.Touchpoint) ([][]any, []string, error) {
+func touchpointRows(tps []journey.Touchpoint) ([][]any, error) {
 	last := make(map[string]int, len(tps))
 	for i, tp := range tps {
 		if err := store.ValidateRecord(tp); err != nil {
-			return nil, nil, fmt.Errorf("touchpoint %d: %w", i, err)
+			return nil, fmt.Errorf("touchpoint %d: %w", i, err)
 		}
 		if j, ok := last[tp.ID]; ok && tps[j].Kind != tp.Kind {
-			return nil, nil, fmt.Errorf("touchpoint %q is a %s, not a %s: %w", tp.ID, tps[j].Kind, tp.Kind, store.ErrConflict)
+			return nil, fmt.Errorf("touchpoint %q is a %s, not a %s: %w", tp.ID, tps[j].Kind, tp.Kind, store.ErrConflict)
 		}
 		last[tp.ID] = i
 	}
 	rows := make([][]any, 0, len(last))
-	ids := make([]string, 0, len(last))
 	for i, tp := range tps {
 		if last[tp.ID] != i {
 			continue
 		}
 		args, err := touchpointArgs(tp)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		rows = append(rows, args)
-		ids = append(ids, fmt.Sprintf("%q", tp.ID))
 	}
-	return rows, ids, nil
+	return rows, nil
 }
 
-// multiRow runs head VALUES (...), (...) tail over rows in chunks that
-// keep the placeholders under every engine's limit, adding the rows
-// affected to *affected when it is not nil.
-func (e *Engine) multiRow(ctx context.Context, tx *sql.Tx, head string, cols int, rows [][]any, tail string, affected *int64) error {
-	chunk := max(1, 2000/cols)
-	for start := 0; start < len(rows); start += chunk {
-		part := rows[start:min(start+chunk, len(rows))]
-		var b strings.Builder
-		b.WriteString(head)
-		args := make([]any, 0, len(part)*cols)
-		for i, r := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for c := range cols {
-				if c > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteByte('?')
-			}
-			b.WriteByte(')')
-			args = append(args, r...)
+// mergeHolds validates hs, truncates their times as stored, and merges
+// records of one hold (number, start, session) as repeated RecordHold
+// calls would: the latest end, the first token, reused if any was; one
+// in another pool conflicts.
+func mergeHolds(hs []pool.HoldRecord) ([]pool.HoldRecord, error) {
+	out := make([]pool.HoldRecord, 0, len(hs))
+	at := make(map[string]int, len(hs))
+	for i, h := range hs {
+		if err := store.ValidateHold(h); err != nil {
+			return nil, fmt.Errorf("hold %d: %w", i, err)
 		}
-		b.WriteString(tail)
-		res, err := tx.ExecContext(ctx, e.q(b.String()), args...)
-		if err != nil {
-			return err
+		h.From, h.Until = store.Micro(h.From), store.Micro(h.Until)
+		k := holdKey(h.Number, micro(h.From), h.SessionID)
+		j, ok := at[k]
+		if !ok {
+			at[k] = len(out)
+			out = append(out, h)
+			continue
 		}
-		if affected != nil {
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			*affected += n
+		m := &out[j]
+		if m.Pool != h.Pool {
+			return nil, fmt.Errorf("hold %d: %s is in pool %q, not %q: %w", i, k, m.Pool, h.Pool, store.ErrConflict)
 		}
+		if h.Until.After(m.Until) {
+			m.Until = h.Until
+		}
+		if m.Token == 0 {
+			m.Token = h.Token
+		}
+		m.Reused = m.Reused || h.Reused
 	}
-	return nil
+	return out, nil
 }
 
 // recordHoldTx is the upsert of one hold record inside tx (RecordHold's,
-// and each of a batch's); h is valid and truncated.
+// and each of a batch's on SQLite); h is valid and truncated.
 func (e *Engine) recordHoldTx(ctx context.Context, tx *sql.Tx, h pool.HoldRecord) error {
-	res, err := tx.ExecContext(ctx, e.q(`INSERT INTO holds (number, held_from, session_id, held_until, pool, token, reused)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (number, held_from, session_id) DO UPDATE SET
-			held_until = CASE WHEN excluded.held_until IS NULL THEN holds.held_until
-				WHEN holds.held_until IS NULL OR excluded.held_until > holds.held_until THEN excluded.held_until
-				ELSE holds.held_until END,
-			token = CASE WHEN holds.token = 0 THEN excluded.token ELSE holds.token END,
-			reused = holds.reused OR excluded.reused
-		WHERE holds.pool = excluded.pool`),
+	res, err := e.txExec(ctx, tx, `INSERT INTO holds (number, held_from, session_id, held_until, pool, token, reused)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`+holdUpsert,
 		h.Number, micro(h.From), h.SessionID, nullMicro(h.Until), h.Pool, int64(h.Token), h.Reused)
 	if err != nil {
 		return fmt.Errorf("store/%s: record hold: %w", e.d.Name, err)
@@ -179,9 +340,20 @@ func (e *Engine) recordHoldTx(ctx context.Context, tx *sql.Tx, h pool.HoldRecord
 	if h.Until.IsZero() {
 		return nil
 	}
-	_, err = tx.ExecContext(ctx, e.q(`INSERT INTO hold_spans (number, max_span) VALUES (?, ?)
-		ON CONFLICT (number) DO UPDATE SET max_span = excluded.max_span
-		WHERE excluded.max_span > hold_spans.max_span`),
+	_, err = e.txExec(ctx, tx, `INSERT INTO hold_spans (number, max_span) VALUES (?, ?)`+holdSpanUpsert,
 		h.Number, micro(h.Until)-micro(h.From))
 	return err
+}
+
+// txExec runs a '?' statement inside tx, prepared once when the dialect
+// caches statements.
+func (e *Engine) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if !e.d.CacheStatements {
+		return tx.ExecContext(ctx, e.q(query), args...)
+	}
+	st, err := e.prepared(ctx, e.q(query))
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }

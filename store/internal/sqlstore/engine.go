@@ -51,6 +51,12 @@ type Dialect struct {
 	// plans every unprepared statement again; pgx caches prepared
 	// statements per connection by itself, so PostgreSQL needs no help.
 	CacheStatements bool
+	// ArrayBatches makes WriteBatch send each table's rows as arrays in
+	// one statement (INSERT ... SELECT FROM unnest(...)): one round trip
+	// per table, one statement text for any batch size. Without it each
+	// row runs a cached prepared statement, which costs an embedded
+	// database less than parsing one long multi-row statement.
+	ArrayBatches bool
 	// Explain prefixes a query to show its plan.
 	Explain string
 	// Snapshot begins a transaction whose reads all see one snapshot, for
@@ -84,8 +90,9 @@ func Postgres() Dialect {
 	sub, _ := fs.Sub(migrations, "migrations/postgres")
 	return Dialect{
 		Name: "postgres", Dollar: true, Migrations: sub, ForUpdate: " FOR UPDATE",
-		SkipLocked: " FOR UPDATE SKIP LOCKED",
-		Explain:    "EXPLAIN (ANALYZE, BUFFERS) ",
+		SkipLocked:   " FOR UPDATE SKIP LOCKED",
+		ArrayBatches: true,
+		Explain:      "EXPLAIN (ANALYZE, BUFFERS) ",
 		// Arbitrary fixed keys, one per purpose; transaction-scoped.
 		LockIdentities: "SELECT pg_advisory_xact_lock(4242001)",
 		LockMigrations: "SELECT pg_advisory_xact_lock(4242000)",
