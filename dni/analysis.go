@@ -102,7 +102,7 @@ func (a *AnalysisSink) Deliver(ctx context.Context, m export.Message) error {
 	// it stays erased.
 	err = record(ctx, provider.CallEvent{Provider: call.Provider, CallID: call.CallID, Kind: provider.KindStatus,
 		Labels: cleanLabels(res.Labels), Transcript: provider.CleanText(res.Transcript, maxTranscriptLen)})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrErased) {
 		return nil
 	}
 	return err

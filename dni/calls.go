@@ -29,8 +29,18 @@ import (
 // (journey.RedactCall: the caller's number keyed, the caller name dropped,
 // the raw body sealed), as the webhooks' events already are before they
 // are spooled, so the store never holds the caller in the clear.
+//
+// An event of a call erased by ErasePerson (a carrier's late callback)
+// is dropped on purpose, logged at Info with the call's provider and id:
+// the store refuses it (store.ErrErased), and neither a retry nor a dead
+// letter could record it.
 func (s *Service) RecordCall(ctx context.Context, ev provider.CallEvent) error {
 	call, err := s.store.RecordCall(ctx, s.redact(ev))
+	if errors.Is(err, store.ErrErased) {
+		s.log.Info("dni: event of an erased call dropped; the call stays erased",
+			"provider", ev.Provider, "call_id", ev.CallID)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -39,7 +49,7 @@ func (s *Service) RecordCall(ctx context.Context, ev provider.CallEvent) error {
 
 // amendCall records what was learned of a stored call after the fact (its
 // analysis) and derives the call again; a call no longer stored (erased
-// since) is left absent: store.ErrNotFound.
+// since) is left absent: store.ErrNotFound or store.ErrErased.
 func (s *Service) amendCall(ctx context.Context, ev provider.CallEvent) error {
 	call, err := s.store.AmendCall(ctx, s.redact(ev))
 	if err != nil {
@@ -65,7 +75,7 @@ func (s *Service) processCall(ctx context.Context, call provider.CallEvent) erro
 		}
 	}
 	err = s.store.PutCallRecord(ctx, rec, msgs...)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrErased) {
 		// The call was erased (ErasePerson) while rec was derived: it
 		// stays erased, so nothing to retry or dead-letter.
 		s.log.Info("dni: call erased while being recorded; its record is not written",
@@ -120,7 +130,8 @@ func (s *Service) redact(ev provider.CallEvent) provider.CallEvent {
 // and without a session, attributions, touchpoints, conversions, outbox
 // messages). An unknown person is a no-op, so erasure may be retried. A
 // call being recorded as the erasure runs stays erased: what was derived
-// from it before is not written (store.CallRecords), nor retried.
+// from it before is not written (store.CallRecords), nor retried, and
+// the carrier's later callbacks of it are dropped (see RecordCall).
 //
 // Events are matched by the caller's and the forwarding number only: a
 // waiting event from a withheld number that would have been attributed to

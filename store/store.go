@@ -22,6 +22,9 @@ var (
 	// ErrInvalid: the record failed validation; the error names every bad
 	// field and nothing was written.
 	ErrInvalid = errors.New("store: invalid record")
+	// ErrErased: a write names a call [Retention.ErasePerson] erased; the
+	// call stays erased and nothing was written.
+	ErrErased = errors.New("store: call erased")
 )
 
 // Store is everything calltrack persists. Adapters implement all of it and
@@ -109,12 +112,21 @@ type Calls interface {
 	// talk time, recording, attestation, labels and transcript are stored
 	// and merged like every other field: labels are the sorted union of
 	// every report, and a recording reported twice is stored once.
+	//
+	// An event of a call [Retention.ErasePerson] erased (a carrier's late
+	// callback: status completed, recording ready, an outcome) writes
+	// nothing and is [ErrErased] naming the call, so the erased person
+	// does not come back with it. The store remembers an erased call until
+	// [Retention.DeleteBefore] passes the time of its erasure. An erasure
+	// and RecordCall of one of the calls it erases are ordered: the event
+	// is merged wholly before the erasure, or refused.
 	RecordCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error)
 	// AmendCall folds ev into a call already stored, exactly as RecordCall
-	// does, and returns the merged call; a call that is not stored (never
-	// recorded, or erased) is [ErrNotFound] and nothing is written. What
-	// is learned of a call after the fact (an analysis of its recording)
-	// is written with it, so it cannot bring back a call erased meanwhile.
+	// does, and returns the merged call; a call that is not stored is
+	// [ErrNotFound] ([ErrErased] if it was erased, as for RecordCall) and
+	// nothing is written. What is learned of a call after the fact (an
+	// analysis of its recording) is written with it, so it cannot bring
+	// back a call erased meanwhile.
 	AmendCall(ctx context.Context, ev provider.CallEvent) (provider.CallEvent, error)
 	// Call returns the merged state of one call, or [ErrNotFound].
 	Call(ctx context.Context, providerName, callID string) (provider.CallEvent, error)
@@ -274,8 +286,11 @@ type Retention interface {
 	// last seen (or, without LastSeenAt, started) before it, holds that
 	// ended before it (open holds stay), calls filed before
 	// it with their attributions, touchpoints and conversions before it,
-	// and claims made before it or by a session it deletes.
-	// Identity links are kept. It returns how many records it deleted.
+	// and claims made before it or by a session it deletes, and the
+	// memory of calls erased before it (a carrier does not call back
+	// months later: after that, an event of such a call is recorded as a
+	// new call). Identity links are kept. It returns how many records it
+	// deleted.
 	DeleteBefore(ctx context.Context, cutoff time.Time) (int64, error)
 	// ErasePerson deletes the person and every record that names them, in
 	// one transaction:
@@ -302,6 +317,9 @@ type Retention interface {
 	//     [ErasedSession], and a remaining touchpoint whose
 	//     [AttrClaimedEmailHash] is one of their email hashes loses that
 	//     attribute.
+	// Each call it erases is remembered, by provider and
+	// [ErasedCallDigest] of its id only, for [Calls.RecordCall] to refuse
+	// its later events ([ErrErased]).
 	// Erasing an unknown person is a no-op that returns nil, so erasure may
 	// be retried.
 	ErasePerson(ctx context.Context, personID string) error

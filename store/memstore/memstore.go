@@ -30,6 +30,7 @@ type Store struct {
 	holdsByNum  map[string][]*pool.HoldRecord // sorted by From, then SessionID
 	maxSpan     map[string]time.Duration      // longest closed hold per number
 	calls       map[callKey]*callRow
+	erased      map[callKey]time.Time // erased calls by provider and digest of their id, when erased
 	attrs       map[callKey]journey.Attribution
 	identities  map[journey.Identifier]string // identifier -> person id
 	persons     map[string]*person
@@ -74,6 +75,7 @@ func New() *Store {
 		holdsByNum:  map[string][]*pool.HoldRecord{},
 		maxSpan:     map[string]time.Duration{},
 		calls:       map[callKey]*callRow{},
+		erased:      map[callKey]time.Time{},
 		attrs:       map[callKey]journey.Attribution{},
 		identities:  map[journey.Identifier]string{},
 		persons:     map[string]*person{},
@@ -278,6 +280,9 @@ func (m *Store) recordCall(ctx context.Context, ev provider.CallEvent, existing 
 	if t, err := journey.CallTime(ev); err == nil {
 		at = t
 	}
+	if _, gone := m.erased[erasedKey(ev.Provider, ev.CallID)]; gone {
+		return provider.CallEvent{}, fmt.Errorf("call %s/%s: %w", ev.Provider, ev.CallID, store.ErrErased)
+	}
 	k := callKey{ev.Provider, ev.CallID}
 	cur, ok := m.calls[k]
 	if !ok && existing {
@@ -294,6 +299,12 @@ func (m *Store) recordCall(ctx context.Context, ev provider.CallEvent, existing 
 	}
 	cur.ev, cur.at = store.FileCall(cur.ev, cur.at)
 	return normCall(cur.ev), nil
+}
+
+// erasedKey is how an erased call is remembered: by its id's digest,
+// which names no call.
+func erasedKey(providerName, callID string) callKey {
+	return callKey{providerName, store.ErasedCallDigest(callID)}
 }
 
 // Call implements [store.Calls].
@@ -785,6 +796,12 @@ func (m *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 			n++
 		}
 	}
+	for k, erasedAt := range m.erased {
+		if erasedAt.Before(cutoff) {
+			delete(m.erased, k)
+			n++
+		}
+	}
 	return n, nil
 }
 
@@ -842,7 +859,9 @@ func (m *Store) ErasePerson(ctx context.Context, personID string) error {
 			calls[callKey{c.CallProvider, c.CallID}] = true
 		}
 	}
+	now := store.Micro(m.now())
 	for k := range calls {
+		m.erased[erasedKey(k.provider, k.id)] = now
 		delete(m.calls, k)
 		delete(m.attrs, k)
 		delete(m.touchpoints, journey.CallTouchpointID(k.provider, k.id))

@@ -154,7 +154,7 @@ func (s *suite) groups() []group {
 			{"ErasePersonRacingPutCallRecordLeavesNothingOfThem", s.erasePersonRacingPutCallRecordLeavesNothingOfThem},
 		}},
 	}
-	gs = append(gs, group{"Batches", s.batchCases()})
+	gs = append(gs, group{"Batches", s.batchCases()}, group{"ErasedCalls", s.erasedCallCases()})
 	if s.features.Outbox {
 		gs = append(gs, group{"Outbox", []testCase{
 			{"EnqueueRoundTripsPendingInUTCAndRepeatChangesNothing", s.enqueueRoundTripsPendingInUTCAndRepeatChangesNothing},

@@ -140,17 +140,23 @@ func (e *Engine) recordCall(ctx context.Context, ev provider.CallEvent, existing
 				return err
 			} else if n == 1 {
 				merged = first
-				return nil
+				return e.refuseErased(ctx, tx, ev)
 			}
 		}
 		var storedAt int64
 		cur, err := scanCall(tx.QueryRowContext(ctx, e.q(`SELECT `+callCols+`, call_at FROM calls
 			WHERE provider = ? AND call_id = ?`+e.d.ForUpdate), ev.Provider, ev.CallID), &storedAt)
 		if existing && errors.Is(err, sql.ErrNoRows) {
+			if err := e.refuseErased(ctx, tx, ev); err != nil {
+				return err
+			}
 			return fmt.Errorf("call %s/%s: %w", ev.Provider, ev.CallID, store.ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("store/%s: record call: read: %w", e.d.Name, err)
+		}
+		if err := e.refuseErased(ctx, tx, ev); err != nil {
+			return err
 		}
 		merged = normCall(provider.Merge(cur, ev))
 		var filed time.Time
@@ -172,6 +178,24 @@ func (e *Engine) recordCall(ctx context.Context, ev provider.CallEvent, existing
 		merged.Raw = nil
 	}
 	return merged, nil
+}
+
+// refuseErased is store.ErrErased when ev's call was erased. It runs once
+// the call's row is written or locked: on PostgreSQL an insert or lock
+// that met an erasure's delete waited for its commit, so this read sees
+// the erasure's tombstone, and the event is rolled back rather than
+// storing the call again.
+func (e *Engine) refuseErased(ctx context.Context, tx *sql.Tx, ev provider.CallEvent) error {
+	var one int
+	err := tx.QueryRowContext(ctx, e.q(`SELECT 1 FROM erased_calls WHERE provider = ? AND call_hash = ?`),
+		ev.Provider, store.ErasedCallDigest(ev.CallID)).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("store/%s: record call: erased calls: %w", e.d.Name, err)
+	}
+	return fmt.Errorf("call %s/%s: %w", ev.Provider, ev.CallID, store.ErrErased)
 }
 
 // CallsBefore implements store.Calls.

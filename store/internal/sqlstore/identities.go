@@ -246,6 +246,7 @@ func (e *Engine) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, err
 			`DELETE FROM touchpoints WHERE at < ?`,
 			`DELETE FROM conversions WHERE at < ?`,
 			`DELETE FROM outbox WHERE state <> 'pending' AND updated_at < ?`,
+			`DELETE FROM erased_calls WHERE erased_at < ?`,
 		} {
 			res, err := tx.ExecContext(ctx, e.q(stmt), bindAll(stmt, c)...)
 			if err != nil {
@@ -284,8 +285,9 @@ func (e *Engine) ErasePerson(ctx context.Context, personID string) error {
 		if err := e.eraseOutcomes(ctx, tx, personID, calls); err != nil {
 			return fail(err)
 		}
+		now := micro(store.Micro(e.opt.Now()))
 		for _, k := range calls {
-			if err := e.eraseCall(ctx, tx, k); err != nil {
+			if err := e.eraseCall(ctx, tx, k, now); err != nil {
 				return fail(err)
 			}
 		}
@@ -425,8 +427,9 @@ func (e *Engine) erasedCalls(ctx context.Context, tx *sql.Tx, personID string) (
 	return out, nil
 }
 
-// eraseCall deletes one call and everything it produced.
-func (e *Engine) eraseCall(ctx context.Context, tx *sql.Tx, k callRef) error {
+// eraseCall deletes one call and everything it produced, and remembers
+// it erased at now so that its later events are refused.
+func (e *Engine) eraseCall(ctx context.Context, tx *sql.Tx, k callRef, now int64) error {
 	// Messages reporting the call alone, found by their id. LIKE narrows
 	// (SQLite's ignores case); the exact test is store.IsCallOutboxID.
 	msgs, err := e.column(ctx, tx, `SELECT id FROM outbox WHERE id LIKE ? ESCAPE '\'`,
@@ -452,7 +455,12 @@ func (e *Engine) eraseCall(ctx context.Context, tx *sql.Tx, k callRef) error {
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, e.q(`DELETE FROM touchpoints WHERE id = ?`), journey.CallTouchpointID(k.provider, k.id))
+	if _, err := tx.ExecContext(ctx, e.q(`DELETE FROM touchpoints WHERE id = ?`), journey.CallTouchpointID(k.provider, k.id)); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, e.q(`INSERT INTO erased_calls (provider, call_hash, erased_at) VALUES (?, ?, ?)
+		ON CONFLICT (provider, call_hash) DO UPDATE SET erased_at = excluded.erased_at`),
+		k.provider, store.ErasedCallDigest(k.id), now)
 	return err
 }
 
