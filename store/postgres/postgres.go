@@ -67,6 +67,7 @@ func New(pool *pgxpool.Pool, cfg Config) *Store {
 	d := sqlstore.Postgres()
 	d.Transient = Transient
 	d.Refused = Refused
+	d.NotNull = notNull
 	d.BeforeRetry = func(err error) {
 		if connectionLost(err) {
 			pool.Reset()
@@ -137,6 +138,16 @@ func Refused(err error) bool {
 		return false
 	}
 	return strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23") || strings.HasPrefix(pgErr.Code, "54")
+}
+
+// notNull names the column whose NOT NULL constraint err reports
+// ("table.column"), "" for any other error.
+func notNull(err error) string {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23502" {
+		return ""
+	}
+	return pgErr.TableName + "." + pgErr.ColumnName
 }
 
 // Transient reports whether err is worth retrying: a connection lost or

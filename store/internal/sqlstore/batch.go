@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/attriqs/calltrack/journey"
@@ -13,9 +12,8 @@ import (
 )
 
 // WriteBatch implements store.Batches: all in one transaction, so a batch
-// pays one commit however many visits it carries. Each table's rows go in
-// one array statement (Dialect.ArrayBatches) or one cached prepared
-// statement per row.
+// pays one commit however many visits it carries: one statement over
+// arrays (Dialect.ArrayBatches), or one cached prepared statement per row.
 func (e *Engine) WriteBatch(ctx context.Context, b store.Batch) error {
 	if b.Len() == 0 {
 		return nil
@@ -32,11 +30,10 @@ func (e *Engine) WriteBatch(ctx context.Context, b store.Batch) error {
 	if err != nil {
 		return err
 	}
-	write := e.rowBatch
 	if e.d.ArrayBatches {
-		write = e.arrayBatch
+		return e.arrayBatch(ctx, sessions, touches, holds)
 	}
-	return e.tx(ctx, func(tx *sql.Tx) error { return write(ctx, tx, sessions, touches, holds) })
+	return e.tx(ctx, func(tx *sql.Tx) error { return e.rowBatch(ctx, tx, sessions, touches, holds) })
 }
 
 const sessionUpsert = ` ON CONFLICT (id) DO UPDATE SET visitor_id = excluded.visitor_id,
@@ -88,41 +85,18 @@ func (e *Engine) rowBatch(ctx context.Context, tx *sql.Tx, sessions, touches [][
 	return nil
 }
 
-// arrayBatch writes a batch inside tx with one statement per table, the
-// rows passed as arrays, one per column.
-func (e *Engine) arrayBatch(ctx context.Context, tx *sql.Tx, sessions, touches [][]any, holds []pool.HoldRecord) error {
-	if len(sessions) > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
-				$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::text[])`+sessionUpsert,
-			arrays(sessions)...); err != nil {
-			return fmt.Errorf("store/%s: write batch: sessions: %w", e.d.Name, err)
-		}
-	}
-	if len(touches) > 0 {
-		var written []string
-		err := e.queryTx(ctx, tx, func(r *sql.Rows) error {
-			var id string
-			written = append(written, id)
-			return r.Scan(&written[len(written)-1])
-		}, `INSERT INTO touchpoints (`+touchCols+`)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])`+touchpointUpsert+`
-			RETURNING id`, arrays(touches)...)
-		if err != nil {
-			return fmt.Errorf("store/%s: write batch: touchpoints: %w", e.d.Name, err)
-		}
-		if len(written) != len(touches) {
-			return fmt.Errorf("touchpoint %s exists with another kind: %w", missing(touches, written, func(r []any) string { return r[0].(string) }), store.ErrConflict)
-		}
-	}
-	if len(holds) == 0 {
-		return nil
-	}
-	rows := make([][]any, len(holds))
+// arrayBatch writes a batch in one statement, the rows passed as arrays
+// (one per column, empty for a table with none), so a batch costs one
+// round trip and is atomic without BEGIN and COMMIT. A stored touchpoint
+// of another kind, or hold in another pool, sets that column NULL, which
+// its NOT NULL constraint refuses: the statement fails whole, and
+// Dialect.NotNull tells that failure from others.
+func (e *Engine) arrayBatch(ctx context.Context, sessions, touches [][]any, holds []pool.HoldRecord) error {
+	hrows := make([][]any, len(holds))
 	var spans [][]any
 	spanOf := map[string]int{}
 	for i, h := range holds {
-		rows[i] = []any{h.Number, micro(h.From), h.SessionID, nullMicro(h.Until), h.Pool, int64(h.Token), h.Reused}
+		hrows[i] = []any{h.Number, micro(h.From), h.SessionID, nullMicro(h.Until), h.Pool, int64(h.Token), h.Reused}
 		if h.Until.IsZero() {
 			continue
 		}
@@ -134,64 +108,71 @@ func (e *Engine) arrayBatch(ctx context.Context, tx *sql.Tx, sessions, touches [
 			spans[j][1] = span
 		}
 	}
-	var written []string
-	err := e.queryTx(ctx, tx, func(r *sql.Rows) error {
-		var number, session string
-		var from int64
-		if err := r.Scan(&number, &from, &session); err != nil {
-			return err
+	args := append(append(append(arrays(sessions, "ssiiissssssis"), arrays(touches, "ssissss")...),
+		arrays(hrows, "sisisib")...), arrays(spans, "si")...)
+	err := e.retry(ctx, func() error {
+		_, err := e.db.ExecContext(ctx, arrayBatchSQL, args...)
+		if err != nil && e.d.NotNull != nil {
+			switch e.d.NotNull(err) {
+			case "touchpoints.kind":
+				return fmt.Errorf("a touchpoint exists with another kind: %w: %w", store.ErrConflict, err)
+			case "holds.pool":
+				return fmt.Errorf("a hold is stored in another pool: %w: %w", store.ErrConflict, err)
+			}
 		}
-		written = append(written, holdKey(number, from, session))
-		return nil
-	}, `INSERT INTO holds (number, held_from, session_id, held_until, pool, token, reused)
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::boolean[])`+holdUpsert+`
-		RETURNING number, held_from, session_id`, arrays(rows)...)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("store/%s: write batch: holds: %w", e.d.Name, err)
-	}
-	if len(written) != len(holds) {
-		return fmt.Errorf("hold %s is in another pool: %w", missing(rows, written, func(r []any) string {
-			return holdKey(r[0].(string), r[1].(int64), r[2].(string))
-		}), store.ErrConflict)
-	}
-	if len(spans) > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO hold_spans (number, max_span)
-			SELECT * FROM unnest($1::text[], $2::bigint[])`+holdSpanUpsert, arrays(spans)...); err != nil {
-			return fmt.Errorf("store/%s: write batch: hold spans: %w", e.d.Name, err)
-		}
+		return fmt.Errorf("store/%s: write batch: %w", e.d.Name, err)
 	}
 	return nil
 }
 
-// arrays turns rows into one array per column, typed by the column's
-// first non-NULL value: string, int64 (a NULL-able one as *int64), int or
-// bool.
-func arrays(rows [][]any) []any {
-	cols := make([]any, len(rows[0]))
-	for c := range cols {
-		nullable := false
-		var kind any
-		for _, r := range rows {
-			if r[c] == nil {
-				nullable = true
-			} else if kind == nil {
-				kind = r[c]
-			}
-		}
-		switch kind.(type) {
-		case string:
+// arrayBatchSQL is arrayBatch's statement: data-modifying WITH clauses
+// run to completion whether or not the query reads them.
+const arrayBatchSQL = `WITH s AS (
+	INSERT INTO sessions (` + sessionCols + `)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
+		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::text[])` + sessionUpsert + `
+), t AS (
+	INSERT INTO touchpoints (` + touchCols + `)
+	SELECT * FROM unnest($14::text[], $15::text[], $16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[])
+	ON CONFLICT (id) DO UPDATE SET kind = CASE WHEN touchpoints.kind = excluded.kind THEN excluded.kind END,
+		at = excluded.at, visitor_id = excluded.visitor_id, session_id = excluded.session_id,
+		source = excluded.source, attrs = excluded.attrs
+), h AS (
+	INSERT INTO holds (number, held_from, session_id, held_until, pool, token, reused)
+	SELECT * FROM unnest($21::text[], $22::bigint[], $23::text[], $24::bigint[], $25::text[], $26::bigint[], $27::boolean[])
+	ON CONFLICT (number, held_from, session_id) DO UPDATE SET
+		pool = CASE WHEN holds.pool = excluded.pool THEN holds.pool END,
+		held_until = CASE WHEN excluded.held_until IS NULL THEN holds.held_until
+			WHEN holds.held_until IS NULL OR excluded.held_until > holds.held_until THEN excluded.held_until
+			ELSE holds.held_until END,
+		token = CASE WHEN holds.token = 0 THEN excluded.token ELSE holds.token END,
+		reused = holds.reused OR excluded.reused
+)
+INSERT INTO hold_spans (number, max_span)
+SELECT * FROM unnest($28::text[], $29::bigint[])` + holdSpanUpsert
+
+// arrays turns rows into one array per column, typed by kinds, a letter
+// a column: s string, i int64 or int (NULL-able, as *int64), b bool.
+func arrays(rows [][]any, kinds string) []any {
+	cols := make([]any, len(kinds))
+	for c, k := range kinds {
+		switch k {
+		case 's':
 			a := make([]string, len(rows))
 			for i, r := range rows {
 				a[i] = r[c].(string)
 			}
 			cols[c] = a
-		case bool:
+		case 'b':
 			a := make([]bool, len(rows))
 			for i, r := range rows {
 				a[i] = r[c].(bool)
 			}
 			cols[c] = a
-		default: // int64, int, or all NULL
+		default:
 			a := make([]*int64, len(rows))
 			for i, r := range rows {
 				switch v := r[c].(type) {
@@ -202,34 +183,10 @@ func arrays(rows [][]any) []any {
 					a[i] = &n
 				}
 			}
-			if !nullable {
-				ints := make([]int64, len(rows))
-				for i, p := range a {
-					ints[i] = *p
-				}
-				cols[c] = ints
-				continue
-			}
 			cols[c] = a
 		}
 	}
 	return cols
-}
-
-// missing names the rows whose keys are not in written, quoted and
-// comma-separated.
-func missing(rows [][]any, written []string, key func([]any) string) string {
-	got := make(map[string]bool, len(written))
-	for _, k := range written {
-		got[k] = true
-	}
-	var out []string
-	for _, r := range rows {
-		if k := key(r); !got[k] {
-			out = append(out, fmt.Sprintf("%q", k))
-		}
-	}
-	return strings.Join(out, ", ")
 }
 
 func holdKey(number string, from int64, session string) string {

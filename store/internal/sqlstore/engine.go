@@ -51,12 +51,16 @@ type Dialect struct {
 	// plans every unprepared statement again; pgx caches prepared
 	// statements per connection by itself, so PostgreSQL needs no help.
 	CacheStatements bool
-	// ArrayBatches makes WriteBatch send each table's rows as arrays in
-	// one statement (INSERT ... SELECT FROM unnest(...)): one round trip
-	// per table, one statement text for any batch size. Without it each
-	// row runs a cached prepared statement, which costs an embedded
-	// database less than parsing one long multi-row statement.
+	// ArrayBatches makes WriteBatch one statement over arrays (INSERT ...
+	// SELECT FROM unnest(...) in WITH clauses): one round trip and one
+	// statement text for any batch size. Without it each row runs a
+	// cached prepared statement, which costs an embedded database less
+	// than parsing one long multi-row statement.
 	ArrayBatches bool
+	// NotNull names the column ("table.column") whose NOT NULL constraint
+	// err reports, "" for other errors. ArrayBatches needs it to tell a
+	// conflicting record from an invalid one.
+	NotNull func(err error) string
 	// Explain prefixes a query to show its plan.
 	Explain string
 	// Snapshot begins a transaction whose reads all see one snapshot, for
@@ -181,7 +185,7 @@ func (e *Engine) retry(ctx context.Context, op func() error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = op()
-		if err != nil && e.d.Refused != nil && !errors.Is(err, store.ErrInvalid) && e.d.Refused(err) {
+		if err != nil && e.d.Refused != nil && !errors.Is(err, store.ErrInvalid) && !errors.Is(err, store.ErrConflict) && e.d.Refused(err) {
 			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
 		}
 		if err == nil || attempt >= e.opt.Retry.Attempts || !e.transient(err) {
