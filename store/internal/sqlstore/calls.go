@@ -130,27 +130,39 @@ func (e *Engine) recordCall(ctx context.Context, ev provider.CallEvent, existing
 		if err != nil {
 			return err
 		}
-		if !existing {
-			res, err := tx.ExecContext(ctx, e.q(`INSERT INTO calls (call_at, `+callCols+`) VALUES (`+callValues+`)
-				ON CONFLICT (provider, call_id) DO NOTHING`), append([]any{micro(at)}, args...)...)
-			if err != nil {
-				return fmt.Errorf("store/%s: record call: %w", e.d.Name, err)
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 1 {
-				merged = first
-				return e.refuseErased(ctx, tx, ev)
-			}
-		}
+		var cur provider.CallEvent
 		var storedAt int64
-		cur, err := scanCall(tx.QueryRowContext(ctx, e.q(`SELECT `+callCols+`, call_at FROM calls
-			WHERE provider = ? AND call_id = ?`+e.d.ForUpdate), ev.Provider, ev.CallID), &storedAt)
-		if existing && errors.Is(err, sql.ErrNoRows) {
+		for attempt := 0; ; attempt++ {
+			if !existing {
+				res, err := tx.ExecContext(ctx, e.q(`INSERT INTO calls (call_at, `+callCols+`) VALUES (`+callValues+`)
+					ON CONFLICT (provider, call_id) DO NOTHING`), append([]any{micro(at)}, args...)...)
+				if err != nil {
+					return fmt.Errorf("store/%s: record call: %w", e.d.Name, err)
+				}
+				if n, err := res.RowsAffected(); err != nil {
+					return err
+				} else if n == 1 {
+					merged = first
+					return e.refuseErased(ctx, tx, ev)
+				}
+			}
+			cur, err = scanCall(tx.QueryRowContext(ctx, e.q(`SELECT `+callCols+`, call_at FROM calls
+				WHERE provider = ? AND call_id = ?`+e.d.ForUpdate), ev.Provider, ev.CallID), &storedAt)
+			if !errors.Is(err, sql.ErrNoRows) {
+				break
+			}
+			// Not stored, or (PostgreSQL) deleted after the insert met it:
+			// by an erasure, which refuses the event, or by retention, after
+			// which the event is a new call.
 			if err := e.refuseErased(ctx, tx, ev); err != nil {
 				return err
 			}
-			return fmt.Errorf("call %s/%s: %w", ev.Provider, ev.CallID, store.ErrNotFound)
+			if existing {
+				return fmt.Errorf("call %s/%s: %w", ev.Provider, ev.CallID, store.ErrNotFound)
+			}
+			if attempt > 0 {
+				break
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("store/%s: record call: read: %w", e.d.Name, err)
@@ -180,11 +192,11 @@ func (e *Engine) recordCall(ctx context.Context, ev provider.CallEvent, existing
 	return merged, nil
 }
 
-// refuseErased is store.ErrErased when ev's call was erased. It runs once
-// the call's row is written or locked: on PostgreSQL an insert or lock
-// that met an erasure's delete waited for its commit, so this read sees
-// the erasure's tombstone, and the event is rolled back rather than
-// storing the call again.
+// refuseErased is store.ErrErased when ev's call was erased. It runs
+// after the call's row was inserted, locked or found missing: on
+// PostgreSQL each of those waits for, or comes after, an erasure that
+// deleted the row, so this later statement sees the erasure's record and
+// the event is rolled back rather than storing the call again.
 func (e *Engine) refuseErased(ctx context.Context, tx *sql.Tx, ev provider.CallEvent) error {
 	var one int
 	err := tx.QueryRowContext(ctx, e.q(`SELECT 1 FROM erased_calls WHERE provider = ? AND call_hash = ?`),
