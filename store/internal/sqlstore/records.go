@@ -74,7 +74,7 @@ func (e *Engine) PutSession(ctx context.Context, s journey.Session) error {
 }
 
 // PutSessions implements store.Sessions: a batch of sessions alone
-// (WriteBatch), multi-row upserts in one transaction.
+// (WriteBatch), in one transaction.
 func (e *Engine) PutSessions(ctx context.Context, ss []journey.Session) error {
 	if len(ss) == 1 {
 		// One session's problem is named without a position.
