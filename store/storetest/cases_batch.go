@@ -131,7 +131,9 @@ func (s *suite) writeBatchConflictIsErrConflictAndWritesNothing(t *testing.T) {
 			batch.Sessions = append(batch.Sessions, session("s1", "v1", 0))
 			batch.Touchpoints = append([]journey.Touchpoint{touch("session:s1", journey.TouchSession, "v1", "s1", 0)}, batch.Touchpoints...)
 			batch.Holds = append([]pool.HoldRecord{hold("+14155550101", "s1", 0, open)}, batch.Holds...)
-			require.ErrorIs(t, b.WriteBatch(t.Context(), batch), store.ErrConflict)
+			err := b.WriteBatch(t.Context(), batch)
+			require.ErrorIs(t, err, store.ErrConflict)
+			require.NotErrorIs(t, err, store.ErrInvalid, "a conflict is not an invalid record")
 			requireBatchNotStored(t, st)
 		})
 	}
