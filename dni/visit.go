@@ -107,7 +107,9 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 		live = false // as in GA4: arriving through another campaign starts a new session
 	}
 	if !live {
-		sess = journey.Session{ID: uuid.NewString(), VisitorID: visitor, StartedAt: now, LandingURL: req.URL, Referrer: req.Referrer, Source: src}
+		// Time-ordered (UUIDv7): new sessions' rows land together at the
+		// end of every index keyed by the id, not on random pages.
+		sess = journey.Session{ID: uuid.Must(uuid.NewV7()).String(), VisitorID: visitor, StartedAt: now, LandingURL: req.URL, Referrer: req.Referrer, Source: src}
 	}
 	// Every visit is a page view, but for one sent again. The count and
 	// exit page ride on the session write a live session's visit makes
