@@ -65,7 +65,8 @@
 //
 // Browser form conversions are claims, as GA4's generate_lead is: anyone
 // can post v1/events. What a forger gets is bounded by one conversion per
-// submission touchpoint, FirstTimeOnly, and the per-visitor rate limit.
+// session and rule for the browser's forms (however many submissions a
+// session claims), FirstTimeOnly, and the per-visitor rate limit.
 // A host that needs verified form conversions reports the forms it
 // received with [Service.RecordForm] and sets FormRule.Verified, which
 // counts those only.

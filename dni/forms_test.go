@@ -188,3 +188,36 @@ func TestFormRulesAreValidatedNamingTheField(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestBrowserFormClaimsCountOncePerSession: fifty form events in one
+// request of one session, under a rule with neither FirstTimeOnly nor
+// Verified, make one conversion; the next session may make its own.
+func TestBrowserFormClaimsCountOncePerSession(t *testing.T) {
+	cfg := testConfig()
+	cfg.FormRules = []journey.FormRule{{Name: "any quote", Form: "quote", Value: 2500, Currency: "USD"}}
+	h := newHarness(t, cfg)
+	ctx := context.Background()
+	conversions := func() int {
+		t.Helper()
+		convs, err := h.svc.store.ConversionsBetween(ctx, h.clock.now().Add(-24*time.Hour), h.clock.now().Add(time.Hour))
+		require.NoError(t, err)
+		return len(convs)
+	}
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/"})
+	t0 := h.clock.now()
+	var evs []Event
+	for i := range maxEventsPerRequest {
+		evs = append(evs, Event{Type: EventForm, Name: "quote", At: t0.Add(time.Duration(i+1) * time.Millisecond)})
+	}
+	res, body := h.post(t, "v1/events", EventsRequest{VisitorID: a.VisitorID, SessionID: a.SessionID, Events: evs})
+	require.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
+	assert.Equal(t, 1, conversions(), "one session's claims: one conversion")
+
+	h.clock.add(2 * time.Hour) // a new session of the same visitor
+	b := h.visit(t, VisitRequest{VisitorID: a.VisitorID, URL: "https://example-plumbing.com/"})
+	require.NotEqual(t, a.SessionID, b.SessionID)
+	res, body = h.post(t, "v1/events", EventsRequest{VisitorID: b.VisitorID, SessionID: b.SessionID,
+		Events: []Event{{Type: EventForm, Name: "quote", At: h.clock.now().Add(time.Second)}}})
+	require.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
+	assert.Equal(t, 2, conversions(), "another session's claim counts")
+}

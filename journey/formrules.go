@@ -93,7 +93,11 @@ type FormHistory interface {
 
 // QualifyForm decides whether the form touchpoint tp is a conversion
 // under rules: the first rule, in the order given, whose scope matches
-// the form decides. history may be nil when no rule is FirstTimeOnly.
+// the form decides. A form the browser reported (not verified) counts at
+// most once per session and rule: anyone can post the tracker's events,
+// and a claim repeated fifty times a request must not become fifty
+// conversions sent to the ad platforms. history may be nil only for a
+// verified form under a rule that is not FirstTimeOnly.
 func QualifyForm(ctx context.Context, rules []FormRule, tp Touchpoint, history FormHistory) (Decision, error) {
 	if tp.Kind != TouchForm {
 		return Decision{Reason: fmt.Sprintf("touchpoint is a %s, not a form", tp.Kind)}, nil
@@ -107,17 +111,25 @@ func QualifyForm(ctx context.Context, rules []FormRule, tp Touchpoint, history F
 	if d.Reason = formConditions(r, tp); d.Reason != "" {
 		return d, nil
 	}
-	if r.FirstTimeOnly {
+	claim := tp.Attrs[AttrFormVerified] != "true"
+	if r.FirstTimeOnly || claim {
 		if history == nil {
-			return Decision{}, fmt.Errorf("journey: form rule %q is FirstTimeOnly but no history was given", r.Name)
+			return Decision{}, fmt.Errorf("journey: form rule %q: no history was given to check the visitor's earlier forms", r.Name)
 		}
 		earlier, err := history.FormsBefore(ctx, tp.VisitorID, tp.At)
 		if err != nil {
 			return Decision{}, fmt.Errorf("journey: earlier forms of the visitor: %w", err)
 		}
 		for _, e := range earlier {
-			if e.ID != tp.ID && formRuleFor(rules, e) == i && formConditions(r, e) == "" {
+			if e.ID == tp.ID || formRuleFor(rules, e) != i || formConditions(r, e) != "" {
+				continue
+			}
+			if r.FirstTimeOnly {
 				d.Reason = fmt.Sprintf("the visitor's earlier form %s counted; the rule counts the first only", e.ID)
+				return d, nil
+			}
+			if e.SessionID == tp.SessionID && e.Attrs[AttrFormVerified] != "true" {
+				d.Reason = fmt.Sprintf("the session's earlier form %s counted; a form the browser reports counts once per session and rule", e.ID)
 				return d, nil
 			}
 		}

@@ -46,6 +46,8 @@ func TestQualifyForm(t *testing.T) {
 		{Name: "verified lead", Form: "lead", Verified: true, Value: 5000, Currency: "USD"},
 	}
 	earlierContact := form("form:s0/contact/1", "contact", "/", "", t0.Add(-time.Hour), false)
+	claimInAnotherSession := form("f0", "quote-deck", "/quote/deck", "sent", t0.Add(-time.Hour), false)
+	claimInAnotherSession.SessionID = "s0"
 	for _, tc := range []struct {
 		name    string
 		tp      Touchpoint
@@ -53,17 +55,25 @@ func TestQualifyForm(t *testing.T) {
 		want    bool
 		rule    string
 	}{
-		{"glob, page prefix and outcome match", form("f1", "quote-roof", "/quote/roof", "sent", t0, false), nil, true, "quote sent"},
-		{"outcome not reported yet", form("f1", "quote-roof", "/quote/roof", "", t0, false), nil, false, "quote sent"},
-		{"another outcome", form("f1", "quote-roof", "/quote/roof", "invalid", t0, false), nil, false, "quote sent"},
+		{"glob, page prefix and outcome match", form("f1", "quote-roof", "/quote/roof", "sent", t0, false), formsBefore{}, true, "quote sent"},
+		{"outcome not reported yet", form("f1", "quote-roof", "/quote/roof", "", t0, false), formsBefore{}, false, "quote sent"},
+		{"another outcome", form("f1", "quote-roof", "/quote/roof", "invalid", t0, false), formsBefore{}, false, "quote sent"},
 		{"page outside the prefix", form("f1", "quote-roof", "/about", "sent", t0, false), nil, false, ""},
 		{"name outside the glob", form("f1", "newsletter", "/quote", "sent", t0, false), nil, false, ""},
+		{"a browser's second claim in the session", form("f1", "quote-roof", "/quote/roof", "sent", t0, false),
+			formsBefore{form("f0", "quote-deck", "/quote/deck", "sent", t0.Add(-time.Minute), false)}, false, "quote sent"},
+		{"an earlier claim that did not count does not stop it", form("f1", "quote-roof", "/quote/roof", "sent", t0, false),
+			formsBefore{form("f0", "quote-deck", "/quote/deck", "", t0.Add(-time.Minute), false)}, true, "quote sent"},
+		{"a browser's claim in another session", form("f1", "quote-roof", "/quote/roof", "sent", t0, false),
+			formsBefore{claimInAnotherSession}, true, "quote sent"},
 		{"first contact form", form("f2", "contact", "/", "", t0, false), formsBefore{}, true, "first contact"},
 		{"the same form is not its own earlier one", form("f2", "contact", "/", "", t0, false), formsBefore{form("f2", "contact", "/", "", t0.Add(-time.Second), false)}, true, "first contact"},
 		{"a later contact form", form("f2", "contact", "/", "", t0, false), formsBefore{earlierContact}, false, "first contact"},
 		{"an earlier form of another rule does not count", form("f2", "contact", "/", "", t0, false), formsBefore{form("f0", "lead", "/", "", t0.Add(-time.Hour), true)}, true, "first contact"},
 		{"browser lead form under a verified rule", form("f3", "lead", "/", "", t0, false), nil, false, "verified lead"},
 		{"host's lead form", form("f3", "lead", "/", "", t0, true), nil, true, "verified lead"},
+		{"the host's forms are not capped per session", form("f3", "lead", "/", "", t0, true),
+			formsBefore{form("f0", "lead", "/", "", t0.Add(-time.Minute), true)}, true, "verified lead"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := QualifyForm(context.Background(), rules, tc.tp, tc.history)
@@ -82,6 +92,8 @@ func TestQualifyForm(t *testing.T) {
 	assert.ErrorContains(t, err, "store down")
 	_, err = QualifyForm(context.Background(), rules, form("f2", "contact", "/", "", t0, false), nil)
 	assert.ErrorContains(t, err, "no history")
+	_, err = QualifyForm(context.Background(), rules, form("f1", "quote-roof", "/quote/roof", "sent", t0, false), nil)
+	assert.ErrorContains(t, err, "no history", "a browser's form needs the history for its per-session cap")
 	d, err := QualifyForm(context.Background(), rules, Touchpoint{ID: "call:x/1", Kind: TouchCall, At: t0}, nil)
 	require.NoError(t, err)
 	assert.False(t, d.Qualified)
