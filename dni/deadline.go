@@ -48,7 +48,16 @@ func (c *deadlineCtx) Done() <-chan struct{} { return c.made().Done() }
 func (c *deadlineCtx) made() context.Context {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.real == nil {
+	switch {
+	case c.real != nil:
+	case c.err != nil && c.err != context.DeadlineExceeded:
+		// Canceled (or the parent's end) before the deadline: a real
+		// context made with the deadline, now past, would end with
+		// DeadlineExceeded, and its children and Cause would disagree
+		// with Err.
+		c.real, c.stop = context.WithCancel(c.parent)
+		c.stop()
+	default:
 		c.real, c.stop = context.WithDeadline(c.parent, c.deadline)
 		if c.err != nil {
 			c.stop()

@@ -134,3 +134,21 @@ func TestDeadlineCtxConcurrent(t *testing.T) {
 		require.True(t, errors.Is(ctx.Err(), context.Canceled))
 	}
 }
+
+// Canceled before Done and before the deadline, then made after the
+// deadline passed: the real context, its children and Cause still say
+// Canceled, as Err does.
+func TestDeadlineCtxCanceledThenMadeLate(t *testing.T) {
+	ctx, cancel := withDeadline(context.Background(), time.Millisecond, "")
+	cancel()
+	d, _ := ctx.Deadline()
+	for time.Now().Before(d) {
+		time.Sleep(time.Millisecond) // wait for the deadline to pass
+	}
+	child, cancelChild := context.WithCancel(ctx)
+	defer cancelChild()
+	<-ctx.Done()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+	assert.ErrorIs(t, context.Cause(ctx), context.Canceled)
+	assert.ErrorIs(t, child.Err(), context.Canceled)
+}
