@@ -116,7 +116,14 @@ func QualifyForm(ctx context.Context, rules []FormRule, tp Touchpoint, history F
 		if history == nil {
 			return Decision{}, fmt.Errorf("journey: form rule %q: no history was given to check the visitor's earlier forms", r.Name)
 		}
-		earlier, err := history.FormsBefore(ctx, tp.VisitorID, tp.At)
+		before := tp.At
+		if claim {
+			// The browser sets its forms' times: any of its forms counted,
+			// earlier or later, so claims sent latest first are not each
+			// the first.
+			before = endOfTime
+		}
+		earlier, err := history.FormsBefore(ctx, tp.VisitorID, before)
 		if err != nil {
 			return Decision{}, fmt.Errorf("journey: earlier forms of the visitor: %w", err)
 		}
@@ -139,6 +146,9 @@ func QualifyForm(ctx context.Context, rules []FormRule, tp Touchpoint, history F
 		VisitorID: tp.VisitorID, SessionID: tp.SessionID, Value: r.Value, Currency: r.Currency}
 	return d, nil
 }
+
+// endOfTime is after every form's time.
+var endOfTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // formRuleFor is the index of the first rule whose scope matches tp, or -1.
 func formRuleFor(rules []FormRule, tp Touchpoint) int {
