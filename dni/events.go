@@ -155,10 +155,13 @@ func propText(v any) (string, bool) {
 		if math.IsInf(v, 0) || math.IsNaN(v) {
 			return "", false
 		}
-		if math.Abs(v) < 1e21 {
+		if a := math.Abs(v); a == 0 {
+			return "0", true // -0 too, as String(-0)
+		} else if a >= 1e-6 && a < 1e21 {
 			return strconv.FormatFloat(v, 'f', -1, 64), true
 		}
-		return strconv.FormatFloat(v, 'g', -1, 64), true
+		// JavaScript's exponent has no leading zero: 1e-7, not 1e-07.
+		return strings.Replace(strconv.FormatFloat(v, 'g', -1, 64), "e-0", "e-", 1), true
 	case int: // Go callers
 		return strconv.Itoa(v), true
 	}
