@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -42,6 +43,7 @@ type AnalysisSink struct {
 	record   func(context.Context, provider.CallEvent) error
 	exists   func(ctx context.Context, providerName, callID string) error
 	fetchers map[string]provider.RecordingFetcher
+	log      *slog.Logger // the Service's: an analysis of an erased call is dropped at Info
 }
 
 // NewAnalysisSink returns the sink that runs a on recorded calls.
@@ -64,6 +66,7 @@ func (a *AnalysisSink) bind(s *Service) {
 	defer a.mu.Unlock()
 	a.record = s.amendCall
 	a.exists = func(ctx context.Context, p, id string) error { _, err := s.store.Call(ctx, p, id); return err }
+	a.log = s.log
 	a.fetchers = map[string]provider.RecordingFetcher{}
 	for _, p := range s.providers {
 		if f, ok := p.(provider.RecordingFetcher); ok {
@@ -76,7 +79,7 @@ func (a *AnalysisSink) bind(s *Service) {
 // result on it.
 func (a *AnalysisSink) Deliver(ctx context.Context, m export.Message) error {
 	a.mu.Lock()
-	record, exists, fetchers := a.record, a.exists, a.fetchers
+	record, exists, fetchers, log := a.record, a.exists, a.fetchers, a.log
 	a.mu.Unlock()
 	if record == nil {
 		return errors.New("dni: the analysis sink is not given to the Service (WithAnalysis)")
@@ -85,8 +88,13 @@ func (a *AnalysisSink) Deliver(ctx context.Context, m export.Message) error {
 	if call == nil || call.Recording.IsZero() {
 		return export.Permanent(errors.New("dni: an analysis message without a recorded call"))
 	}
+	erased := func() error {
+		log.Info("dni: call erased before its analysis was recorded; the analysis is dropped",
+			"provider", call.Provider, "call_id", call.CallID)
+		return nil
+	}
 	if err := exists(ctx, call.Provider, call.CallID); errors.Is(err, store.ErrNotFound) {
-		return nil // erased since: nothing to analyze, nothing to bring back
+		return erased() // nothing to analyze, nothing to bring back
 	} else if err != nil {
 		return err
 	}
@@ -103,7 +111,7 @@ func (a *AnalysisSink) Deliver(ctx context.Context, m export.Message) error {
 	err = record(ctx, provider.CallEvent{Provider: call.Provider, CallID: call.CallID, Kind: provider.KindStatus,
 		Labels: cleanLabels(res.Labels), Transcript: provider.CleanText(res.Transcript, maxTranscriptLen)})
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrErased) {
-		return nil
+		return erased()
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package dni
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/attriqs/calltrack/export"
+	"github.com/attriqs/calltrack/internal/logbuf"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/provider"
@@ -231,11 +233,13 @@ func TestAnalyzerFetchesTheRecordingOnlyWhenItAsks(t *testing.T) {
 }
 
 // A call erased while its analysis runs stays erased: the result is not
-// recorded as a new call holding the transcript.
+// recorded as a new call holding the transcript, and the drop is logged.
 func TestAnalysisOfACallErasedMeanwhileBringsNothingBack(t *testing.T) {
 	st := memstore.New()
 	analyzer := &labeller{labels: []string{"booked"}}
-	svc, err := New(testConfig(), WithStore(st), WithAnalysis(NewAnalysisSink(analyzer)), WithLogger(quietLogger()))
+	var logs logbuf.Buffer
+	svc, err := New(testConfig(), WithStore(st), WithAnalysis(NewAnalysisSink(analyzer)),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))))
 	require.NoError(t, err)
 	defer svc.Close()
 	ctx := context.Background()
@@ -251,6 +255,7 @@ func TestAnalysisOfACallErasedMeanwhileBringsNothingBack(t *testing.T) {
 	require.Equal(t, int32(1), analyzer.calls.Load())
 	_, err = st.Call(ctx, "fake", "CA1")
 	require.ErrorIs(t, err, store.ErrNotFound, "the analysis brought the erased call back")
+	assert.Contains(t, logs.String(), "level=INFO msg=\"dni: call erased before its analysis was recorded; the analysis is dropped\" provider=fake call_id=CA1")
 }
 
 func TestWithAnalysisNeedsTheExporterToDeliverIt(t *testing.T) {
