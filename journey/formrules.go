@@ -18,7 +18,7 @@ type FormRule struct {
 
 	// Scope: which forms the rule is for.
 	Form string `json:"form,omitempty"` // the form's name, exact or a path.Match glob ("quote-*")
-	Page string `json:"page,omitempty"` // a prefix of the page's path ("/contact")
+	Page string `json:"page,omitempty"` // the page's path or a path above it ("/contact" holds "/contact/thanks", not "/contactless")
 
 	// Conditions.
 	// RequireOutcome is the outcome the page must report for the
@@ -155,11 +155,18 @@ func formRuleFor(rules []FormRule, tp Touchpoint) int {
 	name, page := tp.Attrs[AttrFormName], tp.Attrs[AttrFormPage]
 	for i, r := range rules {
 		ok, _ := path.Match(r.Form, name) // validated
-		if (r.Form == "" || ok) && strings.HasPrefix(page, r.Page) {
+		if (r.Form == "" || ok) && underPath(page, r.Page) {
 			return i
 		}
 	}
 	return -1
+}
+
+// underPath reports whether page is prefix or below it, segment by
+// segment: "/contact" holds "/contact/thanks" but not "/contactless".
+func underPath(page, prefix string) bool {
+	rest, ok := strings.CutPrefix(page, prefix)
+	return prefix == "" || ok && (rest == "" || strings.HasSuffix(prefix, "/") || rest[0] == '/' || rest[0] == '?')
 }
 
 // formConditions says why r's conditions turn tp down, or "".

@@ -59,6 +59,8 @@ func TestQualifyForm(t *testing.T) {
 		{"outcome not reported yet", form("f1", "quote-roof", "/quote/roof", "", t0, false), formsBefore{}, false, "quote sent"},
 		{"another outcome", form("f1", "quote-roof", "/quote/roof", "invalid", t0, false), formsBefore{}, false, "quote sent"},
 		{"page outside the prefix", form("f1", "quote-roof", "/about", "sent", t0, false), nil, false, ""},
+		{"page sharing the prefix's letters only", form("f1", "quote-roof", "/quoteless", "sent", t0, false), nil, false, ""},
+		{"the prefix's page itself", form("f1", "quote-roof", "/quote", "sent", t0, false), formsBefore{}, true, "quote sent"},
 		{"name outside the glob", form("f1", "newsletter", "/quote", "sent", t0, false), nil, false, ""},
 		{"a browser's second claim in the session", form("f1", "quote-roof", "/quote/roof", "sent", t0, false),
 			formsBefore{form("f0", "quote-deck", "/quote/deck", "sent", t0.Add(-time.Minute), false)}, false, "quote sent"},
@@ -111,4 +113,23 @@ func TestValidateFormRules(t *testing.T) {
 		assert.ErrorContains(t, err, "journey: form_rules[1]."+field+": ")
 	}
 	assert.NotContains(t, err.Error(), "form_rules[0]")
+}
+
+func TestUnderPath(t *testing.T) {
+	for _, tc := range []struct {
+		page, prefix string
+		want         bool
+	}{
+		{"/contact", "", true},
+		{"", "", true},
+		{"/contact", "/contact", true},
+		{"/contact/thanks", "/contact", true},
+		{"/contactless", "/contact", false},
+		{"/contact/", "/contact/", true},
+		{"/contact/x", "/contact/", true},
+		{"/about", "/contact", false},
+		{"/", "/", true},
+	} {
+		assert.Equal(t, tc.want, underPath(tc.page, tc.prefix), "%q under %q", tc.page, tc.prefix)
+	}
 }
