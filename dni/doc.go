@@ -55,9 +55,9 @@
 // form (name, page, and the outcome the page reports later, which updates
 // the same touchpoint). Config.FormRules make them conversions of type
 // journey.ConversionForm, as Config.Qualify does calls: the first rule
-// whose scope (form name or glob, page path and the paths below it) matches decides, by its
-// conditions (RequireOutcome, FirstTimeOnly per visitor, Verified), at
-// its Value and Currency. The conversion's id is the touchpoint's
+// whose scope (form name or glob, a page path and the paths below it)
+// matches decides, by its conditions (RequireOutcome, FirstTimeOnly per
+// visitor, Verified), at its Value and Currency. The conversion's id is the touchpoint's
 // ([journey.FormConversionID]), so a resent event or its outcome rewrites
 // it and queues no second export; an outcome set by hand
 // ([Service.SetOutcome]) wins over the rules and reaches the sinks that
