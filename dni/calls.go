@@ -177,6 +177,10 @@ func (s *Service) ErasePerson(ctx context.Context, personID string) error {
 			return fmt.Errorf("dni: erase person: waiting call events: %w", err)
 		}
 	}
+	// What is queued to be written behind lands first, so the erasure
+	// finds it rather than being followed by it.
+	s.writes.flush(ctx)
+	s.holds.flush()
 	if err := s.store.ErasePerson(ctx, personID); err != nil {
 		return fmt.Errorf("dni: erase person: %w", err)
 	}

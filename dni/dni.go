@@ -189,6 +189,7 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		exports: o.exports}
 	s.holds = newHoldWriter(o.store, o.logger)
 	s.writes = newWriteBehind(o.logger)
+	s.writes.holds, s.holds.batching = s.holds, s.writes.batching
 	poolCfg := cfg.poolConfig(s.holds.record)
 	s.catalog, err = pool.NewCatalog(poolCfg)
 	errs = append(errs, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/attriqs/calltrack/pool"
@@ -13,26 +14,43 @@ import (
 
 // holdWriter writes the allocator's hold records through to the store
 // without making the allocator wait on it: records go into a queue that
-// Service.Run drains (run), in batches (store.Batches). When the queue is full, or after close, a
-// record is written on the caller's goroutine instead, so nothing is ever
-// dropped; close writes what is still queued.
+// visit batches carry in their own commits (take) and that Service.Run
+// drains (run), in batches (store.Batches), of what they leave. When the
+// queue is full, or after close, a record is written on the caller's
+// goroutine instead, so nothing is ever dropped; close writes what is
+// still queued. An in-memory store (store.InMemory) is written at once:
+// it costs less than the queue.
 type holdWriter struct {
-	store store.Leases
-	log   *slog.Logger
-	queue chan pool.HoldRecord
+	store  store.Leases
+	log    *slog.Logger
+	queue  chan pool.HoldRecord
+	kick   chan struct{} // a record was queued
+	direct bool          // the store is in memory: records are written at once, not queued
+	// batching reports whether visit batches are being written, to carry
+	// queued records; nil for never.
+	batching func() bool
 
-	mu     sync.RWMutex // write-held only to close the queue
-	closed bool
-	runs   sync.WaitGroup // run, while it drains
+	inflight atomic.Int64 // records taken from the queue and not yet written
+	flushing sync.Mutex   // held by flush
+
+	mu       sync.RWMutex // write-held only to close the queue
+	closed   bool
+	stopping chan struct{}  // closed by close
+	runs     sync.WaitGroup // run, while it drains
 }
 
 const holdQueueSize = 4096
 
 func newHoldWriter(s store.Leases, log *slog.Logger) *holdWriter {
-	return &holdWriter{store: s, log: log, queue: make(chan pool.HoldRecord, holdQueueSize)}
+	return &holdWriter{store: s, log: log, queue: make(chan pool.HoldRecord, holdQueueSize),
+		kick: make(chan struct{}, 1), stopping: make(chan struct{}), direct: store.IsInMemory(s)}
 }
 
 func (w *holdWriter) record(h pool.HoldRecord) {
+	if w.direct {
+		_ = w.writeNow(h) // logged
+		return
+	}
 	w.mu.RLock()
 	queued := false
 	if !w.closed {
@@ -45,11 +63,19 @@ func (w *holdWriter) record(h pool.HoldRecord) {
 	w.mu.RUnlock()
 	if !queued {
 		_ = w.write(h) // logged
+		return
+	}
+	select {
+	case w.kick <- struct{}{}:
+	default:
 	}
 }
 
-// run writes queued records until ctx ends or close is called: what has
-// queued up while the last write ran goes in one batch.
+// run writes queued records until ctx ends or close is called. Once a
+// record is queued, while visit batches are being written (batching), it
+// waits holdLinger, leaving the queue to them, then writes what they
+// left in batches; otherwise it writes at once. Records stay in the
+// queue meanwhile, where flush and close find them.
 func (w *holdWriter) run(ctx context.Context) error {
 	w.mu.Lock()
 	if w.closed {
@@ -59,32 +85,88 @@ func (w *holdWriter) run(ctx context.Context) error {
 	w.runs.Add(1)
 	w.mu.Unlock()
 	defer w.runs.Done()
-	batch := make([]pool.HoldRecord, 0, holdBatch)
 	for {
 		select {
-		case h, ok := <-w.queue:
-			if !ok {
-				return nil
-			}
-			batch = append(batch[:0], h)
-		more:
-			for len(batch) < holdBatch {
-				select {
-				case h, ok := <-w.queue:
-					if !ok {
-						break more
-					}
-					batch = append(batch, h)
-				default:
-					break more
-				}
-			}
-			_ = w.writeBatch(batch) // logged
+		case <-w.kick:
+		case <-w.stopping:
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		if w.batching != nil && w.batching() {
+			linger := time.NewTimer(holdLinger)
+			select {
+			case <-linger.C:
+			case <-w.stopping:
+				linger.Stop()
+				return nil // close writes what is queued
+			case <-ctx.Done():
+				linger.Stop()
+				return ctx.Err()
+			}
+		}
+		w.flush()
 	}
 }
+
+// flush writes the records queued now, in batches: before an erasure, so
+// that none of them lands after it.
+func (w *holdWriter) flush() {
+	// One flush at a time: an erasure's waits for the one run is making.
+	w.flushing.Lock()
+	defer w.flushing.Unlock()
+	for {
+		hs := w.take(holdBatch)
+		if len(hs) == 0 {
+			return
+		}
+		_ = w.writeBatch(hs) // logged
+		w.settled(len(hs))
+	}
+}
+
+// pending is the number of records queued or being written.
+func (w *holdWriter) pending() int { return len(w.queue) + int(w.inflight.Load()) }
+
+// settled ends n records take returned: written, refused or queued again.
+func (w *holdWriter) settled(n int) { w.inflight.Add(-int64(n)) }
+
+// take removes up to n queued records without waiting, for a visit batch
+// to carry them (writeBehind.write): one commit for both.
+func (w *holdWriter) take(n int) []pool.HoldRecord {
+	if w.direct {
+		return nil
+	}
+	var hs []pool.HoldRecord
+	for len(hs) < n {
+		select {
+		case h, ok := <-w.queue:
+			if !ok {
+				w.inflight.Add(int64(len(hs)))
+				return hs
+			}
+			hs = append(hs, h)
+		default:
+			w.inflight.Add(int64(len(hs)))
+			return hs
+		}
+	}
+	w.inflight.Add(int64(len(hs)))
+	return hs
+}
+
+// putBack queues again records taken for a batch that was cut before it
+// landed; as in record, a full queue means writing them here.
+func (w *holdWriter) putBack(hs []pool.HoldRecord) {
+	for _, h := range hs {
+		w.record(h)
+	}
+}
+
+// holdLinger is how long run leaves queued records for visit batches to
+// carry before writing them in a transaction of their own. The
+// allocator's memory has the holds meanwhile.
+const holdLinger = 50 * time.Millisecond
 
 // holdBatch bounds the hold records of one transaction.
 const holdBatch = 256
@@ -119,6 +201,15 @@ func (w *holdWriter) writeBatch(hs []pool.HoldRecord) error {
 func (w *holdWriter) write(h pool.HoldRecord) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	return w.recordIn(ctx, h)
+}
+
+// writeNow writes h to an in-memory store, which does no I/O to bound.
+func (w *holdWriter) writeNow(h pool.HoldRecord) error {
+	return w.recordIn(context.Background(), h)
+}
+
+func (w *holdWriter) recordIn(ctx context.Context, h pool.HoldRecord) error {
 	err := w.store.RecordHold(ctx, h)
 	if err != nil {
 		// The allocator still holds recent history in memory; the store
@@ -138,6 +229,7 @@ func (w *holdWriter) close() {
 	}
 	w.closed = true
 	close(w.queue)
+	close(w.stopping)
 	w.mu.Unlock()
 	w.runs.Wait()
 	for h := range w.queue {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/store"
 )
 
@@ -48,6 +49,7 @@ type writeBehind struct {
 	limit   int           // most records queued or in flight at once
 	batch   int           // most records in one batch
 	timeout time.Duration // bounds one write made by run or close
+	holds   *holdWriter   // its queued hold records ride in the batches; nil for none
 
 	mu       sync.Mutex
 	pending  map[string]*queuedWrite
@@ -94,7 +96,7 @@ type WriteBehindStats struct {
 	Written uint64 // such writes the store took later
 	Failed  uint64 // writes the store refused or did not take in time (logged at Error)
 	Dropped uint64 // writes not queued: the queue was full or closed (logged at Error)
-	Pending int    // records queued or being written now
+	Pending int    // records queued or being written now, hold records too
 }
 
 // WriteBehindStats reports the background writes of the tracker API.
@@ -104,6 +106,9 @@ func (w *writeBehind) stats() WriteBehindStats {
 	w.mu.Lock()
 	n := len(w.pending) + len(w.inflight)
 	w.mu.Unlock()
+	if w.holds != nil {
+		n += w.holds.pending()
+	}
 	return WriteBehindStats{Queued: w.queued.Load(), Written: w.written.Load(), Failed: w.failed.Load(),
 		Dropped: w.dropped.Load(), Pending: n}
 }
@@ -139,7 +144,39 @@ func (w *writeBehind) putSessionAndTouchpoint(ctx context.Context, st interface 
 	sessionWriter
 	touchpointWriter
 }, sess journey.Session, tp journey.Touchpoint) {
+	if b, ok := st.(store.Batches); ok && store.IsInMemory(st) {
+		w.writeNow(ctx, b, st, sess, tp)
+		return
+	}
 	w.do(ctx, sessionWrite(st, sess), touchpointWrite(st, tp))
+}
+
+// writeNow writes a new session and its touchpoint to an in-memory store
+// at once: queueing them would cost more than the write. No other write
+// of a new session's keys can be queued, so order is kept. The write is
+// not cut by ctx (it does no I/O); a refusal is logged and counted as a
+// batch's would be.
+func (w *writeBehind) writeNow(ctx context.Context, b store.Batches, st interface {
+	sessionWriter
+	touchpointWriter
+}, sess journey.Session, tp journey.Touchpoint) {
+	ctx = context.WithoutCancel(ctx)
+	err := b.WriteBatch(ctx, store.Batch{Sessions: []journey.Session{sess}, Touchpoints: []journey.Touchpoint{tp}})
+	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) {
+		// One record sinks the pair: each alone, so the other lands.
+		w.refused("session:"+sess.ID, st.PutSession(ctx, sess))
+		w.refused("touchpoint:"+tp.ID, st.AddTouchpoint(ctx, tp))
+		return
+	}
+	w.refused("session:"+sess.ID, err)
+}
+
+// refused logs and counts a record the store refused; nil is a no-op.
+func (w *writeBehind) refused(key string, err error) {
+	if err != nil {
+		w.failed.Add(1)
+		w.log.Error("dni: saving", "record", key, "err", err)
+	}
 }
 
 // session returns a session whose write is queued or under way.
@@ -344,7 +381,11 @@ func (w *writeBehind) write(ctx context.Context, batch []*queuedWrite) {
 		alone[i] = true
 	}
 	if len(together) > 0 {
+		if w.holds != nil {
+			b.Holds = w.holds.take(holdBatch)
+		}
 		err := batcher.WriteBatch(ctx, b)
+		w.settleHolds(ctx, b.Holds, err)
 		if err == nil || !(errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict)) || len(together) == 1 {
 			o := landed
 			switch {
@@ -377,6 +418,26 @@ func (w *writeBehind) write(ctx context.Context, batch []*queuedWrite) {
 	w.settle(batch, out, errs)
 }
 
+// settleHolds deals with the hold records a batch carried once the store
+// has answered it (err): a batch cut short queues them again; one refused
+// as invalid or conflicting hands them to the hold writer, which finds
+// the culprit one record at a time; any other refusal is logged as the
+// hold writer logs its own.
+func (w *writeBehind) settleHolds(ctx context.Context, hs []pool.HoldRecord, err error) {
+	if w.holds != nil {
+		defer w.holds.settled(len(hs))
+	}
+	switch {
+	case err == nil || len(hs) == 0:
+	case ctx.Err() != nil:
+		w.holds.putBack(hs)
+	case errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict):
+		_ = w.holds.writeBatch(hs) // logged
+	default:
+		w.holds.log.Error("dni: writing hold history", "records", len(hs), "err", err)
+	}
+}
+
 // settle ends a batch: landed and refused records are done, cut ones are
 // queued again (under a newer write of their key, if one came meanwhile).
 func (w *writeBehind) settle(batch []*queuedWrite, out []outcome, errs []error) {
@@ -392,8 +453,7 @@ func (w *writeBehind) settle(batch []*queuedWrite, out []outcome, errs []error) 
 			}
 			q.finish()
 		case refused:
-			w.failed.Add(1)
-			w.log.Error("dni: saving", "record", q.key, "err", errs[i])
+			w.refused(q.key, errs[i])
 			q.finish()
 		case cut:
 			if newer, ok := w.pending[q.key]; ok {
@@ -503,6 +563,18 @@ func (w *writeBehind) writeEach(ctx context.Context, batch []*queuedWrite) {
 		w.log.Error("dni: store not answering; queued records not saved", "records", n, "closing", giveUp)
 	}
 }
+
+// batching reports whether a batch is being written or records wait for
+// one: the hold writer then leaves its queue to the batches for a moment.
+func (w *writeBehind) batching() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writing || len(w.order) > 0
+}
+
+// flush writes what is queued now, waiting for a batch being written,
+// until nothing is queued or ctx ends.
+func (w *writeBehind) flush(ctx context.Context) { w.drain(ctx, true) }
 
 // close writes what is queued (giving up once a write times out), waits
 // for run and is idempotent; writes queued after it are dropped.

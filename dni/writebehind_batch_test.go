@@ -41,6 +41,10 @@ func (b *batchLog) WriteBatch(ctx context.Context, batch store.Batch) error {
 	return b.Store.WriteBatch(ctx, batch)
 }
 
+// InMemory is false: a batchLog stands for a store whose writes are
+// worth batching, so the service queues for it.
+func (b *batchLog) InMemory() bool { return false }
+
 func (b *batchLog) log() []store.Batch {
 	b.mu.Lock()
 	defer b.mu.Unlock()

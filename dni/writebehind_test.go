@@ -92,7 +92,7 @@ func TestVisitAnswersFromMemoryOnAHungStoreAndWritesBehind(t *testing.T) {
 
 	_, err := hung.Store.Session(ctx, a.SessionID)
 	require.ErrorIs(t, err, store.ErrNotFound, "the store has not taken the session yet")
-	assert.Equal(t, 2, h.svc.WriteBehindStats().Pending, "the session and its touchpoint")
+	assert.Equal(t, 4, h.svc.WriteBehindStats().Pending, "the session, its touchpoint and its two holds")
 
 	// The session is known while its write waits: the next page view and
 	// a heartbeat continue it.

@@ -35,3 +35,18 @@ func (b Batch) Len() int { return len(b.Sessions) + len(b.Touchpoints) + len(b.H
 type Batches interface {
 	WriteBatch(ctx context.Context, b Batch) error
 }
+
+// InMemory is an optional role of a store (found by type assertion) that
+// keeps its records in the process's memory: a write costs less than
+// queueing it for a batch would, so the visitor API writes to such a
+// store at once. A store that wraps another reports what the wrapped one
+// does.
+type InMemory interface {
+	InMemory() bool
+}
+
+// IsInMemory reports whether s has the [InMemory] role and says so.
+func IsInMemory(s any) bool {
+	m, ok := s.(InMemory)
+	return ok && m.InMemory()
+}

@@ -10,6 +10,10 @@ import (
 	"github.com/attriqs/calltrack/store"
 )
 
+// InMemory implements [store.InMemory]: the visitor API writes to this
+// store at once rather than in batches.
+func (m *Store) InMemory() bool { return true }
+
 // WriteBatch implements [store.Batches]: every record is checked before
 // any is stored, under one lock, so a batch is stored whole or not at all.
 func (m *Store) WriteBatch(ctx context.Context, b store.Batch) error {

@@ -24,6 +24,7 @@ import (
 type Store struct {
 	engine *sqlstore.Engine // the SQL shared with store/postgres; zz_methods.go delegates to it
 	owned  bool             // Close closes the handle: it came from Open
+	ckpt   *checkpointer    // Open's background checkpoints; nil from New
 }
 
 var (
@@ -64,10 +65,14 @@ func (c Config) engine() sqlstore.Options {
 // other processes writing the same file wait rather than fail, and WAL so
 // readers never block the writer ([Open] does both).
 func New(db *sql.DB, cfg Config) *Store {
+	return newStore(db, cfg.engine())
+}
+
+func newStore(db *sql.DB, opt sqlstore.Options) *Store {
 	d := sqlstore.SQLite()
 	d.Transient = transient
 	d.Refused = refused
-	return &Store{engine: sqlstore.New(db, d, cfg.engine())}
+	return &Store{engine: sqlstore.New(db, d, opt)}
 }
 
 // Open opens (creating if needed) the SQLite file at path with the settings
@@ -78,7 +83,10 @@ func New(db *sql.DB, cfg Config) *Store {
 // (cache_size; the default 2 MiB makes a busy writer read its indexes'
 // pages again) and IMMEDIATE write transactions, so a
 // writer takes the write lock when it begins rather than failing to
-// upgrade later. The package registers the modernc.org/sqlite driver
+// upgrade later. Checkpoints run in the background, about every 100ms
+// while there are writes, so commits do not wait for them
+// (wal_autocheckpoint is raised to 10,000 pages as a backstop). The
+// package registers the modernc.org/sqlite driver
 // itself, so no other import is needed. Open applies the migrations; Close
 // closes the handle.
 func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
@@ -86,7 +94,8 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 		return nil, errors.New("store/sqlite: Open needs a plain file path; use New with your own *sql.DB for anything else")
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)", "cache_size(-65536)"} {
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)", "cache_size(-65536)",
+		fmt.Sprintf("wal_autocheckpoint(%d)", checkpointBackstop)} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -94,9 +103,14 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 	}
-	s := New(db, cfg)
-	s.owned = true
+	db.SetMaxIdleConns(maxIdleConns)
+	ckpt := startCheckpointer(db, checkpointEvery)
+	opt := cfg.engine()
+	opt.Wrote = ckpt.wrote
+	s := newStore(db, opt)
+	s.owned, s.ckpt = true, ckpt
 	if err := s.Migrate(ctx); err != nil {
+		ckpt.close()
 		_ = db.Close()
 		return nil, err
 	}
@@ -106,6 +120,9 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 // Close closes the database handle if [Open] opened it; a store made by
 // [New] leaves the caller's handle open. Close is idempotent.
 func (st *Store) Close() error {
+	if st.ckpt != nil {
+		st.ckpt.close()
+	}
 	err := st.engine.Close()
 	if !st.owned {
 		return err
@@ -144,6 +161,13 @@ func (st *Store) DB() *sql.DB { return st.engine.DB() }
 func (st *Store) ExplainHoldersAt(ctx context.Context, number string, at time.Time, grace time.Duration) ([]string, error) {
 	return st.engine.ExplainHoldersAt(ctx, number, at, grace)
 }
+
+// maxIdleConns is how many connections Open's handle keeps open between
+// uses. database/sql's default of 2 closes the others as soon as they are
+// put back, and each connection opened again starts with an empty page
+// cache and unprepared statements: under the visitor API's load the
+// writer, the readers and the checkpointer need more than two.
+const maxIdleConns = 16
 
 // transient reports SQLite's "busy" and "locked" results, which a retry
 // after a short wait resolves. The codes are recognised by their text,

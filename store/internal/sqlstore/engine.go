@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -122,6 +123,9 @@ type Options struct {
 	// Now is the clock used for creation times and for calls whose events
 	// carry no time; nil means time.Now.
 	Now func() time.Time
+	// Wrote, when set, is called after each write that committed; it must
+	// be fast (SQLite's checkpointer only notes that there is work).
+	Wrote func()
 }
 
 // Engine implements store.Store over a *sql.DB in one [Dialect].
@@ -130,6 +134,7 @@ type Engine struct {
 	d     Dialect
 	opt   Options
 	wmu   sync.Mutex
+	wconn *sql.Conn // with SerializeWrites, the connection writes run on; under wmu
 	binds sync.Map // query with '?' -> rebound query
 	stmts sync.Map // rebound query -> *sql.Stmt, with CacheStatements
 }
@@ -218,35 +223,96 @@ func (e *Engine) transient(err error) bool {
 // tx runs fn in a write transaction, retried on transient errors.
 func (e *Engine) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return e.retry(ctx, func() error {
+		var tx *sql.Tx
+		var err error
 		if e.d.SerializeWrites {
 			e.wmu.Lock()
 			defer e.wmu.Unlock()
+			var c *sql.Conn
+			if c, err = e.writer(ctx); err == nil {
+				tx, err = c.BeginTx(ctx, nil)
+			}
+		} else {
+			tx, err = e.db.BeginTx(ctx, nil)
 		}
-		tx, err := e.db.BeginTx(ctx, nil)
 		if err != nil {
+			e.checkWriter(ctx, err)
 			return fmt.Errorf("store/%s: begin: %w", e.d.Name, err)
 		}
 		if err := fn(tx); err != nil {
 			_ = tx.Rollback()
+			e.checkWriter(ctx, err)
 			return err
 		}
 		if err := tx.Commit(); err != nil {
+			e.checkWriter(ctx, errCommit)
 			return fmt.Errorf("store/%s: commit: %w", e.d.Name, err)
 		}
+		e.wrote()
 		return nil
 	})
+}
+
+// writer returns the one connection serialised writes run on, opening it
+// on first use. SQLite drops a connection's whole page cache when another
+// connection has written since its last transaction: a writer that moved
+// between the handle's connections would read its indexes from the file
+// again on most commits. e.wmu is held.
+func (e *Engine) writer(ctx context.Context) (*sql.Conn, error) {
+	if e.wconn == nil {
+		c, err := e.db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		e.wconn = c
+	}
+	return e.wconn, nil
+}
+
+// errCommit marks a failed COMMIT for checkWriter.
+var errCommit = errors.New("commit failed")
+
+// checkWriter lets the writer's connection go when a write on it failed
+// in a way that may leave it unusable, so the next write takes another:
+// the connection is bad, a COMMIT failed, or ctx ended (database/sql then
+// rolls the transaction back on a goroutine of its own, and a BEGIN on
+// the same connection could come first). Close waits for that rollback.
+// e.wmu is held.
+func (e *Engine) checkWriter(ctx context.Context, err error) {
+	if e.wconn == nil || err == nil {
+		return
+	}
+	if ctx.Err() != nil || errors.Is(err, errCommit) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		_ = e.wconn.Close()
+		e.wconn = nil
+	}
+}
+
+func (e *Engine) wrote() {
+	if e.opt.Wrote != nil {
+		e.opt.Wrote()
+	}
 }
 
 // exec runs one write statement outside an explicit transaction.
 func (e *Engine) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	var res sql.Result
 	err := e.retry(ctx, func() error {
+		var err error
 		if e.d.SerializeWrites {
 			e.wmu.Lock()
 			defer e.wmu.Unlock()
+			var c *sql.Conn
+			if c, err = e.writer(ctx); err == nil {
+				res, err = c.ExecContext(ctx, e.q(query), args...)
+			}
+			e.checkWriter(ctx, err)
+		} else {
+			res, err = e.db.ExecContext(ctx, e.q(query), args...)
 		}
-		var err error
-		res, err = e.db.ExecContext(ctx, e.q(query), args...)
+		if err == nil {
+			e.wrote()
+		}
 		return err
 	})
 	return res, err
@@ -288,10 +354,17 @@ func (e *Engine) dbQueryRow(ctx context.Context, query string, args ...any) *sql
 	return e.db.QueryRowContext(ctx, query, args...)
 }
 
-// Close releases the cached prepared statements; the handle stays open.
-// The engine remains usable and prepares again on demand.
+// Close releases the cached prepared statements and the writer's
+// connection; the handle stays open. The engine remains usable and
+// prepares again on demand.
 func (e *Engine) Close() error {
 	var errs []error
+	e.wmu.Lock()
+	if e.wconn != nil {
+		errs = append(errs, e.wconn.Close())
+		e.wconn = nil
+	}
+	e.wmu.Unlock()
 	e.stmts.Range(func(k, v any) bool {
 		e.stmts.Delete(k)
 		errs = append(errs, v.(*sql.Stmt).Close())

@@ -14,13 +14,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -50,7 +53,8 @@ func main() {
 }
 
 func run(addr, kind, dsn string) error {
-	ctx := context.Background()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var st store.Store
 	switch kind {
 	case "bare":
@@ -101,7 +105,16 @@ func run(addr, kind, dsn string) error {
 	go func() { _ = svc.Run(context.Background()) }() // hold history and visit writes behind
 	fmt.Printf("visitserver: %s store on http://%s%sv1/visit\n", kind, addr, dni.DefaultPrefix)
 	srv := &http.Server{Addr: addr, Handler: svc.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	return srv.ListenAndServe()
+	// Stopped by a signal (compare.sh ends with SIGTERM), the deferred
+	// closes still run and the SQLite file's directory is removed.
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // bareHandler decodes a visit and answers an assignment of the same shape
