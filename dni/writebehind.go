@@ -19,12 +19,13 @@ import (
 // visits, without answering before the write is durable.
 //
 // A request queues its records and waits for them to land, for at most
-// its store deadline (Config.StoreWait). While no batch is being written,
-// the waiting request writes one itself: everything queued, up to
-// writeBehindBatch records, in one transaction when the store has the
-// store.Batches role (one write each otherwise). The records queued while
-// a batch is written go in the next one, so batches grow with the load and
-// an idle service writes at once, with no timer. A request whose deadline
+// its store deadline (Config.StoreWait). While fewer batches are being
+// written than the store takes side by side (store.ParallelBatches; one
+// by default), the waiting request writes one itself: everything queued,
+// up to writeBehindBatch records, in one transaction when the store has
+// the store.Batches role (one write each otherwise). The records queued
+// while batches are written go in the next one, so batches grow with the
+// load and an idle service writes at once, with no timer. A request whose deadline
 // ends first answers from memory; its records stay queued and the next
 // batch, or Service.Run (run), writes them: what a crash can lose is
 // what it could lose before batching, the records of requests that were
@@ -55,10 +56,11 @@ type writeBehind struct {
 	pending  map[string]*queuedWrite
 	order    []string                // keys of pending, oldest first
 	inflight map[string]*queuedWrite // the batch being written
-	writing  bool
-	turn     chan struct{} // closed when the batch being written ends
-	waiting  int           // requests waiting for a batch to end
-	kick     chan struct{} // tells run that queued records have no writer
+	writers  int                     // batches being written
+	parallel int                     // most batches written at once
+	turn     chan struct{}           // closed when a batch being written ends; nil while none is
+	waiting  int                     // requests waiting for a batch to end
+	kick     chan struct{}           // tells run that queued records have no writer
 	closing  chan struct{}
 	closed   bool
 	runs     sync.WaitGroup // run, while it drains
@@ -84,7 +86,7 @@ const (
 )
 
 func newWriteBehind(log *slog.Logger) *writeBehind {
-	return &writeBehind{log: log, limit: writeBehindLimit, batch: writeBehindBatch, timeout: writeBehindTimeout,
+	return &writeBehind{log: log, limit: writeBehindLimit, batch: writeBehindBatch, timeout: writeBehindTimeout, parallel: 1,
 		pending: map[string]*queuedWrite{}, inflight: map[string]*queuedWrite{},
 		kick: make(chan struct{}, 1), closing: make(chan struct{})}
 }
@@ -225,11 +227,13 @@ func (w *writeBehind) await(ctx context.Context, done chan struct{}) bool {
 			return false
 		}
 		w.mu.Lock()
-		if !w.writing && len(w.order) > 0 {
-			b := w.take()
-			w.mu.Unlock()
-			w.write(ctx, b)
-			continue
+		if w.writers < w.parallel && len(w.order) > 0 {
+			if b := w.take(); len(b) > 0 {
+				w.mu.Unlock()
+				w.write(ctx, b)
+				continue
+			}
+			// Everything queued waits for its key's batch to land.
 		}
 		turn := w.turn
 		w.waiting++
@@ -289,7 +293,7 @@ type awaited struct {
 // kickRun wakes run when records are queued and no request will write
 // them; w.mu is held.
 func (w *writeBehind) kickRun() {
-	if !w.writing && len(w.order) > 0 {
+	if w.writers < w.parallel && len(w.order) > 0 {
 		select {
 		case w.kick <- struct{}{}:
 		default:
@@ -329,21 +333,37 @@ func (q *queuedWrite) swap(r *queuedWrite) {
 }
 
 // take moves the oldest queued records, up to one batch, in flight and
-// makes the caller the writer. w.mu is held.
+// makes the caller a writer; a record whose key is in a batch being
+// written stays queued, so a key's versions land in order. It returns
+// nothing, and makes no writer, when every queued key is in flight.
+// w.mu is held.
 func (w *writeBehind) take() []*queuedWrite {
-	n := min(len(w.order), w.batch)
-	b := make([]*queuedWrite, n)
-	for i, key := range w.order[:n] {
-		b[i] = w.pending[key]
+	var b []*queuedWrite
+	keep := w.order[:0]
+	for i, key := range w.order {
+		if len(b) == w.batch {
+			keep = append(keep, w.order[i:]...)
+			break
+		}
+		if _, busy := w.inflight[key]; busy {
+			keep = append(keep, key)
+			continue
+		}
+		q := w.pending[key]
 		delete(w.pending, key)
-		w.inflight[key] = b[i]
+		w.inflight[key] = q
+		b = append(b, q)
 	}
-	w.order = w.order[n:]
+	w.order = keep
 	if len(w.order) == 0 {
 		w.order = nil // let the backing array go
 	}
-	w.writing = true
-	w.turn = make(chan struct{})
+	if len(b) > 0 {
+		w.writers++
+		if w.turn == nil {
+			w.turn = make(chan struct{})
+		}
+	}
 	return b
 }
 
@@ -468,9 +488,12 @@ func (w *writeBehind) settle(batch []*queuedWrite, out []outcome, errs []error) 
 	if len(again) > 0 {
 		w.order = append(again, w.order...)
 	}
-	w.writing = false
+	w.writers--
 	close(w.turn)
 	w.turn = nil
+	if w.writers > 0 {
+		w.turn = make(chan struct{})
+	}
 	if w.waiting == 0 {
 		w.kickRun()
 	}
@@ -513,18 +536,21 @@ func (w *writeBehind) run(ctx context.Context) error {
 func (w *writeBehind) drain(ctx context.Context, closing bool) {
 	for ctx.Err() == nil {
 		w.mu.Lock()
-		if w.writing && closing {
+		if w.writers > 0 && closing {
 			turn := w.turn
 			w.mu.Unlock()
 			<-turn
 			continue
 		}
-		if w.writing || len(w.order) == 0 {
+		if w.writers >= w.parallel || len(w.order) == 0 {
 			w.mu.Unlock()
 			return
 		}
 		b := w.take()
 		w.mu.Unlock()
+		if len(b) == 0 {
+			return // what is queued waits for a batch being written; its settle kicks run
+		}
 		wctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 		w.writeEach(wctx, b)
 		cancel()
@@ -569,7 +595,7 @@ func (w *writeBehind) writeEach(ctx context.Context, batch []*queuedWrite) {
 func (w *writeBehind) batching() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.writing || len(w.order) > 0
+	return w.writers > 0 || len(w.order) > 0
 }
 
 // flush writes what is queued now, waiting for a batch being written,

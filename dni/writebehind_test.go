@@ -92,7 +92,9 @@ func TestVisitAnswersFromMemoryOnAHungStoreAndWritesBehind(t *testing.T) {
 
 	_, err := hung.Store.Session(ctx, a.SessionID)
 	require.ErrorIs(t, err, store.ErrNotFound, "the store has not taken the session yet")
-	assert.Equal(t, 4, h.svc.WriteBehindStats().Pending, "the session, its touchpoint and its two holds")
+	// The session and its touchpoint wait; the two hold records too,
+	// unless the hold writer (not hung) has written them already.
+	assert.Contains(t, []int{2, 3, 4}, h.svc.WriteBehindStats().Pending)
 
 	// The session is known while its write waits: the next page view and
 	// a heartbeat continue it.
