@@ -171,6 +171,7 @@ func (w *writeBehind) writeNow(ctx context.Context, b store.Batches, st interfac
 		return
 	}
 	w.refused("session:"+sess.ID, err)
+	w.refused("touchpoint:"+tp.ID, err)
 }
 
 // refused logs and counts a record the store refused; nil is a no-op.
@@ -406,7 +407,9 @@ func (w *writeBehind) write(ctx context.Context, batch []*queuedWrite) {
 		}
 		err := batcher.WriteBatch(ctx, b)
 		w.settleHolds(ctx, b.Holds, err)
-		if err == nil || !(errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict)) || len(together) == 1 {
+		// A refusal of a batch of one record is that record's own, unless
+		// hold records rode along: then it may be theirs.
+		if err == nil || !(errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict)) || len(together)+len(b.Holds) == 1 {
 			o := landed
 			switch {
 			case err != nil && ctx.Err() != nil:

@@ -110,8 +110,7 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	s := newStore(db, opt)
 	s.owned, s.ckpt = true, ckpt
 	if err := s.Migrate(ctx); err != nil {
-		ckpt.close()
-		_ = db.Close()
+		_ = s.Close() // the checkpointer, the writer's connection, the handle
 		return nil, err
 	}
 	return s, nil

@@ -135,8 +135,8 @@ type Engine struct {
 	opt   Options
 	wmu   sync.Mutex
 	wconn *sql.Conn // with SerializeWrites, the connection writes run on; under wmu
-	binds sync.Map // query with '?' -> rebound query
-	stmts sync.Map // rebound query -> *sql.Stmt, with CacheStatements
+	binds sync.Map  // query with '?' -> rebound query
+	stmts sync.Map  // rebound query -> *sql.Stmt, with CacheStatements
 }
 
 var _ store.Store = (*Engine)(nil)
