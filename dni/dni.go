@@ -190,9 +190,6 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 	s.holds = newHoldWriter(o.store, o.logger)
 	s.writes = newWriteBehind(o.logger)
 	s.writes.holds, s.holds.batching = s.holds, s.writes.batching
-	if p, ok := o.store.(store.ParallelBatches); ok && p.ParallelBatches() > 1 {
-		s.writes.parallel = p.ParallelBatches()
-	}
 	poolCfg := cfg.poolConfig(s.holds.record)
 	s.catalog, err = pool.NewCatalog(poolCfg)
 	errs = append(errs, err)

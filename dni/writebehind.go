@@ -19,13 +19,12 @@ import (
 // visits, without answering before the write is durable.
 //
 // A request queues its records and waits for them to land, for at most
-// its store deadline (Config.StoreWait). While fewer batches are being
-// written than the store takes side by side (store.ParallelBatches; one
-// by default), the waiting request writes one itself: everything queued,
-// up to writeBehindBatch records, in one transaction when the store has
-// the store.Batches role (one write each otherwise). The records queued
-// while batches are written go in the next one, so batches grow with the
-// load and an idle service writes at once, with no timer. A request whose deadline
+// its store deadline (Config.StoreWait). While no batch is being written,
+// the waiting request writes one itself: everything queued, up to
+// writeBehindBatch records, in one transaction when the store has the
+// store.Batches role (one write each otherwise). The records queued while
+// a batch is written go in the next one, so batches grow with the load and
+// an idle service writes at once, with no timer. A request whose deadline
 // ends first answers from memory; its records stay queued and the next
 // batch, or Service.Run (run), writes them: what a crash can lose is
 // what it could lose before batching, the records of requests that were
@@ -56,11 +55,10 @@ type writeBehind struct {
 	pending  map[string]*queuedWrite
 	order    []string                // keys of pending, oldest first
 	inflight map[string]*queuedWrite // the batch being written
-	writers  int                     // batches being written
-	parallel int                     // most batches written at once
-	turn     chan struct{}           // closed when a batch being written ends; nil while none is
-	waiting  int                     // requests waiting for a batch to end
-	kick     chan struct{}           // tells run that queued records have no writer
+	writing  bool
+	turn     chan struct{} // closed when the batch being written ends
+	waiting  int           // requests waiting for a batch to end
+	kick     chan struct{} // tells run that queued records have no writer
 	closing  chan struct{}
 	closed   bool
 	runs     sync.WaitGroup // run, while it drains
@@ -86,7 +84,7 @@ const (
 )
 
 func newWriteBehind(log *slog.Logger) *writeBehind {
-	return &writeBehind{log: log, limit: writeBehindLimit, batch: writeBehindBatch, timeout: writeBehindTimeout, parallel: 1,
+	return &writeBehind{log: log, limit: writeBehindLimit, batch: writeBehindBatch, timeout: writeBehindTimeout,
 		pending: map[string]*queuedWrite{}, inflight: map[string]*queuedWrite{},
 		kick: make(chan struct{}, 1), closing: make(chan struct{})}
 }
@@ -228,13 +226,11 @@ func (w *writeBehind) await(ctx context.Context, done chan struct{}) bool {
 			return false
 		}
 		w.mu.Lock()
-		if w.writers < w.parallel && len(w.order) > 0 {
-			if b := w.take(); len(b) > 0 {
-				w.mu.Unlock()
-				w.write(ctx, b)
-				continue
-			}
-			// Everything queued waits for its key's batch to land.
+		if !w.writing && len(w.order) > 0 {
+			b := w.take()
+			w.mu.Unlock()
+			w.write(ctx, b)
+			continue
 		}
 		turn := w.turn
 		w.waiting++
@@ -294,7 +290,7 @@ type awaited struct {
 // kickRun wakes run when records are queued and no request will write
 // them; w.mu is held.
 func (w *writeBehind) kickRun() {
-	if w.writers < w.parallel && len(w.order) > 0 {
+	if !w.writing && len(w.order) > 0 {
 		select {
 		case w.kick <- struct{}{}:
 		default:
@@ -334,37 +330,21 @@ func (q *queuedWrite) swap(r *queuedWrite) {
 }
 
 // take moves the oldest queued records, up to one batch, in flight and
-// makes the caller a writer; a record whose key is in a batch being
-// written stays queued, so a key's versions land in order. It returns
-// nothing, and makes no writer, when every queued key is in flight.
-// w.mu is held.
+// makes the caller the writer. w.mu is held.
 func (w *writeBehind) take() []*queuedWrite {
-	var b []*queuedWrite
-	keep := w.order[:0]
-	for i, key := range w.order {
-		if len(b) == w.batch {
-			keep = append(keep, w.order[i:]...)
-			break
-		}
-		if _, busy := w.inflight[key]; busy {
-			keep = append(keep, key)
-			continue
-		}
-		q := w.pending[key]
+	n := min(len(w.order), w.batch)
+	b := make([]*queuedWrite, n)
+	for i, key := range w.order[:n] {
+		b[i] = w.pending[key]
 		delete(w.pending, key)
-		w.inflight[key] = q
-		b = append(b, q)
+		w.inflight[key] = b[i]
 	}
-	w.order = keep
+	w.order = w.order[n:]
 	if len(w.order) == 0 {
 		w.order = nil // let the backing array go
 	}
-	if len(b) > 0 {
-		w.writers++
-		if w.turn == nil {
-			w.turn = make(chan struct{})
-		}
-	}
+	w.writing = true
+	w.turn = make(chan struct{})
 	return b
 }
 
@@ -491,12 +471,9 @@ func (w *writeBehind) settle(batch []*queuedWrite, out []outcome, errs []error) 
 	if len(again) > 0 {
 		w.order = append(again, w.order...)
 	}
-	w.writers--
+	w.writing = false
 	close(w.turn)
 	w.turn = nil
-	if w.writers > 0 {
-		w.turn = make(chan struct{})
-	}
 	if w.waiting == 0 {
 		w.kickRun()
 	}
@@ -539,21 +516,18 @@ func (w *writeBehind) run(ctx context.Context) error {
 func (w *writeBehind) drain(ctx context.Context, closing bool) {
 	for ctx.Err() == nil {
 		w.mu.Lock()
-		if w.writers > 0 && closing {
+		if w.writing && closing {
 			turn := w.turn
 			w.mu.Unlock()
 			<-turn
 			continue
 		}
-		if w.writers >= w.parallel || len(w.order) == 0 {
+		if w.writing || len(w.order) == 0 {
 			w.mu.Unlock()
 			return
 		}
 		b := w.take()
 		w.mu.Unlock()
-		if len(b) == 0 {
-			return // what is queued waits for a batch being written; its settle kicks run
-		}
 		wctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 		w.writeEach(wctx, b)
 		cancel()
@@ -598,7 +572,7 @@ func (w *writeBehind) writeEach(ctx context.Context, batch []*queuedWrite) {
 func (w *writeBehind) batching() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.writers > 0 || len(w.order) > 0
+	return w.writing || len(w.order) > 0
 }
 
 // flush writes what is queued now, waiting for a batch being written,

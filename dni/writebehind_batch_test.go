@@ -199,7 +199,7 @@ func TestWriteBehindCutBatchRequeuesUnderNewerVersion(t *testing.T) {
 	ctx1, cut1 := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.putSession(ctx1, hung, sessionAt("s", 0)); close(done) }()
-	until(t, func() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.writers > 0 })
+	until(t, func() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.writing })
 	expired, cancel := context.WithCancel(context.Background())
 	cancel()
 	w.putSession(expired, hung, sessionAt("s", 5))

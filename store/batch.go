@@ -50,12 +50,3 @@ func IsInMemory(s any) bool {
 	m, ok := s.(InMemory)
 	return ok && m.InMemory()
 }
-
-// ParallelBatches is an optional role of a store that writes batches
-// faster side by side than one after another: a database server, whose
-// every commit waits for its log to reach the disk. The visitor API then
-// writes up to ParallelBatches() batches at once (each record's key in
-// one of them at a time); without the role, one.
-type ParallelBatches interface {
-	ParallelBatches() int
-}

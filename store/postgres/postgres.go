@@ -180,11 +180,3 @@ func Transient(err error) bool {
 	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "connection reset") ||
 		strings.Contains(msg, "broken pipe") || strings.Contains(msg, "unexpected EOF")
 }
-
-// ParallelBatches implements [store.ParallelBatches]: each commit waits
-// for the server's log flush, so batches written side by side keep more
-// of the visitor API's writes moving. Half the pool's connections, at
-// most 4, leave the rest to reads.
-func (st *Store) ParallelBatches() int {
-	return max(1, min(4, int(st.pool.Config().MaxConns)/2))
-}
