@@ -12,11 +12,22 @@ set -eu
 kind=${1:-memory}
 rounds=${2:-5}
 dir=$(mktemp -d)
-trap 'kill $svc $bare 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $svc 2>/dev/null; kill $bare 2>/dev/null; rm -rf "$dir"' EXIT
 go build -o "$dir/visitserver" ./dni/internal/cmd/visitserver
 "$dir/visitserver" -store "$kind" -addr 127.0.0.1:8099 >/dev/null & svc=$!
 "$dir/visitserver" -store bare -addr 127.0.0.1:8098 >/dev/null & bare=$!
-sleep 2
+# Wait for both to listen (building the service takes a moment under load).
+for port in 8099 8098; do
+	i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$port/"; do
+		i=$((i + 1))
+		if [ $i -ge 300 ]; then
+			echo "compare.sh: nothing listens on port $port" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+done
 lua=dni/internal/cmd/visitserver/visit.lua
 hz=$(getconf CLK_TCK)
 # ticks prints the CPU clock ticks (user + system) the given processes used.

@@ -59,8 +59,7 @@ func run(addr, kind, dsn string) error {
 	switch kind {
 	case "bare":
 		fmt.Printf("visitserver: bare net/http + JSON on http://%s%sv1/visit\n", addr, dni.DefaultPrefix)
-		srv := &http.Server{Addr: addr, Handler: bareHandler(), ReadHeaderTimeout: 5 * time.Second}
-		return srv.ListenAndServe()
+		return serve(ctx, &http.Server{Addr: addr, Handler: bareHandler(), ReadHeaderTimeout: 5 * time.Second})
 	case "memory":
 		st = memstore.New()
 	case "sqlite":
@@ -104,9 +103,13 @@ func run(addr, kind, dsn string) error {
 	defer svc.Close()
 	go func() { _ = svc.Run(context.Background()) }() // hold history and visit writes behind
 	fmt.Printf("visitserver: %s store on http://%s%sv1/visit\n", kind, addr, dni.DefaultPrefix)
-	srv := &http.Server{Addr: addr, Handler: svc.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	// Stopped by a signal (compare.sh ends with SIGTERM), the deferred
 	// closes still run and the SQLite file's directory is removed.
+	return serve(ctx, &http.Server{Addr: addr, Handler: svc.Handler(), ReadHeaderTimeout: 5 * time.Second})
+}
+
+// serve runs srv until ctx ends.
+func serve(ctx context.Context, srv *http.Server) error {
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
