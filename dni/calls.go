@@ -179,8 +179,10 @@ func (s *Service) ErasePerson(ctx context.Context, personID string) error {
 	}
 	// What is queued to be written behind lands first, so the erasure
 	// finds it rather than being followed by it.
-	s.writes.flush(ctx)
-	s.holds.flush()
+	if err := s.writes.flush(ctx); err != nil {
+		return fmt.Errorf("dni: erase person: waiting for the writes behind: %w", err)
+	}
+	s.holds.flushBeforeErasure()
 	if err := s.store.ErasePerson(ctx, personID); err != nil {
 		return fmt.Errorf("dni: erase person: %w", err)
 	}

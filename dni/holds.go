@@ -30,8 +30,10 @@ type holdWriter struct {
 	// queued records; nil for never.
 	batching func() bool
 
-	inflight atomic.Int64 // records taken from the queue and not yet written
-	flushing sync.Mutex   // held by flush
+	inflight atomic.Int64      // records taken from the queue or set aside, not yet written
+	flushing sync.Mutex        // held by flush
+	riding   sync.RWMutex      // read-held by a visit batch from take to settling its records
+	aside    []pool.HoldRecord // refused in a visit batch, for run to write one by one; under mu
 
 	mu       sync.RWMutex // write-held only to close the queue
 	closed   bool
@@ -109,12 +111,19 @@ func (w *holdWriter) run(ctx context.Context) error {
 	}
 }
 
-// flush writes the records queued now, in batches: before an erasure, so
-// that none of them lands after it.
+// flush writes the records set aside and those queued now, in batches.
 func (w *holdWriter) flush() {
 	// One flush at a time: an erasure's waits for the one run is making.
 	w.flushing.Lock()
 	defer w.flushing.Unlock()
+	w.mu.Lock()
+	aside := w.aside
+	w.aside = nil
+	w.mu.Unlock()
+	for _, h := range aside {
+		_ = w.write(h) // logged
+		w.settled(1)
+	}
 	for {
 		hs := w.take(holdBatch)
 		if len(hs) == 0 {
@@ -125,7 +134,30 @@ func (w *holdWriter) flush() {
 	}
 }
 
-// pending is the number of records queued or being written.
+// flushBeforeErasure is flush once the records riding in visit batches
+// have landed (or come back): an erasure that follows finds them all.
+func (w *holdWriter) flushBeforeErasure() {
+	w.riding.Lock()
+	defer w.riding.Unlock()
+	w.flush()
+}
+
+// setAside hands records a visit batch could not land, because one of
+// them was refused, to run, which writes them one at a time to find the
+// culprit: on the request's goroutine that would hold it past its
+// deadline, and back in the queue they would sink the next batch too.
+func (w *holdWriter) setAside(hs []pool.HoldRecord) {
+	w.mu.Lock()
+	w.aside = append(w.aside, hs...)
+	w.mu.Unlock()
+	w.inflight.Add(int64(len(hs))) // settled by flush
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// pending is the number of records queued, set aside or being written.
 func (w *holdWriter) pending() int { return len(w.queue) + int(w.inflight.Load()) }
 
 // settled ends n records take returned: written, refused or queued again.
@@ -139,19 +171,19 @@ func (w *holdWriter) take(n int) []pool.HoldRecord {
 	}
 	var hs []pool.HoldRecord
 	for len(hs) < n {
+		// Counted before it leaves the queue, so pending never misses it.
+		w.inflight.Add(1)
 		select {
 		case h, ok := <-w.queue:
-			if !ok {
-				w.inflight.Add(int64(len(hs)))
-				return hs
+			if ok {
+				hs = append(hs, h)
+				continue
 			}
-			hs = append(hs, h)
 		default:
-			w.inflight.Add(int64(len(hs)))
-			return hs
 		}
+		w.inflight.Add(-1)
+		break
 	}
-	w.inflight.Add(int64(len(hs)))
 	return hs
 }
 
@@ -232,6 +264,14 @@ func (w *holdWriter) close() {
 	close(w.stopping)
 	w.mu.Unlock()
 	w.runs.Wait()
+	w.mu.Lock()
+	aside := w.aside
+	w.aside = nil
+	w.mu.Unlock()
+	for _, h := range aside {
+		_ = w.write(h) // logged
+		w.settled(1)
+	}
 	for h := range w.queue {
 		if err := w.write(h); errors.Is(err, context.DeadlineExceeded) {
 			// The store stopped answering: each record left would wait

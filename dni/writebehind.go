@@ -16,7 +16,9 @@ import (
 
 // writeBehind writes the tracker API's sessions and touchpoints in
 // batches (group commit), so a busy site pays one transaction for many
-// visits, without answering before the write is durable.
+// visits, without answering before the write is durable. Each batch also
+// carries the hold records queued in the holdWriter. An in-memory store
+// (store.InMemory) is written at once instead.
 //
 // A request queues its records and waits for them to land, for at most
 // its store deadline (Config.StoreWait). While no batch is being written,
@@ -383,10 +385,14 @@ func (w *writeBehind) write(ctx context.Context, batch []*queuedWrite) {
 	}
 	if len(together) > 0 {
 		if w.holds != nil {
+			w.holds.riding.RLock()
 			b.Holds = w.holds.take(holdBatch)
 		}
 		err := batcher.WriteBatch(ctx, b)
-		w.settleHolds(ctx, b.Holds, err)
+		if w.holds != nil {
+			w.settleHolds(ctx, b.Holds, err)
+			w.holds.riding.RUnlock()
+		}
 		// A refusal of a batch of one record is that record's own, unless
 		// hold records rode along: then it may be theirs.
 		if err == nil || !(errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict)) || len(together)+len(b.Holds) == 1 {
@@ -423,19 +429,17 @@ func (w *writeBehind) write(ctx context.Context, batch []*queuedWrite) {
 
 // settleHolds deals with the hold records a batch carried once the store
 // has answered it (err): a batch cut short queues them again; one refused
-// as invalid or conflicting hands them to the hold writer, which finds
-// the culprit one record at a time; any other refusal is logged as the
-// hold writer logs its own.
+// as invalid or conflicting sets them aside for the hold writer's run,
+// which finds the culprit one record at a time; any other refusal is
+// logged as the hold writer logs its own.
 func (w *writeBehind) settleHolds(ctx context.Context, hs []pool.HoldRecord, err error) {
-	if w.holds != nil {
-		defer w.holds.settled(len(hs))
-	}
+	defer w.holds.settled(len(hs))
 	switch {
 	case err == nil || len(hs) == 0:
 	case ctx.Err() != nil:
 		w.holds.putBack(hs)
 	case errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict):
-		_ = w.holds.writeBatch(hs) // logged
+		w.holds.setAside(hs)
 	default:
 		w.holds.log.Error("dni: writing hold history", "records", len(hs), "err", err)
 	}
@@ -575,9 +579,27 @@ func (w *writeBehind) batching() bool {
 	return w.writing || len(w.order) > 0
 }
 
-// flush writes what is queued now, waiting for a batch being written,
-// until nothing is queued or ctx ends.
-func (w *writeBehind) flush(ctx context.Context) { w.drain(ctx, true) }
+// flush waits until the records queued or being written when it is
+// called have landed or failed, writing batches itself while no one else
+// is; records queued later are not waited for, so a busy service does
+// not keep it waiting. It fails only when ctx ends first.
+func (w *writeBehind) flush(ctx context.Context) error {
+	w.mu.Lock()
+	var waits []chan struct{}
+	for _, q := range w.pending {
+		waits = append(waits, q.done)
+	}
+	for _, q := range w.inflight {
+		waits = append(waits, q.done)
+	}
+	w.mu.Unlock()
+	for _, done := range waits {
+		if !w.await(ctx, done) {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
 
 // close writes what is queued (giving up once a write times out), waits
 // for run and is idempotent; writes queued after it are dropped.

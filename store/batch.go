@@ -39,8 +39,9 @@ type Batches interface {
 // InMemory is an optional role of a store (found by type assertion) that
 // keeps its records in the process's memory: a write costs less than
 // queueing it for a batch would, so the visitor API writes to such a
-// store at once. A store that wraps another reports what the wrapped one
-// does.
+// store at once, without a deadline. A store that wraps another reports
+// what the wrapped one does; one that adds I/O of its own (embedding
+// *memstore.Store promotes the method) must report false.
 type InMemory interface {
 	InMemory() bool
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,7 @@ import (
 // on, raised, as a backstop should this goroutine fall behind.
 type checkpointer struct {
 	db    *sql.DB
+	log   *slog.Logger
 	every time.Duration
 	dirty atomic.Bool // a write committed since the last checkpoint
 	stop  chan struct{}
@@ -32,8 +34,8 @@ const (
 	checkpointBackstop = 10000
 )
 
-func startCheckpointer(db *sql.DB, every time.Duration) *checkpointer {
-	c := &checkpointer{db: db, every: every, stop: make(chan struct{})}
+func startCheckpointer(db *sql.DB, every time.Duration, log *slog.Logger) *checkpointer {
+	c := &checkpointer{db: db, log: log, every: every, stop: make(chan struct{})}
 	c.done.Add(1)
 	go c.run()
 	return c
@@ -60,9 +62,12 @@ func (c *checkpointer) run() {
 			continue
 		}
 		// PASSIVE never waits for the writer or readers: it copies what it
-		// can now and the rest next time. An error (the file gone, a
-		// handle closing) leaves the log to the backstop.
-		_, _ = c.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+		// can now and the rest next time. After an error (the disk full,
+		// the handle closing) the log grows until a checkpoint succeeds,
+		// here or at the backstop; the next write tries again.
+		if _, err := c.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			c.log.Warn("store/sqlite: background checkpoint failed; the write-ahead log grows until one succeeds", "err", err)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +86,7 @@ func TestCheckpointerCheckpointsOnlyAfterAWrite(t *testing.T) {
 		before := fileSize(t, path)
 
 		const every = time.Second
-		c := startCheckpointer(db, every)
+		c := startCheckpointer(db, every, slog.New(slog.DiscardHandler))
 		time.Sleep(10 * every)
 		synctest.Wait()
 		assert.Equal(t, before, fileSize(t, path), "ten ticks and no write noted: no checkpoint")

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -41,6 +42,10 @@ type Config struct {
 	// Now is the clock used for creation times and for calls whose events
 	// carry no time; nil means time.Now.
 	Now func() time.Time
+	// Logger receives the failures of Open's background checkpoints (at
+	// Warn: the log then grows until a checkpoint succeeds); nil means
+	// slog.Default().
+	Logger *slog.Logger
 }
 
 // Retry is how the store retries an operation that failed with a transient
@@ -104,7 +109,11 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 	}
 	db.SetMaxIdleConns(maxIdleConns)
-	ckpt := startCheckpointer(db, checkpointEvery)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	ckpt := startCheckpointer(db, checkpointEvery, log)
 	opt := cfg.engine()
 	opt.Wrote = ckpt.wrote
 	s := newStore(db, opt)
@@ -164,9 +173,10 @@ func (st *Store) ExplainHoldersAt(ctx context.Context, number string, at time.Ti
 // maxIdleConns is how many connections Open's handle keeps open between
 // uses. database/sql's default of 2 closes the others as soon as they are
 // put back, and each connection opened again starts with an empty page
-// cache and unprepared statements: under the visitor API's load the
-// writer, the readers and the checkpointer need more than two.
-const maxIdleConns = 16
+// cache and unprepared statements; each kept one may hold up to its
+// cache_size (64 MiB), so not many more. The writer's own connection is
+// pinned and not counted.
+const maxIdleConns = 4
 
 // transient reports SQLite's "busy" and "locked" results, which a retry
 // after a short wait resolves. The codes are recognised by their text,

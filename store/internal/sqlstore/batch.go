@@ -112,6 +112,9 @@ func (e *Engine) arrayBatch(ctx context.Context, sessions, touches [][]any, hold
 		arrays(hrows, "sisisib")...), arrays(spans, "si")...)
 	err := e.retry(ctx, func() error {
 		_, err := e.db.ExecContext(ctx, arrayBatchSQL, args...)
+		if err == nil {
+			e.wrote()
+		}
 		if err != nil && e.d.NotNull != nil {
 			switch e.d.NotNull(err) {
 			case "touchpoints.kind":

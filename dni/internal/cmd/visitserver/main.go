@@ -59,7 +59,7 @@ func run(addr, kind, dsn string) error {
 	switch kind {
 	case "bare":
 		fmt.Printf("visitserver: bare net/http + JSON on http://%s%sv1/visit\n", addr, dni.DefaultPrefix)
-		return serve(ctx, &http.Server{Addr: addr, Handler: bareHandler(), ReadHeaderTimeout: 5 * time.Second})
+		return serve(ctx, stop, &http.Server{Addr: addr, Handler: bareHandler(), ReadHeaderTimeout: 5 * time.Second})
 	case "memory":
 		st = memstore.New()
 	case "sqlite":
@@ -105,13 +105,14 @@ func run(addr, kind, dsn string) error {
 	fmt.Printf("visitserver: %s store on http://%s%sv1/visit\n", kind, addr, dni.DefaultPrefix)
 	// Stopped by a signal (compare.sh ends with SIGTERM), the deferred
 	// closes still run and the SQLite file's directory is removed.
-	return serve(ctx, &http.Server{Addr: addr, Handler: svc.Handler(), ReadHeaderTimeout: 5 * time.Second})
+	return serve(ctx, stop, &http.Server{Addr: addr, Handler: svc.Handler(), ReadHeaderTimeout: 5 * time.Second})
 }
 
-// serve runs srv until ctx ends.
-func serve(ctx context.Context, srv *http.Server) error {
+// serve runs srv until ctx ends; stop then lets signals kill the process again.
+func serve(ctx context.Context, stop context.CancelFunc, srv *http.Server) error {
 	go func() {
 		<-ctx.Done()
+		stop() // a second signal ends the process, should closing hang
 		_ = srv.Close()
 	}()
 	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
