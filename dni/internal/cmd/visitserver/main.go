@@ -75,7 +75,24 @@ func run(addr, kind, dsn string) error {
 		defer s.Close()
 		st = s
 	case "postgres":
-		p, err := pgxpool.New(ctx, dsn)
+		// A schema of its own, dropped on the way out: every run starts
+		// from empty tables, as the SQLite side does.
+		schema := fmt.Sprintf("visitserver_%d", os.Getpid())
+		admin, err := pgxpool.New(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer admin.Close()
+		if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+			return err
+		}
+		defer func() { _, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") }()
+		cfg, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			return err
+		}
+		cfg.ConnConfig.RuntimeParams["search_path"] = schema
+		p, err := pgxpool.NewWithConfig(ctx, cfg)
 		if err != nil {
 			return err
 		}
