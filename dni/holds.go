@@ -116,14 +116,7 @@ func (w *holdWriter) flush() {
 	// One flush at a time: an erasure's waits for the one run is making.
 	w.flushing.Lock()
 	defer w.flushing.Unlock()
-	w.mu.Lock()
-	aside := w.aside
-	w.aside = nil
-	w.mu.Unlock()
-	for _, h := range aside {
-		_ = w.write(h) // logged
-		w.settled(1)
-	}
+	w.writeAside()
 	for {
 		hs := w.take(holdBatch)
 		if len(hs) == 0 {
@@ -131,6 +124,18 @@ func (w *holdWriter) flush() {
 		}
 		_ = w.writeBatch(hs) // logged
 		w.settled(len(hs))
+	}
+}
+
+// writeAside writes the records set aside, one at a time.
+func (w *holdWriter) writeAside() {
+	w.mu.Lock()
+	aside := w.aside
+	w.aside = nil
+	w.mu.Unlock()
+	for _, h := range aside {
+		_ = w.write(h) // logged
+		w.settled(1)
 	}
 }
 
@@ -264,14 +269,7 @@ func (w *holdWriter) close() {
 	close(w.stopping)
 	w.mu.Unlock()
 	w.runs.Wait()
-	w.mu.Lock()
-	aside := w.aside
-	w.aside = nil
-	w.mu.Unlock()
-	for _, h := range aside {
-		_ = w.write(h) // logged
-		w.settled(1)
-	}
+	w.writeAside()
 	for h := range w.queue {
 		if err := w.write(h); errors.Is(err, context.DeadlineExceeded) {
 			// The store stopped answering: each record left would wait

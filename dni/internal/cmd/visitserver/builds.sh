@@ -16,20 +16,10 @@ rounds=${4:-3}
 "$before" -store "$kind" -addr 127.0.0.1:8091 >/dev/null & a=$!
 "$after" -store "$kind" -addr 127.0.0.1:8092 >/dev/null & b=$!
 trap 'kill $a 2>/dev/null; kill $b 2>/dev/null' EXIT
-for port in 8091 8092; do
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$port/"; do
-		i=$((i + 1))
-		if [ $i -ge 300 ]; then
-			echo "builds.sh: nothing listens on port $port" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
-done
+. dni/internal/cmd/visitserver/lib.sh
+listening 8091 8092
 lua=dni/internal/cmd/visitserver/visit.lua
 hz=$(getconf CLK_TCK)
-ticks() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
 for r in $(seq "$rounds"); do
 	for side in before:8091:$a after:8092:$b; do
 		name=${side%%:*}

@@ -16,25 +16,10 @@ trap 'kill $svc 2>/dev/null; kill $bare 2>/dev/null; rm -rf "$dir"' EXIT
 go build -o "$dir/visitserver" ./dni/internal/cmd/visitserver
 "$dir/visitserver" -store "$kind" -addr 127.0.0.1:8099 >/dev/null & svc=$!
 "$dir/visitserver" -store bare -addr 127.0.0.1:8098 >/dev/null & bare=$!
-# Wait for both to listen (building the service takes a moment under load).
-for port in 8099 8098; do
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$port/"; do
-		i=$((i + 1))
-		if [ $i -ge 300 ]; then
-			echo "compare.sh: nothing listens on port $port" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
-done
+. dni/internal/cmd/visitserver/lib.sh
+listening 8099 8098 # building the service takes a moment under load
 lua=dni/internal/cmd/visitserver/visit.lua
 hz=$(getconf CLK_TCK)
-# ticks prints the CPU clock ticks (user + system) the given processes used.
-ticks() {
-	for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done |
-		awk '{sub(/^.*\) /, ""); t += $12 + $13} END {print t + 0}'
-}
 measure() {
 	dbs=""
 	if [ "$1" = postgres ]; then dbs=$(pgrep -x postgres || true); fi
