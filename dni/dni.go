@@ -342,6 +342,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	g.Go(func() error { return s.holds.run(gctx) })
 	g.Go(func() error { return s.writes.run(gctx) })
+	if r, ok := s.store.(store.Runner); ok {
+		g.Go(func() error { return r.Run(gctx) })
+	}
 	g.Go(func() error { return s.every(gctx, time.Minute, s.sweep) })
 	if s.cfg.Retention > 0 {
 		// At start too: a process restarted more often than hourly must

@@ -51,3 +51,10 @@ func IsInMemory(s any) bool {
 	m, ok := s.(InMemory)
 	return ok && m.InMemory()
 }
+
+// Runner is an optional role of a store with background work of its own
+// (SQLite's checkpoints): the host runs it, and dni.Service.Run does,
+// until ctx ends or the store is closed.
+type Runner interface {
+	Run(ctx context.Context) error
+}

@@ -9,22 +9,24 @@ import (
 	"time"
 )
 
-// checkpointer copies the write-ahead log into the database file from a
-// goroutine of its own, so that the writer's commits do not pay for it.
-// Left to SQLite, the commit that takes the log past wal_autocheckpoint
-// pages runs the checkpoint, and its fsyncs, while every other write
-// waits (18 % of the writer's time under the visitor API's load). A
-// passive checkpoint runs beside the writer; the log's growth between
-// two of them is bounded by the interval, and wal_autocheckpoint stays
-// on, raised, as a backstop should this goroutine fall behind.
+// checkpointer copies the write-ahead log into the database file beside
+// the writer, so that the writer's commits do not pay for it. Left to
+// SQLite, the commit that takes the log past wal_autocheckpoint pages
+// runs the checkpoint, and its fsyncs, while every other write waits
+// (18 % of the writer's time under the visitor API's load). While
+// Store.Run runs it, a passive checkpoint follows the writes at most
+// checkpointEvery later; wal_autocheckpoint stays on, raised, as a
+// backstop for a host that does not call Run, or should it fall behind.
 type checkpointer struct {
 	db    *sql.DB
 	log   *slog.Logger
 	every time.Duration
 	dirty atomic.Bool // a write committed since the last checkpoint
-	stop  chan struct{}
-	done  sync.WaitGroup
-	once  sync.Once
+
+	mu      sync.Mutex
+	stop    chan struct{} // closed by close
+	stopped bool
+	runs    sync.WaitGroup
 }
 
 const (
@@ -34,11 +36,8 @@ const (
 	checkpointBackstop = 10000
 )
 
-func startCheckpointer(db *sql.DB, every time.Duration, log *slog.Logger) *checkpointer {
-	c := &checkpointer{db: db, log: log, every: every, stop: make(chan struct{})}
-	c.done.Add(1)
-	go c.run()
-	return c
+func newCheckpointer(db *sql.DB, every time.Duration, log *slog.Logger) *checkpointer {
+	return &checkpointer{db: db, log: log, every: every, stop: make(chan struct{})}
 }
 
 // wrote notes that there is log to copy; called after each commit.
@@ -48,31 +47,51 @@ func (c *checkpointer) wrote() {
 	}
 }
 
-func (c *checkpointer) run() {
-	defer c.done.Done()
+// run checkpoints after writes until ctx ends or close is called.
+func (c *checkpointer) run(ctx context.Context) error {
+	c.mu.Lock()
+	if c.stopped {
+		c.mu.Unlock()
+		return nil
+	}
+	c.runs.Add(1)
+	c.mu.Unlock()
+	defer c.runs.Done()
 	t := time.NewTicker(c.every)
 	defer t.Stop()
 	for {
 		select {
 		case <-c.stop:
-			return
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
 		case <-t.C:
 		}
-		if !c.dirty.Swap(false) {
-			continue
-		}
-		// PASSIVE never waits for the writer or readers: it copies what it
-		// can now and the rest next time. After an error (the disk full,
-		// the handle closing) the log grows until a checkpoint succeeds,
-		// here or at the backstop; the next write tries again.
-		if _, err := c.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
-			c.log.Warn("store/sqlite: background checkpoint failed; the write-ahead log grows until one succeeds", "err", err)
-		}
+		c.step()
 	}
 }
 
-// close stops the goroutine and waits for it; idempotent.
+// step checkpoints if a write was noted since the last one.
+func (c *checkpointer) step() {
+	if !c.dirty.Swap(false) {
+		return
+	}
+	// PASSIVE never waits for the writer or readers: it copies what it
+	// can now and the rest next time. After an error (the disk full, the
+	// handle closing) the log grows until a checkpoint succeeds, here or
+	// at the backstop; the next write tries again.
+	if _, err := c.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		c.log.Warn("store/sqlite: background checkpoint failed; the write-ahead log grows until one succeeds", "err", err)
+	}
+}
+
+// close stops run and waits for it; idempotent.
 func (c *checkpointer) close() {
-	c.once.Do(func() { close(c.stop) })
-	c.done.Wait()
+	c.mu.Lock()
+	if !c.stopped {
+		c.stopped = true
+		close(c.stop)
+	}
+	c.mu.Unlock()
+	c.runs.Wait()
 }

@@ -86,7 +86,9 @@ func TestCheckpointerCheckpointsOnlyAfterAWrite(t *testing.T) {
 		before := fileSize(t, path)
 
 		const every = time.Second
-		c := startCheckpointer(db, every, slog.New(slog.DiscardHandler))
+		c := newCheckpointer(db, every, slog.New(slog.DiscardHandler))
+		ran := make(chan error, 1)
+		go func() { ran <- c.run(context.Background()) }()
 		time.Sleep(10 * every)
 		synctest.Wait()
 		assert.Equal(t, before, fileSize(t, path), "ten ticks and no write noted: no checkpoint")
@@ -100,19 +102,21 @@ func TestCheckpointerCheckpointsOnlyAfterAWrite(t *testing.T) {
 
 		c.close()
 		c.close() // idempotent
-		// The bubble ends only once the goroutine has: a leaked one
-		// would fail the test as deadlocked.
+		require.NoError(t, <-ran, "close ends run")
+		require.NoError(t, c.run(context.Background()), "run after close returns at once")
 	})
 }
 
-// Open wires the engine's writes to the checkpointer, and Close (twice is
-// safe) stops its goroutine: the synctest bubble fails if any goroutine
-// Open started outlives Close.
+// Open wires the engine's writes to the checkpointer, Run checkpoints
+// them, and Close (twice is safe) stops Run: the synctest bubble fails if
+// any goroutine outlives Close.
 func TestOpenCheckpointsAfterStoreWritesAndCloseStopsIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		st, err := Open(ctx, filepath.Join(t.TempDir(), "calltrack.db"), Config{})
 		require.NoError(t, err)
+		ran := make(chan error, 1)
+		go func() { ran <- st.Run(ctx) }()
 		time.Sleep(checkpointEvery) // the migrations' checkpoint
 		synctest.Wait()
 		require.False(t, st.ckpt.dirty.Load())
@@ -125,6 +129,7 @@ func TestOpenCheckpointsAfterStoreWritesAndCloseStopsIt(t *testing.T) {
 		assert.False(t, st.ckpt.dirty.Load(), "and checkpointed at the next tick")
 
 		require.NoError(t, st.Close())
+		require.NoError(t, <-ran, "Close ends Run")
 		require.NoError(t, st.Close())
 	})
 }

@@ -88,8 +88,8 @@ func newStore(db *sql.DB, opt sqlstore.Options) *Store {
 // (cache_size; the default 2 MiB makes a busy writer read its indexes'
 // pages again) and IMMEDIATE write transactions, so a
 // writer takes the write lock when it begins rather than failing to
-// upgrade later. Checkpoints run in the background, about every 100ms
-// while there are writes, so commits do not wait for them
+// upgrade later. While [Store.Run] runs, checkpoints follow the writes
+// beside the writer, about every 100ms, so commits do not wait for them
 // (wal_autocheckpoint is raised to 10,000 pages as a backstop). The
 // package registers the modernc.org/sqlite driver
 // itself, so no other import is needed. Open applies the migrations; Close
@@ -113,7 +113,7 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	ckpt := startCheckpointer(db, checkpointEvery, log)
+	ckpt := newCheckpointer(db, checkpointEvery, log)
 	opt := cfg.engine()
 	opt.Wrote = ckpt.wrote
 	s := newStore(db, opt)
@@ -123,6 +123,19 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Run checkpoints the write-ahead log beside the writer until ctx ends or
+// the store is closed ([store.Runner]; dni.Service.Run calls it). Without
+// it, or on a store made by [New], SQLite checkpoints in the commit that
+// takes the log past wal_autocheckpoint pages. It returns nil when
+// closed, ctx's error when ctx ends.
+func (st *Store) Run(ctx context.Context) error {
+	if st.ckpt == nil {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return st.ckpt.run(ctx)
 }
 
 // Close closes the database handle if [Open] opened it; a store made by
