@@ -25,7 +25,7 @@ import (
 type Store struct {
 	engine *sqlstore.Engine // the SQL shared with store/postgres; zz_methods.go delegates to it
 	owned  bool             // Close closes the handle: it came from Open
-	ckpt   *checkpointer    // Open's background checkpoints; nil from New
+	ckpt   *checkpointer    // the checkpoints Run makes on a store from Open; nil from New
 }
 
 var (
@@ -42,7 +42,7 @@ type Config struct {
 	// Now is the clock used for creation times and for calls whose events
 	// carry no time; nil means time.Now.
 	Now func() time.Time
-	// Logger receives the failures of Open's background checkpoints (at
+	// Logger receives the failures of the background checkpoints (at
 	// Warn: the log then grows until a checkpoint succeeds); nil means
 	// slog.Default().
 	Logger *slog.Logger
