@@ -131,7 +131,9 @@ document.cookie = "_attriqs_v=;path=/;max-age=0;domain=calltrack.test";</script>
 	}
 	visitor := func(t *testing.T, what string) string {
 		t.Helper()
-		return poll(t, what, `attriqs.ids() && attriqs.ids().visitor_id`)
+		// The page may not have run the tracker yet (a navigation just
+		// landed): attriqs undefined is "not yet", not an error.
+		return poll(t, what, `window.attriqs && attriqs.ids() && attriqs.ids().visitor_id`)
 	}
 	cookies := func(t *testing.T) map[string]*network.Cookie {
 		t.Helper()
