@@ -15,6 +15,20 @@ listening() {
 	done
 }
 
+# pidticks prints "pid ticks" for each given process still running.
+pidticks() {
+	for p in "$@"; do
+		awk -v p="$p" '{sub(/^.*\) /, ""); print p, $12 + $13}' "/proc/$p/stat" 2>/dev/null || true
+	done
+}
+
+# ticksSince prints the ticks used between two pidticks files by the
+# processes in both: one that exited meanwhile is left out, not counted
+# as negative.
+ticksSince() {
+	awk 'NR == FNR {t0[$1] = $2; next} ($1 in t0) {t += $2 - t0[$1]} END {print t + 0}' "$1" "$2"
+}
+
 # ticks prints the CPU clock ticks (user + system) the given processes used.
 ticks() {
 	for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done |
