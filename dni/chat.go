@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/chat"
+	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/store"
 )
@@ -65,12 +66,26 @@ func (s *Service) RecordChat(ctx context.Context, events []chat.Event) error {
 			}
 			c := journey.Conversion{ID: r.ConversionID(ev), Type: r.Name, At: cmp.Or(ev.At, s.now()).UTC(),
 				VisitorID: sess.VisitorID, SessionID: sess.ID, Value: r.Value, Currency: r.Currency}
-			if err := s.store.PutConversion(ctx, c); err != nil {
+			if err := s.putChatConversion(ctx, sess, c); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// putChatConversion writes a chat rule's conversion with its export
+// messages, in one transaction. Its id is one per conversation and rule,
+// so the same event arriving again queues nothing new.
+func (s *Service) putChatConversion(ctx context.Context, sess journey.Session, c journey.Conversion) error {
+	if s.exports == nil {
+		return s.store.PutConversion(ctx, c)
+	}
+	ids, err := s.adIDsOf(ctx, sess.ID)
+	if err != nil {
+		return err
+	}
+	return s.exports.Record(ctx, export.Event{Conversion: &c, Source: sess.Source, AdIDs: ids})
 }
 
 // recordChatEvent writes the touchpoint of a session's chat event, whoever

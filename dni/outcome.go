@@ -103,10 +103,68 @@ func (s *Service) outcomeSetter(ctx context.Context, touchpointID string) (apply
 			return s.formOutcome(ctx, tp, mo)
 		}, nil
 	}
-	return func(_ context.Context, mo journey.ManualOutcome) (*journey.Conversion, []string, []store.OutboxMessage, error) {
-		put, retract := s.touchOutcome(tp, mo)
-		return put, retract, nil, nil
+	return func(ctx context.Context, mo journey.ManualOutcome) (*journey.Conversion, []string, []store.OutboxMessage, error) {
+		return s.chatOutcome(ctx, tp, mo)
 	}, nil
+}
+
+// chatOutcome applies a hand-set outcome to a chat: a conversion of its
+// own at the outcome's value, or none, in place of the chat rules'
+// conversions of the conversation, which are retracted. The messages are
+// what the change owes the sinks: the conversion or its adjustment, and a
+// retraction of each rule's conversion to the sinks that had it.
+func (s *Service) chatOutcome(ctx context.Context, tp journey.Touchpoint, mo journey.ManualOutcome) (*journey.Conversion, []string, []store.OutboxMessage, error) {
+	put, retract := s.touchOutcome(tp, mo)
+	id := journey.ManualConversionID(tp.ID)
+	msgs, err := s.changeMessages(ctx, id, put, tp.At, tp.SessionID, tp.Source, mo, func() ([]store.OutboxMessage, error) {
+		ids, err := s.adIDsOf(ctx, tp.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		return s.exports.Messages(export.Event{Conversion: put, Source: tp.Source, AdIDs: ids})
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, ruleID := range retract {
+		if ruleID == id {
+			continue
+		}
+		more, err := s.ruleRetraction(ctx, ruleID, tp, mo)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		msgs = append(msgs, more...)
+	}
+	return put, retract, msgs, nil
+}
+
+// ruleRetraction is the retraction a chat rule's conversion owes the sinks
+// that had it, when the hand first takes the conversation over. Rule
+// conversions are only ever retracted, so one with an adjustment queued
+// already has its retraction.
+func (s *Service) ruleRetraction(ctx context.Context, convID string, tp journey.Touchpoint, mo journey.ManualOutcome) ([]store.OutboxMessage, error) {
+	if s.exports == nil {
+		return nil, nil
+	}
+	sent, err := s.exports.Status(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	at := time.Time{}
+	for _, m := range sent {
+		if m.Kind == export.KindAdjustment {
+			return nil, nil
+		}
+		var ev export.Event
+		if m.Kind == export.KindConversion && json.Unmarshal(m.Payload, &ev) == nil && ev.Conversion != nil {
+			at = ev.Conversion.At // the time the sinks were told
+		}
+	}
+	if at.IsZero() {
+		return nil, nil // no sink was sent it
+	}
+	return s.changeMessages(ctx, convID, nil, at, tp.SessionID, tp.Source, mo, nil)
 }
 
 func (s *Service) setOutcome(ctx context.Context, touchpointID string, o Outcome, apply applyOutcome) error {

@@ -1,0 +1,79 @@
+package dni
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/attriqs/calltrack/chat"
+	"github.com/attriqs/calltrack/export"
+	"github.com/attriqs/calltrack/journey"
+)
+
+// A chat the rules convert reaches the sinks once, however often the
+// platform repeats the event; an outcome set by hand then retracts the
+// rule's conversion at every sink that had it and sends the hand's own,
+// whose later change is one adjustment.
+func TestChatConversionsReachTheSinks(t *testing.T) {
+	cfg := testConfig()
+	cfg.ChatWebhooks = []chat.Webhook{chat.TawkWebhook{Secret: "whsec"}}
+	rule := chat.Rule{Name: "chat_lead", Types: []chat.Type{chat.Started}, Value: 5000, Currency: "USD"}
+	cfg.ChatConversions = []chat.Rule{rule}
+	h, _, x, crm := newExportHarness(t, cfg)
+	ctx := context.Background()
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=facebook&utm_medium=social"})
+	res, body := h.post(t, "v1/events", EventsRequest{VisitorID: a.VisitorID, SessionID: a.SessionID,
+		Events: []Event{{Type: EventChatStarted, Platform: "tawk", ConversationID: "c-9", At: h.clock.now()}}})
+	require.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
+	hook := []byte(`{"event":"chat:start","chatId":"c-9","time":"` + h.clock.now().Format(time.RFC3339) + `",
+		"message":{"text":"Can you come today?","type":"msg","sender":{"type":"visitor"}},"visitor":{"name":"V"},"property":{"id":"p","name":"Shop"}}`)
+	for range 2 { // the platform retries
+		req, err := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+"v1/chat/tawk", bytes.NewReader(hook))
+		require.NoError(t, err)
+		req.Header.Set("X-Tawk-Signature", chat.SignTawk("whsec", hook))
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+	}
+	deliverAll(t, x)
+	ruleID := rule.ConversionID(chat.Event{Platform: "tawk", ConversationID: "c-9"})
+	require.Equal(t, []string{"capture/" + ruleID}, crm.delivered(), "the rule's conversion, once")
+	m, _ := crm.message("capture/" + ruleID)
+	require.NotNil(t, m.Conversion)
+	assert.Equal(t, int64(5000), m.Conversion.Value)
+	assert.Equal(t, a.SessionID, m.Conversion.SessionID)
+	assert.Equal(t, "facebook", m.Source.Source, "the session's source travels with it")
+	toldAt := m.Conversion.At
+
+	tp := journey.ChatTouchpointID("tawk", "c-9", string(chat.Started))
+	require.NoError(t, h.svc.SetOutcome(ctx, tp, Outcome{Status: OutcomeWon, Value: 20000, Currency: "USD"}))
+	deliverAll(t, x)
+	manualID := journey.ManualConversionID(tp)
+	retraction := "capture/adjust:" + ruleID + "/v1"
+	assert.ElementsMatch(t, []string{"capture/" + ruleID, retraction, "capture/" + manualID}, crm.delivered())
+	m, ok := crm.message(retraction)
+	require.True(t, ok)
+	require.NotNil(t, m.Adjustment)
+	assert.Equal(t, export.AdjustRetract, m.Adjustment.Type)
+	assert.True(t, m.Adjustment.ConversionAt.Equal(toldAt), "the retraction names the time the sink was told: %v, not %v",
+		toldAt, m.Adjustment.ConversionAt)
+	m, _ = crm.message("capture/" + manualID)
+	require.NotNil(t, m.Conversion)
+	assert.Equal(t, int64(20000), m.Conversion.Value)
+	assert.Equal(t, journey.ConversionChat, m.Conversion.Type)
+
+	require.NoError(t, h.svc.SetOutcome(ctx, tp, Outcome{Status: OutcomeWon, Value: 30000, Currency: "USD"}))
+	deliverAll(t, x)
+	assert.ElementsMatch(t, []string{"capture/" + ruleID, retraction, "capture/" + manualID, "capture/adjust:" + manualID + "/v2"},
+		crm.delivered(), "the second change restates the hand's conversion and retracts nothing again")
+	m, _ = crm.message("capture/adjust:" + manualID + "/v2")
+	require.NotNil(t, m.Adjustment)
+	assert.Equal(t, export.AdjustRestate, m.Adjustment.Type)
+	assert.Equal(t, int64(30000), m.Adjustment.Value)
+}
