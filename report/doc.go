@@ -29,9 +29,11 @@
 // missed and spam among them), qualified calls and their revenue, chats
 // and forms of a period, the spend of the key, cost per call and per
 // qualified call, and per attribution model the conversions and value
-// credited with ROAS = credited value / spend. Spend is matched by
-// channel, source / medium or campaign; keyword and landing page rows
-// carry no spend, since cost reports are not given at that grain here.
+// credited with ROAS = credited value / spend. A chat is a conversation
+// ([ChatConversation]): its opened, started and message events count
+// once. Spend is matched by channel, source / medium or campaign; keyword
+// and landing page rows carry no spend, since cost reports are not given
+// at that grain here.
 //
 // The keyword is the source's Term (utm_term). Click ids carry no
 // keyword: gclid, msclkid and the others are opaque, so a platform gives

@@ -65,9 +65,10 @@ type SeriesPoint struct {
 	Calls          int   `json:"calls"`
 	QualifiedCalls int   `json:"qualified_calls"`
 	CallRevenue    int64 `json:"call_revenue"`
-	Chats          int   `json:"chats"`
-	Forms          int   `json:"forms"`
-	Spend          int64 `json:"spend"`
+	// Chats counts conversations ([ChatConversation]), not chat events.
+	Chats int   `json:"chats"`
+	Forms int   `json:"forms"`
+	Spend int64 `json:"spend"`
 }
 
 func (p *SeriesPoint) add(q SeriesPoint) {
@@ -128,8 +129,10 @@ func (s *Series) Totals() SeriesTotals {
 // BuildSeries counts journeys and spend into periods. Touchpoints and
 // conversions count once each, however many journeys hold them, when their
 // time is in [From, To); spend when its day is.
-//   - calls, chats and forms are touchpoints of those kinds, under their
-//     own source's channel (and campaign);
+//   - calls and forms are touchpoints of those kinds, under their own
+//     source's channel (and campaign); chats are conversations
+//     ([ChatConversation]), each counted once, by its earliest event in
+//     [From, To) and under that event's channel;
 //   - qualified calls and call revenue are call conversions, dated by the
 //     conversion and keyed by its call's touchpoint (unknown when the
 //     journey does not hold it);
@@ -187,6 +190,7 @@ func BuildSeries(journeys []attribution.Journey, spend []journey.Spend, opts Ser
 	}
 	tpKey := func(tp journey.Touchpoint) SeriesKey { return keyOf(string(tp.Source.Channel), tp.Source.Campaign) }
 	seenTP, seenConv := map[string]bool{}, map[string]bool{}
+	chats := conversations{}
 	for _, j := range journeys {
 		for _, tp := range j.Touchpoints {
 			if seenTP[tp.ID] || !in(tp.At) {
@@ -197,7 +201,7 @@ func BuildSeries(journeys []attribution.Journey, spend []journey.Spend, opts Ser
 			case journey.TouchCall:
 				at(tpKey(tp), tp.At).Calls++
 			case journey.TouchChat:
-				at(tpKey(tp), tp.At).Chats++
+				chats.add(tp)
 			case journey.TouchForm:
 				at(tpKey(tp), tp.At).Forms++
 			}
@@ -221,6 +225,9 @@ func BuildSeries(journeys []attribution.Journey, spend []journey.Spend, opts Ser
 		p := at(key, c.At)
 		p.QualifiedCalls++
 		p.CallRevenue += c.Value
+	}
+	for _, tp := range chats {
+		at(tpKey(tp), tp.At).Chats++
 	}
 	for _, sp := range spend {
 		if sp.Currency == currency && in(sp.Day) {

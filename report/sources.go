@@ -25,8 +25,10 @@ type SourceRow struct {
 	QualifiedCalls int `json:"qualified_calls"`
 	MissedCalls    int `json:"missed_calls"`
 	SpamCalls      int `json:"spam_calls"`
-	Chats          int `json:"chats"`
-	Forms          int `json:"forms"`
+	// Chats counts conversations, each once however many events it had
+	// ([ChatConversation]); Forms counts submissions.
+	Chats int `json:"chats"`
+	Forms int `json:"forms"`
 	// Revenue is the value of the qualified calls: call conversions whose
 	// call came from the key.
 	Revenue  int64  `json:"revenue"`
@@ -66,6 +68,9 @@ func BySource(journeys []attribution.Journey, comparison *attribution.Comparison
 //     only when their time is in [from, to) (a zero from or to leaves that
 //     side open): journeys carry touchpoints from before the period, which
 //     the models need and the counts must not see.
+//   - Chats are conversations, not events ([ChatConversation]): a
+//     conversation counts once, under the key of its earliest event in
+//     the period, however many events (opened, started, messages) it had.
 //   - A call is missed when its outcome says so ([journey.AttrOutcome]),
 //     or, without one, when it ended without a talk time; spam calls are
 //     those with [journey.AttrSpam].
@@ -99,6 +104,7 @@ func BySourceBetween(journeys []attribution.Journey, comparison *attribution.Com
 	}
 	seenTP := map[string]bool{}
 	seenConv := map[string]bool{}
+	chats := conversations{}
 	for _, j := range journeys {
 		for _, tp := range j.Touchpoints {
 			if seenTP[tp.ID] || !in(tp.At) {
@@ -116,7 +122,7 @@ func BySourceBetween(journeys []attribution.Journey, comparison *attribution.Com
 					r.MissedCalls++
 				}
 			case journey.TouchChat:
-				row(dim.key(tp)).Chats++
+				chats.add(tp)
 			case journey.TouchForm:
 				row(dim.key(tp)).Forms++
 			}
@@ -140,6 +146,9 @@ func BySourceBetween(journeys []attribution.Journey, comparison *attribution.Com
 		r := row(key)
 		r.QualifiedCalls++
 		r.Revenue += c.Value
+	}
+	for _, tp := range chats {
+		row(dim.key(tp)).Chats++
 	}
 	for _, s := range spend {
 		if currency == "" {

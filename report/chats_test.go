@@ -1,0 +1,75 @@
+package report
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/attriqs/calltrack/classify"
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/journey/attribution"
+)
+
+// chatEvent is a chat touchpoint as dni records it: one per conversation
+// and event type, with the conversation and platform among its attributes.
+func chatEvent(platform, conv, typ string, src classify.Source, h int) journey.Touchpoint {
+	return journey.Touchpoint{ID: journey.ChatTouchpointID(platform, conv, typ), Kind: journey.TouchChat, At: day(0).Add(time.Duration(h) * time.Hour),
+		VisitorID: "v-" + conv, Source: src, Attrs: map[string]string{"event": typ, "platform": platform, AttrConversation: conv}}
+}
+
+// chatJourneys: a paid-social conversation of three events (opened,
+// started, message) on day 1, an organic one of two events that runs from
+// day 1 into day 2, a conversation of the same id on another platform,
+// and a conversation whose only event is before the period.
+func chatJourneys() []attribution.Journey {
+	social, org := paidSocial, organic
+	return []attribution.Journey{
+		{ID: "open:v-a", Touchpoints: []journey.Touchpoint{
+			chatEvent("tawk", "a", "chat_opened", social, 24+9), chatEvent("tawk", "a", "chat_started", social, 24+9),
+			chatEvent("tawk", "a", "chat_message", social, 24+10)}},
+		{ID: "open:v-b", Touchpoints: []journey.Touchpoint{
+			chatEvent("crisp", "b", "chat_started", org, 24+23), chatEvent("crisp", "b", "chat_message", org, 48+1)}},
+		{ID: "open:v-b2", Touchpoints: []journey.Touchpoint{chatEvent("intercom", "b", "chat_started", org, 48+2)}},
+		{ID: "open:v-old", Touchpoints: []journey.Touchpoint{chatEvent("tawk", "old", "chat_started", social, -24+5)}},
+	}
+}
+
+func TestChatsCountConversationsNotEvents(t *testing.T) {
+	js := chatJourneys()
+	got := rowsByKey(BySourceBetween(js, nil, nil, DimChannel, day(0), day(4)))
+	require.Equal(t, 1, got["Paid Social"].Chats, "three events of one conversation are one chat")
+	require.Equal(t, 2, got["Organic Search"].Chats, "one conversation over two days, and another platform's of the same id")
+
+	s, err := BuildSeries(js, nil, SeriesOptions{From: day(0), To: day(4), Currency: "USD"})
+	require.NoError(t, err)
+	require.Equal(t, 3, s.Totals().Chats, "the series counts what the sources report counts")
+	perDay := make([]int, len(s.Dates))
+	for i := range s.Dates {
+		for _, p := range s.Points[i] {
+			perDay[i] += p.Chats
+		}
+	}
+	require.Equal(t, []int{0, 2, 1, 0}, perDay, "a conversation counts on the day of its first event")
+
+	// From day 2 on, the conversation that began on day 1 counts by its
+	// first event in the period.
+	got = rowsByKey(BySourceBetween(js, nil, nil, DimChannel, day(2), day(4)))
+	require.Equal(t, 2, got["Organic Search"].Chats)
+	require.Zero(t, got["Paid Social"].Chats)
+}
+
+func TestChatConversation(t *testing.T) {
+	for _, tc := range []struct {
+		tp   journey.Touchpoint
+		want string
+	}{
+		{journey.Touchpoint{ID: "chat:tawk/c1/chat_started", Attrs: map[string]string{"platform": "tawk", AttrConversation: "c1"}}, "tawk/c1"},
+		{journey.Touchpoint{ID: "chat:tawk/c1/chat_message"}, "tawk/c1"},
+		{journey.Touchpoint{ID: "chat:crisp/a/b/chat_lead"}, "crisp/a/b"},
+		{journey.Touchpoint{ID: "chat:odd"}, "chat:odd"},
+		{journey.Touchpoint{ID: "x1"}, "x1"},
+	} {
+		require.Equal(t, tc.want, ChatConversation(tc.tp), tc.tp.ID)
+	}
+}
