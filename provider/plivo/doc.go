@@ -83,9 +83,11 @@
 // BuyOptions.FallbackURL: Plivo fetches it when answer_url fails or
 // answers invalid XML. Plivo has no static forward of its own, so
 // FallbackURL is required: upload [FallbackDocument](FallbackTo) to static
-// hosting that does not depend on this application and give its URL. By
-// hand: in the Plivo console open the application the number uses (Voice,
-// Applications), set its Fallback URL to that document's URL with method
-// POST and save; then check on the number's page (Phone Numbers) that it
-// uses that application.
+// hosting that does not depend on this application and give its URL.
+// Plivo fetches it with fallback_method, which Numbers sets to GET
+// (Plivo's default is POST, which object stores and CDNs commonly refuse).
+// By hand: in the Plivo console open the application the number uses
+// (Voice, Applications), set its Fallback URL to that document's URL with
+// method GET and save; then check on the number's page (Phone Numbers)
+// that it uses that application.
 package plivo

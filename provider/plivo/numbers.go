@@ -155,7 +155,10 @@ func checkOptions(opts provider.BuyOptions) error {
 	return err
 }
 
-// appParams are the Application fields the Provisioner sets.
+// appParams are the Application fields the Provisioner sets. The
+// fallback_answer_url is fetched with GET (Plivo's fallback_method takes
+// GET or POST and defaults to POST): the fail-safe document sits on static
+// hosting, and object stores and CDNs commonly refuse POST.
 func appParams(number string, opts provider.BuyOptions) map[string]any {
 	hangup := opts.StatusCallbackURL
 	if hangup == "" {
@@ -168,7 +171,7 @@ func appParams(number string, opts provider.BuyOptions) map[string]any {
 		"hangup_url":          hangup,
 		"hangup_method":       http.MethodPost,
 		"fallback_answer_url": opts.FallbackURL,
-		"fallback_method":     http.MethodPost,
+		"fallback_method":     http.MethodGet,
 	}
 }
 

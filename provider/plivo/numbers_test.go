@@ -64,6 +64,10 @@ func (f *fakePlivo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if m, ok := body["fallback_method"]; ok && m != "GET" && m != "POST" {
+		http.Error(w, `{"error":"fallback_method must be GET or POST"}`, http.StatusBadRequest)
+		return
+	}
 	answer := func(code int, v any) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
@@ -185,7 +189,7 @@ func TestBuyNumberSetsWebhooksAndFallback(t *testing.T) {
 	want := map[string]any{
 		"app_name": "calltrack-14154009186", "answer_url": buyOpts.VoiceURL, "answer_method": "POST",
 		"hangup_url": buyOpts.VoiceURL, "hangup_method": "POST",
-		"fallback_answer_url": buyOpts.FallbackURL, "fallback_method": "POST",
+		"fallback_answer_url": buyOpts.FallbackURL, "fallback_method": "GET",
 	}
 	for k, v := range want {
 		if app[k] != v {
@@ -196,7 +200,12 @@ func TestBuyNumberSetsWebhooksAndFallback(t *testing.T) {
 		t.Errorf("alias = %v", got)
 	}
 
-	// Configure again: the same Application gets the new URLs.
+	// Configure again: the same Application gets the new URLs, and an
+	// Application an earlier release left fetching the fallback by POST is
+	// moved to GET.
+	f.mu.Lock()
+	app["fallback_method"] = "POST"
+	f.mu.Unlock()
 	next := buyOpts
 	next.VoiceURL = "https://new.example.com/plivo"
 	next.FallbackURL = "https://static.example.com/plivo/other.xml"
@@ -204,7 +213,7 @@ func TestBuyNumberSetsWebhooksAndFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	app = f.appOf("14154009186")
-	if app["answer_url"] != next.VoiceURL || app["fallback_answer_url"] != next.FallbackURL || len(f.apps) != 1 {
+	if app["answer_url"] != next.VoiceURL || app["fallback_answer_url"] != next.FallbackURL || app["fallback_method"] != "GET" || len(f.apps) != 1 {
 		t.Fatalf("after ConfigureNumber: app %v, %d apps", app, len(f.apps))
 	}
 
