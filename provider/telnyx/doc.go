@@ -79,19 +79,49 @@
 //
 // # Fail-safe
 //
-// [NumberClient] attaches each number to the application
-// (NumberClientConfig.ConnectionID, whose webhook URL is where calls go:
-// Telnyx sets webhooks per application, not per number) and sets call
-// forwarding on failure to BuyOptions.FallbackTo
-// (PATCH /v2/phone_numbers/{id}/voice, call_forwarding:
-// call_forwarding_enabled, forwards_to, forwarding_type "on-failure").
-// Telnyx then connects callers to the business line by itself when the
-// application cannot take the call, with no document to host, so
-// BuyOptions.FallbackURL is not used. By hand: Mission Control Portal,
-// Numbers, the number, Voice settings, Call Forwarding: enable it, choose
-// "On Failure" and enter the business line. A TeXML application can also
-// name a voice fallback URL in its settings; [FallbackDocument] renders
-// the static TeXML to serve there.
+// What keeps callers reaching the business while this application is
+// down depends on the kind of Telnyx application the numbers are on
+// (NumberClientConfig.Application). [NumberClient] sets what Telnyx offers
+// for each, and refuses to provision a number without
+// BuyOptions.FallbackTo.
+//
+// A TeXML application has a voice fallback URL, which Telnyx fetches when
+// the voice URL fails (Telnyx: an error answer; its webhook documentation
+// counts a URL that does not resolve and any answer but 2xx).
+// [NumberClient.ConfigureNumber] sets the application's
+// voice_fallback_url to BuyOptions.FallbackURL, required here, where the
+// host serves [FallbackDocument](FallbackTo) from hosting that does not
+// depend on this application (PATCH /v2/texml_applications/{id}, with the
+// friendly_name and voice_url Telnyx requires in the same request, read
+// first). Telnyx has no method setting of its own for the fallback (the
+// application's voice_method is the only one), so the hosting must serve
+// the document to that method: POST, as the Handler needs. The setting
+// is the application's, so every number on it falls back to the same
+// business line: numbers of different business lines belong on different
+// TeXML applications. By hand: Mission Control Portal, Voice, TeXML
+// Applications, the application, "Voice Fallback URL".
+//
+// A Call Control application has no such thing. Telnyx parks the call and
+// waits for a command, and a webhook answer cannot carry one, so no static
+// document can forward the call: BuyOptions.FallbackURL is refused. Its
+// webhook_event_failover_url (PATCH /v2/call_control_applications/{id}),
+// set from NumberClientConfig.FailoverWebhookURL, sends the webhooks the
+// application's own URL did not take to a second deployment of this
+// application: that covers one host or region going down, not the
+// application itself. Without a second deployment, a caller of a Call
+// Control number whose application is down hears nothing until the
+// application's first-command timeout (first_command_timeout_secs, when
+// first_command_timeout is on) hangs up. Use a TeXML application where a
+// static fail-safe is required.
+//
+// Both kinds: every number also gets call forwarding to FallbackTo on
+// failure (PATCH /v2/phone_numbers/{id}/voice, call_forwarding:
+// call_forwarding_enabled, forwards_to, forwarding_type "on-failure"), a
+// second layer. Telnyx documents it as firing when a call cannot be
+// delivered to the number's connection (an endpoint that is not
+// registered, an INVITE declined), not when an application's webhook
+// fails, so it does not cover an application that is down; Telnyx bills
+// it monthly per number.
 //
 // # Why no SDK
 //

@@ -17,6 +17,20 @@ import (
 	"github.com/attriqs/calltrack/provider"
 )
 
+// Application is the kind of Telnyx application a number is attached to.
+// It decides what can keep callers reaching the business while this
+// application is down (see the package documentation, "Fail-safe").
+type Application string
+
+const (
+	// TeXMLApplication: Telnyx fetches TeXML from the application's voice
+	// URL, and from its voice fallback URL when the voice URL fails.
+	TeXMLApplication Application = "texml"
+	// CallControlApplication: Telnyx parks each call, sends webhooks and
+	// waits for commands (Call Control, "Voice API").
+	CallControlApplication Application = "call_control"
+)
+
 // NumberClientConfig configures a NumberClient.
 type NumberClientConfig struct {
 	// APIKey is a v2 API key (Bearer). Required.
@@ -24,6 +38,19 @@ type NumberClientConfig struct {
 	// ConnectionID is the Call Control or TeXML application the numbers
 	// are attached to; its webhook URL receives the calls. Required.
 	ConnectionID string
+	// Application says what ConnectionID is: TeXMLApplication or
+	// CallControlApplication. Required, because the fail-safe differs: a
+	// TeXML application's voice fallback URL, which Telnyx fetches when
+	// the voice URL fails, against nothing that Telnyx does by itself for
+	// a Call Control application.
+	Application Application
+	// FailoverWebhookURL is for Call Control applications only: where
+	// Telnyx sends a webhook the application's own URL did not take (its
+	// webhook_event_failover_url). It must be a second deployment of this
+	// application (another host or region, on the same store), since a
+	// Call Control call moves only by command. Empty leaves the
+	// application's failover URL as it is.
+	FailoverWebhookURL string
 	// BaseURL defaults to DefaultAPIBaseURL.
 	BaseURL string
 	// HTTPClient defaults to a client with a 30 s timeout.
@@ -38,9 +65,12 @@ type NumberClientConfig struct {
 // Webhooks are not set per number at Telnyx: a number is attached to an
 // application (ConnectionID) whose webhook URL receives its calls, so
 // BuyOptions.VoiceURL and StatusCallbackURL are the application's, set
-// once in the portal. The fail-safe is a static forward on the number
-// (call_forwarding on-failure), which needs no document: FallbackURL is
-// not used.
+// once in the portal. The fail-safe depends on the application
+// (NumberClientConfig.Application): a TeXML application's voice fallback
+// URL serving [FallbackDocument] (BuyOptions.FallbackURL, required), and
+// on every number call forwarding on failure to BuyOptions.FallbackTo.
+// A Call Control application has no static fallback: see the package
+// documentation, "Fail-safe".
 type NumberClient struct{ cfg NumberClientConfig }
 
 var _ provider.Provisioner = (*NumberClient)(nil)
@@ -53,6 +83,20 @@ func NewNumberClient(cfg NumberClientConfig) (*NumberClient, error) {
 	}
 	if cfg.ConnectionID == "" {
 		errs = append(errs, errors.New("field ConnectionID: required (the application whose webhook receives the calls)"))
+	}
+	switch cfg.Application {
+	case TeXMLApplication, CallControlApplication:
+	case "":
+		errs = append(errs, fmt.Errorf("field Application: required: %q or %q, what ConnectionID is (it decides the fail-safe)", TeXMLApplication, CallControlApplication))
+	default:
+		errs = append(errs, fmt.Errorf("field Application: %q is neither %q nor %q", cfg.Application, TeXMLApplication, CallControlApplication))
+	}
+	if cfg.FailoverWebhookURL != "" {
+		if cfg.Application != CallControlApplication {
+			errs = append(errs, errors.New("field FailoverWebhookURL: only a Call Control application has a webhook failover URL (a TeXML application's fail-safe is BuyOptions.FallbackURL)"))
+		} else if !webURL(cfg.FailoverWebhookURL) {
+			errs = append(errs, fmt.Errorf("field FailoverWebhookURL: %q is not an absolute http(s) URL", cfg.FailoverWebhookURL))
+		}
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultAPIBaseURL
@@ -75,6 +119,12 @@ func NewNumberClient(cfg NumberClientConfig) (*NumberClient, error) {
 		cfg.OrderPolls = 30
 	}
 	return &NumberClient{cfg: cfg}, nil
+}
+
+// webURL reports whether s is an absolute http or https URL with a host.
+func webURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 // APIError is a refusal from Telnyx's API.
@@ -153,7 +203,7 @@ type numberOrder struct {
 // finds the bought number's id and sets its fail-safe through
 // ConfigureNumber. opts.FallbackTo is required.
 func (c *NumberClient) BuyNumber(ctx context.Context, number string, opts provider.BuyOptions) (provider.OwnedNumber, error) {
-	if err := checkFallback(opts); err != nil {
+	if err := c.checkOptions(opts); err != nil {
 		return provider.OwnedNumber{}, err
 	}
 	body := map[string]any{
@@ -198,19 +248,43 @@ func (c *NumberClient) BuyNumber(ctx context.Context, number string, opts provid
 	return owned, nil
 }
 
-// checkFallback checks opts before anything is ordered. Telnyx forwards
-// to FallbackTo by itself (call forwarding on failure), so FallbackURL is
-// not needed.
-func checkFallback(opts provider.BuyOptions) error {
-	return opts.Validate(false)
+// checkOptions checks opts before anything is sent. A TeXML application
+// needs FallbackURL (its voice fallback URL, serving FallbackDocument); a
+// Call Control application ignores what its webhook answers, so a
+// document there could forward nobody and FallbackURL is refused rather
+// than silently dropped.
+func (c *NumberClient) checkOptions(opts provider.BuyOptions) error {
+	err := opts.Validate(c.cfg.Application == TeXMLApplication)
+	if c.cfg.Application == CallControlApplication && opts.FallbackURL != "" {
+		err = errors.Join(err, fmt.Errorf("%w: field FallbackURL: a Call Control application ignores what its webhook answers, so no document at %q can forward its calls; leave FallbackURL empty (NumberClientConfig.FailoverWebhookURL names a second deployment instead, and the number's forward on failure to FallbackTo is set either way)",
+			provider.ErrInvalidConfig, opts.FallbackURL))
+	}
+	return err
 }
 
-// ConfigureNumber attaches the number to the application
-// (PATCH /phone_numbers/{id}) and sets its fail-safe: call forwarding to
-// opts.FallbackTo on failure (PATCH /phone_numbers/{id}/voice), which
-// Telnyx applies by itself when the application cannot take the call.
+// ConfigureNumber sets the application's fail-safe, attaches the number
+// to the application (PATCH /phone_numbers/{id}) and turns on call
+// forwarding to opts.FallbackTo on failure (PATCH
+// /phone_numbers/{id}/voice).
+//
+// The application's fail-safe: for a TeXML application its
+// voice_fallback_url becomes opts.FallbackURL (PATCH
+// /texml_applications/{id}, after reading the name and voice URL that
+// Telnyx requires in the same request); for a Call Control application
+// its webhook_event_failover_url becomes
+// NumberClientConfig.FailoverWebhookURL when that is set (PATCH
+// /call_control_applications/{id}). Either is one setting for every
+// number on the application: the last value given wins. A setting that
+// already has the value is not written again.
+//
+// The forward on failure is a second layer: Telnyx documents it as firing
+// when a call cannot be delivered to the number's connection, not when
+// an application's webhook fails.
 func (c *NumberClient) ConfigureNumber(ctx context.Context, id string, opts provider.BuyOptions) error {
-	if err := checkFallback(opts); err != nil {
+	if err := c.checkOptions(opts); err != nil {
+		return err
+	}
+	if err := c.setApplicationFallback(ctx, opts); err != nil {
 		return err
 	}
 	settings := map[string]any{"connection_id": c.cfg.ConnectionID}
@@ -227,7 +301,84 @@ func (c *NumberClient) ConfigureNumber(ctx context.Context, id string, opts prov
 		"forwarding_type":         "on-failure",
 	}}
 	if err := c.do(ctx, http.MethodPatch, path+"/voice", voice, nil); err != nil {
-		return fmt.Errorf("telnyx: set the fail-safe forward of number %s: %w", id, err)
+		return fmt.Errorf("telnyx: set the forward on failure of number %s: %w", id, err)
+	}
+	return nil
+}
+
+// setApplicationFallback points the application's own fallback where
+// NumberClientConfig.Application says it can go.
+func (c *NumberClient) setApplicationFallback(ctx context.Context, opts provider.BuyOptions) error {
+	switch c.cfg.Application {
+	case TeXMLApplication:
+		return c.setTeXMLFallback(ctx, opts)
+	case CallControlApplication:
+		if c.cfg.FailoverWebhookURL == "" {
+			return nil
+		}
+		return c.setCallControlFailover(ctx)
+	}
+	return nil
+}
+
+// texmlApplication is the part of a TeXML application that an update
+// must carry: friendly_name and voice_url are required by
+// PATCH /texml_applications/{id}.
+type texmlApplication struct {
+	FriendlyName     string `json:"friendly_name"`
+	VoiceURL         string `json:"voice_url"`
+	VoiceFallbackURL string `json:"voice_fallback_url"`
+}
+
+func (c *NumberClient) setTeXMLFallback(ctx context.Context, opts provider.BuyOptions) error {
+	path := "/texml_applications/" + url.PathEscape(c.cfg.ConnectionID)
+	var got struct {
+		Data texmlApplication `json:"data"`
+	}
+	if err := c.do(ctx, http.MethodGet, path, nil, &got); err != nil {
+		return fmt.Errorf("telnyx: read TeXML application %s (NumberClientConfig.ConnectionID): %w", c.cfg.ConnectionID, err)
+	}
+	app := got.Data
+	if app.VoiceFallbackURL == opts.FallbackURL {
+		return nil
+	}
+	if app.VoiceURL == "" {
+		app.VoiceURL = opts.VoiceURL
+	}
+	if app.VoiceURL == "" {
+		return fmt.Errorf("%w: field VoiceURL: TeXML application %s has no voice URL and BuyOptions.VoiceURL is empty; Telnyx needs one to set the voice fallback URL", provider.ErrInvalidConfig, c.cfg.ConnectionID)
+	}
+	app.VoiceFallbackURL = opts.FallbackURL
+	if err := c.do(ctx, http.MethodPatch, path, app, nil); err != nil {
+		return fmt.Errorf("telnyx: set the voice fallback URL of TeXML application %s: %w", c.cfg.ConnectionID, err)
+	}
+	return nil
+}
+
+// callControlApplication is the part of a Call Control application that
+// an update must carry: application_name and webhook_event_url are
+// required by PATCH /call_control_applications/{id}.
+type callControlApplication struct {
+	ApplicationName         string `json:"application_name"`
+	WebhookEventURL         string `json:"webhook_event_url"`
+	WebhookEventFailoverURL string `json:"webhook_event_failover_url"`
+}
+
+func (c *NumberClient) setCallControlFailover(ctx context.Context) error {
+	path := "/call_control_applications/" + url.PathEscape(c.cfg.ConnectionID)
+	var got struct {
+		Data callControlApplication `json:"data"`
+	}
+	if err := c.do(ctx, http.MethodGet, path, nil, &got); err != nil {
+		return fmt.Errorf("telnyx: read Call Control application %s (NumberClientConfig.ConnectionID): %w", c.cfg.ConnectionID, err)
+	}
+	app := got.Data
+	if app.WebhookEventFailoverURL == c.cfg.FailoverWebhookURL {
+		return nil
+	}
+	app.WebhookEventFailoverURL = c.cfg.FailoverWebhookURL
+	if err := c.do(ctx, http.MethodPatch, path, app, nil); err != nil {
+		return fmt.Errorf("telnyx: set the webhook failover URL of Call Control application %s: %w", c.cfg.ConnectionID, err)
 	}
 	return nil
 }

@@ -18,16 +18,27 @@ import (
 	"github.com/attriqs/calltrack/provider/telnyx"
 )
 
-// numbersAPI stands in for Telnyx's number endpoints with the documented
-// request and response shapes (api.telnyx.com/v2: available_phone_numbers,
-// number_orders, phone_numbers, phone_numbers/{id}/voice).
+// numbersAPI stands in for Telnyx's number and application endpoints with
+// the documented request and response shapes (api.telnyx.com/v2:
+// available_phone_numbers, number_orders, phone_numbers,
+// phone_numbers/{id}/voice, texml_applications/{id},
+// call_control_applications/{id}).
 type numbersAPI struct {
 	t        *testing.T
 	mu       sync.Mutex
 	owned    map[string]string // id -> number
 	polls    int               // GETs of a pending order before it succeeds
 	patches  map[string]map[string]any
+	apps     map[string]map[string]any // path -> the application's settings
 	requests []string
+}
+
+// appRequired are the fields Telnyx's update of each kind of application
+// requires (the SDKs' TexmlApplicationUpdateParams and
+// CallControlApplicationUpdateParams mark them so).
+var appRequired = map[string][]string{
+	"/texml_applications/conn-1":        {"friendly_name", "voice_url"},
+	"/call_control_applications/conn-1": {"application_name", "webhook_event_url"},
 }
 
 func (a *numbersAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -67,6 +78,33 @@ func (a *numbersAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"data":{"id":"order-1","status":%q,"phone_numbers":[{"phone_number":"+14155550101","status":%q}]}}`, status, status)
 	case r.Method == http.MethodGet && r.URL.Path == "/phone_numbers":
 		a.listPage(w, q)
+	case appRequired[r.URL.Path] != nil && r.Method == http.MethodGet:
+		app, ok := a.apps[r.URL.Path]
+		if !ok {
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"errors":[{"code":"10005","title":"Resource not found","detail":"The requested resource or URL could not be found."}]}`)
+			return
+		}
+		out, _ := json.Marshal(map[string]any{"data": app})
+		_, _ = w.Write(out)
+	case appRequired[r.URL.Path] != nil && r.Method == http.MethodPatch:
+		app, ok := a.apps[r.URL.Path]
+		if !ok {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		for _, f := range appRequired[r.URL.Path] {
+			if s, _ := body[f].(string); s == "" {
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				fmt.Fprintf(w, `{"errors":[{"code":"10015","title":"Invalid value","detail":"%s is required"}]}`, f)
+				return
+			}
+		}
+		for k, v := range body {
+			app[k] = v
+		}
+		out, _ := json.Marshal(map[string]any{"data": app})
+		_, _ = w.Write(out)
 	case r.Method == http.MethodPatch:
 		a.patches[r.URL.Path] = body
 		fmt.Fprint(w, `{"data":{}}`)
@@ -125,15 +163,33 @@ func firstOr(v []string, def string) string {
 
 func newNumbers(t *testing.T, polls int) (*telnyx.NumberClient, *numbersAPI) {
 	t.Helper()
-	api := &numbersAPI{t: t, owned: map[string]string{"pn-2": "+14155550102", "pn-3": "+14155550103", "pn-4": "+14155550104"}, polls: polls, patches: map[string]map[string]any{}}
+	return newNumbersFor(t, polls, telnyx.NumberClientConfig{Application: telnyx.TeXMLApplication})
+}
+
+// newNumbersFor serves a client configured as cfg (APIKey, ConnectionID
+// and BaseURL filled in) from a stand-in holding one TeXML and one Call
+// Control application, both conn-1, neither with a fallback yet.
+func newNumbersFor(t *testing.T, polls int, cfg telnyx.NumberClientConfig) (*telnyx.NumberClient, *numbersAPI) {
+	t.Helper()
+	api := &numbersAPI{t: t, owned: map[string]string{"pn-2": "+14155550102", "pn-3": "+14155550103", "pn-4": "+14155550104"}, polls: polls, patches: map[string]map[string]any{},
+		apps: map[string]map[string]any{
+			"/texml_applications/conn-1": {"id": "conn-1", "record_type": "texml_application", "friendly_name": "calltrack",
+				"voice_url": "https://calls.example.com/calltrack/telnyx", "voice_method": "post", "voice_fallback_url": nil},
+			"/call_control_applications/conn-1": {"id": "conn-1", "record_type": "call_control_application", "application_name": "calltrack",
+				"webhook_event_url": "https://calls.example.com/calltrack/telnyx", "webhook_event_failover_url": "", "webhook_api_version": "2"},
+		}}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	c, err := telnyx.NewNumberClient(telnyx.NumberClientConfig{APIKey: "KEY0123", ConnectionID: "conn-1", BaseURL: srv.URL, OrderPollInterval: time.Millisecond})
+	cfg.APIKey, cfg.ConnectionID, cfg.BaseURL, cfg.OrderPollInterval = "KEY0123", "conn-1", srv.URL, time.Millisecond
+	c, err := telnyx.NewNumberClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c, api
 }
+
+// fallbackURL is where the tests say the static FallbackDocument is hosted.
+const fallbackURL = "https://static.example.com/telnyx-fallback.xml"
 
 func TestNumberClientProvisionsWithTheOnFailureForward(t *testing.T) {
 	ctx := context.Background()
@@ -144,7 +200,7 @@ func TestNumberClientProvisionsWithTheOnFailureForward(t *testing.T) {
 		t.Fatalf("SearchNumbers = %+v, %v", found, err)
 	}
 
-	owned, err := c.BuyNumber(ctx, "+14155550101", provider.BuyOptions{FallbackTo: "+12125550123", FriendlyName: "Google Ads"})
+	owned, err := c.BuyNumber(ctx, "+14155550101", provider.BuyOptions{FallbackTo: "+12125550123", FallbackURL: fallbackURL, FriendlyName: "Google Ads"})
 	if err != nil || owned.ID != "pn-1" || owned.Number != "+14155550101" {
 		t.Fatalf("BuyNumber = %+v, %v", owned, err)
 	}
@@ -175,23 +231,141 @@ func TestNumberClientRefusesWhatItCannotDo(t *testing.T) {
 	if _, err := c.BuyNumber(ctx, "+14155550101", provider.BuyOptions{}); !errors.Is(err, provider.ErrInvalidConfig) {
 		t.Fatalf("buy without FallbackTo: %v", err)
 	}
-	if err := c.ConfigureNumber(ctx, "pn-2", provider.BuyOptions{FallbackTo: "2125550123"}); !errors.Is(err, provider.ErrInvalidConfig) {
+	if err := c.ConfigureNumber(ctx, "pn-2", provider.BuyOptions{FallbackTo: "2125550123", FallbackURL: fallbackURL}); !errors.Is(err, provider.ErrInvalidConfig) {
 		t.Fatalf("configure with a FallbackTo that is not E.164: %v", err)
 	}
 	if len(api.requests) != 0 {
 		t.Fatalf("a refused request reached Telnyx: %v", api.requests)
 	}
 	slow, _ := newNumbers(t, 1000)
-	if _, err := slow.BuyNumber(ctx, "+14155550101", provider.BuyOptions{FallbackTo: "+12125550123"}); err == nil {
+	if _, err := slow.BuyNumber(ctx, "+14155550101", provider.BuyOptions{FallbackTo: "+12125550123", FallbackURL: fallbackURL}); err == nil {
 		t.Fatal("an order that stays pending was reported bought")
 	}
 	_, err := telnyx.NewNumberClient(telnyx.NumberClientConfig{})
 	if !errors.Is(err, provider.ErrInvalidConfig) {
 		t.Fatalf("empty config: %v", err)
 	}
-	for _, field := range []string{"APIKey", "ConnectionID"} {
+	for _, field := range []string{"APIKey", "ConnectionID", "Application"} {
 		if !strings.Contains(err.Error(), "field "+field) {
 			t.Errorf("error %q does not name field %s", err, field)
+		}
+	}
+}
+
+func TestTeXMLApplicationGetsTheVoiceFallbackURL(t *testing.T) {
+	ctx := context.Background()
+	c, api := newNumbers(t, 0)
+	if _, err := c.BuyNumber(ctx, "+14155550101", provider.BuyOptions{FallbackTo: "+12125550123", FallbackURL: fallbackURL}); err != nil {
+		t.Fatal(err)
+	}
+	app := api.apps["/texml_applications/conn-1"]
+	if app["voice_fallback_url"] != fallbackURL {
+		t.Fatalf("TeXML application %v: want voice_fallback_url %s, the static FallbackDocument Telnyx fetches when the voice URL fails", app, fallbackURL)
+	}
+	if app["voice_url"] != "https://calls.example.com/calltrack/telnyx" || app["friendly_name"] != "calltrack" {
+		t.Fatalf("TeXML application %v: the update changed its voice URL or name", app)
+	}
+	fwd, _ := api.patches["/phone_numbers/pn-1/voice"]["call_forwarding"].(map[string]any)
+	if fwd["forwarding_type"] != "on-failure" || fwd["forwards_to"] != "+12125550123" {
+		t.Fatalf("voice settings %v: the forward on failure stays as a second layer", api.patches["/phone_numbers/pn-1/voice"])
+	}
+	if api.apps["/call_control_applications/conn-1"]["webhook_event_failover_url"] != "" {
+		t.Fatal("a TeXML number changed a Call Control application")
+	}
+
+	// Configuring again with the same fallback reads it and writes nothing.
+	api.requests = nil
+	if err := c.ConfigureNumber(ctx, "pn-1", provider.BuyOptions{FallbackTo: "+12125550123", FallbackURL: fallbackURL}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range api.requests {
+		if r == "PATCH /texml_applications/conn-1" {
+			t.Fatalf("requests %v: the fallback already set was written again", api.requests)
+		}
+	}
+
+	// Without FallbackURL a TeXML application has no fail-safe: refused
+	// before anything is ordered.
+	api.requests = nil
+	_, err := c.BuyNumber(ctx, "+14155550101", provider.BuyOptions{FallbackTo: "+12125550123"})
+	if !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), "field FallbackURL") {
+		t.Fatalf("TeXML without FallbackURL: %v, want ErrInvalidConfig naming FallbackURL", err)
+	}
+	if len(api.requests) != 0 {
+		t.Fatalf("a refused purchase reached Telnyx: %v", api.requests)
+	}
+}
+
+func TestTeXMLApplicationWithoutAVoiceURLTakesBuyOptionsVoiceURL(t *testing.T) {
+	ctx := context.Background()
+	c, api := newNumbers(t, 0)
+	api.apps["/texml_applications/conn-1"]["voice_url"] = ""
+	err := c.ConfigureNumber(ctx, "pn-2", provider.BuyOptions{FallbackTo: "+12125550123", FallbackURL: fallbackURL})
+	if !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), "field VoiceURL") {
+		t.Fatalf("no voice URL anywhere: %v, want ErrInvalidConfig naming VoiceURL (Telnyx requires voice_url in the update)", err)
+	}
+	const voice = "https://calls.example.com/calltrack/telnyx-texml"
+	if err := c.ConfigureNumber(ctx, "pn-2", provider.BuyOptions{FallbackTo: "+12125550123", FallbackURL: fallbackURL, VoiceURL: voice}); err != nil {
+		t.Fatal(err)
+	}
+	if app := api.apps["/texml_applications/conn-1"]; app["voice_url"] != voice || app["voice_fallback_url"] != fallbackURL {
+		t.Fatalf("TeXML application %v", app)
+	}
+}
+
+func TestCallControlApplicationGetsTheFailoverWebhookURL(t *testing.T) {
+	ctx := context.Background()
+	const failover = "https://calls-west.example.com/calltrack/telnyx"
+	c, api := newNumbersFor(t, 0, telnyx.NumberClientConfig{Application: telnyx.CallControlApplication, FailoverWebhookURL: failover})
+	if _, err := c.BuyNumber(ctx, "+14155550101", provider.BuyOptions{FallbackTo: "+12125550123"}); err != nil {
+		t.Fatal(err)
+	}
+	if app := api.apps["/call_control_applications/conn-1"]; app["webhook_event_failover_url"] != failover || app["webhook_event_url"] != "https://calls.example.com/calltrack/telnyx" {
+		t.Fatalf("Call Control application %v: want webhook_event_failover_url %s and the webhook URL kept", app, failover)
+	}
+	if fwd, _ := api.patches["/phone_numbers/pn-1/voice"]["call_forwarding"].(map[string]any); fwd["forwarding_type"] != "on-failure" {
+		t.Fatalf("voice settings %v: want the forward on failure", api.patches["/phone_numbers/pn-1/voice"])
+	}
+	if v := api.apps["/texml_applications/conn-1"]["voice_fallback_url"]; v != nil {
+		t.Fatalf("a Call Control number changed a TeXML application: %v", v)
+	}
+
+	// A static document cannot move a Call Control call: refused, naming
+	// the field, before anything reaches Telnyx.
+	api.requests = nil
+	err := c.ConfigureNumber(ctx, "pn-2", provider.BuyOptions{FallbackTo: "+12125550123", FallbackURL: fallbackURL})
+	if !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), "field FallbackURL") {
+		t.Fatalf("Call Control with FallbackURL: %v, want ErrInvalidConfig naming FallbackURL", err)
+	}
+	if len(api.requests) != 0 {
+		t.Fatalf("a refused configuration reached Telnyx: %v", api.requests)
+	}
+
+	// Without a failover URL the application is left alone.
+	plain, api2 := newNumbersFor(t, 0, telnyx.NumberClientConfig{Application: telnyx.CallControlApplication})
+	if err := plain.ConfigureNumber(ctx, "pn-2", provider.BuyOptions{FallbackTo: "+12125550123"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range api2.requests {
+		if strings.Contains(r, "applications") {
+			t.Fatalf("requests %v: no failover URL was configured, so the application is not touched", api2.requests)
+		}
+	}
+}
+
+func TestNumberClientConfigNamesEachBadField(t *testing.T) {
+	cases := []struct {
+		cfg   telnyx.NumberClientConfig
+		field string
+	}{
+		{telnyx.NumberClientConfig{APIKey: "k", ConnectionID: "c", Application: "sip"}, "field Application"},
+		{telnyx.NumberClientConfig{APIKey: "k", ConnectionID: "c", Application: telnyx.TeXMLApplication, FailoverWebhookURL: "https://x.example.com"}, "field FailoverWebhookURL"},
+		{telnyx.NumberClientConfig{APIKey: "k", ConnectionID: "c", Application: telnyx.CallControlApplication, FailoverWebhookURL: "calls.example.com"}, "field FailoverWebhookURL"},
+	}
+	for _, tc := range cases {
+		_, err := telnyx.NewNumberClient(tc.cfg)
+		if !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%+v: %v, want ErrInvalidConfig naming %s", tc.cfg, err, tc.field)
 		}
 	}
 }

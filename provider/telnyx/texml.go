@@ -27,9 +27,9 @@ func RenderTeXML(f provider.Forward, ev provider.CallEvent) ([]byte, error) {
 
 // FallbackDocument is the static TeXML that forwards every caller to
 // the business line to: what a TeXML application's voice fallback URL
-// should serve from hosting that does not depend on this application.
-// (Call Control numbers need none: see [NumberClient] and the package
-// documentation, "Fail-safe".)
+// (BuyOptions.FallbackURL, set by [NumberClient]) serves from hosting
+// that does not depend on this application. A Call Control application
+// cannot use one: see the package documentation, "Fail-safe".
 func FallbackDocument(to string) ([]byte, error) {
 	return RenderTeXML(provider.Forward{To: to}, provider.CallEvent{})
 }
