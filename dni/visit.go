@@ -25,10 +25,12 @@ type VisitRequest struct {
 	UserAgent string `json:"-"` // from the request header
 	// AdIDs are the ad platforms' browser ids the tracker read with the
 	// visitor's ads consent (journey.AdIDs); each page view may add some.
+	// Their Consent also decides whether the session keeps the click id
+	// of URL (gclid, msclkid, fbclid, ...): without it, only its kind.
 	AdIDs journey.AdIDs `json:"ad_ids,omitzero"`
 	// AdsWithdrawn says the visitor withdrew the ads consent they had
-	// given: the session forgets its ad ids, so nothing more of it is
-	// sent to an ad platform.
+	// given: the session forgets its ad ids and its click id, so nothing
+	// more of it is sent to an ad platform.
 	AdsWithdrawn bool `json:"ads_withdrawn,omitempty"`
 	// Again marks a page view's visit sent a second time (ads consent
 	// given or withdrawn after the first was answered): it is not another
@@ -85,10 +87,11 @@ var ErrInvalidID = errors.New("dni: invalid id")
 // live.
 func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, error) {
 	now := s.now().UTC()
-	src := s.classifier.Classify(classify.Visit{URL: req.URL, Referrer: req.Referrer, UserAgent: req.UserAgent, Time: now})
-	if src.Crawler {
-		return Assignment{Source: src, Swaps: []Swap{}, HeartbeatS: 0}, nil
+	landed := s.classifier.Classify(classify.Visit{URL: req.URL, Referrer: req.Referrer, UserAgent: req.UserAgent, Time: now})
+	if landed.Crawler {
+		return Assignment{Source: landed, Swaps: []Swap{}, HeartbeatS: 0}, nil
 	}
+	src := clickConsent(landed, req.AdIDs.Consent)
 	visitor := req.VisitorID
 	if visitor == "" {
 		visitor = s.visitorIDs.issue()
@@ -121,8 +124,12 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 	sess.LastSeenAt = now
 	if req.AdsWithdrawn {
 		sess.AdIDs = journey.AdIDs{}
+		sess.Source.ClickID.Value = ""
 	}
-	sess.AdIDs = mergeAdIDs(sess.AdIDs, cleanAdIDs(req.AdIDs, src, now))
+	if live && sameClickKept(sess.Source.ClickID, src.ClickID) {
+		sess.Source.ClickID = src.ClickID // consent came after the landing page's visit
+	}
+	sess.AdIDs = mergeAdIDs(sess.AdIDs, cleanAdIDs(req.AdIDs, landed, now))
 	a := s.lease(ctx, &sess, clientOf(ctx), now)
 	// Failures are logged, not returned: the lease stands and the numbers
 	// show; a call can still be stitched through the allocator's memory.
@@ -184,7 +191,26 @@ func newCampaign(session, page classify.Source) bool {
 		return false
 	}
 	return page.Source != session.Source || page.Medium != session.Medium || page.Campaign != session.Campaign ||
-		(page.ClickID.Value != "" && page.ClickID != session.ClickID)
+		(page.ClickID.Value != "" && page.ClickID != session.ClickID && !sameClickKept(session.ClickID, page.ClickID))
+}
+
+// clickConsent keeps the click id of a page's URL (gclid, msclkid, fbclid,
+// ...) only with the visitor's ads consent. Without it the source still
+// says what kind of click brought the visitor, so channels and campaigns
+// are reported as before, but not the id, which names the click to the ad
+// platform.
+func clickConsent(src classify.Source, adsConsent bool) classify.Source {
+	if !adsConsent {
+		src.ClickID.Value = ""
+	}
+	return src
+}
+
+// sameClickKept reports whether page is the click of a session that kept
+// its kind but not its id (the consent came later): the id is filled in,
+// and the session goes on.
+func sameClickKept(session, page classify.ClickID) bool {
+	return session.Value == "" && session.Param != "" && page.Param == session.Param && page.Value != ""
 }
 
 // liveSession returns the visitor's session when it is still live.

@@ -1,0 +1,56 @@
+package dni
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/provider/fake"
+)
+
+// A landing page's click id is kept only with ads consent: without it the
+// session still says a Google Ads click brought the visitor, but not which
+// click; consent given on the landing page after its visit fills the id in
+// on the same session; a withdrawal forgets it.
+func TestClickIDsAreKeptOnlyWithAdsConsent(t *testing.T) {
+	h, _, x, crm := newExportHarness(t, testConfig())
+	ctx := context.Background()
+	consent := journey.AdIDs{Consent: true, GAClientID: "1234567890.1700000000"}
+	call := func(id, to string) {
+		t.Helper()
+		_, err := h.caller.PlaceCall(ctx, h.srv.URL+DefaultPrefix+"webhooks/fake", fake.Call{ID: id, From: caller, To: to, Answered: true, Duration: 2 * time.Minute})
+		require.NoError(t, err)
+	}
+
+	never := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=never-told"})
+	call("CA-never", never.Swaps[0].Number)
+
+	const landing = "https://example-plumbing.com/?gclid=told-later"
+	later := h.visit(t, VisitRequest{URL: landing})
+	again := h.visit(t, VisitRequest{VisitorID: later.VisitorID, SessionID: later.SessionID, URL: landing, Again: true, AdIDs: consent})
+	require.Equal(t, later.SessionID, again.SessionID, "consent on the landing page continues its session")
+	call("CA-later", again.Swaps[0].Number)
+
+	gone := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=withdrawn", AdIDs: consent})
+	h.visit(t, VisitRequest{VisitorID: gone.VisitorID, SessionID: gone.SessionID, URL: "https://example-plumbing.com/", AdsWithdrawn: true})
+	call("CA-gone", gone.Swaps[0].Number)
+
+	require.NoError(t, h.svc.Close())
+	deliverAll(t, x)
+	for id, want := range map[string]string{"CA-never": "", "CA-later": "told-later", "CA-gone": ""} {
+		m, ok := crm.message("capture/call:fake/" + id)
+		require.True(t, ok, "%s delivered: %v", id, crm.delivered())
+		assert.Equal(t, "gclid", m.Source.ClickID.Param, "%s: the kind of click is kept", id)
+		assert.Equal(t, want, m.Source.ClickID.Value, id)
+		assert.Equal(t, "cpc", m.Source.Medium, "%s: still a paid click", id)
+	}
+	for _, id := range []string{never.SessionID, later.SessionID, gone.SessionID} {
+		sess, err := h.svc.store.Session(ctx, id)
+		require.NoError(t, err)
+		assert.NotContains(t, sess.Source.ClickID.Value, "never", "nothing stored names the click without consent")
+	}
+}
