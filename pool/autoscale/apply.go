@@ -34,8 +34,10 @@ const (
 type Change struct {
 	At     time.Time
 	Pool   string
-	Number string // empty for a dry run's planned purchase
-	ID     string // the vendor's id, where known
+	Number string
+	// ID is the vendor's id, where known: a dry run's buy and add have
+	// none, as the vendor assigns it at purchase.
+	ID     string
 	Action Action
 	// DryRun: planned, not done.
 	DryRun bool
@@ -45,7 +47,9 @@ type Change struct {
 type Result struct {
 	Plan    Plan
 	Changes []Change
-	// Draining are the drains still waiting for holds or cooldown.
+	// Draining are the drains still waiting for holds or cooldown. A dry
+	// run lists those already under way; a drain it only plans has no
+	// state to report until it starts.
 	Draining []pool.DrainState
 }
 
@@ -65,21 +69,20 @@ type Result struct {
 // pool is consistent after any of them and the next Apply retries what is
 // left. Each Apply should carry a fresh [Scaler.Plan]: growth is counted
 // from the plan, so re-applying an old plan after a partial success buys
-// again. With Config.DryRun, Apply logs the plan's changes, marked dry,
-// and calls neither the Provisioner nor the Resizer.
+// again.
+//
+// With Config.DryRun, Apply makes the same reads and decisions as a real
+// run and logs, marked dry, the changes that run would make, assuming each
+// write succeeds, but writes nothing: no buy, release, add, drain or
+// remove. The reads are the Resizer's Draining, its Drain of numbers that
+// are already draining (idempotent by the Resizer contract: it only
+// reports their state) and the Provisioner's SearchNumbers and
+// ListNumbers. A dry run fails where a real run would fail on a read or
+// for short supply, with the same errors.
 func (s *Scaler) Apply(ctx context.Context, p Plan) (Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &run{s: s, ctx: ctx, res: Result{Plan: p}, now: s.cfg.Clock()}
-	if s.cfg.DryRun {
-		for range p.Buy {
-			r.logChange(Change{Action: ActionBuy, DryRun: true})
-		}
-		for _, n := range p.Drain {
-			r.logChange(Change{Number: n, Action: ActionDrain, DryRun: true})
-		}
-		return r.res, nil
-	}
+	r := &run{s: s, ctx: ctx, res: Result{Plan: p}, now: s.cfg.Clock(), dry: s.cfg.DryRun}
 	draining, err := s.cfg.Resizer.Draining(ctx, s.cfg.Pool)
 	if err != nil {
 		return r.res, fmt.Errorf("%w: pool %q: list draining numbers: %w", ErrPool, s.cfg.Pool, err)
@@ -93,6 +96,10 @@ func (s *Scaler) Apply(ctx context.Context, p Plan) (Result, error) {
 		errs = append(errs, r.finish(n))
 	}
 	for _, n := range p.Drain {
+		if r.dry {
+			r.logChange(Change{Number: n, Action: ActionDrain})
+			continue
+		}
 		st, err := s.cfg.Resizer.Drain(ctx, s.cfg.Pool, n, r.now)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%w: pool %q: drain %q: %w", ErrPool, s.cfg.Pool, n, err))
@@ -110,11 +117,13 @@ type run struct {
 	ctx   context.Context
 	res   Result
 	now   time.Time
+	dry   bool                            // Config.DryRun: read and log, write nothing
 	owned map[string]provider.OwnedNumber // the vendor's list, read once
 }
 
+// logChange records c, marked dry in a dry run.
 func (r *run) logChange(c Change) {
-	c.At, c.Pool = r.now, r.s.cfg.Pool
+	c.At, c.Pool, c.DryRun = r.now, r.s.cfg.Pool, r.dry
 	r.res.Changes = append(r.res.Changes, c)
 	attrs := []any{"pool", c.Pool, "number", c.Number, "action", string(c.Action)}
 	if c.ID != "" {
@@ -146,7 +155,7 @@ func (r *run) grow(need int, draining []string) ([]string, error) {
 			draining = draining[1:]
 			continue
 		}
-		if err := cfg.Resizer.AddNumbers(r.ctx, cfg.Pool, n); err != nil {
+		if err := r.addNumber(n); err != nil {
 			return append(left, draining...), fmt.Errorf("%w: pool %q: reclaim %q: %w", ErrPool, cfg.Pool, n, err)
 		}
 		r.logChange(Change{Number: n, Action: ActionReclaim})
@@ -167,7 +176,7 @@ func (r *run) grow(need int, draining []string) ([]string, error) {
 		if need == 0 {
 			break
 		}
-		owned, err := cfg.Provisioner.BuyNumber(r.ctx, a.Number, cfg.BuyOptions)
+		owned, err := r.buy(a.Number)
 		if err != nil {
 			// The next Apply searches again: another buyer may have taken it.
 			return draining, r.vendorErr(fmt.Sprintf("buy %q", a.Number), err)
@@ -187,16 +196,46 @@ func (r *run) grow(need int, draining []string) ([]string, error) {
 	return draining, nil
 }
 
+// The writes: in a dry run each is taken to succeed and does nothing.
+
+func (r *run) buy(number string) (provider.OwnedNumber, error) {
+	if r.dry {
+		return provider.OwnedNumber{Number: number}, nil
+	}
+	return r.s.cfg.Provisioner.BuyNumber(r.ctx, number, r.s.cfg.BuyOptions)
+}
+
+func (r *run) addNumber(number string) error {
+	if r.dry {
+		return nil
+	}
+	return r.s.cfg.Resizer.AddNumbers(r.ctx, r.s.cfg.Pool, number)
+}
+
+func (r *run) release(id string) error {
+	if r.dry {
+		return nil
+	}
+	return r.s.cfg.Provisioner.ReleaseNumber(r.ctx, id)
+}
+
+func (r *run) remove(number string) error {
+	if r.dry {
+		return nil
+	}
+	return r.s.cfg.Resizer.Remove(r.ctx, r.s.cfg.Pool, number, r.now)
+}
+
 // add puts a bought number in the pool, or releases it when it cannot join.
 func (r *run) add(owned provider.OwnedNumber) error {
 	cfg := r.s.cfg
-	addErr := cfg.Resizer.AddNumbers(r.ctx, cfg.Pool, owned.Number)
+	addErr := r.addNumber(owned.Number)
 	if addErr == nil {
 		r.logChange(Change{Number: owned.Number, ID: owned.ID, Action: ActionAdd})
 		return nil
 	}
 	addErr = fmt.Errorf("%w: pool %q: add %q: %w", ErrPool, cfg.Pool, owned.Number, addErr)
-	if err := cfg.Provisioner.ReleaseNumber(r.ctx, owned.ID); err != nil {
+	if err := r.release(owned.ID); err != nil {
 		r.s.log.ErrorContext(r.ctx, "autoscale: bought number neither added nor released",
 			"pool", cfg.Pool, "number", owned.Number, "id", owned.ID, "error", err)
 		return errors.Join(addErr, fmt.Errorf("%w: pool %q: number %q (id %q): %w", ErrOrphan, cfg.Pool, owned.Number, owned.ID, err))
@@ -260,12 +299,12 @@ func (r *run) finish(number string) error {
 	// A number missing from the vendor's list was released by an earlier
 	// Apply that failed before removing it: only the removal is left.
 	if o, ok := r.owned[number]; ok {
-		if err := cfg.Provisioner.ReleaseNumber(r.ctx, o.ID); err != nil {
+		if err := r.release(o.ID); err != nil {
 			return r.vendorErr(fmt.Sprintf("release %q", number), err)
 		}
 		r.logChange(Change{Number: number, ID: o.ID, Action: ActionRelease})
 	}
-	if err := cfg.Resizer.Remove(r.ctx, cfg.Pool, number, r.now); err != nil {
+	if err := r.remove(number); err != nil {
 		return fmt.Errorf("%w: pool %q: remove %q: %w", ErrPool, cfg.Pool, number, err)
 	}
 	r.logChange(Change{Number: number, Action: ActionRemove})

@@ -46,8 +46,11 @@ type Config struct {
 	BuyOptions provider.BuyOptions
 	// Query narrows the search for numbers to buy (country, area code).
 	Query provider.NumberQuery
-	// DryRun logs and returns what Apply would do without calling the
-	// Provisioner or changing the pool.
+	// DryRun makes Apply log and return exactly the changes a real run
+	// would make on the same state, marked dry, without making them: it
+	// reads the pool's drains and the vendor's offer and list as a real
+	// run does, and buys, releases, adds, drains and removes nothing (see
+	// [Scaler.Apply]).
 	DryRun bool
 	// Logger receives one Info record per change; nil means slog.Default().
 	Logger *slog.Logger

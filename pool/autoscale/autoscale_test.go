@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +43,9 @@ type rig struct {
 	scaler *autoscale.Scaler
 	now    time.Time
 	log    *bytes.Buffer
+	// dry is a Scaler with the same Config and DryRun set, logging to dryLog.
+	dry    *autoscale.Scaler
+	dryLog *bytes.Buffer
 }
 
 func newRig(t *testing.T, size int, offer []string, mod func(*autoscale.Config)) *rig {
@@ -50,7 +55,7 @@ func newRig(t *testing.T, size int, offer []string, mod func(*autoscale.Config))
 		SessionWindow: 30 * time.Minute, Cooldown: time.Hour, Exhaustion: pool.ServeOriginal,
 	}}})
 	require.NoError(t, err)
-	r := &rig{pool: e, vendor: newFakeVendor(offer...), now: t0, log: &bytes.Buffer{}}
+	r := &rig{pool: e, vendor: newFakeVendor(offer...), now: t0, log: &bytes.Buffer{}, dryLog: &bytes.Buffer{}}
 	for _, n := range numbers(0, size) {
 		r.vendor.own(n)
 	}
@@ -64,6 +69,9 @@ func newRig(t *testing.T, size int, offer []string, mod func(*autoscale.Config))
 		mod(&cfg)
 	}
 	r.scaler, err = autoscale.New(cfg)
+	require.NoError(t, err)
+	cfg.DryRun, cfg.Logger = true, slog.New(slog.NewTextHandler(r.dryLog, nil))
+	r.dry, err = autoscale.New(cfg)
 	require.NoError(t, err)
 	return r
 }
@@ -202,17 +210,189 @@ func TestApplyShrinksThroughCooldown(t *testing.T) {
 }
 
 func TestApplyDryRunChangesNothing(t *testing.T) {
-	r := newRig(t, 3, numbers(100, 5), func(c *autoscale.Config) { c.DryRun = true })
+	offer := numbers(100, 5)
+	r := newRig(t, 3, offer, func(c *autoscale.Config) { c.DryRun = true })
 	res, err := r.scaler.Apply(ctx, autoscale.Plan{Pool: "paid", Buy: 2})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"buy ", "buy "}, actions(res.Changes))
+	assert.Equal(t, []string{"buy " + offer[0], "add " + offer[0], "buy " + offer[1], "add " + offer[1]}, actions(res.Changes))
 	res, err = r.scaler.Apply(ctx, autoscale.Plan{Pool: "paid", Drain: numbers(0, 1)})
 	require.NoError(t, err)
 	require.Len(t, res.Changes, 1)
 	assert.True(t, res.Changes[0].DryRun)
-	assert.Zero(t, r.vendor.callCount(), "the vendor was not called")
+	assert.Zero(t, r.vendor.writeCount(), "nothing bought, released or configured")
+	assert.Equal(t, offer, r.vendor.offered())
 	assert.Equal(t, numbers(0, 3), r.members(t))
+	draining, err := r.pool.Draining(ctx, "paid")
+	require.NoError(t, err)
+	assert.Empty(t, draining, "nothing drained")
 	assert.Contains(t, r.log.String(), "dry_run=true")
+}
+
+// state is what a dry run must leave as it found it.
+type state struct {
+	members, draining, owned, offered []string
+}
+
+func (r *rig) state(t *testing.T) state {
+	t.Helper()
+	draining, err := r.pool.Draining(ctx, "paid")
+	require.NoError(t, err)
+	return state{members: r.members(t), draining: draining, owned: r.vendor.ownedNumbers(), offered: r.vendor.offered()}
+}
+
+// planned is a Change as a dry run can know it: a purchase's vendor id
+// exists only once the number is bought.
+type planned struct {
+	Action autoscale.Action
+	Number string
+	ID     string
+}
+
+func plannedChanges(t *testing.T, cs []autoscale.Change, dry bool) []planned {
+	t.Helper()
+	var out []planned
+	for _, c := range cs {
+		assert.Equal(t, dry, c.DryRun, "%s %s marked dry", c.Action, c.Number)
+		p := planned{c.Action, c.Number, c.ID}
+		if c.Action == autoscale.ActionBuy || c.Action == autoscale.ActionAdd {
+			p.ID = ""
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+var (
+	logTime  = regexp.MustCompile(`^time=\S+ `)
+	logBuyID = regexp.MustCompile(`(action=(?:buy|add)) id=\S+`)
+)
+
+// logLines are the change log's records without their time, the dry-run
+// mark and a purchase's vendor id.
+func logLines(buf *bytes.Buffer) []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		l = logTime.ReplaceAllString(l, "")
+		l = strings.TrimSuffix(l, " dry_run=true")
+		out = append(out, logBuyID.ReplaceAllString(l, "$1"))
+	}
+	return out
+}
+
+// A dry run reports what a real run on the same state does: reclaims,
+// purchases, releases and removals of finished drains, new drains, and
+// the same error; a real run then does exactly that.
+func TestApplyDryRunReportsWhatARealRunDoes(t *testing.T) {
+	cases := []struct {
+		name    string
+		size    int
+		offer   []string
+		prepare func(t *testing.T, r *rig) autoscale.Plan
+		wantErr error
+		want    func(r *rig) []string
+	}{
+		{
+			// A held drain is reclaimed; a finished drain whose number the
+			// vendor no longer lists is bought around and removed.
+			name: "Grow", size: 3, offer: numbers(100, 3),
+			prepare: func(t *testing.T, r *rig) autoscale.Plan {
+				held, err := r.pool.Lease(ctx, "paid", "caller", t0)
+				require.NoError(t, err)
+				gone := other(t, r, held.Number)
+				_, err = r.scaler.Apply(ctx, autoscale.Plan{Pool: "paid", Drain: []string{held.Number, gone}})
+				require.NoError(t, err)
+				require.NoError(t, r.vendor.ReleaseNumber(ctx, r.idOf(t, gone)))
+				return autoscale.Plan{Pool: "paid", Buy: 2}
+			},
+		},
+		{
+			// A finished drain is released and removed, a held one waits,
+			// and the plan's numbers start draining.
+			name: "Shrink", size: 5,
+			prepare: func(t *testing.T, r *rig) autoscale.Plan {
+				held, err := r.pool.Lease(ctx, "paid", "caller", t0)
+				require.NoError(t, err)
+				done := other(t, r, held.Number)
+				_, err = r.scaler.Apply(ctx, autoscale.Plan{Pool: "paid", Drain: []string{held.Number, done}})
+				require.NoError(t, err)
+				return autoscale.Plan{Pool: "paid", Drain: []string{other(t, r, held.Number, done)}}
+			},
+		},
+		{
+			name: "ShortSupply", size: 2, offer: numbers(100, 1), wantErr: autoscale.ErrShortSupply,
+			prepare: func(*testing.T, *rig) autoscale.Plan { return autoscale.Plan{Pool: "paid", Buy: 3} },
+		},
+		{
+			name: "VendorDown", size: 2, offer: numbers(100, 1), wantErr: autoscale.ErrVendor,
+			prepare: func(_ *testing.T, r *rig) autoscale.Plan {
+				r.vendor.fail["search"] = errVendorDown
+				return autoscale.Plan{Pool: "paid", Buy: 1}
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, c.size, c.offer, nil)
+			plan := c.prepare(t, r)
+			r.log.Reset()
+			before := r.state(t)
+			writes := r.vendor.writeCount()
+
+			dry, dryErr := r.dry.Apply(ctx, plan)
+			assert.Equal(t, before, r.state(t), "a dry run changes nothing")
+			assert.Equal(t, writes, r.vendor.writeCount(), "a dry run buys and releases nothing")
+
+			real, realErr := r.scaler.Apply(ctx, plan)
+			if c.wantErr != nil {
+				require.ErrorIs(t, realErr, c.wantErr)
+				require.ErrorIs(t, dryErr, c.wantErr)
+			} else {
+				require.NoError(t, realErr)
+				require.NoError(t, dryErr)
+				require.NotEmpty(t, real.Changes)
+			}
+			assert.Equal(t, plannedChanges(t, real.Changes, false), plannedChanges(t, dry.Changes, true))
+			assert.Equal(t, logLines(r.log), logLines(r.dryLog))
+			assert.Len(t, logLines(r.dryLog), len(dry.Changes))
+			// The dry run reports the drains already under way; the ones
+			// it plans have no state yet.
+			var started []pool.DrainState
+			for _, st := range real.Draining {
+				if !slices.Contains(plan.Drain, st.Number) {
+					started = append(started, st)
+				}
+			}
+			assert.Equal(t, started, dry.Draining)
+		})
+	}
+}
+
+// other returns a member of the pool that is none of not.
+func other(t *testing.T, r *rig, not ...string) string {
+	t.Helper()
+	for _, n := range r.members(t) {
+		if !slices.Contains(not, n) {
+			return n
+		}
+	}
+	t.Fatal("no other member")
+	return ""
+}
+
+func (r *rig) idOf(t *testing.T, number string) string {
+	t.Helper()
+	list, err := r.vendor.ListNumbers(ctx)
+	require.NoError(t, err)
+	for _, o := range list {
+		if o.Number == number {
+			return o.ID
+		}
+	}
+	t.Fatalf("%s not owned", number)
+	return ""
 }
 
 func TestApplyVendorFailureKeepsWhatWasBought(t *testing.T) {

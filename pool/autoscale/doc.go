@@ -38,8 +38,12 @@
 // Every change (buy, add, reclaim, drain, release, remove) is logged with
 // slog at Info with the pool, the number, the action and the vendor id, and
 // returned in Result.Changes, also when Apply fails part way. With
-// Config.DryRun, Apply logs and returns the plan's changes marked as dry and
-// calls neither the vendor nor the pool.
+// Config.DryRun, Apply logs and returns, marked as dry, exactly the changes
+// a real run would make on the same state (reclaims, purchases of the
+// numbers the vendor offers, releases and removals of finished drains, new
+// drains), taking each write to succeed: it reads what a real run reads
+// (the pool's draining numbers and their state, the vendor's search and
+// list of owned numbers) and writes nothing to either.
 //
 // # Failures
 //

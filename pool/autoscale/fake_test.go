@@ -20,6 +20,7 @@ type fakeVendor struct {
 	opts   map[string]provider.BuyOptions // by id
 	nextID int
 	calls  int
+	writes int // buys, releases and configures: what a dry run must not do
 	// fail, when set for a call name ("search", "buy", "release", "list"),
 	// is returned by that call; failAfter lets that many calls succeed first.
 	fail      map[string]error
@@ -75,6 +76,7 @@ func (f *fakeVendor) SearchNumbers(_ context.Context, q provider.NumberQuery) ([
 func (f *fakeVendor) BuyNumber(_ context.Context, number string, opts provider.BuyOptions) (provider.OwnedNumber, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.writes++
 	if err := f.failing("buy"); err != nil {
 		return provider.OwnedNumber{}, err
 	}
@@ -96,6 +98,7 @@ func (f *fakeVendor) BuyNumber(_ context.Context, number string, opts provider.B
 func (f *fakeVendor) ReleaseNumber(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.writes++
 	if err := f.failing("release"); err != nil {
 		return err
 	}
@@ -106,6 +109,7 @@ func (f *fakeVendor) ReleaseNumber(_ context.Context, id string) error {
 func (f *fakeVendor) ConfigureNumber(_ context.Context, id string, opts provider.BuyOptions) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.writes++
 	f.opts[id] = opts
 	return nil
 }
@@ -129,8 +133,14 @@ func (f *fakeVendor) ownedNumbers() []string {
 	return out
 }
 
-func (f *fakeVendor) callCount() int {
+func (f *fakeVendor) writeCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.calls
+	return f.writes
+}
+
+func (f *fakeVendor) offered() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.offer)
 }
