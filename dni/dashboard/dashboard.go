@@ -137,6 +137,7 @@ type view struct {
 	Title, Page, Heading string
 	Prefix               string
 	Days                 int
+	Span                 string     // the period's days in words
 	Periods              []int      // nil on a page that shows no period
 	Query                url.Values // the page's own query, without days and format
 	Links                []Link
@@ -168,7 +169,11 @@ func (v view) href(days int, format string) string {
 	return path + "?" + q.Encode()
 }
 
-// period is the span a request asks for: the last days days, up to now.
+// period is the span a request asks for: the last Days whole UTC days,
+// today included, from midnight UTC Days-1 days ago to the start of
+// tomorrow. It is the period the command line's series and audit read by
+// default and the days dni.Service.Series counts in, so a series of the
+// same days totals what the pages show, whatever the hour.
 type period struct {
 	Days     int
 	From, To time.Time
@@ -179,9 +184,23 @@ func (h *handler) period(r *http.Request) period {
 	if n, err := strconv.Atoi(r.URL.Query().Get("days")); err == nil && slices.Contains(Periods, n) {
 		days = n
 	}
-	// A minute past now, so a call that just ended is in.
-	to := h.cfg.Now().Add(time.Minute)
-	return period{Days: days, From: to.Add(-time.Duration(days) * 24 * time.Hour), To: to}
+	return periodOf(h.cfg.Now(), days)
+}
+
+// periodOf is the period of the last days UTC days up to now's.
+func periodOf(now time.Time, days int) period {
+	to := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	return period{Days: days, From: to.AddDate(0, 0, -days), To: to}
+}
+
+// Span names the period's days: "Feb 9 – Mar 10, 2026 (UTC days)".
+func (p period) Span() string {
+	first, last := p.From, p.To.AddDate(0, 0, -1)
+	from := first.Format("Jan 2")
+	if first.Year() != last.Year() {
+		from = first.Format("Jan 2, 2006")
+	}
+	return from + " – " + last.Format("Jan 2, 2006") + " (UTC days)"
 }
 
 // pageFunc builds one page: its heading, its data for the template and
@@ -213,7 +232,7 @@ func (h *handler) page(name string, build pageFunc) http.HandlerFunc {
 				q[k] = vs
 			}
 		}
-		v := view{Title: h.cfg.Title, Page: name, Heading: heading, Prefix: h.cfg.Prefix, Days: p.Days,
+		v := view{Title: h.cfg.Title, Page: name, Heading: heading, Prefix: h.cfg.Prefix, Days: p.Days, Span: p.Span(),
 			Periods: Periods, Query: q, Links: h.cfg.Links, Nav: h.nav(name, p.Days), Data: data}
 		if periodFree[name] {
 			v.Periods = nil
@@ -269,6 +288,8 @@ type cell struct {
 	Href  string
 	Num   bool
 	Title string // hover text: why a figure is what it is
+	Note  bool   // words where a figure would be: they wrap
+	Span  int    // columns the cell spans, when more than one
 }
 
 func txt(s string) cell            { return cell{Text: s} }
@@ -292,9 +313,11 @@ func writeCSV(w http.ResponseWriter, t *table) {
 	w.Header().Set("Content-Disposition", `attachment; filename="`+t.Name+`.csv"`)
 	cw := csv.NewWriter(w)
 	row := func(cells []cell) {
-		rec := make([]string, len(cells))
-		for i, c := range cells {
-			rec[i] = report.SpreadsheetSafe(c.Text)
+		var rec []string
+		for _, c := range cells {
+			for range max(c.Span, 1) { // a spanning cell's words in each of its columns
+				rec = append(rec, report.SpreadsheetSafe(c.Text))
+			}
 		}
 		_ = cw.Write(rec)
 	}

@@ -341,12 +341,41 @@ func TestSeriesEqualsTheDashboardsTotals(t *testing.T) {
 	f.journeyWithThreeCalls(t)
 	require.NoError(t, f.svc.Close(), "write what was behind")
 	overview := f.get(t, "/dashboard/")
-	day := 24 * time.Hour
-	series, err := f.svc.Series(context.Background(), report.SeriesOptions{
-		From: f.now.Add(-dashboard.DefaultDays * day).Truncate(day), To: f.now.Truncate(day).Add(day)})
+	to := f.now.Truncate(24*time.Hour).AddDate(0, 0, 1)
+	series, err := f.svc.Series(context.Background(), report.SeriesOptions{From: to.AddDate(0, 0, -dashboard.DefaultDays), To: to})
 	require.NoError(t, err)
 	tot := series.Totals()
 	assert.Equal(t, kpi(t, overview, "kpi-calls"), strconv.Itoa(tot.Calls))
 	assert.Equal(t, kpi(t, overview, "kpi-qualified"), strconv.Itoa(tot.QualifiedCalls))
 	assert.Equal(t, kpi(t, overview, "kpi-revenue"), "$"+report.FormatMoney(tot.CallRevenue, "USD"))
+}
+
+// The dashboard's periods are whole UTC days, today's included: a call in
+// the last hours of the day before the period is out, one in the first
+// hour of its first day is in, whatever the hour now; the mix-model series
+// of the same days counts the same calls.
+func TestPeriodIsWholeUTCDays(t *testing.T) {
+	f := newFixture(t)
+	now := f.now // Mar 10, 15:00 UTC
+	for id, at := range map[string]time.Time{
+		"before":   time.Date(2026, 2, 8, 22, 0, 0, 0, time.UTC), // the day before the 30 days
+		"first":    time.Date(2026, 2, 9, 1, 0, 0, 0, time.UTC),
+		"earlier":  time.Date(2026, 3, 10, 0, 30, 0, 0, time.UTC),
+		"week-out": time.Date(2026, 3, 3, 23, 0, 0, 0, time.UTC), // the day before the 7 days
+	} {
+		f.now = at
+		f.call(t, id, "+12125550123", "+14155550111", 90*time.Second)
+	}
+	f.now = now
+	require.NoError(t, f.svc.Close())
+	overview := f.get(t, "/dashboard/")
+	assert.Equal(t, "3", kpi(t, overview, "kpi-calls"), "Feb 9 to Mar 10, not the last 720 hours")
+	assert.Equal(t, "Feb 9 – Mar 10, 2026 (UTC days)", kpi(t, overview, "span"))
+	assert.Equal(t, "1", kpi(t, f.get(t, "/dashboard/?days=7"), "kpi-calls"), "Mar 4 to Mar 10")
+	to := time.Date(2026, 3, 11, 0, 0, 0, 0, time.UTC)
+	series, err := f.svc.Series(context.Background(), report.SeriesOptions{From: to.AddDate(0, 0, -30), To: to})
+	require.NoError(t, err)
+	assert.Equal(t, 3, series.Totals().Calls)
+	assert.Equal(t, 3, series.Totals().QualifiedCalls)
+	assert.Equal(t, "3", kpi(t, overview, "kpi-qualified"))
 }

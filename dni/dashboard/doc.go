@@ -18,8 +18,11 @@
 // # Pages
 //
 // Every page but Exports shows the last 7, 30 or 90 days (?days=, default
-// [DefaultDays]) and every table downloads as CSV (?format=csv, the page's
-// filters applied; cells a spreadsheet would run as formulas are quoted).
+// [DefaultDays]): whole UTC days, today's included, from midnight UTC to
+// the start of tomorrow, the days the command line's series and
+// dni.Service.Series count in, so their totals are the pages' whatever the
+// hour. Every table downloads as CSV (?format=csv, the page's filters
+// applied; cells a spreadsheet would run as formulas are quoted).
 //
 //   - Overview (/): calls, qualified calls, call revenue, missed calls and
 //     spam, and the same per channel.

@@ -15,6 +15,7 @@ import (
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/journey/attribution"
+	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/report"
 )
 
@@ -526,6 +527,39 @@ type poolData struct {
 // minAuditHolds is the fewest ended holds a size is recommended from.
 const minAuditHolds = 5
 
+// verdictOf says what to do about a pool of size numbers when recommended
+// are needed.
+func verdictOf(recommended, size int) string {
+	switch {
+	case recommended > size:
+		return fmt.Sprintf("add %d numbers", recommended-size)
+	case recommended < size:
+		return fmt.Sprintf("%d numbers could go", size-recommended)
+	}
+	return "the pool is the right size"
+}
+
+// recommendationReason is the recommended size's reasoning in words: the
+// accuracy model of pool.Recommend (what the command line's audit prints
+// line by line) with the pool's figures. The size is the smallest that
+// stitches pool.DefaultAccuracy of calls to the visit that placed them;
+// the chance that no number is out of cooldown is told as information,
+// with the older cooldown rule's size for comparison, since a cooling
+// number handed out costs a call only when its earlier holder calls late.
+func recommendationReason(audit pool.AuditReport, cooldown time.Duration, verdict string) string {
+	rec := audit.Recommended
+	return fmt.Sprintf("At the busiest hour %d visitors were given a number; each held it for %s on average (the visit and its idle window), "+
+		"and a number then cools for %s before it is handed out again: about %.1f numbers are held or cooling at once. "+
+		"%d numbers stitch %s of calls to the visit that placed them (target %s), taking callers to call back at any moment of the idle window and the cooldown alike, the worst case while their delays are unknown: %s. "+
+		"At %d numbers a visitor finds no number out of cooldown %s of the time at the busiest hour; that costs a call only when the number's earlier holder calls back late, which the accuracy counts. "+
+		"The older cooldown rule, which takes every call back to come at the cooldown's very end, would need %d numbers. "+
+		"Below %d numbers, visitors on the site at once would share numbers.",
+		audit.PeakHourlyArrivals, duration(int(audit.AverageHold.Round(time.Second).Seconds())), duration(int(cooldown.Seconds())), rec.Busy,
+		rec.Numbers, percent(rec.Accuracy), percent(pool.DefaultAccuracy), verdict,
+		rec.Numbers, percent(rec.ShortfallProbability),
+		rec.CooldownNumbers, rec.NumbersWithoutCooldown)
+}
+
 func (h *handler) pools(r *http.Request, p period) (string, any, *table, error) {
 	stats, err := h.svc.PoolStats(r.Context())
 	if err != nil {
@@ -547,23 +581,19 @@ func (h *handler) pools(r *http.Request, p period) (string, any, *table, error) 
 		var reason string
 		if audit.Holds < minAuditHolds {
 			why := fmt.Sprintf("not enough history yet (%d holds)", audit.Holds)
-			row = append(row, cell{Text: why, Num: true}, cell{Text: why, Num: true}, cell{Text: why, Num: true})
+			row = append(row, cell{Text: why, Num: true, Span: 3, Note: true})
 			reason = fmt.Sprintf("Not enough history yet: %d visitor holds ended in the last %d days, and a size is recommended from %d or more. A hold ends when its visitor has been idle for the session window.",
 				audit.Holds, p.Days, minAuditHolds)
 		} else {
 			rec := audit.Recommended
-			row = append(row, numText(fmt.Sprintf("%.0f%%", audit.Utilisation*100)), numText(fmt.Sprintf("%.1f%%", audit.CallsAtRisk*100)),
-				num(rec.Numbers))
-			verdict := "the pool is big enough"
-			switch {
-			case rec.Numbers > st.Size:
-				verdict = fmt.Sprintf("add %d numbers", rec.Numbers-st.Size)
-			case rec.Numbers < st.Size:
-				verdict = fmt.Sprintf("%d numbers could go", st.Size-rec.Numbers)
+			cooldown := pool.DefaultCooldown
+			if info, ok := h.svc.Catalog().Pool(name); ok && info.Cooldown > 0 {
+				cooldown = info.Cooldown
 			}
-			reason = fmt.Sprintf("At the busiest hour %d visitors were given a number; each held it for %s on average (the visit and its idle window, %s) and it then cools before reuse. So about %.1f numbers are held or cooling at once, and %d numbers keep the chance that a visitor finds none free at or below %.1f%% (%.2f%% at that size): %s.",
-				audit.PeakHourlyArrivals, audit.AverageHold.Round(time.Second), rec.Hold.Round(time.Second), rec.Busy, rec.Numbers, 1.0,
-				rec.ShortfallProbability*100, verdict)
+			verdict := verdictOf(rec.Numbers, st.Size)
+			row = append(row, numText(fmt.Sprintf("%.0f%%", audit.Utilisation*100)), numText(fmt.Sprintf("%.1f%%", audit.CallsAtRisk*100)),
+				cell{Text: fmt.Sprint(rec.Numbers), Num: true, Title: verdict})
+			reason = recommendationReason(audit, cooldown, verdict)
 		}
 		tbl.Rows = append(tbl.Rows, row)
 		d.Reasons = append(d.Reasons, Link{name, reason})
