@@ -1,6 +1,6 @@
 // Package signalwire adapts SignalWire's Compatibility (LaML/cXML) voice
 // webhooks to calltrack, and provisions numbers through its Compatibility
-// REST API.
+// REST API ([NumberClient]).
 //
 // SignalWire copied Twilio's dialect: the same form parameters (CallSid,
 // CallStatus, From, To, CallDuration, ...), <Dial action> reports
@@ -28,15 +28,26 @@
 //
 // # Fail-safe
 //
-// [NewNumberClient] is Twilio's client over
-// https://{space}.signalwire.com/api/laml: BuyNumber and ConfigureNumber
-// set VoiceFallbackUrl (method GET) to BuyOptions.FallbackURL, or without
-// one to Twilio's Forward twimlet, a static TwiML document SignalWire
-// fetches like any other. Host twilio.FallbackDocument's output yourself
-// (a bucket, a LaML Bin) to depend on neither. By hand: Dashboard, Phone
-// Numbers, the number, Edit Settings, Voice and fax: handle calls using
-// LaML webhooks, "When a call comes in" is the handler, and set the
-// fallback URL to the document's URL; Save.
+// [NumberClient] sets each number's VoiceFallbackUrl (GET), which
+// SignalWire fetches when the voice webhook fails, to
+// BuyOptions.FallbackURL when given (host [FallbackDocument](FallbackTo)
+// on static hosting that does not depend on this application). Without
+// one it uses SignalWire's own static hosting, a LaML (cXML) Bin: it finds
+// the project's bin named [BinPrefix] + the business line's digits
+// ("calltrack-fallback-12125550123") through the LamlBins resource of the
+// Compatibility API, creates it or rewrites its contents when they are
+// not FallbackDocument(FallbackTo), and points the number at the bin's
+// request_url, which serves the document (SignalWire's reference: "the
+// unique URL to the raw contents" of the bin, for configuring webhooks).
+// The fail-safe therefore depends on SignalWire alone, never on a Twilio
+// service. One bin serves every number forwarding to the same business
+// line; ReleaseNumber leaves it for them (delete it in the Dashboard, LaML
+// Bins, when no number needs it). The API token needs the Voice scope for
+// the bins as well as Numbers. By hand: Dashboard, LaML, Bins, New: paste
+// FallbackDocument's output and save; then Phone Numbers, the number,
+// Edit Settings, Voice and fax: handle calls using LaML webhooks, "When a
+// call comes in" is the handler, and set the fallback URL to the bin's
+// request URL; Save.
 //
 // # Recordings
 //

@@ -1,10 +1,8 @@
 package signalwire_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -92,61 +90,6 @@ func TestRenderHasNoVoicemailDetection(t *testing.T) {
 	a, err := p.RenderForward(provider.Forward{To: "+12125550123", CallbackURL: hookURL}, provider.CallEvent{CallID: "c1", To: "+18005551212"})
 	if err != nil || !strings.Contains(string(a.Body), `action="`+hookURL+`"`) || strings.Contains(string(a.Body), "machineDetection") {
 		t.Fatalf("RenderForward = %s, %v; want <Dial action> without machine detection", a.Body, err)
-	}
-}
-
-// The Compatibility REST API under /api/laml: the number bought with its
-// fail-safe, configured, and listed across pages whose next_page_uri is
-// rooted at the space's host.
-func TestNumberClient(t *testing.T) {
-	const project = "446e9986-0848-4d46-a617-48793c5f5e07"
-	base := "/api/laml/2010-04-01/Accounts/" + project
-	var form url.Values
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+base+"/IncomingPhoneNumbers.json", func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		form = r.PostForm
-		w.WriteHeader(http.StatusCreated)
-		w.Write([]byte(`{"sid": "b3877c40-da60-4998-90ad-b792e98472pn", "phone_number": "+18089251571", "date_created": "Thu, 30 Jul 2015 23:19:04 +0000", "voice_fallback_url": "` + r.PostForm.Get("VoiceFallbackUrl") + `"}`))
-	})
-	mux.HandleFunc("POST "+base+"/IncomingPhoneNumbers/{sid}", func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		form = r.PostForm
-		w.Write([]byte(`{"sid": "pn1"}`))
-	})
-	mux.HandleFunc("GET "+base+"/IncomingPhoneNumbers.json", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("Page") == "" {
-			w.Write([]byte(`{"incoming_phone_numbers": [{"sid": "pn1", "phone_number": "+18089250001"}], "next_page_uri": "` + base + `/IncomingPhoneNumbers.json?Page=1&PageSize=1&PageToken=PA1"}`))
-			return
-		}
-		w.Write([]byte(`{"incoming_phone_numbers": [{"sid": "pn2", "phone_number": "+18089250002"}], "next_page_uri": null}`))
-	})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != project || p != "PTapitoken" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	c, err := signalwire.NewNumberClient(signalwire.NumberClientConfig{ProjectID: project, APIToken: "PTapitoken", APIBase: srv.URL + "/api/laml", HTTPClient: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	got, err := c.BuyNumber(ctx, "+18089251571", provider.BuyOptions{VoiceURL: hookURL, FallbackTo: "+12125550123", FallbackURL: "https://static.example.com/fallback.xml"})
-	if err != nil || got.Number != "+18089251571" {
-		t.Fatalf("BuyNumber = %+v, %v", got, err)
-	}
-	if form.Get("VoiceUrl") != hookURL || form.Get("VoiceFallbackUrl") != "https://static.example.com/fallback.xml" || form.Get("VoiceFallbackMethod") != "GET" {
-		t.Fatalf("form sent = %v", form)
-	}
-	if err := c.ConfigureNumber(ctx, "pn1", provider.BuyOptions{VoiceURL: hookURL, FallbackTo: "+12125550123"}); err != nil || !strings.HasPrefix(form.Get("VoiceFallbackUrl"), twilio.TwimletForward) {
-		t.Fatalf("ConfigureNumber: %v, fallback %q", err, form.Get("VoiceFallbackUrl"))
-	}
-	list, err := c.ListNumbers(ctx)
-	if err != nil || len(list) != 2 || list[1].ID != "pn2" {
-		t.Fatalf("ListNumbers = %+v, %v", list, err)
 	}
 }
 
