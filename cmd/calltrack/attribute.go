@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/attriqs/calltrack/internal/cli"
 	"github.com/attriqs/calltrack/journey/attribution"
@@ -45,7 +46,7 @@ type attributeFlags struct {
 	out         string
 }
 
-func runAttribute(args []string, stdout, stderr io.Writer) error {
+func runAttribute(args []string, stdout, stderr io.Writer, _ func() time.Time) error {
 	// A short batch command over one file: collecting garbage less often
 	// is cheaper than the memory it keeps (about 15 % of the run at the
 	// default).

@@ -11,7 +11,7 @@ import (
 	"github.com/attriqs/calltrack/pool"
 )
 
-func runAudit(args []string, stdout, stderr io.Writer) error {
+func runAudit(args []string, stdout, stderr io.Writer, now func() time.Time) error {
 	fs := newFlagSet("audit", stderr)
 	read := addReadFlags(fs)
 	poolName := fs.String("pool", "", "the pool to audit (required)")
@@ -31,7 +31,7 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	case !(*target > 0 && *target < 1):
 		return flagError("target", "%v is not in (0, 1)", *target)
 	}
-	from, to, err := read.period(time.Now())
+	from, to, err := read.period(now())
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/attriqs/calltrack/internal/cli"
 )
@@ -25,7 +26,9 @@ type command struct {
 	name    string
 	args    string // the usage line after the command's name
 	summary string
-	run     func(args []string, stdout, stderr io.Writer) error
+	// run runs the command; now is the clock its default period is
+	// counted from.
+	run func(args []string, stdout, stderr io.Writer, now func() time.Time) error
 }
 
 func commands() []command {
@@ -62,7 +65,10 @@ var errUsage = errors.New("usage")
 // run runs the command line args (without the program name), writing
 // results to stdout and usage and progress to stderr. It returns
 // flag.ErrHelp after printing help that was asked for.
-func run(args []string, stdout, stderr io.Writer) error {
+func run(args []string, stdout, stderr io.Writer) error { return runAt(args, stdout, stderr, time.Now) }
+
+// runAt is run with the clock now, which tests fix.
+func runAt(args []string, stdout, stderr io.Writer, now func() time.Time) error {
 	if len(args) == 0 {
 		printHelp(stderr)
 		return fmt.Errorf("%w: no command", errUsage)
@@ -70,14 +76,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	name := args[0]
 	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
 		if len(args) > 1 {
-			return run([]string{args[1], "-h"}, stdout, stderr)
+			return runAt([]string{args[1], "-h"}, stdout, stderr, now)
 		}
 		printHelp(stdout)
 		return flag.ErrHelp
 	}
 	for _, c := range commands() {
 		if c.name == name {
-			return c.run(args[1:], stdout, stderr)
+			return c.run(args[1:], stdout, stderr, now)
 		}
 	}
 	printHelp(stderr)

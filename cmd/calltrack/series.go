@@ -14,7 +14,7 @@ import (
 	"github.com/attriqs/calltrack/store"
 )
 
-func runSeries(args []string, stdout, stderr io.Writer) error {
+func runSeries(args []string, stdout, stderr io.Writer, now func() time.Time) error {
 	fs := newFlagSet("series", stderr)
 	read := addReadFlags(fs)
 	granularity := fs.String("granularity", "day", "period of a row: day, or week (ISO weeks, Monday to Sunday, dated by the Monday)")
@@ -39,7 +39,7 @@ func runSeries(args []string, stdout, stderr io.Writer) error {
 		return flagError("currency", "%q is not a three-letter ISO 4217 code such as USD", *currency)
 	}
 	var err error
-	if opts.From, opts.To, err = read.period(time.Now()); err != nil {
+	if opts.From, opts.To, err = read.period(now()); err != nil {
 		return err
 	}
 	ctx := context.Background()

@@ -41,7 +41,7 @@ type serveConfig struct {
 // names them.
 const inferDays = 90
 
-func runServe(args []string, stdout, stderr io.Writer) error {
+func runServe(args []string, stdout, stderr io.Writer, now func() time.Time) error {
 	fs := newFlagSet("serve", stderr)
 	storeURL := fs.String("store", "", "the store: sqlite:PATH or postgres://... (required)")
 	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on; the dashboard has no login of its own, so keep it on loopback or behind an authenticating proxy")
@@ -53,7 +53,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, ln, closeAll, err := newServer(ctx, *storeURL, *addr, *configFile, *readOnly, hostList(*allowHosts), stderr)
+	srv, ln, closeAll, err := newServer(ctx, serveOptions{store: *storeURL, addr: *addr, config: *configFile, readOnly: *readOnly,
+		allowHosts: hostList(*allowHosts), now: now}, stderr)
 	if err != nil {
 		return err
 	}
@@ -76,47 +77,59 @@ func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	return nil
 }
 
+// serveOptions are serve's flags, and the clock the dashboard's periods
+// are counted from.
+type serveOptions struct {
+	store, addr, config string
+	readOnly            bool
+	allowHosts          []string
+	now                 func() time.Time
+}
+
 // newServer opens the store, builds the service and the dashboard over it
 // and listens on addr. closeAll closes what it opened.
-func newServer(ctx context.Context, storeURL, addr, configFile string, readOnly bool, allowHosts []string, stderr io.Writer) (*http.Server, net.Listener, func(), error) {
+func newServer(ctx context.Context, o serveOptions, stderr io.Writer) (*http.Server, net.Listener, func(), error) {
 	var cfg serveConfig
-	if configFile != "" {
-		raw, err := os.ReadFile(configFile)
+	if o.config != "" {
+		raw, err := os.ReadFile(o.config)
 		if err != nil {
 			return nil, nil, nil, flagError("config", "%v", err)
 		}
 		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return nil, nil, nil, flagError("config", "%s: %v", configFile, err)
+			return nil, nil, nil, flagError("config", "%s: %v", o.config, err)
 		}
 	}
-	st, closeStore, err := openStore(ctx, storeURL, readOnly)
+	if o.now == nil {
+		o.now = time.Now
+	}
+	st, closeStore, err := openStore(ctx, o.store, o.readOnly)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pools, err := servePools(ctx, cfg, st, stderr)
+	pools, err := servePools(ctx, cfg, st, o.now(), stderr)
 	if err != nil {
 		_ = closeStore()
 		return nil, nil, nil, err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	svc, err := dni.New(dni.Config{Pools: pools}, dni.WithStore(st), dni.WithLogger(logger))
+	svc, err := dni.New(dni.Config{Pools: pools}, dni.WithStore(st), dni.WithLogger(logger), dni.WithClock(o.now))
 	if err != nil {
 		_ = closeStore()
 		return nil, nil, nil, flagError("config", "%v", err)
 	}
 	closeAll := func() { _ = svc.Close(); _ = closeStore() }
-	h, err := dashboard.New(svc, dashboard.Config{Title: cfg.Title, Currency: cfg.Currency, Logger: logger})
+	h, err := dashboard.New(svc, dashboard.Config{Title: cfg.Title, Currency: cfg.Currency, Logger: logger, Now: o.now})
 	if err != nil {
 		closeAll()
 		return nil, nil, nil, flagError("config", "%v", err)
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		closeAll()
 		return nil, nil, nil, flagError("addr", "%v", err)
 	}
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
-		h = loopbackHosts(h, allowHosts)
+		h = loopbackHosts(h, o.allowHosts)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	return srv, ln, closeAll, nil
@@ -168,7 +181,7 @@ func first(numbers []string) string {
 // servePools turns the -config pools into the service's, or, without
 // them, makes one pool per pool name in the store's recent holds, of the
 // numbers those holds used, with the default settings.
-func servePools(ctx context.Context, cfg serveConfig, st store.Store, stderr io.Writer) ([]dni.Pool, error) {
+func servePools(ctx context.Context, cfg serveConfig, st store.Store, now time.Time, stderr io.Writer) ([]dni.Pool, error) {
 	var pools []dni.Pool
 	if len(cfg.Pools) > 0 {
 		for i, p := range cfg.Pools {
@@ -192,7 +205,7 @@ func servePools(ctx context.Context, cfg serveConfig, st store.Store, stderr io.
 		}
 		return pools, nil
 	}
-	now := time.Now().UTC()
+	now = now.UTC()
 	holds, err := st.HoldsBetween(ctx, now.AddDate(0, 0, -inferDays), now.Add(time.Minute))
 	if err != nil {
 		return nil, fmt.Errorf("reading holds for the pools: %w", err)

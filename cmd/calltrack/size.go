@@ -10,7 +10,7 @@ import (
 	"github.com/attriqs/calltrack/pool"
 )
 
-func runSize(args []string, stdout, stderr io.Writer) error {
+func runSize(args []string, stdout, stderr io.Writer, _ func() time.Time) error {
 	fs := newFlagSet("size", stderr)
 	perHour := fs.Float64("arrivals-per-hour", 0, "sessions per hour at the busiest hour that need a number (required)")
 	sessionMinutes := fs.Float64("session-minutes", 0, "average visit length in minutes (required)")
