@@ -109,6 +109,23 @@
 // (POST) and fallback_answer_url (GET), reading the application first and
 // writing it back whole, and link the number to the application.
 //
+// # One application, one set of webhooks
+//
+// The answer, event and fallback answer URLs belong to the application
+// (NumbersConfig.ApplicationID), so they are shared by every number linked
+// to it, and whatever set them last holds for all: one fallback_answer_url
+// means one fallback document, hence one business line, for all of them.
+// So that one number cannot silently re-point the others, BuyNumber and
+// ConfigureNumber write the application only when it lacks the settings
+// asked for and no other number is linked to it (account/numbers with
+// application_id); otherwise they change nothing and return
+// [ErrSharedApplication], naming each field that differs and the other
+// numbers. [Numbers.ConfigureApplication] changes the settings of every
+// linked number on purpose, and there the last call wins. Numbers that
+// must fail over to different business lines need an application each
+// (and a Numbers for each). The check is not a lock: a number linked by
+// another process between the check and the write is not seen.
+//
 // # Fail-safe
 //
 // When the answer URL fails (an error, a timeout, a host that is down),
@@ -116,7 +133,9 @@
 // it returns. [FallbackDocument] renders that NCCO, a connect to the
 // business line; host it on static hosting that does not depend on this
 // application (it is fetched with GET) and pass its URL as
-// BuyOptions.FallbackURL, which Numbers requires. To set it by hand: in
+// BuyOptions.FallbackURL, which Numbers requires. It is the application's
+// (see above), so every number linked to the application falls back to
+// the same business line. To set it by hand: in
 // the Vonage API Dashboard open Applications, edit the application, and
 // under Capabilities → Voice set "Fallback URL" to the document's URL with
 // HTTP GET, then save. (Saving in the Dashboard may turn off settings

@@ -1,7 +1,6 @@
 package vonage
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,7 +47,10 @@ type NumbersConfig struct {
 	// ApplicationID is the Voice application the numbers are linked to,
 	// whose answer, event and fallback answer URLs BuyNumber and
 	// ConfigureNumber set. Required: at Vonage a number takes calls
-	// through an application, and the fail-safe lives there.
+	// through an application, and the fail-safe lives there, shared by
+	// every number linked to it (see [ErrSharedApplication]). Numbers
+	// that need other webhooks or another business line need an
+	// application, and a Numbers, each.
 	ApplicationID string
 	// RESTBase and APIBase default to DefaultRESTBase and DefaultAPIBase;
 	// tests point them at a stand-in.
@@ -63,7 +65,24 @@ type NumbersConfig struct {
 // /account/numbers) and the Application API (v2), where a Vonage number's
 // webhooks live. An OwnedNumber's ID is its msisdn (E.164 digits without
 // "+").
+//
+// The webhooks and the fail-safe are the application's, so they are
+// shared by every number linked to it. BuyNumber and ConfigureNumber
+// therefore change them only while no other number is linked, and
+// otherwise refuse with [ErrSharedApplication] rather than silently
+// re-point the other numbers; [Numbers.ConfigureApplication] changes them
+// for all on purpose.
 type Numbers struct{ cfg NumbersConfig }
+
+// ErrSharedApplication: BuyNumber or ConfigureNumber was asked for
+// webhooks or a fail-safe other than the application's while other
+// numbers are linked to the application. Writing them would change those
+// numbers too (their calls, their fallback business line). The error
+// names each field that differs and the other numbers. Give the number
+// the application's settings, link it to an application of its own
+// (another Numbers with that NumbersConfig.ApplicationID), or call
+// [Numbers.ConfigureApplication] to change every number's.
+var ErrSharedApplication = errors.New("vonage: the application's webhooks are shared by other numbers")
 
 var _ provider.Provisioner = (*Numbers)(nil)
 
@@ -156,7 +175,7 @@ func (n *Numbers) BuyNumber(ctx context.Context, number string, opts provider.Bu
 	}
 	msisdn := digits(number)
 	country := countryOf(number)
-	if err := n.configureApplication(ctx, opts); err != nil {
+	if err := n.configureApplication(ctx, opts, msisdn, false); err != nil {
 		return provider.OwnedNumber{}, err
 	}
 	form := url.Values{"country": {country}, "msisdn": {msisdn}}
@@ -173,7 +192,9 @@ func (n *Numbers) BuyNumber(ctx context.Context, number string, opts provider.Bu
 }
 
 // ConfigureNumber sets the application's webhooks and fail-safe and links
-// the owned number id (its msisdn) to the application.
+// the owned number id (its msisdn) to the application. Settings that
+// differ from the application's are refused with [ErrSharedApplication]
+// while other numbers are linked to it.
 func (n *Numbers) ConfigureNumber(ctx context.Context, id string, opts provider.BuyOptions) error {
 	if err := checkBuyOptions(opts); err != nil {
 		return err
@@ -183,12 +204,23 @@ func (n *Numbers) ConfigureNumber(ctx context.Context, id string, opts provider.
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("vonage: number %s is not on the account", id)
+		return fmt.Errorf("%w: field id: number %s is not on the account", provider.ErrInvalidConfig, id)
 	}
-	if err := n.configureApplication(ctx, opts); err != nil {
+	if err := n.configureApplication(ctx, opts, id, false); err != nil {
 		return err
 	}
 	return n.link(ctx, country, id)
+}
+
+// ConfigureApplication sets the application's voice answer_url, event_url
+// and fallback_answer_url from opts for every number linked to it: the
+// deliberate change that BuyNumber and ConfigureNumber refuse with
+// [ErrSharedApplication]. The last call wins for all of them.
+func (n *Numbers) ConfigureApplication(ctx context.Context, opts provider.BuyOptions) error {
+	if err := checkBuyOptions(opts); err != nil {
+		return err
+	}
+	return n.configureApplication(ctx, opts, "", true)
 }
 
 // ListNumbers returns every number on the account, page by page.
@@ -253,8 +285,12 @@ type appWebhook struct {
 // configureApplication sets the application's voice answer_url and
 // event_url (POST) and fallback_answer_url (GET, what static hosting
 // serves). The Application API's update replaces the application, so the
-// application is read first and written back whole, changing only those.
-func (n *Numbers) configureApplication(ctx context.Context, opts provider.BuyOptions) error {
+// application is read first and written back whole, changing only those;
+// an application that has them already is not written. Unless all is
+// set, a change is refused while a number other than self is linked to
+// the application (checked, not locked: a number linked by someone else
+// between the check and the write is not seen).
+func (n *Numbers) configureApplication(ctx context.Context, opts provider.BuyOptions, self string, all bool) error {
 	appURL := n.cfg.APIBase + "/v2/applications/" + url.PathEscape(n.cfg.ApplicationID)
 	var app map[string]any
 	if err := n.do(ctx, http.MethodGet, appURL, nil, &app); err != nil {
@@ -275,15 +311,87 @@ func (n *Numbers) configureApplication(ctx context.Context, opts provider.BuyOpt
 		hooks = map[string]any{}
 		voice["webhooks"] = hooks
 	}
-	if opts.VoiceURL != "" {
-		hooks["answer_url"] = appWebhook{opts.VoiceURL, http.MethodPost}
+	var diffs []error
+	for _, w := range wantedHooks(opts) {
+		cur, _ := hooks[w.name].(map[string]any)
+		addr, _ := cur["address"].(string)
+		method, _ := cur["http_method"].(string)
+		if addr == w.hook.Address && method == w.hook.HTTPMethod {
+			continue
+		}
+		now := "not set"
+		if addr != "" {
+			now = strings.TrimSpace(method + " " + addr)
+		}
+		diffs = append(diffs, fmt.Errorf("field %s: the application's %s is %s, not %s %s", w.field, w.name, now, w.hook.HTTPMethod, w.hook.Address))
+		hooks[w.name] = w.hook
 	}
-	if ev := cmp.Or(opts.StatusCallbackURL, opts.VoiceURL); ev != "" {
-		hooks["event_url"] = appWebhook{ev, http.MethodPost}
+	if len(diffs) == 0 {
+		return nil
 	}
-	hooks["fallback_answer_url"] = appWebhook{opts.FallbackURL, http.MethodGet}
+	if !all {
+		others, err := n.linkedNumbers(ctx, self)
+		if err != nil {
+			return err
+		}
+		if len(others) > 0 {
+			shown := others[:min(len(others), 5)]
+			more := ""
+			if len(others) > len(shown) {
+				more = fmt.Sprintf(" and %d more", len(others)-len(shown))
+			}
+			return fmt.Errorf("%w: application %s answers %d other numbers (%s%s), whose calls and fail-safe would change too; give this number the application's settings, link it to an application of its own (NumbersConfig.ApplicationID), or change every number's with Numbers.ConfigureApplication: %w",
+				ErrSharedApplication, n.cfg.ApplicationID, len(others), strings.Join(shown, ", "), more, errors.Join(diffs...))
+		}
+	}
 	delete(app, "_links")
 	return n.do(ctx, http.MethodPut, appURL, app, nil)
+}
+
+// wantedHook is one application webhook opts asks for, and the
+// BuyOptions field it comes from.
+type wantedHook struct {
+	name, field string
+	hook        appWebhook
+}
+
+// wantedHooks lists the application webhooks opts sets: answer_url when
+// VoiceURL is given, event_url (StatusCallbackURL, else VoiceURL) and
+// fallback_answer_url.
+func wantedHooks(opts provider.BuyOptions) []wantedHook {
+	var out []wantedHook
+	if opts.VoiceURL != "" {
+		out = append(out, wantedHook{"answer_url", "VoiceURL", appWebhook{opts.VoiceURL, http.MethodPost}})
+	}
+	if opts.StatusCallbackURL != "" {
+		out = append(out, wantedHook{"event_url", "StatusCallbackURL", appWebhook{opts.StatusCallbackURL, http.MethodPost}})
+	} else if opts.VoiceURL != "" {
+		out = append(out, wantedHook{"event_url", "VoiceURL", appWebhook{opts.VoiceURL, http.MethodPost}})
+	}
+	return append(out, wantedHook{"fallback_answer_url", "FallbackURL", appWebhook{opts.FallbackURL, http.MethodGet}})
+}
+
+// linkedNumbers lists the msisdns linked to the application, self left
+// out (GET account/numbers?application_id=, page by page).
+func (n *Numbers) linkedNumbers(ctx context.Context, self string) ([]string, error) {
+	var out []string
+	seen := 0
+	for index := 1; ; index++ {
+		params := url.Values{"application_id": {n.cfg.ApplicationID}, "size": {strconv.Itoa(maxPageSize)}, "index": {strconv.Itoa(index)}}
+		var page numberList
+		if err := n.do(ctx, http.MethodGet, n.cfg.RESTBase+"/account/numbers?"+params.Encode(), nil, &page); err != nil {
+			return nil, err
+		}
+		for _, num := range page.Numbers {
+			if num.MSISDN != self && (num.AppID == "" || num.AppID == n.cfg.ApplicationID) {
+				out = append(out, "+"+num.MSISDN)
+			}
+		}
+		seen += len(page.Numbers)
+		if len(page.Numbers) < maxPageSize || seen >= page.Count {
+			return out, nil
+		}
+	}
 }
 
 // checkBuyOptions requires the fail-safe: the business line, and the URL

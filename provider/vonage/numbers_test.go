@@ -24,8 +24,9 @@ const (
 
 // vonageStandIn follows the documented shapes of the Numbers API (form
 // posts answered with error-code/error-code-label, lists as count and
-// numbers) and of the Application API v2 (GET and PUT of the whole
-// application), both with HTTP Basic auth.
+// numbers, account/numbers filtered by pattern and application_id) and of
+// the Application API v2 (GET and PUT of the whole application), both
+// with HTTP Basic auth.
 type vonageStandIn struct {
 	mu    sync.Mutex
 	owned map[string]string // msisdn → app_id
@@ -101,9 +102,14 @@ func (s *vonageStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "GET /account/numbers":
 		var match []string
 		for _, m := range s.order {
-			if _, ok := s.owned[m]; ok && strings.HasPrefix(m, r.Form.Get("pattern")) {
-				match = append(match, m)
+			app, ok := s.owned[m]
+			if !ok || !strings.HasPrefix(m, r.Form.Get("pattern")) {
+				continue
 			}
+			if id := r.Form.Get("application_id"); id != "" && app != id {
+				continue
+			}
+			match = append(match, m)
 		}
 		size, _ := strconv.Atoi(r.Form.Get("size"))
 		if size == 0 {
@@ -273,5 +279,84 @@ func TestFallbackDocument(t *testing.T) {
 	}
 	if _, err := vonage.FallbackDocument("212-555-0123"); !errors.Is(err, provider.ErrInvalidForward) {
 		t.Fatalf("not E.164: %v", err)
+	}
+}
+
+func (s *vonageStandIn) count(request string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.log {
+		if r == request {
+			n++
+		}
+	}
+	return n
+}
+
+// The webhooks and the fail-safe are the application's: a number cannot
+// silently re-point the others linked to it; ConfigureApplication does so
+// on purpose, and a number alone on the application may change them.
+func TestSharedApplicationIsNotOverwritten(t *testing.T) {
+	ctx := context.Background()
+	s := newStandIn()
+	n := newNumbers(t, s)
+	put := "PUT /v2/applications/" + appID
+	first := provider.BuyOptions{VoiceURL: "https://calls.example.com/vonage", FallbackTo: "+12125550123", FallbackURL: "https://static.example.com/fallback-12125550123.json"}
+	other := first
+	other.FallbackTo, other.FallbackURL = "+13125550199", "https://static.example.com/fallback-13125550199.json"
+
+	a, err := n.BuyNumber(ctx, "+14155550100", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same settings: bought and linked, the application not written again.
+	b, err := n.BuyNumber(ctx, "+14155550199", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.count(put); got != 1 {
+		t.Fatalf("%d application writes, want 1 (the second number's settings were the application's already)", got)
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		err := n.ConfigureNumber(ctx, b.ID, other)
+		if !errors.Is(err, vonage.ErrSharedApplication) || !strings.Contains(err.Error(), "field FallbackURL") || !strings.Contains(err.Error(), a.Number) || strings.Contains(err.Error(), "field VoiceURL") {
+			t.Fatalf("ConfigureNumber = %v, want ErrSharedApplication naming FallbackURL and %s", err, a.Number)
+		}
+		if _, err := n.BuyNumber(ctx, "+14155550123", other); !errors.Is(err, vonage.ErrSharedApplication) {
+			t.Fatalf("BuyNumber = %v, want ErrSharedApplication", err)
+		}
+		if addr, _ := s.webhook("fallback_answer_url"); addr != first.FallbackURL || s.count(put) != 1 || s.count("POST /number/buy") != 2 {
+			t.Fatalf("fallback %s, %d writes, %d purchases: the refusal changed something", addr, s.count(put), s.count("POST /number/buy"))
+		}
+	})
+	t.Run("on purpose for every number", func(t *testing.T) {
+		if err := n.ConfigureApplication(ctx, provider.BuyOptions{VoiceURL: other.VoiceURL, FallbackTo: other.FallbackTo}); !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), "field FallbackURL") {
+			t.Fatalf("ConfigureApplication without FallbackURL = %v", err)
+		}
+		if err := n.ConfigureApplication(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		if addr, m := s.webhook("fallback_answer_url"); addr != other.FallbackURL || m != http.MethodGet {
+			t.Fatalf("fallback_answer_url = %s %s", m, addr)
+		}
+		if err := n.ConfigureNumber(ctx, b.ID, other); err != nil {
+			t.Fatalf("ConfigureNumber with the application's settings = %v", err)
+		}
+	})
+	t.Run("alone on the application", func(t *testing.T) {
+		if err := n.ReleaseNumber(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.ConfigureNumber(ctx, b.ID, first); err != nil {
+			t.Fatalf("the only linked number: %v", err)
+		}
+		if addr, _ := s.webhook("fallback_answer_url"); addr != first.FallbackURL {
+			t.Fatalf("fallback_answer_url = %s, want %s", addr, first.FallbackURL)
+		}
+	})
+	if err := n.ConfigureNumber(ctx, "14155550000", first); !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), "field id") {
+		t.Fatalf("ConfigureNumber of a number not on the account = %v", err)
 	}
 }
