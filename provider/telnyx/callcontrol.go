@@ -2,6 +2,7 @@ package telnyx
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,9 +32,10 @@ const commandAttempts = 3
 
 var _ provider.CommandRouter = (*Provider)(nil)
 
-// RoutesByCommand reports whether ev is a Call Control call this provider
-// connects with a transfer command: an inbound call.initiated event, when
-// Config.APIKey is set. TeXML calls are routed by the webhook answer.
+// RoutesByCommand reports whether ev is a Call Control step this provider
+// answers with commands: an inbound call.initiated, or one of the inbound
+// steps of a recorded call (see [ParseEvent]), when Config.APIKey is set.
+// TeXML calls are routed by the webhook answer.
 func (p *Provider) RoutesByCommand(ev provider.CallEvent) bool {
 	return p.cfg.APIKey != "" && ev.Kind == provider.KindInbound && isJSON(ev.Raw)
 }
@@ -56,6 +58,13 @@ type transferCommand struct {
 	TargetLegClientState string `json:"target_leg_client_state,omitempty"`
 	// AnsweringMachineDetection is Config.MachineDetection.
 	AnsweringMachineDetection string `json:"answering_machine_detection,omitempty"`
+	// AudioURL is played to the business line when it answers, before the
+	// legs are bridged: the whisper (Config.WhisperAudio).
+	AudioURL string `json:"audio_url,omitempty"`
+	// Record "record-from-answer" records the call from the business
+	// line's answer, on two channels.
+	Record         string `json:"record,omitempty"`
+	RecordChannels string `json:"record_channels,omitempty"`
 }
 
 // rejectCommand is the body of Call Control's reject command.
@@ -64,31 +73,138 @@ type rejectCommand struct {
 	CommandID string `json:"command_id"`
 }
 
-// RouteCall connects a Call Control call. f.Reject sends the reject
-// command (cause CALL_REJECTED). Otherwise it transfers the call to f.To
-// with the ring time (5 to 600 s, Telnyx's bounds), answering-machine
-// detection when Config.MachineDetection is set, and a client_state
-// naming the caller's leg on both legs, which is how the business leg's
-// events come back as the forward's outcome. The command id is derived
-// from the call, so a webhook Telnyx delivers twice, or a command sent
-// again after a timeout, acts once. The caller id shown to the business
-// is the tracking number (Telnyx's default), or the caller's own number
-// with f.CallerIDPassthrough.
+// answerCommand is the body of Call Control's answer command.
+type answerCommand struct {
+	ClientState string `json:"client_state"`
+	CommandID   string `json:"command_id"`
+}
+
+// speakCommand is the body of Call Control's speak command.
+type speakCommand struct {
+	Payload     string `json:"payload"`
+	PayloadType string `json:"payload_type"`
+	Voice       string `json:"voice"`
+	Language    string `json:"language,omitempty"`
+	ClientState string `json:"client_state"`
+	CommandID   string `json:"command_id"`
+}
+
+// hangupCommand is the body of Call Control's hangup command.
+type hangupCommand struct {
+	CommandID string `json:"command_id"`
+}
+
+// routeStep is where a Call Control call is on its way to the business
+// line, read from the event being routed.
+type routeStep int
+
+const (
+	// stepRinging: call.initiated, nothing sent yet.
+	stepRinging routeStep = iota
+	// stepAnswered: the caller's leg was answered for the notice.
+	stepAnswered
+	// stepNoticeEnded: the caller heard the notice to its end.
+	stepNoticeEnded
+)
+
+// RouteCall connects a Call Control call, one step per event; the
+// Handler calls it for each inbound event (see [ParseEvent]).
 //
-// Whisper and recording are not applied: a transfer plays only an audio
-// file to the business (audio_url), not text, and a recording must be
-// announced to the caller before the business answers, which a transfer
-// cannot order; use a TeXML application for either.
+// call.initiated: f.Reject sends the reject command (cause
+// CALL_REJECTED). A forward that records answers the call (the answer
+// command), since only an answered caller can be told; the answer's
+// client_state marks the leg, so its call.answered comes back as the
+// next step, which speaks f.RecordingNotice to the caller (the speak
+// command, Config.Voice); the notice's call.speak.ended comes back as
+// the last step, which transfers the call recording from the business
+// line's answer (record-from-answer, two channels). A forward that does
+// not record is transferred at once. A refusal at a later step (the
+// route changed its mind) hangs the answered call up.
+//
+// The transfer dials f.To with the ring time (5 to 600 s, Telnyx's
+// bounds), answering-machine detection when Config.MachineDetection is
+// set, the whisper's recording (Config.WhisperAudio[f.Whisper]) as the
+// audio_url played to the business line before the legs are bridged,
+// and a client_state naming the caller's leg on both legs, which is how
+// the business leg's events come back as the forward's outcome. The
+// caller id shown to the business is the tracking number (Telnyx's
+// default), or the caller's own number with f.CallerIDPassthrough.
+//
+// Each command's id is derived from the call, so a webhook Telnyx
+// delivers twice, or a command sent again after a timeout, acts once
+// (Telnyx ignores a command id it has seen on the call). If the notice
+// cannot be played, the answered caller is transferred without recording
+// at once (one who was not told is not recorded, nor left waiting), and
+// the failure is logged (Config.Logger).
 func (p *Provider) RouteCall(ctx context.Context, f provider.Forward, ev provider.CallEvent) error {
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("telnyx: route: %w", err)
+	}
 	var env envelope
 	if err := json.Unmarshal(ev.Raw, &env); err != nil || env.Data.Payload.CallControlID == "" {
-		return fmt.Errorf("telnyx: transfer: %w: payload.call_control_id is missing", provider.ErrMalformedPayload)
+		return fmt.Errorf("telnyx: route: %w: payload.call_control_id is missing", provider.ErrMalformedPayload)
 	}
 	id := env.Data.Payload.CallControlID
-	if f.Reject {
-		return p.command(ctx, id, "reject", rejectCommand{Cause: "CALL_REJECTED", CommandID: "calltrack-reject-" + id})
+	step, err := stepOf(env)
+	if err != nil {
+		return err
 	}
-	state := forwardState{Parent: ev.CallID, AMD: p.cfg.MachineDetection != ""}.encode()
+	switch {
+	case f.Reject && step == stepRinging:
+		return p.command(ctx, id, "reject", rejectCommand{Cause: "CALL_REJECTED", CommandID: "calltrack-reject-" + id})
+	case f.Reject:
+		// Answered for the notice: refusing it now is hanging up.
+		return p.command(ctx, id, "hangup", hangupCommand{CommandID: "calltrack-hangup-" + id})
+	case f.Record && step == stepRinging:
+		notice := forwardState{Parent: ev.CallID, Notice: true, From: ev.From, To: ev.To}.encode()
+		return p.command(ctx, id, "answer", answerCommand{ClientState: notice, CommandID: "calltrack-answer-" + id})
+	case f.Record && step == stepAnswered:
+		notice := forwardState{Parent: ev.CallID, Notice: true, From: ev.From, To: ev.To}.encode()
+		err := p.command(ctx, id, "speak", speakCommand{Payload: f.RecordingNotice, PayloadType: "text", Voice: p.cfg.Voice,
+			Language: p.cfg.Language, ClientState: notice, CommandID: "calltrack-notice-" + id})
+		if err != nil {
+			return p.transferUnrecorded(ctx, f, ev, id, err)
+		}
+		return nil
+	}
+	// Not recording, or the caller heard the notice (a route that no
+	// longer records at that point connects without recording).
+	return p.transfer(ctx, f, ev, id, f.Record && step == stepNoticeEnded)
+}
+
+// stepOf reads which step of routing an event is. An event RouteCall
+// does not route (anything ParseEvent does not make inbound) is
+// malformed for it.
+func stepOf(env envelope) (routeStep, error) {
+	st, ours := decodeForwardState(env.Data.Payload.ClientState)
+	notice := ours && st.Notice && st.Parent == cmp.Or(env.Data.Payload.CallLegID, env.Data.Payload.CallControlID)
+	switch {
+	case env.Data.EventType == "call.initiated":
+		return stepRinging, nil
+	case env.Data.EventType == "call.answered" && notice:
+		return stepAnswered, nil
+	case env.Data.EventType == "call.speak.ended" && notice:
+		return stepNoticeEnded, nil
+	}
+	return 0, fmt.Errorf("telnyx: route: %w: data.event_type %q is not a step of routing a call", provider.ErrMalformedPayload, env.Data.EventType)
+}
+
+// transferUnrecorded connects a caller whose notice could not be played
+// (speakErr): answered, the caller would otherwise wait in silence, and
+// one who was not told is not recorded. Only when that fails too is
+// there an error to return.
+func (p *Provider) transferUnrecorded(ctx context.Context, f provider.Forward, ev provider.CallEvent, id string, speakErr error) error {
+	if err := p.transfer(ctx, f, ev, id, false); err != nil {
+		return fmt.Errorf("telnyx: could not play the recording notice (%w), nor connect the call without recording: %w", speakErr, err)
+	}
+	p.cfg.Logger.Error("telnyx: could not play the recording notice; connected the call without recording",
+		"call_id", ev.CallID, "err", speakErr)
+	return nil
+}
+
+// transfer sends the transfer command to the business line.
+func (p *Provider) transfer(ctx context.Context, f provider.Forward, ev provider.CallEvent, id string, record bool) error {
+	state := forwardState{Parent: ev.CallID, AMD: p.cfg.MachineDetection != "", Record: record}.encode()
 	cmd := transferCommand{
 		To:                        f.To,
 		TimeoutSecs:               transferSeconds(f.RingTimeout),
@@ -99,6 +215,17 @@ func (p *Provider) RouteCall(ctx context.Context, f provider.Forward, ev provide
 	}
 	if f.CallerIDPassthrough {
 		cmd.From = ev.From
+	}
+	if record {
+		cmd.Record, cmd.RecordChannels = "record-from-answer", "dual"
+	}
+	if f.Whisper != "" {
+		if audio, ok := p.cfg.WhisperAudio[f.Whisper]; ok {
+			cmd.AudioURL = audio
+		} else {
+			p.cfg.Logger.Warn("telnyx: a Call Control transfer plays the whisper from a recording, and Config.WhisperAudio has none for it; connecting without the whisper",
+				"call_id", ev.CallID, "whisper", f.Whisper)
+		}
 	}
 	return p.command(ctx, id, "transfer", cmd)
 }

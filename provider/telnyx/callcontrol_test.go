@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,8 +26,11 @@ import (
 // documented ({"data":{"result":"ok"}}).
 type callControlAPI struct {
 	mu       sync.Mutex
+	arrived  *sync.Cond // broadcast on each command; see waitFor
 	commands []recordedCommand
 	fail     []int
+	// refuse is an action (speak, transfer, ...) answered 422 every time.
+	refuse string
 }
 
 type recordedCommand struct {
@@ -41,6 +45,14 @@ func (a *callControlAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.commands = append(a.commands, recordedCommand{Path: r.URL.EscapedPath(), Auth: r.Header.Get("Authorization"), Body: m})
+	if a.arrived != nil {
+		a.arrived.Broadcast()
+	}
+	if a.refuse != "" && strings.HasSuffix(r.URL.Path, "/actions/"+a.refuse) {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		_, _ = w.Write([]byte(`{"errors":[{"code":"90046","title":"Invalid voice","detail":"The voice is not supported."}]}`))
+		return
+	}
 	if len(a.fail) > 0 {
 		code := a.fail[0]
 		a.fail = a.fail[1:]
@@ -50,6 +62,31 @@ func (a *callControlAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(`{"data":{"result":"ok"}}`))
+}
+
+// waitFor returns the first command received at path, waiting for it as
+// long as the test may run (the handler sends it after its answer).
+func (a *callControlAPI) waitFor(path string) recordedCommand {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.arrived == nil {
+		a.arrived = sync.NewCond(&a.mu)
+	}
+	for {
+		for _, c := range a.commands {
+			if c.Path == path {
+				return c
+			}
+		}
+		a.arrived.Wait()
+	}
+}
+
+// all returns the commands received so far, in the order received.
+func (a *callControlAPI) all() []recordedCommand {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]recordedCommand(nil), a.commands...)
 }
 
 // sent returns the commands received so far, and fails the test unless
@@ -68,9 +105,11 @@ func (a *callControlAPI) sent(t *testing.T, n int) []recordedCommand {
 
 // ccRig is a Handler serving the provider's webhooks, with its logs.
 type ccRig struct {
-	srv  *httptest.Server
-	h    *provider.Handler
-	logs *logbuf.Buffer
+	srv      *httptest.Server
+	h        *provider.Handler
+	logs     *logbuf.Buffer
+	ingest   *provider.Ingest
+	recorder *providertest.MemoryRecorder
 }
 
 // deliver posts each webhook as Telnyx does, then waits until the
@@ -89,31 +128,62 @@ func (r *ccRig) deliver(t *testing.T, reqs ...*provider.Request) {
 	r.h.Wait()
 }
 
+// step delivers one webhook and returns the commands it sent, in order,
+// after those of earlier webhooks (one at a time, so their order is the
+// order Telnyx received them).
+func (r *ccRig) step(t *testing.T, api *callControlAPI, req *provider.Request) []recordedCommand {
+	t.Helper()
+	before := len(api.all())
+	r.deliver(t, req)
+	return api.all()[before:]
+}
+
+// settle waits until every event the handler kept has been recorded (as
+// long as the test may run, never a fixed time); a dead letter fails the
+// test at once.
+func (r *ccRig) settle(t *testing.T) {
+	t.Helper()
+	for st := r.ingest.Stats(); st.Recorded < st.Spooled || st.Pending > 0; st = r.ingest.Stats() {
+		if st.DeadLettered > 0 {
+			t.Fatalf("an event was refused for good: %+v", st)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // callControlRig serves the provider's webhooks through a provider.Handler
 // whose Route sends every call to business.
 func callControlRig(t *testing.T, api *callControlAPI, fwd provider.Forward) *ccRig {
 	t.Helper()
+	return callControlRigWith(t, api, telnyx.Config{}, func(context.Context, provider.CallEvent) (provider.Forward, error) { return fwd, nil })
+}
+
+// callControlRigWith is callControlRig with a provider configured as cfg
+// (its key, API key and API URL filled in) and the route given.
+func callControlRigWith(t *testing.T, api *callControlAPI, cfg telnyx.Config, route provider.RouteFunc) *ccRig {
+	t.Helper()
 	apiSrv := httptest.NewServer(api)
 	t.Cleanup(apiSrv.Close)
-	p, err := telnyx.New(telnyx.Config{PublicKey: publicKey, APIKey: "KEY0123", APIBaseURL: apiSrv.URL})
+	logs := &logbuf.Buffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	cfg.PublicKey, cfg.APIKey, cfg.APIBaseURL, cfg.Logger = publicKey, "KEY0123", apiSrv.URL, logger
+	p, err := telnyx.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logbuf.Buffer{}
-	logger := slog.New(slog.NewTextHandler(logs, nil))
-	in, err := provider.NewIngest(provider.CallRecorderFunc(func(context.Context, provider.CallEvent) error { return nil }), provider.IngestConfig{
-		SpoolDir: t.TempDir(), Logger: logger})
+	rec := providertest.NewMemoryRecorder()
+	in, err := provider.NewIngest(rec, provider.IngestConfig{SpoolDir: t.TempDir(), RetryInterval: 10 * time.Millisecond, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	providertest.RunIngest(t, in)
-	h, err := provider.NewHandler(p, in, func(context.Context, provider.CallEvent) (provider.Forward, error) { return fwd, nil }, provider.HandlerConfig{Logger: logger})
+	h, err := provider.NewHandler(p, in, route, provider.HandlerConfig{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { srv.Close(); in.Close() })
-	return &ccRig{srv: srv, h: h, logs: logs}
+	return &ccRig{srv: srv, h: h, logs: logs, ingest: in, recorder: rec}
 }
 
 func postSigned(t *testing.T, url string, r *provider.Request) *http.Response {

@@ -1,8 +1,9 @@
 // Package telnyx adapts Telnyx voice to calltrack: Ed25519 signature
 // verification with a replay window, Call Control v2 events and TeXML
-// requests, TeXML routing answers, Call Control transfer and reject
-// commands, the forward's outcome and recording from either, and number
-// provisioning ([NumberClient]).
+// requests, TeXML routing answers, Call Control commands (transfer,
+// reject, and answer and speak for the recording notice), the forward's
+// outcome and recording from either, and number provisioning
+// ([NumberClient]).
 //
 // # Signature
 //
@@ -20,19 +21,50 @@
 //
 // TeXML applications take the answer in the webhook response:
 // [RenderTeXML] renders <Dial> (or <Reject reason="rejected"> for a
-// refused caller). Call Control applications ignore response bodies:
-// given Config.APIKey the provider is a provider.CommandRouter, and the
-// handler acknowledges call.initiated and then sends the transfer command
-// (POST /calls/{call_control_id}/actions/transfer) with the business
-// line, the ring time (5 to 600 s) and a command id derived from the call,
-// so a webhook delivered twice transfers once; a refused caller gets the
-// reject command (cause CALL_REJECTED). Network errors, 429 and 5xx are
-// retried; other refusals are logged with Telnyx's reason.
+// refused caller), with the recording notice as <Say> before it and the
+// whisper fetched by the <Number>. Call Control applications ignore
+// response bodies: given Config.APIKey the provider is a
+// provider.CommandRouter, and the handler acknowledges each routing
+// webhook and then sends commands (POST
+// /v2/calls/{call_control_id}/actions/...), each with a command id
+// derived from the call, so a webhook delivered twice acts once (Telnyx
+// ignores a command id it has already had on the call; its webhook guide
+// says within 60 seconds). Network errors, 429 and 5xx are retried; other
+// refusals are logged with Telnyx's reason.
 //
-// Whisper and recording work with TeXML only. A Call Control transfer
-// plays an audio file to the business (audio_url), not text, and cannot
-// play the caller the recording notice before the business answers, so
-// [Provider.RouteCall] connects without them (the handler warns).
+// A call that is not recorded is transferred on call.initiated: the
+// transfer command with the business line, the ring time (5 to 600 s) and
+// the caller id; a refused caller gets the reject command (cause
+// CALL_REJECTED).
+//
+// A recorded call must tell the caller first, and a transfer plays
+// nothing to the caller, so it takes three webhooks, each an inbound
+// event of the call that the handler routes again ([ParseEvent],
+// [Provider.RouteCall]):
+//
+//   - call.initiated: the answer command, whose client_state marks the
+//     caller's leg as waiting for the notice (with the call's numbers);
+//   - that leg's call.answered: the speak command with
+//     Forward.RecordingNotice (Config.Voice, Config.Language);
+//   - the notice's call.speak.ended, status completed: the transfer, with
+//     record "record-from-answer" and record_channels "dual", so the
+//     recording starts when the business line answers.
+//
+// A caller who hangs up during the notice (call.speak.ended with status
+// call_hangup) is not transferred. A notice Telnyx will not speak gets
+// the caller transferred at once without recording, logged as an error
+// (Config.Logger): an answered caller is never left waiting, and one who
+// was not told is never recorded. A route that refuses the caller after
+// the answer hangs the call up. The handler's RouteFunc runs at each step
+// and should give the same Forward for the same call.
+//
+// The whisper: a transfer plays the business line an audio file when it
+// answers, before the legs are bridged (audio_url; the SDKs: "played
+// back when the transfer destination answers before bridging the call"),
+// not text. Config.WhisperAudio maps each Forward.Whisper text to the URL
+// of a WAV or MP3 recording of it; a whisper without one is left out of
+// the transfer, with a warning. Forward.WhisperURL (the TeXML whisper
+// document) is not used in Call Control.
 //
 // # Forward outcomes
 //
@@ -67,6 +99,12 @@
 //     recording_urls, which Telnyx signs for ten minutes; recording_id
 //     when present) and, as recording starts at the answer, its length as
 //     the talk time.
+//
+// Telnyx may report the transfer's recording on the caller's leg rather
+// than the business leg: there the client_state says the transfer
+// recorded, and the recording and its length as the talk time land on
+// the call the same way. The caller's own call.answered while the notice
+// plays sets no AnsweredAt: the business line's answer is the call's.
 //
 // Telnyx reports no talk time on a single Call Control event: the hangup
 // carries start_time, when the leg was dialled, not when it was answered.

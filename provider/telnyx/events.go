@@ -1,6 +1,7 @@
 package telnyx
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -36,6 +37,9 @@ type payload struct {
 	Validated   flexBool `json:"shaken_stir_validated"`
 	// Answering-machine detection result.
 	Result string `json:"result"`
+	// How a speak command ended (call.speak.ended): completed,
+	// call_hangup, cancelled_amd.
+	Status string `json:"status"`
 	// call.recording.saved.
 	RecordingID         string        `json:"recording_id"`
 	RecordingURLs       recordingURLs `json:"recording_urls"`
@@ -70,12 +74,21 @@ func (u recordingURLs) first() string {
 	return u.WAV
 }
 
-// forwardState is what a transfer asks Telnyx to echo, as client_state,
-// on every event of both legs: the caller's leg the outcome belongs to,
-// and whether answering-machine detection runs on the business leg.
+// forwardState is what calltrack asks Telnyx to echo, as client_state,
+// on the events of a call it routes. On a transfer it names, on both
+// legs, the caller's leg the outcome belongs to, whether
+// answering-machine detection runs on the business leg and whether the
+// transfer records. Between the answer that lets the caller hear the
+// recording notice and the transfer, it marks the caller's leg (Parent
+// is then the leg itself) and carries the call's numbers, which
+// call.speak.ended does not.
 type forwardState struct {
 	Parent string `json:"calltrack_parent"`
 	AMD    bool   `json:"amd,omitempty"`
+	Record bool   `json:"rec,omitempty"`
+	Notice bool   `json:"notice,omitempty"`
+	From   string `json:"from,omitempty"`
+	To     string `json:"to,omitempty"`
 }
 
 func (s forwardState) encode() string {
@@ -84,7 +97,8 @@ func (s forwardState) encode() string {
 }
 
 // decodeForwardState reads a client_state set by [Provider.RouteCall]; ok
-// is false for any other (a host's own) client state.
+// is false for any other (a host's own) client state. Numbers that are
+// not E.164 are dropped.
 func decodeForwardState(s string) (forwardState, bool) {
 	raw, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
@@ -94,6 +108,7 @@ func decodeForwardState(s string) (forwardState, bool) {
 	if json.Unmarshal(raw, &st) != nil || provider.CheckCallID("client_state.calltrack_parent", st.Parent) != nil {
 		return forwardState{}, false
 	}
+	st.From, st.To = phone.Normalize(st.From, ""), phone.Normalize(st.To, "")
 	return st, true
 }
 
@@ -136,6 +151,14 @@ var legOutcomes = map[string]provider.Outcome{
 // outgoing leg without it, and every other event type, are
 // provider.ErrIgnoredEvent. A call id that [provider.CheckCallID] refuses
 // makes the request malformed.
+//
+// While a recorded call's caller hears the recording notice, two events
+// of the caller's leg are steps of routing and come back as inbound
+// events of the call, for the Handler to route again by command (see
+// [Provider.RouteCall]): call.answered (the answer RouteCall asked for;
+// it sets no AnsweredAt, which stays the business line's answer) and
+// call.speak.ended of the notice when it completed (one that ended with
+// the caller hanging up is ignored).
 func ParseEvent(body []byte) (provider.CallEvent, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
@@ -153,12 +176,21 @@ func ParseEvent(body []byte) (provider.CallEvent, error) {
 		return provider.CallEvent{}, err
 	}
 	occurred := provider.SaneTime(d.OccurredAt)
-	if st, ok := decodeForwardState(pl.ClientState); ok && st.Parent != id {
+	st, ours := decodeForwardState(pl.ClientState)
+	if ours && st.Parent != id {
 		return parseLegEvent(d.EventType, st, pl, occurred, body)
 	}
+	if ours && st.Notice && (d.EventType == "call.answered" || d.EventType == "call.speak.ended") {
+		return noticeStep(d.EventType, id, st, pl, occurred, body)
+	}
 	if d.EventType == "call.recording.saved" {
-		// A recording of the caller's own leg (started by the host).
-		return recordingEvent(id, pl, occurred, body), nil
+		rec := recordingEvent(id, pl, occurred, body)
+		if ours && st.Record {
+			// The transfer recorded from the business line's answer to
+			// the hangup: the talk time.
+			rec.TalkTime = rec.Recording.Duration
+		}
+		return rec, nil
 	}
 	start, end := provider.SaneTime(pl.StartTime), provider.SaneTime(pl.EndTime)
 	ev := provider.CallEvent{
@@ -208,6 +240,33 @@ func ParseEvent(body []byte) (provider.CallEvent, error) {
 		}
 	default:
 		return provider.CallEvent{}, provider.ErrIgnoredEvent
+	}
+	return ev, nil
+}
+
+// noticeStep reads an event of the caller's leg that moves a recorded
+// call on: the answer before the notice, the notice's end before the
+// transfer. Both are inbound events of the caller's call, so the Handler
+// routes them; the numbers come from the client_state when the event has
+// none.
+func noticeStep(eventType, id string, st forwardState, pl payload, occurred time.Time, body []byte) (provider.CallEvent, error) {
+	if eventType == "call.speak.ended" && pl.Status != "completed" {
+		// The caller hung up during the notice (call_hangup): nothing to
+		// connect; the leg's call.hangup reports the end.
+		return provider.CallEvent{}, provider.ErrIgnoredEvent
+	}
+	ev := provider.CallEvent{
+		Provider:   Name,
+		CallID:     id,
+		Kind:       provider.KindInbound,
+		Direction:  provider.DirectionInbound,
+		Status:     provider.StatusInProgress,
+		From:       cmp.Or(phone.Normalize(pl.From, ""), st.From),
+		To:         cmp.Or(phone.Normalize(pl.To, ""), st.To),
+		CallerName: provider.CleanText(pl.CallerIDName, provider.MaxTextLen),
+		OccurredAt: occurred,
+		StartedAt:  provider.SaneTime(pl.StartTime),
+		Raw:        body,
 	}
 	return ev, nil
 }

@@ -2,9 +2,13 @@ package telnyx
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/attriqs/calltrack/provider"
@@ -26,9 +30,25 @@ type Config struct {
 	DefaultRegion string
 	// APIKey (a v2 API key from the portal) lets the provider connect Call
 	// Control calls: an inbound call.initiated is then acknowledged and the
-	// caller transferred to the business line by a transfer command (see
+	// caller transferred to the business line by commands (see
 	// RouteCall). Without it only TeXML calls are routed.
 	APIKey string
+	// Voice speaks the recording notice to Call Control callers (the
+	// speak command's voice: "Telnyx.<model>.<voice>", "AWS.Polly.<voice>",
+	// "female", ...). Default DefaultVoice.
+	Voice string
+	// Language is the speak command's language ("en-US", "de-DE", ...),
+	// for voices that take one. Empty sends none: Telnyx's default.
+	Language string
+	// WhisperAudio plays the whisper to the business line on Call Control
+	// transfers, which play an audio file, not text: for each
+	// Forward.Whisper text, the URL of a WAV or MP3 file speaking it
+	// (the transfer's audio_url). A whisper without an entry is left out
+	// of the transfer, with a warning. TeXML speaks the text itself.
+	WhisperAudio map[string]string
+	// Logger receives the warnings of Call Control routing; default
+	// slog.Default().
+	Logger *slog.Logger
 	// MachineDetection turns on Telnyx's answering-machine detection on
 	// the business leg of Call Control transfers, so a voicemail that
 	// picks up is reported as provider.OutcomeVoicemail: "detect",
@@ -45,17 +65,36 @@ type Config struct {
 // webhooks.
 type Provider struct{ cfg Config }
 
-// New returns a Telnyx provider.
+// DefaultVoice speaks the recording notice when Config.Voice is empty:
+// Telnyx's own text-to-speech, the voice its speak documentation shows.
+const DefaultVoice = "Telnyx.KokoroTTS.af"
+
+// New returns a Telnyx provider, or an error wrapping
+// provider.ErrInvalidConfig that names every unusable field.
 func New(cfg Config) (*Provider, error) {
+	var errs []error
 	if len(cfg.PublicKey) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("%w: field PublicKey: a 32-byte Ed25519 key is required", provider.ErrInvalidConfig)
+		errs = append(errs, errors.New("field PublicKey: a 32-byte Ed25519 key is required"))
 	}
 	switch cfg.MachineDetection {
 	case "disabled":
 		cfg.MachineDetection = ""
 	case "", "premium", "detect", "detect_beep", "detect_words", "greeting_end":
 	default:
-		return nil, fmt.Errorf("%w: field MachineDetection: %q is not one of Telnyx's answering_machine_detection values", provider.ErrInvalidConfig, cfg.MachineDetection)
+		errs = append(errs, fmt.Errorf("field MachineDetection: %q is not one of Telnyx's answering_machine_detection values", cfg.MachineDetection))
+	}
+	if cfg.APIBaseURL == "" {
+		cfg.APIBaseURL = DefaultAPIBaseURL
+	} else if u, err := url.Parse(cfg.APIBaseURL); err != nil || u.Scheme == "" || u.Host == "" {
+		errs = append(errs, fmt.Errorf("field APIBaseURL: %q is not an absolute URL", cfg.APIBaseURL))
+	}
+	for _, text := range slices.Sorted(maps.Keys(cfg.WhisperAudio)) {
+		if audio := cfg.WhisperAudio[text]; text == "" || !webURL(audio) {
+			errs = append(errs, fmt.Errorf("field WhisperAudio[%q]: %q is not an absolute http(s) URL of the whisper's recording (WAV or MP3) for a non-empty whisper text", text, audio))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%w: %w", provider.ErrInvalidConfig, errors.Join(errs...))
 	}
 	if cfg.Tolerance == 0 {
 		cfg.Tolerance = DefaultTolerance
@@ -63,14 +102,16 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	if cfg.APIBaseURL == "" {
-		cfg.APIBaseURL = DefaultAPIBaseURL
-	} else if u, err := url.Parse(cfg.APIBaseURL); err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("%w: field APIBaseURL: %q is not an absolute URL", provider.ErrInvalidConfig, cfg.APIBaseURL)
-	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	if cfg.Voice == "" {
+		cfg.Voice = DefaultVoice
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.WhisperAudio = maps.Clone(cfg.WhisperAudio)
 	return &Provider{cfg: cfg}, nil
 }
 
@@ -93,7 +134,7 @@ func (p *Provider) Parse(r *provider.Request) (provider.CallEvent, error) {
 // RenderForward answers with TeXML: <Reject> for f.Reject, otherwise a
 // <Dial> whose action and recording callbacks come back to f.CallbackURL.
 // Call Control applications ignore webhook response bodies and are routed
-// by command instead; see [Provider.RouteCall].
+// by commands instead; see [Provider.RouteCall].
 func (p *Provider) RenderForward(f provider.Forward, ev provider.CallEvent) (provider.Answer, error) {
 	body, err := RenderTeXML(f, ev)
 	if err != nil {

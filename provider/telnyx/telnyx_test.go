@@ -164,15 +164,16 @@ func recordingSaved(c providertest.Call, rec provider.Recording) *provider.Reque
 		rec.ID, start.Format(time.RFC3339Nano), start.Add(rec.Duration).Format(time.RFC3339Nano), rec.URL+"?X-Amz-Expires=600"))
 }
 
+// TestConformanceCallControl runs the suite against the provider with an
+// API key, routing by command: the Handler's cases send the transfer, and
+// the render cases read the commands RouteCall sends (see commandMode),
+// recording's notice included.
 func TestConformanceCallControl(t *testing.T) {
-	p, err := telnyx.New(telnyx.Config{PublicKey: publicKey, Clock: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, forwards := newCommandMode(t)
 	providertest.Run(t, providertest.Fixture{
 		Provider: p,
 		Now:      now,
-		Inbound:  func(c providertest.Call) *provider.Request { return event(c, "call.initiated", "") },
+		Inbound:  forwards.inbound,
 		Status: func(c providertest.Call, st provider.Status, talk time.Duration) *provider.Request {
 			hangup := func(cause string) *provider.Request {
 				end := now.Add(talk).Format(time.RFC3339Nano)
@@ -206,7 +207,7 @@ func TestConformanceCallControl(t *testing.T) {
 		Sign:             signer(privateKey),
 		SignWrongSecret:  signer(otherKey),
 		SignatureHeaders: []string{telnyx.SignatureHeader, telnyx.TimestampHeader},
-		ParseForward:     parseTeXMLDial,
+		ParseForward:     forwards.parse,
 	}, providertest.Features{Timestamped: true, Tolerance: telnyx.DefaultTolerance, NoRingingCallback: true})
 }
 
