@@ -316,6 +316,9 @@ func FuzzParseEvent(f *testing.F) {
 	f.Add(event(c, "call.initiated", "").Body)
 	f.Add(event(c, "call.hangup", `,"end_time":"2026-03-01T12:01:00Z","hangup_cause":"normal_clearing"`).Body)
 	f.Add([]byte(sdkSamplePayload))
+	notice := base64.StdEncoding.EncodeToString([]byte(`{"calltrack_parent":"a","notice":true,"from":"+14158675309","to":"+18005551212"}`))
+	f.Add(stepEvent(c, "call.speak.ended", notice, `,"status":"completed"`).Body)
+	f.Add(stepEvent(c, "call.answered", notice, "").Body)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ev, err := telnyx.ParseEvent(body)
 		if err == nil && (ev.CallID == "" || ev.Duration < 0) {
