@@ -75,7 +75,7 @@ type handler struct {
 
 // New returns the dashboard of svc. Mount it behind the host's own
 // authentication: it serves every call, caller number and revenue figure,
-// and its outcome form changes data. The form is refused unless it comes
+// and its outcome forms change data. They are refused unless they come
 // from the same origin (http.CrossOriginProtection).
 func New(svc *dni.Service, cfg Config) (http.Handler, error) {
 	templates() // parsed here, so a host that mounts the dashboard parses them at start
@@ -267,7 +267,8 @@ func (h *handler) nav(page string, days int) []navLink {
 	links = append(links, Link{"Pools", h.cfg.Prefix + "/pools" + d}, Link{"Exports", h.cfg.Prefix + "/exports" + d})
 	out := make([]navLink, len(links))
 	for i, l := range links {
-		out[i] = navLink{Label: l.Label, Href: l.Href, On: strings.EqualFold(l.Label, page) || (page == "call" && l.Label == "Calls")}
+		out[i] = navLink{Label: l.Label, Href: l.Href, On: strings.EqualFold(l.Label, page) ||
+			(page == "call" && l.Label == "Calls") || (page == "lead" && l.Label == "Leads")}
 	}
 	return out
 }

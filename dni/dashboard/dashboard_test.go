@@ -95,9 +95,9 @@ func (f *fixture) visit(t *testing.T, visitor, url string) dni.Assignment {
 func (f *fixture) call(t *testing.T, id, from, to string, talk time.Duration) {
 	t.Helper()
 	ev := provider.CallEvent{Provider: "fake", CallID: id, From: from, To: to, Status: provider.StatusNoAnswer,
-		StartedAt: f.now.Add(-talk - 10*time.Second), EndedAt: f.now}
+		Outcome: provider.OutcomeNoAnswer, StartedAt: f.now.Add(-talk - 10*time.Second), EndedAt: f.now}
 	if talk > 0 {
-		ev.Status, ev.AnsweredAt, ev.Duration = provider.StatusCompleted, f.now.Add(-talk), talk
+		ev.Status, ev.Outcome, ev.AnsweredAt, ev.Duration = provider.StatusCompleted, provider.OutcomeAnswered, f.now.Add(-talk), talk
 	}
 	require.NoError(t, f.svc.RecordCall(context.Background(), ev))
 }

@@ -10,8 +10,8 @@
 //
 // The handler checks no credentials: mount it behind the host's own
 // authentication. It serves every call, caller number and revenue figure,
-// and its outcome form changes what calls are worth. Forms that change
-// data are refused unless they come from the same origin
+// and its outcome forms change what calls, chats and forms are worth.
+// Forms that change data are refused unless they come from the same origin
 // ([http.CrossOriginProtection]), so another site cannot make a signed-in
 // browser post them.
 //
@@ -24,13 +24,19 @@
 // hour. Every table downloads as CSV (?format=csv, the page's filters
 // applied; cells a spreadsheet would run as formulas are quoted).
 //
-//   - Overview (/): calls, qualified calls, call revenue, missed calls and
-//     spam, and the same per channel.
+//   - Overview (/): calls, qualified calls, call revenue, missed calls,
+//     spam, chats and forms, and the calls per channel.
 //   - Calls (/calls): the calls log, filtered by outcome (answered, missed,
 //     qualified, spam, all but spam) and channel; each call's page
 //     (/calls/{provider}/{id}) shows its caller's journey in words ("Chat
-//     started (Intercom)", "Qualified call") and, when the service has one,
-//     a form to set the call's outcome and value by hand.
+//     started (Intercom)", "Qualified call"; a chat's events in the order
+//     a chat goes), why the call was credited as it was, and a form to set
+//     the call's outcome and value by hand.
+//   - Leads (/leads): the chats (one per conversation, however many
+//     events it had, as the sources report counts them) and forms, with
+//     their outcome and value; each lead's page (/leads/lead?id=, any of
+//     its touchpoints; the journey's chat and form steps link to it) has
+//     the outcome form for chats and forms.
 //   - Attribution (/attribution): every model side by side, a model picker
 //     (?model=) and a grouping (?by=channel, source_medium, campaign,
 //     keyword); the chart shows the chosen model by the same grouping as

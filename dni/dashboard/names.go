@@ -126,9 +126,9 @@ func touchpointDetail(tp journey.Touchpoint) string {
 	}
 	if tp.Kind == journey.TouchCall {
 		if st := tp.Attrs[journey.AttrOutcome]; st != "" {
-			parts = append(parts, strings.ReplaceAll(st, "_", " "))
+			parts = append(parts, words(st))
 		} else if st := tp.Attrs["status"]; st != "" {
-			parts = append(parts, strings.ReplaceAll(st, "-", " "))
+			parts = append(parts, words(st))
 		}
 		if t := tp.Attrs["talk_s"]; t != "" {
 			parts = append(parts, talk(t)+" talk")
@@ -178,14 +178,30 @@ func callOutcome(c provider.CallEvent, missed bool, spam string) string {
 		return "spam (" + spam + ")"
 	case missed:
 		if c.Outcome != provider.OutcomeUnknown {
-			return "missed: " + strings.ReplaceAll(string(c.Outcome), "_", " ")
+			return "missed: " + words(string(c.Outcome))
 		}
 		return "missed"
 	case journey.Answered(c):
 		return "answered"
 	}
-	return strings.ReplaceAll(string(c.Status), "-", " ")
+	return words(string(c.Status))
 }
+
+// words writes a status or outcome code as words: "no-answer" and
+// "no_answer" are "no answer".
+func words(code string) string {
+	return strings.NewReplacer("-", " ", "_", " ").Replace(code)
+}
+
+// chatOrder is the order of a conversation's events: a chat is opened,
+// then started, then written in, whatever times the widget and the
+// platform stamped them with.
+var chatOrder = map[string]int{"chat_opened": 0, "chat_started": 1, "chat_message": 2, "chat_lead": 3}
+
+// kindOrder orders the steps of one instant: the visit, what the visitor
+// did on it, the call, then what it converted to.
+var kindOrder = map[journey.TouchKind]int{journey.TouchSession: 0, journey.TouchChat: 1, journey.TouchForm: 2,
+	journey.TouchCustom: 3, journey.TouchCall: 4}
 
 // number writes a phone number as its country does; a number stored as a
 // keyed hash (Config.IdentityKey) is never shown.

@@ -15,9 +15,10 @@ import (
 	"github.com/attriqs/calltrack/store"
 )
 
-// outcomeView is a call's outcome form.
+// outcomeView is the outcome form of a call, a chat or a form.
 type outcomeView struct {
 	Action   string
+	Explain  string // what a value set here does
 	Statuses []Link // label, value
 	Status   string
 	Value    string // in major units, as typed
@@ -37,7 +38,7 @@ var outcomeStatuses = []Link{{"Lead: not yet worth anything", string(dni.Outcome
 func (h *handler) outcomeForm(r *http.Request, c callRow) any {
 	v := &outcomeView{Action: fmt.Sprintf("%s/calls/%s/%s/outcome", h.cfg.Prefix, url.PathEscape(c.Call.Provider), url.PathEscape(c.Call.CallID)),
 		Statuses: outcomeStatuses, Currency: or(c.Currency, h.cfg.Currency), Saved: r.URL.Query().Get("saved") == "1",
-		Problem: problemOf(r)}
+		Problem: problemOf(r), Explain: "A value set here wins over the qualification rules and the spam filter, also when the call is qualified again"}
 	if c.Qualified {
 		v.Status, v.Value = string(dni.OutcomeQualified), major(c.Value, c.Currency)
 	}

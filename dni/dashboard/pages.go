@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -97,11 +98,14 @@ func (t *totals) add(c callRow) {
 
 // overviewData is the overview page.
 type overviewData struct {
-	Totals  totals
-	Revenue string
-	Chart   template.HTML
-	Table   *table
-	Empty   string
+	Totals totals
+	// Chats and Forms are the period's conversations and submissions, as
+	// the leads page and the sources report count them.
+	Chats, Forms int
+	Revenue      string
+	Chart        template.HTML
+	Table        *table
+	Empty        string
 }
 
 func (h *handler) overview(r *http.Request, p period) (string, any, *table, error) {
@@ -135,6 +139,17 @@ func (h *handler) overview(r *http.Request, p period) (string, any, *table, erro
 		numText(all.Revenue.text(h.cfg.Currency))}
 	d := overviewData{Totals: all, Revenue: all.Revenue.text(h.cfg.Currency), Table: tbl,
 		Chart: barChart("Calls by channel", bars)}
+	leads, err := h.leadsOf(r.Context(), p)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	for _, l := range leads {
+		if l.Chat() {
+			d.Chats++
+		} else {
+			d.Forms++
+		}
+	}
 	if len(calls) == 0 {
 		d.Empty = h.cfg.NoCalls
 	}
@@ -216,7 +231,7 @@ func (h *handler) calls(r *http.Request, p period) (string, any, *table, error) 
 			if a.Source.Campaign != "" {
 				credited += " · " + a.Source.Campaign
 			}
-			confidence, why = string(a.Confidence), a.Reason
+			confidence, why = words(string(a.Confidence)), h.confidenceWhy(c.CallReport)
 		}
 		value := "not qualified"
 		if c.Qualified {
@@ -254,6 +269,7 @@ type step struct {
 	Detail       string
 	ThisCall     bool
 	TouchpointID string
+	Href         string // a chat's or form's page, where its outcome is set
 }
 
 // callData is one call's page.
@@ -290,7 +306,7 @@ func (h *handler) call(r *http.Request, p period) (string, any, *table, error) {
 		if a.Source.Term != "" {
 			d.Credited += " · keyword " + a.Source.Term
 		}
-		d.Confidence, d.Reason = string(a.Confidence), a.Reason
+		d.Confidence, d.Reason = words(string(a.Confidence)), h.confidenceWhy(c.CallReport)
 	}
 	if c.Qualified {
 		d.Value = money(c.Value, c.Currency)
@@ -347,15 +363,43 @@ func (h *handler) journeyOf(ctx context.Context, c callRow) ([]step, error) {
 		return nil, err
 	}
 	thisCall := journey.CallTouchpointID(c.Call.Provider, c.Call.CallID)
+	// Steps go by time, then by kind (the visit before what was done on
+	// it, the call before its conversion). A chat conversation's events
+	// go together at the time of its first, in the order a chat goes:
+	// opened, started, messages, lead.
 	type at struct {
-		t time.Time
-		s step
+		t     time.Time
+		order int
+		group string // the chat conversation
+		s     step
+	}
+	firstEvent := map[string]time.Time{}
+	for _, tp := range tps {
+		if tp.Kind == journey.TouchChat {
+			k := report.ChatConversation(tp)
+			if f, ok := firstEvent[k]; !ok || tp.At.Before(f) {
+				firstEvent[k] = tp.At
+			}
+		}
 	}
 	var steps []at
 	found := false
 	for _, tp := range tps {
 		s := step{At: tp.At.In(h.cfg.Location).Format("Jan 2 15:04:05"), Kind: string(tp.Kind), Title: touchpointTitle(tp),
 			Detail: touchpointDetail(tp), TouchpointID: tp.ID}
+		if tp.Kind == journey.TouchChat || tp.Kind == journey.TouchForm {
+			s.Href = h.cfg.Prefix + "/leads/lead?" + url.Values{"id": {tp.ID}}.Encode()
+		}
+		when, order, group := tp.At, kindOrder[tp.Kind]*10, ""
+		if tp.Kind == journey.TouchChat {
+			group = report.ChatConversation(tp)
+			when = firstEvent[group]
+			if o, ok := chatOrder[tp.Attrs["event"]]; ok {
+				order += o
+			} else {
+				order += len(chatOrder)
+			}
+		}
 		if tp.Kind == journey.TouchCall {
 			if cn := tp.Attrs["to"]; cn != "" {
 				s.Title = "Phone call to " + number(cn)
@@ -366,21 +410,79 @@ func (h *handler) journeyOf(ctx context.Context, c callRow) ([]step, error) {
 			s.At = tp.At.In(h.cfg.Location).Format("Jan 2 15:04:05")
 			found = true
 		}
-		steps = append(steps, at{tp.At, s})
+		steps = append(steps, at{when, order, group, s})
 	}
 	if !found {
-		steps = append(steps, at{c.At, h.callStep(c)})
+		steps = append(steps, at{c.At, kindOrder[journey.TouchCall] * 10, "", h.callStep(c)})
 	}
 	for _, cv := range convs {
-		steps = append(steps, at{cv.At, step{At: cv.At.In(h.cfg.Location).Format("Jan 2 15:04:05"), Kind: "conversion",
+		steps = append(steps, at{cv.At, 100, "", step{At: cv.At.In(h.cfg.Location).Format("Jan 2 15:04:05"), Kind: "conversion",
 			Title: conversionName(cv.Type), Detail: "worth " + money(cv.Value, cv.Currency)}})
 	}
-	slices.SortStableFunc(steps, func(a, b at) int { return a.t.Compare(b.t) })
+	slices.SortStableFunc(steps, func(a, b at) int {
+		return cmp.Or(a.t.Compare(b.t), cmp.Compare(a.order/10, b.order/10), strings.Compare(a.group, b.group), cmp.Compare(a.order, b.order))
+	})
 	out := make([]step, len(steps))
 	for i, s := range steps {
 		out[i] = s.s
 	}
 	return out, nil
+}
+
+// confidenceWhy says why a call was credited as it was, in words a reader
+// checks against the journey: numbers as their country writes them and
+// visits by their source and time, never a session id (the stitcher's
+// own Reason, for audits, names them).
+func (h *handler) confidenceWhy(c dni.CallReport) string {
+	a := c.Attribution
+	if a == nil {
+		return ""
+	}
+	dialled := number(c.Call.To)
+	source := sourceName(journey.Touchpoint{Source: a.Source})
+	clock := func(t time.Time) string { return t.In(h.cfg.Location).Format("15:04") }
+	switch a.Confidence {
+	case journey.ConfidenceDedicated:
+		return fmt.Sprintf("%s is a number of its own, fixed to campaign %s from %s", dialled, or(a.Source.Campaign, "(none)"), source)
+	case journey.ConfidenceExact, journey.ConfidenceReused:
+		held := ""
+		if len(a.Candidates) > 0 {
+			cd := a.Candidates[0]
+			held = ", holding it from " + clock(cd.HeldFrom)
+			callAt, _ := journey.CallTime(c.Call)
+			if cd.HeldUntil.IsZero() || !cd.HeldUntil.Before(callAt) {
+				held += " through the call"
+			} else {
+				held += fmt.Sprintf(" to %s; the call came %s later, within the grace a number keeps after its visit", clock(cd.HeldUntil),
+					duration(int(callAt.Sub(cd.HeldUntil).Round(time.Second).Seconds())))
+			}
+		}
+		if a.Confidence == journey.ConfidenceExact || len(a.Candidates) < 2 {
+			return fmt.Sprintf("one visit held %s at the call: the visit from %s%s", dialled, source, held)
+		}
+		return fmt.Sprintf("%d visits held %s around the call, as the pool had run out of free numbers; the most recently active was chosen: the visit from %s%s",
+			len(a.Candidates), dialled, source, held)
+	case journey.ConfidencePoolOnly:
+		if info, ok := h.svc.Catalog().Number(c.Call.To); ok && info.Fallback {
+			return fmt.Sprintf("%s is pool %s's fallback number, shown when every number was taken: credited to the pool's source, %s", dialled, info.Pool, source)
+		}
+		return fmt.Sprintf("no visit held %s at the call or shortly before: credited to its pool's source, %s", dialled, source)
+	case journey.ConfidenceUnknown:
+		return dialled + " is not one of the tracking numbers"
+	}
+	return readable(a.Reason)
+}
+
+var (
+	e164Pattern = regexp.MustCompile(`\+[1-9][0-9]{6,14}`)
+	idPattern   = regexp.MustCompile(`(session )?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+)
+
+// readable is a stitcher's reason for a reader: numbers as their country
+// writes them, session ids as "a visit".
+func readable(reason string) string {
+	reason = e164Pattern.ReplaceAllStringFunc(reason, number)
+	return idPattern.ReplaceAllString(reason, "a visit")
 }
 
 // errNoPerson stands for the store's not-found: a caller never linked.
@@ -391,7 +493,7 @@ func (h *handler) callStep(c callRow) step {
 		Title:  "This call, to " + number(c.Call.To),
 		Detail: callOutcome(c.Call, c.Missed, c.Spam) + ", " + duration(c.TalkSeconds) + " talk"}
 	if a := c.Attribution; a != nil {
-		s.Detail += " · credited to " + sourceName(journey.Touchpoint{Source: a.Source}) + " (" + string(a.Confidence) + ")"
+		s.Detail += " · credited to " + sourceName(journey.Touchpoint{Source: a.Source}) + " (" + words(string(a.Confidence)) + ")"
 	}
 	return s
 }

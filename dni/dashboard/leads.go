@@ -1,0 +1,368 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/attriqs/calltrack/dni"
+	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/report"
+	"github.com/attriqs/calltrack/store"
+)
+
+// lead is a chat conversation or a form submission of the period: what
+// the outcome form on its page sets.
+type lead struct {
+	// Touchpoint is the one the outcome is set on: a form's own; for a
+	// chat, the event that already has an outcome set by hand, else the
+	// chat's start, else its first event.
+	Touchpoint journey.Touchpoint
+	First      time.Time // the first event's time
+	Events     []string  // a chat's events, in the order a chat goes
+	ids        []string  // every touchpoint of the lead
+	Manual     *journey.ManualOutcome
+	Value      amounts // the value of its conversions
+	Converted  bool
+}
+
+// Chat reports whether the lead is a chat.
+func (l lead) Chat() bool { return l.Touchpoint.Kind == journey.TouchChat }
+
+// conversionOf reports whether conversion id is the lead's: a chat's
+// conversions are the rules' and the hand's on any of its events
+// (chat:platform/conversation/..., outcome:chat:platform/conversation/...),
+// a form's the form rules' and the hand's (journey.FormConversionID,
+// journey.ManualConversionID).
+func (l lead) conversionOf(id string) bool {
+	if l.Chat() {
+		prefix := "chat:" + report.ChatConversation(l.Touchpoint) + "/"
+		return strings.HasPrefix(id, prefix) || strings.HasPrefix(id, journey.ManualConversionID(prefix))
+	}
+	return id == journey.FormConversionID(l.Touchpoint.ID) || id == journey.ManualConversionID(l.Touchpoint.ID)
+}
+
+// leadsOf reads the period's chats (one per conversation, as the sources
+// report counts them: at its first event in the period) and forms, newest
+// first, each with its conversions and any outcome set by hand.
+func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
+	journeys, err := h.svc.Journeys(ctx, p.From, p.To, 0)
+	if err != nil {
+		return nil, err
+	}
+	in := func(t time.Time) bool { return !t.Before(p.From) && t.Before(p.To) }
+	seen := map[string]bool{}
+	chats := map[string][]journey.Touchpoint{}
+	var leads []lead
+	for _, j := range journeys {
+		for _, tp := range j.Touchpoints {
+			if seen[tp.ID] || !in(tp.At) {
+				continue
+			}
+			seen[tp.ID] = true
+			switch tp.Kind {
+			case journey.TouchChat:
+				k := report.ChatConversation(tp)
+				chats[k] = append(chats[k], tp)
+			case journey.TouchForm:
+				leads = append(leads, lead{Touchpoint: tp, First: tp.At, ids: []string{tp.ID}})
+			}
+		}
+	}
+	for _, events := range chats {
+		l, err := h.chatLead(ctx, events)
+		if err != nil {
+			return nil, err
+		}
+		leads = append(leads, l)
+	}
+	convs, err := h.svc.Store().ConversionsBetween(ctx, p.From, p.To)
+	if err != nil {
+		return nil, err
+	}
+	for i := range leads {
+		if err := h.fill(ctx, &leads[i], convs); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(leads, func(a, b lead) int {
+		if c := b.First.Compare(a.First); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Touchpoint.ID, b.Touchpoint.ID)
+	})
+	return leads, nil
+}
+
+// chatLead makes a lead of a conversation's events.
+func (h *handler) chatLead(ctx context.Context, events []journey.Touchpoint) (lead, error) {
+	slices.SortFunc(events, func(a, b journey.Touchpoint) int { return chatRank(a) - chatRank(b) })
+	l := lead{Touchpoint: events[0], First: events[0].At}
+	for _, tp := range events {
+		l.ids = append(l.ids, tp.ID)
+		l.First = minTime(l.First, tp.At)
+		l.Events = append(l.Events, strings.ToLower(strings.TrimPrefix(chatEventName(tp), "Chat ")))
+		if tp.Attrs["event"] == "chat_started" && l.Touchpoint.Attrs["event"] != "chat_started" {
+			l.Touchpoint = tp
+		}
+	}
+	// An outcome already set on one of the events is the one to change.
+	for _, tp := range events {
+		_, err := h.svc.Store().ManualOutcome(ctx, tp.ID)
+		if err == nil {
+			l.Touchpoint = tp
+			break
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return lead{}, err
+		}
+	}
+	return l, nil
+}
+
+// fill reads the lead's outcome set by hand and sums its conversions.
+func (h *handler) fill(ctx context.Context, l *lead, convs []journey.Conversion) error {
+	mo, err := h.svc.Store().ManualOutcome(ctx, l.Touchpoint.ID)
+	switch {
+	case err == nil:
+		l.Manual = &mo
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	l.Value = amounts{}
+	for _, c := range convs {
+		if l.conversionOf(c.ID) {
+			l.Converted = true
+			l.Value.add(c.Currency, c.Value)
+		}
+	}
+	return nil
+}
+
+func chatRank(tp journey.Touchpoint) int {
+	if o, ok := chatOrder[tp.Attrs["event"]]; ok {
+		return o
+	}
+	return len(chatOrder)
+}
+
+func chatEventName(tp journey.Touchpoint) string {
+	if n, ok := chatEvents[tp.Attrs["event"]]; ok {
+		return n
+	}
+	return "Chat event"
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// title names the lead: "Chat (Tawk.to)", "Form sent: quote".
+func (l lead) title() string {
+	if l.Chat() {
+		return "Chat (" + platformName(l.Touchpoint.Attrs["platform"]) + ")"
+	}
+	return touchpointTitle(l.Touchpoint)
+}
+
+// status says where the lead stands: the outcome set by hand, else
+// whether a rule made it a conversion.
+func (l lead) status() string {
+	switch {
+	case l.Manual != nil:
+		return string(l.Manual.Status) + ", set by hand"
+	case l.Converted:
+		return "converted by a rule"
+	}
+	return "no outcome yet"
+}
+
+// leadHref is a lead's page.
+func (h *handler) leadHref(l lead, days int) string {
+	return h.cfg.Prefix + "/leads/lead?" + url.Values{"id": {l.Touchpoint.ID}, "days": {fmt.Sprint(days)}}.Encode()
+}
+
+// leadsData is the leads page.
+type leadsData struct {
+	Chats, Forms int
+	Value        string
+	Table        *table
+	Empty        string
+}
+
+func (h *handler) leads(r *http.Request, p period) (string, any, *table, error) {
+	leads, err := h.leadsOf(r.Context(), p)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	d := leadsData{}
+	tbl := &table{Name: "leads", ID: "leads", Head: []cell{txt("When"), txt("Lead"), txt("Source"), txt("Events"), txt("Outcome"),
+		{Text: "Value", Num: true}, txt("")}}
+	total := amounts{}
+	for _, l := range leads {
+		if l.Chat() {
+			d.Chats++
+		} else {
+			d.Forms++
+		}
+		for c, v := range l.Value {
+			total.add(c, v)
+		}
+		source := sourceName(l.Touchpoint)
+		if c := l.Touchpoint.Source.Campaign; c != "" {
+			source += " · " + c
+		}
+		href := h.leadHref(l, p.Days)
+		tbl.Rows = append(tbl.Rows, []cell{link(l.First.In(h.cfg.Location).Format("Jan 2 15:04"), href), txt(l.title()), txt(source),
+			txt(strings.Join(l.Events, ", ")), txt(l.status()), numText(l.Value.text(h.cfg.Currency)), link("set outcome", href)})
+	}
+	d.Value = total.text(h.cfg.Currency)
+	d.Table = tbl
+	if len(leads) == 0 {
+		d.Empty = "No chats or forms in this period yet: they show here as visitors chat on the site or send its forms."
+	}
+	return fmt.Sprintf("Leads · last %d days", p.Days), d, tbl, nil
+}
+
+// leadData is one lead's page.
+type leadData struct {
+	Title, When, Source, Events, Status, Value string
+	Outcome                                    *outcomeView
+}
+
+// lead is one chat's or form's page, with its outcome form. It names the
+// lead by any of its touchpoints (?id=), and is not bound to the period.
+func (h *handler) lead(r *http.Request, p period) (string, any, *table, error) {
+	l, err := h.findLead(r.Context(), r.URL.Query().Get("id"))
+	if err != nil {
+		return "", nil, nil, err
+	}
+	d := leadData{Title: l.title(), When: l.First.In(h.cfg.Location).Format("Mon Jan 2 2006, 15:04"),
+		Source: sourceName(l.Touchpoint), Events: strings.Join(l.Events, ", "), Status: l.status(), Value: l.Value.text(h.cfg.Currency)}
+	if c := l.Touchpoint.Source.Campaign; c != "" {
+		d.Source += " · campaign " + c
+	}
+	v := &outcomeView{Action: h.cfg.Prefix + "/leads/outcome?" + url.Values{"id": {l.Touchpoint.ID}, "days": {fmt.Sprint(p.Days)}}.Encode(),
+		Statuses: outcomeStatuses, Currency: h.cfg.Currency, Saved: r.URL.Query().Get("saved") == "1", Problem: problemOf(r),
+		Explain: "A value set here wins over the form rules, also when they run again, and reaches the exports as an adjustment"}
+	if l.Chat() {
+		v.Explain = "A value set here wins over the chat conversion rules, also when the conversation's events come again (chats are not exported)"
+	}
+	if len(l.Value) == 1 {
+		for c, val := range l.Value {
+			v.Status, v.Value, v.Currency = string(dni.OutcomeQualified), major(val, c), c
+		}
+	}
+	if mo := l.Manual; mo != nil {
+		v.Status, v.Value, v.Currency, v.Note = string(mo.Status), major(mo.Value, mo.Currency), or(mo.Currency, v.Currency), mo.Note
+		v.SetAt = mo.SetAt.In(h.cfg.Location).Format("Jan 2 15:04")
+	}
+	if pr, ok := r.Context().Value(problemKey{}).(problem); ok {
+		v.Status, v.Value, v.Currency, v.Note = pr.form.Get("status"), pr.form.Get("value"), pr.form.Get("currency"), pr.form.Get("note")
+	}
+	d.Outcome = v
+	return d.Title + " of " + d.When, d, nil, nil
+}
+
+// findLead reads the lead id names: a form, or any event of a chat.
+func (h *handler) findLead(ctx context.Context, id string) (lead, error) {
+	notFound := errNotFound("No chat or form " + id + ".")
+	if id == "" {
+		return lead{}, notFound
+	}
+	tp, err := h.svc.Store().Touchpoint(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return lead{}, notFound
+	case err != nil:
+		return lead{}, err
+	}
+	var l lead
+	switch tp.Kind {
+	case journey.TouchForm:
+		l = lead{Touchpoint: tp, First: tp.At, ids: []string{tp.ID}}
+	case journey.TouchChat:
+		conv := report.ChatConversation(tp)
+		platform, conversation, _ := strings.Cut(conv, "/")
+		events := []journey.Touchpoint{tp}
+		for ev := range chatOrder {
+			other := journey.ChatTouchpointID(platform, conversation, ev)
+			if other == tp.ID {
+				continue
+			}
+			switch e, err := h.svc.Store().Touchpoint(ctx, other); {
+			case err == nil:
+				events = append(events, e)
+			case !errors.Is(err, store.ErrNotFound):
+				return lead{}, err
+			}
+		}
+		if l, err = h.chatLead(ctx, events); err != nil {
+			return lead{}, err
+		}
+	default:
+		return lead{}, notFound
+	}
+	last := l.First
+	for _, id := range l.ids {
+		if e, err := h.svc.Store().Touchpoint(ctx, id); err == nil && e.At.After(last) {
+			last = e.At
+		}
+	}
+	// A lead's conversions are dated by its events (stores keep
+	// microseconds: the second after the last takes it in).
+	convs, err := h.svc.Store().ConversionsBetween(ctx, l.First, last.Add(time.Second))
+	if err != nil {
+		return lead{}, err
+	}
+	if err := h.fill(ctx, &l, convs); err != nil {
+		return lead{}, err
+	}
+	return l, nil
+}
+
+// setLeadOutcome takes a lead's outcome form, as setOutcome takes a
+// call's: a mistake goes back to the lead's page, named; the form is
+// same-origin only (New wraps it).
+func (h *handler) setLeadOutcome(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "outcome form: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	l, err := h.findLead(r.Context(), id)
+	var notFound errNotFound
+	switch {
+	case errors.As(err, &notFound):
+		http.Error(w, string(notFound), http.StatusNotFound)
+		return
+	case err != nil:
+		h.cfg.Logger.ErrorContext(r.Context(), "dashboard: reading a lead", "err", err)
+		http.Error(w, "The dashboard could not read its data just now; try again in a moment. (The server log has the cause.)", http.StatusServiceUnavailable)
+		return
+	}
+	o, err := outcomeOf(r.PostForm)
+	if err == nil {
+		err = h.svc.SetOutcome(r.Context(), l.Touchpoint.ID, o)
+	}
+	if err != nil {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		h.page("lead", h.lead)(w, r.WithContext(context.WithValue(r.Context(), problemKey{}, problem{err.Error(), r.PostForm})))
+		return
+	}
+	q := url.Values{"id": {l.Touchpoint.ID}, "saved": {"1"}}
+	if d := r.URL.Query().Get("days"); d != "" {
+		q.Set("days", d)
+	}
+	http.Redirect(w, r, h.cfg.Prefix+"/leads/lead?"+q.Encode(), http.StatusSeeOther)
+}
