@@ -10,6 +10,8 @@ import "context"
 // its answer is flushed, bounded by CommandTimeout. RouteCall is the one place a Provider does I/O; it must
 // be safe to repeat for the same call (a vendor that retries its webhook
 // makes the Handler route again), and it retries transient failures itself.
+// It applies the Forward's whisper and recording itself, or logs what it
+// cannot.
 type CommandRouter interface {
 	RoutesByCommand(ev CallEvent) bool
 	RouteCall(ctx context.Context, f Forward, ev CallEvent) error

@@ -297,10 +297,6 @@ func (h *Handler) Wait() { h.commands.wait() }
 func (h *Handler) routeByCommand(ctx context.Context, cr CommandRouter, fwd Forward, ev CallEvent) {
 	ctx, cancel := context.WithTimeout(ctx, CommandTimeout)
 	defer cancel()
-	if fwd.Whisper != "" || fwd.Record {
-		h.cfg.Logger.Warn("calltrack: this provider connects calls by command, without whisper or recording; connecting without them",
-			"provider", ev.Provider, "call_id", ev.CallID)
-	}
 	if err := cr.RouteCall(ctx, fwd, ev); err != nil {
 		h.cfg.Logger.Error("calltrack: could not connect the call", "provider", ev.Provider, "call_id", ev.CallID, "to", fwd.To, "err", err)
 	}
