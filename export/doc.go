@@ -29,6 +29,19 @@
 //     errors (5xx, 408, 429, timeouts, refused connections) are retried
 //     until MaxAttempts (default 8). Dead letters keep their last error and
 //     attempts; [Exporter.Requeue] sends one again.
+//   - Order. An adjustment ([Adjustment]) is not sent to a sink before
+//     that sink has the conversion it adjusts: while the conversion's
+//     message (same ConversionID and Sink, kind conversion) is pending, or
+//     an earlier version of the adjustment is, the adjustment is handed
+//     back unsent ([store.Outbox.DeferOutbox]), due just after the next
+//     attempt of what it waits for; waiting uses none of its attempts and
+//     never dead-letters it (it is logged at Debug, and counted in
+//     [Stats].Waited). When the conversion's message is dead-lettered, the
+//     adjustment is dead-lettered too, with [ErrConversionDead] naming it:
+//     requeue both and they go in order. A dead earlier adjustment does not
+//     hold up a later one, which supersedes it. Within one claim,
+//     conversions and calls are delivered before adjustments, and the
+//     adjustments of one conversion and sink one at a time, by version.
 //   - Status. [Exporter.Status] answers for one conversion (pending,
 //     delivered or dead, attempts, last error, next try), [Exporter.ByState]
 //     lists a state (the dead-letter queue), [Exporter.Stats] counts.

@@ -1,12 +1,15 @@
 package export
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,6 +123,10 @@ type Stats struct {
 	Delivered uint64 // accepted by their sink
 	Retried   uint64 // failed and scheduled again
 	Dead      uint64 // dead-lettered
+	// Waited counts adjustments handed back unsent, without using an
+	// attempt, because their sink did not have the conversion (or an
+	// earlier adjustment of it) yet.
+	Waited uint64
 }
 
 // Exporter records events into the outbox and delivers them to sinks.
@@ -138,7 +145,7 @@ type Exporter struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 
-	claimed, delivered, retried, dead atomic.Uint64
+	claimed, delivered, retried, dead, waited atomic.Uint64
 }
 
 // New returns an exporter over st delivering to sinks. It starts nothing:
@@ -320,27 +327,155 @@ func (x *Exporter) Close() error {
 // DeliverDue claims one batch of due messages and delivers them, returning
 // how many it claimed. Run calls it in a loop; call it yourself to deliver
 // from a cron job or a test with a controlled clock.
+//
+// Conversions and calls of the batch go first, then its adjustments, those
+// of one conversion and sink one after the other in version order: an
+// adjustment claimed together with the conversion it adjusts finds it
+// delivered instead of waiting for a later claim (see "Order" in the
+// package documentation for the waiting rule).
 func (x *Exporter) DeliverDue(ctx context.Context) (int, error) {
 	msgs, err := x.st.ClaimOutbox(ctx, x.cfg.Now(), x.cfg.Batch, x.cfg.Lease)
 	if err != nil {
 		return 0, err
 	}
 	x.claimed.Add(uint64(len(msgs)))
+	var first [][]store.OutboxMessage
+	chains := map[string]int{} // sink and conversion -> index in adjust
+	var adjust [][]store.OutboxMessage
+	for _, m := range msgs {
+		if m.Kind != KindAdjustment {
+			first = append(first, []store.OutboxMessage{m})
+			continue
+		}
+		key := m.Sink + "\x00" + m.ConversionID
+		i, ok := chains[key]
+		if !ok {
+			i = len(adjust)
+			chains[key] = i
+			adjust = append(adjust, nil)
+		}
+		adjust[i] = append(adjust[i], m)
+	}
+	for _, chain := range adjust {
+		slices.SortStableFunc(chain, func(a, b store.OutboxMessage) int {
+			return cmp.Compare(adjustmentVersion(a.Payload), adjustmentVersion(b.Payload))
+		})
+	}
+	x.deliverChains(ctx, first)
+	x.deliverChains(ctx, adjust)
+	return len(msgs), nil
+}
+
+// deliverChains delivers the messages of each chain in turn, up to
+// Concurrency chains at once.
+func (x *Exporter) deliverChains(ctx context.Context, chains [][]store.OutboxMessage) {
 	var g errgroup.Group
 	g.SetLimit(x.cfg.Concurrency)
-	for _, m := range msgs {
+	for _, chain := range chains {
 		g.Go(func() error {
-			x.deliver(ctx, m)
+			for _, m := range chain {
+				x.deliver(ctx, m)
+			}
 			return nil
 		})
 	}
 	_ = g.Wait() // deliver records each outcome itself
-	return len(msgs), nil
 }
 
-// deliver makes one attempt at m and records the outcome.
+// adjustmentVersion reads the Version of the adjustment a payload carries;
+// 0 when it carries none or does not decode (delivery then says why).
+func adjustmentVersion(payload []byte) int64 {
+	var ev struct {
+		Adjustment *struct {
+			Version int64 `json:"version"`
+		} `json:"adjustment"`
+	}
+	if json.Unmarshal(payload, &ev) != nil || ev.Adjustment == nil {
+		return 0
+	}
+	return ev.Adjustment.Version
+}
+
+// waitMargin puts a waiting adjustment due just after what it waits for,
+// so that a claim takes the conversion first.
+const waitMargin = time.Second
+
+// ErrConversionDead is the reason an adjustment is dead-lettered when the
+// message carrying its conversion to the same sink was: the sink never had
+// the conversion, so there is nothing there to adjust. Requeue the
+// conversion's message, then the adjustment's ([Exporter.Requeue]); the
+// adjustment waits for the conversion again.
+var ErrConversionDead = errors.New("export: the conversion this adjusts was dead-lettered")
+
+// wait says whether adjustment m must wait before it is sent: until its
+// sink has the conversion it adjusts (the message of kind conversion with
+// the same ConversionID and Sink) and every earlier version of it still
+// pending there. It returns when to try again, and why, or an error: a
+// Permanent one wrapping [ErrConversionDead] when the conversion's message
+// was dead-lettered. A conversion message the outbox no longer keeps
+// (retention deletes delivered ones) is taken as delivered; a dead earlier
+// adjustment is superseded, not waited for.
+func (x *Exporter) wait(ctx context.Context, m store.OutboxMessage) (until time.Time, why string, err error) {
+	if m.ConversionID == "" {
+		return time.Time{}, "", nil
+	}
+	version := adjustmentVersion(m.Payload)
+	all, err := x.st.OutboxOfConversion(ctx, m.ConversionID)
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("export: read the deliveries of conversion %q before adjusting it: %w", m.ConversionID, err)
+	}
+	var blockers []string
+	for _, o := range all {
+		if o.Sink != m.Sink || o.ID == m.ID {
+			continue
+		}
+		if o.Kind == KindConversion && o.State == store.OutboxDead {
+			return time.Time{}, "", Permanent(fmt.Errorf("%w: message %q to %q is dead (%s); requeue it, then this adjustment",
+				ErrConversionDead, o.ID, m.Sink, cmp.Or(o.LastError, "no reason recorded")))
+		}
+		if o.State != store.OutboxPending {
+			continue
+		}
+		switch {
+		case o.Kind == KindConversion:
+			blockers = append(blockers, fmt.Sprintf("conversion message %q (pending after %d attempts)", o.ID, o.Attempts))
+		case o.Kind == KindAdjustment && adjustmentVersion(o.Payload) < version:
+			blockers = append(blockers, fmt.Sprintf("earlier adjustment %q (pending after %d attempts)", o.ID, o.Attempts))
+		default:
+			continue
+		}
+		if o.NextAt.After(until) {
+			until = o.NextAt
+		}
+	}
+	if len(blockers) == 0 {
+		return time.Time{}, "", nil
+	}
+	if now := x.cfg.Now(); now.After(until) {
+		until = now
+	}
+	until = until.Add(waitMargin)
+	return until, "waiting for " + strings.Join(blockers, " and ") + " to be delivered first", nil
+}
+
+// deliver makes one attempt at m and records the outcome. An adjustment
+// that must wait (see [Exporter.wait]) is handed back instead, its attempt
+// not counted.
 func (x *Exporter) deliver(ctx context.Context, m store.OutboxMessage) {
-	derr := x.attempt(ctx, m)
+	var derr error
+	if m.Kind == KindAdjustment {
+		until, why, err := x.wait(ctx, m)
+		switch {
+		case err != nil:
+			derr = err
+		case !until.IsZero():
+			x.hold(ctx, m, until, why)
+			return
+		}
+	}
+	if derr == nil {
+		derr = x.attempt(ctx, m)
+	}
 	// Record the outcome even while shutting down.
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -369,6 +504,26 @@ func (x *Exporter) deliver(ctx context.Context, m store.OutboxMessage) {
 			log.Warn("export: delivery failed, will retry", "err", derr)
 		}
 	}
+	x.logRecordError(log, err, derr)
+}
+
+// hold hands adjustment m back unsent, due at until, without counting the
+// claim as an attempt.
+func (x *Exporter) hold(ctx context.Context, m store.OutboxMessage, until time.Time, why string) {
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	log := x.cfg.Logger.With("message", m.ID, "sink", m.Sink)
+	err := x.st.DeferOutbox(mctx, m.ID, m.Claim, why, x.cfg.Now(), until)
+	if err == nil {
+		x.waited.Add(1)
+		log.Debug("export: adjustment waits", "reason", why, "until", until)
+	}
+	x.logRecordError(log, err, nil)
+}
+
+// logRecordError logs a failure to record a delivery's outcome (derr, nil
+// for none).
+func (x *Exporter) logRecordError(log *slog.Logger, err, derr error) {
 	if errors.Is(err, store.ErrConflict) {
 		log.Warn("export: lease lost before the outcome was recorded; another claim owns the message", "err", derr)
 	} else if err != nil {
@@ -424,7 +579,8 @@ func (x *Exporter) Backoff(attempt int, err error) time.Duration {
 
 // Stats returns the counters so far.
 func (x *Exporter) Stats() Stats {
-	return Stats{Claimed: x.claimed.Load(), Delivered: x.delivered.Load(), Retried: x.retried.Load(), Dead: x.dead.Load()}
+	return Stats{Claimed: x.claimed.Load(), Delivered: x.delivered.Load(), Retried: x.retried.Load(), Dead: x.dead.Load(),
+		Waited: x.waited.Load()}
 }
 
 // Status returns the delivery state of a conversion: one message per sink

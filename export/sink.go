@@ -36,11 +36,13 @@ const (
 )
 
 // Adjustment changes a conversion a sink was sent: each change is its own
-// message, named by its Version. Messages are delivered by due time, so a
-// change whose delivery is retried may arrive after a later one: a
-// receiver keeps the highest Version it has seen of a conversion (ad
-// platforms order adjustments by their time, At). Sinks that file calls
-// rather than conversions (the HubSpot sink) do not take adjustments.
+// message, named by its Version. The exporter sends a sink an adjustment
+// only once that sink has the conversion, and the adjustments of one
+// conversion in version order (see "Order" in the package documentation);
+// a receiver should still keep the highest Version it has seen of a
+// conversion, since an operator may requeue an old one (ad platforms order
+// adjustments by their time, At). Sinks that file calls rather than
+// conversions (the HubSpot sink) do not take adjustments.
 type Adjustment struct {
 	ConversionID string `json:"conversion_id"`
 	// Type is AdjustRestate or AdjustRetract.

@@ -129,9 +129,9 @@ func ValidateOutbox(msgs []OutboxMessage) error {
 //     never return the same message while its lease runs.
 //   - MarkOutboxDelivered always wins: a delivery is a fact, even when
 //     reported by a claim whose lease ran out.
-//   - MarkOutboxFailed only applies for the claim that holds the message
-//     (same Claim token, still pending); otherwise it is [ErrConflict] and
-//     changes nothing.
+//   - MarkOutboxFailed and DeferOutbox only apply for the claim that holds
+//     the message (same Claim token, still pending); otherwise they are
+//     [ErrConflict] and change nothing.
 //   - Unknown ids are [ErrNotFound] for every method naming one id.
 //   - Retention: DeleteBefore deletes delivered and dead messages last
 //     updated before the cut-off (pending ones are still owed);
@@ -157,6 +157,13 @@ type Outbox interface {
 	// text, and either the time to try again (dead false) or the dead
 	// state (dead true).
 	MarkOutboxFailed(ctx context.Context, id, claim, lastError string, at, retryAt time.Time, dead bool) error
+	// DeferOutbox hands a claimed message back without counting the claim
+	// as an attempt: it stays pending, due at retryAt, with Attempts one
+	// lower than the claim made it (never below zero), LastError set to
+	// reason (why it waits) and UpdatedAt to at. A message that must wait
+	// for another one (an adjustment for the conversion it adjusts) uses
+	// it, so waiting never uses up its attempts.
+	DeferOutbox(ctx context.Context, id, claim, reason string, at, retryAt time.Time) error
 	// RequeueOutbox makes a dead (or pending) message pending again, due at
 	// at, with its attempts reset to zero; a delivered one is [ErrConflict].
 	RequeueOutbox(ctx context.Context, id string, at time.Time) error

@@ -165,6 +165,25 @@ func (m *Store) MarkOutboxFailed(ctx context.Context, id, claim, lastError strin
 	return nil
 }
 
+// DeferOutbox implements [store.Outbox].
+func (m *Store) DeferOutbox(ctx context.Context, id, claim, reason string, at, retryAt time.Time) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	msg, ok := m.outbox[id]
+	if !ok {
+		return fmt.Errorf("outbox message %q: %w", id, store.ErrNotFound)
+	}
+	if msg.State != store.OutboxPending || msg.Claim != claim {
+		return fmt.Errorf("outbox message %q is no longer held by claim %q: %w", id, claim, store.ErrConflict)
+	}
+	msg.Attempts = max(msg.Attempts-1, 0)
+	msg.LastError, msg.UpdatedAt, msg.NextAt = reason, store.Micro(at), store.Micro(retryAt)
+	return nil
+}
+
 // RequeueOutbox implements [store.Outbox].
 func (m *Store) RequeueOutbox(ctx context.Context, id string, at time.Time) error {
 	if err := ctxErr(ctx); err != nil {

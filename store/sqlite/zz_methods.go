@@ -219,6 +219,11 @@ func (st *Store) MarkOutboxFailed(ctx context.Context, id, claim, lastError stri
 	return st.engine.MarkOutboxFailed(ctx, id, claim, lastError, at, retryAt, dead)
 }
 
+// DeferOutbox implements [store.Outbox.DeferOutbox].
+func (st *Store) DeferOutbox(ctx context.Context, id, claim, reason string, at, retryAt time.Time) error {
+	return st.engine.DeferOutbox(ctx, id, claim, reason, at, retryAt)
+}
+
 // RequeueOutbox implements [store.Outbox.RequeueOutbox].
 func (st *Store) RequeueOutbox(ctx context.Context, id string, at time.Time) error {
 	return st.engine.RequeueOutbox(ctx, id, at)

@@ -169,6 +169,7 @@ func (s *suite) groups() []group {
 			{"MarkDeliveredAlwaysWinsIsFinalAndIdempotent", s.markDeliveredAlwaysWinsIsFinalAndIdempotent},
 			{"MarkDeliveredTurnsDeadIntoDelivered", s.markDeliveredTurnsDeadIntoDelivered},
 			{"MarkFailedRetriesOrDeadLettersForTheHoldingClaimOnly", s.markFailedRetriesOrDeadLettersForTheHoldingClaimOnly},
+			{"DeferHandsBackWithoutUsingAnAttemptForTheHoldingClaimOnly", s.deferHandsBackWithoutUsingAnAttemptForTheHoldingClaimOnly},
 			{"RequeueMakesDeadPendingAgainButNotDelivered", s.requeueMakesDeadPendingAgainButNotDelivered},
 			{"RequeuePendingResetsAttemptsAndDueTime", s.requeuePendingResetsAttemptsAndDueTime},
 			{"UnknownIDIsErrNotFound", s.unknownIDIsErrNotFound},

@@ -210,6 +210,14 @@ func (e *Engine) MarkOutboxFailed(ctx context.Context, id, claim, lastError stri
 		WHERE id = ? AND state = 'pending' AND claim = ?`, micro(store.Micro(retryAt)), lastError, a, id, claim)
 }
 
+// DeferOutbox implements store.Outbox.
+func (e *Engine) DeferOutbox(ctx context.Context, id, claim, reason string, at, retryAt time.Time) error {
+	conflict := fmt.Errorf("outbox message %q is no longer held by claim %q: %w", id, claim, store.ErrConflict)
+	return e.updateOutbox(ctx, id, conflict, `UPDATE outbox SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+		next_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'pending' AND claim = ?`,
+		micro(store.Micro(retryAt)), reason, micro(store.Micro(at)), id, claim)
+}
+
 // RequeueOutbox implements store.Outbox.
 func (e *Engine) RequeueOutbox(ctx context.Context, id string, at time.Time) error {
 	a := micro(store.Micro(at))
