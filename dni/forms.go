@@ -112,10 +112,16 @@ func (s *Service) convertForm(ctx context.Context, tp journey.Touchpoint) error 
 	return s.exports.Record(ctx, ev) // the conversion and its messages, in one transaction
 }
 
-// formEvent is what the sinks receive of a form's conversion.
+// formEvent is what the sinks receive of a form's conversion: with the
+// session's ads consent, also the hashed email and phone the form carried
+// (export.Event.UserData), for the ad platforms that match on them.
 func (s *Service) formEvent(ctx context.Context, c journey.Conversion, tp journey.Touchpoint) (export.Event, error) {
 	ids, err := s.adIDsOf(ctx, tp.SessionID)
-	return export.Event{Conversion: &c, Source: tp.Source, AdIDs: ids}, err
+	ev := export.Event{Conversion: &c, Source: tp.Source, AdIDs: ids}
+	if ids.Consent {
+		ev.UserData = export.UserData{EmailSHA256: tp.Attrs["email_sha256"], PhoneSHA256: tp.Attrs["phone_sha256"]}
+	}
+	return ev, err
 }
 
 // formOutcome applies a hand-set outcome to a form: the form's conversion

@@ -78,7 +78,25 @@ type Event struct {
 	// conversion has no session or the visitor gave no ads consent, and
 	// then ad platform sinks send nothing.
 	AdIDs journey.AdIDs `json:"ad_ids,omitzero"`
+	// UserData is what the visitor entered that ad platforms match
+	// conversions on, hashed: a form's email and phone. It is set only
+	// when the session had ads consent (AdIDs.Consent); sinks check the
+	// platform's own consent signals before sending it.
+	UserData UserData `json:"user_data,omitzero"`
 }
+
+// UserData is hashed user-provided data. Each field is the unkeyed
+// SHA-256, 64 lower-case hex digits, of a value normalised before hashing
+// (the tracker hashes form fields in the browser; see dni.Event):
+// EmailSHA256 of the address trimmed and lower-cased, PhoneSHA256 of the
+// number in E.164 ("+14155550123"). Empty when not captured.
+type UserData struct {
+	EmailSHA256 string `json:"email_sha256,omitempty"`
+	PhoneSHA256 string `json:"phone_sha256,omitempty"`
+}
+
+// IsZero reports whether no user data was captured.
+func (u UserData) IsZero() bool { return u == UserData{} }
 
 // Kind is [KindAdjustment] when the event carries an adjustment,
 // [KindConversion] when it carries a conversion, else [KindCall].

@@ -37,22 +37,41 @@
 //
 // Google matches a click conversion on its click id. With
 // [Config].EnhancedConversionsForLeads (enhanced conversions for leads),
-// the caller's number is added: the caller id as the provider reported it
-// in E.164, SHA-256 hashed to lower-case hex, as Google's normalisation
-// rules ask. A number kept keyed (dni.Config.IdentityKey, "h:…"), withheld
-// or not in E.164 is never sent. Turn it on only after enabling enhanced
-// conversions for leads in the account and accepting the customer data
-// terms: otherwise Google refuses the conversion
+// the visitor's hashed user data is added as userIdentifiers, one value
+// each (UserIdentifier is a oneof), FIRST_PARTY, at most five
+// ([MaxUserIdentifiers]):
+//
+//	"userIdentifiers": [{"userIdentifierSource": "FIRST_PARTY", "hashedEmail": "<sha-256 hex>"},
+//	  {"userIdentifierSource": "FIRST_PARTY", "hashedPhoneNumber": "<sha-256 hex>"}]
+//
+// hashedEmail and hashedPhoneNumber are a form's email_sha256 and
+// phone_sha256 (export.Event.UserData), which the tracker hashes in the
+// browser (trimmed and lower-cased email; phone in E.164), and for a call
+// the caller id as the provider reported it in E.164, hashed here; a
+// caller number equal to the form's phone is sent once. Values are
+// SHA-256 as 64 lower-case hex digits; anything else is left out, as is
+// a number kept keyed (dni.Config.IdentityKey, "h:…"), withheld or not in
+// E.164. Google's rules also remove the dots before "@" of gmail.com and
+// googlemail.com addresses; the tracker does not, so such an address
+// written with dots does not match (the hash is made in the browser and
+// cannot be redone here). A consented conversion without a Google click id
+// but with user data is uploaded by its identifiers alone, as Google asks
+// enhanced conversions for leads to upload every lead; Google answers
+// success when it finds no click for them (debugEnabled is not set). Turn
+// the setting on only after enabling enhanced conversions for leads in the
+// account and accepting the customer data terms: otherwise Google refuses
+// the conversion
 // (CUSTOMER_NOT_ENABLED_ENHANCED_CONVERSIONS_FOR_LEADS,
 // CUSTOMER_NOT_ACCEPTED_CUSTOMER_DATA_TERMS) and it is dead-lettered.
 //
 // # Consent
 //
 // [Sink.Accepts] takes only conversions and adjustments whose session had
-// ads consent (journey.AdIDs.Consent) and a Google click id; nothing else
-// is queued. consent.adUserData is DENIED when Google Consent Mode denied
+// ads consent (journey.AdIDs.Consent) and a Google click id (or, with
+// enhanced conversions for leads, user data); nothing else is queued.
+// consent.adUserData is DENIED when Google Consent Mode denied
 // ad_user_data, else GRANTED; adPersonalization is sent when the page set
-// it. The hashed number goes only when journey.AdIDs.SharesUserData.
+// it. Hashed user data goes only when journey.AdIDs.SharesUserData.
 //
 // # Limits
 //

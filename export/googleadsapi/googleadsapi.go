@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,9 @@ const (
 	// MaxRowsPerRequest is Google's limit of conversions (or adjustments)
 	// in one upload request; the sink sends one per request.
 	MaxRowsPerRequest = 2000
+	// MaxUserIdentifiers is Google's limit of userIdentifiers on one
+	// conversion.
+	MaxUserIdentifiers = 5
 )
 
 // TimeLayout is Google's "yyyy-mm-dd hh:mm:ss+|-hh:mm" for conversion,
@@ -82,12 +86,16 @@ type Config struct {
 	// ValidateOnly asks Google to check each upload without recording it:
 	// for trying a setup. Validated messages count as delivered.
 	ValidateOnly bool
-	// EnhancedConversionsForLeads adds the caller's number, normalised to
-	// E.164 and SHA-256 hashed, to each call conversion whose visitor's
-	// consent allows sharing user data (journey.AdIDs.SharesUserData).
-	// Turn it on only once the account has enhanced conversions for leads
-	// on and has accepted the customer data terms: Google refuses the
-	// whole conversion otherwise.
+	// EnhancedConversionsForLeads sends, with each conversion whose
+	// visitor's consent allows sharing user data
+	// (journey.AdIDs.SharesUserData), the hashed user data Google matches
+	// leads on: a form's email and phone (export.Event.UserData, hashed in
+	// the browser) and a call's caller number (E.164, SHA-256 hashed here),
+	// each a userIdentifier. Such a conversion is uploaded even without a
+	// Google click id, by its identifiers alone, as Google asks of
+	// enhanced conversions for leads. Turn it on only once the account has
+	// enhanced conversions for leads on and has accepted the customer data
+	// terms: Google refuses the conversions otherwise.
 	EnhancedConversionsForLeads bool
 	// Location is the zone times are written in (with their offset); nil
 	// means UTC.
@@ -105,6 +113,7 @@ var (
 	digits10         = regexp.MustCompile(`^[0-9]{10}$`)
 	conversionAction = regexp.MustCompile(`^customers/[0-9]+/conversionActions/[0-9]+$`)
 	version          = regexp.MustCompile(`^v[0-9]+(_[0-9]+)?$`)
+	sha256Hex        = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
 // Sink uploads conversions and their adjustments to the Google Ads API. It
@@ -190,16 +199,23 @@ func (s *Sink) Name() string { return s.cfg.Name }
 
 // Accepts implements export.Filter: a conversion, or an adjustment of one,
 // whose visitor consented to ads measurement and whose session came from a
-// Google click (gclid, gbraid or wbraid). Calls that did not convert, and
-// anything without consent, are not queued.
+// Google click (gclid, gbraid or wbraid); with
+// Config.EnhancedConversionsForLeads, also a consented conversion without
+// a Google click that carries user data Google may match (and adjustments
+// of such conversions). Calls that did not convert, and anything without
+// consent, are not queued.
 func (s *Sink) Accepts(ev export.Event) bool {
 	if !ev.AdIDs.Consent {
 		return false
 	}
-	if _, ok := googleClick(ev.Source); !ok {
-		return false
+	_, click := googleClick(ev.Source)
+	switch {
+	case ev.Adjustment != nil:
+		return click || s.cfg.EnhancedConversionsForLeads && ev.AdIDs.SharesUserData()
+	case ev.Conversion != nil:
+		return click || len(s.userIdentifiers(ev)) > 0
 	}
-	return ev.Conversion != nil || ev.Adjustment != nil
+	return false
 }
 
 // googleClick returns the Google click id of a source, if it has one.
@@ -250,6 +266,7 @@ type (
 	}
 	userIdentifier struct {
 		UserIdentifierSource string `json:"userIdentifierSource,omitempty"`
+		HashedEmail          string `json:"hashedEmail,omitempty"`
 		HashedPhoneNumber    string `json:"hashedPhoneNumber,omitempty"`
 	}
 	consent struct {
@@ -276,8 +293,9 @@ type (
 
 func (s *Sink) clickRequest(m export.Message) (clickConversionsRequest, error) {
 	click, ok := googleClick(m.Source)
-	if !ok {
-		return clickConversionsRequest{}, fmt.Errorf("googleadsapi: conversion %q has no gclid, gbraid or wbraid", m.Conversion.ID)
+	ids := s.userIdentifiers(m.Event)
+	if !ok && len(ids) == 0 {
+		return clickConversionsRequest{}, fmt.Errorf("googleadsapi: conversion %q has no gclid, gbraid or wbraid, and no user data Google may match", m.Conversion.ID)
 	}
 	c := m.Conversion
 	row := clickConversion{
@@ -296,21 +314,45 @@ func (s *Sink) clickRequest(m export.Message) (clickConversionsRequest, error) {
 	case "wbraid":
 		row.WBRAID = click.Value
 	}
-	if h, ok := s.hashedCaller(m); ok {
-		row.UserIdentifiers = []userIdentifier{{UserIdentifierSource: "FIRST_PARTY", HashedPhoneNumber: h}}
-	}
+	row.UserIdentifiers = ids
 	return clickConversionsRequest{Conversions: []clickConversion{row}, PartialFailure: true, ValidateOnly: s.cfg.ValidateOnly}, nil
 }
 
-// hashedCaller is the SHA-256 hex of the caller's E.164 number, when the
+// userIdentifiers are the hashed user data sent with a conversion, one
+// userIdentifier each (Google's oneof): the form's email, the form's
+// phone and the caller's number (once if they are the same), when the
 // host turned enhanced conversions for leads on and the visitor's consent
-// allows sharing user data. A number kept keyed ("h:...") or withheld is
-// never sent.
-func (s *Sink) hashedCaller(m export.Message) (string, bool) {
-	if !s.cfg.EnhancedConversionsForLeads || !m.AdIDs.SharesUserData() || m.Call == nil {
+// allows sharing user data. A hash that is not 64 lower-case hex digits is
+// left out, as is a caller number kept keyed ("h:..."), withheld or not in
+// E.164.
+func (s *Sink) userIdentifiers(ev export.Event) []userIdentifier {
+	if !s.cfg.EnhancedConversionsForLeads || !ev.AdIDs.SharesUserData() {
+		return nil
+	}
+	var ids []userIdentifier
+	if sha256Hex.MatchString(ev.UserData.EmailSHA256) {
+		ids = append(ids, userIdentifier{UserIdentifierSource: "FIRST_PARTY", HashedEmail: ev.UserData.EmailSHA256})
+	}
+	var phones []string
+	if sha256Hex.MatchString(ev.UserData.PhoneSHA256) {
+		phones = append(phones, ev.UserData.PhoneSHA256)
+	}
+	if h, ok := hashedCaller(ev); ok && !slices.Contains(phones, h) {
+		phones = append(phones, h)
+	}
+	for _, h := range phones {
+		ids = append(ids, userIdentifier{UserIdentifierSource: "FIRST_PARTY", HashedPhoneNumber: h})
+	}
+	return ids[:min(len(ids), MaxUserIdentifiers)]
+}
+
+// hashedCaller is the SHA-256 hex of the caller's E.164 number. A number
+// kept keyed ("h:...") or withheld is never sent.
+func hashedCaller(ev export.Event) (string, bool) {
+	if ev.Call == nil {
 		return "", false
 	}
-	from := strings.TrimSpace(m.Call.From)
+	from := strings.TrimSpace(ev.Call.From)
 	if journey.IsKeyed(from) || !phone.IsE164(from) {
 		return "", false
 	}

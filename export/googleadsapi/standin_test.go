@@ -219,17 +219,33 @@ func (f *fakeAds) clickConversions(w http.ResponseWriter, rows []fakeClick, part
 		}
 	}
 	_, timeErr := time.Parse(googleTimeForm, c.ConversionDateTime)
+	// A UserIdentifier is a oneof: exactly one hashed value each, SHA-256
+	// as lower-case hex (enhanced conversions for leads), at most five.
 	badIdentifier := len(c.UserIdentifiers) > 5
 	for _, u := range c.UserIdentifiers {
-		badIdentifier = badIdentifier || !sha256Hex.MatchString(u.HashedPhoneNumber) || u.HashedEmail != ""
+		switch {
+		case u.HashedEmail != "" && u.HashedPhoneNumber != "":
+			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "INVALID_INPUT", "user_identifiers: a UserIdentifier sets one identifier (oneof)", "")
+			return
+		case u.HashedEmail != "":
+			badIdentifier = badIdentifier || !sha256Hex.MatchString(u.HashedEmail)
+		default:
+			badIdentifier = badIdentifier || !sha256Hex.MatchString(u.HashedPhoneNumber)
+		}
+		if u.UserIdentifierSource != "" && u.UserIdentifierSource != "FIRST_PARTY" && u.UserIdentifierSource != "THIRD_PARTY" {
+			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "fieldError", "INVALID_VALUE", "user_identifier_source", "")
+			return
+		}
 	}
 	switch {
 	case !actionName.MatchString(c.ConversionAction):
 		fail("NO_CONVERSION_ACTION_FOUND", "The conversion action specified in the upload request cannot be found.")
 	case timeErr != nil:
 		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "dateError", "INVALID_FIELD_VALUES_IN_DATE_TIME", "conversion_date_time: "+timeErr.Error(), "")
-	case ids != 1:
+	case ids > 1:
 		fail("GBRAID_WBRAID_BOTH_SET", "Exactly one of gclid, gbraid and wbraid is set.")
+	case ids == 0 && len(c.UserIdentifiers) == 0:
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "fieldError", "REQUIRED", "A click id (gclid, gbraid or wbraid) or user_identifiers is required.", "")
 	case !currencyISO.MatchString(c.CurrencyCode):
 		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "fieldError", "INVALID_VALUE", "currency_code", "")
 	case badIdentifier:
