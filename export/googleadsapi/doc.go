@@ -94,6 +94,30 @@
 // at adjustmentDateTime = the change's time (Adjustment.At). Google keeps
 // the latest adjustment by that time, as the outbox asks of receivers.
 //
+// # Keywords of clicks
+//
+// [Sink.ClickViews] reads the click_view report of one day through
+// GoogleAdsService.Search, following nextPageToken page by page (pageSize
+// is not sent: Google refuses it):
+//
+//	POST {BaseURL}/{Version}/customers/{CustomerID}/googleAds:search
+//	{"query": "SELECT click_view.gclid, click_view.keyword, click_view.keyword_info.text,
+//	  click_view.keyword_info.match_type FROM click_view WHERE segments.date = '2026-03-02'",
+//	 "pageToken": "..."}
+//
+// with the same headers and token refresh as uploads. Each row is a
+// [ClickView]: the gclid, the keyword's text and match type (EXACT,
+// PHRASE, BROAD) and its ad group criterion; clicks outside the Search
+// channel have no keyword. [Sink.ClickKeywords] gives keyword text by
+// gclid, which is what dni.Service.ApplyClickKeywords asks to fill the
+// Term of sessions that came from those clicks. click_view must be
+// filtered to a single day (EXPECTED_FILTER_ON_A_SINGLE_DAY) and goes back
+// 90 days ([ClickViewDays], DATE_TOO_OLD): a day older than that by
+// Config.Now, or not yet begun, is refused without a request. The day is
+// the date of the time given, in its location, which should be the
+// account's time zone. Google's refusals are [*Error]s classed as for
+// uploads.
+//
 // # Authentication
 //
 // [Config].TokenSource gives access tokens for the adwords scope; without
@@ -124,7 +148,9 @@
 // MaxAttempts; other 4xx (INVALID_ARGUMENT, PERMISSION_DENIED) are
 // dead-lettered with Google's status, codes and message.
 //
-// Sources: Google Ads API reference, ConversionUploadService,
+// Sources: Google Ads API reference, GoogleAdsService.Search
+// (SearchGoogleAdsRequest, SearchGoogleAdsResponse), ClickView,
+// KeywordInfo, ClickViewErrorEnum, ConversionUploadService,
 // ClickConversion, ConversionAdjustmentUploadService, ConversionAdjustment,
 // RestatementValue, ConversionUploadErrorEnum,
 // ConversionAdjustmentUploadErrorEnum and QuotaErrorDetails
