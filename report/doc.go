@@ -35,11 +35,13 @@
 // and landing page rows carry no spend, since cost reports are not given
 // at that grain here.
 //
-// The keyword is the source's Term (utm_term). Click ids carry no
-// keyword: gclid, msclkid and the others are opaque, so a platform gives
-// the keyword only through a URL template ({keyword} in Google's
-// ValueTrack and Microsoft Advertising), which is put in utm_term. The
-// landing page is the path of the session's landing URL, read from the
+// The keyword is the source's Term: utm_term, which ad platforms fill
+// through a URL template ({keyword} in Google's ValueTrack and Microsoft
+// Advertising), or, for a Google Ads click that came with its gclid alone,
+// the keyword Google reports for that click in its click_view report
+// (dni.Service.ApplyClickKeywords with package export/googleadsapi),
+// written as its session's Term. Other click ids (msclkid, fbclid and the
+// rest) are opaque and give no keyword. The landing page is the path of the session's landing URL, read from the
 // touchpoint's [AttrLandingPage].
 //
 // # Series
