@@ -73,3 +73,29 @@ func TestChatConversation(t *testing.T) {
 		require.Equal(t, tc.want, ChatConversation(tc.tp), tc.tp.ID)
 	}
 }
+
+// A widget opened before its conversation existed is keyed by its
+// session; it is the same chat as the conversation the session then had
+// on the platform, and counts once with it.
+func TestChatConversationsJoinAWidgetOpenedToItsConversation(t *testing.T) {
+	ev := func(conv, typ, session string, sec int) journey.Touchpoint {
+		tp := chatEvent("tawk", conv, typ, paidSearch, 24+9)
+		tp.At = tp.At.Add(time.Duration(sec) * time.Second)
+		tp.SessionID = session
+		return tp
+	}
+	opened := ev("session-s1", "chat_opened", "s1", 0)
+	started, message := ev("demo-1", "chat_started", "s1", 5), ev("demo-1", "chat_message", "s1", 4)
+	later := ev("demo-2", "chat_started", "s1", 60)
+	alone := ev("session-s2", "chat_opened", "s2", 30)
+	groups := ChatConversations([]journey.Touchpoint{later, message, alone, started, opened,
+		{ID: "form:x", Kind: journey.TouchForm, At: opened.At}})
+	require.Equal(t, [][]journey.Touchpoint{{opened, message, started}, {alone}, {later}}, groups,
+		"s1's widget joins its first conversation; s2's, without one, is a chat of its own; forms are not chats")
+
+	js := []attribution.Journey{{ID: "open:v", Touchpoints: []journey.Touchpoint{opened, message, started, later, alone}}}
+	require.Equal(t, 3, rowsByKey(BySourceBetween(js, nil, nil, DimChannel, day(0), day(4)))["Paid Search"].Chats)
+	s, err := BuildSeries(js, nil, SeriesOptions{From: day(0), To: day(4)})
+	require.NoError(t, err)
+	require.Equal(t, 3, s.Totals().Chats)
+}

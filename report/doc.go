@@ -30,7 +30,7 @@
 // and forms of a period, the spend of the key, cost per call and per
 // qualified call, and per attribution model the conversions and value
 // credited with ROAS = credited value / spend. A chat is a conversation
-// ([ChatConversation]): its opened, started and message events count
+// ([ChatConversations]): its opened, started and message events count
 // once. Spend is matched by channel, source / medium or campaign; keyword
 // and landing page rows carry no spend, since cost reports are not given
 // at that grain here.

@@ -65,7 +65,7 @@ type SeriesPoint struct {
 	Calls          int   `json:"calls"`
 	QualifiedCalls int   `json:"qualified_calls"`
 	CallRevenue    int64 `json:"call_revenue"`
-	// Chats counts conversations ([ChatConversation]), not chat events.
+	// Chats counts conversations ([ChatConversations]), not chat events.
 	Chats int   `json:"chats"`
 	Forms int   `json:"forms"`
 	Spend int64 `json:"spend"`
@@ -131,7 +131,7 @@ func (s *Series) Totals() SeriesTotals {
 // time is in [From, To); spend when its day is.
 //   - calls and forms are touchpoints of those kinds, under their own
 //     source's channel (and campaign); chats are conversations
-//     ([ChatConversation]), each counted once, by its earliest event in
+//     ([ChatConversations]), each counted once, by its earliest event in
 //     [From, To) and under that event's channel;
 //   - qualified calls and call revenue are call conversions, dated by the
 //     conversion and keyed by its call's touchpoint (unknown when the
@@ -190,7 +190,7 @@ func BuildSeries(journeys []attribution.Journey, spend []journey.Spend, opts Ser
 	}
 	tpKey := func(tp journey.Touchpoint) SeriesKey { return keyOf(string(tp.Source.Channel), tp.Source.Campaign) }
 	seenTP, seenConv := map[string]bool{}, map[string]bool{}
-	chats := conversations{}
+	var chats []journey.Touchpoint
 	for _, j := range journeys {
 		for _, tp := range j.Touchpoints {
 			if seenTP[tp.ID] || !in(tp.At) {
@@ -201,7 +201,7 @@ func BuildSeries(journeys []attribution.Journey, spend []journey.Spend, opts Ser
 			case journey.TouchCall:
 				at(tpKey(tp), tp.At).Calls++
 			case journey.TouchChat:
-				chats.add(tp)
+				chats = append(chats, tp)
 			case journey.TouchForm:
 				at(tpKey(tp), tp.At).Forms++
 			}
@@ -226,8 +226,8 @@ func BuildSeries(journeys []attribution.Journey, spend []journey.Spend, opts Ser
 		p.QualifiedCalls++
 		p.CallRevenue += c.Value
 	}
-	for _, tp := range chats {
-		at(tpKey(tp), tp.At).Chats++
+	for _, chat := range ChatConversations(chats) {
+		at(tpKey(chat[0]), chat[0].At).Chats++
 	}
 	for _, sp := range spend {
 		if sp.Currency == currency && in(sp.Day) {

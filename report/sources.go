@@ -26,7 +26,7 @@ type SourceRow struct {
 	MissedCalls    int `json:"missed_calls"`
 	SpamCalls      int `json:"spam_calls"`
 	// Chats counts conversations, each once however many events it had
-	// ([ChatConversation]); Forms counts submissions.
+	// ([ChatConversations]); Forms counts submissions.
 	Chats int `json:"chats"`
 	Forms int `json:"forms"`
 	// Revenue is the value of the qualified calls: call conversions whose
@@ -68,7 +68,7 @@ func BySource(journeys []attribution.Journey, comparison *attribution.Comparison
 //     only when their time is in [from, to) (a zero from or to leaves that
 //     side open): journeys carry touchpoints from before the period, which
 //     the models need and the counts must not see.
-//   - Chats are conversations, not events ([ChatConversation]): a
+//   - Chats are conversations, not events ([ChatConversations]): a
 //     conversation counts once, under the key of its earliest event in
 //     the period, however many events (opened, started, messages) it had.
 //   - A call is missed when its outcome says so ([journey.AttrOutcome]),
@@ -104,7 +104,7 @@ func BySourceBetween(journeys []attribution.Journey, comparison *attribution.Com
 	}
 	seenTP := map[string]bool{}
 	seenConv := map[string]bool{}
-	chats := conversations{}
+	var chats []journey.Touchpoint
 	for _, j := range journeys {
 		for _, tp := range j.Touchpoints {
 			if seenTP[tp.ID] || !in(tp.At) {
@@ -122,7 +122,7 @@ func BySourceBetween(journeys []attribution.Journey, comparison *attribution.Com
 					r.MissedCalls++
 				}
 			case journey.TouchChat:
-				chats.add(tp)
+				chats = append(chats, tp)
 			case journey.TouchForm:
 				row(dim.key(tp)).Forms++
 			}
@@ -147,8 +147,8 @@ func BySourceBetween(journeys []attribution.Journey, comparison *attribution.Com
 		r.QualifiedCalls++
 		r.Revenue += c.Value
 	}
-	for _, tp := range chats {
-		row(dim.key(tp)).Chats++
+	for _, chat := range ChatConversations(chats) {
+		row(dim.key(chat[0])).Chats++
 	}
 	for _, s := range spend {
 		if currency == "" {
