@@ -26,6 +26,7 @@ type lead struct {
 	First      time.Time // the first event's time
 	Events     []string  // a chat's events, in the order a chat goes
 	ids        []string  // every touchpoint of the lead
+	chats      []string  // a chat's conversations (report.ChatConversation)
 	Manual     *journey.ManualOutcome
 	Value      amounts // the value of its conversions
 	Converted  bool
@@ -41,15 +42,21 @@ func (l lead) Chat() bool { return l.Touchpoint.Kind == journey.TouchChat }
 // journey.ManualConversionID).
 func (l lead) conversionOf(id string) bool {
 	if l.Chat() {
-		prefix := "chat:" + report.ChatConversation(l.Touchpoint) + "/"
-		return strings.HasPrefix(id, prefix) || strings.HasPrefix(id, journey.ManualConversionID(prefix))
+		for _, conv := range l.chats {
+			prefix := "chat:" + conv + "/"
+			if strings.HasPrefix(id, prefix) || strings.HasPrefix(id, journey.ManualConversionID(prefix)) {
+				return true
+			}
+		}
+		return false
 	}
 	return id == journey.FormConversionID(l.Touchpoint.ID) || id == journey.ManualConversionID(l.Touchpoint.ID)
 }
 
 // leadsOf reads the period's chats (one per conversation, as the sources
-// report counts them: at its first event in the period) and forms, newest
-// first, each with its conversions and any outcome set by hand.
+// report counts them: report.ChatConversations of the events in the
+// period) and forms, newest first, each with its conversions and any
+// outcome set by hand.
 func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
 	journeys, err := h.svc.Journeys(ctx, p.From, p.To, 0)
 	if err != nil {
@@ -57,7 +64,7 @@ func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
 	}
 	in := func(t time.Time) bool { return !t.Before(p.From) && t.Before(p.To) }
 	seen := map[string]bool{}
-	chats := map[string][]journey.Touchpoint{}
+	var chats []journey.Touchpoint
 	var leads []lead
 	for _, j := range journeys {
 		for _, tp := range j.Touchpoints {
@@ -67,14 +74,13 @@ func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
 			seen[tp.ID] = true
 			switch tp.Kind {
 			case journey.TouchChat:
-				k := report.ChatConversation(tp)
-				chats[k] = append(chats[k], tp)
+				chats = append(chats, tp)
 			case journey.TouchForm:
 				leads = append(leads, lead{Touchpoint: tp, First: tp.At, ids: []string{tp.ID}})
 			}
 		}
 	}
-	for _, events := range chats {
+	for _, events := range report.ChatConversations(chats) {
 		l, err := h.chatLead(ctx, events)
 		if err != nil {
 			return nil, err
@@ -99,15 +105,31 @@ func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
 	return leads, nil
 }
 
-// chatLead makes a lead of a conversation's events.
+// chatLead makes a lead of a conversation's events. Its outcome is set
+// on an event that has one set by hand already, else on the chat's start,
+// else on its first event of a platform's conversation (not a widget's
+// from before it), else on its first.
 func (h *handler) chatLead(ctx context.Context, events []journey.Touchpoint) (lead, error) {
-	slices.SortFunc(events, func(a, b journey.Touchpoint) int { return chatRank(a) - chatRank(b) })
+	events = slices.Clone(events)
+	slices.SortStableFunc(events, func(a, b journey.Touchpoint) int { return chatRank(a) - chatRank(b) })
 	l := lead{Touchpoint: events[0], First: events[0].At}
+	rank := func(tp journey.Touchpoint) int {
+		switch {
+		case tp.Attrs["event"] == "chat_started" && !widgetOnly(tp):
+			return 0
+		case !widgetOnly(tp):
+			return 1
+		}
+		return 2
+	}
 	for _, tp := range events {
 		l.ids = append(l.ids, tp.ID)
+		if conv := report.ChatConversation(tp); !slices.Contains(l.chats, conv) {
+			l.chats = append(l.chats, conv)
+		}
 		l.First = minTime(l.First, tp.At)
 		l.Events = append(l.Events, strings.ToLower(strings.TrimPrefix(chatEventName(tp), "Chat ")))
-		if tp.Attrs["event"] == "chat_started" && l.Touchpoint.Attrs["event"] != "chat_started" {
+		if rank(tp) < rank(l.Touchpoint) {
 			l.Touchpoint = tp
 		}
 	}
@@ -144,6 +166,13 @@ func (h *handler) fill(ctx context.Context, l *lead, convs []journey.Conversion)
 	return nil
 }
 
+// widgetOnly reports whether a chat event came before its conversation
+// existed, keyed by its session.
+func widgetOnly(tp journey.Touchpoint) bool {
+	_, conv, _ := strings.Cut(report.ChatConversation(tp), "/")
+	return strings.HasPrefix(conv, "session-")
+}
+
 func chatRank(tp journey.Touchpoint) int {
 	if o, ok := chatOrder[tp.Attrs["event"]]; ok {
 		return o
@@ -156,6 +185,14 @@ func chatEventName(tp journey.Touchpoint) string {
 		return n
 	}
 	return "Chat event"
+}
+
+// plural writes a count of things: "1 chat", "2 chats".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -192,10 +229,9 @@ func (h *handler) leadHref(l lead, days int) string {
 
 // leadsData is the leads page.
 type leadsData struct {
-	Chats, Forms int
-	Value        string
-	Table        *table
-	Empty        string
+	Count string // "1 chat · 2 forms · $80.00"
+	Table *table
+	Empty string
 }
 
 func (h *handler) leads(r *http.Request, p period) (string, any, *table, error) {
@@ -204,14 +240,15 @@ func (h *handler) leads(r *http.Request, p period) (string, any, *table, error) 
 		return "", nil, nil, err
 	}
 	d := leadsData{}
+	chats, forms := 0, 0
 	tbl := &table{Name: "leads", ID: "leads", Head: []cell{txt("When"), txt("Lead"), txt("Source"), txt("Events"), txt("Outcome"),
 		{Text: "Value", Num: true}, txt("")}}
 	total := amounts{}
 	for _, l := range leads {
 		if l.Chat() {
-			d.Chats++
+			chats++
 		} else {
-			d.Forms++
+			forms++
 		}
 		for c, v := range l.Value {
 			total.add(c, v)
@@ -224,7 +261,7 @@ func (h *handler) leads(r *http.Request, p period) (string, any, *table, error) 
 		tbl.Rows = append(tbl.Rows, []cell{link(l.First.In(h.cfg.Location).Format("Jan 2 15:04"), href), txt(l.title()), txt(source),
 			txt(strings.Join(l.Events, ", ")), txt(l.status()), numText(l.Value.text(h.cfg.Currency)), link("set outcome", href)})
 	}
-	d.Value = total.text(h.cfg.Currency)
+	d.Count = plural(chats, "chat") + " · " + plural(forms, "form") + " · " + total.text(h.cfg.Currency)
 	d.Table = tbl
 	if len(leads) == 0 {
 		d.Empty = "No chats or forms in this period yet: they show here as visitors chat on the site or send its forms."
@@ -290,20 +327,9 @@ func (h *handler) findLead(ctx context.Context, id string) (lead, error) {
 	case journey.TouchForm:
 		l = lead{Touchpoint: tp, First: tp.At, ids: []string{tp.ID}}
 	case journey.TouchChat:
-		conv := report.ChatConversation(tp)
-		platform, conversation, _ := strings.Cut(conv, "/")
-		events := []journey.Touchpoint{tp}
-		for ev := range chatOrder {
-			other := journey.ChatTouchpointID(platform, conversation, ev)
-			if other == tp.ID {
-				continue
-			}
-			switch e, err := h.svc.Store().Touchpoint(ctx, other); {
-			case err == nil:
-				events = append(events, e)
-			case !errors.Is(err, store.ErrNotFound):
-				return lead{}, err
-			}
+		events, err := h.chatOf(ctx, tp)
+		if err != nil {
+			return lead{}, err
 		}
 		if l, err = h.chatLead(ctx, events); err != nil {
 			return lead{}, err
@@ -327,6 +353,31 @@ func (h *handler) findLead(ctx context.Context, id string) (lead, error) {
 		return lead{}, err
 	}
 	return l, nil
+}
+
+// chatOf reads the events of tp's chat: its visitor's chat events of the
+// day before it to now, grouped as report.ChatConversations groups them.
+func (h *handler) chatOf(ctx context.Context, tp journey.Touchpoint) ([]journey.Touchpoint, error) {
+	if tp.VisitorID == "" {
+		return []journey.Touchpoint{tp}, nil
+	}
+	to := h.cfg.Now().Add(time.Minute)
+	if !to.After(tp.At) {
+		to = tp.At.Add(time.Minute)
+	}
+	tps, _, err := h.svc.Journey(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: tp.VisitorID}, tp.At.Add(-24*time.Hour), to)
+	switch {
+	case errors.Is(err, errNoPerson):
+		return []journey.Touchpoint{tp}, nil
+	case err != nil:
+		return nil, err
+	}
+	for _, g := range report.ChatConversations(tps) {
+		if slices.ContainsFunc(g, func(e journey.Touchpoint) bool { return e.ID == tp.ID }) {
+			return g, nil
+		}
+	}
+	return []journey.Touchpoint{tp}, nil
 }
 
 // setLeadOutcome takes a lead's outcome form, as setOutcome takes a

@@ -19,10 +19,11 @@ import (
 )
 
 // chatAndCall is a visitor from a Google ad who chats on Tawk.to (the
-// widget opened, the chat started, a message, the message stamped a
-// second before the start, as a platform's clock may), sends the quote
-// form, then calls twice: first nobody answers, then the call is answered
-// (qualified, $250). It returns the chat's conversation id.
+// widget opened before the conversation existed, so keyed by the session;
+// then the chat started and a message, the message stamped a second before
+// the start, as a platform's clock may), sends the quote form, then calls
+// twice: first nobody answers, then the call is answered (qualified,
+// $250). It returns the chat's conversation id.
 func (f *fixture) chatAndCall(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
@@ -31,7 +32,11 @@ func (f *fixture) chatAndCall(t *testing.T) string {
 	start := f.now
 	var events []chat.Event
 	for typ, at := range map[chat.Type]time.Time{chat.Opened: start, chat.Started: start.Add(2 * time.Second), chat.Message: start.Add(time.Second)} {
-		events = append(events, chat.Event{Platform: "tawk", Type: typ, ConversationID: "conv-1", SessionID: a.SessionID, At: at})
+		ev := chat.Event{Platform: "tawk", Type: typ, ConversationID: "conv-1", SessionID: a.SessionID, At: at}
+		if typ == chat.Opened {
+			ev.ConversationID = ""
+		}
+		events = append(events, ev)
 	}
 	f.now = f.now.Add(time.Minute)
 	require.NoError(t, f.svc.RecordChat(ctx, events))
@@ -41,6 +46,14 @@ func (f *fixture) chatAndCall(t *testing.T) string {
 	f.now = f.now.Add(5 * time.Minute)
 	f.call(t, "again", "+12125550123", a.Swaps[0].Number, 90*time.Second)
 	return "conv-1"
+}
+
+// sessionOf is the session of the fixture's one chat.
+func sessionOf(t *testing.T, f *fixture) string {
+	t.Helper()
+	tp, err := f.svc.Store().Touchpoint(context.Background(), journey.ChatTouchpointID("tawk", "conv-1", "chat_started"))
+	require.NoError(t, err)
+	return tp.SessionID
 }
 
 var uuidPattern = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
@@ -78,13 +91,13 @@ func TestLeadsCountConversationsAndSetTheirOutcomes(t *testing.T) {
 	require.NoError(t, f.svc.Close())
 
 	overview := f.get(t, "/dashboard/")
-	assert.Equal(t, "1", kpi(t, overview, "kpi-chats"), "one conversation of three events")
+	assert.Equal(t, "1", kpi(t, overview, "kpi-chats"), "one conversation of three events, one of them from before it existed")
 	assert.Equal(t, "1", kpi(t, overview, "kpi-forms"))
 	rows := f.csv(t, "/dashboard/sources?format=csv")
 	assert.Equal(t, "1", rows[len(rows)-1][column(t, rows, "Chats")], "the sources report counts what the overview does")
 	leads := f.csv(t, "/dashboard/leads?format=csv")
 	require.Len(t, leads, 1+2, "a header, the form and the chat")
-	assert.Contains(t, text(f.get(t, "/dashboard/leads")), "1 chats · 1 forms · $0.00")
+	assert.Contains(t, text(f.get(t, "/dashboard/leads")), "1 chat · 1 form · $0.00")
 
 	// The chat: its page names it by any event, and the form sets the
 	// outcome on its start.
@@ -108,8 +121,11 @@ func TestLeadsCountConversationsAndSetTheirOutcomes(t *testing.T) {
 	assert.Contains(t, saved, "Saved")
 	assert.Contains(t, saved, "Outcome won, set by hand")
 	assert.Contains(t, saved, "Value $80.00")
-	assert.Contains(t, f.get(t, "/dashboard/leads/lead?id="+url.QueryEscape(journey.ChatTouchpointID("tawk", "conv-1", "chat_opened"))),
-		`value="booked by chat"`, "any event's page shows the conversation's outcome")
+	for _, id := range []string{journey.ChatTouchpointID("tawk", "conv-1", "chat_message"),
+		journey.ChatTouchpointID("tawk", "session-"+sessionOf(t, f), "chat_opened")} {
+		assert.Contains(t, f.get(t, "/dashboard/leads/lead?id="+url.QueryEscape(id)), `value="booked by chat"`,
+			"any event's page shows the conversation's outcome: %s", id)
+	}
 
 	// The form.
 	form := ""
@@ -127,7 +143,7 @@ func TestLeadsCountConversationsAndSetTheirOutcomes(t *testing.T) {
 	res, _ = f.post(t, "/dashboard/leads/outcome?id="+url.QueryEscape(formID), url.Values{"status": {"qualified"}, "value": {"40.00"}, "currency": {"USD"}}, f.srv.URL)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 
-	assert.Contains(t, text(f.get(t, "/dashboard/leads")), "1 chats · 1 forms · $120.00")
+	assert.Contains(t, text(f.get(t, "/dashboard/leads")), "1 chat · 1 form · $120.00")
 	attribution := f.csv(t, "/dashboard/attribution?format=csv")
 	for i, v := range attribution[len(attribution)-1][1:] {
 		assert.Equal(t, "$370.00", v, "the %s column: the call's $250, the chat's $80 and the form's $40", attribution[0][i+1])

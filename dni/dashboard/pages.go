@@ -373,13 +373,14 @@ func (h *handler) journeyOf(ctx context.Context, c callRow) ([]step, error) {
 		group string // the chat conversation
 		s     step
 	}
-	firstEvent := map[string]time.Time{}
-	for _, tp := range tps {
-		if tp.Kind == journey.TouchChat {
-			k := report.ChatConversation(tp)
-			if f, ok := firstEvent[k]; !ok || tp.At.Before(f) {
-				firstEvent[k] = tp.At
-			}
+	type chatGroup struct {
+		first time.Time
+		key   string
+	}
+	chatOf := map[string]chatGroup{}
+	for _, g := range report.ChatConversations(tps) {
+		for _, tp := range g {
+			chatOf[tp.ID] = chatGroup{g[0].At, g[0].ID}
 		}
 	}
 	var steps []at
@@ -391,9 +392,8 @@ func (h *handler) journeyOf(ctx context.Context, c callRow) ([]step, error) {
 			s.Href = h.cfg.Prefix + "/leads/lead?" + url.Values{"id": {tp.ID}}.Encode()
 		}
 		when, order, group := tp.At, kindOrder[tp.Kind]*10, ""
-		if tp.Kind == journey.TouchChat {
-			group = report.ChatConversation(tp)
-			when = firstEvent[group]
+		if g, ok := chatOf[tp.ID]; ok {
+			group, when = g.key, g.first
 			if o, ok := chatOrder[tp.Attrs["event"]]; ok {
 				order += o
 			} else {

@@ -134,7 +134,7 @@ func modelCredit(row report.SourceRow, model string) report.ModelCredit {
 
 func (h *handler) spendCell(spend int64, cur string, carries bool) cell {
 	if !carries {
-		return cell{Text: "not reported by cost reports", Num: true}
+		return cell{Text: "not reported by cost reports", Num: true, Note: true}
 	}
 	return numText(money(spend, cur))
 }
@@ -143,18 +143,18 @@ func (h *handler) spendCell(spend int64, cur string, carries bool) cell {
 func (h *handler) costCell(cost, spend int64, n int, cur string, carries bool) cell {
 	switch {
 	case !carries:
-		return cell{Text: "no spend at this level", Num: true}
+		return cell{Text: "no spend at this level", Num: true, Note: true}
 	case spend == 0:
-		return cell{Text: "no spend imported", Num: true}
+		return cell{Text: "no spend imported", Num: true, Note: true}
 	case n == 0:
-		return cell{Text: "no calls to divide by", Num: true}
+		return cell{Text: "no calls to divide by", Num: true, Note: true}
 	}
 	return numText(money(cost, cur))
 }
 
 func roasCell(mc report.ModelCredit, spend int64) cell {
 	if spend == 0 {
-		return cell{Text: "no spend", Num: true, Title: "ROAS is value credited over spend: import spend to see it"}
+		return cell{Text: "no spend", Num: true, Note: true, Title: "ROAS is value credited over spend: import spend to see it"}
 	}
 	return numText(fmt.Sprintf("%.2f×", mc.ROAS))
 }
