@@ -84,6 +84,51 @@ func demoSpend(now time.Time) []journey.Spend {
 	return rows
 }
 
+// demoHolds is a made-up busy day of visitors on the paid-search pool,
+// the day before yesterday (UTC): from 09:00 to 17:00 a visit every 10
+// minutes (6 an hour) holds a number for 20 to 40 minutes. A tour in one
+// browser ends no hold (a hold ends when its visitor has been idle for the
+// session window), so without this the pools page would have no history
+// to recommend a size from; with it, it shows that the pool's 4 numbers
+// are too few and why.
+func demoHolds(now time.Time) []pool.HoldRecord {
+	day := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -2)
+	numbers := demoConfig().Pools[0].Numbers
+	free := make([]time.Time, len(numbers)) // when each number's last hold ends
+	var holds []pool.HoldRecord
+	for i := range 8 * 6 {
+		from := day.Add(9*time.Hour + time.Duration(i*10)*time.Minute)
+		n := i % len(numbers)
+		h := pool.HoldRecord{Pool: demoConfig().Pools[0].Name, Number: numbers[n], SessionID: fmt.Sprintf("demo-history-%02d", i),
+			From: from, Until: from.Add(time.Duration(20+i%3*10) * time.Minute), Reused: from.Before(free[n])}
+		free[n] = h.Until
+		holds = append(holds, h)
+	}
+	return holds
+}
+
+// recordDemoHolds records demoHolds once: not when the store already has
+// holds of the pool in the last 30 days (a quickstart started again on
+// its SQLite file).
+func recordDemoHolds(ctx context.Context, st store.Store, now time.Time) error {
+	kept, err := st.HoldsBetween(ctx, now.AddDate(0, 0, -30), now)
+	if err != nil {
+		return err
+	}
+	name := demoConfig().Pools[0].Name
+	for _, h := range kept {
+		if h.Pool == name {
+			return nil
+		}
+	}
+	for _, h := range demoHolds(now) {
+		if err := st.RecordHold(ctx, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // demo serves the demo site, the simulated phone, the dashboard and the
 // calltrack handler.
 type demo struct {
@@ -128,6 +173,9 @@ func newDemo(base string, st store.Store, spoolDir string, now func() time.Time,
 	}
 	d.svc = svc
 	if err := svc.ImportSpend(context.Background(), demoSpend(now())); err != nil {
+		return nil, err
+	}
+	if err := recordDemoHolds(context.Background(), st, now()); err != nil {
 		return nil, err
 	}
 	d.mux.Handle(dni.DefaultPrefix, svc.Handler())
