@@ -223,7 +223,7 @@ func TestAnAdjustmentWaitsForItsConversionWithoutUsingAttempts(t *testing.T) {
 // TOO_RECENT_EVENT does.
 type retryIn time.Duration
 
-func (r retryIn) Error() string              { return fmt.Sprintf("too recent, retry in %v", time.Duration(r)) }
+func (r retryIn) Error() string             { return fmt.Sprintf("too recent, retry in %v", time.Duration(r)) }
 func (r retryIn) RetryAfter() time.Duration { return time.Duration(r) }
 
 // The conversion is retried 6 hours later, twice; the value changed an
