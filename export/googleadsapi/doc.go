@@ -27,11 +27,49 @@
 // Each request carries the headers Authorization (Bearer), developer-token
 // and, when set, login-customer-id.
 //
-// Calls placed from a Google call asset are not uploaded as call
-// conversions (UploadCallConversions): such a call comes with no session,
-// so no consent of its caller is known, and the sink sends nothing without
-// consent. Export them with package export/googleads
-// (Config.CallAssetNumbers), whose file someone uploads deliberately.
+// # Call conversions
+//
+// A qualified call to one of [Config].CallAssets.Numbers (tracking numbers
+// set as the phone number of Google call assets or call ads, with call
+// reporting on) becomes one CallConversion, POSTed to
+// ConversionUploadService.UploadCallConversions:
+//
+//	POST {BaseURL}/{Version}/customers/{CustomerID}:uploadCallConversions
+//	{"conversions": [{"callerId": "+14155550123", "callStartDateTime": "2026-03-14 10:20:00-04:00",
+//	  "conversionAction": "customers/1234567890/conversionActions/777",
+//	  "conversionDateTime": "2026-03-14 10:24:00-04:00", "conversionValue": 250.00, "currencyCode": "USD",
+//	  "consent": {"adUserData": "GRANTED"}}], "partialFailure": true}
+//
+// Such a call reaches the tracking number through a Google forwarding
+// number, without a visit or a click id; Google matches it to the call it
+// put through on the caller id (E.164) and the call's start
+// (journey.CallTime). The conversion time is the call's end, when it
+// qualified at the latest (Google requires it after the start; a call with
+// no end converts a second after its start). The conversion action is
+// CallAssets.ConversionAction, of type UPLOAD_CALLS. A call whose session
+// came from a consented Google click goes as a click conversion instead.
+//
+// There is no browser to ask these callers for consent, so the host
+// declares the basis it has (a notice in the call flow, its terms) in
+// CallAssets.AdUserData, which must be GRANTED (New refuses anything
+// else) and is sent as the call's consent, with
+// CallAssets.AdPersonalization when set. A call whose caller number is
+// withheld, kept keyed (dni.Config.IdentityKey) or not E.164, or that has
+// no time, cannot be matched: it is dead-lettered, before any request,
+// saying which. Google finds no call that did not pass through its
+// forwarding number (a caller who dialled the tracking number from
+// elsewhere, or copied the forwarding number): CALL_NOT_FOUND,
+// dead-lettered; so show call-asset numbers nowhere else.
+//
+// A call conversion carries no order id, so Google keeps one per caller,
+// call start and conversion action (CALL_CONVERSION_ALREADY_EXISTS on a
+// repeat), and it cannot be adjusted: ConversionAdjustment finds a
+// conversion by order id or by gclid and time, and a call conversion has
+// neither. A value set after the upload therefore stays with the host
+// ([Sink.Accepts] takes no adjustment of a call without a consented
+// session), as do values set before it (the conversion goes at the value
+// it was recorded with). Package export/googleads still writes the same
+// calls into a file for a hand upload.
 //
 // # Matching
 //
@@ -71,7 +109,9 @@
 // enhanced conversions for leads, user data); nothing else is queued.
 // consent.adUserData is DENIED when Google Consent Mode denied
 // ad_user_data, else GRANTED; adPersonalization is sent when the page set
-// it. Hashed user data goes only when journey.AdIDs.SharesUserData.
+// it. Hashed user data goes only when journey.AdIDs.SharesUserData. Calls
+// to call-asset numbers go on the consent the host declares instead (see
+// Call conversions).
 //
 // # Limits
 //
@@ -129,9 +169,10 @@
 // # Status
 //
 // Deliver returns nil when Google accepted the row, and also when Google
-// answers that it already has it: ORDER_ID_ALREADY_IN_USE or
-// CLICK_CONVERSION_ALREADY_EXISTS (an earlier attempt landed and its answer
-// was lost), RESTATEMENT_ALREADY_EXISTS and, for a retraction,
+// answers that it already has it: ORDER_ID_ALREADY_IN_USE,
+// CLICK_CONVERSION_ALREADY_EXISTS or CALL_CONVERSION_ALREADY_EXISTS (an
+// earlier attempt landed and its answer was lost),
+// RESTATEMENT_ALREADY_EXISTS and, for a retraction,
 // CONVERSION_ALREADY_RETRACTED (the same change again), and
 // MORE_RECENT_RESTATEMENT_FOUND (a later change landed first and
 // supersedes this one). Other row errors in partialFailureError
@@ -139,8 +180,8 @@
 // Google's: an [*Error] naming each GoogleAdsError code ("<type>: <code>",
 // e.g. "conversionUploadError: EXPIRED_EVENT"), its message and the request
 // id. The "too recent" rows above are retried after Google's documented
-// wait (6 hours; 24 for TOO_RECENT_CONVERSION), capped by the exporter's
-// MaxDelay. Whole-request answers: 429 RESOURCE_EXHAUSTED, 408 and 5xx are
+// wait (6 hours; 12 for TOO_RECENT_CALL; 24 for TOO_RECENT_CONVERSION),
+// capped by the exporter's MaxDelay. Whole-request answers: 429 RESOURCE_EXHAUSTED, 408 and 5xx are
 // retried, after Retry-After or the quota error's retryDelay, whichever is
 // longer; UNAUTHENTICATED after the one refresh, and failures of the token
 // endpoint (a revoked refresh token: invalid_grant), are retried so that
@@ -151,11 +192,14 @@
 // Sources: Google Ads API reference, GoogleAdsService.Search
 // (SearchGoogleAdsRequest, SearchGoogleAdsResponse), ClickView,
 // KeywordInfo, ClickViewErrorEnum, ConversionUploadService,
-// ClickConversion, ConversionAdjustmentUploadService, ConversionAdjustment,
+// ClickConversion, CallConversion, UploadCallConversionsRequest,
+// ConversionAdjustmentUploadService, ConversionAdjustment,
 // RestatementValue, ConversionUploadErrorEnum,
 // ConversionAdjustmentUploadErrorEnum and QuotaErrorDetails
 // (developers.google.com/google-ads/api/reference/rpc, and the protos in
 // googleapis/googleapis google/ads/googleads); "Best practices for partial
 // failures"; "Upload enhanced conversions for leads" (normalisation and
-// hashing); the REST interface (developers.google.com/google-ads/api/rest).
+// hashing); "Import call conversions" (consent, TOO_RECENT_CALL, Google
+// forwarding numbers); the REST interface
+// (developers.google.com/google-ads/api/rest).
 package googleadsapi

@@ -160,6 +160,7 @@ func cmpJoin(first string, more []string) string {
 // Row errors Google documents as "try again later", with its wait.
 var rowWaits = map[string]time.Duration{
 	"conversionUploadError: TOO_RECENT_EVENT":                       6 * time.Hour,
+	"conversionUploadError: TOO_RECENT_CALL":                        12 * time.Hour,
 	"conversionUploadError: TOO_RECENT_CONVERSION_ACTION":           6 * time.Hour,
 	"conversionAdjustmentUploadError: TOO_RECENT_CONVERSION_ACTION": 6 * time.Hour,
 	"conversionAdjustmentUploadError: TOO_RECENT_CONVERSION":        24 * time.Hour,
@@ -172,6 +173,7 @@ var rowWaits = map[string]time.Duration{
 var rowDone = map[string]bool{
 	"conversionUploadError: ORDER_ID_ALREADY_IN_USE":                 true,
 	"conversionUploadError: CLICK_CONVERSION_ALREADY_EXISTS":         true,
+	"conversionUploadError: CALL_CONVERSION_ALREADY_EXISTS":          true,
 	"conversionAdjustmentUploadError: RESTATEMENT_ALREADY_EXISTS":    true,
 	"conversionAdjustmentUploadError: MORE_RECENT_RESTATEMENT_FOUND": true,
 }

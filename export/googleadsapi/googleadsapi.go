@@ -97,6 +97,9 @@ type Config struct {
 	// enhanced conversions for leads on and has accepted the customer data
 	// terms: Google refuses the conversions otherwise.
 	EnhancedConversionsForLeads bool
+	// CallAssets uploads qualified calls placed from Google call assets as
+	// call conversions; its zero value uploads none.
+	CallAssets CallAssets
 	// Location is the zone times are written in (with their offset); nil
 	// means UTC.
 	Location *time.Location
@@ -107,6 +110,63 @@ type Config struct {
 	Client *http.Client
 	// Now is the clock used for Retry-After dates; nil means time.Now.
 	Now func() time.Time
+}
+
+// CallAssets configures call conversions (ConversionUploadService.
+// UploadCallConversions) for calls placed from Google call assets (call
+// extensions) and call ads. Such a call reaches the tracking number
+// through a Google forwarding number, with no visit and no click id, so
+// Google matches it on the caller's number and the call's start time.
+type CallAssets struct {
+	// Numbers are the tracking numbers (E.164) set as the phone number of
+	// Google call assets or call ads, with call reporting on (Google
+	// forwarding numbers); a qualified call to one is uploaded as a call
+	// conversion unless its session came from a consented Google click
+	// (then it goes as a click conversion). Show these numbers nowhere
+	// else: Google finds no call that did not pass through its forwarding
+	// number (CALL_NOT_FOUND). Empty: no call conversions.
+	Numbers []string
+	// ConversionAction is the resource name of the conversion action of
+	// type UPLOAD_CALLS ("Conversions from calls" import) the calls are
+	// counted under: "customers/<id>/conversionActions/<id>". Required
+	// with Numbers.
+	ConversionAction string
+	// AdUserData is the consent basis the host declares for these callers,
+	// sent as each call's consent.adUserData: there is no browser to ask,
+	// so the host states that its callers agreed (a notice in the call
+	// flow, its terms) to their call data going to Google for advertising.
+	// Required with Numbers, and it must be "GRANTED": the sink sends no
+	// caller's number without consent.
+	AdUserData string
+	// AdPersonalization, when set ("GRANTED" or "DENIED"), is sent as each
+	// call's consent.adPersonalization.
+	AdPersonalization string
+}
+
+// validate reports every problem of the call-asset settings, each named.
+func (c CallAssets) validate() []error {
+	var errs []error
+	for _, n := range c.Numbers {
+		if !phone.IsE164(n) {
+			errs = append(errs, fmt.Errorf("googleadsapi: Config.CallAssets.Numbers: %q is not an E.164 number", n))
+		}
+	}
+	if len(c.Numbers) == 0 {
+		if c.ConversionAction != "" || c.AdUserData != "" || c.AdPersonalization != "" {
+			errs = append(errs, errors.New("googleadsapi: Config.CallAssets is set but has no Numbers: list the tracking numbers placed on call assets"))
+		}
+		return errs
+	}
+	if !conversionAction.MatchString(c.ConversionAction) {
+		errs = append(errs, fmt.Errorf("googleadsapi: Config.CallAssets.ConversionAction %q is not a resource name customers/<id>/conversionActions/<id> (of type UPLOAD_CALLS)", c.ConversionAction))
+	}
+	if c.AdUserData != "GRANTED" {
+		errs = append(errs, fmt.Errorf("googleadsapi: Config.CallAssets.AdUserData is %q: declare GRANTED, the consent basis on which callers' numbers go to Google; without it leave CallAssets.Numbers empty", c.AdUserData))
+	}
+	if c.AdPersonalization != "" && c.AdPersonalization != "GRANTED" && c.AdPersonalization != "DENIED" {
+		errs = append(errs, fmt.Errorf("googleadsapi: Config.CallAssets.AdPersonalization %q is not GRANTED, DENIED or empty", c.AdPersonalization))
+	}
+	return errs
 }
 
 var (
@@ -121,6 +181,7 @@ var (
 type Sink struct {
 	cfg    Config
 	tokens *tokens
+	assets map[string]bool // Config.CallAssets.Numbers
 }
 
 var (
@@ -168,6 +229,7 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.Timeout < 0 {
 		errs = append(errs, errors.New("googleadsapi: Config.Timeout is negative"))
 	}
+	errs = append(errs, cfg.CallAssets.validate()...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -191,7 +253,11 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Sink{cfg: cfg, tokens: newTokens(cfg)}, nil
+	assets := map[string]bool{}
+	for _, n := range cfg.CallAssets.Numbers {
+		assets[n] = true
+	}
+	return &Sink{cfg: cfg, tokens: newTokens(cfg), assets: assets}, nil
 }
 
 // Name implements export.Sink.
@@ -202,9 +268,14 @@ func (s *Sink) Name() string { return s.cfg.Name }
 // Google click (gclid, gbraid or wbraid); with
 // Config.EnhancedConversionsForLeads, also a consented conversion without
 // a Google click that carries user data Google may match (and adjustments
-// of such conversions). Calls that did not convert, and anything without
-// consent, are not queued.
+// of such conversions); and a qualified call to one of
+// Config.CallAssets.Numbers, on the consent the host declared there.
+// Calls that did not convert, and anything else without consent, are not
+// queued.
 func (s *Sink) Accepts(ev export.Event) bool {
+	if s.callAsset(ev) {
+		return true
+	}
 	if !ev.AdIDs.Consent {
 		return false
 	}
@@ -227,14 +298,32 @@ func googleClick(src classify.Source) (classify.ClickID, bool) {
 	return classify.ClickID{}, false
 }
 
+// callAsset reports whether ev is a qualified call to a call-asset number
+// that goes as a call conversion: one whose session did not come from a
+// consented Google click (that goes as a click conversion).
+func (s *Sink) callAsset(ev export.Event) bool {
+	if ev.Conversion == nil || ev.Call == nil || !s.assets[ev.Call.To] {
+		return false
+	}
+	_, click := googleClick(ev.Source)
+	return !(click && ev.AdIDs.Consent)
+}
+
 // Deliver uploads m: a conversion through
-// ConversionUploadService.UploadClickConversions, an adjustment through
+// ConversionUploadService.UploadClickConversions (a call to a call-asset
+// number through UploadCallConversions), an adjustment through
 // ConversionAdjustmentUploadService.UploadConversionAdjustments, one row
 // per request. See the package documentation for how answers are treated.
 func (s *Sink) Deliver(ctx context.Context, m export.Message) error {
 	switch {
 	case m.Adjustment != nil:
 		return s.upload(ctx, "upload conversion adjustment", "uploadConversionAdjustments", s.adjustmentRequest(m), m.Adjustment.Type != export.AdjustRestate)
+	case s.callAsset(m.Event):
+		req, err := s.callRequest(m)
+		if err != nil {
+			return export.Permanent(err)
+		}
+		return s.upload(ctx, "upload call conversion", "uploadCallConversions", req, false)
 	case m.Conversion != nil:
 		req, err := s.clickRequest(m)
 		if err != nil {
@@ -272,6 +361,20 @@ type (
 	consent struct {
 		AdUserData        string `json:"adUserData,omitempty"`
 		AdPersonalization string `json:"adPersonalization,omitempty"`
+	}
+	callConversionsRequest struct {
+		Conversions    []callConversion `json:"conversions"`
+		PartialFailure bool             `json:"partialFailure"`
+		ValidateOnly   bool             `json:"validateOnly,omitempty"`
+	}
+	callConversion struct {
+		CallerID           string      `json:"callerId"`
+		CallStartDateTime  string      `json:"callStartDateTime"`
+		ConversionAction   string      `json:"conversionAction"`
+		ConversionDateTime string      `json:"conversionDateTime"`
+		ConversionValue    json.Number `json:"conversionValue"`
+		CurrencyCode       string      `json:"currencyCode"`
+		Consent            consent     `json:"consent"`
 	}
 	conversionAdjustmentsRequest struct {
 		ConversionAdjustments []conversionAdjustment `json:"conversionAdjustments"`
@@ -358,6 +461,46 @@ func hashedCaller(ev export.Event) (string, bool) {
 	}
 	sum := sha256.Sum256([]byte(from))
 	return hex.EncodeToString(sum[:]), true
+}
+
+// callRequest is the call conversion of a qualified call to a call-asset
+// number: the caller id in E.164 and the call's start, which Google
+// matches to the call its forwarding number put through; the conversion
+// time, which Google requires after the call's start (the call's end,
+// when the call qualified at the latest, else a second after its start);
+// the value; and the consent the host declared (Config.CallAssets).
+func (s *Sink) callRequest(m export.Message) (callConversionsRequest, error) {
+	c, call := m.Conversion, m.Call
+	from := strings.TrimSpace(call.From)
+	switch {
+	case from == "":
+		return callConversionsRequest{}, fmt.Errorf("googleadsapi: call-asset call %q has no caller number (withheld): Google matches call conversions on it", c.ID)
+	case journey.IsKeyed(from):
+		return callConversionsRequest{}, fmt.Errorf("googleadsapi: call-asset call %q keeps its caller number keyed (dni.Config.IdentityKey): Google matches call conversions on the number in E.164", c.ID)
+	case !phone.IsE164(from):
+		return callConversionsRequest{}, fmt.Errorf("googleadsapi: call-asset call %q: caller number %q is not E.164", c.ID, from)
+	}
+	start, err := journey.CallTime(*call)
+	if err != nil {
+		return callConversionsRequest{}, fmt.Errorf("googleadsapi: call-asset call %q: %w", c.ID, err)
+	}
+	at := c.At
+	if call.EndedAt.After(at) {
+		at = call.EndedAt
+	}
+	if !at.After(start) {
+		at = start.Add(time.Second)
+	}
+	row := callConversion{
+		CallerID:           from,
+		CallStartDateTime:  start.In(s.cfg.Location).Format(TimeLayout),
+		ConversionAction:   s.cfg.CallAssets.ConversionAction,
+		ConversionDateTime: at.In(s.cfg.Location).Format(TimeLayout),
+		ConversionValue:    json.Number(journey.FormatMinor(c.Value, c.Currency)),
+		CurrencyCode:       c.Currency,
+		Consent:            consent{AdUserData: s.cfg.CallAssets.AdUserData, AdPersonalization: s.cfg.CallAssets.AdPersonalization},
+	}
+	return callConversionsRequest{Conversions: []callConversion{row}, PartialFailure: true, ValidateOnly: s.cfg.ValidateOnly}, nil
 }
 
 // consentOf maps the session's consent to Google's: the visitor consented

@@ -36,6 +36,37 @@ type fakeAds struct {
 	adjustments   []fakeAdjustment     // accepted
 	adjustTimes   map[string]time.Time // latest adjustment per order id
 	retracted     map[string]bool
+	// Calls: forwarded are the calls Google's forwarding numbers put
+	// through (callKey), callRowErrors forced row errors by caller id,
+	// callRows every call row received, acceptedCalls by callKey and
+	// conversion action.
+	forwarded     map[string]bool
+	callRowErrors map[string]string
+	callRows      []fakeCall
+	acceptedCalls map[string]fakeCall
+}
+
+// fakeCall is a CallConversion as the REST interface names its fields.
+type fakeCall struct {
+	CallerID           string          `json:"callerId"`
+	CallStartDateTime  string          `json:"callStartDateTime"`
+	ConversionAction   string          `json:"conversionAction"`
+	ConversionDateTime string          `json:"conversionDateTime"`
+	ConversionValue    json.RawMessage `json:"conversionValue"`
+	CurrencyCode       string          `json:"currencyCode"`
+	CustomVariables    []struct {
+		ConversionCustomVariable string `json:"conversionCustomVariable"`
+		Value                    string `json:"value"`
+	} `json:"customVariables"`
+	Consent *struct {
+		AdUserData        string `json:"adUserData"`
+		AdPersonalization string `json:"adPersonalization"`
+	} `json:"consent"`
+}
+
+// callKey names a call as Google matches it: caller id and start time.
+func callKey(callerID string, start time.Time) string {
+	return callerID + "@" + start.UTC().Format(time.RFC3339)
 }
 
 type fakeClick struct {
@@ -73,6 +104,7 @@ type fakeAdjustment struct {
 const (
 	fakeCustomer   = "1234567890"
 	fakeAction     = "customers/1234567890/conversionActions/555"
+	fakeCallAction = "customers/1234567890/conversionActions/777" // of type UPLOAD_CALLS
 	fakeDevToken   = "dev-token"
 	fakeClientID   = "client-id"
 	fakeSecret     = "client-secret"
@@ -88,7 +120,8 @@ var (
 
 func newFakeAds(t *testing.T, now func() time.Time) *fakeAds {
 	f := &fakeAds{t: t, now: now, rowErrors: map[string]string{}, accepted: map[string]fakeClick{},
-		adjustTimes: map[string]time.Time{}, retracted: map[string]bool{}}
+		adjustTimes: map[string]time.Time{}, retracted: map[string]bool{},
+		forwarded: map[string]bool{}, callRowErrors: map[string]string{}, acceptedCalls: map[string]fakeCall{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", f.token)
 	mux.HandleFunc("POST /v26/customers/{call}", f.upload)
@@ -177,6 +210,17 @@ func (f *fakeAds) upload(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.clickConversions(w, req.Conversions, req.PartialFailure, req.ValidateOnly)
+	case "uploadCallConversions":
+		var req struct {
+			Conversions    []fakeCall `json:"conversions"`
+			PartialFailure bool       `json:"partialFailure"`
+			ValidateOnly   bool       `json:"validateOnly"`
+		}
+		if err := dec.Decode(&req); err != nil {
+			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "BAD_RESOURCE_ID", "Invalid JSON payload received. "+err.Error(), "")
+			return
+		}
+		f.callConversions(w, req.Conversions, req.PartialFailure, req.ValidateOnly)
 	case "uploadConversionAdjustments":
 		var req struct {
 			ConversionAdjustments []fakeAdjustment `json:"conversionAdjustments"`
@@ -262,6 +306,90 @@ func (f *fakeAds) clickConversions(w http.ResponseWriter, rows []fakeClick, part
 		f.accepted[c.OrderID] = c
 		fmt.Fprintf(w, `{"results":[{"gclid":%q,"conversionAction":%q,"conversionDateTime":%q}],"jobId":"42"}`, c.GCLID, c.ConversionAction, c.ConversionDateTime)
 	}
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// callConversions answers UploadCallConversions row by row: the rows
+// Google takes in results, each refused one as an empty result and an
+// error located at its index in partialFailureError.
+func (f *fakeAds) callConversions(w http.ResponseWriter, rows []fakeCall, partial, validateOnly bool) {
+	switch {
+	case !partial:
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "INVALID_INPUT", "partial_failure must be true for conversion uploads.", "")
+		return
+	case len(rows) == 0 || len(rows) > 2000:
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "conversionUploadError", "TOO_MANY_CONVERSIONS_IN_REQUEST", "Upload fewer than 2001 events in a single request.", "")
+		return
+	}
+	type rowError struct {
+		index     int
+		code, msg string
+	}
+	var errs []rowError
+	results := make([]string, len(rows))
+	seen := map[string]bool{}
+	for i, c := range rows {
+		f.callRows = append(f.callRows, c)
+		start, startErr := time.Parse(googleTimeForm, c.CallStartDateTime)
+		at, atErr := time.Parse(googleTimeForm, c.ConversionDateTime)
+		var value float64
+		if startErr != nil || atErr != nil {
+			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "dateError", "INVALID_FIELD_VALUES_IN_DATE_TIME", "call_start_date_time and conversion_date_time need the time zone", "")
+			return
+		}
+		if err := json.Unmarshal(c.ConversionValue, &value); err != nil || value < 0 || !currencyISO.MatchString(c.CurrencyCode) {
+			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "fieldError", "INVALID_VALUE", "conversion_value and currency_code", "")
+			return
+		}
+		if c.Consent == nil || (c.Consent.AdUserData != "GRANTED" && c.Consent.AdUserData != "DENIED") {
+			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "fieldError", "REQUIRED", "consent must be set on call conversions", "")
+			return
+		}
+		key := callKey(c.CallerID, start)
+		fail := func(code, msg string) { errs = append(errs, rowError{i, code, msg}) }
+		switch {
+		case !e164.MatchString(c.CallerID):
+			fail("UNPARSEABLE_CALLERS_PHONE_NUMBER", "The caller's phone number cannot be parsed. It should be formatted in E.164.")
+		case c.ConversionAction != fakeCallAction:
+			fail("INVALID_CONVERSION_ACTION", "The conversion action specified in the upload request cannot be found, or is not of type UPLOAD_CALLS.")
+		case f.callRowErrors[c.CallerID] != "":
+			fail(f.callRowErrors[c.CallerID], "The row was refused.")
+		case seen[key]:
+			fail("DUPLICATE_CALL_CONVERSION_IN_REQUEST", "The request contains several operations for the same call conversion.")
+		case !f.forwarded[key]:
+			fail("CALL_NOT_FOUND", "The call or click leading to the imported event can't be found.")
+		case !at.After(start):
+			fail("CONVERSION_PRECEDES_CALL", "The call has a conversion_date_time that precedes the call.")
+		case f.acceptedCalls[key+c.ConversionAction].CallerID != "":
+			fail("CALL_CONVERSION_ALREADY_EXISTS", "The call conversion already exists.")
+		case validateOnly:
+		default:
+			f.acceptedCalls[key+c.ConversionAction] = c
+			results[i] = fmt.Sprintf(`{"callerId":%q,"callStartDateTime":%q,"conversionAction":%q,"conversionDateTime":%q}`,
+				c.CallerID, c.CallStartDateTime, c.ConversionAction, c.ConversionDateTime)
+		}
+		seen[key] = true
+	}
+	for i := range results {
+		if results[i] == "" {
+			results[i] = "{}"
+		}
+	}
+	var fields []string
+	if !validateOnly { // a validation answers with its errors only
+		fields = append(fields, `"results":[`+strings.Join(results, ",")+`]`)
+	}
+	if len(errs) > 0 {
+		var details []string
+		for _, e := range errs {
+			details = append(details, fmt.Sprintf(`{"errorCode":{"conversionUploadError":%q},"message":%q,"location":{"fieldPathElements":[{"fieldName":"conversions","index":%d}]}}`,
+				e.code, e.msg, e.index))
+		}
+		fields = append(fields, fmt.Sprintf(`"partialFailureError":{"code":3,"message":%q,"details":[{"@type":"type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure","errors":[%s],"requestId":"req-3"}]}`,
+			fmt.Sprintf("%s, at conversions[%d]", errs[0].msg, errs[0].index), strings.Join(details, ",")))
+	}
+	fmt.Fprint(w, "{"+strings.Join(fields, ",")+"}")
 }
 
 func (f *fakeAds) conversionAdjustments(w http.ResponseWriter, rows []fakeAdjustment, partial, validateOnly bool) {
