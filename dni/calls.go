@@ -95,7 +95,7 @@ func (s *Service) conversionMessages(ctx context.Context, rec journey.CallRecord
 	if err != nil {
 		return nil, err
 	}
-	return s.exports.Messages(export.Event{Conversion: rec.Conversion, Call: &call, Source: rec.Attribution.Source, AdIDs: ids})
+	return s.exports.Messages(export.Event{Conversion: rec.Conversion, Call: &call, Source: rec.Attribution.Source, AdIDs: ids, Touch: journey.TouchCall})
 }
 
 // adIDsOf reads the ad ids a session holds; a call with no session, or a

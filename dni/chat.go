@@ -85,7 +85,7 @@ func (s *Service) putChatConversion(ctx context.Context, sess journey.Session, c
 	if err != nil {
 		return err
 	}
-	return s.exports.Record(ctx, export.Event{Conversion: &c, Source: sess.Source, AdIDs: ids})
+	return s.exports.Record(ctx, export.Event{Conversion: &c, Source: sess.Source, AdIDs: ids, Touch: journey.TouchChat})
 }
 
 // recordChatEvent writes the touchpoint of a session's chat event, whoever

@@ -117,7 +117,7 @@ func (s *Service) convertForm(ctx context.Context, tp journey.Touchpoint) error 
 // (export.Event.UserData), for the ad platforms that match on them.
 func (s *Service) formEvent(ctx context.Context, c journey.Conversion, tp journey.Touchpoint) (export.Event, error) {
 	ids, err := s.adIDsOf(ctx, tp.SessionID)
-	ev := export.Event{Conversion: &c, Source: tp.Source, AdIDs: ids}
+	ev := export.Event{Conversion: &c, Source: tp.Source, AdIDs: ids, Touch: journey.TouchForm}
 	if ids.Consent {
 		ev.UserData = export.UserData{EmailSHA256: tp.Attrs["email_sha256"], PhoneSHA256: tp.Attrs["phone_sha256"]}
 	}

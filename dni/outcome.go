@@ -121,7 +121,7 @@ func (s *Service) chatOutcome(ctx context.Context, tp journey.Touchpoint, mo jou
 		if err != nil {
 			return nil, err
 		}
-		return s.exports.Messages(export.Event{Conversion: put, Source: tp.Source, AdIDs: ids})
+		return s.exports.Messages(export.Event{Conversion: put, Source: tp.Source, AdIDs: ids, Touch: journey.TouchChat})
 	})
 	if err != nil {
 		return nil, nil, nil, err

@@ -83,6 +83,11 @@ type Event struct {
 	// when the session had ads consent (AdIDs.Consent); sinks check the
 	// platform's own consent signals before sending it.
 	UserData UserData `json:"user_data,omitzero"`
+	// Touch is the kind of touchpoint the conversion came from (a call, a
+	// chat or a form), whatever the rule that converted it named its type;
+	// empty for a conversion the host recorded. Sinks tell the platform
+	// where the conversion happened by it.
+	Touch journey.TouchKind `json:"touch,omitempty"`
 }
 
 // UserData is hashed user-provided data. Each field is the unkeyed

@@ -203,9 +203,9 @@ func (s *Sink) Accepts(ev export.Event) bool {
 // conversions the sink does not send.
 func actionSource(ev export.Event) string {
 	switch {
-	case ev.Call != nil || ev.Conversion != nil && ev.Conversion.Type == journey.ConversionCall:
+	case ev.Call != nil || ev.Touch == journey.TouchCall || ev.Conversion != nil && ev.Conversion.Type == journey.ConversionCall:
 		return ActionPhoneCall
-	case ev.Conversion != nil && ev.Conversion.Type == journey.ConversionChat:
+	case ev.Touch == journey.TouchChat || ev.Conversion != nil && ev.Conversion.Type == journey.ConversionChat:
 		return ActionChat
 	}
 	return ""
