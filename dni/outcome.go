@@ -281,9 +281,13 @@ func (s *Service) changeMessages(ctx context.Context, convID string, put *journe
 	}
 	var had []string
 	for _, m := range sent {
-		// A dead-lettered conversion never reached its sink: there is
-		// nothing there to adjust.
-		if m.Kind == export.KindConversion && m.State != store.OutboxDead {
+		// A sink with the conversion queued, sent or dead-lettered gets
+		// the change as an adjustment: the exporter holds it until the
+		// conversion is delivered, and dead-letters it with a dead one, so
+		// an operator who requeues both sends the conversion, then the
+		// change (queuing the conversion again would queue nothing: its
+		// message exists).
+		if m.Kind == export.KindConversion {
 			had = append(had, m.Sink)
 		}
 	}
