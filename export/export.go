@@ -513,6 +513,12 @@ func (x *Exporter) hold(ctx context.Context, m store.OutboxMessage, until time.T
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	log := x.cfg.Logger.With("message", m.ID, "sink", m.Sink)
+	// The receiver's last answer stays readable while the message waits.
+	if _, last, ok := strings.Cut(m.LastError, lastErrorMark); ok {
+		why += lastErrorMark + last
+	} else if m.LastError != "" && !strings.HasPrefix(m.LastError, "waiting for ") {
+		why += lastErrorMark + m.LastError
+	}
 	err := x.st.DeferOutbox(mctx, m.ID, m.Claim, why, x.cfg.Now(), until)
 	if err == nil {
 		x.waited.Add(1)
@@ -521,11 +527,15 @@ func (x *Exporter) hold(ctx context.Context, m store.OutboxMessage, until time.T
 	x.logRecordError(log, err, nil)
 }
 
+// lastErrorMark joins a waiting adjustment's reason to the last error a
+// delivery of it met.
+const lastErrorMark = "; last error: "
+
 // logRecordError logs a failure to record a delivery's outcome (derr, nil
 // for none).
 func (x *Exporter) logRecordError(log *slog.Logger, err, derr error) {
 	if errors.Is(err, store.ErrConflict) {
-		log.Warn("export: lease lost before the outcome was recorded; another claim owns the message", "err", derr)
+		log.Warn("export: lease lost before the outcome was recorded; another claim owns the message", "err", derr, "store_err", err)
 	} else if err != nil {
 		log.Error("export: recording the outcome failed; the message comes back when its lease ends", "err", err)
 	}

@@ -379,3 +379,51 @@ func ids(ms []store.OutboxMessage) []string {
 	}
 	return out
 }
+
+// A waiting adjustment keeps its last delivery error readable: v2 met a
+// receiver error, then waits behind v1 (requeued by an operator and
+// retrying); its last error says both.
+func TestAWaitingAdjustmentKeepsItsLastError(t *testing.T) {
+	onEveryStore(t, func(t *testing.T, st store.Outbox) {
+		ctx := t.Context()
+		clk := &clock{t: t0}
+		var mu sync.Mutex
+		answers := map[int64][]error{
+			1: {export.Permanent(errors.New("v1 refused")), retryIn(30 * time.Minute)},
+			2: {retryIn(time.Minute)},
+		}
+		sink := &orderSink{answer: func(m export.Message) error {
+			if m.Adjustment == nil {
+				return nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			q := answers[m.Adjustment.Version]
+			if len(q) == 0 {
+				return nil
+			}
+			answers[m.Adjustment.Version] = q[1:]
+			return q[0]
+		}}
+		x := orderExporter(t, st, clk, export.Config{}, sink, &levels{})
+		require.NoError(t, x.Record(ctx, qualifiedCall("CA1")))
+		require.NoError(t, x.Record(ctx, restate(1, 1000)))
+		require.NoError(t, x.Record(ctx, restate(2, 2000)))
+		deliverDue(t, x) // v1 dead; v2 goes past it and meets a receiver error
+		require.Equal(t, store.OutboxDead, message(t, x, adjustMsg(1)).State)
+		require.Contains(t, message(t, x, adjustMsg(2)).LastError, "too recent")
+
+		clk.Set(2 * time.Minute)
+		require.NoError(t, x.Requeue(ctx, adjustMsg(1)))
+		deliverDue(t, x) // v1 retries; v2 waits behind it
+		adj := message(t, x, adjustMsg(2))
+		require.Equal(t, store.OutboxPending, adj.State)
+		require.Contains(t, adj.LastError, adjustMsg(1), "what it waits for")
+		require.Contains(t, adj.LastError, "last error: too recent", "and what the receiver last said")
+
+		clk.Set(3 * time.Minute)
+		deliverDue(t, x) // still waiting: the receiver's answer is not lost
+		require.Contains(t, message(t, x, adjustMsg(2)).LastError, "last error: too recent")
+		require.Equal(t, 1, strings.Count(message(t, x, adjustMsg(2)).LastError, "last error"))
+	})
+}
