@@ -53,22 +53,34 @@ func (s *Service) RecordChat(ctx context.Context, events []chat.Event) error {
 		if err := s.linkChat(ctx, sess, ev); err != nil {
 			return err
 		}
-		for _, r := range s.cfg.ChatConversions {
-			if !r.Matches(ev) {
-				continue
-			}
-			// An outcome set by hand on the conversation wins over the rules.
-			if set, err := s.chatOutcomeSet(ctx, ev.Platform, ev.JoinKey()); err != nil || set {
-				if err != nil {
-					return err
-				}
-				break
-			}
-			c := journey.Conversion{ID: r.ConversionID(ev), Type: r.Name, At: cmp.Or(ev.At, s.now()).UTC(),
-				VisitorID: sess.VisitorID, SessionID: sess.ID, Value: r.Value, Currency: r.Currency}
-			if err := s.putChatConversion(ctx, sess, c); err != nil {
-				return err
-			}
+		if err := s.convertChat(ctx, sess, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// convertChat writes the conversions the chat rules make of ev, unless
+// the conversation has an outcome set by hand, which wins over the rules.
+// It holds chatRules, as SetOutcome does for a chat, so that an outcome
+// set meanwhile sees the conversion and retracts it at the sinks. (Two
+// instances of the Service are not ordered so: an outcome set on one
+// while the other converts the same conversation may leave the rule's
+// conversion standing.)
+func (s *Service) convertChat(ctx context.Context, sess journey.Session, ev chat.Event) error {
+	s.chatRules.Lock()
+	defer s.chatRules.Unlock()
+	for _, r := range s.cfg.ChatConversions {
+		if !r.Matches(ev) {
+			continue
+		}
+		if set, err := s.chatOutcomeSet(ctx, ev.Platform, ev.JoinKey()); err != nil || set {
+			return err
+		}
+		c := journey.Conversion{ID: r.ConversionID(ev), Type: r.Name, At: cmp.Or(ev.At, s.now()).UTC(),
+			VisitorID: sess.VisitorID, SessionID: sess.ID, Value: r.Value, Currency: r.Currency}
+		if err := s.putChatConversion(ctx, sess, c); err != nil {
+			return err
 		}
 	}
 	return nil

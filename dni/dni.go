@@ -38,7 +38,8 @@ type Service struct {
 	store      store.Store
 	calls      *journey.CallPipeline
 	router     router
-	displays   sync.Map // tracking number → its national format
+	displays   sync.Map   // tracking number → its national format
+	chatRules  sync.Mutex // orders chat rules' conversions and chat outcomes set by hand
 	script     *tracker.Script
 	holds      *holdWriter
 	writes     *writeBehind

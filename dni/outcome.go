@@ -53,10 +53,17 @@ var ErrUnknownTouchpoint = errors.New("dni: no recorded call, chat or form")
 // change to one already exported goes to the sinks that had it as an
 // adjustment (export.Adjustment: restate or retract), one per change.
 // A form's outcome is exported the same way, on the conversion the form
-// rules write (journey.FormConversionID). Chats are not exported, so
-// their outcomes change the conversions and the reports only. Setting an
-// outcome again is a new change.
+// rules write (journey.FormConversionID). A chat's outcome is a conversion
+// of its own (journey.ManualConversionID), exported likewise, and the
+// conversions the chat rules made of the conversation are retracted at
+// the sinks that had them. Setting an outcome again is a new change.
 func (s *Service) SetOutcome(ctx context.Context, touchpointID string, o Outcome) error {
+	if _, _, ok := chatConversation(touchpointID); ok {
+		// Ordered with the chat rules' conversions (RecordChat), so the
+		// retraction finds a rule's conversion written meanwhile.
+		s.chatRules.Lock()
+		defer s.chatRules.Unlock()
+	}
 	set, err := s.outcomeSetter(ctx, touchpointID)
 	if err != nil {
 		return fmt.Errorf("dni: set outcome: %w", err)
