@@ -15,7 +15,8 @@ import (
 // A landing page's click id is kept only with ads consent: without it the
 // session still says a Google Ads click brought the visitor, but not which
 // click; consent given on the landing page after its visit fills the id in
-// on the same session; a withdrawal forgets it.
+// on the same session; a withdrawal forgets it. The session's touchpoint
+// says the same as the session.
 func TestClickIDsAreKeptOnlyWithAdsConsent(t *testing.T) {
 	h, _, x, crm := newExportHarness(t, testConfig())
 	ctx := context.Background()
@@ -48,9 +49,13 @@ func TestClickIDsAreKeptOnlyWithAdsConsent(t *testing.T) {
 		assert.Equal(t, want, m.Source.ClickID.Value, id)
 		assert.Equal(t, "cpc", m.Source.Medium, "%s: still a paid click", id)
 	}
-	for _, id := range []string{never.SessionID, later.SessionID, gone.SessionID} {
+	for id, want := range map[string]string{never.SessionID: "", later.SessionID: "told-later", gone.SessionID: ""} {
 		sess, err := h.svc.store.Session(ctx, id)
 		require.NoError(t, err)
-		assert.NotContains(t, sess.Source.ClickID.Value, "never", "nothing stored names the click without consent")
+		assert.Equal(t, want, sess.Source.ClickID.Value, "session %s", id)
+		tp, err := h.svc.store.Touchpoint(ctx, "session:"+id)
+		require.NoError(t, err)
+		assert.Equal(t, want, tp.Source.ClickID.Value, "the touchpoint of session %s, which reports and exports read", id)
+		assert.Equal(t, "gclid", tp.Source.ClickID.Param)
 	}
 }

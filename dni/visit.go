@@ -122,6 +122,7 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 		sess.ExitURL = req.URL
 	}
 	sess.LastSeenAt = now
+	clicked := sess.Source.ClickID
 	if req.AdsWithdrawn {
 		sess.AdIDs = journey.AdIDs{}
 		sess.Source.ClickID.Value = ""
@@ -133,14 +134,24 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 	a := s.lease(ctx, &sess, clientOf(ctx), now)
 	// Failures are logged, not returned: the lease stands and the numbers
 	// show; a call can still be stitched through the allocator's memory.
-	if live {
-		s.writes.putSession(storeCtx, s.store, sess)
-	} else {
+	switch {
+	case !live:
 		// A new session and its touchpoint: one batch, one wait.
-		s.writes.putSessionAndTouchpoint(storeCtx, s.store, sess, journey.Touchpoint{ID: "session:" + sess.ID, Kind: journey.TouchSession,
-			At: now, VisitorID: visitor, SessionID: sess.ID, Source: sess.Source})
+		s.writes.putSessionAndTouchpoint(storeCtx, s.store, sess, sessionTouchpoint(sess))
+	case sess.Source.ClickID != clicked:
+		// The click id came with consent or went with it: the session's
+		// touchpoint, which reports and exports read, says so too.
+		s.writes.putSessionWithTouchpoint(storeCtx, s.store, sess, sessionTouchpoint(sess))
+	default:
+		s.writes.putSession(storeCtx, s.store, sess)
 	}
 	return a, nil
+}
+
+// sessionTouchpoint is the touchpoint of a session's arrival.
+func sessionTouchpoint(sess journey.Session) journey.Touchpoint {
+	return journey.Touchpoint{ID: "session:" + sess.ID, Kind: journey.TouchSession, At: sess.StartedAt,
+		VisitorID: sess.VisitorID, SessionID: sess.ID, Source: sess.Source}
 }
 
 // Heartbeat keeps a session's numbers while its page is open. A session

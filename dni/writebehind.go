@@ -153,6 +153,15 @@ func (w *writeBehind) putSessionAndTouchpoint(ctx context.Context, st interface 
 	w.do(ctx, sessionWrite(st, sess), touchpointWrite(st, tp))
 }
 
+// putSessionWithTouchpoint writes a live session and its rewritten
+// touchpoint, queued behind the session's earlier writes.
+func (w *writeBehind) putSessionWithTouchpoint(ctx context.Context, st interface {
+	sessionWriter
+	touchpointWriter
+}, sess journey.Session, tp journey.Touchpoint) {
+	w.do(ctx, sessionWrite(st, sess), touchpointWrite(st, tp))
+}
+
 // writeNow writes a new session and its touchpoint to an in-memory store
 // at once: queueing them would cost more than the write. No other write
 // of a new session's keys can be queued, so order is kept. The write is
