@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/phone"
@@ -96,6 +97,24 @@ func (s *Service) conversionMessages(ctx context.Context, rec journey.CallRecord
 		return nil, err
 	}
 	return s.exports.Messages(export.Event{Conversion: rec.Conversion, Call: &call, Source: rec.Attribution.Source, AdIDs: ids, Touch: journey.TouchCall})
+}
+
+// exported is what the sinks are told of the session a conversion came
+// from: its source and ad ids as they are now, so a withdrawal of ads
+// consent since (which clears both) holds; src, with no ad ids, when
+// there is no session or it is gone.
+func (s *Service) exported(ctx context.Context, sessionID string, src classify.Source) (classify.Source, journey.AdIDs, error) {
+	if sessionID == "" {
+		return src, journey.AdIDs{}, nil
+	}
+	sess, err := s.store.Session(ctx, sessionID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return src, journey.AdIDs{}, nil
+	case err != nil:
+		return src, journey.AdIDs{}, err
+	}
+	return sess.Source, sess.AdIDs, nil
 }
 
 // adIDsOf reads the ad ids a session holds; a call with no session, or a

@@ -124,11 +124,11 @@ func (s *Service) chatOutcome(ctx context.Context, tp journey.Touchpoint, mo jou
 	put, retract := s.touchOutcome(tp, mo)
 	id := journey.ManualConversionID(tp.ID)
 	msgs, err := s.changeMessages(ctx, id, put, tp.At, tp.SessionID, tp.Source, mo, func() ([]store.OutboxMessage, error) {
-		ids, err := s.adIDsOf(ctx, tp.SessionID)
+		src, ids, err := s.exported(ctx, tp.SessionID, tp.Source)
 		if err != nil {
 			return nil, err
 		}
-		return s.exports.Messages(export.Event{Conversion: put, Source: tp.Source, AdIDs: ids, Touch: journey.TouchChat})
+		return s.exports.Messages(export.Event{Conversion: put, Source: src, AdIDs: ids, Touch: journey.TouchChat})
 	})
 	if err != nil {
 		return nil, nil, nil, err
@@ -309,7 +309,7 @@ func (s *Service) changeMessages(ctx context.Context, convID string, put *journe
 	if put != nil {
 		adj.Type, adj.Value, adj.Currency = export.AdjustRestate, put.Value, put.Currency
 	}
-	ids, err := s.adIDsOf(ctx, sessionID)
+	src, ids, err := s.exported(ctx, sessionID, src)
 	if err != nil {
 		return nil, err
 	}
