@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,6 +106,10 @@ const (
 	stepAnswered
 	// stepNoticeEnded: the caller heard the notice to its end.
 	stepNoticeEnded
+	// stepTransferFailed: the business leg of a transfer whose caller
+	// was answered for the notice ended unanswered (see
+	// [leavesCallerWaiting]); Telnyx keeps the caller's leg up.
+	stepTransferFailed
 )
 
 // RouteCall connects a Call Control call, one step per event; the
@@ -120,6 +125,19 @@ const (
 // line's answer (record-from-answer, two channels). A forward that does
 // not record is transferred at once. A refusal at a later step (the
 // route changed its mind) hangs the answered call up.
+//
+// A failed transfer leaves the caller's leg up (Telnyx: "the original
+// call will remain active"). A caller Telnyx never answered is ended by
+// Telnyx's own handling of unanswered calls; one answered for the notice
+// would wait in silence. So the transfer of an answered caller names the
+// caller's call_control_id in the business leg's client_state, and that
+// leg's call.hangup with an unanswered outcome (no-answer, busy, failed)
+// comes back as a last step, which sends the hangup command on the
+// caller's leg. A business leg that answered ends the caller's leg with
+// the bridge (the transfer does not set park_after_unbridge), and a
+// caller who hung up first (originator_cancel) is gone: neither sends
+// anything. A caller's leg that has already ended (Telnyx answers 422,
+// code 90018) is not an error.
 //
 // The transfer dials f.To with the ring time (5 to 600 s, Telnyx's
 // bounds), answering-machine detection when Config.MachineDetection is
@@ -145,16 +163,19 @@ func (p *Provider) RouteCall(ctx context.Context, f provider.Forward, ev provide
 		return fmt.Errorf("telnyx: route: %w: payload.call_control_id is missing", provider.ErrMalformedPayload)
 	}
 	id := env.Data.Payload.CallControlID
-	step, err := stepOf(env)
+	step, st, err := stepOf(env)
 	if err != nil {
 		return err
 	}
 	switch {
+	case step == stepTransferFailed:
+		// Whatever the route says now: the call is over.
+		return p.hangUpCaller(ctx, ev, st.HangUp)
 	case f.Reject && step == stepRinging:
 		return p.command(ctx, id, "reject", rejectCommand{Cause: "CALL_REJECTED", CommandID: "calltrack-reject-" + id})
 	case f.Reject:
 		// Answered for the notice: refusing it now is hanging up.
-		return p.command(ctx, id, "hangup", hangupCommand{CommandID: "calltrack-hangup-" + id})
+		return p.command(ctx, id, "hangup", hangupCommand{CommandID: hangupCommandID(id)})
 	case f.Record && step == stepRinging:
 		notice := forwardState{Parent: ev.CallID, Notice: true, From: ev.From, To: ev.To}.encode()
 		return p.command(ctx, id, "answer", answerCommand{ClientState: notice, CommandID: "calltrack-answer-" + id})
@@ -169,24 +190,54 @@ func (p *Provider) RouteCall(ctx context.Context, f provider.Forward, ev provide
 	}
 	// Not recording, or the caller heard the notice (a route that no
 	// longer records at that point connects without recording).
-	return p.transfer(ctx, f, ev, id, f.Record && step == stepNoticeEnded)
+	return p.transfer(ctx, f, ev, id, f.Record && step == stepNoticeEnded, step != stepRinging)
 }
 
-// stepOf reads which step of routing an event is. An event RouteCall
-// does not route (anything ParseEvent does not make inbound) is
-// malformed for it.
-func stepOf(env envelope) (routeStep, error) {
-	st, ours := decodeForwardState(env.Data.Payload.ClientState)
-	notice := ours && st.Notice && st.Parent == cmp.Or(env.Data.Payload.CallLegID, env.Data.Payload.CallControlID)
+// stepOf reads which step of routing an event is, and the client_state
+// calltrack set on its leg. An event RouteCall does not route (anything
+// ParseEvent does not make inbound) is malformed for it.
+func stepOf(env envelope) (routeStep, forwardState, error) {
+	pl := env.Data.Payload
+	st, ours := decodeForwardState(pl.ClientState)
+	own := ours && st.Parent == cmp.Or(pl.CallLegID, pl.CallControlID)
 	switch {
 	case env.Data.EventType == "call.initiated":
-		return stepRinging, nil
-	case env.Data.EventType == "call.answered" && notice:
-		return stepAnswered, nil
-	case env.Data.EventType == "call.speak.ended" && notice:
-		return stepNoticeEnded, nil
+		return stepRinging, st, nil
+	case env.Data.EventType == "call.answered" && own && st.Notice:
+		return stepAnswered, st, nil
+	case env.Data.EventType == "call.speak.ended" && own && st.Notice:
+		return stepNoticeEnded, st, nil
+	case env.Data.EventType == "call.hangup" && ours && !own && leavesCallerWaiting(st, legOutcome(pl.HangupCause)):
+		return stepTransferFailed, st, nil
 	}
-	return 0, fmt.Errorf("telnyx: route: %w: data.event_type %q is not a step of routing a call", provider.ErrMalformedPayload, env.Data.EventType)
+	return 0, forwardState{}, fmt.Errorf("telnyx: route: %w: data.event_type %q is not a step of routing a call", provider.ErrMalformedPayload, env.Data.EventType)
+}
+
+// leavesCallerWaiting reports whether the business leg's outcome o ends
+// a transfer that Telnyx leaves the caller's leg up after, on a leg whose
+// caller calltrack answered (st.HangUp names it).
+func leavesCallerWaiting(st forwardState, o provider.Outcome) bool {
+	switch o {
+	case provider.OutcomeNoAnswer, provider.OutcomeBusy, provider.OutcomeFailed:
+		return st.HangUp != ""
+	}
+	return false
+}
+
+// hangupCommandID is the id of the hangup of the caller's leg callerID:
+// one per call, so every webhook that asks for it acts once.
+func hangupCommandID(callerID string) string { return "calltrack-hangup-" + callerID }
+
+// hangUpCaller ends the caller's leg (call_control_id callerID) after the
+// transfer failed. A caller whose leg has already ended (who hung up, or
+// whose hangup an earlier copy of the webhook sent) needs nothing more.
+func (p *Provider) hangUpCaller(ctx context.Context, ev provider.CallEvent, callerID string) error {
+	err := p.command(ctx, callerID, "hangup", hangupCommand{CommandID: hangupCommandID(callerID)})
+	if callEnded(err) {
+		p.cfg.Logger.Debug("telnyx: the caller's leg had already ended when the failed transfer's hangup was sent", "call_id", ev.CallID)
+		return nil
+	}
+	return err
 }
 
 // transferUnrecorded connects a caller whose notice could not be played
@@ -194,7 +245,7 @@ func stepOf(env envelope) (routeStep, error) {
 // one who was not told is not recorded. Only when that fails too is
 // there an error to return.
 func (p *Provider) transferUnrecorded(ctx context.Context, f provider.Forward, ev provider.CallEvent, id string, speakErr error) error {
-	if err := p.transfer(ctx, f, ev, id, false); err != nil {
+	if err := p.transfer(ctx, f, ev, id, false, true); err != nil {
 		return fmt.Errorf("telnyx: could not play the recording notice (%w), nor connect the call without recording: %w", speakErr, err)
 	}
 	p.cfg.Logger.Error("telnyx: could not play the recording notice; connected the call without recording",
@@ -202,15 +253,22 @@ func (p *Provider) transferUnrecorded(ctx context.Context, f provider.Forward, e
 	return nil
 }
 
-// transfer sends the transfer command to the business line.
-func (p *Provider) transfer(ctx context.Context, f provider.Forward, ev provider.CallEvent, id string, record bool) error {
-	state := forwardState{Parent: ev.CallID, AMD: p.cfg.MachineDetection != "", Record: record}.encode()
+// transfer sends the transfer command to the business line. answered
+// says calltrack answered the caller's leg (id): the business leg's state
+// then names it, to be hung up if the transfer fails, with the call's
+// numbers, for the route that step runs.
+func (p *Provider) transfer(ctx context.Context, f provider.Forward, ev provider.CallEvent, id string, record, answered bool) error {
+	state := forwardState{Parent: ev.CallID, AMD: p.cfg.MachineDetection != "", Record: record}
+	target := state
+	if answered {
+		target.HangUp, target.From, target.To = id, ev.From, ev.To
+	}
 	cmd := transferCommand{
 		To:                        f.To,
 		TimeoutSecs:               transferSeconds(f.RingTimeout),
 		CommandID:                 "calltrack-transfer-" + id,
-		ClientState:               state,
-		TargetLegClientState:      state,
+		ClientState:               state.encode(),
+		TargetLegClientState:      target.encode(),
 		AnsweringMachineDetection: p.cfg.MachineDetection,
 	}
 	if f.CallerIDPassthrough {
@@ -273,6 +331,24 @@ func (p *Provider) command(ctx context.Context, callControlID, action string, bo
 // than 429: a bad key, a call that has already ended).
 type permanentError struct{ error }
 
+func (e permanentError) Unwrap() error { return e.error }
+
+// apiError is an answer of Telnyx's other than 2xx.
+type apiError struct {
+	status int
+	codes  []string // errors[].code
+	text   string
+}
+
+func (e apiError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.status, e.text) }
+
+// callEnded reports whether err is Telnyx refusing a command because the
+// call has already ended (422, error code 90018).
+func callEnded(err error) bool {
+	var e apiError
+	return errors.As(err, &e) && e.status == http.StatusUnprocessableEntity && slices.Contains(e.codes, "90018")
+}
+
 func (p *Provider) post(ctx context.Context, endpoint string, payload []byte) (retryAfter time.Duration, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
 	if err != nil {
@@ -290,7 +366,8 @@ func (p *Provider) post(ctx context.Context, endpoint string, payload []byte) (r
 	if resp.StatusCode/100 == 2 {
 		return 0, nil
 	}
-	err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, apiErrorText(msg))
+	codes, text := apiErrors(msg)
+	err = apiError{status: resp.StatusCode, codes: codes, text: text}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
 		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
 		return time.Duration(secs) * time.Second, err
@@ -301,6 +378,13 @@ func (p *Provider) post(ctx context.Context, endpoint string, payload []byte) (r
 // apiErrorText reads Telnyx's {"errors":[{"code","title","detail"}]} body,
 // or returns the body itself.
 func apiErrorText(body []byte) string {
+	_, text := apiErrors(body)
+	return text
+}
+
+// apiErrors reads Telnyx's error body: the codes, and the errors as text
+// (or the body itself).
+func apiErrors(body []byte) (codes []string, text string) {
 	var e struct {
 		Errors []struct {
 			Code   string `json:"code"`
@@ -309,11 +393,12 @@ func apiErrorText(body []byte) string {
 		} `json:"errors"`
 	}
 	if json.Unmarshal(body, &e) != nil || len(e.Errors) == 0 {
-		return strings.TrimSpace(string(body))
+		return nil, strings.TrimSpace(string(body))
 	}
 	var parts []string
 	for _, x := range e.Errors {
+		codes = append(codes, x.Code)
 		parts = append(parts, strings.TrimSpace(x.Code+" "+x.Title+": "+x.Detail))
 	}
-	return strings.Join(parts, "; ")
+	return codes, strings.Join(parts, "; ")
 }

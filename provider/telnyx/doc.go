@@ -1,7 +1,8 @@
 // Package telnyx adapts Telnyx voice to calltrack: Ed25519 signature
 // verification with a replay window, Call Control v2 events and TeXML
 // requests, TeXML routing answers, Call Control commands (transfer,
-// reject, and answer and speak for the recording notice), the forward's
+// reject, answer and speak for the recording notice, hangup of an
+// answered caller whose transfer failed), the forward's
 // outcome and recording from either, and number provisioning
 // ([NumberClient]).
 //
@@ -57,6 +58,23 @@
 // was not told is never recorded. A route that refuses the caller after
 // the answer hangs the call up. The handler's RouteFunc runs at each step
 // and should give the same Forward for the same call.
+//
+// A failed transfer leaves the caller's leg up: Telnyx sends the business
+// leg's call.hangup, and "the original call will remain active". A caller
+// Telnyx never answered (no recording) is ended by Telnyx's own handling
+// of unanswered calls, as before; one answered for the notice would sit
+// on a silent, billed line. So the transfer of an answered caller (the
+// notice played, or could not be) puts the caller's call_control_id and
+// the call's numbers in target_leg_client_state, and the business leg's
+// call.hangup with an unanswered outcome (no-answer, busy, failed: see
+// Forward outcomes) is a fourth step: still the forward's outcome, and
+// the hangup command on the caller's leg, with one command id per call,
+// so copies of the webhook in any order hang up once. A caller's leg
+// already gone when it arrives (Telnyx: 422, code 90018, the call has
+// already ended) is not an error. A business leg that answered sends
+// nothing: the bridge ends the caller's leg with it (the transfer sets no
+// park_after_unbridge, whose default hangs the other leg up), nor does a
+// caller who hung up while the business line rang (originator_cancel).
 //
 // The whisper: a transfer plays the business line an audio file when it
 // answers, before the legs are bridged (audio_url; the SDKs: "played

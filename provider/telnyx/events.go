@@ -81,12 +81,15 @@ func (u recordingURLs) first() string {
 // transfer records. Between the answer that lets the caller hear the
 // recording notice and the transfer, it marks the caller's leg (Parent
 // is then the leg itself) and carries the call's numbers, which
-// call.speak.ended does not.
+// call.speak.ended does not. On the business leg of a caller calltrack
+// answered, HangUp is the caller's call_control_id, for the hangup a
+// failed transfer needs, with the call's numbers again.
 type forwardState struct {
 	Parent string `json:"calltrack_parent"`
 	AMD    bool   `json:"amd,omitempty"`
 	Record bool   `json:"rec,omitempty"`
 	Notice bool   `json:"notice,omitempty"`
+	HangUp string `json:"hangup,omitempty"`
 	From   string `json:"from,omitempty"`
 	To     string `json:"to,omitempty"`
 }
@@ -109,6 +112,9 @@ func decodeForwardState(s string) (forwardState, bool) {
 		return forwardState{}, false
 	}
 	st.From, st.To = phone.Normalize(st.From, ""), phone.Normalize(st.To, "")
+	if provider.CheckCallID("client_state.hangup", st.HangUp) != nil {
+		st.HangUp = ""
+	}
 	return st, true
 }
 
@@ -138,6 +144,14 @@ var legOutcomes = map[string]provider.Outcome{
 	"unspecified":       provider.OutcomeFailed,
 }
 
+// legOutcome is the forward's outcome for the business leg's hangup_cause.
+func legOutcome(cause string) provider.Outcome {
+	if o, ok := legOutcomes[cause]; ok {
+		return o
+	}
+	return provider.OutcomeFailed
+}
+
 // ParseEvent reads a Call Control v2 webhook.
 //
 // Events of the caller's leg: call.initiated is the inbound call (with
@@ -158,7 +172,11 @@ var legOutcomes = map[string]provider.Outcome{
 // [Provider.RouteCall]): call.answered (the answer RouteCall asked for;
 // it sets no AnsweredAt, which stays the business line's answer) and
 // call.speak.ended of the notice when it completed (one that ended with
-// the caller hanging up is ignored).
+// the caller hanging up is ignored). So is the business leg's
+// call.hangup when it ended unanswered (no-answer, busy, failed) a
+// transfer of a caller answered for the notice: still an event of the
+// caller's call with the forward's outcome, and the step that hangs the
+// caller's leg up, which Telnyx leaves up after a failed transfer.
 func ParseEvent(body []byte) (provider.CallEvent, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
@@ -289,16 +307,18 @@ func parseLegEvent(eventType string, st forwardState, pl payload, occurred time.
 			return provider.CallEvent{}, provider.ErrIgnoredEvent
 		}
 	case "call.hangup":
-		o, ok := legOutcomes[pl.HangupCause]
-		if !ok {
-			o = provider.OutcomeFailed
-		}
+		o := legOutcome(pl.HangupCause)
 		if o == provider.OutcomeAnswered && st.AMD {
 			// Answered by whom is the detection's to say; a hangup
 			// claiming "answered" would outrank its "voicemail".
 			return provider.CallEvent{}, provider.ErrIgnoredEvent
 		}
 		ev.Outcome = o
+		if leavesCallerWaiting(st, o) {
+			// Inbound, for the Handler to route: RouteCall hangs the
+			// caller up. The numbers let the route find the call.
+			ev.Kind, ev.Direction, ev.From, ev.To = provider.KindInbound, provider.DirectionInbound, st.From, st.To
+		}
 	case "call.recording.saved":
 		rec := recordingEvent(st.Parent, pl, occurred, body)
 		// Recording runs from the answer (record-from-answer) to the
