@@ -65,6 +65,11 @@ type Event struct {
 	// EmailHash they are claims, kept on the touchpoint, linking no one.
 	EmailSHA256 string `json:"email_sha256,omitempty"`
 	PhoneSHA256 string `json:"phone_sha256,omitempty"`
+	// EmailGoogleSHA256 is the same address hashed as Google Ads asks:
+	// also without the dots before the @ of a gmail.com or googlemail.com
+	// address, which the other platforms keep. The tracker sends it only
+	// when it differs from EmailSHA256; Google's uploads take it instead.
+	EmailGoogleSHA256 string `json:"email_google_sha256,omitempty"`
 }
 
 // Bounds of the tracker's events.
@@ -107,10 +112,14 @@ func (ev Event) validate() error {
 		return bad("outcome", "want [A-Za-z0-9_.:-], 1 to 32 characters")
 	case ev.EmailSHA256 != "" && ev.Type != EventForm:
 		return bad("email_sha256", "only form events carry one")
+	case ev.EmailGoogleSHA256 != "" && ev.Type != EventForm:
+		return bad("email_google_sha256", "only form events carry one")
 	case ev.PhoneSHA256 != "" && ev.Type != EventForm:
 		return bad("phone_sha256", "only form events carry one")
 	case ev.EmailSHA256 != "" && !isHex64(ev.EmailSHA256):
 		return bad("email_sha256", "want 64 lower-case hex digits")
+	case ev.EmailGoogleSHA256 != "" && !isHex64(ev.EmailGoogleSHA256):
+		return bad("email_google_sha256", "want 64 lower-case hex digits")
 	case ev.PhoneSHA256 != "" && !isHex64(ev.PhoneSHA256):
 		return bad("phone_sha256", "want 64 lower-case hex digits")
 	case ev.Props != nil && ev.Type != EventCustom:
@@ -279,7 +288,8 @@ func (s *Service) recordEvent(ctx context.Context, sess journey.Session, ev Even
 			At: at, VisitorID: sess.VisitorID, SessionID: sess.ID, Source: sess.Source,
 			Attrs: map[string]string{"event": ev.Type, "name": ev.Name}}
 		maps.Copy(tp.Attrs, claims)
-		for k, v := range map[string]string{"page": ev.Page, "outcome": ev.Outcome, "email_sha256": ev.EmailSHA256, "phone_sha256": ev.PhoneSHA256} {
+		for k, v := range map[string]string{"page": ev.Page, "outcome": ev.Outcome, "email_sha256": ev.EmailSHA256,
+			"email_google_sha256": ev.EmailGoogleSHA256, "phone_sha256": ev.PhoneSHA256} {
 			if v != "" {
 				tp.Attrs[k] = v
 			}

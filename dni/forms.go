@@ -26,6 +26,12 @@ type FormSubmission struct {
 	// EmailSHA256 and PhoneSHA256 are as in [Event].
 	EmailSHA256 string `json:"email_sha256,omitempty"`
 	PhoneSHA256 string `json:"phone_sha256,omitempty"`
+	// EmailGoogleSHA256 is the address hashed as Google Ads asks: trimmed,
+	// lower-cased and, for gmail.com and googlemail.com, without the dots
+	// before the @. Set it when that differs from what EmailSHA256 hashed;
+	// Google's uploads take it instead of EmailSHA256, the other platforms
+	// never see it.
+	EmailGoogleSHA256 string `json:"email_google_sha256,omitempty"`
 }
 
 var submissionID = regexp.MustCompile(`^[\w.:-]{1,64}$`)
@@ -38,7 +44,8 @@ var submissionID = regexp.MustCompile(`^[\w.:-]{1,64}$`)
 // changes nothing. An unknown session is ErrInvalidID; bad fields are
 // ErrInvalidEvent naming the field.
 func (s *Service) RecordForm(ctx context.Context, sessionID string, f FormSubmission) error {
-	ev := Event{Type: EventForm, Name: f.Name, Page: f.Page, Outcome: f.Outcome, EmailSHA256: f.EmailSHA256, PhoneSHA256: f.PhoneSHA256}
+	ev := Event{Type: EventForm, Name: f.Name, Page: f.Page, Outcome: f.Outcome, EmailSHA256: f.EmailSHA256, PhoneSHA256: f.PhoneSHA256,
+		EmailGoogleSHA256: f.EmailGoogleSHA256}
 	if err := ev.validate(); err != nil {
 		return fmt.Errorf("dni: record form: %w", err)
 	}
@@ -70,7 +77,7 @@ func (s *Service) RecordForm(ctx context.Context, sessionID string, f FormSubmis
 		At: at, VisitorID: sess.VisitorID, SessionID: sess.ID, Source: sess.Source,
 		Attrs: map[string]string{"event": EventForm, journey.AttrFormName: f.Name, journey.AttrFormVerified: "true"}}
 	for k, v := range map[string]string{journey.AttrFormPage: f.Page, journey.AttrFormOutcome: f.Outcome,
-		"email_sha256": f.EmailSHA256, "phone_sha256": f.PhoneSHA256} {
+		"email_sha256": f.EmailSHA256, "email_google_sha256": f.EmailGoogleSHA256, "phone_sha256": f.PhoneSHA256} {
 		if v != "" {
 			tp.Attrs[k] = v
 		}
@@ -119,7 +126,8 @@ func (s *Service) formEvent(ctx context.Context, c journey.Conversion, tp journe
 	ids, err := s.adIDsOf(ctx, tp.SessionID)
 	ev := export.Event{Conversion: &c, Source: tp.Source, AdIDs: ids, Touch: journey.TouchForm}
 	if ids.Consent {
-		ev.UserData = export.UserData{EmailSHA256: tp.Attrs["email_sha256"], PhoneSHA256: tp.Attrs["phone_sha256"]}
+		ev.UserData = export.UserData{EmailSHA256: tp.Attrs["email_sha256"], PhoneSHA256: tp.Attrs["phone_sha256"],
+			EmailGoogleSHA256: tp.Attrs["email_google_sha256"]}
 	}
 	return ev, err
 }

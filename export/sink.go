@@ -95,9 +95,16 @@ type Event struct {
 // (the tracker hashes form fields in the browser; see dni.Event):
 // EmailSHA256 of the address trimmed and lower-cased, PhoneSHA256 of the
 // number in E.164 ("+14155550123"). Empty when not captured.
+//
+// EmailGoogleSHA256 is the address normalised as Google Ads asks: also
+// without the dots before the @ of a gmail.com or googlemail.com address.
+// Set only when that differs from EmailSHA256 (a dotted gmail address);
+// Google sinks send it instead of EmailSHA256; the other sinks ignore it,
+// as their platforms keep the dots.
 type UserData struct {
-	EmailSHA256 string `json:"email_sha256,omitempty"`
-	PhoneSHA256 string `json:"phone_sha256,omitempty"`
+	EmailSHA256       string `json:"email_sha256,omitempty"`
+	EmailGoogleSHA256 string `json:"email_google_sha256,omitempty"`
+	PhoneSHA256       string `json:"phone_sha256,omitempty"`
 }
 
 // IsZero reports whether no user data was captured.

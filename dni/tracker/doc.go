@@ -196,7 +196,7 @@
 // Both are set up when tracking starts, not before consent.
 // The event is
 //
-//	{"type":"form","at","name","page","outcome"?,"email_sha256"?,"phone_sha256"?}
+//	{"type":"form","at","name","page","outcome"?,"email_sha256"?,"email_google_sha256"?,"phone_sha256"?}
 //
 // name is the form's id attribute, else its name attribute, else the path
 // of its action, else "form" (at most 128 characters; control characters,
@@ -218,7 +218,12 @@
 // email, trimmed and lower-cased, when it has the shape a@b, and the phone
 // in E.164 go as the hex SHA-256 (crypto.subtle; none where it is missing)
 // in email_sha256 and phone_sha256, the form the ad platforms' conversion
-// uploads take; a hash finished after ads consent went is dropped. A
+// uploads take. Google Ads also removes the dots before the @ of a
+// gmail.com or googlemail.com address before hashing, and the other
+// platforms do not: for such an address written with dots, the hash of
+// the address without them goes too, in email_google_sha256 (it is never
+// sent when it would equal email_sha256). A hash finished after ads
+// consent went is dropped. A
 // phone written with + or 00 is taken as it is (a "(0)"
 // after the country code dropped); a national number only with
 // [Config.PhoneCountryCode], its trunk prefix dropped (0; 1 in the NANP;

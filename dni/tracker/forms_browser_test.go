@@ -236,7 +236,7 @@ func TestFormsBrowser(t *testing.T) {
 
 	t.Run("hashes only while ads consent holds, formOutcome included", func(t *testing.T) {
 		s := newSite(t, browser, Config{}, map[string]string{"/": page(adsHead, `<form id="f">
-			<input type="email" value="a@b.example"></form>
+			<input type="email" value="a.b@gmail.com"></form>
 			<script>document.getElementById("f").addEventListener("submit", e => e.preventDefault());</script>`)})
 		s.navigate("/")
 		s.waitFor("the session", ready)
@@ -244,18 +244,22 @@ func TestFormsBrowser(t *testing.T) {
 		// Withdrawn while the hash is being made.
 		eval[bool](s, submit+`; attriqs.adsConsent(false); true`)
 		ev := s.events("form", 1)
-		if _, ok := ev[0]["email_sha256"]; ok {
-			t.Errorf("submission %v carries a hash made before ads consent was withdrawn", ev[0])
+		for _, k := range []string{"email_sha256", "email_google_sha256"} {
+			if _, ok := ev[0][k]; ok {
+				t.Errorf("submission %v carries %s, made before ads consent was withdrawn", ev[0], k)
+			}
 		}
 		eval[bool](s, `attriqs.adsConsent(true); `+submit+`; true`)
 		ev = s.events("form", 2)
-		if ev[1]["email_sha256"] != sha("a@b.example") {
-			t.Fatalf("submission %v, want the email's hash", ev[1])
+		if ev[1]["email_sha256"] != sha("a.b@gmail.com") || ev[1]["email_google_sha256"] != sha("ab@gmail.com") {
+			t.Fatalf("submission %v, want the email's hashes, plain and Google's", ev[1])
 		}
 		eval[bool](s, `attriqs.adsConsent(false); attriqs.formOutcome(document.getElementById("f"), "sent")`)
 		ev = s.events("form", 3)
-		if _, ok := ev[2]["email_sha256"]; ok || ev[2]["outcome"] != "sent" || ev[2]["at"] != ev[1]["at"] {
-			t.Errorf("outcome %v, want the submission again with outcome sent and without its hash", ev[2])
+		_, plain := ev[2]["email_sha256"]
+		_, google := ev[2]["email_google_sha256"]
+		if plain || google || ev[2]["outcome"] != "sent" || ev[2]["at"] != ev[1]["at"] {
+			t.Errorf("outcome %v, want the submission again with outcome sent and without its hashes", ev[2])
 		}
 	})
 
@@ -267,6 +271,15 @@ func TestFormsBrowser(t *testing.T) {
 		}{
 			{Config{}, "Jane@Example.com", "00 44 20 7946 0000", map[string]any{"email_sha256": sha("jane@example.com"), "phone_sha256": sha("+442079460000")}},
 			{Config{}, "not an address", "(415) 555-0123", map[string]any{}}, // national without PhoneCountryCode: not sent
+			// Google's hash, the dots before the @ of gmail.com and
+			// googlemail.com removed, goes too only when it differs.
+			{Config{}, " Jane.M.Doe@GMail.com ", "", map[string]any{"email_sha256": sha("jane.m.doe@gmail.com"), "email_google_sha256": sha("janemdoe@gmail.com")}},
+			{Config{}, "jane.doe@googlemail.com", "", map[string]any{"email_sha256": sha("jane.doe@googlemail.com"), "email_google_sha256": sha("janedoe@googlemail.com")}},
+			{Config{}, "janedoe@gmail.com", "", map[string]any{"email_sha256": sha("janedoe@gmail.com")}},
+			{Config{}, "jane.doe@example.com", "", map[string]any{"email_sha256": sha("jane.doe@example.com")}},
+			{Config{}, "jane.doe@gmail.com.example", "", map[string]any{"email_sha256": sha("jane.doe@gmail.com.example")}},
+			{Config{}, "jane.doe@notgmail.com", "", map[string]any{"email_sha256": sha("jane.doe@notgmail.com")}},
+			{Config{}, "jane.doe@gmail", "", map[string]any{"email_sha256": sha("jane.doe@gmail")}},
 			{Config{PhoneCountryCode: "44"}, "", "020 7946 0000", map[string]any{"phone_sha256": sha("+442079460000")}},
 			{Config{PhoneCountryCode: "44"}, "", "+44 (0)20 7946 0000", map[string]any{"phone_sha256": sha("+442079460000")}},
 			{Config{PhoneCountryCode: "1"}, "", "1-415-555-0123", map[string]any{"phone_sha256": sha("+14155550123")}},

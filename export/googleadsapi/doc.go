@@ -84,15 +84,17 @@
 //
 // hashedEmail and hashedPhoneNumber are a form's email_sha256 and
 // phone_sha256 (export.Event.UserData), which the tracker hashes in the
-// browser (trimmed and lower-cased email; phone in E.164), and for a call
-// the caller id as the provider reported it in E.164, hashed here; a
+// browser (trimmed and lower-cased email; phone in E.164); hashedEmail is
+// the form's email_google_sha256 instead when it has one: Google's rules
+// also remove the dots before "@" of gmail.com and googlemail.com
+// addresses, which the plain hash keeps for the other platforms, so the
+// tracker hashes such an address written with dots both ways. For a call,
+// a hashedPhoneNumber is also the caller id as the provider reported it in
+// E.164, hashed here; a
 // caller number equal to the form's phone is sent once. Values are
 // SHA-256 as 64 lower-case hex digits; anything else is left out, as is
 // a number kept keyed (dni.Config.IdentityKey, "h:…"), withheld or not in
-// E.164. Google's rules also remove the dots before "@" of gmail.com and
-// googlemail.com addresses; the tracker does not, so such an address
-// written with dots does not match (the hash is made in the browser and
-// cannot be redone here). A consented conversion without a Google click id
+// E.164. A consented conversion without a Google click id
 // but with user data is uploaded by its identifiers alone, as Google asks
 // enhanced conversions for leads to upload every lead; Google answers
 // success when it finds no click for them (debugEnabled is not set). Turn

@@ -422,7 +422,8 @@ func (s *Sink) clickRequest(m export.Message) (clickConversionsRequest, error) {
 }
 
 // userIdentifiers are the hashed user data sent with a conversion, one
-// userIdentifier each (Google's oneof): the form's email, the form's
+// userIdentifier each (Google's oneof): the form's email (its Google
+// normalised hash when the form has one, else the plain one), the form's
 // phone and the caller's number (once if they are the same), when the
 // host turned enhanced conversions for leads on and the visitor's consent
 // allows sharing user data. A hash that is not 64 lower-case hex digits is
@@ -433,8 +434,12 @@ func (s *Sink) userIdentifiers(ev export.Event) []userIdentifier {
 		return nil
 	}
 	var ids []userIdentifier
-	if sha256Hex.MatchString(ev.UserData.EmailSHA256) {
-		ids = append(ids, userIdentifier{UserIdentifierSource: "FIRST_PARTY", HashedEmail: ev.UserData.EmailSHA256})
+	email := ev.UserData.EmailSHA256
+	if sha256Hex.MatchString(ev.UserData.EmailGoogleSHA256) {
+		email = ev.UserData.EmailGoogleSHA256 // the dots of a gmail address removed, as Google hashes it
+	}
+	if sha256Hex.MatchString(email) {
+		ids = append(ids, userIdentifier{UserIdentifierSource: "FIRST_PARTY", HashedEmail: email})
 	}
 	var phones []string
 	if sha256Hex.MatchString(ev.UserData.PhoneSHA256) {

@@ -95,6 +95,11 @@ func TestUserIdentifiersFollowConsentSettingsAndShape(t *testing.T) {
 		"consent mode denies user data": {true, journey.AdIDs{Consent: true, AdUserData: "denied"},
 			export.UserData{EmailSHA256: emailHash}, "", identifiers{}},
 		"enhanced conversions off": {false, consented, export.UserData{EmailSHA256: emailHash}, "", identifiers{}},
+		"a dotted gmail address goes by Google's hash": {true, consented,
+			export.UserData{EmailSHA256: sha("jane.doe@gmail.com"), EmailGoogleSHA256: sha("janedoe@gmail.com"), PhoneSHA256: phoneHash}, "",
+			identifiers{[]string{sha("janedoe@gmail.com")}, []string{phoneHash}}},
+		"a Google hash that is not lower-case hex leaves the plain one": {true, consented,
+			export.UserData{EmailSHA256: emailHash, EmailGoogleSHA256: "janedoe@gmail.com"}, "", identifiers{[]string{emailHash}, nil}},
 		"a hash that is not lower-case hex": {true, consented,
 			export.UserData{EmailSHA256: "Jane.Doe@example.com", PhoneSHA256: "ABCDEF" + phoneHash[6:]}, "", identifiers{}},
 	} {

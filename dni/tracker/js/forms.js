@@ -41,12 +41,17 @@
   let sub = guard(function (f, k) {
     if (consent != 1 || !f || k && seen.has(f) || f.closest("[data-attriqs-noform]")) return;
     seen.add(f);
-    let n = name(f), e = { type: "form", name: n, page: location.pathname.slice(0, 512) }, h = [], m;
+    let n = name(f), e = { type: "form", name: n, page: location.pathname.slice(0, 512) }, h = [], m, g;
     last.set(n, e);
     send(e);
     if (adsOn()) {
       m = val(f, "input[type=email],input[autocomplete~=email i],input[name*=email i]").toLowerCase();
-      h = [/^[^\s@]+@[^\s@]+$/.test(m) && hash(m), hash(e164(val(f, "input[type=tel],input[autocomplete~=tel i]")))];
+      // g: the address as Google Ads normalises it, the dots before the @
+      // of a gmail.com or googlemail.com address removed; hashed too only
+      // when that changes it. Other platforms keep the dots.
+      g = m.replace(/\.(?=[^@]*@g(oogle)?mail\.com$)/g, "");
+      m = /^[^\s@]+@[^\s@]+$/.test(m) && m;
+      h = [hash(m), hash(e164(val(f, "input[type=tel],input[autocomplete~=tel i]"))), m && g != m && hash(g)];
     }
     // A beacon, not a fetch: a plain form post leaves the page at once.
     // Ads consent may have gone while the hashes were made.
@@ -54,6 +59,7 @@
       if (a && adsOn()) {
         if (a[0]) e.email_sha256 = a[0];
         if (a[1]) e.phone_sha256 = a[1];
+        if (a[2]) e.email_google_sha256 = a[2];
       }
       flush(1);
     });
@@ -72,7 +78,7 @@
     if (!e || consent != 1 || !/^[\w.:-]{1,32}$/.test(o)) return false;
     e.outcome = o;
     // Without ads consent (withdrawn since), the hashes do not go again.
-    if (!adsOn()) delete e.email_sha256, delete e.phone_sha256;
+    if (!adsOn()) delete e.email_sha256, delete e.email_google_sha256, delete e.phone_sha256;
     send(e);
     return true;
   });
