@@ -59,3 +59,23 @@ func TestClickIDsAreKeptOnlyWithAdsConsent(t *testing.T) {
 		assert.Equal(t, "gclid", tp.Source.ClickID.Param)
 	}
 }
+
+// A form sent with ads consent and given its outcome after the consent was
+// withdrawn reaches the sinks with neither the click id nor the ad ids.
+func TestAnOutcomeAfterAWithdrawalSendsNoClickID(t *testing.T) {
+	h, _, x, crm := newExportHarness(t, testConfig())
+	ctx := context.Background()
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?gclid=withdrawn-later",
+		AdIDs: journey.AdIDs{Consent: true, GAClientID: "1234567890.1700000000"}})
+	require.NoError(t, h.svc.RecordForm(ctx, a.SessionID, FormSubmission{ID: "q-1", Name: "quote"}))
+	h.visit(t, VisitRequest{VisitorID: a.VisitorID, SessionID: a.SessionID, URL: "https://example-plumbing.com/", AdsWithdrawn: true})
+	require.NoError(t, h.svc.Close())
+	form := "form:" + a.SessionID + "/quote/id:q-1"
+	require.NoError(t, h.svc.SetOutcome(ctx, form, Outcome{Status: OutcomeWon, Value: 5000, Currency: "USD"}))
+	deliverAll(t, x)
+	m, ok := crm.message("capture/" + journey.FormConversionID(form))
+	require.True(t, ok, "delivered: %v", crm.delivered())
+	assert.Equal(t, "gclid", m.Source.ClickID.Param)
+	assert.Empty(t, m.Source.ClickID.Value, "the click id went with the consent")
+	assert.True(t, m.AdIDs.IsZero(), "%+v", m.AdIDs)
+}

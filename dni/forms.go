@@ -123,8 +123,8 @@ func (s *Service) convertForm(ctx context.Context, tp journey.Touchpoint) error 
 // session's ads consent, also the hashed email and phone the form carried
 // (export.Event.UserData), for the ad platforms that match on them.
 func (s *Service) formEvent(ctx context.Context, c journey.Conversion, tp journey.Touchpoint) (export.Event, error) {
-	ids, err := s.adIDsOf(ctx, tp.SessionID)
-	ev := export.Event{Conversion: &c, Source: tp.Source, AdIDs: ids, Touch: journey.TouchForm}
+	src, ids, err := s.exported(ctx, tp.SessionID, tp.Source)
+	ev := export.Event{Conversion: &c, Source: src, AdIDs: ids, Touch: journey.TouchForm}
 	if ids.Consent {
 		ev.UserData = export.UserData{EmailSHA256: tp.Attrs["email_sha256"], PhoneSHA256: tp.Attrs["phone_sha256"],
 			EmailGoogleSHA256: tp.Attrs["email_google_sha256"]}
