@@ -149,12 +149,9 @@ func (m *Store) MarkOutboxFailed(ctx context.Context, id, claim, lastError strin
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	msg, ok := m.outbox[id]
-	if !ok {
-		return fmt.Errorf("outbox message %q: %w", id, store.ErrNotFound)
-	}
-	if msg.State != store.OutboxPending || msg.Claim != claim {
-		return fmt.Errorf("outbox message %q is no longer held by claim %q: %w", id, claim, store.ErrConflict)
+	msg, err := m.held(id, claim)
+	if err != nil {
+		return err
 	}
 	msg.LastError, msg.UpdatedAt = lastError, store.Micro(at)
 	if dead {
@@ -165,6 +162,18 @@ func (m *Store) MarkOutboxFailed(ctx context.Context, id, claim, lastError strin
 	return nil
 }
 
+// held is message id while claim holds it; m.mu is held.
+func (m *Store) held(id, claim string) (*store.OutboxMessage, error) {
+	msg, ok := m.outbox[id]
+	if !ok {
+		return nil, fmt.Errorf("outbox message %q: %w", id, store.ErrNotFound)
+	}
+	if msg.State != store.OutboxPending || msg.Claim != claim {
+		return nil, fmt.Errorf("outbox message %q is no longer held by claim %q: %w", id, claim, store.ErrConflict)
+	}
+	return msg, nil
+}
+
 // DeferOutbox implements [store.Outbox].
 func (m *Store) DeferOutbox(ctx context.Context, id, claim, reason string, at, retryAt time.Time) error {
 	if err := ctxErr(ctx); err != nil {
@@ -172,12 +181,9 @@ func (m *Store) DeferOutbox(ctx context.Context, id, claim, reason string, at, r
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	msg, ok := m.outbox[id]
-	if !ok {
-		return fmt.Errorf("outbox message %q: %w", id, store.ErrNotFound)
-	}
-	if msg.State != store.OutboxPending || msg.Claim != claim {
-		return fmt.Errorf("outbox message %q is no longer held by claim %q: %w", id, claim, store.ErrConflict)
+	msg, err := m.held(id, claim)
+	if err != nil {
+		return err
 	}
 	msg.Attempts = max(msg.Attempts-1, 0)
 	msg.LastError, msg.UpdatedAt, msg.NextAt = reason, store.Micro(at), store.Micro(retryAt)
