@@ -1,6 +1,7 @@
 // Command calltrack runs calltrack's reports from the command line:
 // attribution of a ChannelAttribution paths file, pool sizing, pool audits
-// and mix-model series over a store, and the admin dashboard.
+// and mix-model series over a store, the keywords of Google Ads clicks,
+// and the admin dashboard.
 //
 //	go install github.com/attriqs/calltrack/cmd/calltrack@latest
 //	calltrack help
@@ -41,6 +42,8 @@ func commands() []command {
 			"audit a pool's hold history in a store and recommend its size", runAudit},
 		{"series", "-store URL [-from DAY] [-to DAY] [-granularity day|week] [-campaign] [-layout wide|long]",
 			"write the mix-model series (Robyn/Meridian wide layout, or long)", runSeries},
+		{"keywords", "-store URL -from DAY -to DAY [-tz Area/City] -customer-id ID -client-id ID [-login-customer-id ID]",
+			"fill the keyword of sessions from Google Ads clicks (gclid), read from click_view", runKeywords},
 		{"serve", "-store URL [-addr 127.0.0.1:8090] [-config FILE] [-read-only] [-allow-host NAME,...]",
 			"serve the admin dashboard over a store", runServe},
 	}

@@ -89,15 +89,9 @@ type serveOptions struct {
 // newServer opens the store, builds the service and the dashboard over it
 // and listens on addr. closeAll closes what it opened.
 func newServer(ctx context.Context, o serveOptions, stderr io.Writer) (*http.Server, net.Listener, func(), error) {
-	var cfg serveConfig
-	if o.config != "" {
-		raw, err := os.ReadFile(o.config)
-		if err != nil {
-			return nil, nil, nil, flagError("config", "%v", err)
-		}
-		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return nil, nil, nil, flagError("config", "%s: %v", o.config, err)
-		}
+	cfg, err := readServeConfig(o.config)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	if o.now == nil {
 		o.now = time.Now
@@ -133,6 +127,22 @@ func newServer(ctx context.Context, o serveOptions, stderr io.Writer) (*http.Ser
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	return srv, ln, closeAll, nil
+}
+
+// readServeConfig reads the -config file at path; "" is no file.
+func readServeConfig(path string) (serveConfig, error) {
+	var cfg serveConfig
+	if path == "" {
+		return cfg, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, flagError("config", "%v", err)
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return cfg, flagError("config", "%s: %v", path, err)
+	}
+	return cfg, nil
 }
 
 // loopbackHosts refuses requests whose Host is not a loopback address,

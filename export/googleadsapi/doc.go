@@ -158,7 +158,8 @@
 // Config.Now, or not yet begun, is refused without a request. The day is
 // the date of the time given, in its location, which should be the
 // account's time zone. Google's refusals are [*Error]s classed as for
-// uploads.
+// uploads. Reading keywords needs no conversion action: a sink made with
+// [Config].ReadOnly only reads, and uploads nothing.
 //
 // # Authentication
 //

@@ -49,8 +49,8 @@ const (
 const TimeLayout = "2006-01-02 15:04:05-07:00"
 
 // Config configures a [Sink]. CustomerID, DeveloperToken,
-// ConversionAction and credentials (TokenSource, or ClientID, ClientSecret
-// and RefreshToken) are required.
+// ConversionAction (unless ReadOnly) and credentials (TokenSource, or
+// ClientID, ClientSecret and RefreshToken) are required.
 type Config struct {
 	// Name is the sink's name in the outbox; empty means [DefaultName]. It
 	// is also the start of every order id the sink sends, so it must not
@@ -69,6 +69,12 @@ type Config struct {
 	// (type "Import from clicks") every conversion and adjustment is
 	// counted under: "customers/<id>/conversionActions/<id>".
 	ConversionAction string
+	// ReadOnly makes a sink that only reads reports ([Sink.ClickViews],
+	// [Sink.ClickKeywords]): ConversionAction and CallAssets must then be
+	// empty, Accepts accepts nothing and Deliver refuses every message as
+	// permanent, so a reader registered as an export sink by mistake
+	// uploads nothing.
+	ReadOnly bool
 	// TokenSource gives OAuth 2 access tokens for the
 	// https://www.googleapis.com/auth/adwords scope. Leave it nil to have
 	// the sink refresh them from ClientID, ClientSecret and RefreshToken.
@@ -203,7 +209,10 @@ func New(cfg Config) (*Sink, error) {
 	if strings.TrimSpace(cfg.DeveloperToken) == "" {
 		errs = append(errs, errors.New("googleadsapi: Config.DeveloperToken is empty"))
 	}
-	if !conversionAction.MatchString(cfg.ConversionAction) {
+	switch {
+	case cfg.ReadOnly && (cfg.ConversionAction != "" || len(cfg.CallAssets.Numbers) > 0):
+		errs = append(errs, errors.New("googleadsapi: Config.ReadOnly is set with Config.ConversionAction or Config.CallAssets: a read-only sink uploads nothing; give one"))
+	case !cfg.ReadOnly && !conversionAction.MatchString(cfg.ConversionAction):
 		errs = append(errs, fmt.Errorf("googleadsapi: Config.ConversionAction %q is not a resource name customers/<id>/conversionActions/<id>", cfg.ConversionAction))
 	}
 	if cfg.TokenSource == nil {
@@ -273,6 +282,9 @@ func (s *Sink) Name() string { return s.cfg.Name }
 // Calls that did not convert, and anything else without consent, are not
 // queued.
 func (s *Sink) Accepts(ev export.Event) bool {
+	if s.cfg.ReadOnly {
+		return false
+	}
 	if s.callAsset(ev) {
 		return true
 	}
@@ -316,6 +328,8 @@ func (s *Sink) callAsset(ev export.Event) bool {
 // per request. See the package documentation for how answers are treated.
 func (s *Sink) Deliver(ctx context.Context, m export.Message) error {
 	switch {
+	case s.cfg.ReadOnly:
+		return export.Permanent(fmt.Errorf("googleadsapi: message %q: the sink is read-only (Config.ReadOnly)", m.ID))
 	case m.Adjustment != nil:
 		return s.upload(ctx, "upload conversion adjustment", "uploadConversionAdjustments", s.adjustmentRequest(m), m.Adjustment.Type != export.AdjustRestate)
 	case s.callAsset(m.Event):

@@ -18,6 +18,7 @@ import (
 
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/export/googleadsapi"
+	"github.com/attriqs/calltrack/journey"
 )
 
 // searchAds stands in for GoogleAdsService.Search over REST as Google
@@ -308,4 +309,48 @@ func TestClickViewsRefreshAnExpiredTokenOnce(t *testing.T) {
 	require.True(t, errors.As(err, &ae), "%v", err)
 	assert.Equal(t, "UNAUTHENTICATED", ae.Status)
 	assert.False(t, ae.Permanent(), "fixed credentials let a later try through")
+}
+
+// TestReadOnlySinkReadsKeywordsAndUploadsNothing: Config.ReadOnly needs no
+// conversion action, reads click_view as any sink does, accepts nothing
+// and refuses every message as permanent; upload settings with it are
+// refused by name.
+func TestReadOnlySinkReadsKeywordsAndUploadsNothing(t *testing.T) {
+	f := newSearchAds(t)
+	f.clicks["2026-03-02"] = []searchClick{{"gclid-a", "emergency plumber", "EXACT"}}
+	cfg := googleadsapi.Config{
+		CustomerID: kwCustomer, DeveloperToken: kwDevToken, ReadOnly: true,
+		ClientID: kwID, ClientSecret: kwSecret, RefreshToken: kwRefresh,
+		BaseURL: f.srv.URL, TokenURL: f.srv.URL + "/token", Now: func() time.Time { return kwNow },
+	}
+	s, err := googleadsapi.New(cfg)
+	require.NoError(t, err)
+	kws, err := s.ClickKeywords(context.Background(), time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"gclid-a": "emergency plumber"}, kws)
+
+	msg := conversion("call:fake/CA1", "gclid", "gclid-a", journey.AdIDs{Consent: true})
+	assert.False(t, s.Accepts(msg.Event))
+	err = s.Deliver(context.Background(), msg)
+	require.Error(t, err)
+	assert.True(t, export.IsPermanent(err))
+	assert.Contains(t, err.Error(), "Config.ReadOnly")
+	assert.Len(t, f.calls(), 1, "only the search; no upload")
+
+	for name, set := range map[string]func(*googleadsapi.Config){
+		"ConversionAction": func(c *googleadsapi.Config) { c.ConversionAction = "customers/1234567890/conversionActions/555" },
+		"CallAssets": func(c *googleadsapi.Config) {
+			c.CallAssets = googleadsapi.CallAssets{Numbers: []string{"+14155550101"},
+				ConversionAction: "customers/1234567890/conversionActions/556", AdUserData: "GRANTED"}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := cfg
+			set(&c)
+			_, err := googleadsapi.New(c)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "Config.ReadOnly")
+			assert.Contains(t, err.Error(), "Config."+name)
+		})
+	}
 }
