@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
+	"github.com/attriqs/calltrack/classify"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/store"
 )
@@ -80,7 +82,7 @@ func (s *Service) ApplyClickKeywords(ctx context.Context, from, to time.Time, sr
 	}
 	bySession := map[string][]journey.Touchpoint{}
 	seen := map[string]bool{}
-	var sessions []string
+	arrivals := map[string]journey.Touchpoint{} // each session's own touchpoint
 	for _, j := range journeys {
 		for _, tp := range j.Touchpoints {
 			if seen[tp.ID] || tp.SessionID == "" || tp.At.Before(from) {
@@ -89,48 +91,77 @@ func (s *Service) ApplyClickKeywords(ctx context.Context, from, to time.Time, sr
 			seen[tp.ID] = true
 			bySession[tp.SessionID] = append(bySession[tp.SessionID], tp)
 			if tp.Kind == journey.TouchSession && tp.At.Before(to) {
-				sessions = append(sessions, tp.SessionID)
+				arrivals[tp.SessionID] = tp
 			}
 		}
 	}
-	slices.Sort(sessions)
 	days := clickDays{src: src, keywords: map[string]map[string]string{}}
 	loc := from.Location()
-	for _, id := range slices.Compact(sessions) {
-		sess, err := s.store.Session(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // erased meanwhile
-		}
-		if err != nil {
-			return n, err
-		}
-		click := sess.Source.ClickID
-		if click.Param != clickKeywordParam || click.Value == "" || sess.Source.Term != "" {
+	for _, id := range slices.Sorted(maps.Keys(arrivals)) {
+		// The session's touchpoint says what its session does of the click
+		// (the Service keeps them together), so sessions without one cost
+		// no read.
+		arrival := arrivals[id]
+		click := arrival.Source.ClickID
+		if click.Param != clickKeywordParam || click.Value == "" || arrival.Source.Term != "" {
 			continue
 		}
-		kw, err := days.keyword(ctx, sess.StartedAt.In(loc), click.Value)
+		kw, err := days.keyword(ctx, arrival.At.In(loc), click.Value)
 		if err != nil {
 			return n, err
 		}
 		if kw == "" {
 			continue
 		}
-		for _, tp := range bySession[id] {
-			if tp.Source.Term != "" || tp.Source.ClickID.Param != click.Param {
-				continue
-			}
-			tp.Source.Term = kw
-			if err := s.store.AddTouchpoint(ctx, tp); err != nil {
-				return n, fmt.Errorf("dni: keyword of session %s: touchpoint %s: %w", id, tp.ID, err)
-			}
-		}
-		sess.Source.Term = kw
-		if err := s.store.PutSession(ctx, sess); err != nil {
+		filled, err := s.fillTerm(ctx, id, click, kw, bySession[id])
+		if err != nil {
 			return n, fmt.Errorf("dni: keyword of session %s: %w", id, err)
 		}
-		n++
+		if filled {
+			n++
+		}
 	}
 	return n, nil
+}
+
+// fillTerm writes kw as the Term of session id and of its touchpoints tps,
+// each read again just before it is written, and only while it still has
+// click and no Term: what changed since the period was read (a withdrawal
+// of ads consent, which takes the click away, a later webhook, an
+// erasure) is not undone.
+func (s *Service) fillTerm(ctx context.Context, id string, click classify.ClickID, kw string, tps []journey.Touchpoint) (bool, error) {
+	if err := s.writes.flush(ctx); err != nil {
+		return false, err
+	}
+	unchanged := func(src classify.Source) bool { return src.ClickID == click && src.Term == "" }
+	sess, err := s.store.Session(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !unchanged(sess.Source) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, old := range tps {
+		tp, err := s.store.Touchpoint(ctx, old.ID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && !unchanged(tp.Source) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		tp.Source.Term = kw
+		if err := s.store.AddTouchpoint(ctx, tp); err != nil {
+			return false, fmt.Errorf("touchpoint %s: %w", tp.ID, err)
+		}
+	}
+	if sess, err = s.store.Session(ctx, id); errors.Is(err, store.ErrNotFound) || err == nil && !unchanged(sess.Source) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	sess.Source.Term = kw
+	return true, s.store.PutSession(ctx, sess)
 }
 
 // clickDays asks a ClickKeywordSource once per day.

@@ -175,3 +175,43 @@ func TestClickKeywordsErrorsNameTheDayAndTheFields(t *testing.T) {
 	assert.Contains(t, err.Error(), "src is nil")
 	assert.Contains(t, err.Error(), "is not after from")
 }
+
+// withdrawing is a click report during whose answer the visitor withdraws
+// ads consent.
+type withdrawing struct {
+	clickKeywords
+	withdraw func()
+}
+
+func (w *withdrawing) ClickKeywords(ctx context.Context, day time.Time) (map[string]string, error) {
+	w.withdraw()
+	return w.clickKeywords.ClickKeywords(ctx, day)
+}
+
+// A visitor who withdraws ads consent while the platform is asked keeps
+// the withdrawal: the run writes back neither the click id nor a keyword
+// of it, on the session or its touchpoint.
+func TestClickKeywordsLeaveAWithdrawalMadeMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	clk := dnitest.NewClock(dnitest.Start)
+	h := keywordHarness(t, clk)
+	a := h.Visit(t, dni.VisitRequest{URL: adURL + "&gclid=gclid-w", AdIDs: journey.AdIDs{Consent: true}})
+	day := clk.Now().Format(time.DateOnly)
+	src := &withdrawing{clickKeywords: clickKeywords{days: map[string]map[string]string{day: {"gclid-w": "burst pipe"}}},
+		withdraw: func() {
+			h.Visit(t, dni.VisitRequest{VisitorID: a.VisitorID, SessionID: a.SessionID, URL: "https://example-plumbing.com/", AdsWithdrawn: true})
+		}}
+	from := clk.Now().Add(-time.Hour)
+	n, err := h.Service.ApplyClickKeywords(ctx, from, from.Add(2*time.Hour), src)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing filled")
+	h.Close(t)
+	sess, err := h.Service.Store().Session(ctx, a.SessionID)
+	require.NoError(t, err)
+	assert.Empty(t, sess.Source.ClickID.Value)
+	assert.Empty(t, sess.Source.Term)
+	tp, err := h.Service.Store().Touchpoint(ctx, "session:"+a.SessionID)
+	require.NoError(t, err)
+	assert.Empty(t, tp.Source.ClickID.Value, "the withdrawal stands on the touchpoint")
+	assert.Empty(t, tp.Source.Term)
+}
