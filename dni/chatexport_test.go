@@ -13,6 +13,7 @@ import (
 	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/store"
 )
 
 // A chat the rules convert reaches the sinks once, however often the
@@ -76,4 +77,32 @@ func TestChatConversionsReachTheSinks(t *testing.T) {
 	require.NotNil(t, m.Adjustment)
 	assert.Equal(t, export.AdjustRestate, m.Adjustment.Type)
 	assert.Equal(t, int64(30000), m.Adjustment.Value)
+}
+
+// A conversation has one outcome: set again through another of its events
+// (a lead page showing a later event), it changes the first one's value,
+// an adjustment, instead of making a second conversion.
+func TestAChatConversationHasOneOutcome(t *testing.T) {
+	h, st, x, crm := newExportHarness(t, testConfig())
+	ctx := context.Background()
+	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=facebook&utm_medium=social"})
+	at := h.clock.now()
+	require.NoError(t, h.svc.RecordChat(ctx, []chat.Event{
+		{Platform: "tawk", Type: chat.Started, ConversationID: "c-2", SessionID: a.SessionID, At: at},
+		{Platform: "tawk", Type: chat.Lead, ConversationID: "c-2", SessionID: a.SessionID, At: at.Add(time.Minute)},
+	}))
+	started := journey.ChatTouchpointID("tawk", "c-2", string(chat.Started))
+	lead := journey.ChatTouchpointID("tawk", "c-2", string(chat.Lead))
+	require.NoError(t, h.svc.SetOutcome(ctx, started, Outcome{Status: OutcomeWon, Value: 8000, Currency: "USD"}))
+	require.NoError(t, h.svc.SetOutcome(ctx, lead, Outcome{Status: OutcomeWon, Value: 9000, Currency: "USD"}))
+	convs, err := st.ConversionsBetween(ctx, at.Add(-time.Hour), at.Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, convs, 1, "one conversion for the conversation")
+	assert.Equal(t, journey.ManualConversionID(started), convs[0].ID)
+	assert.Equal(t, int64(9000), convs[0].Value)
+	_, err = st.ManualOutcome(ctx, lead)
+	assert.ErrorIs(t, err, store.ErrNotFound, "the outcome stays on the event it was first set on")
+	deliverAll(t, x)
+	assert.ElementsMatch(t, []string{"capture/" + journey.ManualConversionID(started), "capture/adjust:" + journey.ManualConversionID(started) + "/v2"},
+		crm.delivered())
 }

@@ -1,6 +1,7 @@
 package dni
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,11 +59,17 @@ var ErrUnknownTouchpoint = errors.New("dni: no recorded call, chat or form")
 // conversions the chat rules made of the conversation are retracted at
 // the sinks that had them. Setting an outcome again is a new change.
 func (s *Service) SetOutcome(ctx context.Context, touchpointID string, o Outcome) error {
-	if _, _, ok := chatConversation(touchpointID); ok {
+	if platform, conversation, ok := chatConversation(touchpointID); ok {
 		// Ordered with the chat rules' conversions (RecordChat), so the
 		// retraction finds a rule's conversion written meanwhile.
 		s.chatRules.Lock()
 		defer s.chatRules.Unlock()
+		// A conversation has one outcome, whichever of its events names it.
+		id, err := s.chatOutcomeID(ctx, platform, conversation)
+		if err != nil {
+			return fmt.Errorf("dni: set outcome: %w", err)
+		}
+		touchpointID = cmp.Or(id, touchpointID)
 	}
 	set, err := s.outcomeSetter(ctx, touchpointID)
 	if err != nil {
@@ -254,16 +261,24 @@ func chatConversation(touchpointID string) (platform, conversation string, ok bo
 // chatOutcomeSet reports whether any touchpoint of a chat conversation has
 // an outcome set by hand, which the chat rules then leave alone.
 func (s *Service) chatOutcomeSet(ctx context.Context, platform, conversation string) (bool, error) {
+	id, err := s.chatOutcomeID(ctx, platform, conversation)
+	return id != "", err
+}
+
+// chatOutcomeID is the touchpoint of a chat conversation whose outcome was
+// set by hand, "" when none was.
+func (s *Service) chatOutcomeID(ctx context.Context, platform, conversation string) (string, error) {
 	for _, t := range []chat.Type{chat.Opened, chat.Started, chat.Message, chat.Lead} {
-		_, err := s.store.ManualOutcome(ctx, journey.ChatTouchpointID(platform, conversation, string(t)))
+		id := journey.ChatTouchpointID(platform, conversation, string(t))
+		_, err := s.store.ManualOutcome(ctx, id)
 		if err == nil {
-			return true, nil
+			return id, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			return false, err
+			return "", err
 		}
 	}
-	return false, nil
+	return "", nil
 }
 
 // outcomeMessages are the deliveries a change of outcome owes: the
