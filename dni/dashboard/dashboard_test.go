@@ -48,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 
 // newFixtureWith is newFixture on st, with the options opts gives for the
 // fixture's clock (nil: none).
-func newFixtureWith(t *testing.T, st store.Store, opts func(clock func() time.Time) []dni.Option) *fixture {
+func newFixtureWith(t testing.TB, st store.Store, opts func(clock func() time.Time) []dni.Option) *fixture {
 	t.Helper()
 	f := &fixture{now: time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return f.now }

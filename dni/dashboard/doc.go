@@ -36,7 +36,10 @@
 //     events it had, as the sources report counts them) and forms, with
 //     their outcome and value; each lead's page (/leads/lead?id=, any of
 //     its touchpoints; the journey's chat and form steps link to it) has
-//     the outcome form for chats and forms.
+//     the outcome form for chats and forms. A chat conversation has one
+//     outcome, whichever of its events it was set from, and every page of
+//     the conversation shows it, also when that event is outside the
+//     period.
 //   - Attribution (/attribution): every model side by side, a model picker
 //     (?model=) and a grouping (?by=channel, source_medium, campaign,
 //     keyword); the chart shows the chosen model by the same grouping as

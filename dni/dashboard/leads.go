@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/report"
@@ -20,13 +21,14 @@ import (
 // the outcome form on its page sets.
 type lead struct {
 	// Touchpoint is the one the outcome is set on: a form's own; for a
-	// chat, the event that already has an outcome set by hand, else the
-	// chat's start, else its first event.
+	// chat, the event that already has an outcome set by hand when it is
+	// one of the lead's, else the chat's start, else its first event.
 	Touchpoint journey.Touchpoint
-	First      time.Time // the first event's time
-	Events     []string  // a chat's events, in the order a chat goes
-	ids        []string  // every touchpoint of the lead
-	chats      []string  // a chat's conversations (report.ChatConversation)
+	First      time.Time            // the first event's time
+	Events     []string             // a chat's events, in the order a chat goes
+	ids        []string             // every touchpoint of the lead
+	events     []journey.Touchpoint // a chat's events, as ids
+	chats      []string             // a chat's conversations (report.ChatConversation)
 	Manual     *journey.ManualOutcome
 	Value      amounts // the value of its conversions
 	Converted  bool
@@ -81,11 +83,7 @@ func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
 		}
 	}
 	for _, events := range report.ChatConversations(chats) {
-		l, err := h.chatLead(ctx, events)
-		if err != nil {
-			return nil, err
-		}
-		leads = append(leads, l)
+		leads = append(leads, h.chatLead(events))
 	}
 	convs, err := h.svc.Store().ConversionsBetween(ctx, p.From, p.To)
 	if err != nil {
@@ -106,10 +104,10 @@ func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
 }
 
 // chatLead makes a lead of a conversation's events. Its outcome is set
-// on an event that has one set by hand already, else on the chat's start,
-// else on its first event of a platform's conversation (not a widget's
-// from before it), else on its first.
-func (h *handler) chatLead(ctx context.Context, events []journey.Touchpoint) (lead, error) {
+// on the chat's start, else on its first event of a platform's
+// conversation (not a widget's from before it), else on its first; fill
+// moves it to an event that has one set by hand already.
+func (h *handler) chatLead(events []journey.Touchpoint) lead {
 	events = slices.Clone(events)
 	slices.SortStableFunc(events, func(a, b journey.Touchpoint) int { return chatRank(a) - chatRank(b) })
 	l := lead{Touchpoint: events[0], First: events[0].At}
@@ -124,6 +122,7 @@ func (h *handler) chatLead(ctx context.Context, events []journey.Touchpoint) (le
 	}
 	for _, tp := range events {
 		l.ids = append(l.ids, tp.ID)
+		l.events = append(l.events, tp)
 		if conv := report.ChatConversation(tp); !slices.Contains(l.chats, conv) {
 			l.chats = append(l.chats, conv)
 		}
@@ -133,30 +132,35 @@ func (h *handler) chatLead(ctx context.Context, events []journey.Touchpoint) (le
 			l.Touchpoint = tp
 		}
 	}
-	// An outcome already set on one of the events is the one to change.
-	for _, tp := range events {
-		_, err := h.svc.Store().ManualOutcome(ctx, tp.ID)
-		if err == nil {
-			l.Touchpoint = tp
-			break
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return lead{}, err
-		}
-	}
-	return l, nil
+	return l
 }
 
-// fill reads the lead's outcome set by hand and sums its conversions.
+// chatEventTypes are the events a chat conversation's outcome may be set
+// on, in the order dni.Service.SetOutcome looks for the one it keeps.
+var chatEventTypes = []chat.Type{chat.Opened, chat.Started, chat.Message, chat.Lead}
+
+// fill reads the lead's outcome set by hand and sums its conversions. A
+// chat's outcome is its conversation's, on whichever event it was set,
+// inside the period or not: dni.Service.SetOutcome keeps one per
+// conversation. An outcome set by hand is the lead's value (the rules'
+// conversions give way to it), whether or not its conversion falls in
+// convs.
 func (h *handler) fill(ctx context.Context, l *lead, convs []journey.Conversion) error {
-	mo, err := h.svc.Store().ManualOutcome(ctx, l.Touchpoint.ID)
-	switch {
-	case err == nil:
-		l.Manual = &mo
-	case !errors.Is(err, store.ErrNotFound):
+	mo, on, err := h.outcomeOf(ctx, *l)
+	if err != nil {
 		return err
 	}
 	l.Value = amounts{}
+	if mo != nil {
+		l.Manual = mo
+		if i := slices.Index(l.ids, on); i >= 0 && l.Chat() {
+			l.Touchpoint = l.events[i]
+		}
+		if l.Converted = mo.Status.Converts(); l.Converted {
+			l.Value.add(mo.Currency, mo.Value)
+		}
+		return nil
+	}
 	for _, c := range convs {
 		if l.conversionOf(c.ID) {
 			l.Converted = true
@@ -166,12 +170,57 @@ func (h *handler) fill(ctx context.Context, l *lead, convs []journey.Conversion)
 	return nil
 }
 
+// outcomeOf reads the outcome set by hand on the lead, nil when none, and
+// the touchpoint it is set on: a form's own; for a chat, the first of each
+// of its conversations' events (journey.ChatTouchpointID) that has one,
+// a platform's conversation before a widget's from before it existed.
+func (h *handler) outcomeOf(ctx context.Context, l lead) (*journey.ManualOutcome, string, error) {
+	ids := []string{l.Touchpoint.ID}
+	if l.Chat() {
+		ids = nil
+		convs := slices.Clone(l.chats)
+		slices.SortStableFunc(convs, func(a, b string) int { return cmpBool(widgetConversation(a), widgetConversation(b)) })
+		for _, conv := range convs {
+			platform, conversation, _ := strings.Cut(conv, "/")
+			for _, t := range chatEventTypes {
+				ids = append(ids, journey.ChatTouchpointID(platform, conversation, string(t)))
+			}
+		}
+	}
+	for _, id := range ids {
+		mo, err := h.svc.Store().ManualOutcome(ctx, id)
+		switch {
+		case err == nil:
+			return &mo, id, nil
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, "", err
+		}
+	}
+	return nil, "", nil
+}
+
+// widgetConversation reports whether a conversation
+// (report.ChatConversation) is a widget's from before its platform's
+// conversation existed, keyed by its session.
+func widgetConversation(conv string) bool {
+	_, c, _ := strings.Cut(conv, "/")
+	return strings.HasPrefix(c, "session-")
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
 // widgetOnly reports whether a chat event came before its conversation
 // existed, keyed by its session.
-func widgetOnly(tp journey.Touchpoint) bool {
-	_, conv, _ := strings.Cut(report.ChatConversation(tp), "/")
-	return strings.HasPrefix(conv, "session-")
-}
+func widgetOnly(tp journey.Touchpoint) bool { return widgetConversation(report.ChatConversation(tp)) }
 
 func chatRank(tp journey.Touchpoint) int {
 	if o, ok := chatOrder[tp.Attrs["event"]]; ok {
@@ -291,7 +340,7 @@ func (h *handler) lead(r *http.Request, p period) (string, any, *table, error) {
 		Statuses: outcomeStatuses, Currency: h.cfg.Currency, Saved: r.URL.Query().Get("saved") == "1", Problem: problemOf(r),
 		Explain: "A value set here wins over the form rules, also when they run again, and reaches the exports as an adjustment"}
 	if l.Chat() {
-		v.Explain = "A value set here wins over the chat conversion rules, also when the conversation's events come again (chats are not exported)"
+		v.Explain = "A value set here is the conversation's one outcome, whichever of its events you set it from: it wins over the chat conversion rules, also when the conversation's events come again, reaches the exports as a conversion of its own (an adjustment when changed), and the rules' conversions of the conversation are retracted at the exports that had them"
 	}
 	if len(l.Value) == 1 {
 		for c, val := range l.Value {
@@ -331,9 +380,7 @@ func (h *handler) findLead(ctx context.Context, id string) (lead, error) {
 		if err != nil {
 			return lead{}, err
 		}
-		if l, err = h.chatLead(ctx, events); err != nil {
-			return lead{}, err
-		}
+		l = h.chatLead(events)
 	default:
 		return lead{}, notFound
 	}

@@ -157,3 +157,31 @@ func TestLeadsCountConversationsAndSetTheirOutcomes(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, http.StatusNotFound, res.StatusCode)
 }
+
+// A chat conversation has one outcome, on the event it was first set on:
+// its pages and the leads list show it from any of its events, also when
+// that event is outside the period or before the day the page reads.
+func TestChatOutcomeShowsFromEveryEvent(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.visit(t, "", "https://www.example-plumbing.com/?utm_source=google&utm_medium=cpc&gclid=x")
+	require.NoError(t, f.svc.RecordChat(ctx, []chat.Event{{Platform: "tawk", Type: chat.Started, ConversationID: "conv-2", SessionID: a.SessionID, At: f.now}}))
+	started := journey.ChatTouchpointID("tawk", "conv-2", "chat_started")
+	require.NoError(t, f.svc.SetOutcome(ctx, started, dni.Outcome{Status: dni.OutcomeWon, Value: 8000, Currency: "USD", Note: "booked"}))
+	f.now = f.now.Add(8 * 24 * time.Hour)
+	require.NoError(t, f.svc.RecordChat(ctx, []chat.Event{{Platform: "tawk", Type: chat.Message, ConversationID: "conv-2", SessionID: a.SessionID, At: f.now}}))
+	require.NoError(t, f.svc.Close())
+
+	message := journey.ChatTouchpointID("tawk", "conv-2", "chat_message")
+	page := f.get(t, "/dashboard/leads/lead?id="+url.QueryEscape(message))
+	assert.Contains(t, text(page), "Outcome won, set by hand", "the message's page, a week after the outcome was set on the start")
+	assert.Contains(t, text(page), "Value $80.00")
+	assert.Contains(t, page, `value="booked"`)
+	assert.Contains(t, text(page), "reaches the exports as a conversion of its own")
+	assert.NotContains(t, page, "not exported")
+
+	leads := f.csv(t, "/dashboard/leads?days=7&format=csv")
+	require.Len(t, leads, 1+1, "the chat, by its message: its start is before the week")
+	assert.Equal(t, "won, set by hand", leads[1][column(t, leads, "Outcome")])
+	assert.Equal(t, "$80.00", leads[1][column(t, leads, "Value")])
+}
