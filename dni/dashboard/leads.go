@@ -37,37 +37,17 @@ type lead struct {
 // Chat reports whether the lead is a chat.
 func (l lead) Chat() bool { return l.Touchpoint.Kind == journey.TouchChat }
 
-// conversionOf reports whether conversion id is the lead's: a chat's
-// conversions are the rules' and the hand's on any of its events
-// (chat:platform/conversation/..., outcome:chat:platform/conversation/...),
-// a form's the form rules' and the hand's (journey.FormConversionID,
-// journey.ManualConversionID).
-func (l lead) conversionOf(id string) bool {
-	if l.Chat() {
-		for _, conv := range l.chats {
-			prefix := "chat:" + conv + "/"
-			if strings.HasPrefix(id, prefix) || strings.HasPrefix(id, journey.ManualConversionID(prefix)) {
-				return true
-			}
-		}
-		return false
-	}
-	return id == journey.FormConversionID(l.Touchpoint.ID) || id == journey.ManualConversionID(l.Touchpoint.ID)
-}
-
-// leadsOf reads the period's chats (one per conversation, as the sources
-// report counts them: report.ChatConversations of the events in the
-// period) and forms, newest first, each with its conversions and any
-// outcome set by hand.
-func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
+// leadTouchpoints reads the period's chats (one per conversation, as the
+// sources report counts them: report.ChatConversations of the events in
+// the period) and forms, without reading their outcomes.
+func (h *handler) leadTouchpoints(ctx context.Context, p period) (chats [][]journey.Touchpoint, forms []journey.Touchpoint, err error) {
 	journeys, err := h.svc.Journeys(ctx, p.From, p.To, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	in := func(t time.Time) bool { return !t.Before(p.From) && t.Before(p.To) }
 	seen := map[string]bool{}
-	var chats []journey.Touchpoint
-	var leads []lead
+	var events []journey.Touchpoint
 	for _, j := range journeys {
 		for _, tp := range j.Touchpoints {
 			if seen[tp.ID] || !in(tp.At) {
@@ -76,21 +56,36 @@ func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
 			seen[tp.ID] = true
 			switch tp.Kind {
 			case journey.TouchChat:
-				chats = append(chats, tp)
+				events = append(events, tp)
 			case journey.TouchForm:
-				leads = append(leads, lead{Touchpoint: tp, First: tp.At, ids: []string{tp.ID}})
+				forms = append(forms, tp)
 			}
 		}
 	}
-	for _, events := range report.ChatConversations(chats) {
+	return report.ChatConversations(events), forms, nil
+}
+
+// leadsOf reads the period's chats and forms (leadTouchpoints), newest
+// first, each with its conversions and any outcome set by hand.
+func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
+	chats, forms, err := h.leadTouchpoints(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	leads := make([]lead, 0, len(chats)+len(forms))
+	for _, tp := range forms {
+		leads = append(leads, lead{Touchpoint: tp, First: tp.At, ids: []string{tp.ID}})
+	}
+	for _, events := range chats {
 		leads = append(leads, h.chatLead(events))
 	}
 	convs, err := h.svc.Store().ConversionsBetween(ctx, p.From, p.To)
 	if err != nil {
 		return nil, err
 	}
+	byLead := conversionsByLead(convs)
 	for i := range leads {
-		if err := h.fill(ctx, &leads[i], convs); err != nil {
+		if err := h.fill(ctx, &leads[i], byLead); err != nil {
 			return nil, err
 		}
 	}
@@ -101,6 +96,45 @@ func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
 		return strings.Compare(a.Touchpoint.ID, b.Touchpoint.ID)
 	})
 	return leads, nil
+}
+
+// conversionsByLead indexes conversions by the lead they belong to
+// (leadKey), so each lead finds its own without going through them all.
+func conversionsByLead(convs []journey.Conversion) map[string][]journey.Conversion {
+	by := map[string][]journey.Conversion{}
+	for _, c := range convs {
+		k := conversionLead(c.ID)
+		by[k] = append(by[k], c)
+	}
+	return by
+}
+
+// conversionLead is the key of the lead conversion id belongs to: a
+// chat's conversions are the rules' and the hand's on any of its events
+// (chat:platform/conversation/..., outcome:chat:platform/conversation/...),
+// keyed by the conversation; a form's the form rules' and the hand's
+// (journey.FormConversionID, journey.ManualConversionID), keyed by the
+// form's touchpoint.
+func conversionLead(id string) string {
+	id = strings.TrimPrefix(id, journey.ManualConversionID(""))
+	if rest, ok := strings.CutPrefix(id, "chat:"); ok {
+		if i := strings.LastIndexByte(rest, '/'); i > 0 {
+			return "chat:" + rest[:i]
+		}
+	}
+	return id
+}
+
+// keys are the conversionLead keys of the lead's conversions.
+func (l lead) keys() []string {
+	if !l.Chat() {
+		return []string{journey.FormConversionID(l.Touchpoint.ID)}
+	}
+	keys := make([]string, len(l.chats))
+	for i, conv := range l.chats {
+		keys[i] = "chat:" + conv
+	}
+	return keys
 }
 
 // chatLead makes a lead of a conversation's events. Its outcome is set
@@ -144,8 +178,8 @@ var chatEventTypes = []chat.Type{chat.Opened, chat.Started, chat.Message, chat.L
 // inside the period or not: dni.Service.SetOutcome keeps one per
 // conversation. An outcome set by hand is the lead's value (the rules'
 // conversions give way to it), whether or not its conversion falls in
-// convs.
-func (h *handler) fill(ctx context.Context, l *lead, convs []journey.Conversion) error {
+// convs (conversionsByLead).
+func (h *handler) fill(ctx context.Context, l *lead, convs map[string][]journey.Conversion) error {
 	mo, on, err := h.outcomeOf(ctx, *l)
 	if err != nil {
 		return err
@@ -161,8 +195,8 @@ func (h *handler) fill(ctx context.Context, l *lead, convs []journey.Conversion)
 		}
 		return nil
 	}
-	for _, c := range convs {
-		if l.conversionOf(c.ID) {
+	for _, k := range l.keys() {
+		for _, c := range convs[k] {
 			l.Converted = true
 			l.Value.add(c.Currency, c.Value)
 		}
@@ -396,7 +430,7 @@ func (h *handler) findLead(ctx context.Context, id string) (lead, error) {
 	if err != nil {
 		return lead{}, err
 	}
-	if err := h.fill(ctx, &l, convs); err != nil {
+	if err := h.fill(ctx, &l, conversionsByLead(convs)); err != nil {
 		return lead{}, err
 	}
 	return l, nil

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/store"
+	"github.com/attriqs/calltrack/store/memstore"
 )
 
 // chatAndCall is a visitor from a Google ad who chats on Tawk.to (the
@@ -184,4 +187,34 @@ func TestChatOutcomeShowsFromEveryEvent(t *testing.T) {
 	require.Len(t, leads, 1+1, "the chat, by its message: its start is before the week")
 	assert.Equal(t, "won, set by hand", leads[1][column(t, leads, "Outcome")])
 	assert.Equal(t, "$80.00", leads[1][column(t, leads, "Value")])
+}
+
+// outcomeReads is a store that counts its reads of outcomes set by hand.
+type outcomeReads struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (s *outcomeReads) ManualOutcome(ctx context.Context, touchpointID string) (journey.ManualOutcome, error) {
+	s.n.Add(1)
+	return s.Store.ManualOutcome(ctx, touchpointID)
+}
+
+// The overview counts chats and forms without reading their outcomes; the
+// leads page reads them only for the leads it shows.
+func TestOverviewCountsLeadsWithoutReadingOutcomes(t *testing.T) {
+	st := &outcomeReads{Store: memstore.New()}
+	f := newFixtureWith(t, st, nil)
+	f.chatAndCall(t)
+	require.NoError(t, f.svc.Close())
+
+	st.n.Store(0)
+	overview := f.get(t, "/dashboard/")
+	assert.Equal(t, "1", kpi(t, overview, "kpi-chats"))
+	assert.Equal(t, "1", kpi(t, overview, "kpi-forms"))
+	assert.Zero(t, st.n.Load(), "outcome reads for the overview")
+
+	st.n.Store(0)
+	f.get(t, "/dashboard/leads")
+	assert.Positive(t, st.n.Load(), "the leads page shows outcomes")
 }

@@ -139,17 +139,12 @@ func (h *handler) overview(r *http.Request, p period) (string, any, *table, erro
 		numText(all.Revenue.text(h.cfg.Currency))}
 	d := overviewData{Totals: all, Revenue: all.Revenue.text(h.cfg.Currency), Table: tbl,
 		Chart: barChart("Calls by channel", bars)}
-	leads, err := h.leadsOf(r.Context(), p)
+	// Counted as the leads page counts them, without reading outcomes.
+	chats, forms, err := h.leadTouchpoints(r.Context(), p)
 	if err != nil {
 		return "", nil, nil, err
 	}
-	for _, l := range leads {
-		if l.Chat() {
-			d.Chats++
-		} else {
-			d.Forms++
-		}
-	}
+	d.Chats, d.Forms = len(chats), len(forms)
 	if len(calls) == 0 {
 		d.Empty = h.cfg.NoCalls
 	}
