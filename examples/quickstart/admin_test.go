@@ -75,7 +75,7 @@ func startDemoWithPassword(t *testing.T, password string) *httptest.Server {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.ServeHTTP(w, r) }))
 	base := "http://" + srv.Listener.Addr().String()
 	var err error
-	d, err = newDemo(base, memstore.New(), t.TempDir(), time.Now)
+	d, err = newDemo(base, memstore.New(), t.TempDir(), time.Now, true)
 	require.NoError(t, err)
 	d.adminPassword = password
 	srv.Start()

@@ -144,7 +144,9 @@ type demo struct {
 	adminPassword string
 }
 
-func newDemo(base string, st store.Store, spoolDir string, now func() time.Time, opts ...dni.Option) (*demo, error) {
+// newDemo makes the demo on st. With seed it writes the made-up spend and
+// busy day (demoSpend, demoHolds) into st: see seedDemo for when run asks.
+func newDemo(base string, st store.Store, spoolDir string, now func() time.Time, seed bool, opts ...dni.Option) (*demo, error) {
 	// The fake provider's webhooks are signed with a secret made for this
 	// process: only the demo's own simulated phone knows it, so nobody who
 	// can reach the server can post calls into its data.
@@ -172,11 +174,13 @@ func newDemo(base string, st store.Store, spoolDir string, now func() time.Time,
 		return nil, err
 	}
 	d.svc = svc
-	if err := svc.ImportSpend(context.Background(), demoSpend(now())); err != nil {
-		return nil, err
-	}
-	if err := recordDemoHolds(context.Background(), st, now()); err != nil {
-		return nil, err
+	if seed {
+		if err := svc.ImportSpend(context.Background(), demoSpend(now())); err != nil {
+			return nil, err
+		}
+		if err := recordDemoHolds(context.Background(), st, now()); err != nil {
+			return nil, err
+		}
 	}
 	d.mux.Handle(dni.DefaultPrefix, svc.Handler())
 	d.mux.HandleFunc("GET /{$}", d.start)

@@ -41,7 +41,7 @@ func TestActivityLogsOneLineEach(t *testing.T) {
 	var d *demo
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.ServeHTTP(w, r) }))
 	defer srv.Close()
-	d, err := newDemo(srv.URL, newActivityLog(memstore.New(), log), t.TempDir(), time.Now)
+	d, err := newDemo(srv.URL, newActivityLog(memstore.New(), log), t.TempDir(), time.Now, true)
 	require.NoError(t, err)
 	visitAndCall(t, srv.URL, arrivals[0].Query, "(212) 555-0123", 90)
 	require.NoError(t, d.Close(), "drain the call ingest")
@@ -62,7 +62,7 @@ func TestQuietLogsNothingPerVisit(t *testing.T) {
 	var d *demo
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.ServeHTTP(w, r) }))
 	defer srv.Close()
-	d, err := newDemo(srv.URL, newActivityLog(memstore.New(), log), t.TempDir(), time.Now)
+	d, err := newDemo(srv.URL, newActivityLog(memstore.New(), log), t.TempDir(), time.Now, true)
 	require.NoError(t, err)
 	visitAndCall(t, srv.URL, arrivals[0].Query, "(212) 555-0123", 90)
 	require.NoError(t, d.Close())

@@ -7,6 +7,7 @@
 //	go run ./examples/quickstart                      # SQLite in ./calltrack-quickstart.db
 //	go run ./examples/quickstart -store memory        # nothing kept
 //	go run ./examples/quickstart -postgres postgres://…/db
+//	go run ./examples/quickstart -postgres postgres://…/db -demo-data  # made-up spend and holds too, into an empty database
 //	go run ./examples/quickstart -addr 127.0.0.1:9090
 //	go run ./examples/quickstart -quiet                # no line per visit, call and conversion
 //	go run ./examples/quickstart -addr :8080           # reachable from other machines: see below
@@ -16,6 +17,11 @@
 // password from -admin-password or CALLTRACK_ADMIN_PASSWORD, or else one
 // made up at start and printed once. On loopback they stay open, unless
 // a password is given.
+//
+// The made-up Google Ads spend and busy day of holds that fill the sources
+// and pools pages go into the quickstart's own stores (memory, its SQLite
+// file) only. A PostgreSQL database may be a real one: it gets them only
+// with -demo-data, and only while it has no sessions at all.
 //
 // The first build compiles the pure-Go SQLite driver (about a minute and a
 // half on two cores) before anything is printed.
@@ -48,7 +54,7 @@ import (
 // options is the command line.
 type options struct {
 	addr, kind, dbPath, dsn, spool string
-	quiet                          bool
+	quiet, demoData                bool
 	adminPassword                  string
 }
 
@@ -62,6 +68,8 @@ func parseFlags(args []string) (*flag.FlagSet, options, error) {
 	fs.StringVar(&o.dsn, "postgres", "", "PostgreSQL URL; overrides -store")
 	fs.StringVar(&o.spool, "spool", "calltrack-quickstart.spool", "directory of the call events' write-ahead log; keep it: events waiting there survive a restart")
 	fs.BoolVar(&o.quiet, "quiet", false, "no log line per visit, call and conversion")
+	fs.BoolVar(&o.demoData, "demo-data", false, "with -postgres, write the demo's made-up spend and holds, if the database has no sessions at all "+
+		"(the memory store and the SQLite file always get them)")
 	fs.StringVar(&o.adminPassword, "admin-password", "", "password (user "+adminUser+") of the dashboard, reports and demo calls; "+
 		"default $CALLTRACK_ADMIN_PASSWORD, else none on a loopback -addr and one made up and printed on any other")
 	err := cli.Parse(fs, args,
@@ -121,11 +129,20 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	st, closeStore, err := openStore(ctx, o.kind, o.dbPath, o.dsn)
+	st, pg, closeStore, err := openStore(ctx, o.kind, o.dbPath, o.dsn)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	seed, why, err := seedDemo(ctx, o, pg)
+	if err != nil {
+		return err
+	}
+	if seed {
+		slog.Info("demo data: writing made-up Google Ads spend and a busy day of holds on pool "+demoConfig().Pools[0].Name, "why", why)
+	} else {
+		slog.Info("demo data: none written", "why", why)
+	}
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -137,7 +154,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer m.provider.Shutdown(context.Background())
-	demo, err := newDemo(base, newActivityLog(st, slog.Default()), o.spool, time.Now, dni.WithMeterProvider(m.provider))
+	demo, err := newDemo(base, newActivityLog(st, slog.Default()), o.spool, time.Now, seed, dni.WithMeterProvider(m.provider))
 	if err != nil {
 		return err
 	}
@@ -184,29 +201,52 @@ func run(ctx context.Context, o options) error {
 	return g.Wait()
 }
 
-// openStore opens the store the flags ask for and migrates it.
-func openStore(ctx context.Context, kind, dbPath, dsn string) (outboxStore, func(), error) {
+// openStore opens the store the flags ask for and migrates it; pg is the
+// PostgreSQL pool under it, nil for the other stores.
+func openStore(ctx context.Context, kind, dbPath, dsn string) (st outboxStore, pg *pgxpool.Pool, closeStore func(), err error) {
 	switch {
 	case dsn != "":
 		pool, err := pgxpool.New(ctx, dsn)
 		if err != nil {
-			return nil, nil, fmt.Errorf("postgres: %w", err)
+			return nil, nil, nil, fmt.Errorf("postgres: %w", err)
 		}
 		st := postgres.New(pool, postgres.Config{})
 		if err := st.Migrate(ctx); err != nil {
 			pool.Close()
-			return nil, nil, fmt.Errorf("postgres: %w", err)
+			return nil, nil, nil, fmt.Errorf("postgres: %w", err)
 		}
-		return st, pool.Close, nil
+		return st, pool, pool.Close, nil
 	case kind == "memory":
-		return memstore.New(), func() {}, nil
+		return memstore.New(), nil, func() {}, nil
 	case kind == "sqlite":
 		abs, _ := filepath.Abs(dbPath)
 		st, err := sqlite.Open(ctx, dbPath, sqlite.Config{}) // migrates
 		if err != nil {
-			return nil, nil, fmt.Errorf("sqlite %s: %w", abs, err)
+			return nil, nil, nil, fmt.Errorf("sqlite %s: %w", abs, err)
 		}
-		return st, func() { _ = st.Close() }, nil
+		return st, nil, func() { _ = st.Close() }, nil
 	}
-	return nil, nil, fmt.Errorf("-store %q: use sqlite or memory", kind)
+	return nil, nil, nil, fmt.Errorf("-store %q: use sqlite or memory", kind)
+}
+
+// seedDemo decides whether the demo's made-up spend and holds go into the
+// store, and says why. The memory store and the SQLite file are the
+// quickstart's own; a PostgreSQL database may hold a business's real data,
+// which made-up spend and holds would mix with unseen, so it gets them
+// only when -demo-data asks and it has no sessions at all (pg is its pool).
+func seedDemo(ctx context.Context, o options, pg *pgxpool.Pool) (seed bool, why string, err error) {
+	switch {
+	case o.dsn == "":
+		return true, "the quickstart's own " + o.kind + " store", nil
+	case !o.demoData:
+		return false, "a PostgreSQL database may hold real data; -demo-data writes it into one with no sessions", nil
+	}
+	var sessions bool
+	if err := pg.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM sessions)").Scan(&sessions); err != nil {
+		return false, "", fmt.Errorf("postgres: looking for sessions: %w", err)
+	}
+	if sessions {
+		return false, "-demo-data, but the PostgreSQL database has sessions: made-up data would mix with them", nil
+	}
+	return true, "-demo-data and a PostgreSQL database with no sessions", nil
 }

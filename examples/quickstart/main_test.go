@@ -27,7 +27,7 @@ func startDemo(t *testing.T) (*demo, *httptest.Server) {
 	var d *demo
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.ServeHTTP(w, r) }))
 	var err error
-	d, err = newDemo(srv.URL, memstore.New(), t.TempDir(), time.Now)
+	d, err = newDemo(srv.URL, memstore.New(), t.TempDir(), time.Now, true)
 	require.NoError(t, err)
 	ran := make(chan error, 1)
 	go func() { ran <- d.svc.Run(context.Background()) }() // as main runs it

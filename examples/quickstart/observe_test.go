@@ -23,7 +23,7 @@ func TestHealthAndMetricsAreServed(t *testing.T) {
 	var d *demo
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.ServeHTTP(w, r) }))
 	defer srv.Close()
-	d, err = newDemo(srv.URL, memstore.New(), t.TempDir(), time.Now, dni.WithMeterProvider(m.provider))
+	d, err = newDemo(srv.URL, memstore.New(), t.TempDir(), time.Now, true, dni.WithMeterProvider(m.provider))
 	require.NoError(t, err)
 	ran := make(chan error, 1)
 	go func() { ran <- d.svc.Run(context.Background()) }()
