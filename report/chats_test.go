@@ -99,3 +99,23 @@ func TestChatConversationsJoinAWidgetOpenedToItsConversation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, s.Totals().Chats)
 }
+
+// A conversation counts in every period that holds one of its events,
+// counted one by one; a series over the whole range counts it once. A
+// widget opened and never written in is a chat.
+func TestChatsCountInEachPeriodThatHoldsAnEvent(t *testing.T) {
+	js := chatJourneys()
+	js = append(js, attribution.Journey{ID: "open:v-w", Touchpoints: []journey.Touchpoint{
+		chatEvent("tawk", "session-s9", "chat_opened", organic, 48+5)}})
+	daily := 0
+	for d := range 4 {
+		daily += rowsByKey(BySourceBetween(js, nil, nil, DimChannel, day(d), day(d+1)))["Organic Search"].Chats
+	}
+	whole := rowsByKey(BySourceBetween(js, nil, nil, DimChannel, day(0), day(4)))["Organic Search"].Chats
+	require.Equal(t, 3, whole, "two conversations and a widget opened alone")
+	require.Equal(t, 4, daily, "the conversation from day 1 into day 2 counts on both days")
+
+	s, err := BuildSeries(js, nil, SeriesOptions{From: day(0), To: day(4), Currency: "USD"})
+	require.NoError(t, err)
+	require.Equal(t, 4, s.Totals().Chats, "the series counts each conversation once: the three organic and the paid-social one")
+}

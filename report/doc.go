@@ -31,7 +31,11 @@
 // qualified call, and per attribution model the conversions and value
 // credited with ROAS = credited value / spend. A chat is a conversation
 // ([ChatConversations]): its opened, started and message events count
-// once. Spend is matched by channel, source / medium or campaign; keyword
+// once, and a widget opened and never written in counts as a chat. A
+// conversation counts in every report whose period holds one of its
+// events: a chat that runs past midnight is in the sources report of each
+// day, so daily reports may sum to more than the report of the whole
+// range (a [Series] counts it once, at its earliest event in its range). Spend is matched by channel, source / medium or campaign; keyword
 // and landing page rows carry no spend, since cost reports are not given
 // at that grain here.
 //
