@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
@@ -23,14 +25,22 @@ import (
 	"github.com/attriqs/calltrack/store/sqlite"
 )
 
+// leadAt is a visit at the first of times that then chats (a
+// conversation with an event at each of times) or, without conv, sends a
+// form at each of times.
+type leadAt struct {
+	conv  string
+	times []time.Time
+}
+
 // callsAt records calls through a dni.Service on a new SQLite store, each
 // answered for 90 s (a qualified call worth 250.00) unless its talk is
-// zero, and returns the store's flag value. The pool "ads" has the
-// numbers called.
+// zero, and the leads' visits, chats and forms, and returns the store's
+// flag value. The pool "ads" has the numbers called.
 func callsAt(t *testing.T, calls map[string]struct {
 	at   time.Time
 	talk time.Duration
-}) string {
+}, leads ...leadAt) string {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "calls.db")
@@ -63,6 +73,28 @@ func callsAt(t *testing.T, calls map[string]struct {
 		}
 		if err := svc.RecordCall(ctx, ev); err != nil {
 			t.Fatal(err)
+		}
+	}
+	for i, l := range leads {
+		now = l.times[0]
+		a, err := svc.Visit(ctx, dni.VisitRequest{URL: "https://www.example.com/?utm_source=google&utm_medium=cpc", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, at := range l.times {
+			now = at
+			if l.conv == "" {
+				err = svc.RecordForm(ctx, a.SessionID, dni.FormSubmission{ID: fmt.Sprintf("form-%d-%d", i, j), Name: "quote"})
+			} else {
+				typ := chat.Message
+				if j == 0 {
+					typ = chat.Started
+				}
+				err = svc.RecordChat(ctx, []chat.Event{{Platform: "tawk", Type: typ, ConversationID: l.conv, SessionID: a.SessionID, At: at}})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if err := svc.Close(); err != nil { // writes what was behind
@@ -130,9 +162,9 @@ func kpi(t *testing.T, page, id string) string {
 
 // TestSeriesEqualsTheDashboardAtThePeriodsEdges: the command line's series
 // and the dashboard's overview read the same default period, the last 30
-// UTC days to the start of tomorrow, so a call late on the day before it
-// or early on its first day is counted by both or neither, whatever the
-// hour.
+// UTC days to the start of tomorrow, so a call, chat or form late on the
+// day before it or early on its first day is counted by both or neither,
+// whatever the hour, and a chat once however many days it spans.
 func TestSeriesEqualsTheDashboardAtThePeriodsEdges(t *testing.T) {
 	now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	storeURL := callsAt(t, map[string]struct {
@@ -143,7 +175,17 @@ func TestSeriesEqualsTheDashboardAtThePeriodsEdges(t *testing.T) {
 		"first":     {time.Date(2026, 2, 9, 0, 30, 0, 0, time.UTC), 90 * time.Second},
 		"missed":    {time.Date(2026, 2, 20, 12, 0, 0, 0, time.UTC), 0},
 		"this-hour": {time.Date(2026, 3, 10, 8, 50, 0, 0, time.UTC), 90 * time.Second},
-	})
+	},
+		leadAt{conv: "before", times: []time.Time{time.Date(2026, 2, 8, 21, 0, 0, 0, time.UTC)}},
+		// Started the day before the period, written in on its first day:
+		// counted once, by its first event in the period.
+		leadAt{conv: "edge", times: []time.Time{time.Date(2026, 2, 8, 23, 50, 0, 0, time.UTC), time.Date(2026, 2, 9, 0, 10, 0, 0, time.UTC)}},
+		// Written in twice, on two days: one chat.
+		leadAt{conv: "two-days", times: []time.Time{time.Date(2026, 2, 20, 23, 0, 0, 0, time.UTC), time.Date(2026, 2, 21, 1, 0, 0, 0, time.UTC)}},
+		leadAt{conv: "this-hour", times: []time.Time{time.Date(2026, 3, 10, 8, 55, 0, 0, time.UTC)}},
+		leadAt{times: []time.Time{time.Date(2026, 2, 8, 23, 30, 0, 0, time.UTC), time.Date(2026, 2, 9, 0, 40, 0, 0, time.UTC)}},
+		leadAt{times: []time.Time{time.Date(2026, 3, 10, 8, 45, 0, 0, time.UTC)}},
+	)
 	clock := func() time.Time { return now }
 
 	var out, errOut bytes.Buffer
@@ -179,6 +221,8 @@ func TestSeriesEqualsTheDashboardAtThePeriodsEdges(t *testing.T) {
 		{"kpi-calls", "calls", "3"},
 		{"kpi-qualified", "qualified_calls", "2"},
 		{"kpi-revenue", "call_revenue", "$500.00"},
+		{"kpi-chats", "chats", "3"},
+		{"kpi-forms", "forms", "2"},
 	} {
 		series := strconv.FormatInt(sum(c.metric), 10)
 		if strings.HasPrefix(c.want, "$") {
