@@ -370,8 +370,8 @@
 //
 // What the page's tag loads, tracker.js with every module compiled in,
 // must stay at most 6 KB minified and gzipped; chat detection, loaded
-// later as ChatFile, at most 2 KB. With the default config they are 12,860
-// bytes minified and 5,955 gzip, and 4,142 and 1,697 (the one script with
+// later as ChatFile, at most 2 KB. With the default config they are 12,995
+// bytes minified and 6,017 gzip, and 4,142 and 1,697 (the one script with
 // chat detection compiled in was 6,141 bytes gzipped before forms, track
 // and the identity options). TestSizeBudget logs the current figures and
 // fails above either budget. CallRail's swap.js is about 36 KB minified,
