@@ -593,16 +593,26 @@ func (s *Sink) upload(ctx context.Context, op, method string, body any, retracti
 }
 
 // post sends one request: nil when its row was accepted.
-func (s *Sink) post(ctx context.Context, op, endpoint, token string, body []byte, retraction bool) error {
+// request is a POST of body to the API with the headers every call
+// carries: the access token, the developer token and the manager account.
+func (s *Sink) request(ctx context.Context, endpoint, token string, body []byte) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return export.Permanent(fmt.Errorf("googleadsapi: %s: %w", op, err))
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("developer-token", s.cfg.DeveloperToken)
 	if s.cfg.LoginCustomerID != "" {
 		req.Header.Set("login-customer-id", s.cfg.LoginCustomerID)
+	}
+	return req, nil
+}
+
+func (s *Sink) post(ctx context.Context, op, endpoint, token string, body []byte, retraction bool) error {
+	req, err := s.request(ctx, endpoint, token, body)
+	if err != nil {
+		return export.Permanent(fmt.Errorf("googleadsapi: %s: %w", op, err))
 	}
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {

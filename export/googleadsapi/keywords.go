@@ -1,7 +1,6 @@
 package googleadsapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -153,15 +152,9 @@ func (s *Sink) try(ctx context.Context, op, endpoint string, body []byte, reject
 	if err != nil {
 		return nil, "", fmt.Errorf("googleadsapi: %s: access token: %w", op, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	req, err := s.request(ctx, endpoint, token, body)
 	if err != nil {
 		return nil, token, fmt.Errorf("googleadsapi: %s: %w", op, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("developer-token", s.cfg.DeveloperToken)
-	if s.cfg.LoginCustomerID != "" {
-		req.Header.Set("login-customer-id", s.cfg.LoginCustomerID)
 	}
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
