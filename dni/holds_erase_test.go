@@ -2,6 +2,7 @@ package dni
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -80,6 +81,17 @@ func TestHoldFlushBeforeErasureWaitsForHoldRecordsInAVisitBatch(t *testing.T) {
 	// ErasePerson's second step waits for the batch carrying the record.
 	flushed := make(chan int, 1)
 	go func() { hw.flushBeforeErasure(); flushed <- hw.pending() }()
+	// Release the batch only once the flush waits behind it: a waiting
+	// writer makes TryRLock fail. A flush that returned instead fails here.
+	for hw.riding.TryRLock() {
+		hw.riding.RUnlock()
+		select {
+		case n := <-flushed:
+			t.Fatalf("flush returned with the batch in flight (%d pending)", n)
+		default:
+			runtime.Gosched()
+		}
+	}
 	close(st.release)
 	pendingAtErase := <-flushed
 	holdsAtErase := len(holdsOf(allHolds(t, st.Store), "erased"))
