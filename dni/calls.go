@@ -92,11 +92,11 @@ func (s *Service) processCall(ctx context.Context, call provider.CallEvent) erro
 // conversionMessages are the deliveries a call's conversion owes, with
 // what the sinks match it by: the session's source and ad ids.
 func (s *Service) conversionMessages(ctx context.Context, rec journey.CallRecord, call provider.CallEvent) ([]store.OutboxMessage, error) {
-	ids, err := s.adIDsOf(ctx, rec.Attribution.SessionID)
+	src, ids, err := s.exported(ctx, rec.Attribution.SessionID, rec.Attribution.Source)
 	if err != nil {
 		return nil, err
 	}
-	return s.exports.Messages(export.Event{Conversion: rec.Conversion, Call: &call, Source: rec.Attribution.Source, AdIDs: ids, Touch: journey.TouchCall})
+	return s.exports.Messages(export.Event{Conversion: rec.Conversion, Call: &call, Source: src, AdIDs: ids, Touch: journey.TouchCall})
 }
 
 // exported is what the sinks are told of the session a conversion came
@@ -115,19 +115,6 @@ func (s *Service) exported(ctx context.Context, sessionID string, src classify.S
 		return src, journey.AdIDs{}, err
 	}
 	return sess.Source, sess.AdIDs, nil
-}
-
-// adIDsOf reads the ad ids a session holds; a call with no session, or a
-// session gone since, has none.
-func (s *Service) adIDsOf(ctx context.Context, sessionID string) (journey.AdIDs, error) {
-	if sessionID == "" {
-		return journey.AdIDs{}, nil
-	}
-	sess, err := s.store.Session(ctx, sessionID)
-	if errors.Is(err, store.ErrNotFound) {
-		return journey.AdIDs{}, nil
-	}
-	return sess.AdIDs, err
 }
 
 // redact is what the Service keeps of a call event: with

@@ -70,12 +70,16 @@ func (s *Service) RecordChat(ctx context.Context, events []chat.Event) error {
 func (s *Service) convertChat(ctx context.Context, sess journey.Session, ev chat.Event) error {
 	s.chatRules.Lock()
 	defer s.chatRules.Unlock()
+	checked := false
 	for _, r := range s.cfg.ChatConversions {
 		if !r.Matches(ev) {
 			continue
 		}
-		if set, err := s.chatOutcomeSet(ctx, ev.Platform, ev.JoinKey()); err != nil || set {
-			return err
+		if !checked {
+			if set, err := s.chatOutcomeSet(ctx, ev.Platform, ev.JoinKey()); err != nil || set {
+				return err
+			}
+			checked = true
 		}
 		c := journey.Conversion{ID: r.ConversionID(ev), Type: r.Name, At: cmp.Or(ev.At, s.now()).UTC(),
 			VisitorID: sess.VisitorID, SessionID: sess.ID, Value: r.Value, Currency: r.Currency}
@@ -88,16 +92,13 @@ func (s *Service) convertChat(ctx context.Context, sess journey.Session, ev chat
 
 // putChatConversion writes a chat rule's conversion with its export
 // messages, in one transaction. Its id is one per conversation and rule,
-// so the same event arriving again queues nothing new.
+// so the same event arriving again queues nothing new. sess is the
+// session as the event just read it.
 func (s *Service) putChatConversion(ctx context.Context, sess journey.Session, c journey.Conversion) error {
 	if s.exports == nil {
 		return s.store.PutConversion(ctx, c)
 	}
-	ids, err := s.adIDsOf(ctx, sess.ID)
-	if err != nil {
-		return err
-	}
-	return s.exports.Record(ctx, export.Event{Conversion: &c, Source: sess.Source, AdIDs: ids, Touch: journey.TouchChat})
+	return s.exports.Record(ctx, export.Event{Conversion: &c, Source: sess.Source, AdIDs: sess.AdIDs, Touch: journey.TouchChat})
 }
 
 // recordChatEvent writes the touchpoint of a session's chat event, whoever
