@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -566,33 +565,22 @@ func (s *Sink) adjustmentRequest(m export.Message) conversionAdjustmentsRequest 
 	return conversionAdjustmentsRequest{ConversionAdjustments: []conversionAdjustment{row}, PartialFailure: true, ValidateOnly: s.cfg.ValidateOnly}
 }
 
-// upload posts body to customers/{id}:{method}, refreshing the access
-// token once if Google answers UNAUTHENTICATED, and reads the answer.
+// upload posts body to customers/{id}:{method} ([Sink.call]: the access
+// token refreshed once if Google answers UNAUTHENTICATED) and reads the
+// row's result from the answer.
 func (s *Sink) upload(ctx context.Context, op, method string, body any, retraction bool) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return export.Permanent(fmt.Errorf("googleadsapi: %s: encode: %w", op, err))
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
 	endpoint := fmt.Sprintf("%s/%s/customers/%s:%s", s.cfg.BaseURL, s.cfg.Version, s.cfg.CustomerID, method)
-	rejected := ""
-	for try := 0; ; try++ {
-		tok, err := s.tokens.token(ctx, rejected)
-		if err != nil {
-			return fmt.Errorf("googleadsapi: %s: access token: %w", op, err)
-		}
-		err = s.post(ctx, op, endpoint, tok, b, retraction)
-		var ae *Error
-		if try == 0 && errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized {
-			rejected = tok
-			continue
-		}
+	raw, err := s.call(ctx, op, endpoint, b)
+	if err != nil {
 		return err
 	}
+	return rowResult(op, raw, retraction)
 }
 
-// post sends one request: nil when its row was accepted.
 // request is a POST of body to the API with the headers every call
 // carries: the access token, the developer token and the manager account.
 func (s *Sink) request(ctx context.Context, endpoint, token string, body []byte) (*http.Request, error) {
@@ -607,24 +595,4 @@ func (s *Sink) request(ctx context.Context, endpoint, token string, body []byte)
 		req.Header.Set("login-customer-id", s.cfg.LoginCustomerID)
 	}
 	return req, nil
-}
-
-func (s *Sink) post(ctx context.Context, op, endpoint, token string, body []byte, retraction bool) error {
-	req, err := s.request(ctx, endpoint, token, body)
-	if err != nil {
-		return export.Permanent(fmt.Errorf("googleadsapi: %s: %w", op, err))
-	}
-	resp, err := s.cfg.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("googleadsapi: %s: %w", op, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("googleadsapi: %s: read answer: %w", op, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return requestError(op, resp, raw, s.cfg.Now())
-	}
-	return rowResult(op, raw, retraction)
 }
