@@ -139,13 +139,13 @@ func (o BuyOptions) Validate(needFallbackURL bool) error {
 	switch {
 	case o.FallbackURL == "" && needFallbackURL:
 		errs = append(errs, errors.New("field FallbackURL: required: this vendor has no static forward of its own and fetches the fail-safe document from a URL; host the vendor package's FallbackDocument(FallbackTo) on static hosting that does not depend on this application and give its URL"))
-	case o.FallbackURL != "" && !webURL(o.FallbackURL):
+	case o.FallbackURL != "" && !WebURL(o.FallbackURL):
 		errs = append(errs, fmt.Errorf("field FallbackURL: %q is not an absolute http(s) URL (where the vendor fetches the static fail-safe document, the vendor package's FallbackDocument(FallbackTo))", o.FallbackURL))
 	}
-	if o.VoiceURL != "" && !webURL(o.VoiceURL) {
+	if o.VoiceURL != "" && !WebURL(o.VoiceURL) {
 		errs = append(errs, fmt.Errorf("field VoiceURL: %q is not an absolute http(s) URL (the inbound-call webhook the vendor POSTs to)", o.VoiceURL))
 	}
-	if o.StatusCallbackURL != "" && !webURL(o.StatusCallbackURL) {
+	if o.StatusCallbackURL != "" && !WebURL(o.StatusCallbackURL) {
 		errs = append(errs, fmt.Errorf("field StatusCallbackURL: %q is not an absolute http(s) URL (the status-callback webhook the vendor POSTs to)", o.StatusCallbackURL))
 	}
 	if len(errs) > 0 {
@@ -154,9 +154,9 @@ func (o BuyOptions) Validate(needFallbackURL bool) error {
 	return nil
 }
 
-// webURL reports whether s is an absolute http or https URL with a host,
+// WebURL reports whether s is an absolute http or https URL with a host,
 // the only kind a vendor can call.
-func webURL(s string) bool {
+func WebURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }

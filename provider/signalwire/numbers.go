@@ -226,7 +226,7 @@ func (c *NumberClient) fallbackBin(ctx context.Context, name, doc string) (strin
 			bin.RequestURL = found.RequestURL
 		}
 	}
-	if u, err := url.Parse(bin.RequestURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if !provider.WebURL(bin.RequestURL) {
 		return "", fmt.Errorf("%w: fail-safe: LaML Bin %q: field request_url: %q is not an absolute http(s) URL", ErrUnexpectedAnswer, name, bin.RequestURL)
 	}
 	return bin.RequestURL, nil

@@ -94,7 +94,7 @@ func NewNumberClient(cfg NumberClientConfig) (*NumberClient, error) {
 	if cfg.FailoverWebhookURL != "" {
 		if cfg.Application != CallControlApplication {
 			errs = append(errs, errors.New("field FailoverWebhookURL: only a Call Control application has a webhook failover URL (a TeXML application's fail-safe is BuyOptions.FallbackURL)"))
-		} else if !webURL(cfg.FailoverWebhookURL) {
+		} else if !provider.WebURL(cfg.FailoverWebhookURL) {
 			errs = append(errs, fmt.Errorf("field FailoverWebhookURL: %q is not an absolute http(s) URL", cfg.FailoverWebhookURL))
 		}
 	}
@@ -119,12 +119,6 @@ func NewNumberClient(cfg NumberClientConfig) (*NumberClient, error) {
 		cfg.OrderPolls = 30
 	}
 	return &NumberClient{cfg: cfg}, nil
-}
-
-// webURL reports whether s is an absolute http or https URL with a host.
-func webURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 // APIError is a refusal from Telnyx's API.

@@ -89,7 +89,7 @@ func New(cfg Config) (*Provider, error) {
 		errs = append(errs, fmt.Errorf("field APIBaseURL: %q is not an absolute URL", cfg.APIBaseURL))
 	}
 	for _, text := range slices.Sorted(maps.Keys(cfg.WhisperAudio)) {
-		if audio := cfg.WhisperAudio[text]; text == "" || !webURL(audio) {
+		if audio := cfg.WhisperAudio[text]; text == "" || !provider.WebURL(audio) {
 			errs = append(errs, fmt.Errorf("field WhisperAudio[%q]: %q is not an absolute http(s) URL of the whisper's recording (WAV or MP3) for a non-empty whisper text", text, audio))
 		}
 	}
