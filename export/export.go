@@ -357,9 +357,7 @@ func (x *Exporter) DeliverDue(ctx context.Context) (int, error) {
 		adjust[i] = append(adjust[i], m)
 	}
 	for _, chain := range adjust {
-		slices.SortStableFunc(chain, func(a, b store.OutboxMessage) int {
-			return cmp.Compare(adjustmentVersion(a.Payload), adjustmentVersion(b.Payload))
-		})
+		byVersion(chain)
 	}
 	x.deliverChains(ctx, first)
 	x.deliverChains(ctx, adjust)
@@ -380,6 +378,19 @@ func (x *Exporter) deliverChains(ctx context.Context, chains [][]store.OutboxMes
 		})
 	}
 	_ = g.Wait() // deliver records each outcome itself
+}
+
+// byVersion sorts one conversion's adjustments by version, decoding each
+// payload once.
+func byVersion(chain []store.OutboxMessage) {
+	if len(chain) < 2 {
+		return
+	}
+	version := make(map[string]int64, len(chain))
+	for _, m := range chain {
+		version[m.ID] = adjustmentVersion(m.Payload)
+	}
+	slices.SortStableFunc(chain, func(a, b store.OutboxMessage) int { return cmp.Compare(version[a.ID], version[b.ID]) })
 }
 
 // adjustmentVersion reads the Version of the adjustment a payload carries;
