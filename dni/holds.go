@@ -50,7 +50,7 @@ func newHoldWriter(s store.Leases, log *slog.Logger) *holdWriter {
 
 func (w *holdWriter) record(h pool.HoldRecord) {
 	if w.direct {
-		_ = w.writeNow(h) // logged
+		_ = w.recordIn(context.Background(), h) // logged; an in-memory store does no I/O to bound
 		return
 	}
 	w.mu.RLock()
@@ -239,11 +239,6 @@ func (w *holdWriter) write(h pool.HoldRecord) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return w.recordIn(ctx, h)
-}
-
-// writeNow writes h to an in-memory store, which does no I/O to bound.
-func (w *holdWriter) writeNow(h pool.HoldRecord) error {
-	return w.recordIn(context.Background(), h)
 }
 
 func (w *holdWriter) recordIn(ctx context.Context, h pool.HoldRecord) error {
