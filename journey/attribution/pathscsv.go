@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"math"
 	"math/bits"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -176,8 +175,19 @@ func (s *PathSet) presize(read, size int64) {
 		return
 	}
 	scale := float64(size) / float64(read) * 1.25 // paths early in a sorted file run longer
-	s.rows = slices.Grow(s.rows, int(float64(len(s.rows))*scale)-len(s.rows))
-	s.steps = slices.Grow(s.steps, int(float64(len(s.steps))*scale)-len(s.steps))
+	s.rows = reserve(s.rows, int(float64(len(s.rows))*scale))
+	s.steps = reserve(s.steps, int(float64(len(s.steps))*scale))
+}
+
+// reserve returns x with room for n elements, in a new array backed by
+// huge pages where the system has them.
+func reserve[T any](x []T, n int) []T {
+	if n <= cap(x) {
+		return x
+	}
+	y := makeHuge[T](len(x), n)
+	copy(y, x)
+	return y
 }
 
 // sizeOf is the size of an input that tells it (a file, a bytes.Reader),

@@ -13,7 +13,7 @@ import (
 // and a channel name becomes a string once, when first seen.
 
 const (
-	readBlock = 1 << 20 // bytes read at a time
+	readBlock = 1 << 18 // bytes read at a time
 	maxLine   = 1 << 24 // the longest line read, as bufio.Scanner was allowed
 )
 
