@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/attriqs/calltrack/journey/touch"
 )
 
 // FormRule decides which form submissions (touchpoints of kind
@@ -71,7 +73,7 @@ func ValidateFormRules(rules []FormRule) error {
 		if r.Value < 0 {
 			bad("value", "%d is negative", r.Value)
 		}
-		if !validCurrency(r.Currency) {
+		if !touch.ValidCurrency(r.Currency) {
 			bad("currency", "%q is not a three-letter ISO 4217 code", r.Currency)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/attriqs/calltrack/journey/touch"
 	"github.com/attriqs/calltrack/provider"
 )
 
@@ -75,7 +76,7 @@ func (o ManualOutcome) Validate() error {
 	if o.Value < 0 {
 		errs = append(errs, fmt.Errorf("outcome: value %d is negative", o.Value))
 	}
-	if !validCurrency(o.Currency) {
+	if !touch.ValidCurrency(o.Currency) {
 		errs = append(errs, fmt.Errorf("outcome: currency %q is not a three-letter ISO 4217 code", o.Currency))
 	}
 	if len(o.Note) > MaxOutcomeNote || !utf8.ValidString(o.Note) || strings.ContainsRune(o.Note, 0) {

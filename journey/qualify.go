@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/attriqs/calltrack/journey/touch"
 	"github.com/attriqs/calltrack/provider"
 )
 
@@ -97,7 +98,7 @@ func NewQualifier(cfg QualifierConfig) (*Qualifier, error) {
 		if r.Value < 0 {
 			errs = append(errs, fmt.Errorf("%s.value: %d is negative", at, r.Value))
 		}
-		if !validCurrency(r.Currency) {
+		if !touch.ValidCurrency(r.Currency) {
 			errs = append(errs, fmt.Errorf("%s.currency: %q is not a three-letter ISO 4217 code", at, r.Currency))
 		}
 		for j, o := range r.Outcomes {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/attriqs/calltrack/journey/touch"
 )
 
 // Spend is what was spent on one traffic source on one day: a row of an ad
@@ -32,7 +34,7 @@ func (s Spend) Validate() error {
 	if s.Channel == "" && s.Source == "" && s.Medium == "" && s.Campaign == "" {
 		errs = append(errs, errors.New("spend: channel, source, medium and campaign are all empty"))
 	}
-	if !validCurrency(s.Currency) {
+	if !touch.ValidCurrency(s.Currency) {
 		errs = append(errs, fmt.Errorf("spend: currency %q is not a three-letter ISO 4217 code", s.Currency))
 	}
 	if s.Amount < 0 {

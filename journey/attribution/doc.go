@@ -5,7 +5,7 @@
 //
 // # Input and options
 //
-// A [Journey] is one person's touchpoints and the [journey.Conversion]
+// A [Journey] is one person's touchpoints and the [touch.Conversion]
 // they ended in, or none. [Options] are shared by every model:
 //
 //   - Lookback: touchpoints more than 90 days ([DefaultLookback]) before

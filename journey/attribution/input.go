@@ -7,30 +7,30 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/classify"
-	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/journey/touch"
 )
 
 // Journey is one person's touchpoints, in any order, and the conversion
 // they led to; Conversion is nil when the journey did not convert.
 type Journey struct {
 	ID          string
-	Touchpoints []journey.Touchpoint
-	Conversion  *journey.Conversion
+	Touchpoints []touch.Touchpoint
+	Conversion  *touch.Conversion
 }
 
 // KeyFunc names the group a touchpoint's credit is reported under.
-type KeyFunc func(journey.Touchpoint) string
+type KeyFunc func(touch.Touchpoint) string
 
 // ByChannel groups by the default channel group ("Paid Search", "Direct").
-func ByChannel(t journey.Touchpoint) string { return string(t.Source.Channel) }
+func ByChannel(t touch.Touchpoint) string { return string(t.Source.Channel) }
 
 // BySourceMedium groups by "source / medium", as GA4's report of that name.
-func BySourceMedium(t journey.Touchpoint) string {
+func BySourceMedium(t touch.Touchpoint) string {
 	return t.Source.Source + " / " + t.Source.Medium
 }
 
 // ByCampaign groups by the tagged campaign.
-func ByCampaign(t journey.Touchpoint) string { return t.Source.Campaign }
+func ByCampaign(t touch.Touchpoint) string { return t.Source.Campaign }
 
 // UnknownKey is the group of touchpoints whose key is empty.
 const UnknownKey = "(unknown)"
@@ -40,8 +40,8 @@ const DefaultLookback = 90 * 24 * time.Hour
 
 // DefaultKinds returns the touchpoint kinds counted by default: session,
 // call, chat and form.
-func DefaultKinds() []journey.TouchKind {
-	return []journey.TouchKind{journey.TouchSession, journey.TouchCall, journey.TouchChat, journey.TouchForm}
+func DefaultKinds() []touch.TouchKind {
+	return []touch.TouchKind{touch.TouchSession, touch.TouchCall, touch.TouchChat, touch.TouchForm}
 }
 
 // Options are the report-wide settings every model shares. The zero value
@@ -53,7 +53,7 @@ type Options struct {
 	// counted touchpoint.
 	Lookback time.Duration
 	// Kinds are the touchpoint kinds that count; nil means DefaultKinds.
-	Kinds []journey.TouchKind
+	Kinds []touch.TouchKind
 	// Key names each touchpoint's group; nil means ByChannel.
 	Key KeyFunc
 	// Currency is the currency of the report. Empty means "whatever the
@@ -98,17 +98,17 @@ func SplitByCurrency(journeys []Journey) map[string][]Journey {
 	return out
 }
 
-// touch is one counted touchpoint of a prepared journey.
-type touch struct {
+// counted is one counted touchpoint of a prepared journey.
+type counted struct {
 	index int // position in Journey.Touchpoints
 	key   string
-	tp    *journey.Touchpoint
+	tp    *touch.Touchpoint
 }
 
 // prepared is a journey after filtering, ordering and keying.
 type prepared struct {
 	j       *Journey
-	touches []touch // counted touchpoints, oldest first
+	touches []counted // counted touchpoints, oldest first
 }
 
 func (p *prepared) converted() bool { return p.j.Conversion != nil }
@@ -157,9 +157,9 @@ func prepare(journeys []Journey, opts Options) (*preparedSet, error) {
 			if name == "" {
 				name = UnknownKey
 			}
-			p.touches = append(p.touches, touch{index: k, key: name, tp: tp})
+			p.touches = append(p.touches, counted{index: k, key: name, tp: tp})
 		}
-		slices.SortStableFunc(p.touches, func(a, b touch) int { return a.tp.At.Compare(b.tp.At) })
+		slices.SortStableFunc(p.touches, func(a, b counted) int { return a.tp.At.Compare(b.tp.At) })
 		if lookback > 0 && len(p.touches) > 0 {
 			end := p.touches[len(p.touches)-1].tp.At
 			if j.Conversion != nil {
@@ -212,4 +212,4 @@ func validateJourney(j *Journey, set *preparedSet) error {
 }
 
 // isDirect reports whether a touchpoint came with no source at all.
-func isDirect(t *journey.Touchpoint) bool { return t.Source.Channel == classify.ChannelDirect }
+func isDirect(t *touch.Touchpoint) bool { return t.Source.Channel == classify.ChannelDirect }

@@ -1,35 +1,35 @@
 package attribution
 
-import "github.com/attriqs/calltrack/journey"
+import "github.com/attriqs/calltrack/journey/touch"
 
 // Milestones say which touchpoints created the lead and the opportunity,
 // for WShaped and FullPath. Nil predicates mean IsLeadTouch and
 // IsOpportunityTouch.
 type Milestones struct {
-	Lead        func(journey.Touchpoint) bool
-	Opportunity func(journey.Touchpoint) bool
+	Lead        func(touch.Touchpoint) bool
+	Opportunity func(touch.Touchpoint) bool
 }
 
 // IsLeadTouch is the default lead-creation test: the person made
 // themselves known by a call, a chat or a form.
-func IsLeadTouch(t journey.Touchpoint) bool {
-	return t.Kind == journey.TouchCall || t.Kind == journey.TouchChat || t.Kind == journey.TouchForm
+func IsLeadTouch(t touch.Touchpoint) bool {
+	return t.Kind == touch.TouchCall || t.Kind == touch.TouchChat || t.Kind == touch.TouchForm
 }
 
 // IsOpportunityTouch is the default opportunity-creation test: a touch
 // marked Attrs["opportunity"] = "true" by the host, or a call marked
 // Attrs["qualified"] = "true" by the qualification rules.
-func IsOpportunityTouch(t journey.Touchpoint) bool {
+func IsOpportunityTouch(t touch.Touchpoint) bool {
 	if t.Attrs["opportunity"] == "true" {
 		return true
 	}
-	return t.Kind == journey.TouchCall && t.Attrs["qualified"] == "true"
+	return t.Kind == touch.TouchCall && t.Attrs["qualified"] == "true"
 }
 
 // roles finds the milestone touches of one journey: the first touch, the
 // first lead touch, and the first opportunity touch at or after the lead
 // (from the start when there is no lead); -1 when there is none.
-func (m Milestones) roles(ts []touch) (first, lead, opp int) {
+func (m Milestones) roles(ts []counted) (first, lead, opp int) {
 	isLead, isOpp := m.Lead, m.Opportunity
 	if isLead == nil {
 		isLead = IsLeadTouch
@@ -96,7 +96,7 @@ type WShaped struct{ Milestones Milestones }
 func (WShaped) Name() string { return "w_shaped" }
 
 func (m WShaped) Attribute(journeys []Journey, opts Options) (*Result, error) {
-	return attributeRule(m.Name(), journeys, opts, func(ts []touch, _ *journey.Conversion, w []float64) {
+	return attributeRule(m.Name(), journeys, opts, func(ts []counted, _ *touch.Conversion, w []float64) {
 		first, lead, opp := m.Milestones.roles(ts)
 		milestoneWeights([]int{first, lead, opp}, 0.9, w)
 	})
@@ -110,7 +110,7 @@ type FullPath struct{ Milestones Milestones }
 func (FullPath) Name() string { return "full_path" }
 
 func (m FullPath) Attribute(journeys []Journey, opts Options) (*Result, error) {
-	return attributeRule(m.Name(), journeys, opts, func(ts []touch, _ *journey.Conversion, w []float64) {
+	return attributeRule(m.Name(), journeys, opts, func(ts []counted, _ *touch.Conversion, w []float64) {
 		first, lead, opp := m.Milestones.roles(ts)
 		milestoneWeights([]int{first, lead, opp, len(ts) - 1}, 0.9, w)
 	})

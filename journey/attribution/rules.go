@@ -5,12 +5,12 @@ import (
 	"math"
 	"time"
 
-	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/journey/touch"
 )
 
 // weigher fills w with the relative weight of each counted touch of one
 // converting journey; w arrives zeroed and as long as ts.
-type weigher func(ts []touch, conv *journey.Conversion, w []float64)
+type weigher func(ts []counted, conv *touch.Conversion, w []float64)
 
 // attributeRule runs a rule-based model: weights per touch, then an exact
 // split of each conversion's value by those weights.
@@ -82,7 +82,7 @@ type FirstTouch struct{}
 func (FirstTouch) Name() string { return "first_touch" }
 
 func (m FirstTouch) Attribute(journeys []Journey, opts Options) (*Result, error) {
-	return attributeRule(m.Name(), journeys, opts, func(_ []touch, _ *journey.Conversion, w []float64) { w[0] = 1 })
+	return attributeRule(m.Name(), journeys, opts, func(_ []counted, _ *touch.Conversion, w []float64) { w[0] = 1 })
 }
 
 // LastTouch gives each conversion wholly to its last counted touchpoint.
@@ -91,7 +91,7 @@ type LastTouch struct{}
 func (LastTouch) Name() string { return "last_touch" }
 
 func (m LastTouch) Attribute(journeys []Journey, opts Options) (*Result, error) {
-	return attributeRule(m.Name(), journeys, opts, func(_ []touch, _ *journey.Conversion, w []float64) { w[len(w)-1] = 1 })
+	return attributeRule(m.Name(), journeys, opts, func(_ []counted, _ *touch.Conversion, w []float64) { w[len(w)-1] = 1 })
 }
 
 // LastNonDirect gives each conversion wholly to its last counted
@@ -102,7 +102,7 @@ type LastNonDirect struct{}
 func (LastNonDirect) Name() string { return "last_non_direct" }
 
 func (m LastNonDirect) Attribute(journeys []Journey, opts Options) (*Result, error) {
-	return attributeRule(m.Name(), journeys, opts, func(ts []touch, _ *journey.Conversion, w []float64) {
+	return attributeRule(m.Name(), journeys, opts, func(ts []counted, _ *touch.Conversion, w []float64) {
 		for i := len(ts) - 1; i >= 0; i-- {
 			if !isDirect(ts[i].tp) {
 				w[i] = 1
@@ -120,7 +120,7 @@ type Linear struct{}
 func (Linear) Name() string { return "linear" }
 
 func (m Linear) Attribute(journeys []Journey, opts Options) (*Result, error) {
-	return attributeRule(m.Name(), journeys, opts, func(_ []touch, _ *journey.Conversion, w []float64) {
+	return attributeRule(m.Name(), journeys, opts, func(_ []counted, _ *touch.Conversion, w []float64) {
 		for i := range w {
 			w[i] = 1
 		}
@@ -150,7 +150,7 @@ func (m TimeDecay) Attribute(journeys []Journey, opts Options) (*Result, error) 
 	if h == 0 {
 		h = DefaultHalfLife
 	}
-	return attributeRule(m.Name(), journeys, opts, func(ts []touch, conv *journey.Conversion, w []float64) {
+	return attributeRule(m.Name(), journeys, opts, func(ts []counted, conv *touch.Conversion, w []float64) {
 		youngest := math.Inf(1)
 		for i, t := range ts {
 			age := float64(conv.At.Sub(t.tp.At)) / float64(h)
@@ -186,7 +186,7 @@ func (m PositionBased) Attribute(journeys []Journey, opts Options) (*Result, err
 	if first < 0 || last < 0 || first+last > 1 {
 		return nil, fmt.Errorf("%w: position-based shares %v and %v must be non-negative and sum to at most 1", ErrInvalidOptions, first, last)
 	}
-	return attributeRule(m.Name(), journeys, opts, func(_ []touch, _ *journey.Conversion, w []float64) {
+	return attributeRule(m.Name(), journeys, opts, func(_ []counted, _ *touch.Conversion, w []float64) {
 		n := len(w)
 		switch n {
 		case 1:
