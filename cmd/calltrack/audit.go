@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/pool"
+
+	"github.com/attriqs/calltrack/internal/cli"
 )
 
 func runAudit(args []string, stdout, stderr io.Writer, now func() time.Time) error {
@@ -18,18 +20,18 @@ func runAudit(args []string, stdout, stderr io.Writer, now func() time.Time) err
 	size := fs.Int("size", 0, "how many numbers the pool has: the store keeps holds, not configuration (required)")
 	cooldown := fs.Duration("cooldown", pool.DefaultCooldown, "the pool's cooldown, as configured (pool.Config.Cooldown)")
 	target := fs.Float64("target", 0.01, "acceptable chance that a visitor finds no number out of cooldown (the cooldown rule's size and the floor), in (0, 1)")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := cli.ParseCommand(fs, args, stderr); err != nil {
 		return err
 	}
 	switch {
 	case *poolName == "":
-		return flagError("pool", "is required: the name of the pool to audit")
+		return cli.FlagError("pool", "is required: the name of the pool to audit")
 	case *size <= 0:
-		return flagError("size", "is required: the pool's count of numbers, above 0")
+		return cli.FlagError("size", "is required: the pool's count of numbers, above 0")
 	case *cooldown <= 0:
-		return flagError("cooldown", "%v must be positive", *cooldown)
+		return cli.FlagError("cooldown", "%v must be positive", *cooldown)
 	case !(*target > 0 && *target < 1):
-		return flagError("target", "%v is not in (0, 1)", *target)
+		return cli.FlagError("target", "%v is not in (0, 1)", *target)
 	}
 	from, to, err := read.period(now())
 	if err != nil {
@@ -60,7 +62,7 @@ func runAudit(args []string, stdout, stderr io.Writer, now func() time.Time) err
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		return flagError("pool", "no holds of %q from %s to %s; pools with holds then: %v", *poolName, day(from), day(to), names)
+		return cli.FlagError("pool", "no holds of %q from %s to %s; pools with holds then: %v", *poolName, day(from), day(to), names)
 	}
 	rep, err := pool.Audit(mine, pool.AuditOptions{Size: *size, Cooldown: *cooldown, Target: *target})
 	if err != nil {

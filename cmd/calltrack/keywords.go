@@ -16,6 +16,8 @@ import (
 
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/export/googleadsapi"
+
+	"github.com/attriqs/calltrack/internal/cli"
 )
 
 // The environment variables keywords reads its Google Ads secrets from:
@@ -68,12 +70,12 @@ Environment (secrets are read from it, never from flags):
 		}
 		return nil
 	}
-	if err := parseFlags(fs, args, stderr, missing); err != nil {
+	if err := cli.ParseCommand(fs, args, stderr, missing); err != nil {
 		return err
 	}
 	loc, err := time.LoadLocation(*tz)
 	if err != nil {
-		return flagError("tz", "%q is not an IANA time zone such as America/New_York", *tz)
+		return cli.FlagError("tz", "%q is not an IANA time zone such as America/New_York", *tz)
 	}
 	from, to, err := keywordDays(*fromFlag, *toFlag, loc, now())
 	if err != nil {
@@ -107,7 +109,7 @@ Environment (secrets are read from it, never from flags):
 	svc, err := dni.New(dni.Config{Pools: pools}, dni.WithStore(st),
 		dni.WithLogger(slog.New(slog.NewTextHandler(stderr, nil))), dni.WithClock(now))
 	if err != nil {
-		return flagError("config", "%v", err)
+		return cli.FlagError("config", "%v", err)
 	}
 	n, err := svc.ApplyClickKeywords(ctx, from, to, sink)
 	// A run cut short keeps what it filled, and says how much.
@@ -148,7 +150,7 @@ func keywordDays(fromFlag, toFlag string, loc *time.Location, now time.Time) (fr
 	parse := func(name, v string) (time.Time, error) {
 		t, err := time.ParseInLocation(time.DateOnly, v, loc)
 		if err != nil {
-			return t, flagError(name, "%q is not a day YYYY-MM-DD", v)
+			return t, cli.FlagError(name, "%q is not a day YYYY-MM-DD", v)
 		}
 		return t, nil
 	}
@@ -164,11 +166,11 @@ func keywordDays(fromFlag, toFlag string, loc *time.Location, now time.Time) (fr
 	oldest := today.AddDate(0, 0, -(googleadsapi.ClickViewDays - 1))
 	switch {
 	case last.Before(from):
-		return from, to, flagError("to", "%s is before -from %s", toFlag, fromFlag)
+		return from, to, cli.FlagError("to", "%s is before -from %s", toFlag, fromFlag)
 	case last.After(today):
-		return from, to, flagError("to", "%s has not begun in %s (today is %s)", toFlag, loc, today.Format(time.DateOnly))
+		return from, to, cli.FlagError("to", "%s has not begun in %s (today is %s)", toFlag, loc, today.Format(time.DateOnly))
 	case from.Before(oldest):
-		return from, to, flagError("from", "%s is too long ago: Google keeps %d days of clicks, so the first day can be %s (the day before it is read too)",
+		return from, to, cli.FlagError("from", "%s is too long ago: Google keeps %d days of clicks, so the first day can be %s (the day before it is read too)",
 			fromFlag, googleadsapi.ClickViewDays, oldest.Format(time.DateOnly))
 	}
 	return from, last.AddDate(0, 0, 1), nil
@@ -187,5 +189,5 @@ func keywordConfigError(err error) error {
 		msg = strings.ReplaceAll(msg, r.field, r.flag)
 	}
 	msg = strings.ReplaceAll(msg, "googleadsapi: ", "")
-	return fmt.Errorf("%w: keywords: %s", errUsage, strings.ReplaceAll(msg, "\n", "; "))
+	return fmt.Errorf("%w: keywords: %s", cli.ErrUsage, strings.ReplaceAll(msg, "\n", "; "))
 }

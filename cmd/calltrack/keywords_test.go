@@ -20,6 +20,8 @@ import (
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/store/sqlite"
+
+	"github.com/attriqs/calltrack/internal/cli"
 )
 
 // googleAds stands in for Google's OAuth 2 token endpoint and for
@@ -285,7 +287,7 @@ func TestKeywordsMissingInputsAreOneUsageError(t *testing.T) {
 	keywordEnv(t, "", "", "")
 	var out, errOut bytes.Buffer
 	err := runAt([]string{"keywords", "-from", "2026-03-01"}, &out, &errOut, func() time.Time { return keywordNow })
-	if !errors.Is(err, errUsage) {
+	if !errors.Is(err, cli.ErrUsage) {
 		t.Fatalf("err %v, want a usage error", err)
 	}
 	for _, name := range []string{"-store", "-to", "-customer-id", "-client-id", envDeveloperToken, envClientSecret, envRefreshToken} {
@@ -336,8 +338,8 @@ func TestKeywordsErrorsNameTheFlag(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err %v, want one naming %s", err, c.want)
 			}
-			if errors.Is(err, errUsage) != c.usage {
-				t.Errorf("usage error %v, want %v: %v", errors.Is(err, errUsage), c.usage, err)
+			if errors.Is(err, cli.ErrUsage) != c.usage {
+				t.Errorf("usage error %v, want %v: %v", errors.Is(err, cli.ErrUsage), c.usage, err)
 			}
 		})
 	}

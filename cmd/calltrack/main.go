@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/attriqs/calltrack/internal/attributecmd"
 	"github.com/attriqs/calltrack/internal/cli"
 )
 
@@ -34,8 +35,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"attribute", "-paths FILE [-models all|first,last,...] [-order 1..4] [-value-method last-state|conversion-share] [-out FILE]",
-			"credit conversions in a ChannelAttribution paths file under every model", runAttribute},
+		{"attribute", attributecmd.Usage, attributecmd.Summary, runAttribute},
 		{"size", "-arrivals-per-hour N -session-minutes M [-window D] [-cooldown D] [-target P]",
 			"recommend a number pool's size from traffic figures", runSize},
 		{"audit", "-store URL -pool NAME -size N [-cooldown D] [-from DAY] [-to DAY]",
@@ -53,17 +53,14 @@ func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
-		fmt.Fprintln(os.Stderr, "calltrack:", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+	case errors.Is(err, cli.ErrUsage):
+		fmt.Fprintln(os.Stderr, "calltrack:", strings.TrimPrefix(err.Error(), cli.ErrUsage.Error()+": "))
 		os.Exit(cli.ExitUsage)
 	default:
 		fmt.Fprintln(os.Stderr, "calltrack:", err)
 		os.Exit(1)
 	}
 }
-
-// errUsage reports a command line that was not understood.
-var errUsage = errors.New("usage")
 
 // run runs the command line args (without the program name), writing
 // results to stdout and usage and progress to stderr. It returns
@@ -74,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) error { return runAt(args, std
 func runAt(args []string, stdout, stderr io.Writer, now func() time.Time) error {
 	if len(args) == 0 {
 		printHelp(stderr)
-		return fmt.Errorf("%w: no command", errUsage)
+		return fmt.Errorf("%w: no command", cli.ErrUsage)
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
@@ -90,7 +87,7 @@ func runAt(args []string, stdout, stderr io.Writer, now func() time.Time) error 
 		}
 	}
 	printHelp(stderr)
-	return fmt.Errorf("%w: unknown command %q", errUsage, name)
+	return fmt.Errorf("%w: unknown command %q", cli.ErrUsage, name)
 }
 
 func printHelp(w io.Writer) {
@@ -123,29 +120,6 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 		}
 	}
 	return fs
-}
-
-// parseFlags parses args as the project's commands do (internal/cli):
-// positional arguments refused, nothing printed by the flag package, then
-// the checks that need no work (an -out that cannot be written). A
-// mistake is an errUsage error; -h prints the usage and returns
-// flag.ErrHelp.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer, checks ...func() error) error {
-	err := cli.Parse(fs, args, checks...)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(stderr)
-		fs.Usage()
-		return err
-	}
-	return fmt.Errorf("%w: %s", errUsage, cli.Line(fs.Name(), err))
-}
-
-// flagError is a flag whose value was parsed but is not acceptable.
-func flagError(name, format string, a ...any) error {
-	return fmt.Errorf("-%s: %s", name, fmt.Sprintf(format, a...))
 }
 
 func upperFirst(s string) string {

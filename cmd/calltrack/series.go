@@ -22,7 +22,7 @@ func runSeries(args []string, stdout, stderr io.Writer, now func() time.Time) er
 	layout := fs.String("layout", "wide", "wide: a row per date and a column per channel metric, as Robyn's and Meridian's examples read; long: a row per date, channel and metric")
 	currency := fs.String("currency", "", "ISO 4217 code of the money columns; default the one currency of the period's conversions and spend")
 	out := fs.String("out", "", "output file; default standard output")
-	if err := parseFlags(fs, args, stderr, cli.WritableFile("out", out)); err != nil {
+	if err := cli.ParseCommand(fs, args, stderr, cli.WritableFile("out", out)); err != nil {
 		return err
 	}
 	opts := report.SeriesOptions{ByCampaign: *byCampaign, Currency: strings.ToUpper(*currency)}
@@ -30,13 +30,13 @@ func runSeries(args []string, stdout, stderr io.Writer, now func() time.Time) er
 	case report.Daily, report.Weekly:
 		opts.Granularity = report.Granularity(*granularity)
 	default:
-		return flagError("granularity", "%q is neither day nor week", *granularity)
+		return cli.FlagError("granularity", "%q is neither day nor week", *granularity)
 	}
 	if *layout != "wide" && *layout != "long" {
-		return flagError("layout", "%q is neither wide nor long", *layout)
+		return cli.FlagError("layout", "%q is neither wide nor long", *layout)
 	}
 	if c := opts.Currency; c != "" && (len(c) != 3 || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
-		return flagError("currency", "%q is not a three-letter ISO 4217 code such as USD", *currency)
+		return cli.FlagError("currency", "%q is not a three-letter ISO 4217 code such as USD", *currency)
 	}
 	var err error
 	if opts.From, opts.To, err = read.period(now()); err != nil {
@@ -59,7 +59,7 @@ func runSeries(args []string, stdout, stderr io.Writer, now func() time.Time) er
 	if *out == "" {
 		return write(stdout)
 	}
-	return writeFile(*out, write)
+	return cli.WriteFile(*out, write)
 }
 
 // buildSeries is dni.Service.Series without a service (which needs the
@@ -79,7 +79,7 @@ func buildSeries(ctx context.Context, st store.Store, opts report.SeriesOptions)
 	series, err := report.BuildSeries(journeys, spend, opts)
 	if err != nil {
 		if errors.Is(err, report.ErrSeveralCurrencies) {
-			return nil, flagError("currency", "is needed: %v", err)
+			return nil, cli.FlagError("currency", "is needed: %v", err)
 		}
 		return nil, err
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/attriqs/calltrack/dni/dashboard"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/store"
+
+	"github.com/attriqs/calltrack/internal/cli"
 )
 
 // serveConfig is the -config file: what the store does not keep about the
@@ -48,7 +50,7 @@ func runServe(args []string, stdout, stderr io.Writer, now func() time.Time) err
 	configFile := fs.String("config", "", `JSON file naming the pools: {"pools":[{"name":"ads","numbers":["+14155550100"],"cooldown":"1h"}],"currency":"USD"}; default: the pools and numbers in the store's last 90 days of holds`)
 	readOnly := fs.Bool("read-only", false, "open the store read-only: the pages work, the outcome form fails")
 	allowHosts := fs.String("allow-host", "", "on a loopback -addr, host names besides localhost and loopback addresses that requests may name (comma-separated): the name an authenticating proxy passes in Host")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := cli.ParseCommand(fs, args, stderr); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -109,18 +111,18 @@ func newServer(ctx context.Context, o serveOptions, stderr io.Writer) (*http.Ser
 	svc, err := dni.New(dni.Config{Pools: pools}, dni.WithStore(st), dni.WithLogger(logger), dni.WithClock(o.now))
 	if err != nil {
 		_ = closeStore()
-		return nil, nil, nil, flagError("config", "%v", err)
+		return nil, nil, nil, cli.FlagError("config", "%v", err)
 	}
 	closeAll := func() { _ = svc.Close(); _ = closeStore() }
 	h, err := dashboard.New(svc, dashboard.Config{Title: cfg.Title, Currency: cfg.Currency, Logger: logger, Now: o.now})
 	if err != nil {
 		closeAll()
-		return nil, nil, nil, flagError("config", "%v", err)
+		return nil, nil, nil, cli.FlagError("config", "%v", err)
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		closeAll()
-		return nil, nil, nil, flagError("addr", "%v", err)
+		return nil, nil, nil, cli.FlagError("addr", "%v", err)
 	}
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
 		h = loopbackHosts(h, o.allowHosts)
@@ -137,10 +139,10 @@ func readServeConfig(path string) (serveConfig, error) {
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return cfg, flagError("config", "%v", err)
+		return cfg, cli.FlagError("config", "%v", err)
 	}
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return cfg, flagError("config", "%s: %v", path, err)
+		return cfg, cli.FlagError("config", "%s: %v", path, err)
 	}
 	return cfg, nil
 }
@@ -205,7 +207,7 @@ func servePools(ctx context.Context, cfg serveConfig, st store.Store, now time.T
 				}
 				v, err := time.ParseDuration(d.value)
 				if err != nil {
-					return nil, flagError("config", "pools[%d].%s: %q is not a duration like 30m", i, d.field, d.value)
+					return nil, cli.FlagError("config", "pools[%d].%s: %q is not a duration like 30m", i, d.field, d.value)
 				}
 				*d.into = v
 			}
@@ -232,7 +234,7 @@ func servePools(ctx context.Context, cfg serveConfig, st store.Store, now time.T
 	}
 	slices.SortFunc(pools, func(a, b dni.Pool) int { return cmp.Compare(a.Name, b.Name) })
 	if len(pools) == 0 {
-		return nil, flagError("config", "is needed: the store has no holds in the last %d days to find the pools in", inferDays)
+		return nil, cli.FlagError("config", "is needed: the store has no holds in the last %d days to find the pools in", inferDays)
 	}
 	fmt.Fprintf(stderr, "pools from the last %d days of holds (sizes are the numbers seen; -config gives the real ones):", inferDays)
 	for _, p := range pools {

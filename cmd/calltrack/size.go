@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/pool"
+
+	"github.com/attriqs/calltrack/internal/cli"
 )
 
 func runSize(args []string, stdout, stderr io.Writer, _ func() time.Time) error {
@@ -19,32 +21,32 @@ func runSize(args []string, stdout, stderr io.Writer, _ func() time.Time) error 
 	accuracy := fs.Float64("accuracy", pool.DefaultAccuracy, "share of counted calls that must be stitched to their true session, in (0, 1)")
 	meanDelay := fs.String("mean-call-delay", "", "mean time from leaving the page to calling (e.g. 4m); empty means unknown, sized as the worst case")
 	target := fs.Float64("target", 0.01, "acceptable chance that a visitor finds no number out of cooldown (the cooldown rule's size and the floor), in (0, 1)")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := cli.ParseCommand(fs, args, stderr); err != nil {
 		return err
 	}
 	switch {
 	case !isSet(fs, "arrivals-per-hour"):
-		return flagError("arrivals-per-hour", "is required: sessions per hour at the busiest hour")
+		return cli.FlagError("arrivals-per-hour", "is required: sessions per hour at the busiest hour")
 	case *perHour < 0 || math.IsNaN(*perHour) || math.IsInf(*perHour, 0):
-		return flagError("arrivals-per-hour", "%v is not a finite number ≥ 0", *perHour)
+		return cli.FlagError("arrivals-per-hour", "%v is not a finite number ≥ 0", *perHour)
 	case !isSet(fs, "session-minutes"):
-		return flagError("session-minutes", "is required: the average visit length in minutes")
+		return cli.FlagError("session-minutes", "is required: the average visit length in minutes")
 	case !(*sessionMinutes >= 0 && *sessionMinutes <= 7*24*60):
-		return flagError("session-minutes", "%v is not from 0 to a week of minutes", *sessionMinutes)
+		return cli.FlagError("session-minutes", "%v is not from 0 to a week of minutes", *sessionMinutes)
 	case *window <= 0:
-		return flagError("window", "%v must be positive", *window)
+		return cli.FlagError("window", "%v must be positive", *window)
 	case *cooldown <= 0:
-		return flagError("cooldown", "%v must be positive", *cooldown)
+		return cli.FlagError("cooldown", "%v must be positive", *cooldown)
 	case !(*target > 0 && *target < 1):
-		return flagError("target", "%v is not in (0, 1)", *target)
+		return cli.FlagError("target", "%v is not in (0, 1)", *target)
 	case !(*accuracy > 0 && *accuracy < 1):
-		return flagError("accuracy", "%v is not in (0, 1): give a share, 0.995 for 99.5 %%", *accuracy)
+		return cli.FlagError("accuracy", "%v is not in (0, 1): give a share, 0.995 for 99.5 %%", *accuracy)
 	}
 	var delay time.Duration
 	if *meanDelay != "" {
 		d, err := time.ParseDuration(*meanDelay)
 		if err != nil || d <= 0 {
-			return flagError("mean-call-delay", "%q is not a positive duration such as 4m (leave it out when unknown)", *meanDelay)
+			return cli.FlagError("mean-call-delay", "%q is not a positive duration such as 4m (leave it out when unknown)", *meanDelay)
 		}
 		delay = d
 	}

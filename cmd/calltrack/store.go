@@ -16,6 +16,8 @@ import (
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/postgres"
 	"github.com/attriqs/calltrack/store/sqlite"
+
+	"github.com/attriqs/calltrack/internal/cli"
 )
 
 // openStore opens the store a -store flag names: sqlite:PATH (an existing
@@ -27,14 +29,14 @@ import (
 func openStore(ctx context.Context, spec string, readOnly bool) (store.Store, func() error, error) {
 	switch {
 	case spec == "":
-		return nil, nil, flagError("store", "is required: sqlite:PATH or postgres://...")
+		return nil, nil, cli.FlagError("store", "is required: sqlite:PATH or postgres://...")
 	case strings.HasPrefix(spec, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(spec, "sqlite:"), "//")
 		if path == "" {
-			return nil, nil, flagError("store", "sqlite: needs a file path, as in sqlite:calls.db")
+			return nil, nil, cli.FlagError("store", "sqlite: needs a file path, as in sqlite:calls.db")
 		}
 		if _, err := os.Stat(path); err != nil {
-			return nil, nil, flagError("store", "%v", err)
+			return nil, nil, cli.FlagError("store", "%v", err)
 		}
 		q := url.Values{}
 		q.Add("_pragma", "busy_timeout(5000)")
@@ -46,36 +48,36 @@ func openStore(ctx context.Context, spec string, readOnly bool) (store.Store, fu
 		}
 		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 		if err != nil {
-			return nil, nil, flagError("store", "%v", err)
+			return nil, nil, cli.FlagError("store", "%v", err)
 		}
 		if err := db.PingContext(ctx); err != nil {
 			_ = db.Close()
-			return nil, nil, flagError("store", "%s: %v", path, err)
+			return nil, nil, cli.FlagError("store", "%s: %v", path, err)
 		}
 		st := sqlite.New(db, sqlite.Config{})
 		return st, func() error { return errors.Join(st.Close(), db.Close()) }, nil
 	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
 		cfg, err := pgxpool.ParseConfig(spec)
 		if err != nil {
-			return nil, nil, flagError("store", "%v", err) // pgx leaves the password out of its errors
+			return nil, nil, cli.FlagError("store", "%v", err) // pgx leaves the password out of its errors
 		}
 		if readOnly {
 			cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 		}
 		pool, err := pgxpool.NewWithConfig(ctx, cfg)
 		if err != nil {
-			return nil, nil, flagError("store", "%v", err)
+			return nil, nil, cli.FlagError("store", "%v", err)
 		}
 		pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		if err := pool.Ping(pingCtx); err != nil {
 			pool.Close()
-			return nil, nil, flagError("store", "%s: %v", redact(spec), err)
+			return nil, nil, cli.FlagError("store", "%s: %v", redact(spec), err)
 		}
 		st := postgres.New(pool, postgres.Config{})
 		return st, st.Close, nil
 	default:
-		return nil, nil, flagError("store", "%q is neither sqlite:PATH nor a postgres:// URL", redact(spec))
+		return nil, nil, cli.FlagError("store", "%q is neither sqlite:PATH nor a postgres:// URL", redact(spec))
 	}
 }
 
@@ -119,17 +121,17 @@ func period(fromFlag, toFlag string, days int, now time.Time) (from, to time.Tim
 	to = now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 	if toFlag != "" {
 		if to, err = parseTime(toFlag); err != nil {
-			return from, to, flagError("to", "%v", err)
+			return from, to, cli.FlagError("to", "%v", err)
 		}
 	}
 	from = to.AddDate(0, 0, -days)
 	if fromFlag != "" {
 		if from, err = parseTime(fromFlag); err != nil {
-			return from, to, flagError("from", "%v", err)
+			return from, to, cli.FlagError("from", "%v", err)
 		}
 	}
 	if !from.Before(to) {
-		return from, to, flagError("from", "%s is not before -to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
+		return from, to, cli.FlagError("from", "%s is not before -to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
 	return from, to, nil
 }

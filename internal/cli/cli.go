@@ -1,9 +1,10 @@
-// Package cli is the examples' command-line plumbing: flags are parsed and
-// checked before any work starts, and a mistake is reported as one line on
-// standard error with exit status 2.
+// Package cli is the command-line plumbing of the commands and examples:
+// flags are parsed and checked before any work starts, and a mistake is
+// reported as one line on standard error with exit status 2.
 package cli
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,6 +38,53 @@ func Parse(fs *flag.FlagSet, args []string, checks ...func() error) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ErrUsage is wrapped by the errors of a command line that was not
+// understood, which a command reports with status [ExitUsage].
+var ErrUsage = errors.New("usage")
+
+// ParseCommand parses a subcommand's args as [Parse] does, its mistakes
+// wrapping [ErrUsage] as one line; -h prints fs's usage to stderr and
+// returns [flag.ErrHelp].
+func ParseCommand(fs *flag.FlagSet, args []string, stderr io.Writer, checks ...func() error) error {
+	err := Parse(fs, args, checks...)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stderr)
+		fs.Usage()
+		return err
+	}
+	return fmt.Errorf("%w: %s", ErrUsage, Line(fs.Name(), err))
+}
+
+// FlagError is a flag whose value was parsed but is not acceptable.
+func FlagError(name, format string, a ...any) error {
+	return fmt.Errorf("-%s: %s", name, fmt.Sprintf(format, a...))
+}
+
+// WriteFile writes a file through write, reporting the file's name with
+// any error; a failed write leaves no partial file behind.
+func WriteFile(name string, write func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(name)
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }
 
 // Exit reports a [Parse] error and ends the program: the flags' usage and
