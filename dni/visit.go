@@ -94,7 +94,7 @@ func (s *Service) Visit(ctx context.Context, req VisitRequest) (Assignment, erro
 	src := clickConsent(landed, req.AdIDs.Consent)
 	visitor := req.VisitorID
 	if visitor == "" {
-		visitor = s.visitorIDs.issue()
+		visitor = s.visitorIDs.issue(now)
 	} else if err := s.visitorIDs.verify(visitor); err != nil {
 		return Assignment{}, fmt.Errorf("visitor_id: %w", err)
 	}

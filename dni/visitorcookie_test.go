@@ -73,7 +73,7 @@ func TestVisitorCookie(t *testing.T) {
 	// ignored rather than refused: the script cannot delete it.
 	for name, forged := range map[string]string{
 		"made up":               "v1_AAAAAAAAAAAAAAAAAAAAAA_AAAAAAAAAAAAAAAAAAAAAA",
-		"signed by another key": newVisitorIDs([][]byte{[]byte("another-key-another-key-another-k")}).issue(),
+		"signed by another key": newVisitorIDs([][]byte{[]byte("another-key-another-key-another-k")}).issue(time.Now()),
 		"reserved for callers":  "caller-14155550123",
 		"not an id":             "x y",
 	} {

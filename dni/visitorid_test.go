@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +19,7 @@ func TestIssuedVisitorIDsVerifyAndFitEveryStore(t *testing.T) {
 	ids := newVisitorIDs([][]byte{testVisitorKey})
 	seen := map[string]bool{}
 	for range 1000 {
-		id := ids.issue()
+		id := ids.issue(time.Now())
 		require.NoError(t, ids.verify(id))
 		_, err := validID(id)
 		require.NoError(t, err, "validID accepts %q", id)
@@ -30,9 +31,32 @@ func TestIssuedVisitorIDsVerifyAndFitEveryStore(t *testing.T) {
 	}
 }
 
+// Ids issued close together share their start, so that the rows of new
+// visitors land together in the indexes keyed by visitor id; the rest
+// stays random, so ids issued in the same millisecond still differ.
+func TestIssuedVisitorIDsStartWithTheirTime(t *testing.T) {
+	ids := newVisitorIDs([][]byte{testVisitorKey})
+	at := time.Date(2026, 12, 6, 15, 0, 0, 0, time.UTC)
+	a, b := ids.issue(at), ids.issue(at)
+	require.NotEqual(t, a, b)
+	timePart := len(visitorIDPrefix) + 8 // six bytes are eight base64 characters
+	require.Equal(t, a[:timePart], b[:timePart], "the same millisecond, the same start")
+	random, err := visitorB64.DecodeString(a[len(visitorIDPrefix) : len(visitorIDPrefix)+visitorPartLen])
+	require.NoError(t, err)
+	ms := uint64(0)
+	for _, c := range random[:visitorTimeSize] {
+		ms = ms<<8 | uint64(c)
+	}
+	require.Equal(t, uint64(at.UnixMilli()), ms)
+	later := ids.issue(at.Add(time.Second))
+	require.NotEqual(t, a[:timePart], later[:timePart])
+	require.Equal(t, a[:len(visitorIDPrefix)+5], later[:len(visitorIDPrefix)+5], "a second later shares the first 30 bits")
+	require.NoError(t, ids.verify(later))
+}
+
 func TestVisitorIDVerificationRefuses(t *testing.T) {
 	ids := newVisitorIDs([][]byte{testVisitorKey})
-	id := ids.issue()
+	id := ids.issue(time.Now())
 	flip := func(i int) string {
 		b := []byte(id)
 		if b[i] == 'A' {
@@ -61,8 +85,8 @@ func TestVisitorIDVerificationRefuses(t *testing.T) {
 		{"respelt padding bits", respelt},
 		{"truncated", id[:len(id)-1]},
 		{"extended", id + "A"},
-		{"another key's", newVisitorIDs([][]byte{bytes.Repeat([]byte("x"), 32)}).issue()},
-		{"a process key's", newVisitorIDs(nil).issue()},
+		{"another key's", newVisitorIDs([][]byte{bytes.Repeat([]byte("x"), 32)}).issue(time.Now())},
+		{"a process key's", newVisitorIDs(nil).issue(time.Now())},
 		{"bad characters", "v1_<script>"},
 		{"too long", strings.Repeat("a", 65)},
 	} {
@@ -80,9 +104,9 @@ func TestVisitorKeysRotate(t *testing.T) {
 	during := newVisitorIDs([][]byte{newKey, oldKey})
 	after := newVisitorIDs([][]byte{newKey})
 
-	old := before.issue()
+	old := before.issue(time.Now())
 	assert.NoError(t, during.verify(old), "the old key still verifies")
-	fresh := during.issue()
+	fresh := during.issue(time.Now())
 	assert.NoError(t, after.verify(fresh), "the first key signs")
 	assert.Error(t, before.verify(fresh))
 	assert.Error(t, after.verify(old), "a dropped key verifies nothing")
@@ -91,8 +115,8 @@ func TestVisitorKeysRotate(t *testing.T) {
 func TestWithoutVisitorKeysEachProcessHasItsOwn(t *testing.T) {
 	a, b := newVisitorIDs(nil), newVisitorIDs(nil)
 	assert.True(t, a.generated)
-	assert.NoError(t, a.verify(a.issue()))
-	assert.Error(t, b.verify(a.issue()), "another instance does not accept them")
+	assert.NoError(t, a.verify(a.issue(time.Now())))
+	assert.Error(t, b.verify(a.issue(time.Now())), "another instance does not accept them")
 }
 
 func TestNewChecksVisitorKeysAndHoldLimits(t *testing.T) {
