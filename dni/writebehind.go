@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -238,6 +239,16 @@ func (w *writeBehind) await(ctx context.Context, done chan struct{}) bool {
 		}
 		w.mu.Lock()
 		if !w.writing && len(w.order) > 0 {
+			w.claim()
+			if len(w.order) < w.batch {
+				// Let the requests already running queue their records
+				// before the batch is cut: a batch of one, taken the
+				// moment the last one ended, holds up the rest for a
+				// whole commit that writes the same pages.
+				w.mu.Unlock()
+				runtime.Gosched()
+				w.mu.Lock()
+			}
 			b := w.take()
 			w.mu.Unlock()
 			w.write(ctx, b)
@@ -354,9 +365,17 @@ func (w *writeBehind) take() []*queuedWrite {
 	if len(w.order) == 0 {
 		w.order = nil // let the backing array go
 	}
-	w.writing = true
-	w.turn = make(chan struct{})
+	w.claim()
 	return b
+}
+
+// claim makes the caller the writer: others queue behind its batch. w.mu
+// is held.
+func (w *writeBehind) claim() {
+	if !w.writing {
+		w.writing = true
+		w.turn = make(chan struct{})
+	}
 }
 
 type outcome int
