@@ -113,7 +113,7 @@ func Run(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	paths, err := attribution.PathsCSV{ValueScale: f.valueScale}.Read(body)
+	paths, err := attribution.PathsCSV{ValueScale: f.valueScale, HugePages: true}.Read(body)
 	if err != nil {
 		return cli.FlagError("paths", "%s: %v", f.paths, err)
 	}

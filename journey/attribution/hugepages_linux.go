@@ -10,27 +10,33 @@ import (
 const hugePage = 2 << 20
 
 // makeHuge makes a slice of length n and capacity at least c whose array
-// starts on a huge page and is advised to be backed by huge pages when
-// first touched. Go leaves its heap to the system's default, which is
-// mostly "only when asked"; for the large arrays of a set read from a
-// file, faulting fresh memory in 4 KiB at a time costs more than reading
-// the file. The array is over-allocated by two huge pages to align it:
-// the part before the aligned start is never touched, so it costs
-// address space, not memory.
+// starts on a huge page and is advised (MADV_HUGEPAGE) to be backed by
+// huge pages when first touched: Go leaves its heap to the system's
+// default, which is mostly "only when asked". The array is over-allocated
+// by two huge pages to align it. Fresh memory from the system is not
+// cleared by Go, so the padding before the aligned start is never
+// touched; it still counts towards the collector's heap goal. Arrays
+// below two huge pages, and elements whose size does not divide a huge
+// page, get an ordinary make.
 func makeHuge[T any](n, c int) []T {
 	var zero T
 	size := unsafe.Sizeof(zero)
+	c = max(c, n)
 	if size == 0 || hugePage%size != 0 || uintptr(c)*size < 2*hugePage {
 		return make([]T, n, c)
 	}
 	pad := int(2 * hugePage / size)
 	all := make([]T, c+pad)
 	base := uintptr(unsafe.Pointer(&all[0]))
-	skip := int((-base & (hugePage - 1)) / size)
+	gap := -base & (hugePage - 1)
+	if gap%size != 0 { // Go aligns large arrays to 8 KiB, not to a larger element
+		return all[:n:c]
+	}
+	skip := int(gap / size)
 	end := (base + uintptr(len(all))*size) &^ (hugePage - 1)
-	start := base + uintptr(skip)*size
+	start := base + gap
 	// Advice only: a kernel without huge pages refuses it, and the memory
 	// works as before.
-	_ = syscall.Madvise(unsafe.Slice((*byte)(unsafe.Pointer(&all[skip])), end-start), 14 /* MADV_HUGEPAGE */)
+	_ = syscall.Madvise(unsafe.Slice((*byte)(unsafe.Pointer(&all[skip])), end-start), syscall.MADV_HUGEPAGE)
 	return all[skip : skip+n : len(all)]
 }

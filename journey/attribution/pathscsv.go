@@ -69,6 +69,13 @@ type PathsCSV struct {
 	// ChannelAttribution's example, "30.7346153846154") loses what is
 	// below a minor unit on each line.
 	ValueScale int64
+	// HugePages asks Linux to back the large arrays of a file's rows and
+	// steps with transparent huge pages (madvise), for a short command
+	// that reads one large file: where faulting in fresh memory is slow
+	// (a virtual machine's), that is most of the run. The advice stays on
+	// that part of the Go heap after the set is gone, so a long-running
+	// program leaves it off. Ignored elsewhere.
+	HugePages bool
 }
 
 // ReadPathsCSV reads a grouped path file with the zero [PathsCSV]: values
@@ -157,7 +164,7 @@ func (o PathsCSV) read(r io.Reader, block int) (*PathSet, error) {
 			return nil, fmt.Errorf("%w: line %d, %v", ErrInvalidPathInput, lr.line, err)
 		}
 		if size > 0 && lr.read >= presizeAfter {
-			s.presize(lr.read, size)
+			s.presize(lr.read, size, o.HugePages)
 			size = 0
 		}
 	}
@@ -170,22 +177,27 @@ const presizeAfter = 1 << 18
 // presize reserves room for the rows and steps of an input of size bytes
 // when read bytes of it gave the rows and steps so far: growing by
 // doubling copies and clears about twice the final size.
-func (s *PathSet) presize(read, size int64) {
+func (s *PathSet) presize(read, size int64, huge bool) {
 	if size <= read {
 		return
 	}
 	scale := float64(size) / float64(read) * 1.25 // paths early in a sorted file run longer
-	s.rows = reserve(s.rows, int(float64(len(s.rows))*scale))
-	s.steps = reserve(s.steps, int(float64(len(s.steps))*scale))
+	s.rows = reserve(s.rows, int(float64(len(s.rows))*scale), huge)
+	s.steps = reserve(s.steps, int(float64(len(s.steps))*scale), huge)
 }
 
 // reserve returns x with room for n elements, in a new array backed by
-// huge pages where the system has them.
-func reserve[T any](x []T, n int) []T {
+// huge pages if asked and the system has them.
+func reserve[T any](x []T, n int, huge bool) []T {
 	if n <= cap(x) {
 		return x
 	}
-	y := makeHuge[T](len(x), n)
+	var y []T
+	if huge {
+		y = makeHuge[T](len(x), n)
+	} else {
+		y = make([]T, len(x), n)
+	}
 	copy(y, x)
 	return y
 }
