@@ -14,7 +14,7 @@ func TestRunCreditsAPathsFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(paths, []byte("path;total_conversions;total_conversion_value;total_null\na > b;2;30.00;1\nb;1;5.50;0\n"), 0o644))
 	var out, errs bytes.Buffer
 	require.Equal(t, 0, run([]string{"-paths", paths, "-models", "first,last,linear"}, &out, &errs), errs.String())
-	// First touch gives a both conversions of "a > b", last touch gives b
+	// First touch gives a the two conversions of "a > b", last touch gives b
 	// all three, linear splits "a > b" in halves.
 	require.Equal(t, "channel_name;first_touch_conversions;first_touch_value;last_touch_conversions;last_touch_value;linear_touch_conversions;linear_touch_value\n"+
 		"a;2;30.00;0;0.00;1;15.00\n"+
