@@ -466,7 +466,7 @@ func (x *Exporter) wait(ctx context.Context, m store.OutboxMessage) (until time.
 		until = now
 	}
 	until = until.Add(waitMargin)
-	return until, "waiting for " + strings.Join(blockers, " and ") + " to be delivered first", nil
+	return until, waitingFor + strings.Join(blockers, " and ") + " to be delivered first", nil
 }
 
 // deliver makes one attempt at m and records the outcome. An adjustment
@@ -525,10 +525,14 @@ func (x *Exporter) hold(ctx context.Context, m store.OutboxMessage, until time.T
 	defer cancel()
 	log := x.cfg.Logger.With("message", m.ID, "sink", m.Sink)
 	// The receiver's last answer stays readable while the message waits.
-	if _, last, ok := strings.Cut(m.LastError, lastErrorMark); ok {
+	// A message held before carries its own waiting reason, and after it
+	// the receiver's error, if any.
+	last := m.LastError
+	if strings.HasPrefix(last, waitingFor) {
+		_, last, _ = strings.Cut(last, lastErrorMark)
+	}
+	if last != "" {
 		why += lastErrorMark + last
-	} else if m.LastError != "" && !strings.HasPrefix(m.LastError, "waiting for ") {
-		why += lastErrorMark + m.LastError
 	}
 	err := x.st.DeferOutbox(mctx, m.ID, m.Claim, why, x.cfg.Now(), until)
 	if err == nil {
@@ -538,9 +542,12 @@ func (x *Exporter) hold(ctx context.Context, m store.OutboxMessage, until time.T
 	x.logRecordError(log, err, nil)
 }
 
-// lastErrorMark joins a waiting adjustment's reason to the last error a
-// delivery of it met.
-const lastErrorMark = "; last error: "
+// waitingFor begins a waiting adjustment's reason, and lastErrorMark joins
+// it to the last error a delivery of it met.
+const (
+	waitingFor    = "waiting for "
+	lastErrorMark = "; last error: "
+)
 
 // logRecordError logs a failure to record a delivery's outcome (derr, nil
 // for none).

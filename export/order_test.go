@@ -251,6 +251,7 @@ func TestAnAdjustmentWaitsWhileItsConversionRetries(t *testing.T) {
 			deliverDue(t, x)
 			if adj := message(t, x, adjustMsg(1)); adj.State == store.OutboxPending {
 				require.Zero(t, adj.Attempts, "hour %d: waiting uses no attempt", h)
+				require.NotContains(t, adj.LastError, "last error", "hour %d: never sent, it has no receiver's error, however often held", h)
 			}
 		}
 		took, attempts := sink.took()
