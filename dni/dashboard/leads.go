@@ -26,8 +26,7 @@ type lead struct {
 	Touchpoint journey.Touchpoint
 	First      time.Time            // the first event's time
 	Events     []string             // a chat's events, in the order a chat goes
-	ids        []string             // every touchpoint of the lead
-	events     []journey.Touchpoint // a chat's events, as ids
+	events     []journey.Touchpoint // the lead's touchpoints: a chat's events, or the form
 	chats      []string             // a chat's conversations (report.ChatConversation)
 	Manual     *journey.ManualOutcome
 	Value      amounts // the value of its conversions
@@ -74,7 +73,7 @@ func (h *handler) leadsOf(ctx context.Context, p period) ([]lead, error) {
 	}
 	leads := make([]lead, 0, len(chats)+len(forms))
 	for _, tp := range forms {
-		leads = append(leads, lead{Touchpoint: tp, First: tp.At, ids: []string{tp.ID}})
+		leads = append(leads, lead{Touchpoint: tp, First: tp.At, events: []journey.Touchpoint{tp}})
 	}
 	for _, events := range chats {
 		leads = append(leads, h.chatLead(events))
@@ -155,7 +154,6 @@ func (h *handler) chatLead(events []journey.Touchpoint) lead {
 		return 2
 	}
 	for _, tp := range events {
-		l.ids = append(l.ids, tp.ID)
 		l.events = append(l.events, tp)
 		if conv := report.ChatConversation(tp); !slices.Contains(l.chats, conv) {
 			l.chats = append(l.chats, conv)
@@ -187,7 +185,7 @@ func (h *handler) fill(ctx context.Context, l *lead, convs map[string][]journey.
 	l.Value = amounts{}
 	if mo != nil {
 		l.Manual = mo
-		if i := slices.Index(l.ids, on); i >= 0 && l.Chat() {
+		if i := slices.IndexFunc(l.events, func(e journey.Touchpoint) bool { return e.ID == on }); i >= 0 {
 			l.Touchpoint = l.events[i]
 		}
 		if l.Converted = mo.Status.Converts(); l.Converted {
@@ -408,7 +406,7 @@ func (h *handler) findLead(ctx context.Context, id string) (lead, error) {
 	var l lead
 	switch tp.Kind {
 	case journey.TouchForm:
-		l = lead{Touchpoint: tp, First: tp.At, ids: []string{tp.ID}}
+		l = lead{Touchpoint: tp, First: tp.At, events: []journey.Touchpoint{tp}}
 	case journey.TouchChat:
 		events, err := h.chatOf(ctx, tp)
 		if err != nil {
@@ -419,8 +417,8 @@ func (h *handler) findLead(ctx context.Context, id string) (lead, error) {
 		return lead{}, notFound
 	}
 	last := l.First
-	for _, id := range l.ids {
-		if e, err := h.svc.Store().Touchpoint(ctx, id); err == nil && e.At.After(last) {
+	for _, e := range l.events {
+		if e.At.After(last) {
 			last = e.At
 		}
 	}
