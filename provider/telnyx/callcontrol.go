@@ -333,20 +333,11 @@ type permanentError struct{ error }
 
 func (e permanentError) Unwrap() error { return e.error }
 
-// apiError is an answer of Telnyx's other than 2xx.
-type apiError struct {
-	status int
-	codes  []string // errors[].code
-	text   string
-}
-
-func (e apiError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.status, e.text) }
-
 // callEnded reports whether err is Telnyx refusing a command because the
 // call has already ended (422, error code 90018).
 func callEnded(err error) bool {
-	var e apiError
-	return errors.As(err, &e) && e.status == http.StatusUnprocessableEntity && slices.Contains(e.codes, "90018")
+	var e *APIError
+	return errors.As(err, &e) && e.Status == http.StatusUnprocessableEntity && slices.Contains(e.Codes, "90018")
 }
 
 func (p *Provider) post(ctx context.Context, endpoint string, payload []byte) (retryAfter time.Duration, err error) {
@@ -367,7 +358,7 @@ func (p *Provider) post(ctx context.Context, endpoint string, payload []byte) (r
 		return 0, nil
 	}
 	codes, text := apiErrors(msg)
-	err = apiError{status: resp.StatusCode, codes: codes, text: text}
+	err = &APIError{Status: resp.StatusCode, Codes: codes, Detail: text}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
 		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
 		return time.Duration(secs) * time.Second, err
@@ -375,15 +366,8 @@ func (p *Provider) post(ctx context.Context, endpoint string, payload []byte) (r
 	return 0, permanentError{err}
 }
 
-// apiErrorText reads Telnyx's {"errors":[{"code","title","detail"}]} body,
-// or returns the body itself.
-func apiErrorText(body []byte) string {
-	_, text := apiErrors(body)
-	return text
-}
-
-// apiErrors reads Telnyx's error body: the codes, and the errors as text
-// (or the body itself).
+// apiErrors reads Telnyx's {"errors":[{"code","title","detail"}]} body:
+// the codes, and the errors as text (or the body itself).
 func apiErrors(body []byte) (codes []string, text string) {
 	var e struct {
 		Errors []struct {

@@ -256,6 +256,32 @@ func TestCallControlTransferRetriesTransientFailuresAndStopsOnPermanentOnes(t *t
 	}
 }
 
+// A command Telnyx refuses comes back as the package's *APIError, with
+// Telnyx's error codes, and its text says "telnyx:" once.
+func TestCallControlRefusedCommandIsAnAPIError(t *testing.T) {
+	api := &callControlAPI{fail: []int{http.StatusUnprocessableEntity}}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	p, err := telnyx.New(telnyx.Config{PublicKey: publicKey, APIKey: "k", APIBaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := providertest.Call{ID: "leg-refused", From: "+14158675309", To: "+18005551212"}
+	ev, err := p.Parse(event(call, "call.initiated", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.RouteCall(context.Background(), provider.Forward{To: "+12125550123"}, ev)
+	var apiErr *telnyx.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnprocessableEntity || len(apiErr.Codes) != 1 || apiErr.Codes[0] != "90018" {
+		t.Fatalf("RouteCall: %v, want a *telnyx.APIError 422 with code 90018", err)
+	}
+	if n := strings.Count(err.Error(), "telnyx:"); n != 1 {
+		t.Fatalf("error %q says \"telnyx:\" %d times, want once", err, n)
+	}
+	api.sent(t, 1)
+}
+
 func TestCallControlOutgoingLegIsIgnoredNotRoutedAgain(t *testing.T) {
 	p, _ := telnyx.New(telnyx.Config{PublicKey: publicKey, APIKey: "KEY0123"})
 	leg := event(providertest.Call{ID: "leg-b", From: "+18005551212", To: "+12125550123"}, "call.initiated", "")

@@ -121,13 +121,17 @@ func NewNumberClient(cfg NumberClientConfig) (*NumberClient, error) {
 	return &NumberClient{cfg: cfg}, nil
 }
 
-// APIError is a refusal from Telnyx's API.
+// APIError is a refusal from Telnyx's API (an answer other than 2xx),
+// to a number request or a Call Control command. Its text has no
+// "telnyx:" prefix: the package returns it wrapped in an error that
+// says "telnyx:" already.
 type APIError struct {
 	Status int
+	Codes  []string // errors[].code
 	Detail string
 }
 
-func (e *APIError) Error() string { return fmt.Sprintf("telnyx: HTTP %d: %s", e.Status, e.Detail) }
+func (e *APIError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Status, e.Detail) }
 
 // SearchNumbers lists numbers for sale with voice
 // (GET /available_phone_numbers).
@@ -473,7 +477,8 @@ func (c *NumberClient) do(ctx context.Context, method, path string, body, out an
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		return &APIError{Status: resp.StatusCode, Detail: apiErrorText(data)}
+		codes, text := apiErrors(data)
+		return &APIError{Status: resp.StatusCode, Codes: codes, Detail: text}
 	}
 	if out == nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil
