@@ -76,8 +76,8 @@
 // Google matches a click conversion on its click id. With
 // [Config].EnhancedConversionsForLeads (enhanced conversions for leads),
 // the visitor's hashed user data is added as userIdentifiers, one value
-// each (UserIdentifier is a oneof), FIRST_PARTY, at most five
-// ([MaxUserIdentifiers]):
+// each (UserIdentifier is a oneof), FIRST_PARTY, at most three (an
+// email and two phones), within Google's five ([MaxUserIdentifiers]):
 //
 //	"userIdentifiers": [{"userIdentifierSource": "FIRST_PARTY", "hashedEmail": "<sha-256 hex>"},
 //	  {"userIdentifierSource": "FIRST_PARTY", "hashedPhoneNumber": "<sha-256 hex>"}]

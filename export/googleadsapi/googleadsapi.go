@@ -441,7 +441,7 @@ func (s *Sink) clickRequest(m export.Message) (clickConversionsRequest, error) {
 // host turned enhanced conversions for leads on and the visitor's consent
 // allows sharing user data. A hash that is not 64 lower-case hex digits is
 // left out, as is a caller number kept keyed ("h:..."), withheld or not in
-// E.164.
+// E.164. That is three at most, within Google's [MaxUserIdentifiers].
 func (s *Sink) userIdentifiers(ev export.Event) []userIdentifier {
 	if !s.cfg.EnhancedConversionsForLeads || !ev.AdIDs.SharesUserData() {
 		return nil
@@ -464,7 +464,7 @@ func (s *Sink) userIdentifiers(ev export.Event) []userIdentifier {
 	for _, h := range phones {
 		ids = append(ids, userIdentifier{UserIdentifierSource: "FIRST_PARTY", HashedPhoneNumber: h})
 	}
-	return ids[:min(len(ids), MaxUserIdentifiers)]
+	return ids
 }
 
 // hashedCaller is the SHA-256 hex of the caller's E.164 number. A number
