@@ -167,6 +167,9 @@ func (p *Provider) RouteCall(ctx context.Context, f provider.Forward, ev provide
 	if err != nil {
 		return err
 	}
+	// The caller's leg's state while the notice plays: set on the answer
+	// and again on the speak.
+	notice := forwardState{Parent: ev.CallID, Notice: true, From: ev.From, To: ev.To}.encode()
 	switch {
 	case step == stepTransferFailed:
 		// Whatever the route says now: the call is over.
@@ -177,10 +180,8 @@ func (p *Provider) RouteCall(ctx context.Context, f provider.Forward, ev provide
 		// Answered for the notice: refusing it now is hanging up.
 		return p.command(ctx, id, "hangup", hangupCommand{CommandID: hangupCommandID(id)})
 	case f.Record && step == stepRinging:
-		notice := forwardState{Parent: ev.CallID, Notice: true, From: ev.From, To: ev.To}.encode()
 		return p.command(ctx, id, "answer", answerCommand{ClientState: notice, CommandID: "calltrack-answer-" + id})
 	case f.Record && step == stepAnswered:
-		notice := forwardState{Parent: ev.CallID, Notice: true, From: ev.From, To: ev.To}.encode()
 		err := p.command(ctx, id, "speak", speakCommand{Payload: f.RecordingNotice, PayloadType: "text", Voice: p.cfg.Voice,
 			Language: p.cfg.Language, ClientState: notice, CommandID: "calltrack-notice-" + id})
 		if err != nil {
