@@ -40,7 +40,10 @@ func (l lead) Chat() bool { return l.Touchpoint.Kind == journey.TouchChat }
 // sources report counts them: report.ChatConversations of the events in
 // the period) and forms, without reading their outcomes.
 func (h *handler) leadTouchpoints(ctx context.Context, p period) (chats [][]journey.Touchpoint, forms []journey.Touchpoint, err error) {
-	journeys, err := h.svc.Journeys(ctx, p.From, p.To, 0)
+	// A look-back of the period's length reaches from for every
+	// conversion in it; the default 90 days would read touchpoints from
+	// before the period only to drop them.
+	journeys, err := h.svc.Journeys(ctx, p.From, p.To, p.To.Sub(p.From))
 	if err != nil {
 		return nil, nil, err
 	}
