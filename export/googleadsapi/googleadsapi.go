@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -579,6 +580,51 @@ func (s *Sink) upload(ctx context.Context, op, method string, body any, retracti
 		return err
 	}
 	return rowResult(op, raw, retraction)
+}
+
+// call posts body to endpoint with the API's headers, getting a new
+// access token once if Google answers UNAUTHENTICATED, and returns the
+// body of a 2xx answer; any other answer is an [*Error]. Each try is
+// bounded by Config.Timeout.
+func (s *Sink) call(ctx context.Context, op, endpoint string, body []byte) ([]byte, error) {
+	rejected := ""
+	for try := 0; ; try++ {
+		raw, tok, err := s.try(ctx, op, endpoint, body, rejected)
+		var ae *Error
+		if try == 0 && errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized {
+			rejected = tok
+			continue
+		}
+		return raw, err
+	}
+}
+
+// try sends one request with an access token other than rejected, and
+// returns the answer and the token it used.
+func (s *Sink) try(ctx context.Context, op, endpoint string, body []byte, rejected string) (raw []byte, token string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	token, err = s.tokens.token(ctx, rejected)
+	if err != nil {
+		return nil, "", fmt.Errorf("googleadsapi: %s: access token: %w", op, err)
+	}
+	req, err := s.request(ctx, endpoint, token, body)
+	if err != nil {
+		return nil, token, fmt.Errorf("googleadsapi: %s: %w", op, err)
+	}
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return nil, token, fmt.Errorf("googleadsapi: %s: %w", op, err)
+	}
+	defer resp.Body.Close()
+	raw, err = io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return nil, token, fmt.Errorf("googleadsapi: %s: read answer: %w", op, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, token, requestError(op, resp, raw, s.cfg.Now())
+	}
+	return raw, token, nil
 }
 
 // request is a POST of body to the API with the headers every call
