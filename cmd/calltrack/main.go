@@ -112,7 +112,7 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	for _, c := range commands() {
 		if c.name == name {
 			// Usage prints to the set's output, which cli.Parse silences
-			// while parsing: parseFlags prints it for -h.
+			// while parsing: cli.ParseCommand prints it for -h.
 			fs.Usage = func() {
 				fmt.Fprintf(fs.Output(), "Usage: calltrack %s %s\n\n%s.\n\nFlags:\n", c.name, c.args, upperFirst(c.summary))
 				fs.PrintDefaults()
