@@ -82,7 +82,7 @@ type Result struct {
 func (s *Scaler) Apply(ctx context.Context, p Plan) (Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &run{s: s, ctx: ctx, res: Result{Plan: p}, now: s.cfg.Clock(), dry: s.cfg.DryRun}
+	r := &run{s: s, ctx: ctx, res: Result{Plan: p}, now: s.cfg.Clock()}
 	draining, err := s.cfg.Resizer.Draining(ctx, s.cfg.Pool)
 	if err != nil {
 		return r.res, fmt.Errorf("%w: pool %q: list draining numbers: %w", ErrPool, s.cfg.Pool, err)
@@ -96,17 +96,15 @@ func (s *Scaler) Apply(ctx context.Context, p Plan) (Result, error) {
 		errs = append(errs, r.finish(n))
 	}
 	for _, n := range p.Drain {
-		if r.dry {
-			r.logChange(Change{Number: n, Action: ActionDrain})
-			continue
-		}
-		st, err := s.cfg.Resizer.Drain(ctx, s.cfg.Pool, n, r.now)
+		st, started, err := r.drain(n)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%w: pool %q: drain %q: %w", ErrPool, s.cfg.Pool, n, err))
 			continue
 		}
 		r.logChange(Change{Number: n, Action: ActionDrain})
-		r.res.Draining = append(r.res.Draining, st)
+		if started {
+			r.res.Draining = append(r.res.Draining, st)
+		}
 	}
 	return r.res, errors.Join(errs...)
 }
@@ -117,13 +115,12 @@ type run struct {
 	ctx   context.Context
 	res   Result
 	now   time.Time
-	dry   bool                            // Config.DryRun: read and log, write nothing
 	owned map[string]provider.OwnedNumber // the vendor's list, read once
 }
 
 // logChange records c, marked dry in a dry run.
 func (r *run) logChange(c Change) {
-	c.At, c.Pool, c.DryRun = r.now, r.s.cfg.Pool, r.dry
+	c.At, c.Pool, c.DryRun = r.now, r.s.cfg.Pool, r.s.cfg.DryRun
 	r.res.Changes = append(r.res.Changes, c)
 	attrs := []any{"pool", c.Pool, "number", c.Number, "action", string(c.Action)}
 	if c.ID != "" {
@@ -196,34 +193,45 @@ func (r *run) grow(need int, draining []string) ([]string, error) {
 	return draining, nil
 }
 
-// The writes: in a dry run each is taken to succeed and does nothing.
+// The writes: in a dry run (Config.DryRun: read and log, write nothing)
+// each is taken to succeed and does nothing.
 
 func (r *run) buy(number string) (provider.OwnedNumber, error) {
-	if r.dry {
+	if r.s.cfg.DryRun {
 		return provider.OwnedNumber{Number: number}, nil
 	}
 	return r.s.cfg.Provisioner.BuyNumber(r.ctx, number, r.s.cfg.BuyOptions)
 }
 
 func (r *run) addNumber(number string) error {
-	if r.dry {
+	if r.s.cfg.DryRun {
 		return nil
 	}
 	return r.s.cfg.Resizer.AddNumbers(r.ctx, r.s.cfg.Pool, number)
 }
 
 func (r *run) release(id string) error {
-	if r.dry {
+	if r.s.cfg.DryRun {
 		return nil
 	}
 	return r.s.cfg.Provisioner.ReleaseNumber(r.ctx, id)
 }
 
 func (r *run) remove(number string) error {
-	if r.dry {
+	if r.s.cfg.DryRun {
 		return nil
 	}
 	return r.s.cfg.Resizer.Remove(r.ctx, r.s.cfg.Pool, number, r.now)
+}
+
+// drain starts draining number and returns its state; a dry run has
+// none to report (started is false).
+func (r *run) drain(number string) (st pool.DrainState, started bool, err error) {
+	if r.s.cfg.DryRun {
+		return pool.DrainState{}, false, nil
+	}
+	st, err = r.s.cfg.Resizer.Drain(r.ctx, r.s.cfg.Pool, number, r.now)
+	return st, err == nil, err
 }
 
 // add puts a bought number in the pool, or releases it when it cannot join.

@@ -19,7 +19,6 @@ type fakeVendor struct {
 	owned  []provider.OwnedNumber
 	opts   map[string]provider.BuyOptions // by id
 	nextID int
-	calls  int
 	writes int // buys, releases and configures: what a dry run must not do
 	// fail, when set for a call name ("search", "buy", "release", "list"),
 	// is returned by that call; failAfter lets that many calls succeed first.
@@ -36,7 +35,6 @@ func newFakeVendor(offer ...string) *fakeVendor {
 }
 
 func (f *fakeVendor) failing(call string) error {
-	f.calls++
 	if f.fail[call] == nil {
 		return nil
 	}
