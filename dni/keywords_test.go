@@ -190,12 +190,15 @@ func (w *withdrawing) ClickKeywords(ctx context.Context, day time.Time) (map[str
 
 // A visitor who withdraws ads consent while the platform is asked keeps
 // the withdrawal: the run writes back neither the click id nor a keyword
-// of it, on the session or its touchpoint.
+// of it, on the session or its touchpoint, nor on the session's form sent
+// before, which the withdrawal leaves with its click.
 func TestClickKeywordsLeaveAWithdrawalMadeMeanwhile(t *testing.T) {
 	ctx := context.Background()
 	clk := dnitest.NewClock(dnitest.Start)
 	h := keywordHarness(t, clk)
 	a := h.Visit(t, dni.VisitRequest{URL: adURL + "&gclid=gclid-w", AdIDs: journey.AdIDs{Consent: true}})
+	h.Advance(t, time.Minute)
+	require.NoError(t, h.Service.RecordForm(ctx, a.SessionID, dni.FormSubmission{ID: "f1", Name: "quote"}))
 	day := clk.Now().Format(time.DateOnly)
 	src := &withdrawing{clickKeywords: clickKeywords{days: map[string]map[string]string{day: {"gclid-w": "burst pipe"}}},
 		withdraw: func() {
@@ -214,4 +217,8 @@ func TestClickKeywordsLeaveAWithdrawalMadeMeanwhile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, tp.Source.ClickID.Value, "the withdrawal stands on the touchpoint")
 	assert.Empty(t, tp.Source.Term)
+	form, err := h.Service.Store().Touchpoint(ctx, "form:"+a.SessionID+"/quote/id:f1")
+	require.NoError(t, err)
+	assert.Equal(t, "gclid-w", form.Source.ClickID.Value, "the withdrawal does not rewrite the form")
+	assert.Empty(t, form.Source.Term, "the form gets no keyword of a withdrawn click")
 }
