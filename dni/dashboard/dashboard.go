@@ -207,19 +207,25 @@ func (p period) Span() string {
 // its table for ?format=csv (nil when it has none).
 type pageFunc func(r *http.Request, p period) (heading string, data any, csv *table, err error)
 
+// fail answers a request for the named page that could not be built:
+// 404 with the message of an errNotFound, else 503, the cause logged.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, name string, err error) {
+	var notFound errNotFound
+	if errors.As(err, &notFound) {
+		http.Error(w, string(notFound), http.StatusNotFound)
+		return
+	}
+	h.cfg.Logger.ErrorContext(r.Context(), "dashboard page failed", "page", name, "err", err)
+	http.Error(w, "The dashboard could not read its data just now; try again in a moment. (The server log has the cause.)", http.StatusServiceUnavailable)
+}
+
 // page serves a pageFunc as HTML, or its table as CSV.
 func (h *handler) page(name string, build pageFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := h.period(r)
 		heading, data, tbl, err := build(r, p)
-		var notFound errNotFound
-		switch {
-		case errors.As(err, &notFound):
-			http.Error(w, string(notFound), http.StatusNotFound)
-			return
-		case err != nil:
-			h.cfg.Logger.ErrorContext(r.Context(), "dashboard page failed", "page", name, "err", err)
-			http.Error(w, "The dashboard could not read its data just now; try again in a moment. (The server log has the cause.)", http.StatusServiceUnavailable)
+		if err != nil {
+			h.fail(w, r, name, err)
 			return
 		}
 		if r.URL.Query().Get("format") == "csv" && tbl != nil {

@@ -466,36 +466,17 @@ func (h *handler) chatOf(ctx context.Context, tp journey.Touchpoint) ([]journey.
 // call's: a mistake goes back to the lead's page, named; the form is
 // same-origin only (New wraps it).
 func (h *handler) setLeadOutcome(w http.ResponseWriter, r *http.Request) {
-	id := r.URL.Query().Get("id")
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "outcome form: "+err.Error(), http.StatusBadRequest)
+	if !parseOutcomeForm(w, r) {
 		return
 	}
-	l, err := h.findLead(r.Context(), id)
-	var notFound errNotFound
-	switch {
-	case errors.As(err, &notFound):
-		http.Error(w, string(notFound), http.StatusNotFound)
-		return
-	case err != nil:
-		h.cfg.Logger.ErrorContext(r.Context(), "dashboard: reading a lead", "err", err)
-		http.Error(w, "The dashboard could not read its data just now; try again in a moment. (The server log has the cause.)", http.StatusServiceUnavailable)
+	l, err := h.findLead(r.Context(), r.URL.Query().Get("id"))
+	if err != nil {
+		h.fail(w, r, "lead", err)
 		return
 	}
 	o, err := outcomeOf(r.PostForm)
 	if err == nil {
 		err = h.svc.SetOutcome(r.Context(), l.Touchpoint.ID, o)
 	}
-	if err != nil {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusBadRequest)
-		h.page("lead", h.lead)(w, r.WithContext(context.WithValue(r.Context(), problemKey{}, problem{err.Error(), r.PostForm})))
-		return
-	}
-	q := url.Values{"id": {l.Touchpoint.ID}, "saved": {"1"}}
-	if d := r.URL.Query().Get("days"); d != "" {
-		q.Set("days", d)
-	}
-	http.Redirect(w, r, h.cfg.Prefix+"/leads/lead?"+q.Encode(), http.StatusSeeOther)
+	h.outcomeSaved(w, r, err, "lead", h.lead, h.cfg.Prefix+"/leads/lead", url.Values{"id": {l.Touchpoint.ID}})
 }

@@ -59,10 +59,7 @@ func (h *handler) outcomeForm(r *http.Request, c callRow) any {
 // call's page, named; the form is same-origin only (New wraps it).
 func (h *handler) setOutcome(w http.ResponseWriter, r *http.Request) {
 	prov, id := r.PathValue("provider"), r.PathValue("id")
-	back := fmt.Sprintf("%s/calls/%s/%s", h.cfg.Prefix, url.PathEscape(prov), url.PathEscape(id))
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "outcome form: "+err.Error(), http.StatusBadRequest)
+	if !parseOutcomeForm(w, r) {
 		return
 	}
 	o, err := outcomeOf(r.PostForm)
@@ -73,15 +70,33 @@ func (h *handler) setOutcome(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	h.outcomeSaved(w, r, err, "call", h.call, fmt.Sprintf("%s/calls/%s/%s", h.cfg.Prefix, url.PathEscape(prov), url.PathEscape(id)), url.Values{})
+}
+
+// parseOutcomeForm reads a posted outcome form of bounded size; false
+// when it answered the request with the error.
+func parseOutcomeForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "outcome form: "+err.Error(), http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
+// outcomeSaved answers an outcome form whose setting ended in err. A
+// refusal shows the page again (name, build), the form as typed and the
+// problem named; never the problem in a URL, where a link could forge
+// one. Once saved, it goes back to the page at back with q, saved and the
+// period's days.
+func (h *handler) outcomeSaved(w http.ResponseWriter, r *http.Request, err error, name string, build pageFunc, back string, q url.Values) {
 	if err != nil {
-		// The call's page again, the form as typed and the problem named;
-		// never the problem in a URL, where a link could forge one.
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
-		h.page("call", h.call)(w, r.WithContext(context.WithValue(r.Context(), problemKey{}, problem{err.Error(), r.PostForm})))
+		h.page(name, build)(w, r.WithContext(context.WithValue(r.Context(), problemKey{}, problem{err.Error(), r.PostForm})))
 		return
 	}
-	q := url.Values{"saved": {"1"}}
+	q.Set("saved", "1")
 	if d := r.URL.Query().Get("days"); d != "" {
 		q.Set("days", d)
 	}
