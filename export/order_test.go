@@ -2,8 +2,6 @@ package export_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/attriqs/calltrack/export"
-	"github.com/attriqs/calltrack/internal/testenv"
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/memstore"
 	"github.com/attriqs/calltrack/store/postgres"
@@ -37,25 +33,8 @@ func onEveryStore(t *testing.T, test func(t *testing.T, st store.Outbox)) {
 		test(t, st)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := testenv.PostgresDSN(t)
-		ctx := t.Context()
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		schema := "calltrack_order_" + hex.EncodeToString(b[:])
-		admin, err := pgxpool.New(ctx, dsn)
-		require.NoError(t, err)
-		t.Cleanup(admin.Close)
-		_, err = admin.Exec(ctx, "CREATE SCHEMA "+schema)
-		require.NoError(t, err)
-		t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-		cfg, err := pgxpool.ParseConfig(dsn)
-		require.NoError(t, err)
-		cfg.ConnConfig.RuntimeParams["search_path"] = schema
-		pool, err := pgxpool.NewWithConfig(ctx, cfg)
-		require.NoError(t, err)
-		t.Cleanup(pool.Close)
-		st := postgres.New(pool, postgres.Config{})
-		require.NoError(t, st.Migrate(ctx))
+		st := postgres.New(schemaPool(t), postgres.Config{})
+		require.NoError(t, st.Migrate(t.Context()))
 		test(t, st)
 	})
 }

@@ -22,23 +22,8 @@ import (
 // instances would, over one PostgreSQL outbox: every message is delivered,
 // and none twice, since claims skip the rows another instance holds.
 func TestInstancesShareTheOutboxOnPostgres(t *testing.T) {
-	dsn := testenv.PostgresDSN(t)
 	ctx := t.Context()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "calltrack_export_" + hex.EncodeToString(b[:])
-	admin, err := pgxpool.New(ctx, dsn)
-	require.NoError(t, err)
-	defer admin.Close()
-	_, err = admin.Exec(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	defer func() { _, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") }()
-	cfg, err := pgxpool.ParseConfig(dsn)
-	require.NoError(t, err)
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer pool.Close()
+	pool := schemaPool(t)
 
 	// Each instance has its own sink (one name, as two processes would).
 	// A sink's first delivery waits until the other instance's sink has a
@@ -109,6 +94,31 @@ func TestInstancesShareTheOutboxOnPostgres(t *testing.T) {
 	require.Equal(t, uint64(n), s0.Delivered+s1.Delivered)
 	require.Positive(t, s0.Delivered, "both instances took work")
 	require.Positive(t, s1.Delivered, "both instances took work")
+}
+
+// schemaPool is a pool on a fresh PostgreSQL schema of its own, dropped
+// when the test ends (skipped when PostgreSQL is absent, unless services
+// are required).
+func schemaPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	dsn := testenv.PostgresDSN(t)
+	ctx := t.Context()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "calltrack_export_" + hex.EncodeToString(b[:])
+	admin, err := pgxpool.New(ctx, dsn)
+	require.NoError(t, err)
+	t.Cleanup(admin.Close)
+	_, err = admin.Exec(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	cfg, err := pgxpool.ParseConfig(dsn)
+	require.NoError(t, err)
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 // sinkFunc is a sink named "s" that delivers with itself.
