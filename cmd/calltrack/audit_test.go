@@ -13,16 +13,24 @@ import (
 	"github.com/attriqs/calltrack/store/sqlite"
 )
 
+// newSQLiteStore opens a new SQLite store in the test's directory; the
+// caller closes it before a command opens the file at path.
+func newSQLiteStore(t *testing.T) (*sqlite.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "calls.db")
+	st, err := sqlite.Open(context.Background(), path, sqlite.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, path
+}
+
 // holdsFixture writes a day of holds of pool "ads" (and one of another
 // pool) to a new SQLite store and returns its flag value and the holds.
 func holdsFixture(t *testing.T) (string, []pool.HoldRecord) {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "calls.db")
-	st, err := sqlite.Open(ctx, path, sqlite.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, path := newSQLiteStore(t)
 	defer st.Close()
 	day := fixtureDay()
 	var holds []pool.HoldRecord

@@ -22,7 +22,6 @@ import (
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/fake"
 	"github.com/attriqs/calltrack/report"
-	"github.com/attriqs/calltrack/store/sqlite"
 )
 
 // leadAt is a visit at the first of times that then chats (a
@@ -43,11 +42,7 @@ func callsAt(t *testing.T, calls map[string]struct {
 }, leads ...leadAt) string {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "calls.db")
-	st, err := sqlite.Open(ctx, path, sqlite.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, path := newSQLiteStore(t)
 	defer st.Close()
 	var now time.Time
 	clock := func() time.Time { return now }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,7 +18,6 @@ import (
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
-	"github.com/attriqs/calltrack/store/sqlite"
 
 	"github.com/attriqs/calltrack/internal/cli"
 )
@@ -168,11 +166,7 @@ func keywordVisits(t *testing.T, visits []struct {
 }) string {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "calls.db")
-	st, err := sqlite.Open(ctx, path, sqlite.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, path := newSQLiteStore(t)
 	defer st.Close()
 	var now time.Time
 	svc, err := dni.New(dni.Config{

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/pool"
 	"github.com/attriqs/calltrack/report"
-	"github.com/attriqs/calltrack/store/sqlite"
 )
 
 // seriesFixture writes two days of traffic to a new SQLite store: a paid
@@ -24,11 +22,7 @@ import (
 func seriesFixture(t *testing.T) (storeURL string, day time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "calls.db")
-	st, err := sqlite.Open(ctx, path, sqlite.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, path := newSQLiteStore(t)
 	defer st.Close()
 	day = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	paid := classify.Source{Channel: classify.ChannelPaidSearch, Source: "google", Medium: "cpc", Campaign: "spring"}
