@@ -82,7 +82,9 @@ func newExporter(t *testing.T, st store.Outbox, clk *clock, cfg export.Config, s
 	if clk != nil {
 		cfg.Now = clk.Now
 	}
-	cfg.Logger = quiet
+	if cfg.Logger == nil {
+		cfg.Logger = quiet
+	}
 	x, err := export.New(st, cfg, sinks...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, x.Close()) })

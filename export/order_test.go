@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/attriqs/calltrack/export"
+	"github.com/attriqs/calltrack/internal/logbuf"
 	"github.com/attriqs/calltrack/store"
 	"github.com/attriqs/calltrack/store/memstore"
 	"github.com/attriqs/calltrack/store/postgres"
@@ -72,44 +73,16 @@ func (s *orderSink) took() ([]string, map[string]int) {
 	return slices.Clone(s.accepted), s.attempts
 }
 
-// levels records what was logged, by level, with the record's attributes.
-type levels struct {
-	mu   sync.Mutex
-	msgs map[slog.Level][]string
-}
-
-func (l *levels) handler() slog.Handler { return levelHandler{l: l} }
-
-func (l *levels) at(level slog.Level) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.msgs[level])
-}
-
-type levelHandler struct {
-	l     *levels
-	attrs []slog.Attr
-}
-
-func (h levelHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h levelHandler) Handle(_ context.Context, r slog.Record) error {
-	line := r.Message
-	for _, a := range h.attrs {
-		line += " " + a.String()
+// logged is the lines of log written at level.
+func logged(log *logbuf.Buffer, level slog.Level) []string {
+	var out []string
+	for line := range strings.Lines(log.String()) {
+		if strings.Contains(line, " level="+level.String()+" ") {
+			out = append(out, line)
+		}
 	}
-	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
-	h.l.mu.Lock()
-	defer h.l.mu.Unlock()
-	if h.l.msgs == nil {
-		h.l.msgs = map[slog.Level][]string{}
-	}
-	h.l.msgs[r.Level] = append(h.l.msgs[r.Level], line)
-	return nil
+	return out
 }
-func (h levelHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return levelHandler{l: h.l, attrs: append(slices.Clone(h.attrs), as...)}
-}
-func (h levelHandler) WithGroup(string) slog.Handler { return h }
 
 const (
 	convID  = "call:twilio/CA1"
@@ -124,15 +97,14 @@ func restate(version int64, value int64) export.Event {
 }
 
 // orderExporter is an exporter over st delivering to sink on clk, with
-// no jitter, logging into log.
-func orderExporter(t *testing.T, st store.Outbox, clk *clock, cfg export.Config, sink export.Sink, log *levels) *export.Exporter {
+// no jitter, logging every level into log, or nowhere when log is nil.
+func orderExporter(t *testing.T, st store.Outbox, clk *clock, cfg export.Config, sink export.Sink, log *logbuf.Buffer) *export.Exporter {
 	t.Helper()
-	cfg.Now, cfg.Rand = clk.Now, func() float64 { return 0 }
-	cfg.Logger = slog.New(log.handler())
-	x, err := export.New(st, cfg, sink)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, x.Close()) })
-	return x
+	cfg.Rand = func() float64 { return 0 }
+	if log != nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return newExporter(t, st, clk, cfg, sink)
 }
 
 func deliverDue(t *testing.T, x *export.Exporter) {
@@ -162,7 +134,7 @@ func TestAnAdjustmentWaitsForItsConversionWithoutUsingAttempts(t *testing.T) {
 		ctx := t.Context()
 		clk := &clock{t: t0}
 		sink := &orderSink{}
-		log := &levels{}
+		log := &logbuf.Buffer{}
 		x := orderExporter(t, st, clk, export.Config{MaxAttempts: 1, Lease: 2 * time.Minute}, sink, log)
 		require.NoError(t, x.Record(ctx, qualifiedCall("CA1")))
 		clk.Set(time.Minute)
@@ -192,9 +164,9 @@ func TestAnAdjustmentWaitsForItsConversionWithoutUsingAttempts(t *testing.T) {
 		require.Equal(t, 1, attempts[adjustMsg(1)], "sent at its first attempt, within MaxAttempts 1")
 		require.Equal(t, store.OutboxDelivered, message(t, x, adjustMsg(1)).State)
 		require.Zero(t, x.Stats().Dead)
-		require.NotEmpty(t, log.at(slog.LevelDebug), "waiting is logged at Debug")
-		require.Empty(t, log.at(slog.LevelWarn))
-		require.Empty(t, log.at(slog.LevelError))
+		require.NotEmpty(t, logged(log, slog.LevelDebug), "waiting is logged at Debug")
+		require.Empty(t, logged(log, slog.LevelWarn))
+		require.Empty(t, logged(log, slog.LevelError))
 	})
 }
 
@@ -219,7 +191,7 @@ func TestAnAdjustmentWaitsWhileItsConversionRetries(t *testing.T) {
 			}
 			return nil
 		}}
-		log := &levels{}
+		log := &logbuf.Buffer{}
 		x := orderExporter(t, st, clk, export.Config{MaxAttempts: 3}, sink, log)
 		require.NoError(t, x.Record(ctx, qualifiedCall("CA1")))
 		deliverDue(t, x)
@@ -240,7 +212,7 @@ func TestAnAdjustmentWaitsWhileItsConversionRetries(t *testing.T) {
 		st1 := x.Stats()
 		require.Zero(t, st1.Dead)
 		require.Equal(t, uint64(2), st1.Waited, "once per retry of the conversion")
-		require.Empty(t, log.at(slog.LevelError))
+		require.Empty(t, logged(log, slog.LevelError))
 	})
 }
 
@@ -262,7 +234,7 @@ func TestAdjustmentsOfAConversionGoInVersionOrder(t *testing.T) {
 			}
 			return nil
 		}}
-		x := orderExporter(t, st, clk, export.Config{BaseDelay: time.Minute, Concurrency: 4}, sink, &levels{})
+		x := orderExporter(t, st, clk, export.Config{BaseDelay: time.Minute, Concurrency: 4}, sink, nil)
 		require.NoError(t, x.Record(ctx, qualifiedCall("CA1")))
 		deliverDue(t, x)
 		require.NoError(t, x.Record(ctx, restate(1, 1000)))
@@ -291,7 +263,7 @@ func TestAConversionAndItsAdjustmentClaimedTogetherGoConversionFirst(t *testing.
 		ctx := t.Context()
 		clk := &clock{t: t0}
 		sink := &orderSink{}
-		x := orderExporter(t, st, clk, export.Config{Concurrency: 4}, sink, &levels{})
+		x := orderExporter(t, st, clk, export.Config{Concurrency: 4}, sink, nil)
 		require.NoError(t, x.Record(ctx, qualifiedCall("CA1")))
 		require.NoError(t, x.Record(ctx, restate(1, 9000)))
 		require.Less(t, adjustMsg(1), convMsg, "the claim takes the adjustment first")
@@ -321,7 +293,7 @@ func TestAnAdjustmentOfADeadConversionIsDeadLetteredNamingIt(t *testing.T) {
 			}
 			return nil
 		}}
-		log := &levels{}
+		log := &logbuf.Buffer{}
 		x := orderExporter(t, st, clk, export.Config{}, sink, log)
 		require.NoError(t, x.Record(ctx, qualifiedCall("CA1")))
 		deliverDue(t, x)
@@ -333,7 +305,7 @@ func TestAnAdjustmentOfADeadConversionIsDeadLetteredNamingIt(t *testing.T) {
 		require.Contains(t, adj.LastError, convMsg)
 		require.Contains(t, adj.LastError, "401 bad credentials")
 		require.Contains(t, adj.LastError, "dead-lettered")
-		errs := log.at(slog.LevelError)
+		errs := logged(log, slog.LevelError)
 		require.Len(t, errs, 2, "both dead letters at Error")
 		require.True(t, strings.Contains(errs[1], adjustMsg(1)), errs[1])
 
@@ -385,7 +357,7 @@ func TestAWaitingAdjustmentKeepsItsLastError(t *testing.T) {
 			answers[m.Adjustment.Version] = q[1:]
 			return q[0]
 		}}
-		x := orderExporter(t, st, clk, export.Config{}, sink, &levels{})
+		x := orderExporter(t, st, clk, export.Config{}, sink, nil)
 		require.NoError(t, x.Record(ctx, qualifiedCall("CA1")))
 		require.NoError(t, x.Record(ctx, restate(1, 1000)))
 		require.NoError(t, x.Record(ctx, restate(2, 2000)))
