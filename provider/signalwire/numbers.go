@@ -2,14 +2,11 @@ package signalwire
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/attriqs/calltrack/provider"
 	"github.com/attriqs/calltrack/provider/twilio"
@@ -43,8 +40,6 @@ type NumberClientConfig struct {
 // Fail-safe section), never a Twilio service.
 type NumberClient struct {
 	numbers *twilio.NumberClient
-	bins    string // .../Accounts/{ProjectID}/LamlBins
-	cfg     NumberClientConfig
 }
 
 var _ provider.Provisioner = (*NumberClient)(nil)
@@ -74,16 +69,11 @@ func NewNumberClient(cfg NumberClientConfig) (*NumberClient, error) {
 	if cfg.APIBase == "" {
 		cfg.APIBase = "https://" + cfg.Space + ".signalwire.com/api/laml"
 	}
-	cfg.APIBase = strings.TrimSuffix(cfg.APIBase, "/")
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
-	}
 	numbers, err := twilio.NewNumberClient(twilio.NumberClientConfig{AccountSID: cfg.ProjectID, AuthToken: cfg.APIToken, APIBase: cfg.APIBase, HTTPClient: cfg.HTTPClient})
 	if err != nil {
 		return nil, err
 	}
-	bins := cfg.APIBase + "/2010-04-01/Accounts/" + url.PathEscape(cfg.ProjectID) + "/LamlBins"
-	return &NumberClient{numbers: numbers, bins: bins, cfg: cfg}, nil
+	return &NumberClient{numbers: numbers}, nil
 }
 
 // SearchNumbers lists local voice numbers for sale
@@ -187,7 +177,8 @@ const maxBinPages = 100
 // number forwarding to one business line, and a bin whose contents are
 // doc already is left as it is, so configuring again writes nothing.
 func (c *NumberClient) fallbackBin(ctx context.Context, name, doc string) (string, error) {
-	next := c.bins + "?" + url.Values{"Name": {name}}.Encode()
+	bins := c.numbers.AccountPath() + "/LamlBins"
+	next := bins + "?" + url.Values{"Name": {name}}.Encode()
 	var found *lamlBin
 	for range maxBinPages {
 		var page struct {
@@ -208,18 +199,18 @@ func (c *NumberClient) fallbackBin(ctx context.Context, name, doc string) (strin
 		if found != nil || page.Meta.NextPageURL == "" || len(page.Bins) == 0 {
 			break
 		}
-		next = c.pageURL(page.Meta.NextPageURL)
+		next = page.Meta.NextPageURL
 	}
 	bin := found
 	switch {
 	case found == nil:
 		bin = &lamlBin{}
-		if err := c.do(ctx, http.MethodPost, c.bins, url.Values{"Name": {name}, "Contents": {doc}}, bin); err != nil {
+		if err := c.do(ctx, http.MethodPost, bins, url.Values{"Name": {name}, "Contents": {doc}}, bin); err != nil {
 			return "", fmt.Errorf("signalwire: fail-safe: creating LaML Bin %q: %w", name, err)
 		}
 	case found.Contents != doc:
 		bin = &lamlBin{}
-		if err := c.do(ctx, http.MethodPost, c.bins+"/"+url.PathEscape(found.SID), url.Values{"Contents": {doc}}, bin); err != nil {
+		if err := c.do(ctx, http.MethodPost, bins+"/"+url.PathEscape(found.SID), url.Values{"Contents": {doc}}, bin); err != nil {
 			return "", fmt.Errorf("signalwire: fail-safe: updating LaML Bin %q (%s): %w", name, found.SID, err)
 		}
 		if bin.RequestURL == "" {
@@ -232,58 +223,14 @@ func (c *NumberClient) fallbackBin(ctx context.Context, name, doc string) (strin
 	return bin.RequestURL, nil
 }
 
-// pageURL resolves a next_page_url, which is rooted at the Space's host
-// ("/api/laml/2010-04-01/..."), against APIBase.
-func (c *NumberClient) pageURL(next string) string {
-	base, err := url.Parse(c.cfg.APIBase)
-	if err != nil {
-		return next
+// do sends one Compatibility API request through the twilio client (see
+// [twilio.NumberClient.Do]): path is under APIBase, or a next_page_url.
+// An error answer is a *twilio.APIError, the shape SignalWire copies; a
+// success that does not decode is ErrUnexpectedAnswer.
+func (c *NumberClient) do(ctx context.Context, method, path string, form url.Values, out any) error {
+	err := c.numbers.Do(ctx, method, path, form, out)
+	if errors.Is(err, twilio.ErrUndecodableAnswer) {
+		return fmt.Errorf("%w: %w", ErrUnexpectedAnswer, err)
 	}
-	ref, err := url.Parse(next)
-	if err != nil {
-		return next
-	}
-	return base.ResolveReference(ref).String()
-}
-
-// do sends one Compatibility API request with Basic auth, form-encoded as
-// the API takes it, and decodes the JSON answer into out. An error answer
-// is a *twilio.APIError, the shape SignalWire copies.
-func (c *NumberClient) do(ctx context.Context, method, endpoint string, form url.Values, out any) error {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(ctx, method, endpoint, body)
-	if err != nil {
-		return err
-	}
-	req.SetBasicAuth(c.cfg.ProjectID, c.cfg.APIToken)
-	req.Header.Set("Accept", "application/json")
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, req.URL.Path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, req.URL.Path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		apiErr := &twilio.APIError{HTTPStatus: resp.StatusCode}
-		if json.Unmarshal(data, apiErr) != nil || apiErr.Message == "" {
-			apiErr.Message = strings.TrimSpace(string(data))
-		}
-		return apiErr
-	}
-	if out == nil || len(data) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%w: %s %s: decoding answer: %w", ErrUnexpectedAnswer, method, req.URL.Path, err)
-	}
-	return nil
+	return err
 }

@@ -49,6 +49,12 @@ type fakeSpace struct {
 	nextID  int
 	// failBins answers every LamlBins request with this status.
 	failBins int
+	// garbleBins answers every LamlBins request 200 with a body that is
+	// not JSON.
+	garbleBins bool
+	// fullPageURLs makes LamlBins' next_page_url a full URL on the
+	// Space's host instead of a path rooted there.
+	fullPageURLs bool
 }
 
 func newFakeSpace(t *testing.T) (*fakeSpace, *signalwire.NumberClient) {
@@ -149,6 +155,9 @@ func (f *fakeSpace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case parts[0] == "LamlBins" && f.failBins != 0:
 		apiError(20403, f.failBins, "Forbidden: the token lacks the Voice scope")
+	case parts[0] == "LamlBins" && f.garbleBins:
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html>maintenance</html>"))
 	case parts[0] == "LamlBins" && len(parts) == 1 && r.Method == http.MethodGet:
 		var match []map[string]any
 		for _, b := range f.bins {
@@ -161,7 +170,11 @@ func (f *fakeSpace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		end := min(2*page+2, len(match))
 		meta := map[string]any{"key": "laml_bins", "page": page, "page_size": 2, "url": r.URL.RequestURI(), "next_page_url": nil}
 		if end < len(match) {
-			meta["next_page_url"] = fmt.Sprintf("%sLamlBins?Name=%s&Page=%d&PageSize=2", base, url.QueryEscape(r.URL.Query().Get("Name")), page+1)
+			next := fmt.Sprintf("%sLamlBins?Name=%s&Page=%d&PageSize=2", base, url.QueryEscape(r.URL.Query().Get("Name")), page+1)
+			if f.fullPageURLs {
+				next = f.srv.URL + next
+			}
+			meta["next_page_url"] = next
 		}
 		answer(http.StatusOK, map[string]any{"meta": meta, "laml_bins": match[min(2*page, end):end]})
 	case parts[0] == "LamlBins" && len(parts) == 1 && r.Method == http.MethodPost:
@@ -395,6 +408,38 @@ func TestFailSafeBinIsFoundAndRepaired(t *testing.T) {
 	}
 }
 
+// A next_page_url that is a full URL on the Space's host is followed as
+// one rooted there is.
+func TestFailSafeBinIsFoundOnAPageNamedByAFullURL(t *testing.T) {
+	f, c := newFakeSpace(t)
+	f.fullPageURLs = true
+	want, _ := signalwire.FallbackDocument(business)
+	f.bins = []map[string]string{
+		{"sid": "b3877c40-da60-4998-90ad-lb0000000091", "name": "calltrack-fallback-12125550123-old", "contents": "<Response/>"},
+		{"sid": "b3877c40-da60-4998-90ad-lb0000000092", "name": "copy of calltrack-fallback-12125550123", "contents": "<Response/>"},
+		{"sid": "b3877c40-da60-4998-90ad-lb0000000093", "name": "calltrack-fallback-12125550123", "contents": string(want)},
+	}
+	o, err := c.BuyNumber(context.Background(), "+18089251571", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.bins) != 3 {
+		t.Fatalf("bins = %v, want the one on the second page found", f.bins)
+	}
+	if got := f.number(t, o.Number).Get("VoiceFallbackUrl"); got != f.srv.URL+"/laml-bins/b3877c40-da60-4998-90ad-lb0000000093" {
+		t.Fatalf("fail-safe = %q", got)
+	}
+	var pages int
+	for _, r := range f.requests() {
+		if r == "GET /api/laml/2010-04-01/Accounts/"+project+"/LamlBins" {
+			pages++
+		}
+	}
+	if pages != 2 {
+		t.Fatalf("LamlBins read %d times, want 2 pages: %v", pages, f.requests())
+	}
+}
+
 // A hosted document given as FallbackURL is used as it is: no bin.
 func TestFailSafeGivenURL(t *testing.T) {
 	f, c := newFakeSpace(t)
@@ -436,6 +481,19 @@ func TestFailSafeRefusals(t *testing.T) {
 		}
 		if r := f.requests(); len(r) != 0 {
 			t.Fatalf("requests sent: %v", r)
+		}
+	})
+	t.Run("an answer that does not decode is unexpected", func(t *testing.T) {
+		f, c := newFakeSpace(t)
+		f.garbleBins = true
+		_, err := c.BuyNumber(context.Background(), "+18089251571", opts)
+		if !errors.Is(err, signalwire.ErrUnexpectedAnswer) || !strings.Contains(err.Error(), "LaML Bin") {
+			t.Fatalf("err = %v, want ErrUnexpectedAnswer for the bin", err)
+		}
+		for _, r := range f.requests() {
+			if strings.Contains(r, "IncomingPhoneNumbers") {
+				t.Fatalf("bought without a fail-safe: %q", r)
+			}
 		}
 	})
 	t.Run("no bin, no number", func(t *testing.T) {

@@ -30,6 +30,10 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("twilio: API error %d (HTTP %d): %s", e.Code, e.HTTPStatus, e.Message)
 }
 
+// ErrUndecodableAnswer: the API answered with success in a body that
+// does not decode as the JSON asked for.
+var ErrUndecodableAnswer = errors.New("answer does not decode")
+
 // NumberClientConfig configures a NumberClient.
 type NumberClientConfig struct {
 	AccountSID string // required
@@ -102,7 +106,7 @@ func (c *NumberClient) SearchNumbers(ctx context.Context, q provider.NumberQuery
 	if q.Limit > 0 {
 		params.Set("PageSize", strconv.Itoa(q.Limit))
 	}
-	path := c.accountPath() + "/AvailablePhoneNumbers/" + url.PathEscape(strings.ToUpper(country)) + "/Local.json?" + params.Encode()
+	path := c.AccountPath() + "/AvailablePhoneNumbers/" + url.PathEscape(strings.ToUpper(country)) + "/Local.json?" + params.Encode()
 	var list availableList
 	if err := c.do(ctx, http.MethodGet, path, nil, &list); err != nil {
 		return nil, err
@@ -170,7 +174,7 @@ func (c *NumberClient) BuyNumber(ctx context.Context, number string, opts provid
 	}
 	form.Set("PhoneNumber", number)
 	var got incomingNumber
-	if err := c.do(ctx, http.MethodPost, c.accountPath()+"/IncomingPhoneNumbers.json", form, &got); err != nil {
+	if err := c.do(ctx, http.MethodPost, c.AccountPath()+"/IncomingPhoneNumbers.json", form, &got); err != nil {
 		return provider.OwnedNumber{}, err
 	}
 	return got.owned(), nil
@@ -187,7 +191,7 @@ func (c *NumberClient) ConfigureNumber(ctx context.Context, id string, opts prov
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, http.MethodPost, c.accountPath()+"/IncomingPhoneNumbers/"+url.PathEscape(id)+".json", form, nil)
+	return c.do(ctx, http.MethodPost, c.AccountPath()+"/IncomingPhoneNumbers/"+url.PathEscape(id)+".json", form, nil)
 }
 
 type incomingList struct {
@@ -202,7 +206,7 @@ const maxPages = 1000
 // next_page_uri.
 func (c *NumberClient) ListNumbers(ctx context.Context) ([]provider.OwnedNumber, error) {
 	var out []provider.OwnedNumber
-	path := c.accountPath() + "/IncomingPhoneNumbers.json?PageSize=1000"
+	path := c.AccountPath() + "/IncomingPhoneNumbers.json?PageSize=1000"
 	for range maxPages {
 		var page incomingList
 		if err := c.do(ctx, http.MethodGet, path, nil, &page); err != nil {
@@ -221,10 +225,19 @@ func (c *NumberClient) ListNumbers(ctx context.Context) ([]provider.OwnedNumber,
 
 // relative turns a next_page_uri (rooted at the API host, e.g.
 // "/2010-04-01/Accounts/...", or at SignalWire's "/api/laml/...") into a
-// path under APIBase.
+// path under APIBase. A full URL on APIBase's host (as a meta
+// next_page_url is) is taken as its path; one on another host is left
+// as it is, which no request can follow.
 func (c *NumberClient) relative(uri string) string {
-	if u, err := url.Parse(c.cfg.APIBase); err == nil && u.Path != "" && strings.HasPrefix(uri, u.Path+"/") {
-		return strings.TrimPrefix(uri, u.Path)
+	base, err := url.Parse(c.cfg.APIBase)
+	if err != nil {
+		return uri
+	}
+	if u, err := url.Parse(uri); err == nil && u.IsAbs() && u.Scheme == base.Scheme && u.Host == base.Host {
+		uri = u.RequestURI()
+	}
+	if base.Path != "" && strings.HasPrefix(uri, base.Path+"/") {
+		return strings.TrimPrefix(uri, base.Path)
 	}
 	return uri
 }
@@ -235,7 +248,7 @@ func (c *NumberClient) ReleaseNumber(ctx context.Context, id string) error {
 	if id == "" {
 		return fmt.Errorf("%w: number id is required", provider.ErrInvalidConfig)
 	}
-	err := c.do(ctx, http.MethodDelete, c.accountPath()+"/IncomingPhoneNumbers/"+url.PathEscape(id)+".json", nil, nil)
+	err := c.do(ctx, http.MethodDelete, c.AccountPath()+"/IncomingPhoneNumbers/"+url.PathEscape(id)+".json", nil, nil)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusNotFound {
 		return nil
@@ -243,8 +256,22 @@ func (c *NumberClient) ReleaseNumber(ctx context.Context, id string) error {
 	return err
 }
 
-func (c *NumberClient) accountPath() string {
+// AccountPath is the account's root under APIBase,
+// "/2010-04-01/Accounts/{AccountSID}".
+func (c *NumberClient) AccountPath() string {
 	return "/2010-04-01/Accounts/" + url.PathEscape(c.cfg.AccountSID)
+}
+
+// Do sends one request to the account's REST API, as the NumberClient's
+// own calls do: Basic auth, form (when not nil) form-encoded, the JSON
+// answer decoded into out (when not nil). path is under APIBase
+// (AccountPath()+"/..."), or rooted at the API host or a full URL on it
+// (as a next_page_uri or next_page_url is). An error answer is an
+// *APIError; a success that does not decode wraps ErrUndecodableAnswer.
+// It reaches resources NumberClient does not cover, such as SignalWire's
+// LamlBins.
+func (c *NumberClient) Do(ctx context.Context, method, path string, form url.Values, out any) error {
+	return c.do(ctx, method, c.relative(path), form, out)
 }
 
 func (c *NumberClient) do(ctx context.Context, method, path string, form url.Values, out any) error {
@@ -281,7 +308,7 @@ func (c *NumberClient) do(ctx context.Context, method, path string, form url.Val
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("twilio: %s %s: decoding answer: %w", method, path, err)
+		return fmt.Errorf("twilio: %s %s: %w: %w", method, path, ErrUndecodableAnswer, err)
 	}
 	return nil
 }
