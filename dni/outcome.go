@@ -129,14 +129,24 @@ func (s *Service) outcomeSetter(ctx context.Context, touchpointID string) (apply
 // retraction of each rule's conversion to the sinks that had it.
 func (s *Service) chatOutcome(ctx context.Context, tp journey.Touchpoint, mo journey.ManualOutcome) (*journey.Conversion, []string, []store.OutboxMessage, error) {
 	put, retract := s.touchOutcome(tp, mo)
+	if s.exports == nil {
+		return put, retract, nil, nil
+	}
+	// Every message of the change is exported under the session as it is
+	// now, read once.
+	src, ids, err := s.exported(ctx, tp.SessionID, tp.Source)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	exported := func() (classify.Source, journey.AdIDs, error) { return src, ids, nil }
 	id := journey.ManualConversionID(tp.ID)
-	msgs, err := s.changeMessages(ctx, id, put, tp.At, tp.SessionID, tp.Source, mo, func() ([]store.OutboxMessage, error) {
-		src, ids, err := s.exported(ctx, tp.SessionID, tp.Source)
-		if err != nil {
-			return nil, err
-		}
+	sent, err := s.exports.Status(ctx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	msgs, err := s.sentChangeMessages(id, sent, put, tp.At, mo, func() ([]store.OutboxMessage, error) {
 		return s.exports.Messages(export.Event{Conversion: put, Source: src, AdIDs: ids, Touch: journey.TouchChat})
-	})
+	}, exported)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -144,7 +154,7 @@ func (s *Service) chatOutcome(ctx context.Context, tp journey.Touchpoint, mo jou
 		if ruleID == id {
 			continue
 		}
-		more, err := s.ruleRetraction(ctx, ruleID, tp, mo)
+		more, err := s.ruleRetraction(ctx, ruleID, mo, exported)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -156,11 +166,9 @@ func (s *Service) chatOutcome(ctx context.Context, tp journey.Touchpoint, mo jou
 // ruleRetraction is the retraction a chat rule's conversion owes the sinks
 // that had it, when the hand first takes the conversation over. Rule
 // conversions are only ever retracted, so one with an adjustment queued
-// already has its retraction.
-func (s *Service) ruleRetraction(ctx context.Context, convID string, tp journey.Touchpoint, mo journey.ManualOutcome) ([]store.OutboxMessage, error) {
-	if s.exports == nil {
-		return nil, nil
-	}
+// already has its retraction. exported is as in sentChangeMessages.
+func (s *Service) ruleRetraction(ctx context.Context, convID string, mo journey.ManualOutcome,
+	exported func() (classify.Source, journey.AdIDs, error)) ([]store.OutboxMessage, error) {
 	sent, err := s.exports.Status(ctx, convID)
 	if err != nil {
 		return nil, err
@@ -178,7 +186,7 @@ func (s *Service) ruleRetraction(ctx context.Context, convID string, tp journey.
 	if at.IsZero() {
 		return nil, nil // no sink was sent it
 	}
-	return s.changeMessages(ctx, convID, nil, at, tp.SessionID, tp.Source, mo, nil)
+	return s.sentChangeMessages(convID, sent, nil, at, mo, nil, exported)
 }
 
 func (s *Service) setOutcome(ctx context.Context, touchpointID string, o Outcome, apply applyOutcome) error {
@@ -291,7 +299,8 @@ func (s *Service) outcomeMessages(ctx context.Context, rec journey.CallRecord, c
 
 // changeMessages are the deliveries a change of outcome owes conversion
 // convID (put: its new state, nil when retracted; at: when it happened):
-// first's messages when no sink has had it, else the adjustment.
+// first's messages when no sink has had it, else the adjustment, exported
+// under session sessionID as it is now (src when it is gone).
 func (s *Service) changeMessages(ctx context.Context, convID string, put *journey.Conversion, at time.Time, sessionID string,
 	src classify.Source, mo journey.ManualOutcome, first func() ([]store.OutboxMessage, error)) ([]store.OutboxMessage, error) {
 	if s.exports == nil {
@@ -301,6 +310,18 @@ func (s *Service) changeMessages(ctx context.Context, convID string, put *journe
 	if err != nil {
 		return nil, err
 	}
+	return s.sentChangeMessages(convID, sent, put, at, mo, first, func() (classify.Source, journey.AdIDs, error) {
+		return s.exported(ctx, sessionID, src)
+	})
+}
+
+// sentChangeMessages is changeMessages once the sinks' messages of convID
+// are read (sent: export.Exporter.Status); exported gives the source and
+// ad ids an adjustment is exported under, asked only for one. The
+// Service has exports.
+func (s *Service) sentChangeMessages(convID string, sent []store.OutboxMessage, put *journey.Conversion, at time.Time,
+	mo journey.ManualOutcome, first func() ([]store.OutboxMessage, error),
+	exported func() (classify.Source, journey.AdIDs, error)) ([]store.OutboxMessage, error) {
 	var had []string
 	for _, m := range sent {
 		// A sink with the conversion queued, sent or dead-lettered gets
@@ -324,7 +345,7 @@ func (s *Service) changeMessages(ctx context.Context, convID string, put *journe
 	if put != nil {
 		adj.Type, adj.Value, adj.Currency = export.AdjustRestate, put.Value, put.Currency
 	}
-	src, ids, err := s.exported(ctx, sessionID, src)
+	src, ids, err := exported()
 	if err != nil {
 		return nil, err
 	}
