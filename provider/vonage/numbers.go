@@ -121,12 +121,15 @@ const (
 const maxPageSize = 100
 
 type numberList struct {
-	Count   int `json:"count"`
-	Numbers []struct {
-		Country string `json:"country"`
-		MSISDN  string `json:"msisdn"`
-		AppID   string `json:"app_id"`
-	} `json:"numbers"`
+	Count   int            `json:"count"`
+	Numbers []listedNumber `json:"numbers"`
+}
+
+// listedNumber is one number of account/numbers.
+type listedNumber struct {
+	Country string `json:"country"`
+	MSISDN  string `json:"msisdn"`
+	AppID   string `json:"app_id"`
 }
 
 // SearchNumbers lists numbers for sale that take voice calls. An area
@@ -226,17 +229,33 @@ func (n *Numbers) ConfigureApplication(ctx context.Context, opts provider.BuyOpt
 // ListNumbers returns every number on the account, page by page.
 func (n *Numbers) ListNumbers(ctx context.Context) ([]provider.OwnedNumber, error) {
 	var out []provider.OwnedNumber
+	err := n.eachNumber(ctx, url.Values{}, func(num listedNumber) {
+		out = append(out, provider.OwnedNumber{ID: num.MSISDN, Number: "+" + num.MSISDN})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachNumber calls fn with every number GET account/numbers lists for
+// params, page by page (params' size and index are set here), until a
+// page is short or the count Vonage gives has been seen.
+func (n *Numbers) eachNumber(ctx context.Context, params url.Values, fn func(listedNumber)) error {
+	params.Set("size", strconv.Itoa(maxPageSize))
+	seen := 0
 	for index := 1; ; index++ {
-		params := url.Values{"size": {strconv.Itoa(maxPageSize)}, "index": {strconv.Itoa(index)}}
+		params.Set("index", strconv.Itoa(index))
 		var page numberList
 		if err := n.do(ctx, http.MethodGet, n.cfg.RESTBase+"/account/numbers?"+params.Encode(), nil, &page); err != nil {
-			return nil, err
+			return err
 		}
 		for _, num := range page.Numbers {
-			out = append(out, provider.OwnedNumber{ID: num.MSISDN, Number: "+" + num.MSISDN})
+			fn(num)
 		}
-		if len(page.Numbers) < maxPageSize || len(out) >= page.Count {
-			return out, nil
+		seen += len(page.Numbers)
+		if len(page.Numbers) < maxPageSize || seen >= page.Count {
+			return nil
 		}
 	}
 }
@@ -375,23 +394,15 @@ func wantedHooks(opts provider.BuyOptions) []wantedHook {
 // out (GET account/numbers?application_id=, page by page).
 func (n *Numbers) linkedNumbers(ctx context.Context, self string) ([]string, error) {
 	var out []string
-	seen := 0
-	for index := 1; ; index++ {
-		params := url.Values{"application_id": {n.cfg.ApplicationID}, "size": {strconv.Itoa(maxPageSize)}, "index": {strconv.Itoa(index)}}
-		var page numberList
-		if err := n.do(ctx, http.MethodGet, n.cfg.RESTBase+"/account/numbers?"+params.Encode(), nil, &page); err != nil {
-			return nil, err
+	err := n.eachNumber(ctx, url.Values{"application_id": {n.cfg.ApplicationID}}, func(num listedNumber) {
+		if num.MSISDN != self && (num.AppID == "" || num.AppID == n.cfg.ApplicationID) {
+			out = append(out, "+"+num.MSISDN)
 		}
-		for _, num := range page.Numbers {
-			if num.MSISDN != self && (num.AppID == "" || num.AppID == n.cfg.ApplicationID) {
-				out = append(out, "+"+num.MSISDN)
-			}
-		}
-		seen += len(page.Numbers)
-		if len(page.Numbers) < maxPageSize || seen >= page.Count {
-			return out, nil
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // checkBuyOptions requires the fail-safe: the business line, and the URL
