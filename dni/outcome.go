@@ -1,7 +1,6 @@
 package dni
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,17 +58,20 @@ var ErrUnknownTouchpoint = errors.New("dni: no recorded call, chat or form")
 // conversions the chat rules made of the conversation are retracted at
 // the sinks that had them. Setting an outcome again is a new change.
 func (s *Service) SetOutcome(ctx context.Context, touchpointID string, o Outcome) error {
+	var prev *journey.ManualOutcome // the touchpoint's outcome, when read already
 	if platform, conversation, ok := chatConversation(touchpointID); ok {
 		// Ordered with the chat rules' conversions (RecordChat), so the
 		// retraction finds a rule's conversion written meanwhile.
 		s.chatRules.Lock()
 		defer s.chatRules.Unlock()
 		// A conversation has one outcome, whichever of its events names it.
-		id, err := s.chatOutcomeID(ctx, platform, conversation)
+		id, mo, err := s.chatOutcomeID(ctx, platform, conversation)
 		if err != nil {
 			return fmt.Errorf("dni: set outcome: %w", err)
 		}
-		touchpointID = cmp.Or(id, touchpointID)
+		if id != "" {
+			touchpointID, prev = id, &mo
+		}
 	}
 	set, err := s.outcomeSetter(ctx, touchpointID)
 	if err != nil {
@@ -78,10 +80,11 @@ func (s *Service) SetOutcome(ctx context.Context, touchpointID string, o Outcome
 	// Two hands setting the same touchpoint at once: the loser of the
 	// version check reads the winner's outcome and goes again.
 	for range 5 {
-		err = s.setOutcome(ctx, touchpointID, o, set)
+		err = s.setOutcome(ctx, touchpointID, o, set, prev)
 		if !errors.Is(err, store.ErrConflict) {
 			return err
 		}
+		prev = nil
 	}
 	return fmt.Errorf("dni: set outcome: %w", err)
 }
@@ -189,13 +192,20 @@ func (s *Service) ruleRetraction(ctx context.Context, convID string, mo journey.
 	return s.sentChangeMessages(convID, sent, nil, at, mo, nil, exported)
 }
 
-func (s *Service) setOutcome(ctx context.Context, touchpointID string, o Outcome, apply applyOutcome) error {
+// setOutcome sets o as the outcome of touchpointID, as apply applies it;
+// prev is the touchpoint's outcome when read already, nil to read it.
+func (s *Service) setOutcome(ctx context.Context, touchpointID string, o Outcome, apply applyOutcome, prev *journey.ManualOutcome) error {
+	if prev == nil {
+		switch mo, err := s.store.ManualOutcome(ctx, touchpointID); {
+		case err == nil:
+			prev = &mo
+		case !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("dni: set outcome: %w", err)
+		}
+	}
 	version := int64(1)
-	switch prev, err := s.store.ManualOutcome(ctx, touchpointID); {
-	case err == nil:
+	if prev != nil {
 		version = prev.Version + 1
-	case !errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("dni: set outcome: %w", err)
 	}
 	mo := journey.ManualOutcome{TouchpointID: touchpointID, Status: o.Status, Value: o.Value, Currency: o.Currency,
 		Note: o.Note, SetAt: s.now().UTC(), Version: version}
@@ -269,24 +279,24 @@ func chatConversation(touchpointID string) (platform, conversation string, ok bo
 // chatOutcomeSet reports whether any touchpoint of a chat conversation has
 // an outcome set by hand, which the chat rules then leave alone.
 func (s *Service) chatOutcomeSet(ctx context.Context, platform, conversation string) (bool, error) {
-	id, err := s.chatOutcomeID(ctx, platform, conversation)
+	id, _, err := s.chatOutcomeID(ctx, platform, conversation)
 	return id != "", err
 }
 
 // chatOutcomeID is the touchpoint of a chat conversation whose outcome was
-// set by hand, "" when none was.
-func (s *Service) chatOutcomeID(ctx context.Context, platform, conversation string) (string, error) {
+// set by hand, and that outcome; "" when none was.
+func (s *Service) chatOutcomeID(ctx context.Context, platform, conversation string) (string, journey.ManualOutcome, error) {
 	for _, t := range []chat.Type{chat.Opened, chat.Started, chat.Message, chat.Lead} {
 		id := journey.ChatTouchpointID(platform, conversation, string(t))
-		_, err := s.store.ManualOutcome(ctx, id)
+		mo, err := s.store.ManualOutcome(ctx, id)
 		if err == nil {
-			return id, nil
+			return id, mo, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			return "", err
+			return "", journey.ManualOutcome{}, err
 		}
 	}
-	return "", nil
+	return "", journey.ManualOutcome{}, nil
 }
 
 // outcomeMessages are the deliveries a change of outcome owes: the
