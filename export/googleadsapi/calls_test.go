@@ -95,9 +95,8 @@ func TestCallAssetCallsAreAcceptedOnTheHostsConsent(t *testing.T) {
 	require.NoError(t, s.Deliver(context.Background(), export.Message{ID: "google-ads/call:fake/CA4", Attempt: 1, Event: fromClick}))
 	_, clicks, _, _ := f.snapshot()
 	require.Len(t, clicks, 1)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	assert.Empty(t, f.callRows)
+	rows, _ := f.calls()
+	assert.Empty(t, rows)
 }
 
 // A call-asset call becomes one CallConversion in the documented shape;
@@ -109,13 +108,12 @@ func TestACallAssetCallIsUploadedAsACallConversion(t *testing.T) {
 	s := newSink(t, f, withCallAssets, func(c *googleadsapi.Config) { c.Location = time.FixedZone("EST", -5*3600) })
 	m := assetCall("CA1", caller)
 	require.NoError(t, s.Deliver(context.Background(), m))
-	f.mu.Lock()
-	require.Len(t, f.acceptedCalls, 1)
+	_, accepted := f.calls()
+	require.Len(t, accepted, 1)
 	var got fakeCall
-	for _, c := range f.acceptedCalls {
+	for _, c := range accepted {
 		got = c
 	}
-	f.mu.Unlock()
 	assert.Equal(t, caller, got.CallerID)
 	assert.Equal(t, "2026-03-02 05:00:00-05:00", got.CallStartDateTime)
 	assert.Equal(t, "2026-03-02 05:04:00-05:00", got.ConversionDateTime, "the call's end: after its start, as Google requires")
@@ -130,10 +128,9 @@ func TestACallAssetCallIsUploadedAsACallConversion(t *testing.T) {
 
 	m.Attempt = 2 // the first answer was lost
 	require.NoError(t, s.Deliver(context.Background(), m), "CALL_CONVERSION_ALREADY_EXISTS: Google has it")
-	f.mu.Lock()
-	assert.Len(t, f.callRows, 2)
-	assert.Len(t, f.acceptedCalls, 1)
-	f.mu.Unlock()
+	rows, accepted := f.calls()
+	assert.Len(t, rows, 2)
+	assert.Len(t, accepted, 1)
 }
 
 // Each row error Google answers in partialFailureError has its class:
@@ -200,10 +197,9 @@ func TestCallAssetCallsGoogleCannotMatch(t *testing.T) {
 	m := assetCall("CA1", caller)
 	m.Call.EndedAt = time.Time{}
 	require.NoError(t, s.Deliver(context.Background(), m))
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	require.Len(t, f.callRows, 1)
-	assert.Equal(t, "2026-03-02 10:00:01+00:00", f.callRows[0].ConversionDateTime)
+	rows, _ := f.calls()
+	require.Len(t, rows, 1)
+	assert.Equal(t, "2026-03-02 10:00:01+00:00", rows[0].ConversionDateTime)
 }
 
 // Through the Service: a call to the call-asset number, with no visit,
@@ -228,14 +224,13 @@ func TestACallAssetCallThroughTheService(t *testing.T) {
 	s.Close(t)
 	s.DeliverAll(t)
 
-	ads.mu.Lock()
-	require.Len(t, ads.acceptedCalls, 1, "one call conversion")
-	for _, c := range ads.acceptedCalls {
+	_, accepted := ads.calls()
+	require.Len(t, accepted, 1, "one call conversion")
+	for _, c := range accepted {
 		assert.Equal(t, caller, c.CallerID)
 		assert.Equal(t, "2026-03-02 10:00:00+00:00", c.CallStartDateTime)
 		assert.Equal(t, "250.00", string(c.ConversionValue))
 	}
-	ads.mu.Unlock()
 	_, clicks, _, _ := ads.snapshot()
 	assert.Empty(t, clicks)
 

@@ -3,9 +3,11 @@ package googleadsapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -449,6 +451,14 @@ func (f *fakeAds) snapshot() (accepted map[string]fakeClick, clicks []fakeClick,
 		accepted[k] = v
 	}
 	return accepted, append([]fakeClick(nil), f.clicks...), append([]fakeAdjustment(nil), f.adjustments...), append([]http.Header(nil), f.headers...)
+}
+
+// calls returns copies of the call rows received and of the call
+// conversions accepted.
+func (f *fakeAds) calls() (rows []fakeCall, accepted map[string]fakeCall) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.callRows), maps.Clone(f.acceptedCalls)
 }
 
 func (f *fakeAds) set(fn func(f *fakeAds)) {
