@@ -11,6 +11,7 @@ import (
 	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/export"
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/report"
 	"github.com/attriqs/calltrack/store"
 )
 
@@ -107,7 +108,7 @@ func (s *Service) putChatConversion(ctx context.Context, sess journey.Session, c
 func (s *Service) recordChatEvent(ctx context.Context, sess journey.Session, ev chat.Event, id string, claims map[string]string) error {
 	tp := journey.Touchpoint{ID: id, Kind: journey.TouchChat, At: ev.At, VisitorID: sess.VisitorID,
 		SessionID: sess.ID, Source: sess.Source, Attrs: map[string]string{
-			"event": string(ev.Type), "platform": ev.Platform, "conversation_id": ev.JoinKey()}}
+			"event": string(ev.Type), report.AttrPlatform: ev.Platform, report.AttrConversation: ev.JoinKey()}}
 	maps.Copy(tp.Attrs, claims)
 	return s.store.AddTouchpoint(ctx, tp)
 }

@@ -11,16 +11,20 @@ import (
 // AttrConversation is the chat touchpoint attribute that names the
 // conversation the event belongs to: the platform's conversation id, or
 // "session-" and the session's id for a widget opened before any
-// conversation existed (dni writes it with the attribute "platform").
+// conversation existed (dni writes it with [AttrPlatform]).
 const AttrConversation = "conversation_id"
 
+// AttrPlatform is the chat touchpoint attribute that names the chat
+// platform, e.g. "tawk".
+const AttrPlatform = "platform"
+
 // ChatConversation names the conversation of a chat touchpoint,
-// "platform/conversation". It reads [AttrConversation] and the "platform"
-// attribute, else the touchpoint's id ([journey.ChatTouchpointID]:
+// "platform/conversation". It reads [AttrConversation] and
+// [AttrPlatform], else the touchpoint's id ([journey.ChatTouchpointID]:
 // "chat:platform/conversation/type"); a touchpoint with neither is a
 // conversation of its own.
 func ChatConversation(tp journey.Touchpoint) string {
-	platform, conv := tp.Attrs["platform"], tp.Attrs[AttrConversation]
+	platform, conv := tp.Attrs[AttrPlatform], tp.Attrs[AttrConversation]
 	if platform != "" && conv != "" {
 		return platform + "/" + conv
 	}
