@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/attriqs/calltrack/chat"
@@ -59,7 +58,7 @@ var ErrUnknownTouchpoint = errors.New("dni: no recorded call, chat or form")
 // the sinks that had them. Setting an outcome again is a new change.
 func (s *Service) SetOutcome(ctx context.Context, touchpointID string, o Outcome) error {
 	var prev *journey.ManualOutcome // the touchpoint's outcome, when read already
-	if platform, conversation, ok := chatConversation(touchpointID); ok {
+	if platform, conversation, ok := journey.ParseChatTouchpointID(touchpointID); ok {
 		// Ordered with the chat rules' conversions (RecordChat), so the
 		// retraction finds a rule's conversion written meanwhile.
 		s.chatRules.Lock()
@@ -249,7 +248,7 @@ func (s *Service) touchOutcome(tp journey.Touchpoint, mo journey.ManualOutcome) 
 	var retract []string
 	if tp.Kind == journey.TouchChat {
 		c.Type = journey.ConversionChat
-		if platform, conversation, ok := chatConversation(tp.ID); ok {
+		if platform, conversation, ok := journey.ParseChatTouchpointID(tp.ID); ok {
 			for _, r := range s.cfg.ChatConversions {
 				retract = append(retract, r.ConversionID(chat.Event{Platform: platform, ConversationID: conversation}))
 			}
@@ -259,21 +258,6 @@ func (s *Service) touchOutcome(tp journey.Touchpoint, mo journey.ManualOutcome) 
 		return nil, append(retract, c.ID)
 	}
 	return &c, retract
-}
-
-// chatConversation reads the platform and conversation of a chat
-// touchpoint id (journey.ChatTouchpointID: chat:platform/conversation/type).
-func chatConversation(touchpointID string) (platform, conversation string, ok bool) {
-	rest, ok := strings.CutPrefix(touchpointID, "chat:")
-	if !ok {
-		return "", "", false
-	}
-	platform, rest, ok = strings.Cut(rest, "/")
-	i := strings.LastIndexByte(rest, '/')
-	if !ok || i <= 0 {
-		return "", "", false
-	}
-	return platform, rest[:i], true
 }
 
 // chatOutcomeSet reports whether any touchpoint of a chat conversation has

@@ -174,5 +174,24 @@ func ParseCallTouchpointID(id string) (providerName, callID string, ok bool) {
 // conversation and event type, so a platform's retries and the browser's
 // report of the same event are one touchpoint.
 func ChatTouchpointID(platform, conversation, eventType string) string {
-	return "chat:" + platform + "/" + conversation + "/" + eventType
+	return chatTouchpointPrefix + platform + "/" + conversation + "/" + eventType
+}
+
+const chatTouchpointPrefix = "chat:"
+
+// ParseChatTouchpointID returns the platform and conversation a
+// [ChatTouchpointID] names; ok is false for any other id, and for one
+// with an empty platform or conversation. Platform names hold no "/",
+// conversations may: the part after the last "/" is the event type.
+func ParseChatTouchpointID(id string) (platform, conversation string, ok bool) {
+	rest, found := strings.CutPrefix(id, chatTouchpointPrefix)
+	if !found {
+		return "", "", false
+	}
+	platform, rest, ok = strings.Cut(rest, "/")
+	i := strings.LastIndexByte(rest, '/')
+	if !ok || platform == "" || i <= 0 {
+		return "", "", false
+	}
+	return platform, rest[:i], true
 }

@@ -28,10 +28,8 @@ func ChatConversation(tp journey.Touchpoint) string {
 	if platform != "" && conv != "" {
 		return platform + "/" + conv
 	}
-	if rest, ok := strings.CutPrefix(tp.ID, "chat:"); ok {
-		if i := strings.LastIndexByte(rest, '/'); i > 0 && strings.IndexByte(rest[:i], '/') > 0 {
-			return rest[:i]
-		}
+	if platform, conv, ok := journey.ParseChatTouchpointID(tp.ID); ok {
+		return platform + "/" + conv
 	}
 	return tp.ID
 }

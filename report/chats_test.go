@@ -68,6 +68,8 @@ func TestChatConversation(t *testing.T) {
 		{journey.Touchpoint{ID: "chat:tawk/c1/chat_message"}, "tawk/c1"},
 		{journey.Touchpoint{ID: "chat:crisp/a/b/chat_lead"}, "crisp/a/b"},
 		{journey.Touchpoint{ID: "chat:odd"}, "chat:odd"},
+		{journey.Touchpoint{ID: "chat:tawk//chat_lead"}, "chat:tawk//chat_lead"},
+		{journey.Touchpoint{ID: "chat:/c1/chat_lead"}, "chat:/c1/chat_lead"},
 		{journey.Touchpoint{ID: "x1"}, "x1"},
 	} {
 		require.Equal(t, tc.want, ChatConversation(tc.tp), tc.tp.ID)
