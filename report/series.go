@@ -13,6 +13,7 @@ import (
 
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/journey/attribution"
+	"github.com/attriqs/calltrack/journey/touch"
 )
 
 // Granularity is the length of a series' periods.
@@ -153,7 +154,7 @@ func BuildSeries(journeys []attribution.Journey, spend []journey.Spend, opts Ser
 	default:
 		errs = append(errs, fmt.Errorf("series: granularity %q is neither day nor week", opts.Granularity))
 	}
-	if opts.Currency != "" && !isCurrency(opts.Currency) {
+	if opts.Currency != "" && !touch.ValidCurrency(opts.Currency) {
 		errs = append(errs, fmt.Errorf("series: currency %q is not an ISO 4217 code", opts.Currency))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/journey"
+	"github.com/attriqs/calltrack/journey/touch"
 )
 
 // spendHeader is the header of a spend file, in this order.
@@ -76,7 +77,7 @@ func ReadSpendCSV(r io.Reader) ([]journey.Spend, error) {
 			bad(1, "channel, source, medium and campaign are all empty")
 		}
 		s.Currency = f[5]
-		if !isCurrency(s.Currency) {
+		if !touch.ValidCurrency(s.Currency) {
 			bad(5, "%q is not an ISO 4217 code (three capital letters)", s.Currency)
 		} else if s.Amount, err = parseMoney(f[6], s.Currency); err != nil {
 			bad(6, "%v", err)
@@ -101,18 +102,6 @@ func trimAll(rec []string) []string {
 		out[i] = strings.TrimSpace(f)
 	}
 	return out
-}
-
-func isCurrency(c string) bool {
-	if len(c) != 3 {
-		return false
-	}
-	for i := range 3 {
-		if c[i] < 'A' || c[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }
 
 // WriteSpendCSV writes rows in the format [ReadSpendCSV] reads, so a
