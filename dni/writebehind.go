@@ -151,7 +151,7 @@ func (w *writeBehind) putSessionAndTouchpoint(ctx context.Context, st interface 
 		w.writeNow(ctx, b, st, sess, tp)
 		return
 	}
-	w.do(ctx, sessionWrite(st, sess), touchpointWrite(st, tp))
+	w.putSessionWithTouchpoint(ctx, st, sess, tp)
 }
 
 // putSessionWithTouchpoint writes a live session and its rewritten
