@@ -36,7 +36,7 @@ func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, tim
 
 func config(f *fakeAds) googleadsapi.Config {
 	return googleadsapi.Config{
-		CustomerID: "123-456-7890", LoginCustomerID: "9876543210", DeveloperToken: fakeDevToken, ConversionAction: fakeAction,
+		CustomerID: "123-456-7890", LoginCustomerID: fakeLogin, DeveloperToken: fakeDevToken, ConversionAction: fakeAction,
 		ClientID: fakeClientID, ClientSecret: fakeSecret, RefreshToken: fakeRefresh,
 		BaseURL: f.srv.URL, TokenURL: f.srv.URL + "/token", Now: f.now,
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +20,13 @@ import (
 // shapes: ConversionUploadService.UploadClickConversions,
 // ConversionAdjustmentUploadService.UploadConversionAdjustments (partial
 // failures as google.rpc.Status with a GoogleAdsFailure), RPC errors as
-// {"error": {code, message, status, details}}.
+// {"error": {code, message, status, details}}; and GoogleAdsService.Search:
+// POST /{version}/customers/{customerId}/googleAds:search with {query,
+// pageToken}, answered {results, nextPageToken, fieldMask} with no
+// nextPageToken on the last page; pageSize is refused
+// (PAGE_SIZE_NOT_SUPPORTED); click_view needs a filter on a single day
+// (clickViewError EXPECTED_FILTER_ON_A_SINGLE_DAY) no older than 90 days
+// (DATE_TOO_OLD).
 type fakeAds struct {
 	t   *testing.T
 	srv *httptest.Server
@@ -29,7 +36,7 @@ type fakeAds struct {
 	access        string // the access token the API accepts
 	issued        int    // access tokens handed out
 	refreshTokens []string
-	rejectNext    int               // answer this many uploads UNAUTHENTICATED
+	rejectNext    int               // answer this many uploads or searches UNAUTHENTICATED
 	throttleNext  int               // answer this many uploads RESOURCE_EXHAUSTED
 	rowErrors     map[string]string // click id -> conversionUploadError
 	headers       []http.Header
@@ -46,6 +53,13 @@ type fakeAds struct {
 	callRowErrors map[string]string
 	callRows      []fakeCall
 	acceptedCalls map[string]fakeCall
+	// Search: clickViews are click_view's rows by date, answered
+	// searchPage rows a page; tooOld the dates Google answers
+	// DATE_TOO_OLD; searchCalls every search received.
+	searchPage  int
+	clickViews  map[string][]searchClick
+	tooOld      map[string]bool
+	searchCalls []searchCall
 }
 
 // fakeCall is a CallConversion as the REST interface names its fields.
@@ -107,6 +121,7 @@ const (
 	fakeCustomer   = "1234567890"
 	fakeAction     = "customers/1234567890/conversionActions/555"
 	fakeCallAction = "customers/1234567890/conversionActions/777" // of type UPLOAD_CALLS
+	fakeLogin      = "9876543210"                                 // the manager account
 	fakeDevToken   = "dev-token"
 	fakeClientID   = "client-id"
 	fakeSecret     = "client-secret"
@@ -123,10 +138,12 @@ var (
 func newFakeAds(t *testing.T, now func() time.Time) *fakeAds {
 	f := &fakeAds{t: t, now: now, rowErrors: map[string]string{}, accepted: map[string]fakeClick{},
 		adjustTimes: map[string]time.Time{}, retracted: map[string]bool{},
-		forwarded: map[string]bool{}, callRowErrors: map[string]string{}, acceptedCalls: map[string]fakeCall{}}
+		forwarded: map[string]bool{}, callRowErrors: map[string]string{}, acceptedCalls: map[string]fakeCall{},
+		searchPage: 2, clickViews: map[string][]searchClick{}, tooOld: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", f.token)
 	mux.HandleFunc("POST /v26/customers/{call}", f.upload)
+	mux.HandleFunc("POST /v26/customers/{customer}/googleAds:search", f.search)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -169,25 +186,31 @@ func partialFailure(field, errType, errCode, msg string) string {
 		msg+", at "+field+"[0]", errType, errCode, msg, field)
 }
 
+// authorized answers as Google does a request whose access token,
+// developer token or customer id it refuses, and reports whether the
+// request may go on. f.mu is held.
+func (f *fakeAds) authorized(w http.ResponseWriter, r *http.Request, customer string) bool {
+	switch {
+	case r.Header.Get("Authorization") != "Bearer "+f.access || f.access == "" || f.rejectNext > 0:
+		f.rejectNext = max(f.rejectNext-1, 0)
+		rpcError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "authenticationError", "OAUTH_TOKEN_EXPIRED",
+			"Request had invalid authentication credentials. Expected OAuth 2 access token.", "")
+	case r.Header.Get("developer-token") != fakeDevToken:
+		rpcError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "authenticationError", "DEVELOPER_TOKEN_PARAMETER_MISSING", "The developer token is missing.", "")
+	case customer != fakeCustomer:
+		rpcError(w, http.StatusForbidden, "PERMISSION_DENIED", "authorizationError", "USER_PERMISSION_DENIED", "The caller does not have permission", "")
+	default:
+		return true
+	}
+	return false
+}
+
 func (f *fakeAds) upload(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.headers = append(f.headers, r.Header.Clone())
 	customer, method, _ := strings.Cut(r.PathValue("call"), ":")
-	if r.Header.Get("Authorization") != "Bearer "+f.access || f.access == "" || f.rejectNext > 0 {
-		if f.rejectNext > 0 {
-			f.rejectNext--
-		}
-		rpcError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "authenticationError", "OAUTH_TOKEN_EXPIRED",
-			"Request had invalid authentication credentials. Expected OAuth 2 access token.", "")
-		return
-	}
-	if r.Header.Get("developer-token") != fakeDevToken {
-		rpcError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "authenticationError", "DEVELOPER_TOKEN_PARAMETER_MISSING", "The developer token is missing.", "")
-		return
-	}
-	if customer != fakeCustomer {
-		rpcError(w, http.StatusForbidden, "PERMISSION_DENIED", "authorizationError", "USER_PERMISSION_DENIED", "The caller does not have permission", "")
+	if !f.authorized(w, r, customer) {
 		return
 	}
 	if f.throttleNext > 0 {
@@ -441,6 +464,98 @@ func (f *fakeAds) conversionAdjustments(w http.ResponseWriter, rows []fakeAdjust
 		fmt.Fprintf(w, `{"results":[{"orderId":%q,"conversionAction":%q,"adjustmentDateTime":%q,"adjustmentType":%q}],"jobId":"43"}`,
 			a.OrderID, a.ConversionAction, a.AdjustmentDateTime, a.AdjustmentType)
 	}
+}
+
+// searchClick is a row of click_view: a click and its keyword, if any.
+type searchClick struct{ gclid, text, match string }
+
+// searchCall is a search as the stand-in received it.
+type searchCall struct {
+	header    http.Header
+	query     string
+	pageToken string
+}
+
+var singleDay = regexp.MustCompile(`^SELECT (.+) FROM click_view WHERE segments\.date = '([0-9]{4}-[0-9]{2}-[0-9]{2})'$`)
+
+func (f *fakeAds) search(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var body map[string]json.RawMessage
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "BAD_RESOURCE_ID", "not JSON", "")
+		return
+	}
+	var query, pageToken string
+	_ = json.Unmarshal(body["query"], &query)
+	_ = json.Unmarshal(body["pageToken"], &pageToken)
+	f.searchCalls = append(f.searchCalls, searchCall{header: r.Header.Clone(), query: query, pageToken: pageToken})
+	if !f.authorized(w, r, r.PathValue("customer")) {
+		return
+	}
+	if body["pageSize"] != nil {
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "PAGE_SIZE_NOT_SUPPORTED", "pageSize is not supported", "")
+		return
+	}
+	m := singleDay.FindStringSubmatch(query)
+	if m == nil {
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "clickViewError", "EXPECTED_FILTER_ON_A_SINGLE_DAY", "Missing filter on a single day.", "")
+		return
+	}
+	date := m[2]
+	if f.tooOld[date] {
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "clickViewError", "DATE_TOO_OLD", "The requested date is too old.", "")
+		return
+	}
+	start := 0
+	if pageToken != "" {
+		n, err := strconv.Atoi(pageToken)
+		if err != nil || n <= 0 || n > len(f.clickViews[date]) {
+			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "INVALID_PAGE_TOKEN", "Page token is invalid.", "")
+			return
+		}
+		start = n
+	}
+	clicks := f.clickViews[date]
+	end := min(start+f.searchPage, len(clicks))
+	type kw struct {
+		Text      string `json:"text,omitempty"`
+		MatchType string `json:"matchType,omitempty"`
+	}
+	type cv struct {
+		ResourceName string `json:"resourceName"`
+		GCLID        string `json:"gclid"`
+		Keyword      string `json:"keyword,omitempty"`
+		KeywordInfo  *kw    `json:"keywordInfo,omitempty"`
+	}
+	type row struct {
+		ClickView cv `json:"clickView"`
+	}
+	out := struct {
+		Results       []row  `json:"results,omitempty"`
+		NextPageToken string `json:"nextPageToken,omitempty"`
+		FieldMask     string `json:"fieldMask"`
+	}{FieldMask: "clickView.gclid,clickView.keyword,clickView.keywordInfo.text,clickView.keywordInfo.matchType"}
+	for _, c := range clicks[start:end] {
+		v := cv{ResourceName: "customers/" + fakeCustomer + "/clickViews/" + date + "~" + c.gclid, GCLID: c.gclid}
+		if c.text != "" {
+			v.Keyword = "customers/" + fakeCustomer + "/adGroupCriteria/111~222"
+			v.KeywordInfo = &kw{Text: c.text, MatchType: c.match}
+		}
+		out.Results = append(out.Results, row{ClickView: v})
+	}
+	if end < len(clicks) {
+		out.NextPageToken = strconv.Itoa(end)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// searches returns a copy of the searches received.
+func (f *fakeAds) searches() []searchCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.searchCalls)
 }
 
 func (f *fakeAds) snapshot() (accepted map[string]fakeClick, clicks []fakeClick, adjustments []fakeAdjustment, headers []http.Header) {
