@@ -1,7 +1,6 @@
 package dni
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"testing"
@@ -27,20 +26,9 @@ func TestChatConversionsReachTheSinks(t *testing.T) {
 	cfg.ChatConversions = []chat.Rule{rule}
 	h, _, x, crm := newExportHarness(t, cfg)
 	ctx := context.Background()
-	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=facebook&utm_medium=social"})
-	res, body := h.post(t, "v1/events", EventsRequest{VisitorID: a.VisitorID, SessionID: a.SessionID,
-		Events: []Event{{Type: EventChatStarted, Platform: "tawk", ConversationID: "c-9", At: h.clock.now()}}})
-	require.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
-	hook := []byte(`{"event":"chat:start","chatId":"c-9","time":"` + h.clock.now().Format(time.RFC3339) + `",
-		"message":{"text":"Can you come today?","type":"msg","sender":{"type":"visitor"}},"visitor":{"name":"V"},"property":{"id":"p","name":"Shop"}}`)
+	a, hook := h.tawkChat(t, "c-9")
 	for range 2 { // the platform retries
-		req, err := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+"v1/chat/tawk", bytes.NewReader(hook))
-		require.NoError(t, err)
-		req.Header.Set("X-Tawk-Signature", chat.SignTawk("whsec", hook))
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		res.Body.Close()
-		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.Equal(t, http.StatusOK, hook("whsec"))
 	}
 	deliverAll(t, x)
 	ruleID := rule.ConversionID(chat.Event{Platform: "tawk", ConversationID: "c-9"})

@@ -123,6 +123,30 @@ func (h *harness) visit(t *testing.T, req VisitRequest) Assignment {
 	return a
 }
 
+// tawkChat is a visit from a Facebook post whose visitor starts Tawk
+// conversation conv, as the tracker reports it; hook posts Tawk's signed
+// webhook of that start (signed with secret; the same body each time, a
+// retry) and returns the answer's status.
+func (h *harness) tawkChat(t *testing.T, conv string) (a Assignment, hook func(secret string) int) {
+	t.Helper()
+	a = h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=facebook&utm_medium=social"})
+	res, body := h.post(t, "v1/events", EventsRequest{VisitorID: a.VisitorID, SessionID: a.SessionID,
+		Events: []Event{{Type: EventChatStarted, Platform: "tawk", ConversationID: conv, At: h.clock.now()}}})
+	require.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
+	payload := []byte(`{"event":"chat:start","chatId":"` + conv + `","time":"` + h.clock.now().Format(time.RFC3339) + `",
+		"message":{"text":"Do you fix boilers?","type":"msg","sender":{"type":"visitor"}},"visitor":{"name":"V"},"property":{"id":"p","name":"Shop"}}`)
+	return a, func(secret string) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+"v1/chat/tawk", bytes.NewReader(payload))
+		require.NoError(t, err)
+		req.Header.Set("X-Tawk-Signature", chat.SignTawk(secret, payload))
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+}
+
 func TestVisitSwapsEveryLineAndKeepsTheSession(t *testing.T) {
 	h := newHarness(t, testConfig())
 	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=google&utm_medium=cpc&gclid=x", Referrer: "https://www.google.com/"})
@@ -402,26 +426,9 @@ func TestChatWebhookJoinsTheTrackersConversation(t *testing.T) {
 	cfg.ChatConversions = []chat.Rule{{Name: "chat_conversation", Types: []chat.Type{chat.Started}, Value: 5000, Currency: "USD"}}
 	h := newHarness(t, cfg)
 	ctx := context.Background()
-	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=facebook&utm_medium=social"})
-	res, body := h.post(t, "v1/events", EventsRequest{VisitorID: a.VisitorID, SessionID: a.SessionID,
-		Events: []Event{{Type: EventChatStarted, Platform: "tawk", ConversationID: "c-1", At: h.clock.now()}}})
-	require.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
-
-	hook := []byte(`{"event":"chat:start","chatId":"c-1","time":"` + h.clock.now().Format(time.RFC3339) + `",
-		"message":{"text":"Do you fix boilers?","type":"msg","sender":{"type":"visitor"}},"visitor":{"name":"V"},"property":{"id":"p","name":"Shop"}}`)
-	for _, secret := range []string{"wrong", "whsec"} {
-		req, err := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+"v1/chat/tawk", bytes.NewReader(hook))
-		require.NoError(t, err)
-		req.Header.Set("X-Tawk-Signature", chat.SignTawk(secret, hook))
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		res.Body.Close()
-		if secret == "wrong" {
-			assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
-			continue
-		}
-		assert.Equal(t, http.StatusOK, res.StatusCode)
-	}
+	a, hook := h.tawkChat(t, "c-1")
+	assert.Equal(t, http.StatusUnauthorized, hook("wrong"))
+	assert.Equal(t, http.StatusOK, hook("whsec"))
 
 	tps, convs, err := h.svc.Journey(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: a.VisitorID}, h.clock.now().Add(-time.Hour), h.clock.now().Add(time.Hour))
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package dni
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -177,21 +176,8 @@ func TestOutcomeOfAChatWinsOverTheChatRules(t *testing.T) {
 	cfg.ChatConversions = []chat.Rule{{Name: "chat_conversation", Types: []chat.Type{chat.Started}, Value: 5000, Currency: "USD"}}
 	h := newHarness(t, cfg)
 	ctx := context.Background()
-	a := h.visit(t, VisitRequest{URL: "https://example-plumbing.com/?utm_source=facebook&utm_medium=social"})
-	res, body := h.post(t, "v1/events", EventsRequest{VisitorID: a.VisitorID, SessionID: a.SessionID,
-		Events: []Event{{Type: EventChatStarted, Platform: "tawk", ConversationID: "c-1", At: h.clock.now()}}})
-	require.Equal(t, http.StatusAccepted, res.StatusCode, string(body))
-	hook := []byte(`{"event":"chat:start","chatId":"c-1","time":"` + h.clock.now().Format(time.RFC3339) + `",
-		"message":{"text":"Do you fix boilers?","type":"msg","sender":{"type":"visitor"}},"visitor":{"name":"V"},"property":{"id":"p","name":"Shop"}}`)
-	postHook := func() {
-		req, err := http.NewRequest(http.MethodPost, h.srv.URL+DefaultPrefix+"v1/chat/tawk", bytes.NewReader(hook))
-		require.NoError(t, err)
-		req.Header.Set("X-Tawk-Signature", chat.SignTawk("whsec", hook))
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		res.Body.Close()
-		require.Equal(t, http.StatusOK, res.StatusCode)
-	}
+	a, hook := h.tawkChat(t, "c-1")
+	postHook := func() { require.Equal(t, http.StatusOK, hook("whsec")) }
 	postHook()
 	conversions := func() []journey.Conversion {
 		_, convs, err := h.svc.Journey(ctx, journey.Identifier{Kind: journey.IDVisitor, Value: a.VisitorID}, h.clock.now().Add(-time.Hour), h.clock.now().Add(time.Hour))
