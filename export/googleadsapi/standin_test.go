@@ -220,58 +220,78 @@ func (f *fakeAds) upload(w http.ResponseWriter, r *http.Request) {
 			`,"details":{"quotaErrorDetails":{"rateScope":"DEVELOPER","rateName":"Number of operations for basic access","retryDelay":"30s"}}`)
 		return
 	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
 	switch method {
 	case "uploadClickConversions":
-		var req struct {
+		req, ok := decode[struct {
 			Conversions    []fakeClick `json:"conversions"`
 			PartialFailure bool        `json:"partialFailure"`
 			ValidateOnly   bool        `json:"validateOnly"`
 			JobID          int32       `json:"jobId"`
+		}](w, r)
+		if ok && !refusedBatch(w, req.PartialFailure, len(req.Conversions), tooManyConversions) {
+			f.clickConversions(w, req.Conversions, req.ValidateOnly)
 		}
-		if err := dec.Decode(&req); err != nil {
-			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "BAD_RESOURCE_ID", "Invalid JSON payload received. "+err.Error(), "")
-			return
-		}
-		f.clickConversions(w, req.Conversions, req.PartialFailure, req.ValidateOnly)
 	case "uploadCallConversions":
-		var req struct {
+		req, ok := decode[struct {
 			Conversions    []fakeCall `json:"conversions"`
 			PartialFailure bool       `json:"partialFailure"`
 			ValidateOnly   bool       `json:"validateOnly"`
+		}](w, r)
+		if ok && !refusedBatch(w, req.PartialFailure, len(req.Conversions), tooManyConversions) {
+			f.callConversions(w, req.Conversions, req.ValidateOnly)
 		}
-		if err := dec.Decode(&req); err != nil {
-			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "BAD_RESOURCE_ID", "Invalid JSON payload received. "+err.Error(), "")
-			return
-		}
-		f.callConversions(w, req.Conversions, req.PartialFailure, req.ValidateOnly)
 	case "uploadConversionAdjustments":
-		var req struct {
+		req, ok := decode[struct {
 			ConversionAdjustments []fakeAdjustment `json:"conversionAdjustments"`
 			PartialFailure        bool             `json:"partialFailure"`
 			ValidateOnly          bool             `json:"validateOnly"`
 			JobID                 int32            `json:"jobId"`
+		}](w, r)
+		if ok && !refusedBatch(w, req.PartialFailure, len(req.ConversionAdjustments), tooManyAdjustments) {
+			f.conversionAdjustments(w, req.ConversionAdjustments, req.ValidateOnly)
 		}
-		if err := dec.Decode(&req); err != nil {
-			rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "BAD_RESOURCE_ID", "Invalid JSON payload received. "+err.Error(), "")
-			return
-		}
-		f.conversionAdjustments(w, req.ConversionAdjustments, req.PartialFailure, req.ValidateOnly)
 	default:
 		http.NotFound(w, r)
 	}
 }
 
-func (f *fakeAds) clickConversions(w http.ResponseWriter, rows []fakeClick, partial, validateOnly bool) {
+// decode reads r's body into a T, refusing unknown fields as Google does,
+// and answers INVALID_ARGUMENT when it cannot; ok reports whether it
+// decoded.
+func decode[T any](w http.ResponseWriter, r *http.Request) (req T, ok bool) {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "BAD_RESOURCE_ID", "Invalid JSON payload received. "+err.Error(), "")
+		return req, false
+	}
+	return req, true
+}
+
+// errorCode is a GoogleAdsFailure error: its type, code and message.
+type errorCode struct{ typ, code, msg string }
+
+var (
+	tooManyConversions = errorCode{"conversionUploadError", "TOO_MANY_CONVERSIONS_IN_REQUEST", "Upload fewer than 2001 events in a single request."}
+	tooManyAdjustments = errorCode{"conversionAdjustmentUploadError", "TOO_MANY_ADJUSTMENTS_IN_REQUEST", "Try uploading fewer than 2001 adjustments."}
+)
+
+// refusedBatch answers as Google does an upload it refuses whole: one
+// without partial failure, or with no row or more than 2000 (tooMany). It
+// reports whether it answered.
+func refusedBatch(w http.ResponseWriter, partial bool, rows int, tooMany errorCode) bool {
 	switch {
 	case !partial:
 		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "INVALID_INPUT", "partial_failure must be true for conversion uploads.", "")
-		return
-	case len(rows) == 0 || len(rows) > 2000:
-		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "conversionUploadError", "TOO_MANY_CONVERSIONS_IN_REQUEST", "Upload fewer than 2001 events in a single request.", "")
-		return
+	case rows == 0 || rows > 2000:
+		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", tooMany.typ, tooMany.code, tooMany.msg, "")
+	default:
+		return false
 	}
+	return true
+}
+
+func (f *fakeAds) clickConversions(w http.ResponseWriter, rows []fakeClick, validateOnly bool) {
 	c := rows[0]
 	f.clicks = append(f.clicks, c)
 	fail := func(code, msg string) {
@@ -338,15 +358,7 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 // callConversions answers UploadCallConversions row by row: the rows
 // Google takes in results, each refused one as an empty result and an
 // error located at its index in partialFailureError.
-func (f *fakeAds) callConversions(w http.ResponseWriter, rows []fakeCall, partial, validateOnly bool) {
-	switch {
-	case !partial:
-		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "INVALID_INPUT", "partial_failure must be true for conversion uploads.", "")
-		return
-	case len(rows) == 0 || len(rows) > 2000:
-		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "conversionUploadError", "TOO_MANY_CONVERSIONS_IN_REQUEST", "Upload fewer than 2001 events in a single request.", "")
-		return
-	}
+func (f *fakeAds) callConversions(w http.ResponseWriter, rows []fakeCall, validateOnly bool) {
 	type rowError struct {
 		index     int
 		code, msg string
@@ -417,15 +429,7 @@ func (f *fakeAds) callConversions(w http.ResponseWriter, rows []fakeCall, partia
 	fmt.Fprint(w, "{"+strings.Join(fields, ",")+"}")
 }
 
-func (f *fakeAds) conversionAdjustments(w http.ResponseWriter, rows []fakeAdjustment, partial, validateOnly bool) {
-	switch {
-	case !partial:
-		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "INVALID_INPUT", "partial_failure must be true.", "")
-		return
-	case len(rows) == 0 || len(rows) > 2000:
-		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "conversionAdjustmentUploadError", "TOO_MANY_ADJUSTMENTS_IN_REQUEST", "Try uploading fewer than 2001 adjustments.", "")
-		return
-	}
+func (f *fakeAds) conversionAdjustments(w http.ResponseWriter, rows []fakeAdjustment, validateOnly bool) {
 	a := rows[0]
 	fail := func(code, msg string) {
 		fmt.Fprintf(w, `{"partialFailureError":%s,"results":[{}],"jobId":"43"}`, partialFailure("conversion_adjustments", "conversionAdjustmentUploadError", code, msg))
@@ -481,9 +485,8 @@ var singleDay = regexp.MustCompile(`^SELECT (.+) FROM click_view WHERE segments\
 func (f *fakeAds) search(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var body map[string]json.RawMessage
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		rpcError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "requestError", "BAD_RESOURCE_ID", "not JSON", "")
+	body, ok := decode[map[string]json.RawMessage](w, r)
+	if !ok {
 		return
 	}
 	var query, pageToken string
