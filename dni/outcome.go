@@ -64,7 +64,7 @@ func (s *Service) SetOutcome(ctx context.Context, touchpointID string, o Outcome
 		s.chatRules.Lock()
 		defer s.chatRules.Unlock()
 		// A conversation has one outcome, whichever of its events names it.
-		id, mo, err := s.chatOutcomeID(ctx, platform, conversation)
+		id, mo, err := s.ChatOutcome(ctx, platform, conversation)
 		if err != nil {
 			return fmt.Errorf("dni: set outcome: %w", err)
 		}
@@ -263,13 +263,15 @@ func (s *Service) touchOutcome(tp journey.Touchpoint, mo journey.ManualOutcome) 
 // chatOutcomeSet reports whether any touchpoint of a chat conversation has
 // an outcome set by hand, which the chat rules then leave alone.
 func (s *Service) chatOutcomeSet(ctx context.Context, platform, conversation string) (bool, error) {
-	id, _, err := s.chatOutcomeID(ctx, platform, conversation)
+	id, _, err := s.ChatOutcome(ctx, platform, conversation)
 	return id != "", err
 }
 
-// chatOutcomeID is the touchpoint of a chat conversation whose outcome was
-// set by hand, and that outcome; "" when none was.
-func (s *Service) chatOutcomeID(ctx context.Context, platform, conversation string) (string, journey.ManualOutcome, error) {
+// ChatOutcome reads the outcome set by hand on a chat conversation, on
+// whichever of its events (journey.ChatTouchpointID) it was set: SetOutcome
+// keeps one per conversation. It returns that event's touchpoint id, ""
+// when none was set.
+func (s *Service) ChatOutcome(ctx context.Context, platform, conversation string) (string, journey.ManualOutcome, error) {
 	for _, t := range []chat.Type{chat.Opened, chat.Started, chat.Message, chat.Lead} {
 		id := journey.ChatTouchpointID(platform, conversation, string(t))
 		mo, err := s.store.ManualOutcome(ctx, id)

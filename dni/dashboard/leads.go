@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/attriqs/calltrack/chat"
 	"github.com/attriqs/calltrack/dni"
 	"github.com/attriqs/calltrack/journey"
 	"github.com/attriqs/calltrack/report"
@@ -170,10 +169,6 @@ func (h *handler) chatLead(events []journey.Touchpoint) lead {
 	return l
 }
 
-// chatEventTypes are the events a chat conversation's outcome may be set
-// on, in the order dni.Service.SetOutcome looks for the one it keeps.
-var chatEventTypes = []chat.Type{chat.Opened, chat.Started, chat.Message, chat.Lead}
-
 // fill reads the lead's outcome set by hand and sums its conversions. A
 // chat's outcome is its conversation's, on whichever event it was set,
 // inside the period or not: dni.Service.SetOutcome keeps one per
@@ -210,25 +205,25 @@ func (h *handler) fill(ctx context.Context, l *lead, convs map[string][]journey.
 // of its conversations' events (journey.ChatTouchpointID) that has one,
 // a platform's conversation before a widget's from before it existed.
 func (h *handler) outcomeOf(ctx context.Context, l lead) (*journey.ManualOutcome, string, error) {
-	ids := []string{l.Touchpoint.ID}
-	if l.Chat() {
-		ids = nil
-		convs := slices.Clone(l.chats)
-		slices.SortStableFunc(convs, func(a, b string) int { return cmpBool(widgetConversation(a), widgetConversation(b)) })
-		for _, conv := range convs {
-			platform, conversation, _ := strings.Cut(conv, "/")
-			for _, t := range chatEventTypes {
-				ids = append(ids, journey.ChatTouchpointID(platform, conversation, string(t)))
-			}
-		}
-	}
-	for _, id := range ids {
-		mo, err := h.svc.Store().ManualOutcome(ctx, id)
+	if !l.Chat() {
+		mo, err := h.svc.Store().ManualOutcome(ctx, l.Touchpoint.ID)
 		switch {
-		case err == nil:
-			return &mo, id, nil
-		case !errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, store.ErrNotFound):
+			return nil, "", nil
+		case err != nil:
 			return nil, "", err
+		}
+		return &mo, l.Touchpoint.ID, nil
+	}
+	convs := slices.Clone(l.chats)
+	slices.SortStableFunc(convs, func(a, b string) int { return cmpBool(widgetConversation(a), widgetConversation(b)) })
+	for _, conv := range convs {
+		platform, conversation, _ := strings.Cut(conv, "/")
+		switch id, mo, err := h.svc.ChatOutcome(ctx, platform, conversation); {
+		case err != nil:
+			return nil, "", err
+		case id != "":
+			return &mo, id, nil
 		}
 	}
 	return nil, "", nil
