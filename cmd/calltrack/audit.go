@@ -11,6 +11,7 @@ import (
 	"github.com/attriqs/calltrack/pool"
 
 	"github.com/attriqs/calltrack/internal/cli"
+	"github.com/attriqs/calltrack/report"
 )
 
 func runAudit(args []string, stdout, stderr io.Writer, now func() time.Time) error {
@@ -81,11 +82,11 @@ func writeAudit(w io.Writer, name string, size int, cooldown time.Duration, targ
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "  span\t%v, first start to last end\n", rep.Span.Round(time.Second))
-	fmt.Fprintf(tw, "  utilisation\t%s of number-time held\n", percent(rep.Utilisation))
+	fmt.Fprintf(tw, "  utilisation\t%s of number-time held\n", report.FormatShare(rep.Utilisation))
 	fmt.Fprintf(tw, "  peak concurrency\t%d holds at once, on %d numbers\n", rep.PeakConcurrency, size)
-	fmt.Fprintf(tw, "  reuse\t%s of holds started on a number already held (the pool was exhausted)\n", percent(rep.ReuseRate))
-	fmt.Fprintf(tw, "  cooling\t%s of holds started on a number inside its cooldown\n", percent(rep.CoolingRate))
-	fmt.Fprintf(tw, "  calls at risk\t%s: holds whose number had another holder within the cooldown\n", percent(rep.CallsAtRisk))
+	fmt.Fprintf(tw, "  reuse\t%s of holds started on a number already held (the pool was exhausted)\n", report.FormatShare(rep.ReuseRate))
+	fmt.Fprintf(tw, "  cooling\t%s of holds started on a number inside its cooldown\n", report.FormatShare(rep.CoolingRate))
+	fmt.Fprintf(tw, "  calls at risk\t%s: holds whose number had another holder within the cooldown\n", report.FormatShare(rep.CallsAtRisk))
 	fmt.Fprintf(tw, "  peak arrivals\t%d holds started within one hour\n", rep.PeakHourlyArrivals)
 	fmt.Fprintf(tw, "  average hold\t%v\n", rep.AverageHold.Round(time.Second))
 	_ = tw.Flush()
@@ -97,7 +98,7 @@ func writeAudit(w io.Writer, name string, size int, cooldown time.Duration, targ
 	case rec.Numbers < size:
 		verdict = fmt.Sprintf("%d could go", size-rec.Numbers)
 	}
-	fmt.Fprintf(w, "\nRecommended size: %d numbers (%s; %s of calls stitched to their true session, target %s)\n\n", rec.Numbers, verdict, percent(rec.Accuracy), percent(pool.DefaultAccuracy))
+	fmt.Fprintf(w, "\nRecommended size: %d numbers (%s; %s of calls stitched to their true session, target %s)\n\n", rec.Numbers, verdict, report.FormatShare(rec.Accuracy), report.FormatShare(pool.DefaultAccuracy))
 	fmt.Fprintf(w, "From the observed peak and average hold, which already include the session window, for the default accuracy:\n")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  arrivals at the busiest hour\t%d per hour\n", rep.PeakHourlyArrivals)

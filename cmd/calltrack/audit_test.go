@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/report"
 	"github.com/attriqs/calltrack/store/sqlite"
 )
 
@@ -79,9 +80,9 @@ func TestAuditReadsTheStore(t *testing.T) {
 		fmt.Sprintf("holds %d (and 1 still held", rep.Holds),
 		fmt.Sprintf("Recommended size: %d numbers", rep.Recommended.Numbers),
 		fmt.Sprintf("peak arrivals %d holds", rep.PeakHourlyArrivals),
-		fmt.Sprintf("calls stitched to their true session at %d %s (target %s)", rep.Recommended.Numbers, percent(rep.Recommended.Accuracy), percent(pool.DefaultAccuracy)),
+		fmt.Sprintf("calls stitched to their true session at %d %s (target %s)", rep.Recommended.Numbers, report.FormatShare(rep.Recommended.Accuracy), report.FormatShare(pool.DefaultAccuracy)),
 		fmt.Sprintf("the cooldown rule's size, for comparison %d numbers", rep.Recommended.CooldownNumbers),
-		fmt.Sprintf("chance no number is free at %d %s (information:", rep.Recommended.Numbers, percent(rep.Recommended.ShortfallProbability)),
+		fmt.Sprintf("chance no number is free at %d %s (information:", rep.Recommended.Numbers, report.FormatShare(rep.Recommended.ShortfallProbability)),
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), s) {
 			t.Errorf("output lacks %q:\n%s", s, out.String())

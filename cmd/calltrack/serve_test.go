@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/report"
 )
 
 // TestServeShowsTheStore serves the dashboard over a SQLite store and
@@ -74,7 +75,7 @@ func TestServeShowsTheStore(t *testing.T) {
 			page := getPage(t, base+"/pools")
 			for _, want := range []string{"<title>Number pools · last 30 days · " + tc.title + "</title>",
 				fmt.Sprintf("At the busiest hour %d visitors were given a number", rep.PeakHourlyArrivals),
-				fmt.Sprintf("%d numbers stitch %s of calls", rep.Recommended.Numbers, percent(rep.Recommended.Accuracy))} {
+				fmt.Sprintf("%d numbers stitch %s of calls", rep.Recommended.Numbers, report.FormatShare(rep.Recommended.Accuracy))} {
 				if !strings.Contains(page, want) {
 					t.Errorf("GET /pools lacks %q", want)
 				}

@@ -10,6 +10,7 @@ import (
 	"github.com/attriqs/calltrack/pool"
 
 	"github.com/attriqs/calltrack/internal/cli"
+	"github.com/attriqs/calltrack/report"
 )
 
 func runSize(args []string, stdout, stderr io.Writer, _ func() time.Time) error {
@@ -59,7 +60,7 @@ func runSize(args []string, stdout, stderr io.Writer, _ func() time.Time) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Recommended pool size: %d numbers (%s of calls stitched to their true session; target %s)\n\n", rec.Numbers, percent(rec.Accuracy), percent(*accuracy))
+	fmt.Fprintf(stdout, "Recommended pool size: %d numbers (%s of calls stitched to their true session; target %s)\n\n", rec.Numbers, report.FormatShare(rec.Accuracy), report.FormatShare(*accuracy))
 	writeReasoning(stdout, *perHour, session, *window, *cooldown, *target, *accuracy, delay, rec)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nRules of thumb, for comparison (they ignore the window, the cooldown and chance):")
@@ -92,20 +93,9 @@ func writeReasoning(w io.Writer, perHour float64, session, window, cooldown time
 // only: a number handed out while cooling costs accuracy only if its
 // earlier holder calls late, and the accuracy already counts that.
 func writeAccuracy(tw io.Writer, rec pool.Recommendation, target, accuracy float64) {
-	fmt.Fprintf(tw, "  calls stitched to their true session at %d\t%s (target %s)\n", rec.Numbers, percent(rec.Accuracy), percent(accuracy))
-	fmt.Fprintf(tw, "  the cooldown rule's size, for comparison\t%d numbers (every call back at the cooldown's end; no number free at most %s of the time)\n", rec.CooldownNumbers, percent(target))
-	fmt.Fprintf(tw, "  chance no number is free at %d\t%s (information: a cooling number handed out costs a call only if its holder calls late)\n", rec.Numbers, percent(rec.ShortfallProbability))
+	fmt.Fprintf(tw, "  calls stitched to their true session at %d\t%s (target %s)\n", rec.Numbers, report.FormatShare(rec.Accuracy), report.FormatShare(accuracy))
+	fmt.Fprintf(tw, "  the cooldown rule's size, for comparison\t%d numbers (every call back at the cooldown's end; no number free at most %s of the time)\n", rec.CooldownNumbers, report.FormatShare(target))
+	fmt.Fprintf(tw, "  chance no number is free at %d\t%s (information: a cooling number handed out costs a call only if its holder calls late)\n", rec.Numbers, report.FormatShare(rec.ShortfallProbability))
 }
 
 func trimFloat(v float64) string { return fmt.Sprintf("%g", v) }
-
-func percent(p float64) string {
-	switch {
-	case p == 0:
-		return "0 %"
-	case p < 0.0001:
-		return fmt.Sprintf("%.2g %%", p*100)
-	default:
-		return fmt.Sprintf("%.2f %%", p*100)
-	}
-}

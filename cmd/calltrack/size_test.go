@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/report"
 )
 
 // TestSizePrintsTheRecommendationWithItsReasoning wants pool.Recommend's
@@ -43,13 +44,13 @@ func TestSizePrintsTheRecommendationWithItsReasoning(t *testing.T) {
 			}
 			got := strings.Join(strings.Fields(out.String()), " ")
 			for _, s := range []string{
-				fmt.Sprintf("Recommended pool size: %d numbers (%s of calls stitched to their true session; target %s)", rec.Numbers, percent(rec.Accuracy), percent(tc.target)),
+				fmt.Sprintf("Recommended pool size: %d numbers (%s of calls stitched to their true session; target %s)", rec.Numbers, report.FormatShare(rec.Accuracy), report.FormatShare(tc.target)),
 				"35m0s (visit 5m0s + session window 30m0s)",
 				"callers call after leaving the page " + tc.delays,
 				fmt.Sprintf("%.1f = 120/h × (35m0s + 45m0s)", rec.Busy),
-				fmt.Sprintf("calls stitched to their true session at %d %s (target %s)", rec.Numbers, percent(rec.Accuracy), percent(tc.target)),
+				fmt.Sprintf("calls stitched to their true session at %d %s (target %s)", rec.Numbers, report.FormatShare(rec.Accuracy), report.FormatShare(tc.target)),
 				fmt.Sprintf("the cooldown rule's size, for comparison %d numbers", rec.CooldownNumbers),
-				fmt.Sprintf("chance no number is free at %d %s (information:", rec.Numbers, percent(rec.ShortfallProbability)),
+				fmt.Sprintf("chance no number is free at %d %s (information:", rec.Numbers, report.FormatShare(rec.ShortfallProbability)),
 				fmt.Sprintf("below %d numbers", rec.NumbersWithoutCooldown),
 			} {
 				if !strings.Contains(got, s) {

@@ -18,6 +18,7 @@ import (
 	"github.com/attriqs/calltrack/store/sqlite"
 
 	"github.com/attriqs/calltrack/internal/cli"
+	"github.com/attriqs/calltrack/report"
 )
 
 // openStore opens the store a -store flag names: sqlite:PATH (an existing
@@ -118,7 +119,7 @@ func (f readFlags) openStore(ctx context.Context) (store.Store, func() error, er
 // times, -to excluded. Without -to the period ends at the start of
 // tomorrow (UTC), so today counts; without -from it starts days before -to.
 func period(fromFlag, toFlag string, days int, now time.Time) (from, to time.Time, err error) {
-	to = now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	to = report.PeriodEnd(now)
 	if toFlag != "" {
 		if to, err = parseTime(toFlag); err != nil {
 			return from, to, cli.FlagError("to", "%v", err)

@@ -189,7 +189,7 @@ func (h *handler) period(r *http.Request) period {
 
 // periodOf is the period of the last days UTC days up to now's.
 func periodOf(now time.Time, days int) period {
-	to := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	to := report.PeriodEnd(now)
 	return period{Days: days, From: to.AddDate(0, 0, -days), To: to}
 }
 

@@ -140,18 +140,6 @@ func touchpointDetail(tp journey.Touchpoint) string {
 	return strings.Join(parts, " · ")
 }
 
-// percent writes a share as the command line's audit does: "99.52 %",
-// small ones to two significant digits.
-func percent(p float64) string {
-	switch {
-	case p == 0:
-		return "0 %"
-	case p < 0.0001:
-		return fmt.Sprintf("%.2g %%", p*100)
-	}
-	return fmt.Sprintf("%.2f %%", p*100)
-}
-
 // talk writes seconds as "1 min 30 s".
 func talk(seconds string) string {
 	n, err := strconv.Atoi(seconds)

@@ -652,8 +652,8 @@ func recommendationReason(audit pool.AuditReport, cooldown time.Duration, verdic
 		"The older cooldown rule, which takes every call back to come at the cooldown's very end, would need %d numbers. "+
 		"Below %d numbers, visitors on the site at once would share numbers.",
 		audit.PeakHourlyArrivals, duration(int(audit.AverageHold.Round(time.Second).Seconds())), duration(int(cooldown.Seconds())), rec.Busy,
-		rec.Numbers, percent(rec.Accuracy), percent(pool.DefaultAccuracy), verdict,
-		rec.Numbers, percent(rec.ShortfallProbability),
+		rec.Numbers, report.FormatShare(rec.Accuracy), report.FormatShare(pool.DefaultAccuracy), verdict,
+		rec.Numbers, report.FormatShare(rec.ShortfallProbability),
 		rec.CooldownNumbers, rec.NumbersWithoutCooldown)
 }
 

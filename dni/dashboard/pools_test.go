@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/attriqs/calltrack/pool"
+	"github.com/attriqs/calltrack/report"
 )
 
 // percent writes a share as the pools page does.
-func percent(p float64) string { return fmt.Sprintf("%.2f %%", p*100) }
 
 // busyDay records a day of visitor holds on the paid-search pool's two
 // numbers: 60 visits from 09:00, one every 4 minutes, each holding its
@@ -53,9 +53,9 @@ func TestPoolsReasoningMatchesTheRecommendation(t *testing.T) {
 		fmt.Sprintf("paid-search : At the busiest hour %d visitors were given a number; each held it for %d min on average", audit.PeakHourlyArrivals, int(audit.AverageHold.Minutes())),
 		"a number then cools for 60 min",
 		fmt.Sprintf("about %.1f numbers are held or cooling at once", rec.Busy),
-		fmt.Sprintf("%d numbers stitch %s of calls to the visit that placed them (target %s)", rec.Numbers, percent(rec.Accuracy), percent(pool.DefaultAccuracy)),
+		fmt.Sprintf("%d numbers stitch %s of calls to the visit that placed them (target %s)", rec.Numbers, report.FormatShare(rec.Accuracy), report.FormatShare(pool.DefaultAccuracy)),
 		fmt.Sprintf("add %d numbers.", rec.Numbers-2),
-		fmt.Sprintf("At %d numbers a visitor finds no number out of cooldown %s of the time", rec.Numbers, percent(rec.ShortfallProbability)),
+		fmt.Sprintf("At %d numbers a visitor finds no number out of cooldown %s of the time", rec.Numbers, report.FormatShare(rec.ShortfallProbability)),
 		fmt.Sprintf("would need %d numbers", rec.CooldownNumbers),
 		fmt.Sprintf("Below %d numbers", rec.NumbersWithoutCooldown),
 	} {
